@@ -1,0 +1,83 @@
+/// The type byte that starts every frame.
+public enum FrameType: UInt8, Sendable, CaseIterable {
+    case ping = 0x01
+    case ack = 0x02
+    case maxData = 0x03
+    case ackFloor = 0x04
+    case message = 0x05
+    case close = 0x06
+}
+
+/// One unit of a DATA packet's payload.
+public enum Frame: Hashable, Sendable {
+    /// Asks for an acknowledgement; carries nothing (keep-alive, probes).
+    case ping
+    /// Acknowledges received packets.
+    case ack(AckFrame)
+    /// Flow-control credit: the peer may send reliable messages whose lengths add up to this many bytes in all.
+    case maxData(UInt64)
+    /// The sender no longer expects acknowledgements for packet numbers below this value.
+    case ackFloor(UInt64)
+    /// A message or a fragment of one.
+    case message(MessageFrame)
+    /// The sender is closing the connection.
+    case close(CloseFrame)
+
+    /// The frame's type byte.
+    public var type: FrameType {
+        switch self {
+        case .ping: return .ping
+        case .ack: return .ack
+        case .maxData: return .maxData
+        case .ackFloor: return .ackFloor
+        case .message: return .message
+        case .close: return .close
+        }
+    }
+
+    /// Whether receiving this frame obliges the receiver to acknowledge the packet.
+    /// ACK, MAX_DATA and ACK_FLOOR frames alone do not.
+    public var isAckEliciting: Bool {
+        switch self {
+        case .ack, .maxData, .ackFloor: return false
+        case .ping, .message, .close: return true
+        }
+    }
+
+    /// Encoded size including the type byte.
+    public var encodedSize: Int {
+        switch self {
+        case .ping: return 1
+        case .ack(let a): return a.encodedSize
+        case .maxData, .ackFloor: return 9
+        case .message(let m): return m.encodedSize
+        case .close(let c): return c.encodedSize
+        }
+    }
+
+    static func parse(_ reader: inout ByteReader) throws(WireError) -> Frame {
+        let at = reader.offset
+        let typeByte = try reader.readUInt8()
+        guard let type = FrameType(rawValue: typeByte) else { throw .unknownFrameType(typeByte, offset: at) }
+        switch type {
+        case .ping: return .ping
+        case .ack: return .ack(try AckFrame.parse(&reader))
+        case .maxData: return .maxData(try reader.readUInt62(field: "maxData"))
+        case .ackFloor: return .ackFloor(try reader.readUInt62(field: "ackFloor"))
+        case .message: return .message(try MessageFrame.parse(&reader))
+        case .close: return .close(try CloseFrame.parse(&reader))
+        }
+    }
+
+    /// Appends the encoded frame to `out`.
+    public func serialize(into out: inout [UInt8]) {
+        out.append(type.rawValue)
+        switch self {
+        case .ping: break
+        case .ack(let a): a.serialize(into: &out)
+        case .maxData(let v), .ackFloor(let v): out.appendBigEndian(v)
+        case .message(let m): m.serialize(into: &out)
+        case .close(let c): c.serialize(into: &out)
+        }
+    }
+}
