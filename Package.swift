@@ -23,6 +23,7 @@ let package = Package(
             dependencies: [
                 "RUDPWire",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         .target(

@@ -1,0 +1,901 @@
+import DequeModule
+import RUDPWire
+
+/// One reliable connection: a sans-IO state machine with no sockets, no clock and no global state.
+///
+/// ## Contract
+/// The methods fall into four kinds, after quinn-proto's `Connection`:
+/// - **Input from the network and the clock**: ``handle(datagram:at:)`` for every datagram
+///   routed to this connection, ``handleTimeout(at:)`` once ``nextDeadline()`` has passed.
+/// - **Application commands**: ``send(_:channel:mode:)``, ``close(at:)``, ``abort(at:)``.
+/// - **Output, polled in this order after every input or command**: ``pollTransmit(at:)`` until it
+///   returns nil (each call yields at most one datagram for the peer), then ``pollEvent()`` until
+///   nil, then ``nextDeadline()``. Taking a message event frees flow-control credit, so poll
+///   transmit again after draining events.
+/// - **Getters**: ``state``, ``statistics``, ``localID``, ``peerID``.
+///
+/// Time is passed in with every call and must never go backwards. The connection never blocks
+/// and never reads a clock; the same inputs always produce the same outputs.
+///
+/// ```swift
+/// let client = Connection(clientWith: ConnectionConfiguration(), localID: ConnectionID(1), at: .zero)
+/// while let datagram = client.pollTransmit(at: .zero) { socket.send(datagram) }   // CONNECT
+/// // ... later, for every datagram from the server:
+/// client.handle(datagram: bytes, at: now)
+/// let id = try client.send(Array("hello".utf8))
+/// while let event = client.pollEvent() { print(event) }   // .connected, .acknowledged(id), ...
+/// ```
+public final class Connection {
+    /// Which side of the handshake this connection is.
+    public enum Role: Sendable { case client, server }
+
+    /// Lifecycle states; see `Specs/PROTOCOL.md`.
+    public enum State: Sendable, Hashable {
+        /// Client: CONNECT sent, waiting for ACCEPT.
+        case connecting
+        /// Server: ACCEPT sent, waiting for the client's first DATA packet.
+        case accepting
+        /// Handshake complete; messages flow both ways.
+        case established
+        /// Graceful close: CLOSE sent after everything was acknowledged; waiting for the peer.
+        case closing
+        /// A final CLOSE is about to be sent (peer closed, abort, protocol violation).
+        case draining
+        /// Finished; no further output.
+        case closed
+    }
+
+    public let role: Role
+    /// The connection ID this side receives on.
+    public let localID: ConnectionID
+    /// The connection ID the peer receives on (``ConnectionID/none`` until the client has the ACCEPT).
+    public private(set) var peerID: ConnectionID
+    public private(set) var state: State
+    /// The peer's announced parameters, once known.
+    public private(set) var peerParameters: TransportParameters?
+    /// Why the connection closed, once it has.
+    public private(set) var closeReason: CloseReason?
+
+    let config: ConnectionConfiguration
+    private let createdAt: Timestamp
+    private var lastReceiveTime: Timestamp
+    private var lastAckElicitingSentTime: Timestamp
+
+    // Handshake
+    private var handshakeSendPending = true
+    private var handshakeRetransmitAt: Timestamp?
+    private var handshakeAttempts = 0
+
+    // Sending and loss recovery
+    private var nextPacketNumber: UInt64 = 0
+    private var sent: Deque<SentPacket> = []
+    private var bytesInFlight = 0
+    private var largestAckedByPeer: UInt64?
+    private var peerCumulative: UInt64 = 0
+    private var rtt: RTTEstimator
+    private var congestion: any CongestionController
+    private var rtoBackoff = 0
+    private var rtoStart: Timestamp?
+    private var lossTime: Timestamp?
+    private var probesAllowed = 0
+    private var pingPending = false
+    private var lastForwardProgress: Timestamp
+
+    // Send buffer and flow control
+    private var sendBuffer: SendBuffer
+    private var creditUsed: UInt64 = 0
+    private var peerMaxData: UInt64 = 0
+    private var writableWanted = false
+
+    // Receiving
+    private var received = ReceivedPacketTracker()
+    private var packetsSinceAck = 0
+    private var ackElicitingSinceAck = 0
+    private var ackImmediately = false
+    private var ackDeadline: Timestamp?
+    private var channels: [ReliableChannelReceiver]
+    private var unreliable = UnreliableReassembler()
+    private var creditSeen: UInt64 = 0
+    private var creditReleased: UInt64 = 0
+    private var advertisedMaxData: UInt64
+    private var maxDataUpdateDue = false
+    private var undeliveredUnreliableBytes = 0
+
+    // Closing
+    private var closeRequested = false
+    private var closeFrameToSend: CloseFrame?
+    private var sentCloseFrame: CloseFrame?
+    private var closeDeadline: Timestamp?
+    private var finishAfterClose: CloseReason?
+
+    private var events: Deque<ConnectionEvent> = []
+    private var stats = ConnectionStatistics()
+
+    private init(role: Role, config: ConnectionConfiguration, localID: ConnectionID, peerID: ConnectionID, state: State, at now: Timestamp) {
+        precondition(config.validate() == nil, "invalid ConnectionConfiguration: \(config.validate() ?? "")")
+        self.role = role
+        self.config = config
+        self.localID = localID
+        self.peerID = peerID
+        self.state = state
+        self.createdAt = now
+        self.lastReceiveTime = now
+        self.lastAckElicitingSentTime = now
+        self.lastForwardProgress = now
+        self.rtt = RTTEstimator(initialRTO: config.initialRTO.nanosecondsClamped,
+                                minimumRTO: config.minimumRTO.nanosecondsClamped,
+                                maximumRTO: config.maximumRTO.nanosecondsClamped)
+        self.congestion = config.congestionControllerFactory(config.maxDatagramSize)
+        self.sendBuffer = SendBuffer(channelCount: Int(config.channelCount), initialSequence: config.initialMessageSequence)
+        self.channels = Array(repeating: ReliableChannelReceiver(initialSequence: config.initialMessageSequence), count: Int(config.channelCount))
+        self.advertisedMaxData = UInt64(config.receiveWindow)
+    }
+
+    /// A client connection that will send CONNECT on the first ``pollTransmit(at:)``.
+    /// The configuration must pass ``ConnectionConfiguration/validate()``.
+    public convenience init(clientWith config: ConnectionConfiguration, localID: ConnectionID, at now: Timestamp) {
+        self.init(role: .client, config: config, localID: localID, peerID: .none, state: .connecting, at: now)
+        handshakeRetransmitAt = now.adding(nanoseconds: rtt.rto(peerMaxAckDelay: 0))
+    }
+
+    /// A server connection answering a CONNECT whose parameters are `connect`.
+    /// The configuration must pass ``ConnectionConfiguration/validate()``.
+    public convenience init(serverWith config: ConnectionConfiguration, localID: ConnectionID, connect: TransportParameters, at now: Timestamp) {
+        self.init(role: .server, config: config, localID: localID, peerID: connect.sourceConnectionID, state: .accepting, at: now)
+        adoptPeerParameters(connect)
+    }
+
+    // MARK: - Getters
+
+    /// A snapshot of the counters and estimates.
+    public var statistics: ConnectionStatistics {
+        var s = stats
+        s.smoothedRTT = rtt.smoothed ?? 0
+        s.rttVariation = rtt.variation
+        s.minimumRTT = rtt.minimum == .max ? 0 : rtt.minimum
+        s.retransmissionTimeout = rto
+        s.congestionWindow = congestion.window
+        s.bytesInFlight = bytesInFlight
+        s.sendBufferMessages = sendBuffer.count
+        s.sendBufferBytes = sendBuffer.bufferedBytes
+        return s
+    }
+
+    /// Whether the connection has finished and produces no more output.
+    public var isClosed: Bool { state == .closed }
+
+    /// Whether every message handed to ``send(_:channel:mode:)`` has left the send buffer.
+    public var isSendBufferEmpty: Bool { sendBuffer.isEmpty }
+
+    /// The name of the congestion controller in use.
+    public var congestionControllerName: String { congestion.name }
+
+    private var peerMaxAckDelay: UInt64 { UInt64(peerParameters?.maxAckDelayMicroseconds ?? 0) * 1000 }
+    private var rto: UInt64 { rtt.rto(peerMaxAckDelay: peerMaxAckDelay) }
+    private var maxDatagramSize: Int { min(config.maxDatagramSize, Int(peerParameters?.maxDatagramSize ?? UInt16(config.maxDatagramSize))) }
+    private var localMaxData: UInt64 { creditReleased + UInt64(config.receiveWindow) }
+
+    // MARK: - Application commands
+
+    /// Queues a message. It is sent as soon as the handshake, flow and congestion control allow;
+    /// a reliable message stays in the send buffer until the peer acknowledges it
+    /// (``ConnectionEvent/acknowledged(_:)``). Throws instead of queueing if the buffer is full,
+    /// the message is too large, the channel does not exist, or the connection is closing.
+    @discardableResult
+    public func send(_ message: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) throws(SendError) -> MessageID {
+        switch state {
+        case .closing, .draining, .closed: throw .connectionClosed
+        default: break
+        }
+        if closeRequested { throw .connectionClosed }
+        let channelCount = min(config.channelCount, peerParameters?.channelCount ?? config.channelCount)
+        if channel >= channelCount { throw .invalidChannel(channel, channelCount: channelCount) }
+        let limit = min(config.maxMessageSize, Int(peerParameters?.maxMessageSize ?? UInt32(config.maxMessageSize)))
+        if message.count > limit { throw .messageTooLarge(size: message.count, limit: limit) }
+        if sendBuffer.count >= config.sendBufferMessages || sendBuffer.bufferedBytes + message.count > config.sendBufferBytes {
+            writableWanted = true
+            throw .sendBufferFull
+        }
+        stats.messagesSent += 1
+        return sendBuffer.enqueue(message, channel: channel, mode: mode)
+    }
+
+    /// Closes gracefully: refuses new sends, keeps transmitting until every reliable message was
+    /// acknowledged, then exchanges CLOSE with the peer. Ends with ``CloseReason/closedLocally``.
+    public func close(at now: Timestamp) {
+        switch state {
+        case .connecting, .accepting:
+            finish(.closedLocally)
+        case .established:
+            closeRequested = true
+            startClosingIfDrained(at: now)
+        case .closing, .draining, .closed:
+            break
+        }
+    }
+
+    /// Aborts: discards unacknowledged messages (reported as ``ConnectionEvent/failed(_:)``),
+    /// tells the peer once with CLOSE(aborted), and ends with ``CloseReason/aborted``.
+    public func abort(at now: Timestamp) {
+        switch state {
+        case .connecting, .accepting:
+            finish(.aborted)
+        case .established, .closing:
+            sendFinalClose(CloseFrame(code: .aborted), then: .aborted)
+        case .draining, .closed:
+            break
+        }
+    }
+
+    // MARK: - Input
+
+    /// Processes one datagram from the peer. Malformed datagrams are counted and dropped.
+    public func handle(datagram: [UInt8], at now: Timestamp) {
+        if state == .closed { return }
+        let packet: Packet
+        do {
+            packet = try Packet.parse(datagram)
+        } catch {
+            stats.malformedPacketsDropped += 1
+            return
+        }
+        handle(packet: packet, size: datagram.count, at: now)
+    }
+
+    /// Processes one parsed packet from the peer.
+    public func handle(packet: Packet, size: Int, at now: Timestamp) {
+        if state == .closed { return }
+        switch packet.body {
+        case .connect(let params):
+            if role == .server && state == .accepting && params.sourceConnectionID == peerID {
+                handshakeSendPending = true
+                lastReceiveTime = now
+            }
+            return
+        case .accept(let params):
+            guard role == .client, state == .connecting, packet.destination == localID else { return }
+            lastReceiveTime = now
+            stats.packetsReceived += 1
+            stats.bytesReceived += size
+            peerID = params.sourceConnectionID
+            adoptPeerParameters(params)
+            state = .established
+            handshakeRetransmitAt = nil
+            handshakeSendPending = false
+            pingPending = true
+            events.append(.connected)
+            return
+        case .data(let frames):
+            guard packet.destination == localID else { return }
+            switch state {
+            case .connecting, .closed: return
+            case .accepting:
+                state = .established
+                handshakeSendPending = false
+                events.append(.connected)
+            default: break
+            }
+            let previousLargest = received.largest
+            guard received.insert(packet.packetNumber, at: now) else {
+                stats.duplicatePacketsDropped += 1
+                return
+            }
+            lastReceiveTime = now
+            stats.packetsReceived += 1
+            stats.bytesReceived += size
+            packetsSinceAck += 1
+            var ackEliciting = false
+            for frame in frames {
+                if state == .closed || finishAfterClose != nil && state == .draining { break }
+                if frame.isAckEliciting { ackEliciting = true }
+                process(frame, packetNumber: packet.packetNumber, at: now)
+            }
+            if ackEliciting {
+                ackElicitingSinceAck += 1
+                let inOrder = previousLargest.map { packet.packetNumber == $0 + 1 } ?? true
+                if ackElicitingSinceAck >= 2 || !inOrder || received.hasGaps {
+                    ackImmediately = true
+                } else if ackDeadline == nil {
+                    ackDeadline = now + config.maxAckDelay
+                }
+            }
+        }
+    }
+
+    private func process(_ frame: Frame, packetNumber: UInt64, at now: Timestamp) {
+        switch frame {
+        case .ping:
+            break
+        case .ack(let ack):
+            onAck(ack, at: now)
+        case .maxData(let value):
+            if value > peerMaxData { peerMaxData = value }
+        case .ackFloor(let floor):
+            received.applyFloor(min(floor, packetNumber + 1))
+        case .message(let message):
+            receive(message)
+        case .close(let close):
+            onPeerClose(close, at: now)
+        }
+    }
+
+    private func receive(_ frame: MessageFrame) {
+        if frame.channel >= config.channelCount {
+            violate("message on channel \(frame.channel), beyond the channel count \(config.channelCount)")
+            return
+        }
+        if frame.mode.isReliable {
+            let outcome = channels[Int(frame.channel)].receive(frame, window: config.messageWindow, maxMessageSize: config.maxMessageSize) { message in
+                events.append(.message(message))
+                stats.messagesDelivered += 1
+            }
+            switch outcome {
+            case .duplicate:
+                stats.duplicateFragmentsDropped += 1
+            case .accepted(let newBytes):
+                if let newBytes {
+                    creditSeen += UInt64(newBytes)
+                    if creditSeen > advertisedMaxData {
+                        sendFinalClose(CloseFrame(code: .flowControlViolation, reason: "flow-control window exceeded"), then: .flowControlViolation)
+                    }
+                }
+            case .violation(let why):
+                violate(why)
+            }
+        } else {
+            let total = Int(frame.totalLength)
+            if undeliveredUnreliableBytes + total > config.unreliableDeliveryBytes {
+                stats.unreliableMessagesDropped += 1
+                return
+            }
+            if let bytes = unreliable.receive(frame, budget: config.unreliableReassemblyBytes, maxMessageSize: config.maxMessageSize) {
+                undeliveredUnreliableBytes += bytes.count
+                events.append(.message(ReceivedMessage(bytes: bytes, channel: frame.channel, mode: .unreliable)))
+                stats.messagesDelivered += 1
+            }
+        }
+    }
+
+    /// Handles an expired deadline. Call when ``nextDeadline()`` has passed; extra calls are harmless.
+    public func handleTimeout(at now: Timestamp) {
+        if state == .closed { return }
+        if now >= lastReceiveTime + config.idleTimeout && state != .connecting && state != .accepting {
+            finish(.idleTimeout)
+            return
+        }
+        switch state {
+        case .connecting, .accepting:
+            if now >= createdAt + config.connectTimeout {
+                finish(.connectTimedOut)
+                return
+            }
+            if role == .client, let at = handshakeRetransmitAt, now >= at {
+                handshakeSendPending = true
+                handshakeAttempts += 1
+                let backoff = rtt.rto(peerMaxAckDelay: 0, backoff: handshakeAttempts)
+                handshakeRetransmitAt = now.adding(nanoseconds: backoff)
+            }
+            return
+        default:
+            break
+        }
+        if let deadline = closeDeadline, now >= deadline {
+            finish(.closedLocally)
+            return
+        }
+        if let deadline = ackDeadline, now >= deadline {
+            ackImmediately = true
+        }
+        if let deadline = lossTime, now >= deadline {
+            detectLosses(at: now)
+        }
+        if let deadline = rtoDeadline, now >= deadline {
+            onRetransmissionTimeout(at: now)
+            if state == .closed { return }
+        }
+        if let deadline = keepAliveDeadline, now >= deadline {
+            pingPending = true
+        }
+    }
+
+    // MARK: - Output
+
+    /// The next datagram to send to the peer, or nil when there is nothing to send now.
+    public func pollTransmit(at now: Timestamp) -> [UInt8]? {
+        switch state {
+        case .closed:
+            return nil
+        case .connecting, .accepting:
+            guard handshakeSendPending else { return nil }
+            handshakeSendPending = false
+            let params = config.transportParameters(source: localID)
+            let body: Packet.Body = role == .client ? .connect(params) : .accept(params)
+            let packet = Packet(destination: role == .client ? .none : peerID, packetNumber: nextPacketNumber, body: body)
+            nextPacketNumber += 1
+            let bytes = packet.serialized()
+            stats.packetsSent += 1
+            stats.bytesSent += bytes.count
+            return bytes
+        case .established, .closing, .draining:
+            return buildDataPacket(at: now)
+        }
+    }
+
+    /// The next event for the application, or nil.
+    public func pollEvent() -> ConnectionEvent? {
+        guard let event = events.popFirst() else { return nil }
+        if case .message(let m) = event {
+            if m.mode.isReliable {
+                creditReleased += UInt64(m.bytes.count)
+                if localMaxData - advertisedMaxData >= UInt64(config.receiveWindow / 4) { maxDataUpdateDue = true }
+            } else {
+                undeliveredUnreliableBytes -= m.bytes.count
+            }
+        }
+        return event
+    }
+
+    /// When ``handleTimeout(at:)`` should next be called, or nil if no timer is armed.
+    public func nextDeadline() -> Timestamp? {
+        if state == .closed { return nil }
+        var deadline: Timestamp? = nil
+        func consider(_ t: Timestamp?) {
+            guard let t else { return }
+            if deadline == nil || t < deadline! { deadline = t }
+        }
+        switch state {
+        case .connecting, .accepting:
+            consider(createdAt + config.connectTimeout)
+            consider(handshakeRetransmitAt)
+            return deadline
+        default:
+            break
+        }
+        consider(lastReceiveTime + config.idleTimeout)
+        consider(ackElicitingSinceAck > 0 ? ackDeadline : nil)
+        consider(lossTime)
+        consider(rtoDeadline)
+        consider(keepAliveDeadline)
+        consider(closeDeadline)
+        return deadline
+    }
+
+    // MARK: - Timers
+
+    private var rtoDeadline: Timestamp? {
+        guard let start = rtoStart else { return nil }
+        return start.adding(nanoseconds: rtt.rto(peerMaxAckDelay: peerMaxAckDelay, backoff: rtoBackoff))
+    }
+
+    private var keepAliveDeadline: Timestamp? {
+        guard state == .established, !pingPending, let interval = config.keepAliveInterval else { return nil }
+        return lastAckElicitingSentTime + interval
+    }
+
+    // MARK: - Building packets
+
+    private var ackFloor: UInt64 {
+        for p in sent where p.state == .outstanding { return p.packetNumber }
+        return nextPacketNumber
+    }
+
+    /// Whether the oldest unsent message waits for flow-control credit or the message window.
+    private func isFlowBlocked(_ m: OutgoingMessage) -> Bool {
+        guard m.mode.isReliable, !m.isStarted else { return false }
+        if creditUsed + UInt64(m.bytes.count) > peerMaxData { return true }
+        if let oldest = sendBuffer.oldestUnacknowledged(channel: m.channel),
+           m.sequence &- oldest >= UInt32(peerParameters?.messageWindow ?? 1) {
+            return true
+        }
+        return false
+    }
+
+    private func buildDataPacket(at now: Timestamp) -> [UInt8]? {
+        let mds = maxDatagramSize
+        if state == .established && rtoStart == nil && flowBlockedWithNothingInFlight { rtoStart = now }
+        let congestionAllows = bytesInFlight + mds <= congestion.window || probesAllowed > 0
+        let mayCarryData = state == .established && congestionAllows
+        let wantAck = ackElicitingSinceAck > 0 && (ackImmediately || (ackDeadline.map { now >= $0 } ?? false))
+        let hasData = mayCarryData && (!sendBuffer.retransmissions.isEmpty || hasSendableMessage())
+        let wantPing = pingPending && state == .established && congestionAllows
+        if !wantAck && !hasData && !wantPing && closeFrameToSend == nil && !maxDataUpdateDue {
+            return nil
+        }
+
+        var frames: [Frame] = []
+        var size = Packet.headerSize
+        var ackEliciting = false
+        var fragments: [FragmentRef] = []
+        var carriedClose = false
+        var includedAck = false
+
+        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR.
+        if packetsSinceAck > 0 || maxDataUpdateDue {
+            let budget = hasData ? 1 : (mds - size - 14 - 9 - 9 - 12) / 8 + 1
+            let delay = now.nanoseconds(since: received.largestTime) / 1000
+            let ack = received.ackFrame(maxRanges: max(0, budget), ackDelayMicroseconds: UInt32(clamping: delay))
+            frames.append(.ack(ack))
+            size += ack.encodedSize
+            frames.append(.maxData(localMaxData))
+            size += 9
+            includedAck = true
+        }
+        let floor = ackFloor
+        if peerCumulative < floor && (hasData || includedAck || wantPing || closeFrameToSend != nil) {
+            frames.append(.ackFloor(floor))
+            size += 9
+        }
+        if let close = closeFrameToSend, size + close.encodedSize <= mds {
+            frames.append(.close(close))
+            size += close.encodedSize
+            ackEliciting = true
+            carriedClose = true
+            closeFrameToSend = nil
+            sentCloseFrame = close
+        }
+        if hasData {
+            fillData(frames: &frames, size: &size, fragments: &fragments, limit: mds, at: now)
+            if !fragments.isEmpty || frames.contains(where: { if case .message = $0 { return true } else { return false } }) {
+                ackEliciting = true
+            }
+        }
+        if pingPending && !ackEliciting && wantPing {
+            frames.append(.ping)
+            size += 1
+            ackEliciting = true
+        }
+        if ackEliciting { pingPending = false }
+        if frames.isEmpty { return nil }
+        if !ackEliciting && !includedAck && !carriedClose {
+            // Only an ACK_FLOOR: not worth a packet on its own.
+            return nil
+        }
+
+        let pn = nextPacketNumber
+        nextPacketNumber += 1
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size)
+        Packet.writeHeader(type: .data, destination: peerID, packetNumber: pn, into: &bytes)
+        for f in frames { f.serialize(into: &bytes) }
+
+        if includedAck {
+            packetsSinceAck = 0
+            ackElicitingSinceAck = 0
+            ackImmediately = false
+            ackDeadline = nil
+            maxDataUpdateDue = false
+            advertisedMaxData = max(advertisedMaxData, localMaxData)
+        }
+        sent.append(SentPacket(packetNumber: pn, timeSent: now, size: bytes.count, isAckEliciting: ackEliciting,
+                               fragments: fragments, carriedClose: carriedClose,
+                               state: ackEliciting ? .outstanding : .notAwaited))
+        if ackEliciting {
+            if bytesInFlight == 0 && rtoStart == nil { lastForwardProgress = now }
+            bytesInFlight += bytes.count
+            congestion.onPacketSent(bytes: bytes.count, at: now)
+            lastAckElicitingSentTime = now
+            if rtoStart == nil { rtoStart = now }
+            if bytesInFlight > congestion.window && probesAllowed > 0 { probesAllowed -= 1 }
+        }
+        trimSentPackets()
+        stats.packetsSent += 1
+        stats.bytesSent += bytes.count
+        if let reason = finishAfterClose, carriedClose {
+            finish(reason)
+        }
+        return bytes
+    }
+
+    private func hasSendableMessage() -> Bool {
+        guard let first = sendBuffer.unsent.first, let m = sendBuffer[first] else { return false }
+        return !isFlowBlocked(m)
+    }
+
+    private func fillData(frames: inout [Frame], size: inout Int, fragments: inout [FragmentRef], limit: Int, at now: Timestamp) {
+        // Retransmissions first.
+        while let ref = sendBuffer.retransmissions.first {
+            guard let m = sendBuffer[ref.message], !m.acked[ref.index] else {
+                sendBuffer.retransmissions.removeFirst()
+                continue
+            }
+            let need = m.encodedSize(of: ref.index)
+            if size + need > limit { return }
+            sendBuffer.retransmissions.removeFirst()
+            let frame = m.frame(for: ref.index)
+            frames.append(.message(frame))
+            size += need
+            fragments.append(ref)
+            stats.fragmentsRetransmitted += 1
+            stats.bytesRetransmitted += frame.payload.count
+        }
+        // Then new data, in send order.
+        let fragmentSize = maxDatagramSize - Packet.headerSize - MessageFrame.overhead - Self.controlReserve
+        while let id = sendBuffer.unsent.first {
+            guard var m = sendBuffer[id] else {
+                sendBuffer.unsent.removeFirst()
+                continue
+            }
+            if !m.isStarted {
+                if isFlowBlocked(m) {
+                    // Zero-window probing runs on the retransmission timer.
+                    if rtoStart == nil && bytesInFlight == 0 { rtoStart = now }
+                    return
+                }
+                if let peer = peerParameters, m.bytes.count > Int(peer.maxMessageSize) || m.channel >= peer.channelCount {
+                    // Queued before the handshake told us the peer's limits: it can never be delivered.
+                    sendBuffer.unsent.removeFirst()
+                    sendBuffer.release(id)
+                    if m.mode.isReliable {
+                        events.append(.failed(id))
+                        stats.messagesFailed += 1
+                    }
+                    continue
+                }
+                let need = MessageFrame.overhead + min(fragmentSize, m.bytes.count)
+                if size + need > limit { return }
+                m.start(fragmentSize: fragmentSize)
+                if m.mode.isReliable { creditUsed += UInt64(m.bytes.count) }
+            }
+            let index = m.nextFragment
+            let need = m.encodedSize(of: index)
+            if size + need > limit {
+                sendBuffer[id] = m
+                return
+            }
+            frames.append(.message(m.frame(for: index)))
+            size += need
+            m.nextFragment += 1
+            if m.mode.isReliable { fragments.append(FragmentRef(message: id, index: index)) }
+            let done = m.isFullySent
+            sendBuffer[id] = m
+            if done {
+                sendBuffer.unsent.removeFirst()
+                if !m.mode.isReliable {
+                    sendBuffer.release(id)
+                    signalWritableIfRoom()
+                }
+            }
+        }
+    }
+
+    /// Bytes left free in a full-size data packet for ACK, MAX_DATA and ACK_FLOOR frames.
+    static let controlReserve = 44
+
+    private func trimSentPackets() {
+        while let first = sent.first, first.state != .outstanding {
+            sent.removeFirst()
+        }
+    }
+
+    // MARK: - Acknowledgements and loss
+
+    private func onAck(_ ack: AckFrame, at now: Timestamp) {
+        guard let largest = ack.largestAcknowledged else { return }
+        if largest >= nextPacketNumber {
+            violate("acknowledgement of packet \(largest), which was never sent")
+            return
+        }
+        peerCumulative = max(peerCumulative, ack.cumulative)
+        if largestAckedByPeer == nil || largest > largestAckedByPeer! { largestAckedByPeer = largest }
+
+        var newlyAckedEliciting = false
+        var rangeIndex = ack.ranges.count - 1   // ascending walk
+        var i = 0
+        while i < sent.count {
+            let pn = sent[i].packetNumber
+            if pn > largest { break }
+            var acked = pn < ack.cumulative
+            if !acked {
+                while rangeIndex >= 0 && ack.ranges[rangeIndex].upper < pn { rangeIndex -= 1 }
+                if rangeIndex >= 0 && ack.ranges[rangeIndex].lower <= pn { acked = true }
+            }
+            if acked {
+                switch sent[i].state {
+                case .outstanding:
+                    sent[i].state = .acknowledged
+                    let p = sent[i]
+                    if p.isAckEliciting {
+                        newlyAckedEliciting = true
+                        bytesInFlight -= p.size
+                        congestion.onPacketAcknowledged(bytes: p.size, sentTime: p.timeSent, at: now)
+                        if pn == largest {
+                            let sample = now.nanoseconds(since: p.timeSent)
+                            let delay = min(UInt64(ack.ackDelayMicroseconds) * 1000, peerMaxAckDelay)
+                            rtt.addSample(sample, ackDelay: delay)
+                        }
+                    }
+                    acknowledgeContents(of: p, at: now)
+                case .lost:
+                    sent[i].state = .acknowledged
+                    stats.spuriousLosses += 1
+                    acknowledgeContents(of: sent[i], at: now)
+                case .acknowledged, .notAwaited:
+                    break
+                }
+            }
+            i += 1
+        }
+        if newlyAckedEliciting {
+            rtoBackoff = 0
+            probesAllowed = 0
+            lastForwardProgress = now
+            rtoStart = now
+        }
+        detectLosses(at: now)
+        trimSentPackets()
+        if bytesInFlight == 0 && !sent.contains(where: { $0.state == .outstanding }) {
+            rtoStart = flowBlockedWithNothingInFlight ? (rtoStart ?? now) : nil
+        }
+        if state == .closing && closeAcknowledged {
+            finish(.closedLocally)
+            return
+        }
+        signalWritableIfRoom()
+        startClosingIfDrained(at: now)
+    }
+
+    private var closeAcknowledged = false
+
+    private var flowBlockedWithNothingInFlight: Bool {
+        guard bytesInFlight == 0, let first = sendBuffer.unsent.first, let m = sendBuffer[first] else { return false }
+        return isFlowBlocked(m)
+    }
+
+    private func acknowledgeContents(of packet: SentPacket, at now: Timestamp) {
+        if packet.carriedClose { closeAcknowledged = true }
+        for ref in packet.fragments where sendBuffer.markAcknowledged(ref) {
+            sendBuffer.release(ref.message)
+            events.append(.acknowledged(ref.message))
+            stats.messagesAcknowledged += 1
+        }
+    }
+
+    private func signalWritableIfRoom() {
+        if writableWanted && sendBuffer.count < config.sendBufferMessages && sendBuffer.bufferedBytes < config.sendBufferBytes {
+            writableWanted = false
+            events.append(.writable)
+        }
+    }
+
+    /// RFC 9002 6.1: packet and time thresholds.
+    private func detectLosses(at now: Timestamp) {
+        lossTime = nil
+        guard let largestAcked = largestAckedByPeer else { return }
+        let lossDelay = rtt.lossDelay
+        var newestLost: Timestamp? = nil
+        var runStart: Timestamp? = nil
+        var persistent = false
+        let persistentDuration: UInt64? = rtt.smoothed.map { srtt in
+            (srtt + max(4 * rtt.variation, RTTEstimator.granularity) + peerMaxAckDelay) * 3
+        }
+        for i in sent.indices {
+            let p = sent[i]
+            if p.packetNumber >= largestAcked { break }
+            guard p.isAckEliciting else { continue }
+            switch p.state {
+            case .acknowledged:
+                runStart = nil
+                continue
+            case .lost:
+                runStart = runStart ?? p.timeSent
+                continue
+            case .notAwaited:
+                continue
+            case .outstanding:
+                break
+            }
+            let timeLost = p.timeSent.nanoseconds + lossDelay <= now.nanoseconds
+            if timeLost || largestAcked - p.packetNumber >= 3 {
+                markLost(at: i)
+                newestLost = p.timeSent
+                runStart = runStart ?? p.timeSent
+                if let d = persistentDuration, p.timeSent.nanoseconds(since: runStart!) >= d { persistent = true }
+            } else {
+                let t = p.timeSent.adding(nanoseconds: lossDelay)
+                if lossTime == nil || t < lossTime! { lossTime = t }
+            }
+        }
+        if let newest = newestLost {
+            congestion.onCongestionEvent(newestLostSentTime: newest, at: now)
+            if persistent { congestion.onPersistentCongestion() }
+        }
+    }
+
+    private func markLost(at index: Int) {
+        sent[index].state = .lost
+        let p = sent[index]
+        bytesInFlight -= p.size
+        stats.packetsLost += 1
+        for ref in p.fragments {
+            if let m = sendBuffer[ref.message], !m.acked[ref.index] {
+                sendBuffer.retransmissions.append(ref)
+            }
+        }
+        if p.carriedClose, state == .closing, let close = sentCloseFrame {
+            closeFrameToSend = close
+        }
+    }
+
+    /// RFC 6298 5.4–5.7: retransmit the earliest outstanding packet, back off, restart the timer.
+    private func onRetransmissionTimeout(at now: Timestamp) {
+        stats.retransmissionTimeouts += 1
+        if now.nanoseconds(since: lastForwardProgress) >= config.peerTimeout.nanosecondsClamped {
+            finish(.peerUnreachable)
+            return
+        }
+        if let index = sent.firstIndex(where: { $0.state == .outstanding && $0.isAckEliciting }) {
+            let p = sent[index]
+            markLost(at: index)
+            if p.fragments.isEmpty && !p.carriedClose { pingPending = true }
+            trimSentPackets()
+        } else {
+            // Zero-window probe (or nothing outstanding at all).
+            pingPending = true
+        }
+        probesAllowed = 1
+        rtoBackoff += 1
+        rtoStart = now
+    }
+
+    // MARK: - Closing
+
+    private func startClosingIfDrained(at now: Timestamp) {
+        guard closeRequested, state == .established, sendBuffer.isEmpty else { return }
+        state = .closing
+        let close = CloseFrame(code: .normal)
+        closeFrameToSend = close
+        closeDeadline = now.adding(nanoseconds: 3 * rto)
+    }
+
+    private func onPeerClose(_ frame: CloseFrame, at now: Timestamp) {
+        switch state {
+        case .closing:
+            finish(.closedLocally)
+        case .established:
+            let reason = CloseReason.peerClosed(frame.code, frame.reason)
+            if frame.code == .aborted {
+                finish(reason)
+            } else {
+                sendFinalClose(CloseFrame(code: .normal), then: reason)
+            }
+        default:
+            break
+        }
+    }
+
+    private func violate(_ why: String) {
+        sendFinalClose(CloseFrame(code: .protocolViolation, reason: why), then: .protocolViolation(why))
+    }
+
+    /// Sends one last CLOSE, then finishes with `reason` once it has been polled out.
+    private func sendFinalClose(_ frame: CloseFrame, then reason: CloseReason) {
+        guard state != .closed, finishAfterClose == nil else { return }
+        state = .draining
+        closeFrameToSend = frame
+        finishAfterClose = reason
+        pingPending = false
+    }
+
+    private func finish(_ reason: CloseReason) {
+        guard state != .closed else { return }
+        state = .closed
+        closeReason = reason
+        for id in sendBuffer.drainUnacknowledged() {
+            events.append(.failed(id))
+            stats.messagesFailed += 1
+        }
+        sent.removeAll()
+        bytesInFlight = 0
+        rtoStart = nil
+        lossTime = nil
+        ackDeadline = nil
+        closeDeadline = nil
+        handshakeRetransmitAt = nil
+        events.append(.closed(reason))
+    }
+
+    private func adoptPeerParameters(_ params: TransportParameters) {
+        peerParameters = params
+        peerMaxData = max(peerMaxData, params.initialMaxData)
+    }
+}

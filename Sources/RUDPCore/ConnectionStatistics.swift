@@ -1,0 +1,48 @@
+/// Counters and estimates of one connection, for monitoring and benchmarks.
+public struct ConnectionStatistics: Sendable, Hashable {
+    /// Datagrams handed to the network, and their bytes.
+    public var packetsSent = 0
+    public var bytesSent = 0
+    /// Datagrams accepted from the network (after parsing and deduplication), and their bytes.
+    public var packetsReceived = 0
+    public var bytesReceived = 0
+    /// Packets that repeated a packet number already received.
+    public var duplicatePacketsDropped = 0
+    /// Datagrams that failed to parse.
+    public var malformedPacketsDropped = 0
+    /// Ack-eliciting packets declared lost (by acknowledgements or by the retransmission timer).
+    public var packetsLost = 0
+    /// Packets acknowledged after they had been declared lost.
+    public var spuriousLosses = 0
+    /// Retransmission-timer expirations.
+    public var retransmissionTimeouts = 0
+    /// Messages accepted by `send`.
+    public var messagesSent = 0
+    /// Reliable messages the peer acknowledged completely.
+    public var messagesAcknowledged = 0
+    /// Reliable messages dropped because the connection ended first.
+    public var messagesFailed = 0
+    /// Messages delivered to the application.
+    public var messagesDelivered = 0
+    /// Message fragments transmitted again after a loss.
+    public var fragmentsRetransmitted = 0
+    /// Bytes of message payload transmitted again after a loss.
+    public var bytesRetransmitted = 0
+    /// Reliable message fragments received again after they had arrived (spurious retransmissions).
+    public var duplicateFragmentsDropped = 0
+    /// Unreliable messages dropped on receipt (reassembly budget or undelivered backlog).
+    public var unreliableMessagesDropped = 0
+    /// Smoothed RTT, RTT variation, minimum RTT and current base RTO, in nanoseconds.
+    public var smoothedRTT: UInt64 = 0
+    public var rttVariation: UInt64 = 0
+    public var minimumRTT: UInt64 = 0
+    public var retransmissionTimeout: UInt64 = 0
+    /// Congestion window and bytes in flight.
+    public var congestionWindow = 0
+    public var bytesInFlight = 0
+    /// Messages and bytes held in the send buffer.
+    public var sendBufferMessages = 0
+    public var sendBufferBytes = 0
+
+    public init() {}
+}

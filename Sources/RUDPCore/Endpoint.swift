@@ -1,0 +1,281 @@
+import DequeModule
+import HeapModule
+import RUDPWire
+
+/// Many connections over one socket: routes datagrams by connection ID, accepts new peers
+/// (when configured as a server), and multiplexes the connections' output and timers.
+///
+/// Like ``Connection`` it is sans-IO: the caller moves datagrams between it and a socket (or a
+/// simulated network) and passes the time in. `Address` is whatever identifies a peer to the
+/// caller: a socket address for the UDP transport, a node number in the simulator.
+///
+/// ```swift
+/// let server = Endpoint<Int>(configuration: EndpointConfiguration(acceptsConnections: true), seed: 1)
+/// let client = Endpoint<Int>(configuration: EndpointConfiguration(), seed: 2)
+/// let id = client.connect(to: 0, at: .zero)
+/// try client.send(Array("hi".utf8), on: id)
+/// while let (datagram, _) = client.pollTransmit(at: .zero) {
+///     server.handle(datagram: datagram, from: 1, at: .zero)
+/// }
+/// while let (connection, event) = server.pollEvent() { print(connection, event) }
+/// ```
+public final class Endpoint<Address: Hashable> {
+    private struct Entry {
+        let connection: Connection
+        var address: Address
+        var handshakeKey: HandshakeKey?
+    }
+
+    private struct HandshakeKey: Hashable {
+        var address: Address
+        var clientID: ConnectionID
+    }
+
+    private struct TimerEntry: Comparable {
+        var deadline: Timestamp
+        var id: ConnectionID
+        var generation: UInt64
+        static func < (a: TimerEntry, b: TimerEntry) -> Bool {
+            (a.deadline, a.id.rawValue, a.generation) < (b.deadline, b.id.rawValue, b.generation)
+        }
+    }
+
+    public let configuration: EndpointConfiguration
+    private var rng: SeededGenerator
+    private var connections: [ConnectionID: Entry] = [:]
+    private var handshakes: [HandshakeKey: ConnectionID] = [:]
+    private var transmitQueue: Deque<ConnectionID> = []
+    private var inTransmitQueue: Set<ConnectionID> = []
+    private var eventQueue: Deque<ConnectionID> = []
+    private var inEventQueue: Set<ConnectionID> = []
+    private var timers = Heap<TimerEntry>()
+    private var timerGeneration: [ConnectionID: UInt64] = [:]
+    private var generationCounter: UInt64 = 0
+    /// Endpoint-wide counters.
+    public private(set) var statistics = EndpointStatistics()
+
+    /// Creates an endpoint whose connection IDs are drawn from `seed`.
+    public init(configuration: EndpointConfiguration, seed: UInt64) {
+        precondition(configuration.connection.validate() == nil, "invalid ConnectionConfiguration: \(configuration.connection.validate() ?? "")")
+        self.configuration = configuration
+        self.rng = SeededGenerator(seed: seed)
+    }
+
+    /// Number of connections (in any state).
+    public var connectionCount: Int { connections.count }
+
+    /// The connection with this ID, to read its state and statistics.
+    public func connection(_ id: ConnectionID) -> Connection? { connections[id]?.connection }
+
+    /// The peer address of a connection.
+    public func address(of id: ConnectionID) -> Address? { connections[id]?.address }
+
+    /// The IDs of all connections, in ascending order.
+    public var connectionIDs: [ConnectionID] { connections.keys.sorted() }
+
+    // MARK: - Commands
+
+    /// Opens a connection to `address`; CONNECT goes out on the next ``pollTransmit(at:)``.
+    public func connect(to address: Address, at now: Timestamp) -> ConnectionID {
+        let id = newConnectionID()
+        let connection = Connection(clientWith: configuration.connection, localID: id, at: now)
+        connections[id] = Entry(connection: connection, address: address, handshakeKey: nil)
+        touch(id)
+        return id
+    }
+
+    /// Queues a message on a connection. See ``Connection/send(_:channel:mode:)``.
+    @discardableResult
+    public func send(_ message: [UInt8], on id: ConnectionID, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) throws(SendError) -> MessageID {
+        guard let entry = connections[id] else { throw .connectionClosed }
+        let messageID = try entry.connection.send(message, channel: channel, mode: mode)
+        touch(id)
+        return messageID
+    }
+
+    /// Closes a connection gracefully. See ``Connection/close(at:)``.
+    public func close(_ id: ConnectionID, at now: Timestamp) {
+        guard let entry = connections[id] else { return }
+        entry.connection.close(at: now)
+        touch(id)
+    }
+
+    /// Aborts a connection. See ``Connection/abort(at:)``.
+    public func abort(_ id: ConnectionID, at now: Timestamp) {
+        guard let entry = connections[id] else { return }
+        entry.connection.abort(at: now)
+        touch(id)
+    }
+
+    // MARK: - Input
+
+    /// Routes one datagram received from `address`.
+    public func handle(datagram: [UInt8], from address: Address, at now: Timestamp) {
+        statistics.datagramsReceived += 1
+        statistics.bytesReceived += datagram.count
+        let header: Packet.Header
+        do {
+            header = try datagram.withUnsafeBytes { raw throws(WireError) in try Packet.parseHeader(raw) }
+        } catch {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        if header.type == .connect {
+            acceptConnect(datagram, from: address, at: now)
+            return
+        }
+        guard var entry = connections[header.destination] else {
+            statistics.unroutableDatagrams += 1
+            return
+        }
+        if entry.address != address {
+            entry.address = address
+            connections[header.destination] = entry
+        }
+        entry.connection.handle(datagram: datagram, at: now)
+        touch(header.destination)
+    }
+
+    private func acceptConnect(_ datagram: [UInt8], from address: Address, at now: Timestamp) {
+        let packet: Packet
+        do {
+            packet = try Packet.parse(datagram)
+        } catch {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        guard case .connect(let params) = packet.body else { return }
+        let key = HandshakeKey(address: address, clientID: params.sourceConnectionID)
+        if let existing = handshakes[key], let entry = connections[existing] {
+            entry.connection.handle(packet: packet, size: datagram.count, at: now)
+            touch(existing)
+            return
+        }
+        guard configuration.acceptsConnections, connections.count < configuration.maxConnections else {
+            statistics.connectionsRefused += 1
+            return
+        }
+        let id = newConnectionID()
+        let connection = Connection(serverWith: configuration.connection, localID: id, connect: params, at: now)
+        connections[id] = Entry(connection: connection, address: address, handshakeKey: key)
+        handshakes[key] = id
+        statistics.connectionsAccepted += 1
+        touch(id)
+    }
+
+    /// Runs every connection timer that has expired by `now`.
+    public func handleTimeout(at now: Timestamp) {
+        while let top = timers.min, top.deadline <= now {
+            _ = timers.popMin()
+            guard timerGeneration[top.id] == top.generation, let entry = connections[top.id] else { continue }
+            timerGeneration[top.id] = nil
+            entry.connection.handleTimeout(at: now)
+            touch(top.id)
+        }
+    }
+
+    // MARK: - Output
+
+    /// The next datagram to send and its destination, or nil when nothing is ready.
+    public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: Address)? {
+        while let id = transmitQueue.first {
+            guard let entry = connections[id] else {
+                transmitQueue.removeFirst()
+                inTransmitQueue.remove(id)
+                continue
+            }
+            if let datagram = entry.connection.pollTransmit(at: now) {
+                // Round robin: move to the back so every connection gets its turn.
+                transmitQueue.removeFirst()
+                transmitQueue.append(id)
+                statistics.datagramsSent += 1
+                statistics.bytesSent += datagram.count
+                if entry.connection.isClosed { markEvents(id) }
+                return (datagram, entry.address)
+            }
+            transmitQueue.removeFirst()
+            inTransmitQueue.remove(id)
+            schedule(id)
+            markEvents(id)
+        }
+        return nil
+    }
+
+    /// The next connection event, or nil. A `.closed` event is the last of its connection, which
+    /// is then forgotten.
+    public func pollEvent() -> (ConnectionID, ConnectionEvent)? {
+        while let id = eventQueue.first {
+            guard let entry = connections[id] else {
+                eventQueue.removeFirst()
+                inEventQueue.remove(id)
+                continue
+            }
+            if let event = entry.connection.pollEvent() {
+                if case .closed = event {
+                    remove(id)
+                } else {
+                    markTransmit(id)   // taking a message may free flow-control credit
+                }
+                return (id, event)
+            }
+            eventQueue.removeFirst()
+            inEventQueue.remove(id)
+        }
+        return nil
+    }
+
+    /// The earliest deadline among all connections, or nil.
+    public func nextDeadline() -> Timestamp? {
+        while let top = timers.min {
+            if timerGeneration[top.id] == top.generation { return top.deadline }
+            _ = timers.popMin()
+        }
+        return nil
+    }
+
+    // MARK: - Bookkeeping
+
+    private func newConnectionID() -> ConnectionID {
+        while true {
+            let id = ConnectionID(rng.next())
+            if id != .none && connections[id] == nil { return id }
+        }
+    }
+
+    private func touch(_ id: ConnectionID) {
+        markTransmit(id)
+        markEvents(id)
+        schedule(id)
+    }
+
+    private func markTransmit(_ id: ConnectionID) {
+        if inTransmitQueue.insert(id).inserted { transmitQueue.append(id) }
+    }
+
+    private func markEvents(_ id: ConnectionID) {
+        if inEventQueue.insert(id).inserted { eventQueue.append(id) }
+    }
+
+    private func schedule(_ id: ConnectionID) {
+        guard let entry = connections[id], let deadline = entry.connection.nextDeadline() else {
+            timerGeneration[id] = nil
+            return
+        }
+        generationCounter += 1
+        timerGeneration[id] = generationCounter
+        timers.insert(TimerEntry(deadline: deadline, id: id, generation: generationCounter))
+        if timers.count > 2 * connections.count + 64 { compactTimers() }
+    }
+
+    /// Drops stale timer entries so the heap stays proportional to the number of connections.
+    private func compactTimers() {
+        let live = timers.unordered.filter { timerGeneration[$0.id] == $0.generation }
+        timers = Heap(live)
+    }
+
+    private func remove(_ id: ConnectionID) {
+        guard let entry = connections.removeValue(forKey: id) else { return }
+        if let key = entry.handshakeKey { handshakes[key] = nil }
+        timerGeneration[id] = nil
+    }
+}

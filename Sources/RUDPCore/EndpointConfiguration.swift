@@ -1,0 +1,30 @@
+/// Settings of an ``Endpoint``: the per-connection configuration plus endpoint-wide limits.
+public struct EndpointConfiguration: Sendable {
+    /// Applied to every connection of the endpoint.
+    public var connection: ConnectionConfiguration
+    /// Whether CONNECT packets from new peers create connections (a server).
+    public var acceptsConnections: Bool
+    /// Most connections at once; CONNECTs beyond it are dropped and counted. Default 10,000.
+    public var maxConnections: Int = 10_000
+
+    public init(connection: ConnectionConfiguration = ConnectionConfiguration(), acceptsConnections: Bool = false) {
+        self.connection = connection
+        self.acceptsConnections = acceptsConnections
+    }
+}
+
+/// Counters of an ``Endpoint`` as a whole.
+public struct EndpointStatistics: Sendable, Hashable {
+    public var datagramsReceived = 0
+    public var bytesReceived = 0
+    public var datagramsSent = 0
+    public var bytesSent = 0
+    /// Datagrams whose header did not parse.
+    public var malformedDatagrams = 0
+    /// Datagrams for a connection ID this endpoint does not have.
+    public var unroutableDatagrams = 0
+    public var connectionsAccepted = 0
+    /// CONNECTs dropped because the endpoint does not accept connections or is at `maxConnections`.
+    public var connectionsRefused = 0
+    public init() {}
+}

@@ -1,0 +1,132 @@
+import DequeModule
+import RUDPWire
+
+/// A reference to one fragment of a message in the send buffer.
+struct FragmentRef: Hashable {
+    var message: MessageID
+    var index: Int
+}
+
+/// A message held by the sender until the peer acknowledges all of it (reliable) or until it
+/// has been transmitted once (unreliable).
+struct OutgoingMessage {
+    let id: MessageID
+    let channel: UInt8
+    let mode: DeliveryMode
+    let sequence: UInt32
+    let bytes: [UInt8]
+    /// Fixed at first transmission: fragment `i` covers `i*fragmentSize ..< min((i+1)*fragmentSize, count)`.
+    var fragmentSize = 0
+    var fragmentCount = 0
+    /// Fragments transmitted at least once.
+    var nextFragment = 0
+    var acked: [Bool] = []
+    var ackedCount = 0
+
+    var isStarted: Bool { fragmentCount > 0 }
+    var isFullySent: Bool { isStarted && nextFragment >= fragmentCount }
+
+    mutating func start(fragmentSize: Int) {
+        self.fragmentSize = fragmentSize
+        fragmentCount = bytes.isEmpty ? 1 : (bytes.count + fragmentSize - 1) / fragmentSize
+        if mode.isReliable { acked = Array(repeating: false, count: fragmentCount) }
+    }
+
+    func frame(for index: Int) -> MessageFrame {
+        let lower = index * fragmentSize
+        let upper = min(lower + fragmentSize, bytes.count)
+        return MessageFrame(channel: channel, mode: mode, sequence: sequence, totalLength: UInt32(bytes.count),
+                            offset: UInt32(lower), payload: Array(bytes[lower..<upper]))
+    }
+
+    func encodedSize(of index: Int) -> Int {
+        let lower = index * fragmentSize
+        return MessageFrame.overhead + min(fragmentSize, bytes.count - lower)
+    }
+}
+
+/// Everything the sender holds: messages by ID, the order of first transmission, fragments to
+/// retransmit, and per-channel sequence state. Bounded in bytes and messages.
+struct SendBuffer {
+    private(set) var messages: [MessageID: OutgoingMessage] = [:]
+    /// Messages not yet fully transmitted once, in send order.
+    var unsent: Deque<MessageID> = []
+    /// Reliable fragments declared lost, in the order they should be retransmitted.
+    var retransmissions: Deque<FragmentRef> = []
+    /// Per channel: reliable messages in sequence order that may still be unacknowledged.
+    var reliableByChannel: [Deque<(sequence: UInt32, id: MessageID)>]
+    var nextReliableSequence: [UInt32]
+    var nextUnreliableSequence: [UInt32]
+    private(set) var bufferedBytes = 0
+    private var nextID: UInt64 = 0
+
+    init(channelCount: Int, initialSequence: UInt32) {
+        reliableByChannel = Array(repeating: [], count: channelCount)
+        nextReliableSequence = Array(repeating: initialSequence, count: channelCount)
+        nextUnreliableSequence = Array(repeating: initialSequence, count: channelCount)
+    }
+
+    var count: Int { messages.count }
+    var isEmpty: Bool { messages.isEmpty }
+
+    mutating func enqueue(_ bytes: [UInt8], channel: UInt8, mode: DeliveryMode) -> MessageID {
+        let id = MessageID(nextID)
+        nextID += 1
+        let c = Int(channel)
+        let seq: UInt32
+        if mode.isReliable {
+            seq = nextReliableSequence[c]
+            nextReliableSequence[c] &+= 1
+            reliableByChannel[c].append((seq, id))
+        } else {
+            seq = nextUnreliableSequence[c]
+            nextUnreliableSequence[c] &+= 1
+        }
+        messages[id] = OutgoingMessage(id: id, channel: channel, mode: mode, sequence: seq, bytes: bytes)
+        unsent.append(id)
+        bufferedBytes += bytes.count
+        return id
+    }
+
+    subscript(id: MessageID) -> OutgoingMessage? {
+        get { messages[id] }
+        _modify { yield &messages[id] }
+    }
+
+    /// Records the acknowledgement of one fragment; returns true when that completed the message.
+    mutating func markAcknowledged(_ ref: FragmentRef) -> Bool {
+        guard messages[ref.message] != nil, !messages[ref.message]!.acked[ref.index] else { return false }
+        messages[ref.message]!.acked[ref.index] = true
+        messages[ref.message]!.ackedCount += 1
+        return messages[ref.message]!.ackedCount == messages[ref.message]!.fragmentCount
+    }
+
+    /// Removes a message (acknowledged, fully sent unreliable, or failed).
+    mutating func release(_ id: MessageID) {
+        if let m = messages.removeValue(forKey: id) {
+            bufferedBytes -= m.bytes.count
+            if m.mode.isReliable {
+                let c = Int(m.channel)
+                while let first = reliableByChannel[c].first, messages[first.id] == nil {
+                    reliableByChannel[c].removeFirst()
+                }
+            }
+        }
+    }
+
+    /// The oldest reliable sequence on `channel` that is not yet acknowledged, if any.
+    func oldestUnacknowledged(channel: UInt8) -> UInt32? {
+        reliableByChannel[Int(channel)].first?.sequence
+    }
+
+    /// Removes everything and returns the IDs of reliable messages that were never acknowledged, in order.
+    mutating func drainUnacknowledged() -> [MessageID] {
+        let ids = messages.values.filter { $0.mode.isReliable }.map(\.id).sorted()
+        messages.removeAll()
+        unsent.removeAll()
+        retransmissions.removeAll()
+        for c in reliableByChannel.indices { reliableByChannel[c].removeAll() }
+        bufferedBytes = 0
+        return ids
+    }
+}
