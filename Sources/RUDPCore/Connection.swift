@@ -205,7 +205,8 @@ public final class Connection {
     public func close(at now: Timestamp) {
         switch state {
         case .connecting, .accepting:
-            finish(.closedLocally)
+            // Finish the handshake and deliver what is queued first (bounded by the connect timeout).
+            closeRequested = true
         case .established:
             closeRequested = true
             startClosingIfDrained(at: now)
@@ -264,6 +265,7 @@ public final class Connection {
             handshakeSendPending = false
             pingPending = true
             events.append(.connected)
+            startClosingIfDrained(at: now)
             return
         case .data(let frames):
             guard packet.destination == localID else { return }
@@ -273,6 +275,7 @@ public final class Connection {
                 state = .established
                 handshakeSendPending = false
                 events.append(.connected)
+                startClosingIfDrained(at: now)
             default: break
             }
             let previousLargest = received.largest
@@ -452,7 +455,7 @@ public final class Connection {
             break
         }
         consider(lastReceiveTime + config.idleTimeout)
-        consider(ackElicitingSinceAck > 0 ? ackDeadline : nil)
+        consider(ackElicitingSinceAck > 0 && !ackImmediately ? ackDeadline : nil)
         consider(lossTime)
         consider(rtoDeadline)
         consider(keepAliveDeadline)

@@ -165,12 +165,18 @@ public final class Endpoint<Address: Hashable> {
 
     /// Runs every connection timer that has expired by `now`.
     public func handleTimeout(at now: Timestamp) {
+        // Collect first, then fire each once: a connection's deadline may stay due until its
+        // output is polled, and must not be fired again in the same call.
+        var due: [ConnectionID] = []
         while let top = timers.min, top.deadline <= now {
             _ = timers.popMin()
-            guard timerGeneration[top.id] == top.generation, let entry = connections[top.id] else { continue }
+            guard timerGeneration[top.id] == top.generation, connections[top.id] != nil else { continue }
             timerGeneration[top.id] = nil
-            entry.connection.handleTimeout(at: now)
-            touch(top.id)
+            due.append(top.id)
+        }
+        for id in due {
+            connections[id]?.connection.handleTimeout(at: now)
+            touch(id)
         }
     }
 

@@ -4,8 +4,11 @@ import RUDPCore
 public struct SimulatedAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Index of the node, in the order nodes were added.
     public var node: Int
+    /// The address of the `node`-th node added to the simulator.
     public init(node: Int) { self.node = node }
+    /// Orders addresses by node index.
     public static func < (lhs: SimulatedAddress, rhs: SimulatedAddress) -> Bool { lhs.node < rhs.node }
+    /// `node0`, `node1`, ...
     public var description: String { "node\(node)" }
 }
 

@@ -1,0 +1,414 @@
+import HeapModule
+import RUDPCore
+
+/// A deterministic, single-threaded simulation of a lossy datagram network, in virtual time.
+///
+/// Nodes (anything conforming to ``SimulatedNode``, typically a sans-IO endpoint behind an
+/// adapter) are connected by directed ``Link``s whose ``LinkOptions`` describe delay, jitter,
+/// loss, duplication, reordering, corruption, bandwidth and partitions. The simulator owns a
+/// virtual clock, starting at `Timestamp.zero`, and an event queue ordered by
+/// (time, insertion sequence); it advances the clock from event to event, so a minute of
+/// simulated time with nothing happening costs nothing.
+///
+/// **Determinism.** Every random draw comes from a ``SeededGenerator`` forked from `seed` (one
+/// per link, in the order links are connected; nodes may take their own with
+/// ``makeGenerator()``). Nothing reads the wall clock or iterates a `Dictionary`, and ties in
+/// time are broken by insertion order. The same seed, nodes and calls give the same run, byte
+/// for byte: compare ``traceDigest`` (always computed), or ``trace`` (kept when
+/// `recordTrace` is true).
+///
+/// **Driving nodes.** The simulator
+/// - delivers each datagram at its arrival time with `receive`;
+/// - calls `handleTimeout` when the time returned by `nextDeadline()` is reached (a deadline
+///   in the past counts as now);
+/// - after every `receive` or `handleTimeout` (and once when a node is added, when the run
+///   starts), drains `pollTransmit` until it returns nil, sends each datagram on the link from
+///   that node to its destination, then re-reads `nextDeadline()`. A datagram to a node with
+///   no link from the sender is dropped and counted in ``unroutableCount``.
+///
+/// Each (re)read of a deadline bumps a per-node generation number; a timer event whose
+/// generation is no longer current is stale and skipped. Before firing, the deadline is read
+/// once more, so a node changed from outside (see ``poll(_:)``) is never woken early.
+///
+/// **Livelock guard.** A node whose deadline stays at or before `now` after it handled a
+/// timeout would otherwise be called forever without the clock moving. After
+/// `maxTimeoutsPerInstant` `handleTimeout` calls to one node at one instant, its timer is
+/// deferred to `now + livelockBackoff` (counted in ``livelockDeferrals`` and traced as
+/// ``TraceEntry/Event/timerDeferred(node:)``), so the clock always makes progress. A healthy
+/// node never triggers it; tests can assert `livelockDeferrals == 0`. (A node whose
+/// `pollTransmit` never returns nil, or two nodes bouncing datagrams over zero-delay links,
+/// are not guarded against: give links a non-zero delay.)
+///
+/// Nodes must not call back into the simulator from their callbacks.
+///
+/// ```swift
+/// let simulator = NetworkSimulator(seed: seed)
+/// let client = simulator.addNode(clientNode)
+/// let server = simulator.addNode(serverNode)
+/// var rng = SeededGenerator(seed: seed)
+/// let options = LinkOptions.random(using: &rng, maxLoss: 0.3)
+/// simulator.connectBidirectional(client, server, options: options)
+///
+/// let done = simulator.runUntil(deadline: .zero + .seconds(60)) { serverNode.received == 1000 }
+/// #expect(done, "\(simulator.report)")   // prints the seed, options and counters on failure
+/// ```
+public final class NetworkSimulator {
+    /// The seed every random draw of the run derives from.
+    public let seed: UInt64
+    /// The virtual clock.
+    public private(set) var now: Timestamp = .zero
+    /// Every link, in the order they were connected.
+    public private(set) var links: [Link] = []
+    /// Datagrams sent to a node with no link from the sender (or to no node at all).
+    public private(set) var unroutableCount = 0
+    /// How many times the livelock guard deferred a timer.
+    public private(set) var livelockDeferrals = 0
+    /// A hash of every delivery, drop and timeout so far (time, addresses, bytes): equal for
+    /// two runs with the same seed and setup, and almost surely different otherwise.
+    public var traceDigest: UInt64 { digest.value }
+    /// Every event so far, if the simulator was created with `recordTrace: true`; else empty.
+    public private(set) var trace: [TraceEntry] = []
+    /// Whether ``trace`` is kept.
+    public let recordsTrace: Bool
+    /// `handleTimeout` calls to one node at one instant before the livelock guard steps in.
+    public let maxTimeoutsPerInstant: Int
+    /// How far the livelock guard pushes a spinning node's timer.
+    public let livelockBackoff: Duration
+
+    private struct NodeSlot {
+        let node: any SimulatedNode
+        /// When the current timer event fires, if one is scheduled.
+        var scheduled: Timestamp?
+        /// Bumped whenever the timer is rescheduled or cancelled; older timer events are stale.
+        var generation: UInt64 = 0
+        /// The instant of the last `handleTimeout`, and how many calls happened at it.
+        var timeoutInstant: Timestamp = .zero
+        var timeoutsAtInstant = 0
+    }
+
+    private struct LinkKey: Hashable {
+        var source: Int
+        var destination: Int
+    }
+
+    private var generator: SeededGenerator
+    private var slots: [NodeSlot] = []
+    /// Used for lookups only, never iterated.
+    private var linkIndex: [LinkKey: Int] = [:]
+    private var events = Heap<SimulatorEvent>()
+    private var nextSequence: UInt64 = 0
+    private var digest = TraceDigest()
+    private var isDispatching = false
+
+    /// Creates an empty network at time zero.
+    ///
+    /// - Parameters:
+    ///   - seed: determines every random draw of the run.
+    ///   - recordTrace: keep every event in ``trace`` (memory grows with the run); the
+    ///     ``traceDigest`` is computed either way.
+    ///   - maxTimeoutsPerInstant: livelock guard threshold (at least 1).
+    ///   - livelockBackoff: how far the guard defers a spinning node's timer (more than zero).
+    public init(
+        seed: UInt64,
+        recordTrace: Bool = false,
+        maxTimeoutsPerInstant: Int = 1_000,
+        livelockBackoff: Duration = .milliseconds(1)
+    ) {
+        precondition(maxTimeoutsPerInstant >= 1, "maxTimeoutsPerInstant must be at least 1")
+        precondition(livelockBackoff.nanosecondsClamped > 0, "livelockBackoff must be positive")
+        self.seed = seed
+        self.recordsTrace = recordTrace
+        self.maxTimeoutsPerInstant = maxTimeoutsPerInstant
+        self.livelockBackoff = livelockBackoff
+        self.generator = SeededGenerator(seed: seed)
+    }
+
+    // MARK: - Building the network
+
+    /// Adds a node and returns its address (`node0`, `node1`, … in the order added).
+    ///
+    /// The node is polled (transmit queue drained, deadline read) at the current time once the
+    /// simulation runs, so links may be connected after adding it.
+    public func addNode(_ node: any SimulatedNode) -> SimulatedAddress {
+        let index = slots.count
+        slots.append(NodeSlot(node: node))
+        schedule(.poll(node: index), at: now)
+        return SimulatedAddress(node: index)
+    }
+
+    /// The number of nodes added.
+    public var nodeCount: Int { slots.count }
+
+    /// The node at `address`.
+    public func node(at address: SimulatedAddress) -> any SimulatedNode {
+        slots[address.node].node
+    }
+
+    /// Connects `source` to `destination` with a directed link; traps if that link exists
+    /// (use ``updateLink(from:to:options:)`` to change it).
+    ///
+    /// The link's generator is forked from the simulator's, so links draw independent streams.
+    public func connect(_ source: SimulatedAddress, _ destination: SimulatedAddress, options: LinkOptions) {
+        precondition(slots.indices.contains(source.node) && slots.indices.contains(destination.node),
+                     "connect(\(source), \(destination)): unknown node")
+        let key = LinkKey(source: source.node, destination: destination.node)
+        precondition(linkIndex[key] == nil, "\(source)→\(destination) is already connected; use updateLink")
+        linkIndex[key] = links.count
+        links.append(Link(from: source, to: destination, options: options, generator: generator.fork()))
+    }
+
+    /// Connects `a` and `b` in both directions with the same options (two independent links,
+    /// `a → b` first).
+    public func connectBidirectional(_ a: SimulatedAddress, _ b: SimulatedAddress, options: LinkOptions) {
+        connectBidirectional(a, b, forward: options, backward: options)
+    }
+
+    /// Connects `a → b` with `forward` and `b → a` with `backward`.
+    public func connectBidirectional(
+        _ a: SimulatedAddress, _ b: SimulatedAddress, forward: LinkOptions, backward: LinkOptions
+    ) {
+        connect(a, b, options: forward)
+        connect(b, a, options: backward)
+    }
+
+    /// Changes the conditions of the link `source → destination` from now on; traps if there
+    /// is no such link.
+    ///
+    /// Datagrams already in flight keep their arrival times, and the link keeps its FIFO
+    /// order, queue and burst state: a shorter delay only shows once the datagrams already
+    /// scheduled have arrived.
+    public func updateLink(from source: SimulatedAddress, to destination: SimulatedAddress, options: LinkOptions) {
+        guard let index = linkIndex[LinkKey(source: source.node, destination: destination.node)] else {
+            preconditionFailure("updateLink: no link \(source)→\(destination)")
+        }
+        links[index].update(options: options)
+    }
+
+    /// The link `source → destination`, if connected.
+    public func link(from source: SimulatedAddress, to destination: SimulatedAddress) -> Link? {
+        linkIndex[LinkKey(source: source.node, destination: destination.node)].map { links[$0] }
+    }
+
+    /// The counters of the link `source → destination`, if connected.
+    public func statistics(from source: SimulatedAddress, to destination: SimulatedAddress) -> LinkStatistics? {
+        link(from: source, to: destination)?.statistics
+    }
+
+    /// The counters of all links added together (unroutable datagrams are in ``unroutableCount``).
+    public var totalStatistics: LinkStatistics {
+        links.reduce(into: LinkStatistics()) { $0 += $1.statistics }
+    }
+
+    /// A new generator forked from the simulator's, for a node that needs randomness; call it
+    /// in the same order every run.
+    public func makeGenerator() -> SeededGenerator {
+        generator.fork()
+    }
+
+    // MARK: - Running
+
+    /// Processes the next event, advancing the clock to its time. Stale timer events are
+    /// skipped. Returns false if nothing is left to do.
+    @discardableResult
+    public func step() -> Bool {
+        precondition(!isDispatching, "NetworkSimulator must not be driven from a node callback")
+        while let event = events.popMin() {
+            if dispatch(event) { return true }
+        }
+        return false
+    }
+
+    /// Processes every event up to and including `deadline`, then sets the clock to `deadline`
+    /// (if it is later than now).
+    public func run(until deadline: Timestamp) {
+        precondition(!isDispatching, "NetworkSimulator must not be driven from a node callback")
+        while let next = events.min, next.time <= deadline {
+            dispatch(events.removeMin())
+        }
+        if deadline > now { now = deadline }
+    }
+
+    /// Runs for `duration` of virtual time from now.
+    public func run(for duration: Duration) {
+        run(until: now + duration)
+    }
+
+    /// Processes events until `condition` holds (checked before starting and after every
+    /// event) or `deadline` passes. Returns whether the condition holds; on success the clock is
+    /// at the time of the event that made it true, otherwise at `deadline`.
+    @discardableResult
+    public func runUntil(deadline: Timestamp, _ condition: () -> Bool) -> Bool {
+        precondition(!isDispatching, "NetworkSimulator must not be driven from a node callback")
+        if condition() { return true }
+        while let next = events.min, next.time <= deadline {
+            if dispatch(events.removeMin()), condition() { return true }
+        }
+        if deadline > now { now = deadline }
+        return condition()
+    }
+
+    /// Drains `address`'s transmit queue and re-reads its deadline, now. Call it after changing
+    /// a node from outside the simulator (for example a test enqueuing a message), since the
+    /// simulator otherwise only polls a node after its own callbacks.
+    public func poll(_ address: SimulatedAddress) {
+        precondition(!isDispatching, "NetworkSimulator must not be driven from a node callback")
+        isDispatching = true
+        defer { isDispatching = false }
+        drain(address.node)
+    }
+
+    // MARK: - Events
+
+    private func schedule(_ action: SimulatorEvent.Action, at time: Timestamp) {
+        events.insert(SimulatorEvent(time: time, sequence: nextSequence, action: action))
+        nextSequence += 1
+    }
+
+    /// Carries out `event`; returns false (leaving the clock alone) if it was stale.
+    @discardableResult
+    private func dispatch(_ event: SimulatorEvent) -> Bool {
+        isDispatching = true
+        defer { isDispatching = false }
+        switch event.action {
+        case let .timer(index, generation):
+            guard slots[index].generation == generation else { return false }
+            slots[index].scheduled = nil
+            guard let deadline = slots[index].node.nextDeadline(), deadline <= event.time else {
+                // The node moved its deadline without the simulator seeing it: reschedule.
+                refreshDeadline(index)
+                return false
+            }
+            advanceClock(to: event.time)
+            if slots[index].timeoutInstant != now {
+                slots[index].timeoutInstant = now
+                slots[index].timeoutsAtInstant = 0
+            }
+            slots[index].timeoutsAtInstant += 1
+            record(.timeout(node: SimulatedAddress(node: index)))
+            slots[index].node.handleTimeout(at: now)
+            drain(index)
+
+        case let .delivery(linkIndex, datagram):
+            advanceClock(to: event.time)
+            links[linkIndex].recordDelivery(size: datagram.count)
+            let source = links[linkIndex].source
+            let destination = links[linkIndex].destination
+            record(.delivered(source: source, destination: destination, size: datagram.count,
+                              fingerprint: TraceDigest.fingerprint(of: datagram)))
+            slots[destination.node].node.receive(datagram, from: source, at: now)
+            drain(destination.node)
+
+        case let .poll(index):
+            advanceClock(to: event.time)
+            drain(index)
+        }
+        return true
+    }
+
+    private func advanceClock(to time: Timestamp) {
+        assert(time >= now, "event queue went back in time")
+        now = time
+    }
+
+    /// Sends everything the node has to send, then reschedules its timer.
+    private func drain(_ index: Int) {
+        let node = slots[index].node
+        let source = SimulatedAddress(node: index)
+        while let (datagram, destination) = node.pollTransmit(at: now) {
+            route(datagram, from: source, to: destination)
+        }
+        refreshDeadline(index)
+    }
+
+    private func route(_ datagram: [UInt8], from source: SimulatedAddress, to destination: SimulatedAddress) {
+        guard let index = linkIndex[LinkKey(source: source.node, destination: destination.node)] else {
+            unroutableCount += 1
+            recordDrop(datagram, from: source, to: destination, reason: .unroutable)
+            return
+        }
+        switch links[index].transmit(datagram, at: now) {
+        case let .dropped(reason):
+            recordDrop(datagram, from: source, to: destination, reason: reason)
+        case let .carried(bytes, arrival, duplicateArrival):
+            schedule(.delivery(link: index, datagram: bytes), at: arrival)
+            if let duplicateArrival {
+                schedule(.delivery(link: index, datagram: bytes), at: duplicateArrival)
+            }
+        }
+    }
+
+    /// Reads the node's deadline and makes sure exactly one live timer event matches it.
+    private func refreshDeadline(_ index: Int) {
+        guard let deadline = slots[index].node.nextDeadline() else {
+            if slots[index].scheduled != nil {
+                slots[index].scheduled = nil
+                slots[index].generation += 1
+            }
+            return
+        }
+        var due = max(deadline, now)
+        var deferred = false
+        if due == now, slots[index].timeoutInstant == now,
+           slots[index].timeoutsAtInstant >= maxTimeoutsPerInstant {
+            due = now + livelockBackoff
+            deferred = true
+        }
+        if slots[index].scheduled == due { return }
+        if deferred {
+            livelockDeferrals += 1
+            record(.timerDeferred(node: SimulatedAddress(node: index)))
+        }
+        slots[index].scheduled = due
+        slots[index].generation += 1
+        schedule(.timer(node: index, generation: slots[index].generation), at: due)
+    }
+
+    // MARK: - Trace
+
+    private func recordDrop(_ datagram: [UInt8], from source: SimulatedAddress, to destination: SimulatedAddress,
+                            reason: DropReason) {
+        record(.dropped(source: source, destination: destination, size: datagram.count,
+                        fingerprint: TraceDigest.fingerprint(of: datagram), reason: reason))
+    }
+
+    private func record(_ event: TraceEntry.Event) {
+        digest.mix(now.nanoseconds)
+        switch event {
+        case let .delivered(source, destination, size, fingerprint):
+            digest.mix(1)
+            digest.mix(UInt64(source.node))
+            digest.mix(UInt64(destination.node))
+            digest.mix(UInt64(size))
+            digest.mix(fingerprint)
+        case let .dropped(source, destination, size, fingerprint, reason):
+            digest.mix(2)
+            digest.mix(UInt64(source.node))
+            digest.mix(UInt64(destination.node))
+            digest.mix(UInt64(size))
+            digest.mix(fingerprint)
+            digest.mix(reason.digestCode)
+        case let .timeout(node):
+            digest.mix(3)
+            digest.mix(UInt64(node.node))
+        case let .timerDeferred(node):
+            digest.mix(4)
+            digest.mix(UInt64(node.node))
+        }
+        if recordsTrace {
+            trace.append(TraceEntry(time: now, event: event))
+        }
+    }
+}
+
+extension DropReason {
+    /// A stable number for the trace digest.
+    fileprivate var digestCode: UInt64 {
+        switch self {
+        case .loss: 1
+        case .burstLoss: 2
+        case .queueFull: 3
+        case .partition: 4
+        case .unroutable: 5
+        }
+    }
+}

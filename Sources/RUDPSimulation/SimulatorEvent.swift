@@ -1,0 +1,26 @@
+import RUDPCore
+
+/// An entry of the simulator's event queue, ordered by time, then by insertion sequence so
+/// that simultaneous events run in the order they were scheduled.
+struct SimulatorEvent: Comparable {
+    enum Action {
+        /// Call `handleTimeout` on the node, if `generation` is still its current one.
+        case timer(node: Int, generation: UInt64)
+        /// Hand `datagram` to the destination of `links[link]`.
+        case delivery(link: Int, datagram: [UInt8])
+        /// Drain the node's transmit queue and read its deadline (for newly added nodes).
+        case poll(node: Int)
+    }
+
+    var time: Timestamp
+    var sequence: UInt64
+    var action: Action
+
+    static func < (lhs: SimulatorEvent, rhs: SimulatorEvent) -> Bool {
+        (lhs.time, lhs.sequence) < (rhs.time, rhs.sequence)
+    }
+
+    static func == (lhs: SimulatorEvent, rhs: SimulatorEvent) -> Bool {
+        lhs.time == rhs.time && lhs.sequence == rhs.sequence
+    }
+}

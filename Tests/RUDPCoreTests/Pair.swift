@@ -1,0 +1,118 @@
+import RUDPCore
+import RUDPWire
+
+/// Two endpoints joined by in-memory queues and a virtual clock, in the spirit of quinn's `Pair`.
+/// Tests edit the queues directly to drop, duplicate or reorder chosen datagrams.
+final class Pair {
+    static let clientAddress = 1
+    static let serverAddress = 2
+
+    let client: Endpoint<Int>
+    let server: Endpoint<Int>
+    var now = Timestamp.zero
+    /// Datagrams in flight towards the server / the client.
+    var toServer: [[UInt8]] = []
+    var toClient: [[UInt8]] = []
+    /// One-way delay applied when the datagrams are delivered by `step`.
+    var latency: Duration = .milliseconds(10)
+    /// Optional filter: return false to drop. Receives the datagram and its direction.
+    var filter: ((_ datagram: [UInt8], _ toServer: Bool) -> Bool)?
+
+    var clientEvents: [(ConnectionID, ConnectionEvent)] = []
+    var serverEvents: [(ConnectionID, ConnectionEvent)] = []
+    var clientConnection: ConnectionID?
+
+    init(clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
+         serverConfig: ConnectionConfiguration = ConnectionConfiguration(), seed: UInt64 = 1) {
+        client = Endpoint(configuration: EndpointConfiguration(connection: clientConfig), seed: seed)
+        server = Endpoint(configuration: EndpointConfiguration(connection: serverConfig, acceptsConnections: true), seed: seed &+ 1)
+    }
+
+    @discardableResult
+    func connect() -> ConnectionID {
+        let id = client.connect(to: Self.serverAddress, at: now)
+        clientConnection = id
+        return id
+    }
+
+    /// Collects output of both endpoints into the queues (through the filter) and their events.
+    func collect() {
+        while let (d, _) = client.pollTransmit(at: now) {
+            if filter?(d, true) ?? true { toServer.append(d) }
+        }
+        while let (d, _) = server.pollTransmit(at: now) {
+            if filter?(d, false) ?? true { toClient.append(d) }
+        }
+        while let e = client.pollEvent() { clientEvents.append(e) }
+        while let e = server.pollEvent() { serverEvents.append(e) }
+        // taking events may free credit
+        while let (d, _) = client.pollTransmit(at: now) {
+            if filter?(d, true) ?? true { toServer.append(d) }
+        }
+        while let (d, _) = server.pollTransmit(at: now) {
+            if filter?(d, false) ?? true { toClient.append(d) }
+        }
+    }
+
+    /// Delivers everything queued (after the latency), then collects the answers. Returns false when idle.
+    @discardableResult
+    func step() -> Bool {
+        collect()
+        if !toServer.isEmpty || !toClient.isEmpty {
+            now = now + latency
+            let s = toServer, c = toClient
+            toServer = []; toClient = []
+            for d in s { server.handle(datagram: d, from: Self.clientAddress, at: now) }
+            for d in c { client.handle(datagram: d, from: Self.serverAddress, at: now) }
+            collect()
+            return true
+        }
+        let deadlines = [client.nextDeadline(), server.nextDeadline()].compactMap { $0 }
+        guard let next = deadlines.min() else { return false }
+        if next > now { now = next }
+        client.handleTimeout(at: now)
+        server.handleTimeout(at: now)
+        collect()
+        return true
+    }
+
+    /// Steps until `condition` holds or `limit` of virtual time passes. Returns whether it held.
+    @discardableResult
+    func drive(for limit: Duration = .seconds(60), until condition: () -> Bool) -> Bool {
+        let end = now + limit
+        var steps = 0
+        while !condition() {
+            if now > end || steps > 2_000_000 { return false }
+            if !step() { return condition() }
+            steps += 1
+        }
+        return true
+    }
+
+    var serverConnection: ConnectionID? {
+        for (id, e) in serverEvents { if case .connected = e { return id } }
+        return nil
+    }
+
+    func messages(at events: [(ConnectionID, ConnectionEvent)]) -> [ReceivedMessage] {
+        events.compactMap { if case .message(let m) = $0.1 { return m } else { return nil } }
+    }
+
+    var clientMessages: [ReceivedMessage] { messages(at: clientEvents) }
+    var serverMessages: [ReceivedMessage] { messages(at: serverEvents) }
+
+    func closeReason(_ events: [(ConnectionID, ConnectionEvent)]) -> CloseReason? {
+        for (_, e) in events { if case .closed(let r) = e { return r } }
+        return nil
+    }
+}
+
+/// A datagram's packet, for filters.
+func packetType(_ datagram: [UInt8]) -> PacketType? {
+    datagram.count > 1 ? PacketType(rawValue: datagram[1]) : nil
+}
+
+func hasMessageFrame(_ datagram: [UInt8]) -> Bool {
+    guard let p = try? Packet.parse(datagram), case .data(let frames) = p.body else { return false }
+    return frames.contains { if case .message = $0 { return true } else { return false } }
+}

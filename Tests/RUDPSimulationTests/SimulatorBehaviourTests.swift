@@ -1,0 +1,154 @@
+import RUDPCore
+import RUDPSimulation
+import Testing
+
+@Suite("Simulator behaviour")
+struct SimulatorBehaviourTests {
+    @Test func updateLinkTakesEffectForLaterDatagrams() {
+        // Sends at 5, 15, 25, … ms so no send coincides with an update.
+        let scenario = SenderSinkScenario(seed: 11, options: LinkOptions(delay: .milliseconds(10)), count: 300,
+                                          interval: .milliseconds(10), start: ms(5))
+        let simulator = scenario.simulator
+        simulator.run(until: ms(1_000))
+        simulator.updateLink(from: scenario.senderAddress, to: scenario.sinkAddress,
+                             options: LinkOptions(delay: .milliseconds(10), loss: 1))
+        simulator.run(until: ms(2_000))
+        simulator.updateLink(from: scenario.senderAddress, to: scenario.sinkAddress,
+                             options: LinkOptions(delay: .milliseconds(30)))
+        simulator.run(until: ms(4_000))
+
+        #expect(simulator.link(from: scenario.senderAddress, to: scenario.sinkAddress)?.options.delay
+                == .milliseconds(30))
+        let arrivals = scenario.sink.arrivals
+        #expect(arrivals.count == 200, "\(scenario.context)")
+        for arrival in arrivals {
+            let sent = scenario.sender.sendTimes[arrival.sequence]
+            #expect(!(ms(1_000) ..< ms(2_000)).contains(sent))
+            #expect(arrival.time - sent == (sent < ms(1_000) ? .milliseconds(10) : .milliseconds(30)))
+        }
+        #expect(scenario.statistics.droppedByLoss == 100, "\(scenario.context)")
+    }
+
+    @Test func livelockGuardKeepsTheClockMoving() {
+        let simulator = NetworkSimulator(seed: 12, recordTrace: true, maxTimeoutsPerInstant: 10,
+                                         livelockBackoff: .milliseconds(1))
+        let spinner = SpinningNode()
+        _ = simulator.addNode(spinner)
+        simulator.run(for: .milliseconds(50))
+        #expect(simulator.now == ms(50))
+        // 10 calls at each of the instants 0, 1, …, 50 ms; deferred after each batch (the last to 51 ms).
+        #expect(spinner.timeouts.count == 510, "\(simulator.report)")
+        #expect(spinner.timeouts.first == .zero && spinner.timeouts.last == ms(50))
+        #expect(simulator.livelockDeferrals == 51, "\(simulator.report)")
+        #expect(simulator.trace.contains { $0.event == .timerDeferred(node: SimulatedAddress(node: 0)) })
+    }
+
+    @Test func nodesThatCatchUpAreNotThrottled() {
+        let simulator = NetworkSimulator(seed: 13, maxTimeoutsPerInstant: 10)
+        let node = SpinningNode(limit: 10)
+        _ = simulator.addNode(node)
+        simulator.run(for: .milliseconds(5))
+        #expect(node.timeouts == Array(repeating: .zero, count: 10))
+        #expect(simulator.livelockDeferrals == 0)
+        #expect(simulator.step() == false)
+    }
+
+    @Test func staleTimersAreIgnored() {
+        let simulator = NetworkSimulator(seed: 14)
+        let moved = RetimingNode(deadline: ms(100), deadlineAfterReceive: ms(200))
+        let cancelled = RetimingNode(deadline: ms(100), deadlineAfterReceive: nil)
+        let movedAddress = simulator.addNode(moved)
+        let cancelledAddress = simulator.addNode(cancelled)
+        let senderA = simulator.addNode(SenderNode(to: movedAddress, count: 1, interval: .milliseconds(1),
+                                                   start: ms(40)))
+        let senderB = simulator.addNode(SenderNode(to: cancelledAddress, count: 1, interval: .milliseconds(1),
+                                                   start: ms(40)))
+        simulator.connect(senderA, movedAddress, options: LinkOptions(delay: .milliseconds(10)))
+        simulator.connect(senderB, cancelledAddress, options: LinkOptions(delay: .milliseconds(10)))
+        simulator.run(until: ms(1_000))
+        #expect(moved.timeouts == [ms(200)])
+        #expect(cancelled.timeouts.isEmpty)
+
+        // A node changed from outside is not woken at its old deadline, and poll(_:) picks up
+        // the new one.
+        moved.deadline = ms(1_500)
+        simulator.poll(movedAddress)
+        moved.deadline = ms(1_700)
+        simulator.run(until: ms(2_000))
+        #expect(moved.timeouts == [ms(200), ms(1_700)])
+    }
+
+    @Test func datagramsWithoutALinkAreDroppedAndCounted() {
+        let simulator = NetworkSimulator(seed: 15, recordTrace: true)
+        let sink = SinkNode()
+        let sender = SenderNode(to: SimulatedAddress(node: 1), count: 5, interval: .milliseconds(1))
+        let stray = SenderNode(to: SimulatedAddress(node: 99), count: 2, interval: .milliseconds(1))
+        let a = simulator.addNode(sender)
+        let b = simulator.addNode(sink)
+        _ = simulator.addNode(stray)
+        simulator.connect(b, a, options: LinkOptions())  // the wrong direction only
+        simulator.run(for: .seconds(1))
+        #expect(sink.arrivals.isEmpty)
+        #expect(simulator.unroutableCount == 7)
+        #expect(simulator.trace.filter {
+            if case .dropped(_, _, _, _, .unroutable) = $0.event { true } else { false }
+        }.count == 7)
+        #expect(simulator.totalStatistics.sent == 0)
+    }
+
+    @Test func runUntilStopsWhenTheConditionHolds() {
+        let scenario = SenderSinkScenario(seed: 16, options: LinkOptions(delay: .milliseconds(10)), count: 100,
+                                          interval: .milliseconds(1))
+        let simulator = scenario.simulator
+        let sink = scenario.sink
+        #expect(simulator.runUntil(deadline: ms(1_000)) { sink.arrivals.count == 50 })
+        #expect(simulator.now == ms(59))
+        #expect(!simulator.runUntil(deadline: ms(1_000)) { sink.arrivals.count > 100 })
+        #expect(simulator.now == ms(1_000))
+        #expect(sink.arrivals.count == 100)
+        #expect(simulator.step() == false)
+        #expect(simulator.now == ms(1_000))
+    }
+
+    @Test func stepProcessesOneEventAtATime() {
+        let scenario = SenderSinkScenario(seed: 17, options: LinkOptions(delay: .milliseconds(10)), count: 2,
+                                          interval: .milliseconds(1))
+        let simulator = scenario.simulator
+        var times: [Timestamp] = []
+        while simulator.step() { times.append(simulator.now) }
+        // Two polls at 0, sends at 0 and 1 ms, deliveries at 10 and 11 ms.
+        #expect(times == [.zero, .zero, .zero, ms(1), ms(10), ms(11)])
+        #expect(scenario.sink.arrivals.count == 2)
+    }
+
+    @Test func simultaneousEventsRunInInsertionOrder() {
+        let simulator = NetworkSimulator(seed: 18)
+        let sink = SinkNode()
+        let sinkAddress = simulator.addNode(sink)
+        let first = simulator.addNode(SenderNode(to: sinkAddress, count: 50, interval: .milliseconds(1)))
+        let second = simulator.addNode(SenderNode(to: sinkAddress, count: 50, interval: .milliseconds(1)))
+        simulator.connect(first, sinkAddress, options: LinkOptions(delay: .milliseconds(3)))
+        simulator.connect(second, sinkAddress, options: LinkOptions(delay: .milliseconds(3)))
+        simulator.run(for: .seconds(1))
+        let sources = sink.arrivals.map(\.source)
+        #expect(sources == Array(repeating: [first, second], count: 50).flatMap { $0 })
+    }
+
+    @Test func echoRoundTripTakesBothDelays() {
+        let simulator = NetworkSimulator(seed: 19)
+        let echo = EchoNode()
+        let echoAddress = simulator.addNode(echo)
+        let sender = SenderNode(to: echoAddress, count: 10, interval: .milliseconds(5))
+        let senderAddress = simulator.addNode(sender)
+        simulator.connectBidirectional(senderAddress, echoAddress, forward: LinkOptions(delay: .milliseconds(7)),
+                                       backward: LinkOptions(delay: .milliseconds(13)))
+        simulator.run(for: .seconds(1))
+        #expect(sender.replies.count == 10)
+        for (index, reply) in sender.replies.enumerated() {
+            #expect(sequenceNumber(of: reply.datagram) == index)
+            #expect(reply.time == sender.sendTimes[index] + .milliseconds(20))
+        }
+        #expect(simulator.totalStatistics.delivered == 20)
+        #expect(simulator.links.count == 2)
+    }
+}
