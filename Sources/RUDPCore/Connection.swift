@@ -230,12 +230,13 @@ public final class Connection {
 
     // MARK: - Input
 
-    /// Processes one datagram from the peer. Malformed datagrams are counted and dropped.
+    /// Processes one datagram from the peer (a packet with its checksum trailer, see ``Datagram``).
+    /// Corrupted or malformed datagrams are counted and dropped.
     public func handle(datagram: [UInt8], at now: Timestamp) {
         if state == .closed { return }
         let packet: Packet
         do {
-            packet = try Packet.parse(datagram)
+            packet = try Datagram.open(datagram)
         } catch {
             stats.malformedPacketsDropped += 1
             return
@@ -415,7 +416,8 @@ public final class Connection {
             let body: Packet.Body = role == .client ? .connect(params) : .accept(params)
             let packet = Packet(destination: role == .client ? .none : peerID, packetNumber: nextPacketNumber, body: body)
             nextPacketNumber += 1
-            let bytes = packet.serialized()
+            var bytes = packet.serialized()
+            Datagram.seal(&bytes)
             stats.packetsSent += 1
             stats.bytesSent += bytes.count
             return bytes
@@ -506,7 +508,7 @@ public final class Connection {
         }
 
         var frames: [Frame] = []
-        var size = Packet.headerSize
+        var size = Packet.headerSize + Datagram.trailerSize
         var ackEliciting = false
         var fragments: [FragmentRef] = []
         var carriedClose = false
@@ -560,6 +562,7 @@ public final class Connection {
         bytes.reserveCapacity(size)
         Packet.writeHeader(type: .data, destination: peerID, packetNumber: pn, into: &bytes)
         for f in frames { f.serialize(into: &bytes) }
+        Datagram.seal(&bytes)
 
         if includedAck {
             packetsSinceAck = 0
@@ -612,7 +615,7 @@ public final class Connection {
             stats.bytesRetransmitted += frame.payload.count
         }
         // Then new data, in send order.
-        let fragmentSize = maxDatagramSize - Packet.headerSize - MessageFrame.overhead - Self.controlReserve
+        let fragmentSize = maxDatagramSize - Packet.headerSize - Datagram.trailerSize - MessageFrame.overhead - Self.controlReserve
         while let id = sendBuffer.unsent.first {
             guard var m = sendBuffer[id] else {
                 sendBuffer.unsent.removeFirst()

@@ -113,41 +113,33 @@ public final class Endpoint<Address: Hashable> {
     public func handle(datagram: [UInt8], from address: Address, at now: Timestamp) {
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.count
-        let header: Packet.Header
+        let packet: Packet
         do {
-            header = try datagram.withUnsafeBytes { raw throws(WireError) in try Packet.parseHeader(raw) }
+            packet = try Datagram.open(datagram)
         } catch {
             statistics.malformedDatagrams += 1
             return
         }
-        if header.type == .connect {
-            acceptConnect(datagram, from: address, at: now)
+        if case .connect(let params) = packet.body {
+            acceptConnect(packet, params, size: datagram.count, from: address, at: now)
             return
         }
-        guard var entry = connections[header.destination] else {
+        guard var entry = connections[packet.destination] else {
             statistics.unroutableDatagrams += 1
             return
         }
         if entry.address != address {
             entry.address = address
-            connections[header.destination] = entry
+            connections[packet.destination] = entry
         }
-        entry.connection.handle(datagram: datagram, at: now)
-        touch(header.destination)
+        entry.connection.handle(packet: packet, size: datagram.count, at: now)
+        touch(packet.destination)
     }
 
-    private func acceptConnect(_ datagram: [UInt8], from address: Address, at now: Timestamp) {
-        let packet: Packet
-        do {
-            packet = try Packet.parse(datagram)
-        } catch {
-            statistics.malformedDatagrams += 1
-            return
-        }
-        guard case .connect(let params) = packet.body else { return }
+    private func acceptConnect(_ packet: Packet, _ params: TransportParameters, size: Int, from address: Address, at now: Timestamp) {
         let key = HandshakeKey(address: address, clientID: params.sourceConnectionID)
         if let existing = handshakes[key], let entry = connections[existing] {
-            entry.connection.handle(packet: packet, size: datagram.count, at: now)
+            entry.connection.handle(packet: packet, size: size, at: now)
             touch(existing)
             return
         }

@@ -34,6 +34,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidTransportParameter(String)
     /// A connection ID of zero appeared where a real one is required.
     case zeroConnectionID
+    /// The datagram's CRC-32C trailer does not match its contents (corrupted in transit).
+    case checksumMismatch
 
     /// A stable, short identifier for this error (used by the test vectors).
     public var name: String {
@@ -53,6 +55,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidCloseReason: return "invalidCloseReason"
         case .invalidTransportParameter: return "invalidTransportParameter"
         case .zeroConnectionID: return "zeroConnectionID"
+        case .checksumMismatch: return "checksumMismatch"
         }
     }
 
@@ -73,6 +76,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidCloseReason: return "CLOSE reason is not valid UTF-8 of at most \(CloseFrame.maximumReasonLength) bytes"
         case let .invalidTransportParameter(p): return "transport parameter \(p) is out of range"
         case .zeroConnectionID: return "connection ID zero is reserved"
+        case .checksumMismatch: return "datagram checksum mismatch (corrupted in transit)"
         }
     }
 }

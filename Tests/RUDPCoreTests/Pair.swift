@@ -113,6 +113,6 @@ func packetType(_ datagram: [UInt8]) -> PacketType? {
 }
 
 func hasMessageFrame(_ datagram: [UInt8]) -> Bool {
-    guard let p = try? Packet.parse(datagram), case .data(let frames) = p.body else { return false }
+    guard let p = try? Datagram.open(datagram), case .data(let frames) = p.body else { return false }
     return frames.contains { if case .message = $0 { return true } else { return false } }
 }
