@@ -296,7 +296,7 @@ public final class Connection {
             }
             if ackEliciting {
                 ackElicitingSinceAck += 1
-                let inOrder = previousLargest.map { packet.packetNumber == $0 + 1 } ?? true
+                let inOrder = previousLargest.map { packet.packetNumber == $0 + 1 } ?? (packet.packetNumber == 0)
                 if ackElicitingSinceAck >= 2 || !inOrder || received.hasGaps {
                     ackImmediately = true
                 } else if ackDeadline == nil {
@@ -348,6 +348,10 @@ public final class Connection {
             }
         } else {
             let total = Int(frame.totalLength)
+            if total > config.maxMessageSize {
+                violate("unreliable message of \(total) bytes exceeds the maximum message size")
+                return
+            }
             if undeliveredUnreliableBytes + total > config.unreliableDeliveryBytes {
                 stats.unreliableMessagesDropped += 1
                 return
@@ -369,7 +373,11 @@ public final class Connection {
         }
         switch state {
         case .connecting, .accepting:
-            if now >= createdAt + config.connectTimeout {
+            // The client gives up after the connect timeout. The server keeps an unconfirmed
+            // connection as long as an established one would stay idle: the client may already
+            // believe it is connected while its first DATA packets are being lost.
+            let limit = role == .client ? createdAt + config.connectTimeout : lastReceiveTime + config.idleTimeout
+            if now >= limit {
                 finish(.connectTimedOut)
                 return
             }
@@ -450,7 +458,7 @@ public final class Connection {
         }
         switch state {
         case .connecting, .accepting:
-            consider(createdAt + config.connectTimeout)
+            consider(role == .client ? createdAt + config.connectTimeout : lastReceiveTime + config.idleTimeout)
             consider(handshakeRetransmitAt)
             return deadline
         default:

@@ -2,12 +2,19 @@ import RUDPWire
 
 /// The receiver's record of which packet numbers arrived: a cumulative point plus a bounded,
 /// ascending list of ranges above it. Used to drop duplicates and to build ACK frames.
+///
+/// When more than ``maximumTrackedRanges`` ranges would be needed, the lowest range is evicted:
+/// packets at or below it are then treated as duplicates (``duplicateFloor``), but the
+/// cumulative point sent in ACKs never moves past a packet that did not arrive, so the sender
+/// never takes a lost packet for acknowledged (Specs/PROTOCOL.md §9.1).
 struct ReceivedPacketTracker {
     /// Ranges kept above the cumulative point; beyond this the lowest range is folded into it.
     static let maximumTrackedRanges = 64
 
     /// Every packet number below this has arrived or was abandoned by the sender.
     private(set) var cumulative: UInt64 = 0
+    /// Packets below this are dropped as duplicates even if not covered by `cumulative`.
+    private(set) var duplicateFloor: UInt64 = 0
     /// Disjoint, ascending, non-adjacent ranges above `cumulative + 1`.
     private(set) var ranges: [AckRange] = []
     /// The largest packet number seen, and when.
@@ -16,7 +23,7 @@ struct ReceivedPacketTracker {
 
     /// Records `pn`; returns false if it is a duplicate (or below the cumulative point).
     mutating func insert(_ pn: UInt64, at now: Timestamp) -> Bool {
-        if pn < cumulative { return false }
+        if pn < cumulative || pn < duplicateFloor { return false }
         // binary search for the first range whose upper >= pn
         var lo = 0, hi = ranges.count
         while lo < hi {
@@ -50,7 +57,7 @@ struct ReceivedPacketTracker {
         case (false, false):
             ranges.insert(AckRange(pn, pn), at: lo)
             if ranges.count > Self.maximumTrackedRanges {
-                cumulative = ranges[0].upper + 1
+                duplicateFloor = ranges[0].upper + 1
                 ranges.removeFirst()
             }
         }
@@ -65,6 +72,7 @@ struct ReceivedPacketTracker {
             cumulative = max(cumulative, first.upper + 1)
             ranges.removeFirst()
         }
+        duplicateFloor = max(duplicateFloor, cumulative)
     }
 
     /// Whether packets are missing below the largest received.

@@ -66,6 +66,7 @@ public enum ExchangeScenario {
             var config = ConnectionConfiguration()
             // Survive the fault phase: the suite checks delivery, not dead-peer detection.
             config.peerTimeout = .seconds(600)
+            config.connectTimeout = .seconds(120)
             config.idleTimeout = .seconds(600)
             config.maximumRTO = .seconds(2)
             if rng.next() % 4 == 0 { config.maxDatagramSize = 256 + Int(rng.next() % 1200) }

@@ -21,6 +21,8 @@ final class Pair {
     var clientEvents: [(ConnectionID, ConnectionEvent)] = []
     var serverEvents: [(ConnectionID, ConnectionEvent)] = []
     var clientConnection: ConnectionID?
+    /// When true, the server's events are left in the engine (an application that stopped reading).
+    var holdServerEvents = false
 
     init(clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
          serverConfig: ConnectionConfiguration = ConnectionConfiguration(), seed: UInt64 = 1) {
@@ -44,7 +46,7 @@ final class Pair {
             if filter?(d, false) ?? true { toClient.append(d) }
         }
         while let e = client.pollEvent() { clientEvents.append(e) }
-        while let e = server.pollEvent() { serverEvents.append(e) }
+        while !holdServerEvents, let e = server.pollEvent() { serverEvents.append(e) }
         // taking events may free credit
         while let (d, _) = client.pollTransmit(at: now) {
             if filter?(d, true) ?? true { toServer.append(d) }
