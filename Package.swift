@@ -4,17 +4,28 @@ import PackageDescription
 /// RUDP: reliable messaging over UDP.
 ///
 /// The arrows only point down: `RUDPWire` (the codec) knows nothing of the engine,
-/// `RUDPCore` (the sans-IO connection engine) knows nothing of sockets or clocks, and
-/// `RUDPSimulation` drives engines over a deterministic virtual network.
+/// `RUDPCore` (the sans-IO connection engine) knows nothing of sockets or clocks,
+/// `RUDPSimulation` drives engines over a deterministic virtual network, `RUDP` is the thin
+/// SwiftNIO transport with the public async API, `RUDPProxy` the loss-injecting UDP proxy,
+/// and `rudp` the command-line tool.
 let package = Package(
     name: "rudp",
     products: [
+        .library(name: "RUDP", targets: ["RUDP"]),
         .library(name: "RUDPWire", targets: ["RUDPWire"]),
         .library(name: "RUDPCore", targets: ["RUDPCore"]),
         .library(name: "RUDPSimulation", targets: ["RUDPSimulation"]),
+        .library(name: "RUDPProxy", targets: ["RUDPProxy"]),
+        .executable(name: "rudp", targets: ["rudp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(name: "RUDPWire"),
@@ -34,9 +45,47 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire"], resources: []),
+        .target(
+            name: "RUDP",
+            dependencies: [
+                "RUDPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "RUDPProxy",
+            dependencies: [
+                "RUDPCore",
+                "RUDPSimulation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "rudp",
+            dependencies: [
+                "RUDP",
+                "RUDPProxy",
+                "RUDPSimulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
+        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "rudpCLITests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -437,15 +437,22 @@ public final class Connection {
     /// The next event for the application, or nil.
     public func pollEvent() -> ConnectionEvent? {
         guard let event = events.popFirst() else { return nil }
-        if case .message(let m) = event {
-            if m.mode.isReliable {
-                creditReleased += UInt64(m.bytes.count)
-                if localMaxData - advertisedMaxData >= UInt64(config.receiveWindow / 4) { maxDataUpdateDue = true }
-            } else {
-                undeliveredUnreliableBytes -= m.bytes.count
-            }
+        if case .message(let m) = event, config.releasesCreditOnPoll {
+            releaseCredit(m)
         }
         return event
+    }
+
+    /// Gives a delivered message's bytes back to the flow-control window (reliable) or to the
+    /// undelivered-unreliable budget. Only needed when
+    /// ``ConnectionConfiguration/releasesCreditOnPoll`` is false; call it once per message event.
+    public func releaseCredit(_ message: ReceivedMessage) {
+        if message.mode.isReliable {
+            creditReleased += UInt64(message.bytes.count)
+            if localMaxData - advertisedMaxData >= UInt64(config.receiveWindow / 4) { maxDataUpdateDue = true }
+        } else {
+            undeliveredUnreliableBytes = max(0, undeliveredUnreliableBytes - message.bytes.count)
+        }
     }
 
     /// When ``handleTimeout(at:)`` should next be called, or nil if no timer is armed.

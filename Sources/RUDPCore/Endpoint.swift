@@ -93,6 +93,14 @@ public final class Endpoint<Address: Hashable> {
         return messageID
     }
 
+    /// Returns a consumed message's bytes to its connection's flow-control window. See
+    /// ``Connection/releaseCredit(_:)``.
+    public func releaseCredit(_ message: ReceivedMessage, on id: ConnectionID) {
+        guard let entry = connections[id] else { return }
+        entry.connection.releaseCredit(message)
+        touch(id)
+    }
+
     /// Closes a connection gracefully. See ``Connection/close(at:)``.
     public func close(_ id: ConnectionID, at now: Timestamp) {
         guard let entry = connections[id] else { return }
