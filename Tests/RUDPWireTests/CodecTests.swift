@@ -107,7 +107,7 @@ struct CodecTests {
             .truncated(offset: 0, needed: 1), .oversize(size: 70_000), .unsupportedVersion(2), .unknownPacketType(9),
             .invalidFlags(1), .unknownFrameType(9, offset: 19), .valueOutOfRange(field: "packetNumber"), .emptyPacket,
             .trailingBytes(count: 1), .invalidAckRanges, .tooManyAckRanges(33), .invalidFragment, .invalidCloseReason,
-            .invalidTransportParameter("channelCount"), .zeroConnectionID,
+            .invalidTransportParameter("channelCount"), .zeroConnectionID, .checksumMismatch,
         ]
         #expect(Set(errors.map(\.name)) == WireErrorNames.all)
         #expect(errors.count == WireErrorNames.all.count)

@@ -31,14 +31,18 @@ enum TestVectors {
         .deletingLastPathComponent()   // repository root
         .appendingPathComponent("Specs/vectors", isDirectory: true)
 
-    /// Every vector of every `*.json` file, sorted by file name; problems become `.unreadable` vectors.
+    /// The file of datagram-level vectors (packet plus CRC-32C trailer); read by ``DatagramVectors``.
+    static let datagramFile = "datagrams.json"
+
+    /// Every packet-level vector of every `*.json` file except ``datagramFile``, sorted by file
+    /// name; problems become `.unreadable` vectors.
     static let all: [TestVector] = load()
 
     static func load() -> [TestVector] {
         let files: [String]
         do {
             files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-                .filter { $0.hasSuffix(".json") }
+                .filter { $0.hasSuffix(".json") && $0 != datagramFile }
                 .sorted()
         } catch {
             return [TestVector(file: directory.path, name: "(directory)", description: "", bytes: [],
@@ -65,7 +69,7 @@ enum TestVectors {
         return vectors
     }
 
-    private static func readVector(_ value: JSONValue, file: String, index: Int) -> TestVector {
+    static func readVector(_ value: JSONValue, file: String, index: Int) -> TestVector {
         var name = "#\(index)"
         do {
             guard case .object(let dict) = value else { throw VectorError("vector \(index) is not an object") }
