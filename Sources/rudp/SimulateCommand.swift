@@ -1,13 +1,153 @@
 import ArgumentParser
+import Foundation
+import RUDPSimulation
 
-/// `rudp simulate`: Simulate the protocol over a lossy network in virtual time and report.
+/// `rudp simulate`: runs the real engine over the deterministic network simulator, in virtual
+/// time, and reports goodput, latency, retransmissions and overhead, optionally swept over any
+/// option and drawn as an SVG chart.
+///
+/// ```
+/// rudp simulate --rate 10Mbit/s --delay 20ms --duration 60s
+/// rudp simulate --messages 5000 --size 1200 --sweep loss=0,0.01,0.05,0.1,0.2 --chart loss.svg
+/// rudp simulate --scenario Specs/scenarios/partition.yaml --json
+/// ```
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Simulate the protocol over a lossy network in virtual time and report."
+        abstract: "Simulate the protocol over a lossy network in virtual time and report.",
+        discussion: """
+            The client sends the workload to the server over the data direction's link; \
+            acknowledgements return over the reverse path (--reverse same|clean). Everything \
+            is derived from --seed: the same options print the same report.
+
+            Units: durations 250ms, 1.5s; rates 10Mbit/s, 500kbps, 2MB/s; sizes 1200, 64KiB; \
+            probabilities 0.05 or 5%.
+
+            Sweep any option with --sweep NAME=V1,V2,... (or NAME=FROM:TO:STEP for plain \
+            numbers), e.g. --sweep loss=0,0.01,0.05,0.1,0.2 or --sweep rate=1Mbit/s,10Mbit/s.
+            """
     )
 
+    // MARK: Link
+    @Option(help: ArgumentHelp(ExperimentParameter.loss.valueHelp, valueName: "p")) var loss: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.burst.valueHelp, valueName: "loss:length")) var burst: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.delay.valueHelp + " (default 20ms)", valueName: "duration")) var delay: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.jitter.valueHelp, valueName: "duration")) var jitter: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.rate.valueHelp + " (default 10Mbit/s)", valueName: "rate")) var rate: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.queue.valueHelp + " (default 64KiB)", valueName: "bytes")) var queue: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.duplicate.valueHelp, valueName: "p")) var duplicate: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.reorder.valueHelp, valueName: "p")) var reorder: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.corrupt.valueHelp, valueName: "p")) var corrupt: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.reverse.valueHelp + " (default same)", valueName: "same|clean")) var reverse: String?
+
+    // MARK: Workload
+    @Option(help: ArgumentHelp(ExperimentParameter.messages.valueHelp + "; run until all are delivered", valueName: "n")) var messages: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.size.valueHelp + " (default 1000)", valueName: "bytes")) var size: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.duration.valueHelp + " (default 10s unless --messages is given)", valueName: "duration")) var duration: String?
+    @Option(name: .customLong("message-rate"), help: ArgumentHelp(ExperimentParameter.messageRate.valueHelp + " (default unlimited)", valueName: "per-second")) var messageRate: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.mode.valueHelp + " (default reliable-ordered)", valueName: "mode")) var mode: String?
+
+    // MARK: Engine
+    @Option(name: .customLong("min-rto"), help: ArgumentHelp(ExperimentParameter.minimumRTO.valueHelp, valueName: "duration")) var minRTO: String?
+    @Option(name: .customLong("max-rto"), help: ArgumentHelp(ExperimentParameter.maximumRTO.valueHelp, valueName: "duration")) var maxRTO: String?
+    @Option(name: .customLong("initial-rto"), help: ArgumentHelp(ExperimentParameter.initialRTO.valueHelp, valueName: "duration")) var initialRTO: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.congestion.valueHelp + " (default newreno)", valueName: "name")) var congestion: String?
+    @Option(name: .customLong("receive-window"), help: ArgumentHelp(ExperimentParameter.receiveWindow.valueHelp, valueName: "bytes")) var receiveWindow: String?
+    @Option(name: .customLong("message-window"), help: ArgumentHelp(ExperimentParameter.messageWindow.valueHelp, valueName: "n")) var messageWindow: String?
+    @Option(name: .customLong("send-buffer"), help: ArgumentHelp(ExperimentParameter.sendBuffer.valueHelp + " (default auto)", valueName: "bytes")) var sendBuffer: String?
+    @Option(name: .customLong("datagram-size"), help: ArgumentHelp(ExperimentParameter.datagramSize.valueHelp + " (default 1200)", valueName: "bytes")) var datagramSize: String?
+    @Option(name: .customLong("peer-timeout"), help: ArgumentHelp(ExperimentParameter.peerTimeout.valueHelp + " (default 10s)", valueName: "duration")) var peerTimeout: String?
+
+    // MARK: Run and output
+    @Option(help: ArgumentHelp(ExperimentParameter.seed.valueHelp + " (default 1)", valueName: "n")) var seed: String?
+    @Option(help: ArgumentHelp("Run once per value of one option: NAME=V1,V2,... or NAME=FROM:TO:STEP.", valueName: "name=values")) var sweep: String?
+    @Option(help: ArgumentHelp("Read settings and a timeline of changing conditions from a JSON or YAML file (command-line options override its settings).", valueName: "file")) var scenario: String?
+    @Option(help: ArgumentHelp("Width of the goodput-over-time samples (default 1s).", valueName: "duration")) var interval: String?
+    @Flag(help: "Print the report as JSON instead of a table.") var json = false
+    @Flag(help: "Print the report as CSV (one row per run) instead of a table.") var csv = false
+    @Option(help: ArgumentHelp("Also draw goodput and p99 latency against the swept option (or over time) as SVG.", valueName: "file.svg")) var chart: String?
+    @Flag(help: "Do not print the wall-clock speed to standard error.") var quiet = false
+
+    /// The options given on the command line, in table order.
+    private var commandLineValues: [(ExperimentParameter, String)] {
+        let all: [(ExperimentParameter, String?)] = [
+            (.loss, loss), (.burst, burst), (.delay, delay), (.jitter, jitter), (.rate, rate), (.queue, queue),
+            (.duplicate, duplicate), (.reorder, reorder), (.corrupt, corrupt), (.reverse, reverse),
+            (.messages, messages), (.size, size), (.duration, duration), (.messageRate, messageRate), (.mode, mode),
+            (.minimumRTO, minRTO), (.maximumRTO, maxRTO), (.initialRTO, initialRTO), (.congestion, congestion),
+            (.receiveWindow, receiveWindow), (.messageWindow, messageWindow), (.sendBuffer, sendBuffer),
+            (.datagramSize, datagramSize), (.peerTimeout, peerTimeout), (.seed, seed),
+        ]
+        return all.compactMap { parameter, value in value.map { (parameter, $0) } }
+    }
+
+    func validate() throws {
+        if json && csv { throw ValidationError("choose one of --json and --csv") }
+    }
+
     func run() async throws {
-        throw ValidationError("`rudp simulate` is not available in this build yet.")
+        let started = ContinuousClock.now
+        let report: ExperimentReport
+        do {
+            var setup = ExperimentSetup()
+            if let scenario {
+                try SimulateScenarioLoader.load(path: scenario).apply(to: &setup)
+            }
+            // --messages alone means "this many messages", not "for 10 s".
+            if messages != nil && duration == nil && scenario == nil { setup.workload.duration = nil }
+            for (parameter, value) in commandLineValues {
+                try parameter.apply(value, to: &setup)
+            }
+            let sweepSpec = try sweep.map { try ExperimentSweep(parsing: $0, checkingAgainst: setup) }
+            let sampleInterval = try interval.map { try ExperimentQuantity.duration($0, for: "interval") } ?? .seconds(1)
+            report = try ExperimentReport.run(base: setup, sweep: sweepSpec,
+                                              reproduction: reproduction(for: setup),
+                                              sampleInterval: sampleInterval)
+        } catch let error as ExperimentError {
+            throw ValidationError(error.description)
+        } catch let error as SimulateScenarioLoader.LoadError {
+            throw ValidationError(error.description)
+        }
+
+        if json {
+            print(report.json(), terminator: "")
+        } else if csv {
+            print(report.csv(), terminator: "")
+        } else {
+            print(report.table(), terminator: "")
+        }
+        if let chart {
+            let svg = ExperimentChart(report: report).svg()
+            do {
+                try svg.write(toFile: chart, atomically: true, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot write the chart to \(chart): \(error.localizedDescription)")
+            }
+        }
+        if !quiet {
+            fflush(stdout)
+            let elapsed = ContinuousClock.now - started
+            let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let simulated = report.points.reduce(0.0) { $0 + Double($1.result.endTime.nanosecondsClamped) / 1e9 }
+            let factor = wall > 0 ? simulated / wall : 0
+            FileHandle.standardError.write(Data(
+                "simulated \(ExperimentQuantity.trimmed(simulated, digits: 3)) s of virtual time in \(ExperimentQuantity.trimmed(wall, digits: 3)) s (\(ExperimentQuantity.trimmed(factor, digits: 1))x real time)\n".utf8))
+        }
+    }
+
+    /// A command line that reruns this report: the scenario, every option that differs from the
+    /// defaults, and the sweep.
+    private func reproduction(for setup: ExperimentSetup) -> String {
+        let defaults = ExperimentSetup()
+        var parts = ["rudp simulate"]
+        if let scenario { parts.append("--scenario \(scenario)") }
+        for parameter in ExperimentParameter.allCases {
+            let value = parameter.value(in: setup)
+            if value != parameter.value(in: defaults) || parameter == .seed {
+                parts.append("--\(parameter.name) \(value)")
+            }
+        }
+        if let sweep { parts.append("--sweep \(sweep)") }
+        return parts.joined(separator: " ")
     }
 }

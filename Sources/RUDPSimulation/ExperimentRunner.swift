@@ -1,0 +1,244 @@
+import RUDPCore
+import RUDPWire
+
+/// Runs an ``ExperimentSetup`` on the deterministic simulator with the real engine: a
+/// ``WorkloadSenderNode`` sends the workload to a receiving ``EndpointNode`` over the setup's
+/// links, the timeline changes the links as it goes, and the run is measured into an
+/// ``ExperimentResult``. Virtual time only: a minute of a 10 Mbit/s link takes a fraction of a
+/// second, and the same setup always gives the same result.
+///
+/// ```swift
+/// var setup = ExperimentSetup()
+/// setup.workload.messageCount = 10_000
+/// setup.workload.duration = nil
+/// let result = try ExperimentRunner.run(setup)
+/// print(result.goodput, result.latencyP99 ?? 0, result.retransmissionRatio)
+/// ```
+public enum ExperimentRunner {
+    /// Runs `setup` once. Throws only if the setup is invalid (see ``ExperimentSetup/validate()``);
+    /// a run that fails to deliver (dead link, connection closed) returns a result with
+    /// `completed == false` and the reason.
+    ///
+    /// - Parameter sampleInterval: the width of ``ExperimentResult/deliveredPerInterval``'s buckets.
+    public static func run(_ setup: ExperimentSetup, sampleInterval: Duration = .seconds(1)) throws(ExperimentError) -> ExperimentResult {
+        try setup.validate()
+        guard sampleInterval >= .milliseconds(1) else { throw .invalidSetup("the sample interval must be at least 1 ms") }
+        let (phases, partitionSpans) = try setup.schedule()
+        let partitions = partitionSpans.map { (Timestamp.zero + $0.lowerBound) ..< (Timestamp.zero + $0.upperBound) }
+        let configuration = setup.configuration
+        let workload = setup.workload
+
+        let simulator = NetworkSimulator(seed: setup.seed)
+        let sender = WorkloadSenderNode(configuration: configuration, seed: setup.seed &+ 1, workload: workload)
+        let receiver = EndpointNode(configuration: EndpointConfiguration(connection: configuration, acceptsConnections: true),
+                                    seed: setup.seed &+ 2)
+        let senderAddress = simulator.addNode(sender)
+        let receiverAddress = simulator.addNode(receiver)
+
+        func forwardOptions(_ phase: Int) -> LinkOptions {
+            var options = phases[phase].link
+            options.partitions = partitions
+            return options
+        }
+        simulator.connect(senderAddress, receiverAddress, options: forwardOptions(0))
+        simulator.connect(receiverAddress, senderAddress, options: setup.reverse(of: forwardOptions(0)))
+
+        // The receiver's tally.
+        let intervalNanoseconds = sampleInterval.nanosecondsClamped
+        let maxIntervals = Int(workload.completionLimit.nanosecondsClamped / intervalNanoseconds) + 2
+        var histogram = LatencyHistogram()
+        var delivered = 0
+        var deliveredBytes = 0
+        var lastDelivery: Timestamp?
+        var perInterval: [Int] = []
+        var receiverConnection: ConnectionID?
+        receiver.onEvent = { id, event in
+            guard case .message(let message) = event else {
+                if case .connected = event, receiverConnection == nil { receiverConnection = id }
+                return
+            }
+            let now = simulator.now
+            delivered += 1
+            deliveredBytes += message.bytes.count
+            lastDelivery = now
+            if message.bytes.count >= 8 {
+                var sentAt: UInt64 = 0
+                for index in 0..<8 { sentAt |= UInt64(message.bytes[index]) << (8 * UInt64(index)) }
+                histogram.record(now.nanoseconds(since: Timestamp(nanoseconds: sentAt)))
+            }
+            let bucket = min(Int(now.nanoseconds / intervalNanoseconds), maxIntervals)
+            if bucket >= perInterval.count { perInterval += [Int](repeating: 0, count: bucket - perInterval.count + 1) }
+            perInterval[bucket] += message.bytes.count
+        }
+
+        sender.connect(to: receiverAddress, at: simulator.now)
+        simulator.poll(senderAddress)
+
+        // Runs until `deadline` or `condition`, applying the timeline's phases on the way.
+        var nextPhase = 1
+        func advance(to deadline: Timestamp, until condition: () -> Bool) -> Bool {
+            while nextPhase < phases.count, Timestamp.zero + phases[nextPhase].start <= deadline {
+                if simulator.runUntil(deadline: Timestamp.zero + phases[nextPhase].start, condition) { return true }
+                let forward = forwardOptions(nextPhase)
+                simulator.updateLink(from: senderAddress, to: receiverAddress, options: forward)
+                simulator.updateLink(from: receiverAddress, to: senderAddress, options: setup.reverse(of: forward))
+                nextPhase += 1
+            }
+            return simulator.runUntil(deadline: deadline, condition)
+        }
+
+        let limit = Timestamp.zero + workload.completionLimit
+        _ = advance(to: limit) { sender.start != nil || sender.closeReason != nil }
+        var completed = false
+        if let start = sender.start {
+            let reliable = workload.mode.isReliable
+            let countDone: () -> Bool = {
+                guard let count = workload.messageCount else { return false }
+                return reliable ? delivered >= count : sender.isDrained(at: simulator.now)
+            }
+            let end = sender.offerDeadline.map { min($0, limit) } ?? limit
+            completed = advance(to: end) { countDone() || sender.closeReason != nil } && countDone()
+            if completed, !reliable {
+                // Unreliable messages have left the sender: give the last ones time to arrive.
+                let grace = setup.link.delay * 2 + setup.link.jitter * 2 + setup.link.reorderExtraDelay
+                    + queueDrainTime(setup.link) + .milliseconds(10)
+                _ = advance(to: min(limit, simulator.now + grace)) { delivered >= workload.messageCount ?? .max }
+            }
+            if !completed, workload.duration != nil, sender.closeReason == nil, simulator.now >= end {
+                completed = true
+            }
+            _ = start
+        }
+
+        // The measurement window.
+        let windowStart = sender.start ?? simulator.now
+        var windowEnd = simulator.now
+        if workload.messageCount != nil, completed, let lastDelivery, sender.offerDeadline.map({ lastDelivery <= $0 }) ?? true {
+            windowEnd = max(windowStart, lastDelivery)
+        } else if let deadline = sender.offerDeadline, deadline <= simulator.now {
+            windowEnd = deadline
+        }
+        let window = windowEnd - windowStart
+        let windowSeconds = Double(window.nanosecondsClamped) / 1e9
+
+        let senderStats = sender.statistics
+        let receiverStats = receiverConnection.flatMap { receiver.endpoint.connection($0)?.statistics } ?? ConnectionStatistics()
+        let senderWire = sender.endpoint.statistics.bytesSent
+        let receiverWire = receiver.endpoint.statistics.bytesSent
+
+        let schedule = LinkSchedule(phases: phases, partitions: partitionSpans)
+        let bound = schedule.average(from: windowStart - .zero, to: windowEnd - .zero, partitioned: true)
+        let capacity = schedule.average(from: windowStart - .zero, to: windowEnd - .zero, partitioned: false)
+        let efficiency = payloadEfficiency(messageSize: workload.messageSize, datagramSize: configuration.maxDatagramSize)
+        let intervalCount = perInterval.count
+        let boundPerInterval = (0..<intervalCount).map { index in
+            schedule.average(from: sampleInterval * index, to: sampleInterval * (index + 1), partitioned: true)
+        }
+
+        return ExperimentResult(
+            completed: completed,
+            handshakeTime: sender.start.map { $0 - .zero },
+            window: window,
+            endTime: simulator.now - .zero,
+            messagesOffered: sender.offered,
+            messagesAccepted: sender.accepted,
+            messagesRefused: sender.refused,
+            messagesAcknowledged: sender.acknowledged,
+            messagesDelivered: delivered,
+            payloadBytesInWindow: deliveredBytes,
+            payloadBytesDelivered: deliveredBytes,
+            goodput: windowSeconds > 0 ? Double(deliveredBytes) / windowSeconds : 0,
+            capacity: capacity,
+            bound: bound,
+            headerBound: bound.map { $0 * efficiency },
+            latencyP50: histogram.percentile(0.5),
+            latencyP99: histogram.percentile(0.99),
+            latencyMax: histogram.maximum,
+            latencyMean: histogram.mean,
+            retransmittedFragments: senderStats.fragmentsRetransmitted,
+            retransmittedBytes: senderStats.bytesRetransmitted,
+            duplicateFragments: receiverStats.duplicateFragmentsDropped,
+            spuriousLosses: senderStats.spuriousLosses,
+            packetsLost: senderStats.packetsLost,
+            retransmissionTimeouts: senderStats.retransmissionTimeouts,
+            fragmentsSent: sender.accepted * fragmentsPerMessage(messageSize: workload.messageSize, datagramSize: configuration.maxDatagramSize),
+            senderWireBytes: senderWire,
+            receiverWireBytes: receiverWire,
+            senderPackets: sender.endpoint.statistics.datagramsSent,
+            receiverPackets: receiver.endpoint.statistics.datagramsSent,
+            overheadBytes: senderWire + receiverWire - deliveredBytes,
+            forwardLink: simulator.statistics(from: senderAddress, to: receiverAddress) ?? LinkStatistics(),
+            backwardLink: simulator.statistics(from: receiverAddress, to: senderAddress) ?? LinkStatistics(),
+            closeReason: sender.closeReason.map { "\($0)" },
+            traceDigest: simulator.traceDigest,
+            deliveredPerInterval: perInterval,
+            sampleInterval: sampleInterval,
+            boundPerInterval: boundPerInterval
+        )
+    }
+
+    /// How long the bottleneck queue takes to drain when full.
+    private static func queueDrainTime(_ link: LinkOptions) -> Duration {
+        guard let rate = link.bandwidth else { return .zero }
+        return .nanoseconds(Int64(Double(link.queueCapacity) / Double(rate) * 1e9))
+    }
+
+    /// Payload bytes a fragment carries at most (the engine reserves room for control frames).
+    static func fragmentPayload(datagramSize: Int) -> Int {
+        max(1, datagramSize - Packet.headerSize - Datagram.trailerSize - MessageFrame.overhead - 44)
+    }
+
+    /// Fragments one message of `messageSize` bytes takes.
+    static func fragmentsPerMessage(messageSize: Int, datagramSize: Int) -> Int {
+        let payload = fragmentPayload(datagramSize: datagramSize)
+        return max(1, (messageSize + payload - 1) / payload)
+    }
+
+    /// The share of the data direction's wire bytes that is payload, for back-to-back messages
+    /// of `messageSize` bytes: small messages share a datagram, large ones are fragmented.
+    public static func payloadEfficiency(messageSize: Int, datagramSize: Int) -> Double {
+        let packetOverhead = Packet.headerSize + Datagram.trailerSize
+        let frame = messageSize + MessageFrame.overhead
+        if frame + packetOverhead <= datagramSize {
+            let perDatagram = max(1, (datagramSize - packetOverhead) / frame)
+            return Double(perDatagram * messageSize) / Double(packetOverhead + perDatagram * frame)
+        }
+        let fragments = fragmentsPerMessage(messageSize: messageSize, datagramSize: datagramSize)
+        return Double(messageSize) / Double(messageSize + fragments * (packetOverhead + MessageFrame.overhead))
+    }
+}
+
+/// The data direction's link over time, to average the `(1 − loss) × rate` bound over a window.
+struct LinkSchedule {
+    var phases: [ExperimentSetup.Phase]
+    var partitions: [Range<Duration>]
+
+    /// The time average over `from ..< to` of `(1 − loss) × rate` (zero inside partitions) when
+    /// `partitioned`, else of the nominal rate; nil if the rate is unlimited at some point.
+    func average(from: Duration, to: Duration, partitioned: Bool) -> Double? {
+        guard to > from else {
+            let phase = phases.last(where: { $0.start <= from }) ?? phases[0]
+            guard let rate = phase.link.bandwidth else { return nil }
+            return partitioned ? Double(rate) * (1 - phase.link.expectedLossRate) : Double(rate)
+        }
+        var cuts = [from, to]
+        for phase in phases where phase.start > from && phase.start < to { cuts.append(phase.start) }
+        for window in partitions {
+            for edge in [window.lowerBound, window.upperBound] where edge > from && edge < to { cuts.append(edge) }
+        }
+        cuts.sort()
+        var total = 0.0
+        for (start, end) in zip(cuts, cuts.dropFirst()) where end > start {
+            let middle = start + (end - start) / 2
+            let phase = phases.last(where: { $0.start <= middle }) ?? phases[0]
+            guard let rate = phase.link.bandwidth else { return nil }
+            var value = Double(rate)
+            if partitioned {
+                value *= 1 - phase.link.expectedLossRate
+                if partitions.contains(where: { $0.contains(middle) }) { value = 0 }
+            }
+            total += value * Double((end - start).nanosecondsClamped)
+        }
+        return total / Double((to - from).nanosecondsClamped)
+    }
+}
