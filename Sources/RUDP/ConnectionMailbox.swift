@@ -1,0 +1,316 @@
+import DequeModule
+import RUDPCore
+import Synchronization
+
+/// The part of a connection that application tasks and the event loop share, behind one lock.
+///
+/// Application tasks queue commands and take received messages without a thread hop; the event
+/// loop moves commands into the engine and delivered messages out of it once per batch. Every
+/// suspension is a waiter registered under a token, resumed by the loop (or by cancellation).
+final class ConnectionMailbox: Sendable {
+    /// The waiter of a suspended application call.
+    typealias Waiter = CheckedContinuation<Void, any Error>
+    typealias Consumer = CheckedContinuation<ReceivedMessage?, any Error>
+
+    struct State {
+        // Outgoing
+        var commands: Deque<OutgoingCommand> = []
+        /// Messages (and bytes) queued but not yet in the engine's send buffer.
+        var queuedMessages = 0
+        var queuedBytes = 0
+        /// The engine's send buffer, as last published by the event loop (never below the truth).
+        var engineMessages = 0
+        var engineBytes = 0
+        var drainScheduled = false
+        var roomWaiters: Deque<UInt64> = []
+        var closeRequested = false
+        var abortRequested = false
+        var isConnected = false
+        /// Largest message either side accepts, and the negotiated channel count.
+        var messageLimit: Int
+        var channelCount: UInt8
+        // Incoming
+        var inbound: Deque<ReceivedMessage> = []
+        var consumer: (token: UInt64, continuation: Consumer)?
+        var toRelease: [ReceivedMessage] = []
+        var toReleaseBytes = 0
+        var releaseScheduled = false
+        // Lifecycle
+        var closeReason: CloseReason?
+        /// What ends the message stream and fails later calls; nil after a clean close.
+        var failure: RUDPError?
+        var statistics = ConnectionStatistics()
+        // Waiters
+        var waiters: [UInt64: Waiter] = [:]
+        var connectWaiters: [UInt64] = []
+        /// Waiters of close() and abort(): they succeed when the connection ends cleanly.
+        var closeWaiters: [UInt64] = []
+        var nextToken: UInt64 = 1
+
+        mutating func makeToken() -> UInt64 {
+            defer { nextToken += 1 }
+            return nextToken
+        }
+
+        /// The error for a call made once the connection is closed or closing.
+        var closedError: RUDPError {
+            if let failure { return failure }
+            if case .peerClosed = closeReason { return RUDPError(.peerClosed, "the peer closed the connection") }
+            return .closedLocally
+        }
+    }
+
+    let state: Mutex<State>
+    let sendBufferMessages: Int
+    let sendBufferBytes: Int
+    /// Credit is returned to the engine in batches of at least this many bytes (or when the
+    /// consumer has caught up).
+    let releaseThreshold: Int
+
+    init(configuration: ConnectionConfiguration, messageLimit: Int, channelCount: UInt8) {
+        state = Mutex(State(messageLimit: messageLimit, channelCount: channelCount))
+        sendBufferMessages = configuration.sendBufferMessages
+        sendBufferBytes = configuration.sendBufferBytes
+        releaseThreshold = max(1, configuration.receiveWindow / 8)
+    }
+
+    /// Whether a message of `size` bytes fits in the send buffer budget now.
+    func hasRoom(_ s: State, for size: Int) -> Bool {
+        let messages = s.queuedMessages + s.engineMessages
+        let bytes = s.queuedBytes + s.engineBytes
+        if messages == 0 { return true }
+        return messages < sendBufferMessages && bytes + size <= sendBufferBytes
+    }
+
+    /// What a suspending call decided under the lock.
+    enum Registration {
+        /// Finish now with this result.
+        case finish(Result<Void, any Error>)
+        /// Wait for the loop to resume the token.
+        case wait
+        /// Wait, and tell the loop there are new commands.
+        case waitAndDrain
+    }
+
+    /// Suspends until the loop resumes the waiter registered by `register`, which runs under the
+    /// lock with the waiter's token. Cancellation resumes the waiter with `CancellationError`.
+    func suspend(drain: @Sendable () -> Void, _ register: (inout State, UInt64) -> Registration) async throws {
+        let token = state.withLock { $0.makeToken() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                let registration: Registration = state.withLock { s in
+                    if Task.isCancelled { return .finish(.failure(CancellationError())) }
+                    let registration = register(&s, token)
+                    switch registration {
+                    case .finish: break
+                    case .wait, .waitAndDrain: s.waiters[token] = continuation
+                    }
+                    return registration
+                }
+                switch registration {
+                case .finish(let result): continuation.resume(with: result)
+                case .wait: break
+                case .waitAndDrain: drain()
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: token) }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Takes the next received message, suspending until one arrives; nil once the connection
+    /// closed cleanly. The second value says whether credit should be returned to the engine now.
+    func nextMessage(scheduleRelease: @Sendable () -> Void) async throws -> ReceivedMessage? {
+        let token = state.withLock { $0.makeToken() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Consumer) in
+                var schedule = false
+                let immediate: Result<ReceivedMessage?, any Error>? = state.withLock { s in
+                    if let message = s.inbound.popFirst() {
+                        schedule = noteTaken(&s, message)
+                        return .success(message)
+                    }
+                    if s.closeReason != nil {
+                        if let failure = s.failure { return .failure(failure) }
+                        return .success(nil)
+                    }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if s.consumer != nil {
+                        return .failure(RUDPError(.invalidArgument, "messages has a single consumer; another task is already waiting"))
+                    }
+                    s.consumer = (token, continuation)
+                    return nil
+                }
+                if schedule { scheduleRelease() }
+                if let immediate { continuation.resume(with: immediate) }
+            }
+        } onCancel: {
+            let consumer: Consumer? = state.withLock { s in
+                guard let c = s.consumer, c.token == token else { return nil }
+                s.consumer = nil
+                return c.continuation
+            }
+            consumer?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Records that the application took `message`; returns whether to schedule a credit release.
+    func noteTaken(_ s: inout State, _ message: ReceivedMessage) -> Bool {
+        guard s.closeReason == nil else { return false }
+        s.toRelease.append(message)
+        s.toReleaseBytes += message.bytes.count
+        if !s.releaseScheduled && (s.inbound.isEmpty || s.toReleaseBytes >= releaseThreshold) {
+            s.releaseScheduled = true
+            return true
+        }
+        return false
+    }
+
+    // MARK: - Application side
+
+    /// Whether `message` may be queued now: nil if yes, else the error to throw.
+    func validate(_ s: State, size: Int, channel: UInt8) -> RUDPError? {
+        if s.closeReason != nil || s.closeRequested || s.abortRequested { return s.closedError }
+        if size > s.messageLimit {
+            return RUDPError(.messageTooLarge, "message of \(size) bytes exceeds the limit of \(s.messageLimit) bytes")
+        }
+        if channel >= s.channelCount {
+            return RUDPError(.invalidArgument, "channel \(channel) is not below the channel count \(s.channelCount)")
+        }
+        return nil
+    }
+
+    /// Marks that the loop must drain the commands; returns whether the caller must schedule it.
+    func needsDrain(_ s: inout State) -> Bool {
+        if s.drainScheduled { return false }
+        s.drainScheduled = true
+        return true
+    }
+
+    /// Queues a message if the send buffer budget has room; returns whether it was queued
+    /// (and whether the caller must schedule a drain). Throws if it can never be queued.
+    func tryEnqueue(_ message: QueuedMessage) throws(RUDPError) -> (queued: Bool, drain: Bool) {
+        try state.withLock { (s) throws(RUDPError) -> (queued: Bool, drain: Bool) in
+            if let error = validate(s, size: message.bytes.count, channel: message.channel) { throw error }
+            guard hasRoom(s, for: message.bytes.count) else { return (false, false) }
+            s.commands.append(.message(message))
+            s.queuedMessages += 1
+            s.queuedBytes += message.bytes.count
+            return (true, needsDrain(&s))
+        }
+    }
+
+    var isCloseRequested: Bool { state.withLock { $0.closeRequested } }
+
+    // MARK: - Loop side
+
+    /// The handshake finished: record the negotiated limits and resume connect waiters.
+    func connected(messageLimit: Int, channelCount: UInt8) {
+        let waiters: [Waiter] = state.withLock { s in
+            s.isConnected = true
+            s.messageLimit = messageLimit
+            s.channelCount = channelCount
+            let tokens = s.connectWaiters
+            s.connectWaiters.removeAll()
+            return tokens.compactMap { s.waiters.removeValue(forKey: $0) }
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Takes the queued commands and whether an abort was requested.
+    func takeCommands() -> (commands: Deque<OutgoingCommand>, abort: Bool) {
+        state.withLock { s in
+            s.drainScheduled = false
+            let commands = s.commands
+            s.commands.removeAll()
+            return (commands, s.abortRequested)
+        }
+    }
+
+    /// Takes the messages the application consumed since the last release.
+    func takeReleases() -> [ReceivedMessage] {
+        state.withLock { s in
+            s.releaseScheduled = false
+            s.toReleaseBytes = 0
+            let messages = s.toRelease
+            s.toRelease.removeAll()
+            return messages
+        }
+    }
+
+    /// Hands over one batch: the engine's send-buffer level, messages moved out of the queue,
+    /// delivered messages and settled waiters. Returns whether credit should be released.
+    func publish(statistics: ConnectionStatistics, moved: (messages: Int, bytes: Int), delivered: [ReceivedMessage],
+                 resolutions: [(token: UInt64, result: Result<Void, any Error>)]) -> Bool {
+        var resumed: [(Waiter, Result<Void, any Error>)] = []
+        var handOver: (Consumer, ReceivedMessage)?
+        var release = false
+        state.withLock { s in
+            s.statistics = statistics
+            s.engineMessages = statistics.sendBufferMessages
+            s.engineBytes = statistics.sendBufferBytes
+            s.queuedMessages -= moved.messages
+            s.queuedBytes -= moved.bytes
+            if !delivered.isEmpty {
+                s.inbound.append(contentsOf: delivered)
+                if let consumer = s.consumer, let first = s.inbound.popFirst() {
+                    s.consumer = nil
+                    release = noteTaken(&s, first)
+                    handOver = (consumer.continuation, first)
+                }
+            }
+            for (token, result) in resolutions {
+                if let waiter = s.waiters.removeValue(forKey: token) { resumed.append((waiter, result)) }
+            }
+            if !s.roomWaiters.isEmpty
+                && s.queuedMessages + s.engineMessages < sendBufferMessages
+                && s.queuedBytes + s.engineBytes < sendBufferBytes {
+                while let token = s.roomWaiters.popFirst() {
+                    if let waiter = s.waiters.removeValue(forKey: token) { resumed.append((waiter, .success(()))) }
+                }
+            }
+        }
+        if let (consumer, message) = handOver { consumer.resume(returning: message) }
+        for (waiter, result) in resumed { waiter.resume(with: result) }
+        return release
+    }
+
+    /// The connection ended: record why, hand over the last deliveries, and resume every waiter.
+    func close(reason: CloseReason, error: RUDPError?, statistics: ConnectionStatistics, delivered: [ReceivedMessage],
+               resolutions: [(token: UInt64, result: Result<Void, any Error>)]) {
+        var resumed: [(Waiter, Result<Void, any Error>)] = []
+        var handOver: (Consumer, Result<ReceivedMessage?, any Error>)?
+        state.withLock { s in
+            s.closeReason = reason
+            s.failure = error
+            s.statistics = statistics
+            s.inbound.append(contentsOf: delivered)
+            s.toRelease.removeAll()
+            s.commands.removeAll()
+            for (token, result) in resolutions {
+                if let waiter = s.waiters.removeValue(forKey: token) { resumed.append((waiter, result)) }
+            }
+            let closeResult: Result<Void, any Error> = error.map { .failure($0) } ?? .success(())
+            for token in s.closeWaiters {
+                if let waiter = s.waiters.removeValue(forKey: token) { resumed.append((waiter, closeResult)) }
+            }
+            s.closeWaiters.removeAll()
+            s.connectWaiters.removeAll()
+            s.roomWaiters.removeAll()
+            let failure = s.closedError
+            for waiter in s.waiters.values { resumed.append((waiter, .failure(failure))) }
+            s.waiters.removeAll()
+            if let consumer = s.consumer {
+                s.consumer = nil
+                if let first = s.inbound.popFirst() {
+                    handOver = (consumer.continuation, .success(first))
+                } else {
+                    handOver = (consumer.continuation, error.map { .failure($0) } ?? .success(nil))
+                }
+            }
+        }
+        if let (consumer, result) = handOver { consumer.resume(with: result) }
+        for (waiter, result) in resumed { waiter.resume(with: result) }
+    }
+}

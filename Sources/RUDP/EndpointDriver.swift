@@ -1,0 +1,413 @@
+import DequeModule
+import Logging
+import NIOCore
+import RUDPCore
+import Synchronization
+
+/// Runs one ``Endpoint`` on its channel's event loop: feeds it datagrams in batches, writes
+/// everything it produces with a single flush, keeps one timer armed at its next deadline, and
+/// exchanges commands and deliveries with the application through each connection's
+/// ``ConnectionMailbox``.
+///
+/// Every method and property is confined to `eventLoop` (hence `@unchecked Sendable`): the
+/// application side only ever calls the `schedule...` and `submit...` entry points, which hop.
+final class EndpointDriver: @unchecked Sendable {
+    enum Role: Sendable { case client, server }
+
+    let eventLoop: any EventLoop
+    let configuration: RUDPConfiguration
+    let role: Role
+    let logger: Logger
+    let metrics: TransportMetrics
+    /// Accepted connections (server only).
+    let acceptQueue: AcceptQueue
+
+    private let endpoint: Endpoint<SocketAddress>
+    private var context: ChannelHandlerContext?
+    private var records: [ConnectionID: ConnectionRecord] = [:]
+    private var touched: [ConnectionRecord] = []
+    private var timer: Scheduled<Void>?
+    private var armedDeadline: Timestamp?
+    private var lossGenerator: SeededGenerator
+    private var datagramsSeen = 0
+    private var hasUnflushedWrites = false
+    private var inputPending = false
+    private(set) var isShuttingDown = false
+    private var isChannelClosed = false
+    /// Datagrams dropped by injected loss.
+    private(set) var injectedLosses = 0
+    private var batchCounts = BatchCounts()
+    /// Connections whose send buffer held messages at the last publish: republished every step
+    /// so senders waiting for room see it free up (unreliable messages leave without an event).
+    private var busy: [ConnectionRecord] = []
+
+    init(eventLoop: any EventLoop, configuration: RUDPConfiguration, role: Role, seed: UInt64) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.role = role
+        self.logger = configuration.logger
+        self.metrics = TransportMetrics(role: role)
+        self.acceptQueue = AcceptQueue()
+        var endpointConfiguration = EndpointConfiguration(connection: configuration.connection, acceptsConnections: role == .server)
+        endpointConfiguration.connection.releasesCreditOnPoll = false
+        endpointConfiguration.maxConnections = configuration.maxConnections
+        self.endpoint = Endpoint(configuration: endpointConfiguration, seed: seed)
+        self.lossGenerator = SeededGenerator(seed: configuration.lossSeed)
+    }
+
+    private var now: Timestamp { Timestamp(nanoseconds: NIODeadline.now().uptimeNanoseconds) }
+
+    // MARK: - Channel events (from EndpointChannelHandler)
+
+    func channelActive(_ context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        datagramsSeen += 1
+        if configuration.receiveLoss > 0, datagramsSeen > configuration.lossWarmupDatagrams,
+           lossGenerator.nextUnitDouble() < configuration.receiveLoss {
+            injectedLosses += 1
+            return
+        }
+        let bytes = Array(envelope.data.readableBytesView)
+        batchCounts.datagramsReceived += 1
+        batchCounts.bytesReceived += bytes.count
+        endpoint.handle(datagram: bytes, from: envelope.remoteAddress, at: now)
+        inputPending = true
+    }
+
+    func channelReadComplete() {
+        guard inputPending else { return }
+        inputPending = false
+        service(at: now)
+    }
+
+    func channelInactive() {
+        isChannelClosed = true
+        context = nil
+        timer?.cancel()
+        timer = nil
+        armedDeadline = nil
+        let error = isShuttingDown
+            ? RUDPError(.serverShutdown, "the server shut down")
+            : RUDPError(.connectionClosed, "the socket was closed")
+        for record in records.values {
+            finish(record, reason: .aborted, error: error)
+        }
+        records.removeAll()
+        acceptQueue.finish()
+    }
+
+    // MARK: - The service step
+
+    /// After any input, timer or command: write what the engine produced, deliver its events,
+    /// publish to the mailboxes, write again (events may free credit), flush once, re-arm the timer.
+    private func service(at now: Timestamp) {
+        transmit(at: now)
+        processEvents()
+        for record in busy { touch(record) }
+        busy.removeAll(keepingCapacity: true)
+        for record in touched where !record.blocked.isEmpty { moveBlockedIntoEngine(record) }
+        transmit(at: now)
+        processEvents()
+        publishTouched()
+        if hasUnflushedWrites, let context {
+            hasUnflushedWrites = false
+            context.flush()
+        }
+        metrics.record(&batchCounts)
+        rearmTimer()
+    }
+
+    private func transmit(at now: Timestamp) {
+        guard let context else {
+            while endpoint.pollTransmit(at: now) != nil {}   // socket gone: discard
+            return
+        }
+        while let (datagram, destination) = endpoint.pollTransmit(at: now) {
+            var buffer = context.channel.allocator.buffer(capacity: datagram.count)
+            buffer.writeBytes(datagram)
+            context.write(NIOAny(AddressedEnvelope(remoteAddress: destination, data: buffer)), promise: nil)
+            batchCounts.datagramsSent += 1
+            batchCounts.bytesSent += datagram.count
+            hasUnflushedWrites = true
+        }
+    }
+
+    private func rearmTimer() {
+        guard !isChannelClosed, let deadline = endpoint.nextDeadline() else { return }
+        // An armed timer that fires early is harmless (the engine ignores it and we re-arm), so
+        // only a deadline earlier than the armed one needs a new timer.
+        if let armed = armedDeadline, armed <= deadline { return }
+        timer?.cancel()
+        armedDeadline = deadline
+        timer = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(deadline.nanoseconds)) { [self] in
+            timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        armedDeadline = nil
+        guard !isChannelClosed else { return }
+        let now = self.now
+        endpoint.handleTimeout(at: now)
+        service(at: now)
+    }
+
+    private func touch(_ record: ConnectionRecord) {
+        if !record.isTouched {
+            record.isTouched = true
+            touched.append(record)
+        }
+    }
+
+    // MARK: - Events
+
+    private func processEvents() {
+        while let (id, event) = endpoint.pollEvent() {
+            switch event {
+            case .connected:
+                connected(id)
+            case .message(let message):
+                guard let record = records[id] else { continue }
+                record.delivered.append(message)
+                touch(record)
+            case .acknowledged(let message):
+                guard let record = records[id] else { continue }
+                record.settle(message, result: .success(()))
+                touch(record)
+            case .failed(let message):
+                guard let record = records[id] else { continue }
+                record.settle(message, result: .failure(RUDPError(.connectionClosed, "the connection ended before message \(message) was acknowledged")))
+                touch(record)
+            case .writable:
+                guard let record = records[id] else { continue }
+                touch(record)
+            case .closed(let reason):
+                guard let record = records.removeValue(forKey: id) else { continue }
+                logger.debug("connection closed", metadata: ["connection": "\(id)", "reason": "\(reason)"])
+                var error = RUDPError(closeReason: reason)
+                if isShuttingDown, error != nil { error = RUDPError(.serverShutdown, "the server shut down") }
+                finish(record, reason: reason, error: error)
+                metrics.connectionClosed()
+                if role == .client && records.isEmpty { closeChannelWhenFlushed() }
+            }
+        }
+    }
+
+    private func connected(_ id: ConnectionID) {
+        guard let engine = endpoint.connection(id) else { return }
+        let limits = Self.limits(of: engine, configuration.connection)
+        if let record = records[id] {
+            // Client: the handshake finished.
+            record.mailbox.connected(messageLimit: limits.messageLimit, channelCount: limits.channelCount)
+            logger.debug("connected", metadata: ["connection": "\(id)", "peer": "\(record.handle.remoteAddress)"])
+            return
+        }
+        guard role == .server, !isShuttingDown, let address = endpoint.address(of: id) else { return }
+        let mailbox = ConnectionMailbox(configuration: configuration.connection, messageLimit: limits.messageLimit, channelCount: limits.channelCount)
+        mailbox.connected(messageLimit: limits.messageLimit, channelCount: limits.channelCount)
+        let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
+        records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
+        metrics.connectionOpened()
+        logger.debug("accepted connection", metadata: ["connection": "\(id)", "peer": "\(address)"])
+        acceptQueue.append(handle)
+    }
+
+    static func limits(of engine: Connection, _ configuration: ConnectionConfiguration) -> (messageLimit: Int, channelCount: UInt8) {
+        let peer = engine.peerParameters
+        let messageLimit = min(configuration.maxMessageSize, Int(peer?.maxMessageSize ?? UInt32(configuration.maxMessageSize)))
+        let channelCount = min(configuration.channelCount, peer?.channelCount ?? configuration.channelCount)
+        return (messageLimit, channelCount)
+    }
+
+    /// Hands the batch's deliveries, settled waiters and send-buffer levels to each touched mailbox.
+    private func publishTouched() {
+        while let record = touched.popLast() {
+            record.isTouched = false
+            guard records[record.id] != nil else { continue }
+            let statistics = record.engine.statistics
+            if statistics.fragmentsRetransmitted > record.reportedRetransmissions {
+                batchCounts.retransmissions += statistics.fragmentsRetransmitted - record.reportedRetransmissions
+                record.reportedRetransmissions = statistics.fragmentsRetransmitted
+            }
+            let release = record.mailbox.publish(
+                statistics: statistics, moved: (record.movedMessages, record.movedBytes),
+                delivered: record.delivered, resolutions: record.resolutions)
+            record.movedMessages = 0
+            record.movedBytes = 0
+            record.delivered.removeAll(keepingCapacity: true)
+            record.resolutions.removeAll(keepingCapacity: true)
+            if release { scheduleRelease(record.id) }
+            if statistics.sendBufferMessages > 0 { busy.append(record) }
+        }
+    }
+
+    private func finish(_ record: ConnectionRecord, reason: CloseReason, error: RUDPError?) {
+        let failure: any Error = error ?? RUDPError.closedLocally
+        for token in record.acknowledgementTokens.values { record.resolutions.append((token, .failure(failure))) }
+        for barrier in record.barriers { record.resolutions.append((barrier.token, .failure(failure))) }
+        record.acknowledgementTokens.removeAll()
+        record.barriers.removeAll()
+        for command in record.blocked {
+            if case .message(let m) = command, let token = m.acknowledgementToken {
+                record.resolutions.append((token, .failure(failure)))
+            }
+            if case .barrier(let token) = command { record.resolutions.append((token, .failure(failure))) }
+        }
+        record.blocked.removeAll()
+        record.mailbox.close(reason: reason, error: error, statistics: record.engine.statistics,
+                             delivered: record.delivered, resolutions: record.resolutions)
+        record.delivered.removeAll()
+        record.resolutions.removeAll()
+    }
+
+    private func closeChannelWhenFlushed() {
+        guard let context else { return }
+        if hasUnflushedWrites {
+            hasUnflushedWrites = false
+            context.flush()
+        }
+        // Writes flushed before close are sent; closing after the flush keeps the final CLOSE.
+        context.close(promise: nil)
+    }
+
+    // MARK: - Commands from the application (always on the loop)
+
+    /// Opens a client connection to `address` and returns its handle.
+    func connect(to address: SocketAddress) -> RUDPConnection {
+        let id = endpoint.connect(to: address, at: now)
+        let engine = endpoint.connection(id)!
+        let limits = Self.limits(of: engine, configuration.connection)
+        let mailbox = ConnectionMailbox(configuration: configuration.connection, messageLimit: limits.messageLimit, channelCount: limits.channelCount)
+        let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
+        records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
+        metrics.connectionOpened()
+        logger.debug("connecting", metadata: ["connection": "\(id)", "peer": "\(address)"])
+        service(at: now)
+        return handle
+    }
+
+    func scheduleDrain(_ id: ConnectionID) {
+        eventLoop.execute { [self] in drain(id) }
+    }
+
+    func scheduleRelease(_ id: ConnectionID) {
+        eventLoop.execute { [self] in releaseCredit(id) }
+    }
+
+    /// Moves the mailbox's queued commands into the engine and carries out close/abort requests.
+    private func drain(_ id: ConnectionID) {
+        guard let record = records[id] else { return }
+        let (commands, abortRequested) = record.mailbox.takeCommands()
+        let now = self.now
+        record.blocked.append(contentsOf: commands)
+        if abortRequested {
+            endpoint.abort(id, at: now)
+        } else {
+            moveBlockedIntoEngine(record)
+        }
+        touch(record)
+        service(at: now)
+    }
+
+    private func moveBlockedIntoEngine(_ record: ConnectionRecord) {
+        while let command = record.blocked.first {
+            switch command {
+            case .message(let m):
+                do {
+                    let messageID = try endpoint.send(m.bytes, on: record.id, channel: m.channel, mode: m.mode)
+                    if m.mode.isReliable {
+                        record.outstanding.append(messageID)
+                        record.newestReliable = messageID
+                        if let token = m.acknowledgementToken { record.acknowledgementTokens[messageID] = token }
+                    } else if let token = m.acknowledgementToken {
+                        record.resolutions.append((token, .success(())))
+                    }
+                } catch .sendBufferFull {
+                    return   // resumed on .writable
+                } catch {
+                    let failure = RUDPError(sendError: error)
+                    logger.debug("message refused", metadata: ["connection": "\(record.id)", "error": "\(failure)"])
+                    if let token = m.acknowledgementToken { record.resolutions.append((token, .failure(failure))) }
+                }
+                record.movedMessages += 1
+                record.movedBytes += m.bytes.count
+            case .barrier(let token):
+                if let newest = record.newestReliable, let oldest = record.outstanding.first, oldest <= newest {
+                    record.barriers.append((newest, token))
+                } else {
+                    record.resolutions.append((token, .success(())))
+                }
+            }
+            record.blocked.removeFirst()
+        }
+        if record.mailbox.isCloseRequested && !record.closeIssued {
+            record.closeIssued = true
+            endpoint.close(record.id, at: now)
+        }
+    }
+
+    private func releaseCredit(_ id: ConnectionID) {
+        guard let record = records[id] else { return }
+        for message in record.mailbox.takeReleases() {
+            endpoint.releaseCredit(message, on: id)
+        }
+        service(at: now)
+    }
+
+    /// The engine's statistics of a connection (nil once it is gone).
+    func statistics(of id: ConnectionID) -> ConnectionStatistics? {
+        records[id]?.engine.statistics
+    }
+
+    /// The endpoint's counters.
+    var endpointStatistics: EndpointStatistics { endpoint.statistics }
+
+    // MARK: - Server shutdown
+
+    /// Closes every connection with CLOSE(serverShutdown), then the socket.
+    func shutdown() {
+        guard !isShuttingDown else { return }
+        isShuttingDown = true
+        acceptQueue.finish()
+        let now = self.now
+        for id in endpoint.connectionIDs {
+            sendShutdownNotice(id)
+            endpoint.abort(id, at: now)
+        }
+        service(at: now)
+        if let context {
+            context.close(promise: nil)
+        }
+    }
+
+    /// Writes a CLOSE(serverShutdown) to an established connection's peer.
+    ///
+    /// The engine's abort says CLOSE(aborted); this notice goes first, under the packet number
+    /// the engine would use next (its packet count), so the peer learns the real reason and then
+    /// discards the engine's CLOSE as a duplicate.
+    private func sendShutdownNotice(_ id: ConnectionID) {
+        guard let context, let engine = endpoint.connection(id), engine.state == .established,
+              let address = endpoint.address(of: id) else { return }
+        let close = CloseFrame(code: .serverShutdown, reason: "server shutting down")
+        let packet = Packet(destination: engine.peerID, packetNumber: UInt64(engine.statistics.packetsSent), body: .data([.close(close)]))
+        var bytes = packet.serialized()
+        Datagram.seal(&bytes)
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        context.write(NIOAny(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
+        hasUnflushedWrites = true
+    }
+}
+
+/// Counters accumulated over one batch, handed to metrics once per batch.
+struct BatchCounts {
+    var datagramsReceived = 0
+    var bytesReceived = 0
+    var datagramsSent = 0
+    var bytesSent = 0
+    var retransmissions = 0
+}

@@ -1,0 +1,3 @@
+// The public API speaks in the engine's types (ConnectionConfiguration, ConnectionID,
+// DeliveryMode, ReceivedMessage, CloseReason, statistics), so importing RUDP brings them along.
+@_exported import RUDPCore

@@ -1,0 +1,56 @@
+import NIOCore
+import NIOPosix
+import RUDPCore
+
+/// Opens RUDP connections to servers. Each connection has its own UDP socket, closed with it.
+///
+/// ```swift
+/// let connection = try await RUDPClient.connect(host: "localhost", port: 9000)
+/// try await connection.sendAndWaitForAcknowledgement(Array("ping".utf8))
+/// try await connection.close()
+/// ```
+public enum RUDPClient {
+    /// Connects to `host:port` and returns once the handshake completed.
+    ///
+    /// The client may start before the server: CONNECT is retried until the server answers or
+    /// `configuration.connection.connectTimeout` passes (then ``RUDPError/Code/connectTimedOut``).
+    /// Host names are resolved (``RUDPError/Code/hostNotResolved``).
+    public static func connect(host: String, port: Int, configuration: RUDPConfiguration = RUDPConfiguration()) async throws -> RUDPConnection {
+        let configuration = try configuration.validated()
+        let remote = try await SocketBinding.resolve(host: host, port: port)
+        if remote.port == 0 {
+            throw RUDPError(.invalidArgument, "cannot connect to port 0")
+        }
+        let local: SocketAddress
+        do {
+            if case .v6 = remote {
+                local = try SocketAddress(ipAddress: "::", port: 0)
+            } else {
+                local = try SocketAddress(ipAddress: "0.0.0.0", port: 0)
+            }
+        } catch {
+            throw RUDPError(.invalidArgument, "unsupported address \(remote)")
+        }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .client, seed: SocketBinding.seed(configuration))
+        let channel = try await SocketBinding.bind(local, driver: driver, vectorReadCount: SocketBinding.clientVectorReadCount)
+        let connection: RUDPConnection
+        do {
+            connection = try await loop.submit { driver.connect(to: remote) }.get()
+        } catch {
+            try? await channel.close()
+            throw RUDPError(.connectionClosed, "the client socket closed before connecting: \(error)")
+        }
+        do {
+            try await connection.waitUntilConnected()
+        } catch {
+            await connection.abort()
+            try? await channel.close()
+            if let error = error as? RUDPError, error.code == .connectTimedOut {
+                throw RUDPError(.connectTimedOut, "connect to \(host):\(port) timed out: the server did not answer within \(configuration.connection.connectTimeout)")
+            }
+            throw error
+        }
+        return connection
+    }
+}

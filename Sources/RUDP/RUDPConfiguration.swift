@@ -1,0 +1,47 @@
+import Logging
+import RUDPCore
+
+/// Settings of an ``RUDPServer`` or of a connection made with ``RUDPClient``.
+///
+/// ```swift
+/// var configuration = RUDPConfiguration()
+/// configuration.connection.maxMessageSize = 8 << 20   // accept messages up to 8 MiB
+/// configuration.receiveLoss = 0.05                    // drop 5% of received datagrams (testing)
+/// let server = try await RUDPServer.bind(port: 9000, configuration: configuration)
+/// ```
+public struct RUDPConfiguration: Sendable {
+    /// Limits and timers applied to every connection.
+    public var connection: ConnectionConfiguration = ConnectionConfiguration()
+    /// Most connections a server holds at once; further CONNECTs are refused and counted.
+    public var maxConnections: Int = 10_000
+    /// Loss injected on RECEIVED datagrams by a seeded generator (tests, demo, bench): 0...1.
+    public var receiveLoss: Double = 0
+    /// Seed of the generator that decides which received datagrams ``receiveLoss`` drops.
+    public var lossSeed: UInt64 = 1
+    /// Datagrams received before injected loss starts (bench warm-up). Default 0.
+    public var lossWarmupDatagrams: Int = 0
+    /// Seed for connection IDs; nil draws one from the system.
+    public var seed: UInt64? = nil
+    /// Where connection events are logged (debug level per connection; nothing per packet above trace).
+    public var logger: Logger = Logger(label: "rudp")
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// Checks the values; returns an ``RUDPError/Code/invalidArgument`` error describing the first problem.
+    func validated() throws(RUDPError) -> RUDPConfiguration {
+        if let problem = connection.validate() {
+            throw RUDPError(.invalidArgument, "invalid connection configuration: \(problem)")
+        }
+        if maxConnections < 1 {
+            throw RUDPError(.invalidArgument, "maxConnections must be at least 1, got \(maxConnections)")
+        }
+        if !(0...1).contains(receiveLoss) {
+            throw RUDPError(.invalidArgument, "receiveLoss must be between 0 and 1, got \(receiveLoss)")
+        }
+        if lossWarmupDatagrams < 0 {
+            throw RUDPError(.invalidArgument, "lossWarmupDatagrams must not be negative, got \(lossWarmupDatagrams)")
+        }
+        return self
+    }
+}

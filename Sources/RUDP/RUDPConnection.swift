@@ -1,0 +1,158 @@
+import NIOCore
+import RUDPCore
+
+/// One reliable connection to a peer: send messages, iterate the messages received, close.
+///
+/// Obtained from ``RUDPClient/connect(host:port:configuration:)`` or from an ``RUDPServer``.
+/// Every method may be called from any task. Messages are delivered on each channel in the
+/// order the ``DeliveryMode`` promises; a slow consumer of ``messages`` back-pressures the peer.
+///
+/// ```swift
+/// let connection = try await RUDPClient.connect(host: "127.0.0.1", port: 9000)
+/// try await connection.send(Array("hello".utf8))
+/// for try await message in connection.messages {
+///     print(String(decoding: message.bytes, as: UTF8.self))
+///     break
+/// }
+/// try await connection.close()
+/// ```
+public final class RUDPConnection: Sendable {
+    /// The connection ID this side receives on.
+    public let id: ConnectionID
+    /// The peer's address when the connection was made.
+    public let remoteAddress: SocketAddress
+    let mailbox: ConnectionMailbox
+    let driver: EndpointDriver
+
+    init(id: ConnectionID, remoteAddress: SocketAddress, mailbox: ConnectionMailbox, driver: EndpointDriver) {
+        self.id = id
+        self.remoteAddress = remoteAddress
+        self.mailbox = mailbox
+        self.driver = driver
+    }
+
+    private var scheduleDrain: @Sendable () -> Void {
+        { [driver, id] in driver.scheduleDrain(id) }
+    }
+
+    /// Queues a message; suspends while the send buffer is full (back-pressure).
+    ///
+    /// Returns once the message is queued, not once it is delivered (see
+    /// ``sendAndWaitForAcknowledgement(_:channel:mode:)`` and ``waitUntilAllAcknowledged()``).
+    /// Throws ``RUDPError`` with code `messageTooLarge` (beyond either side's maximum message
+    /// size), `invalidArgument` (no such channel), or, once the connection is closing or closed,
+    /// `connectionClosed`, `peerClosed` or the reason it failed.
+    public func send(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
+        let message = QueuedMessage(bytes: bytes, channel: channel, mode: mode, acknowledgementToken: nil)
+        while true {
+            let outcome = try mailbox.tryEnqueue(message)
+            if outcome.queued {
+                if outcome.drain { driver.scheduleDrain(id) }
+                return
+            }
+            try await waitForRoom(bytes.count)
+        }
+    }
+
+    /// Like ``send(_:channel:mode:)``, but returns only once the peer acknowledged the message.
+    /// An unreliable message has no acknowledgement: the call returns once it is queued.
+    public func sendAndWaitForAcknowledgement(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
+        let size = bytes.count
+        while true {
+            var full = false
+            try await mailbox.suspend(drain: scheduleDrain) { s, token in
+                if let error = mailbox.validate(s, size: size, channel: channel) { return .finish(.failure(error)) }
+                guard mailbox.hasRoom(s, for: size) else {
+                    full = true
+                    return .finish(.success(()))
+                }
+                s.commands.append(.message(QueuedMessage(bytes: bytes, channel: channel, mode: mode, acknowledgementToken: token)))
+                s.queuedMessages += 1
+                s.queuedBytes += size
+                return mailbox.needsDrain(&s) ? .waitAndDrain : .wait
+            }
+            if !full { return }
+            try await waitForRoom(size)
+        }
+    }
+
+    /// Suspends until every message sent so far was acknowledged (or throws if the connection
+    /// ends first).
+    public func waitUntilAllAcknowledged() async throws {
+        try await mailbox.suspend(drain: scheduleDrain) { s, token in
+            if s.closeReason != nil {
+                return .finish(s.failure.map { .failure($0) } ?? .success(()))
+            }
+            s.commands.append(.barrier(token: token))
+            return mailbox.needsDrain(&s) ? .waitAndDrain : .wait
+        }
+    }
+
+    private func waitForRoom(_ size: Int) async throws {
+        try await mailbox.suspend(drain: scheduleDrain) { s, token in
+            if s.closeReason != nil || s.closeRequested || s.abortRequested { return .finish(.failure(s.closedError)) }
+            if mailbox.hasRoom(s, for: size) { return .finish(.success(())) }
+            s.roomWaiters.append(token)
+            return .wait
+        }
+    }
+
+    /// Received messages in delivery order; finishes when the connection closes cleanly, throws
+    /// ``RUDPError`` otherwise. Single consumer.
+    ///
+    /// Flow-control credit goes back to the peer as the consumer takes messages, so a slow
+    /// consumer back-pressures the peer and what is buffered here stays within the receive window.
+    public var messages: RUDPMessageStream { RUDPMessageStream(connection: self) }
+
+    /// The next received message, or nil once the connection closed cleanly.
+    func nextMessage() async throws -> ReceivedMessage? {
+        try await mailbox.nextMessage { [driver, id] in driver.scheduleRelease(id) }
+    }
+
+    /// Graceful close: delivers what is pending, exchanges CLOSE; returns when closed.
+    ///
+    /// Throws the ``RUDPError`` that ended the connection if it did not end cleanly (for example
+    /// `peerUnreachable` when the peer stopped acknowledging).
+    public func close() async throws {
+        try await mailbox.suspend(drain: scheduleDrain) { s, token in
+            if s.closeReason != nil { return .finish(s.failure.map { .failure($0) } ?? .success(())) }
+            s.closeRequested = true
+            s.closeWaiters.append(token)
+            return mailbox.needsDrain(&s) ? .waitAndDrain : .wait
+        }
+    }
+
+    /// Aborts: discards unacknowledged messages, tells the peer once, returns when closed.
+    public func abort() async {
+        try? await mailbox.suspend(drain: scheduleDrain) { s, token in
+            if s.closeReason != nil { return .finish(.success(())) }
+            s.abortRequested = true
+            s.closeWaiters.append(token)
+            return mailbox.needsDrain(&s) ? .waitAndDrain : .wait
+        }
+    }
+
+    /// Counters and estimates of the connection (the last values once it has closed).
+    public func statistics() async -> ConnectionStatistics {
+        let driver = self.driver, id = self.id
+        if let live = try? await driver.eventLoop.submit({ driver.statistics(of: id) }).get() {
+            return live
+        }
+        return mailbox.state.withLock { $0.statistics }
+    }
+
+    /// Why it closed, once it has (nil while open).
+    public func closeReason() async -> CloseReason? {
+        mailbox.state.withLock { $0.closeReason }
+    }
+
+    /// Suspends until the handshake finished (client side).
+    func waitUntilConnected() async throws {
+        try await mailbox.suspend(drain: scheduleDrain) { s, token in
+            if s.isConnected { return .finish(.success(())) }
+            if s.closeReason != nil { return .finish(.failure(s.closedError)) }
+            s.connectWaiters.append(token)
+            return .wait
+        }
+    }
+}

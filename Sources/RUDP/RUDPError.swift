@@ -1,0 +1,96 @@
+import RUDPCore
+
+/// Why an RUDP operation failed: a code to switch on and a human-readable message.
+///
+/// ```swift
+/// do {
+///     try await connection.send(bytes)
+/// } catch let error as RUDPError where error.code == .messageTooLarge {
+///     print(error)   // "message of 2000000 bytes exceeds the limit of 1048576 bytes"
+/// }
+/// ```
+public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kind of failure. New cases may be added.
+    public enum Code: Hashable, Sendable {
+        /// The local address is already bound by another socket.
+        case addressInUse
+        /// The host name did not resolve to an address.
+        case hostNotResolved
+        /// The server never answered CONNECT within ``ConnectionConfiguration/connectTimeout``.
+        case connectTimedOut
+        /// The peer closed the connection.
+        case peerClosed
+        /// Data went unacknowledged for ``ConnectionConfiguration/peerTimeout``: the peer is gone.
+        case peerUnreachable
+        /// Nothing was received for ``ConnectionConfiguration/idleTimeout``.
+        case idleTimeout
+        /// The message is larger than this side's or the peer's maximum message size.
+        case messageTooLarge
+        /// The connection was closed (locally) or is closing; nothing more can be sent.
+        case connectionClosed
+        /// The connection was aborted; unacknowledged messages were discarded.
+        case aborted
+        /// The peer broke the protocol (or exceeded its flow-control window).
+        case protocolViolation
+        /// An argument or configuration value is out of range.
+        case invalidArgument
+        /// The server shut down.
+        case serverShutdown
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What happened, in words, for example "address 127.0.0.1:9000 is already in use".
+    public var message: String
+
+    /// Creates an error with a code and a message.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension RUDPError {
+    /// The error that reports a connection that ended for `reason`, or nil if it ended cleanly.
+    init?(closeReason reason: CloseReason) {
+        switch reason {
+        case .closedLocally:
+            return nil
+        case .aborted:
+            self.init(.aborted, "connection aborted")
+        case let .peerClosed(code, text):
+            let suffix = text.isEmpty ? "" : ": \(text)"
+            switch code {
+            case .normal: return nil
+            case .serverShutdown: self.init(.serverShutdown, "the server shut down\(suffix)")
+            case .protocolViolation, .flowControlViolation:
+                self.init(.protocolViolation, "the peer reported a protocol violation (\(code))\(suffix)")
+            default: self.init(.peerClosed, "the peer closed the connection (\(code))\(suffix)")
+            }
+        case .connectTimedOut:
+            self.init(.connectTimedOut, "connect timed out: the server did not answer")
+        case .idleTimeout:
+            self.init(.idleTimeout, "connection closed after the idle timeout: nothing received from the peer")
+        case .peerUnreachable:
+            self.init(.peerUnreachable, "peer unreachable: data went unacknowledged for the peer timeout")
+        case .protocolViolation(let why):
+            self.init(.protocolViolation, "protocol violation: \(why)")
+        case .flowControlViolation:
+            self.init(.protocolViolation, "protocol violation: the peer exceeded the flow-control window")
+        }
+    }
+
+    /// The error for a send the engine refused.
+    init(sendError: SendError) {
+        switch sendError {
+        case .messageTooLarge: self.init(.messageTooLarge, sendError.description)
+        case .invalidChannel: self.init(.invalidArgument, sendError.description)
+        case .connectionClosed, .sendBufferFull: self.init(.connectionClosed, sendError.description)
+        }
+    }
+
+    /// Sending on a connection that the application closed.
+    static let closedLocally = RUDPError(.connectionClosed, "the connection is closed")
+}

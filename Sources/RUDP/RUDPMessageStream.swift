@@ -1,0 +1,31 @@
+import RUDPCore
+
+/// The messages a connection receives, as an `AsyncSequence` of ``ReceivedMessage``.
+///
+/// Finishes when the connection closes cleanly; throws ``RUDPError`` when it ends otherwise.
+/// Single consumer: iterate it from one task at a time.
+///
+/// ```swift
+/// for try await message in connection.messages {
+///     try await connection.send(message.bytes)   // echo
+/// }
+/// ```
+public struct RUDPMessageStream: AsyncSequence, Sendable {
+    public typealias Element = ReceivedMessage
+
+    let connection: RUDPConnection
+
+    /// Iterates the received messages.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let connection: RUDPConnection
+
+        /// The next message, or nil once the connection closed cleanly.
+        public mutating func next() async throws -> ReceivedMessage? {
+            try await connection.nextMessage()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(connection: connection)
+    }
+}

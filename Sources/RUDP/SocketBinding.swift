@@ -1,0 +1,63 @@
+import NIOCore
+import NIOPosix
+import RUDPCore
+
+/// Resolving addresses and binding the UDP socket that carries an endpoint.
+enum SocketBinding {
+    /// Datagrams read per system call (recvmmsg) by a server and by a client.
+    static let serverVectorReadCount = 64
+    static let clientVectorReadCount = 16
+    /// Socket buffer sizes requested (the kernel may cap them).
+    static let socketBufferBytes = 4 << 20
+
+    /// Resolves `host` off the cooperative thread pool (getaddrinfo blocks).
+    static func resolve(host: String, port: Int) async throws(RUDPError) -> SocketAddress {
+        guard (0...65_535).contains(port) else {
+            throw RUDPError(.invalidArgument, "port \(port) is out of range (0...65535)")
+        }
+        do {
+            return try await NIOThreadPool.singleton.runIfActive {
+                try SocketAddress.makeAddressResolvingHost(host, port: port)
+            }
+        } catch {
+            throw RUDPError(.hostNotResolved, "could not resolve host '\(host)'")
+        }
+    }
+
+    /// Binds a UDP socket at `address` whose pipeline feeds `driver`.
+    static func bind(_ address: SocketAddress, driver: EndpointDriver, vectorReadCount: Int) async throws(RUDPError) -> any Channel {
+        let datagramSize = driver.configuration.connection.maxDatagramSize
+        let bootstrap = DatagramBootstrap(group: driver.eventLoop)
+            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
+            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(driver: driver))
+                }
+            }
+        do {
+            return try await bootstrap.bind(to: address).get()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw RUDPError(.addressInUse, "address \(describe(address)) is already in use")
+        } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL {
+            throw RUDPError(.invalidArgument, "address \(describe(address)) is not available on this machine")
+        } catch {
+            throw RUDPError(.invalidArgument, "could not bind a UDP socket to \(describe(address)): \(error)")
+        }
+    }
+
+    /// "127.0.0.1:9000" or "[::1]:9000".
+    static func describe(_ address: SocketAddress) -> String {
+        let ip = address.ipAddress ?? "\(address)"
+        let port = address.port.map(String.init) ?? "?"
+        if case .v6 = address { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
+    }
+
+    /// A seed for connection IDs: the configured one, or one from the system generator.
+    static func seed(_ configuration: RUDPConfiguration) -> UInt64 {
+        configuration.seed ?? UInt64.random(in: 0 ... .max)
+    }
+}

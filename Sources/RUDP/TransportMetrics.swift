@@ -1,0 +1,44 @@
+import Metrics
+
+/// The swift-metrics counters of one endpoint, updated once per batch.
+///
+/// Labels: `rudp_datagrams_received`, `rudp_bytes_received`, `rudp_datagrams_sent`,
+/// `rudp_bytes_sent`, `rudp_retransmissions` (fragments sent again), `rudp_connections_opened`,
+/// `rudp_connections_closed`; each with the dimension `role` = `client` or `server`.
+final class TransportMetrics: Sendable {
+    let datagramsReceived: Counter
+    let bytesReceived: Counter
+    let datagramsSent: Counter
+    let bytesSent: Counter
+    let retransmissions: Counter
+    let connectionsOpened: Counter
+    let connectionsClosed: Counter
+
+    init(role: EndpointDriver.Role) {
+        let dimensions = [("role", role == .server ? "server" : "client")]
+        datagramsReceived = Counter(label: "rudp_datagrams_received", dimensions: dimensions)
+        bytesReceived = Counter(label: "rudp_bytes_received", dimensions: dimensions)
+        datagramsSent = Counter(label: "rudp_datagrams_sent", dimensions: dimensions)
+        bytesSent = Counter(label: "rudp_bytes_sent", dimensions: dimensions)
+        retransmissions = Counter(label: "rudp_retransmissions", dimensions: dimensions)
+        connectionsOpened = Counter(label: "rudp_connections_opened", dimensions: dimensions)
+        connectionsClosed = Counter(label: "rudp_connections_closed", dimensions: dimensions)
+    }
+
+    /// Adds a batch's counts and resets them.
+    func record(_ counts: inout BatchCounts) {
+        if counts.datagramsReceived > 0 {
+            datagramsReceived.increment(by: counts.datagramsReceived)
+            bytesReceived.increment(by: counts.bytesReceived)
+        }
+        if counts.datagramsSent > 0 {
+            datagramsSent.increment(by: counts.datagramsSent)
+            bytesSent.increment(by: counts.bytesSent)
+        }
+        if counts.retransmissions > 0 { retransmissions.increment(by: counts.retransmissions) }
+        counts = BatchCounts()
+    }
+
+    func connectionOpened() { connectionsOpened.increment() }
+    func connectionClosed() { connectionsClosed.increment() }
+}
