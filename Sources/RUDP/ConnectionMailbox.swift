@@ -63,15 +63,25 @@ final class ConnectionMailbox: Sendable {
     let state: Mutex<State>
     let sendBufferMessages: Int
     let sendBufferBytes: Int
+    /// Blocked senders are resumed once the send buffer is down to these levels.
+    let roomWakeMessages: Int
+    let roomWakeBytes: Int
     /// Credit is returned to the engine in batches of at least this many bytes (or when the
     /// consumer has caught up).
     let releaseThreshold: Int
+    /// Credit held back while the consumer waits must stay below this: with messages up to half
+    /// the window, holding back an eighth never stalls the peer (the engine itself holds back up
+    /// to a quarter); with larger messages, everything is returned before waiting.
+    let idleReleaseThreshold: Int
 
     init(configuration: ConnectionConfiguration, messageLimit: Int, channelCount: UInt8) {
         state = Mutex(State(messageLimit: messageLimit, channelCount: channelCount))
         sendBufferMessages = configuration.sendBufferMessages
         sendBufferBytes = configuration.sendBufferBytes
+        roomWakeMessages = configuration.sendBufferMessages - max(1, configuration.sendBufferMessages / 4)
+        roomWakeBytes = configuration.sendBufferBytes - configuration.sendBufferBytes / 4
         releaseThreshold = max(1, configuration.receiveWindow / 8)
+        idleReleaseThreshold = configuration.maxMessageSize <= configuration.receiveWindow / 2 ? releaseThreshold : 1
     }
 
     /// Whether a message of `size` bytes fits in the send buffer budget now.
@@ -94,7 +104,7 @@ final class ConnectionMailbox: Sendable {
 
     /// Suspends until the loop resumes the waiter registered by `register`, which runs under the
     /// lock with the waiter's token. Cancellation resumes the waiter with `CancellationError`.
-    func suspend(drain: @Sendable () -> Void, _ register: (inout State, UInt64) -> Registration) async throws {
+    nonisolated(nonsending) func suspend(drain: @Sendable () -> Void, _ register: (inout State, UInt64) -> Registration) async throws {
         let token = state.withLock { $0.makeToken() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: Waiter) in
@@ -120,8 +130,9 @@ final class ConnectionMailbox: Sendable {
     }
 
     /// Takes the next received message, suspending until one arrives; nil once the connection
-    /// closed cleanly. The second value says whether credit should be returned to the engine now.
-    func nextMessage(scheduleRelease: @Sendable () -> Void) async throws -> ReceivedMessage? {
+    /// closed cleanly. Calls `scheduleRelease` when the loop should return credit to the engine
+    /// without waiting for its next delivery to this connection.
+    nonisolated(nonsending) func nextMessage(scheduleRelease: @Sendable () -> Void) async throws -> ReceivedMessage? {
         let token = state.withLock { $0.makeToken() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: Consumer) in
@@ -140,6 +151,12 @@ final class ConnectionMailbox: Sendable {
                         return .failure(RUDPError(.invalidArgument, "messages has a single consumer; another task is already waiting"))
                     }
                     s.consumer = (token, continuation)
+                    // Credit taken so far normally rides along with the next delivery; return it
+                    // now only if holding it back could stall a peer that waits for window.
+                    if !s.releaseScheduled && s.toReleaseBytes > 0 && s.toReleaseBytes >= idleReleaseThreshold {
+                        s.releaseScheduled = true
+                        schedule = true
+                    }
                     return nil
                 }
                 if schedule { scheduleRelease() }
@@ -160,7 +177,7 @@ final class ConnectionMailbox: Sendable {
         guard s.closeReason == nil else { return false }
         s.toRelease.append(message)
         s.toReleaseBytes += message.bytes.count
-        if !s.releaseScheduled && (s.inbound.isEmpty || s.toReleaseBytes >= releaseThreshold) {
+        if !s.releaseScheduled && s.toReleaseBytes >= releaseThreshold {
             s.releaseScheduled = true
             return true
         }
@@ -240,12 +257,13 @@ final class ConnectionMailbox: Sendable {
     }
 
     /// Hands over one batch: the engine's send-buffer level, messages moved out of the queue,
-    /// delivered messages and settled waiters. Returns whether credit should be released.
+    /// delivered messages and settled waiters. Returns the messages whose credit the engine
+    /// should get back (the application took them).
     func publish(statistics: ConnectionStatistics, moved: (messages: Int, bytes: Int), delivered: [ReceivedMessage],
-                 resolutions: [(token: UInt64, result: Result<Void, any Error>)]) -> Bool {
+                 resolutions: [(token: UInt64, result: Result<Void, any Error>)]) -> [ReceivedMessage] {
         var resumed: [(Waiter, Result<Void, any Error>)] = []
         var handOver: (Consumer, ReceivedMessage)?
-        var release = false
+        var releases: [ReceivedMessage] = []
         state.withLock { s in
             s.statistics = statistics
             s.engineMessages = statistics.sendBufferMessages
@@ -256,16 +274,23 @@ final class ConnectionMailbox: Sendable {
                 s.inbound.append(contentsOf: delivered)
                 if let consumer = s.consumer, let first = s.inbound.popFirst() {
                     s.consumer = nil
-                    release = noteTaken(&s, first)
+                    _ = noteTaken(&s, first)
                     handOver = (consumer.continuation, first)
                 }
+            }
+            if !s.toRelease.isEmpty {
+                releases = s.toRelease
+                s.toRelease.removeAll()
+                s.toReleaseBytes = 0
             }
             for (token, result) in resolutions {
                 if let waiter = s.waiters.removeValue(forKey: token) { resumed.append((waiter, result)) }
             }
+            // Wake blocked senders only once a quarter of the budget is free, so each wake-up
+            // queues a batch rather than a message or two.
             if !s.roomWaiters.isEmpty
-                && s.queuedMessages + s.engineMessages < sendBufferMessages
-                && s.queuedBytes + s.engineBytes < sendBufferBytes {
+                && s.queuedMessages + s.engineMessages <= roomWakeMessages
+                && s.queuedBytes + s.engineBytes <= roomWakeBytes {
                 while let token = s.roomWaiters.popFirst() {
                     if let waiter = s.waiters.removeValue(forKey: token) { resumed.append((waiter, .success(()))) }
                 }
@@ -273,7 +298,7 @@ final class ConnectionMailbox: Sendable {
         }
         if let (consumer, message) = handOver { consumer.resume(returning: message) }
         for (waiter, result) in resumed { waiter.resume(with: result) }
-        return release
+        return releases
     }
 
     /// The connection ended: record why, hand over the last deliveries, and resume every waiter.

@@ -31,6 +31,7 @@ final class EndpointDriver: @unchecked Sendable {
     private var lossGenerator: SeededGenerator
     private var datagramsSeen = 0
     private var hasUnflushedWrites = false
+    private var releasedCredit = false
     private var inputPending = false
     private(set) var isShuttingDown = false
     private var isChannelClosed = false
@@ -112,6 +113,10 @@ final class EndpointDriver: @unchecked Sendable {
         transmit(at: now)
         processEvents()
         publishTouched()
+        if releasedCredit {
+            releasedCredit = false
+            transmit(at: now)   // MAX_DATA
+        }
         if hasUnflushedWrites, let context {
             hasUnflushedWrites = false
             context.flush()
@@ -233,14 +238,15 @@ final class EndpointDriver: @unchecked Sendable {
                 batchCounts.retransmissions += statistics.fragmentsRetransmitted - record.reportedRetransmissions
                 record.reportedRetransmissions = statistics.fragmentsRetransmitted
             }
-            let release = record.mailbox.publish(
+            let releases = record.mailbox.publish(
                 statistics: statistics, moved: (record.movedMessages, record.movedBytes),
                 delivered: record.delivered, resolutions: record.resolutions)
+            for message in releases { endpoint.releaseCredit(message, on: record.id) }
+            releasedCredit = releasedCredit || !releases.isEmpty
             record.movedMessages = 0
             record.movedBytes = 0
             record.delivered.removeAll(keepingCapacity: true)
             record.resolutions.removeAll(keepingCapacity: true)
-            if release { scheduleRelease(record.id) }
             if statistics.sendBufferMessages > 0 { busy.append(record) }
         }
     }

@@ -42,7 +42,7 @@ public final class RUDPConnection: Sendable {
     /// Throws ``RUDPError`` with code `messageTooLarge` (beyond either side's maximum message
     /// size), `invalidArgument` (no such channel), or, once the connection is closing or closed,
     /// `connectionClosed`, `peerClosed` or the reason it failed.
-    public func send(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
+    public nonisolated(nonsending) func send(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
         let message = QueuedMessage(bytes: bytes, channel: channel, mode: mode, acknowledgementToken: nil)
         while true {
             let outcome = try mailbox.tryEnqueue(message)
@@ -56,7 +56,7 @@ public final class RUDPConnection: Sendable {
 
     /// Like ``send(_:channel:mode:)``, but returns only once the peer acknowledged the message.
     /// An unreliable message has no acknowledgement: the call returns once it is queued.
-    public func sendAndWaitForAcknowledgement(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
+    public nonisolated(nonsending) func sendAndWaitForAcknowledgement(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
         let size = bytes.count
         while true {
             var full = false
@@ -78,7 +78,7 @@ public final class RUDPConnection: Sendable {
 
     /// Suspends until every message sent so far was acknowledged (or throws if the connection
     /// ends first).
-    public func waitUntilAllAcknowledged() async throws {
+    public nonisolated(nonsending) func waitUntilAllAcknowledged() async throws {
         try await mailbox.suspend(drain: scheduleDrain) { s, token in
             if s.closeReason != nil {
                 return .finish(s.failure.map { .failure($0) } ?? .success(()))
@@ -88,7 +88,7 @@ public final class RUDPConnection: Sendable {
         }
     }
 
-    private func waitForRoom(_ size: Int) async throws {
+    private nonisolated(nonsending) func waitForRoom(_ size: Int) async throws {
         try await mailbox.suspend(drain: scheduleDrain) { s, token in
             if s.closeReason != nil || s.closeRequested || s.abortRequested { return .finish(.failure(s.closedError)) }
             if mailbox.hasRoom(s, for: size) { return .finish(.success(())) }
@@ -105,7 +105,7 @@ public final class RUDPConnection: Sendable {
     public var messages: RUDPMessageStream { RUDPMessageStream(connection: self) }
 
     /// The next received message, or nil once the connection closed cleanly.
-    func nextMessage() async throws -> ReceivedMessage? {
+    nonisolated(nonsending) func nextMessage() async throws -> ReceivedMessage? {
         try await mailbox.nextMessage { [driver, id] in driver.scheduleRelease(id) }
     }
 

@@ -19,8 +19,14 @@ public struct RUDPMessageStream: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let connection: RUDPConnection
 
-        /// The next message, or nil once the connection closed cleanly.
-        public mutating func next() async throws -> ReceivedMessage? {
+        /// The next message, or nil once the connection closed cleanly. Runs on the caller's
+        /// executor: taking a buffered message does not hop threads.
+        public nonisolated(nonsending) mutating func next() async throws -> ReceivedMessage? {
+            try await connection.nextMessage()
+        }
+
+        /// The next message, or nil once the connection closed cleanly (used by `for try await`).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(any Error) -> ReceivedMessage? {
             try await connection.nextMessage()
         }
     }
