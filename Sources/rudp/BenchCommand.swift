@@ -1,13 +1,280 @@
 import ArgumentParser
+import Histogram
+import Logging
+import RUDP
 
 /// `rudp bench`: Measure throughput and latency over loopback UDP with injected loss.
+///
+/// Two endpoints in one process on real loopback UDP sockets; the client sends messages that
+/// carry their send time (first 8 bytes: monotonic nanoseconds) and a sequence number (next 8
+/// bytes); the server records one-way latency in an HdrHistogram and checks that every message
+/// arrives exactly once and in order.
+///
+/// ```
+/// rudp bench --mode bulk --loss 0.01 --seed 1
+/// rudp bench --mode paced --rate 1000 --loss 0.1 --json
+/// ```
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure throughput and latency over loopback UDP with injected loss."
+        abstract: "Measure throughput and latency over loopback UDP with injected loss.",
+        discussion: """
+            Runs a server and a client in this process over real loopback UDP sockets. The client \
+            sends --warmup messages without loss, waits until they are acknowledged, then sends \
+            --messages more, each --size bytes (the first 8 bytes hold the monotonic send time in \
+            nanoseconds, the next 8 a sequence number). After the warm-up, each endpoint drops --loss \
+            of the datagrams it receives, chosen by a generator seeded with --seed (server: seed, \
+            client: seed + 1). The server checks every message arrives exactly once and in order \
+            (else the exit status is 1), and records the one-way latency (send to delivery) in an \
+            HdrHistogram.
+
+            Modes:
+              bulk   as fast as possible with at most --window messages unacknowledged (default 20000 messages)
+              paced  --rate messages per second (default 3000 messages)
+
+            Reports throughput in MB/s (10^6 bytes of message payload per second, from the first \
+            measured send to the last measured delivery) and latency p50/p90/p99/max in milliseconds; \
+            --json prints the same as JSON on standard output.
+
+            Examples:
+              rudp bench
+              rudp bench --mode bulk --loss 0.10 --seed 1
+              rudp bench --mode paced --rate 1000 --loss 0.10 --json
+              rudp bench --messages 3000 --size 512 --json
+            """
     )
 
+    /// How the client sends.
+    enum Mode: String, CaseIterable, ExpressibleByArgument, Sendable {
+        case bulk, paced
+    }
+
+    @Option(help: ArgumentHelp("bulk (as fast as the window allows) or paced (--rate per second).", valueName: "mode"))
+    var mode: Mode = .bulk
+
+    @Option(help: ArgumentHelp("Messages to measure (default: 20000 in bulk mode, 3000 in paced mode).", valueName: "count"))
+    var messages: Int?
+
+    @Option(help: ArgumentHelp("Bytes per message (at least 16: send time and sequence number).", valueName: "bytes"))
+    var size = 1024
+
+    @Option(help: ArgumentHelp("Paced mode: messages per second.", valueName: "per-second"))
+    var rate: Double = 1000
+
+    @Option(help: ArgumentHelp("Bulk mode: most messages sent but not yet acknowledged.", valueName: "count"))
+    var window = 256
+
+    @Option(help: ArgumentHelp("Fraction of received datagrams each endpoint drops after the warm-up (0 to 0.9).", valueName: "fraction"))
+    var loss: Double = 0
+
+    @Option(help: ArgumentHelp("Seed of the loss generators.", valueName: "seed"))
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Messages sent before measuring, without loss.", valueName: "count"))
+    var warmup = 2000
+
+    @Flag(help: "Print the report as JSON on standard output.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Give up (exit 1) if nothing progresses for this many seconds.", valueName: "seconds"))
+    var timeout: Double = 60
+
+    @OptionGroup var logOptions: LogOptions
+    @OptionGroup var metricsOptions: MetricsOptions
+
+    /// The messages measured, with the mode's default.
+    var measuredMessages: Int { messages ?? (mode == .bulk ? 20_000 : 3_000) }
+
+    /// The largest latency the histogram tracks (larger values are clamped): ten minutes.
+    static let highestTrackableNanoseconds: UInt64 = 600_000_000_000
+
+    func validate() throws {
+        guard (1...10_000_000).contains(measuredMessages) else { throw ValidationError("--messages must be 1 to 10000000, got \(measuredMessages)") }
+        guard (16...(1 << 20)).contains(size) else { throw ValidationError("--size must be 16 to 1048576 bytes, got \(size)") }
+        guard rate > 0, rate <= 1_000_000 else { throw ValidationError("--rate must be above 0 and at most 1000000 per second, got \(rate)") }
+        guard (1...16_384).contains(window) else { throw ValidationError("--window must be 1 to 16384, got \(window)") }
+        guard (0...0.9).contains(loss) else { throw ValidationError("--loss must be between 0 and 0.9, got \(loss)") }
+        guard (0...1_000_000).contains(warmup) else { throw ValidationError("--warmup must be 0 to 1000000, got \(warmup)") }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+    }
+
+    /// What the receiving side measured.
+    private struct Reception: Sendable {
+        var histogram: Histogram<UInt64>
+        var lastDeliveryNanoseconds: UInt64
+        var statistics: ConnectionStatistics
+    }
+
     func run() async throws {
-        throw ValidationError("`rudp bench` is not available in this build yet.")
+        let logger = logOptions.makeLogger(label: "rudp.bench")
+        metricsOptions.bootstrap()
+        defer { metricsOptions.printIfRequested() }
+        let total = warmup + measuredMessages
+        let warmup = self.warmup, size = self.size
+
+        var serverConfiguration = RUDPConfiguration()
+        serverConfiguration.logger = logger
+        serverConfiguration.receiveLoss = loss
+        serverConfiguration.lossSeed = seed
+        serverConfiguration.lossWarmupDatagrams = warmup
+        serverConfiguration.seed = seed
+        serverConfiguration.connection.maxMessageSize = max(serverConfiguration.connection.maxMessageSize, size)
+        var clientConfiguration = serverConfiguration
+        clientConfiguration.lossSeed = seed &+ 1
+        clientConfiguration.seed = seed &+ 1
+        if mode == .bulk {
+            clientConfiguration.connection.sendBufferMessages = window
+        }
+
+        let server = try await RUDPServer.bind(host: "127.0.0.1", port: 0, configuration: serverConfiguration)
+        let watchdog = InactivityWatchdog(limit: timeout, phase: "connecting the benchmark client")
+        watchdog.setExpiryAction { await server.shutdown() }
+        watchdog.start()
+        defer { watchdog.stop() }
+
+        let receiving = Task { () throws -> Reception in
+            var connections = server.connections.makeAsyncIterator()
+            guard let connection = await connections.next() else {
+                throw CLIError("the benchmark server stopped before the client connected")
+            }
+            var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestTrackableNanoseconds, numberOfSignificantValueDigits: .three)
+            var expected: UInt64 = 0
+            var lastDelivery: UInt64 = 0
+            for try await message in connection.messages {
+                let now = MonotonicClock.nanoseconds()
+                guard message.bytes.count == size else {
+                    throw CLIError("message \(expected) arrived with \(message.bytes.count) bytes instead of \(size)")
+                }
+                let (sentAt, sequence) = Self.readStamp(message.bytes)
+                guard sequence == expected else {
+                    throw CLIError("message \(sequence) arrived when \(expected) was expected: delivery is not exactly once and in order")
+                }
+                expected += 1
+                if sequence >= UInt64(warmup) {
+                    histogram.record(min(now &- sentAt, Self.highestTrackableNanoseconds))
+                    lastDelivery = now
+                }
+                if expected == UInt64(total) { break }
+            }
+            guard expected == UInt64(total) else {
+                throw CLIError("the connection closed after \(expected) of \(total) messages")
+            }
+            let statistics = await connection.statistics()
+            return Reception(histogram: histogram, lastDeliveryNanoseconds: lastDelivery, statistics: statistics)
+        }
+
+        let client: RUDPConnection
+        do {
+            client = try await RUDPClient.connect(host: "127.0.0.1", port: server.port, configuration: clientConfiguration)
+        } catch {
+            receiving.cancel()
+            await server.shutdown()
+            throw watchdog.expiredError ?? CLIError("the benchmark client could not connect: \(error)")
+        }
+        watchdog.setExpiryAction {
+            await client.abort()
+            await server.shutdown()
+        }
+
+        let measuredStart: UInt64
+        let reception: Reception
+        let senderStatistics: ConnectionStatistics
+        do {
+            var message = [UInt8](repeating: 0xA5, count: size)
+            watchdog.progress(phase: "sending the warm-up messages")
+            for sequence in 0..<warmup {
+                Self.writeStamp(into: &message, sentAt: MonotonicClock.nanoseconds(), sequence: UInt64(sequence))
+                try await client.send(message)
+            }
+            watchdog.progress(phase: "waiting for the warm-up messages to be acknowledged")
+            try await client.waitUntilAllAcknowledged()
+            measuredStart = MonotonicClock.nanoseconds()
+            let interval = 1e9 / rate
+            for index in 0..<measuredMessages {
+                if mode == .paced {
+                    let due = measuredStart + UInt64(Double(index) * interval)
+                    let now = MonotonicClock.nanoseconds()
+                    if due > now { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
+                }
+                if index % 1024 == 0 {
+                    watchdog.progress(phase: "sending message \(index) of \(measuredMessages)")
+                }
+                Self.writeStamp(into: &message, sentAt: MonotonicClock.nanoseconds(), sequence: UInt64(warmup + index))
+                try await client.send(message)
+            }
+            watchdog.progress(phase: "waiting for the last messages to arrive")
+            reception = try await receiving.value
+            try await client.waitUntilAllAcknowledged()
+            senderStatistics = await client.statistics()
+        } catch {
+            await client.abort()
+            await server.shutdown()
+            receiving.cancel()
+            if let timeout = watchdog.expiredError { throw timeout }
+            if let receiverError = await Self.failure(of: receiving) { throw receiverError }
+            throw (error as? CLIError) ?? CLIError("the benchmark connection failed: \(error)")
+        }
+        let injectedDrops = await server.injectedLosses()
+        try? await client.close()
+        await server.shutdown()
+
+        let nanoseconds = max(1, reception.lastDeliveryNanoseconds - measuredStart)
+        let seconds = Double(nanoseconds) / 1e9
+        let histogram = reception.histogram
+        func milliseconds(_ value: UInt64) -> Double { Double(value) / 1e6 }
+        let report = BenchReport(
+            mode: mode.rawValue,
+            messages: measuredMessages,
+            messageSize: size,
+            warmupMessages: warmup,
+            loss: loss,
+            seed: seed,
+            window: mode == .bulk ? window : nil,
+            rate: mode == .paced ? rate : nil,
+            durationSeconds: seconds,
+            throughputMBps: Double(measuredMessages * size) / seconds / 1e6,
+            messagesPerSecond: Double(measuredMessages) / seconds,
+            latencyMs: .init(
+                p50: milliseconds(histogram.valueAtPercentile(50)),
+                p90: milliseconds(histogram.valueAtPercentile(90)),
+                p99: milliseconds(histogram.valueAtPercentile(99)),
+                max: milliseconds(histogram.max),
+                mean: histogram.mean / 1e6
+            ),
+            sender: .init(senderStatistics),
+            receiver: .init(reception.statistics),
+            receiverInjectedDrops: injectedDrops
+        )
+        Console.printLine(json ? try report.json() : report.text())
+    }
+
+    /// The receiver's own error if it failed (it explains more than the sender's).
+    private static func failure(of receiving: Task<Reception, any Error>) async -> CLIError? {
+        do {
+            _ = try await receiving.value
+            return nil
+        } catch let error as CLIError {
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    /// Writes the send time and the sequence number (little-endian) into the first 16 bytes.
+    static func writeStamp(into message: inout [UInt8], sentAt: UInt64, sequence: UInt64) {
+        for index in 0..<8 {
+            message[index] = UInt8(truncatingIfNeeded: sentAt >> UInt64(8 * index))
+            message[8 + index] = UInt8(truncatingIfNeeded: sequence >> UInt64(8 * index))
+        }
+    }
+
+    /// Reads what ``writeStamp(into:sentAt:sequence:)`` wrote.
+    static func readStamp(_ message: [UInt8]) -> (sentAt: UInt64, sequence: UInt64) {
+        var sentAt: UInt64 = 0, sequence: UInt64 = 0
+        for index in (0..<8).reversed() {
+            sentAt = sentAt << 8 | UInt64(message[index])
+            sequence = sequence << 8 | UInt64(message[8 + index])
+        }
+        return (sentAt, sequence)
     }
 }

@@ -1,13 +1,99 @@
 import ArgumentParser
+import Logging
+import RUDP
 
 /// `rudp echo-client`: Send names to an echo server and print each reply in order.
+///
+/// Sends every name at once (reliable, ordered), then prints the replies as they arrive; exits 0
+/// once every reply came, non-zero with a clear message if the server is unreachable, goes away
+/// or a reply does not come within `--timeout`.
+///
+/// ```
+/// rudp echo-client --port 9000 Alice Bob
+/// Hello, Alice!
+/// Hello, Bob!
+/// ```
 struct EchoClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo-client",
-        abstract: "Send names to an echo server and print each reply in order."
+        abstract: "Send names to an echo server and print each reply in order.",
+        discussion: """
+            Sends each NAME as one reliable, ordered message and prints each reply on its own line, \
+            in order. Exits 0 once every reply arrived; exits 1 with a message if the server cannot \
+            be reached, closes the connection, or no reply comes within --timeout seconds.
+
+            Examples:
+              rudp echo-client --port 9000 Alice Bob
+              rudp echo-client --host ::1 --port 9000 --timeout 3 Carol
+            """
     )
 
+    @Option(help: ArgumentHelp("The server's address (IPv4 or IPv6 literal, or a host name).", valueName: "host"))
+    var host = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("The server's UDP port.", valueName: "port"), transform: { try HostPort.parsePort($0) })
+    var port: Int
+
+    @Option(help: ArgumentHelp("Seconds to wait for the connection and for each reply before giving up.", valueName: "seconds"))
+    var timeout: Double = 10
+
+    @Argument(help: ArgumentHelp("The names to send; each gets a reply such as 'Hello, NAME!'.", valueName: "name"))
+    var names: [String] = []
+
+    @OptionGroup var logOptions: LogOptions
+    @OptionGroup var metricsOptions: MetricsOptions
+
+    func validate() throws {
+        guard !names.isEmpty else { throw ValidationError("Give at least one NAME to send, for example: rudp echo-client --port 9000 Alice") }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+    }
+
     func run() async throws {
-        throw ValidationError("`rudp echo-client` is not available in this build yet.")
+        let logger = logOptions.makeLogger(label: "rudp.echo-client")
+        metricsOptions.bootstrap()
+        defer { metricsOptions.printIfRequested() }
+        let target = HostPort(host: host, port: port)
+        var configuration = RUDPConfiguration()
+        configuration.logger = logger
+        configuration.connection.connectTimeout = .nanoseconds(Int64(timeout * 1e9))
+
+        let watchdog = InactivityWatchdog(limit: timeout + 1, phase: "connecting to \(target)")
+        watchdog.start()
+        defer { watchdog.stop() }
+        let connection: RUDPConnection
+        do {
+            connection = try await RUDPClient.connect(host: host, port: port, configuration: configuration)
+        } catch {
+            throw CLIError("cannot connect to the echo server at \(target): \(error)")
+        }
+        watchdog.setExpiryAction { await connection.abort() }
+        watchdog.progress(phase: "waiting for the reply to '\(names[0])'")
+
+        var repliesReceived = 0
+        do {
+            for name in names {
+                try await connection.send(Array(name.utf8))
+            }
+            var replies = connection.messages.makeAsyncIterator()
+            for (index, _) in names.enumerated() {
+                guard let reply = try await replies.next() else {
+                    throw CLIError("the server at \(target) closed the connection after \(repliesReceived) of \(names.count) replies")
+                }
+                repliesReceived += 1
+                Console.printLine(String(decoding: reply.bytes, as: UTF8.self))
+                if index + 1 < names.count {
+                    watchdog.progress(phase: "waiting for the reply to '\(names[index + 1])'")
+                }
+            }
+            watchdog.progress(phase: "closing the connection to \(target)")
+            try await connection.close()
+        } catch let error as CLIError {
+            await connection.abort()
+            throw error
+        } catch {
+            await connection.abort()
+            if let timeout = watchdog.expiredError { throw timeout }
+            throw CLIError("lost the connection to \(target) after \(repliesReceived) of \(names.count) replies: \(error)")
+        }
     }
 }

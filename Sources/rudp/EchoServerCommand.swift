@@ -1,13 +1,86 @@
 import ArgumentParser
+import Logging
+import Metrics
+import RUDP
 
 /// `rudp echo-server`: Run the reliable echo server: answers each message M with 'Hello, M!'.
+///
+/// Serves any number of clients concurrently until SIGINT or SIGTERM, then shuts down cleanly
+/// (clients see "the server shut down").
+///
+/// ```
+/// rudp echo-server --port 9000
+/// rudp echo-client --port 9000 Alice Bob    # in another terminal
+/// ```
 struct EchoServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo-server",
-        abstract: "Run the reliable echo server: answers each message M with 'Hello, M!'."
+        abstract: "Run the reliable echo server: answers each message M with 'Hello, M!'.",
+        discussion: """
+            Serves any number of clients at once. Each reply goes back on the channel and with the \
+            delivery mode of the message it answers. Runs until SIGINT (Ctrl-C) or SIGTERM, then \
+            shuts down cleanly: connected clients are told the server shut down. Prints \
+            'listening on HOST:PORT' on standard output once ready.
+
+            Examples:
+              rudp echo-server --port 9000
+              rudp echo-server --host ::1 --port 9000 --log-level info
+              rudp echo-server --port 0     # any free port, printed at start
+            """
     )
 
+    @Option(help: ArgumentHelp("The local address to listen on (IPv4 or IPv6 literal, or a host name).", valueName: "host"))
+    var host = "127.0.0.1"
+
+    @Option(
+        help: ArgumentHelp("The UDP port to listen on (0 picks a free port).", valueName: "port"),
+        transform: HostPort.parseListeningPort
+    )
+    var port: Int
+
+    @OptionGroup var logOptions: LogOptions
+    @OptionGroup var metricsOptions: MetricsOptions
+
+    /// The reply to a message: `Hello, <message as UTF-8>!`.
+    static func reply(to message: [UInt8]) -> [UInt8] {
+        Array("Hello, ".utf8) + message + Array("!".utf8)
+    }
+
     func run() async throws {
-        throw ValidationError("`rudp echo-server` is not available in this build yet.")
+        let logger = logOptions.makeLogger(label: "rudp.echo-server")
+        metricsOptions.bootstrap()
+        defer { metricsOptions.printIfRequested() }
+        var configuration = RUDPConfiguration()
+        configuration.logger = logger
+        let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
+        TerminationSignal.install { signal in
+            Console.writeError("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
+            Task { await server.shutdown() }
+        }
+        Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port)) (Ctrl-C to stop)")
+
+        let messagesEchoed = Counter(label: "rudp_cli_echo_messages")
+        let connectionsServed = Counter(label: "rudp_cli_echo_connections")
+        try await server.serve { connection in
+            connectionsServed.increment()
+            let peer = "\(connection.remoteAddress.displayText)"
+            logger.info("client connected", metadata: ["peer": "\(peer)", "connection": "\(connection.id)"])
+            do {
+                for try await message in connection.messages {
+                    let reply = Self.reply(to: message.bytes)
+                    do {
+                        try await connection.send(reply, channel: message.channel, mode: message.mode)
+                        messagesEchoed.increment()
+                    } catch let error as RUDPError where error.code == .messageTooLarge {
+                        logger.warning("reply not sent: \(error)", metadata: ["peer": "\(peer)"])
+                    }
+                }
+                logger.info("client closed the connection", metadata: ["peer": "\(peer)"])
+            } catch {
+                logger.info("connection ended: \(error)", metadata: ["peer": "\(peer)"])
+                throw error
+            }
+        }
+        Console.printLine("rudp echo-server stopped")
     }
 }

@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+
+/// The `rudp` binary run as real processes over loopback UDP. Every process is killed when its
+/// test ends and every wait is bounded.
+@Suite struct CLIProcessTests {
+    /// A fresh temporary directory, removed by the caller.
+    static func makeTemporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rudp-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// `count` pseudo-random bytes from `seed`.
+    static func randomBytes(count: Int, seed: UInt64) -> [UInt8] {
+        var generator = SplitMix(seed: seed)
+        var bytes = [UInt8](repeating: 0, count: count)
+        var index = 0
+        while index < count {
+            var word = generator.next()
+            for _ in 0..<8 where index < count {
+                bytes[index] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                index += 1
+            }
+        }
+        return bytes
+    }
+
+    /// Errors are one clear line, never a crash report or a stack trace.
+    static func expectCleanError(_ standardError: String, mentioning words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(standardError.contains("Error:"), "stderr: \(standardError)", sourceLocation: sourceLocation)
+        for word in words {
+            #expect(standardError.contains(word), "expected '\(word)' in stderr: \(standardError)", sourceLocation: sourceLocation)
+        }
+        for crashMarker in ["Fatal error", "Stack dump", "Current stack trace", "Illegal instruction", "Segmentation fault"] {
+            #expect(!standardError.contains(crashMarker), "crash output in stderr: \(standardError)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test(arguments: [
+        ("echo-server", ["--host", "--port", "--log-level", "Examples"]),
+        ("echo-client", ["--host", "--port", "--timeout", "<name>", "--log-level", "Examples"]),
+        ("send", ["<file>", "--to", "--timeout", "--max-rate", "--no-progress", "--log-level", "Examples"]),
+        ("recv", ["--host", "--port", "--output", "--force", "--timeout", "--max-size", "--log-level", "Examples"]),
+        ("demo", ["--messages", "--loss", "--seed", "--timeout", "--log-level", "Examples"]),
+        ("bench", ["--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed", "--warmup", "--json", "--timeout", "--log-level", "Examples"]),
+    ])
+    func helpOfEverySubcommandExplainsItsOptions(subcommand: String, mentions: [String]) async throws {
+        let result = try await RudpProcess.run([subcommand, "--help"], seconds: 30)
+        #expect(result.status == 0, "\(result.error)")
+        for word in mentions {
+            #expect(result.output.contains(word), "'\(subcommand) --help' does not mention \(word):\n\(result.output)")
+        }
+    }
+
+    @Test func topLevelHelpListsTheSubcommands() async throws {
+        let result = try await RudpProcess.run(["--help"], seconds: 30)
+        #expect(result.status == 0)
+        for subcommand in ["echo-server", "echo-client", "send", "recv", "demo", "bench"] {
+            #expect(result.output.contains(subcommand), "\(result.output)")
+        }
+    }
+
+    @Test func echoServerAndClientRoundTripInOrder() async throws {
+        let server = try RudpProcess(["echo-server", "--port", "0"])
+        defer { server.stop() }
+        let port = try RudpProcess.port(inListeningLine: try await server.waitForOutputLine(containing: "listening on", seconds: 30))
+
+        let client = try await RudpProcess.run(["echo-client", "--port", "\(port)", "--timeout", "10", "Alice", "Bob", "Carol Ann"], seconds: 60)
+        #expect(client.status == 0, "\(client.error)")
+        #expect(client.output.split(separator: "\n").map(String.init) == ["Hello, Alice!", "Hello, Bob!", "Hello, Carol Ann!"])
+
+        // A second client on the same server works too: the server serves until a signal.
+        let second = try await RudpProcess.run(["echo-client", "--port", "\(port)", "Dave"], seconds: 60)
+        #expect(second.status == 0, "\(second.error)")
+        #expect(second.output == "Hello, Dave!\n")
+
+        server.send(signal: SIGINT)
+        let status = try await server.waitForExit(seconds: 20)
+        #expect(status == 0, "\(server.transcript)")
+        #expect(server.standardOutput.text.contains("stopped"))
+    }
+
+    @Test func echoClientReportsAnUnreachableServer() async throws {
+        // Nothing listens on the discard port of loopback: the connect times out (or is refused).
+        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--timeout", "1", "Alice"], seconds: 30)
+        #expect(result.status != 0)
+        #expect(result.output.isEmpty)
+        Self.expectCleanError(result.error, mentioning: ["127.0.0.1:9"])
+    }
+
+    @Test func sendAndRecvTransferAFileIntact() async throws {
+        let directory = try Self.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
+        let content = Self.randomBytes(count: 3 * 1024 * 1024 + 12_345, seed: 20_260_101)
+        try Data(content).write(to: input)
+
+        let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "30"])
+        defer { receiver.stop() }
+        let port = try RudpProcess.port(inListeningLine: try await receiver.waitForOutputLine(containing: "listening on", seconds: 30))
+        let sender = try await RudpProcess.run(["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "30"], seconds: 120)
+        let receiverStatus = try await receiver.waitForExit(seconds: 60)
+
+        #expect(sender.status == 0, "\(sender.output)\(sender.error)")
+        #expect(receiverStatus == 0, "\(receiver.transcript)")
+        let received = try Data(contentsOf: output)
+        #expect(received.count == content.count)
+        #expect(received == Data(content), "the received file differs from the sent one")
+        #expect(sender.output.contains("the receiver verified it"))
+        #expect(receiver.standardOutput.text.contains("verified, saved to"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+
+    @Test func recvFailsWhenTheSenderDiesMidTransfer() async throws {
+        let directory = try Self.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
+        try Data(Self.randomBytes(count: 4 * 1024 * 1024, seed: 7)).write(to: input)
+
+        let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "2"])
+        defer { receiver.stop() }
+        let port = try RudpProcess.port(inListeningLine: try await receiver.waitForOutputLine(containing: "listening on", seconds: 30))
+        // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
+        let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "30"])
+        defer { sender.stop() }
+        _ = try await receiver.waitForOutputLine(containing: "receiving input.bin", seconds: 30)
+        try await Task.sleep(for: .milliseconds(700))
+        sender.send(signal: SIGKILL)
+        _ = try await sender.waitForExit(seconds: 10)
+
+        let status = try await receiver.waitForExit(seconds: 30)
+        #expect(status != 0 && status != 137, "recv must fail on its own, with a message: \(receiver.transcript)")
+        Self.expectCleanError(receiver.standardError.text, mentioning: ["timed out"])
+        #expect(!FileManager.default.fileExists(atPath: output.path), "an incomplete file was saved")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+
+    @Test(arguments: [
+        ("nohost", "has no port"),
+        ("127.0.0.1:99999", "out of range"),
+        ("127.0.0.1:http", "not a number"),
+        (":9000", "empty host"),
+        ("::1:9000", "brackets"),
+        ("[::1:9000", "without ']'"),
+    ])
+    func badHostPortIsAClearError(target: String, explanation: String) async throws {
+        let result = try await RudpProcess.run(["send", "/dev/null", "--to", target], seconds: 30)
+        #expect(result.status != 0)
+        Self.expectCleanError(result.error, mentioning: [explanation])
+    }
+
+    @Test func badPortAndMissingFileAreClearErrors() async throws {
+        let badPort = try await RudpProcess.run(["echo-client", "--port", "70000", "Alice"], seconds: 30)
+        #expect(badPort.status != 0)
+        Self.expectCleanError(badPort.error, mentioning: ["out of range"])
+
+        let missing = try await RudpProcess.run(["send", "/nonexistent/file.bin", "--to", "127.0.0.1:9000"], seconds: 30)
+        #expect(missing.status != 0)
+        Self.expectCleanError(missing.error, mentioning: ["/nonexistent/file.bin", "No such file"])
+    }
+
+    @Test func recvRefusesToOverwriteWithoutForce() async throws {
+        let directory = try Self.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("exists.bin")
+        try Data([1, 2, 3]).write(to: output)
+        let result = try await RudpProcess.run(["recv", "--port", "0", "--output", output.path], seconds: 30)
+        #expect(result.status != 0)
+        Self.expectCleanError(result.error, mentioning: ["--force"])
+        #expect(try Data(contentsOf: output) == Data([1, 2, 3]))
+    }
+
+    @Test func demoShowsEveryMessageArrivingOnceAndInOrder() async throws {
+        let result = try await RudpProcess.run(["demo"], seconds: 120)
+        #expect(result.status == 0, "\(result.output)\(result.error)")
+        #expect(result.output.contains("OK: all 20 messages reached the server exactly once and in order"), "\(result.output)")
+        for index in 1...20 {
+            #expect(result.output.contains("Hello, message \(index)!"))
+        }
+    }
+
+    @Test func benchPrintsJSONWithTheExpectedKeys() async throws {
+        let result = try await RudpProcess.run(["bench", "--messages", "3000", "--json"], seconds: 180)
+        #expect(result.status == 0, "\(result.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
+        #expect(object["mode"] as? String == "bulk")
+        #expect(object["messages"] as? Int == 3000)
+        #expect(object["messageSize"] as? Int == 1024)
+        let throughput = try #require(object["throughputMBps"] as? Double)
+        #expect(throughput > 0)
+        let latency = try #require(object["latencyMs"] as? [String: Any])
+        for key in ["p50", "p90", "p99", "max", "mean"] {
+            #expect(latency[key] is Double, "latencyMs.\(key) missing: \(latency)")
+        }
+        let p50 = try #require(latency["p50"] as? Double), p99 = try #require(latency["p99"] as? Double), max = try #require(latency["max"] as? Double)
+        #expect(p50 <= p99 && p99 <= max)
+        #expect(object["sender"] is [String: Any] && object["receiver"] is [String: Any])
+    }
+
+    @Test func pacedBenchWithLossDeliversEverything() async throws {
+        let result = try await RudpProcess.run(
+            ["bench", "--mode", "paced", "--rate", "2000", "--messages", "1000", "--warmup", "200", "--loss", "0.1", "--seed", "3", "--json"],
+            seconds: 180
+        )
+        #expect(result.status == 0, "\(result.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
+        #expect(object["mode"] as? String == "paced")
+        #expect(object["rate"] as? Double == 2000)
+        // Loss was really injected, and recovered from (the command checks exactly-once, in-order delivery).
+        #expect((object["receiverInjectedDrops"] as? Int ?? 0) > 0, "\(result.output)")
+        let sender = try #require(object["sender"] as? [String: Any])
+        #expect((sender["fragmentsRetransmitted"] as? Int ?? 0) > 0, "\(result.output)")
+    }
+}

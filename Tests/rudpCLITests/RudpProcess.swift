@@ -1,0 +1,127 @@
+import Foundation
+import Synchronization
+
+/// A running `rudp` process with its standard output and error captured; every wait is bounded
+/// and the process is killed when the test ends (``stop()`` in a `defer`, or `deinit`).
+final class RudpProcess: @unchecked Sendable {
+    /// Output captured from one pipe by a reader thread.
+    final class Capture: Sendable {
+        private let bytes = Mutex<[UInt8]>([])
+        private let closed = Mutex(false)
+
+        func append(_ data: Data) { bytes.withLock { $0.append(contentsOf: data) } }
+        func markClosed() { closed.withLock { $0 = true } }
+        var isClosed: Bool { closed.withLock { $0 } }
+        var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
+    }
+
+    let arguments: [String]
+    private let process = Process()
+    let standardOutput = Capture()
+    let standardError = Capture()
+
+    /// Starts `rudp` with `arguments`.
+    init(_ arguments: [String]) throws {
+        self.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: try RudpBinary.path())
+        process.arguments = arguments
+        let outputPipe = Pipe(), errorPipe = Pipe()
+        process.standardOutput = outputPipe
+        process.standardError = errorPipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        Self.drain(outputPipe.fileHandleForReading, into: standardOutput)
+        Self.drain(errorPipe.fileHandleForReading, into: standardError)
+    }
+
+    deinit { stop() }
+
+    private static func drain(_ handle: FileHandle, into capture: Capture) {
+        let thread = Thread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                capture.append(data)
+            }
+            capture.markClosed()
+        }
+        thread.start()
+    }
+
+    var processIdentifier: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits (at most `seconds`) for a line of standard output containing `text`; returns it.
+    func waitForOutputLine(containing text: String, seconds: Double) async throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let line = standardOutput.text.split(separator: "\n").first(where: { $0.contains(text) }) {
+                return String(line)
+            }
+            if !process.isRunning && standardOutput.isClosed { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw Failure("no output line containing '\(text)' within \(seconds) s from rudp \(arguments.joined(separator: " "))\n\(transcript)")
+    }
+
+    /// Waits (at most `seconds`) for the process to exit and returns its status; kills it and
+    /// throws if it is still running then.
+    @discardableResult
+    func waitForExit(seconds: Double) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            if Date() >= deadline {
+                stop()
+                throw Failure("rudp \(arguments.joined(separator: " ")) still running after \(seconds) s; killed\n\(transcript)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Let the reader threads collect the last output.
+        let drainDeadline = Date().addingTimeInterval(2)
+        while (!standardOutput.isClosed || !standardError.isClosed) && Date() < drainDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    /// Sends `signal` (for example SIGINT) to the process.
+    func send(signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Kills the process (SIGKILL) if it still runs, and reaps it.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Both outputs, for failure messages.
+    var transcript: String {
+        "--- stdout ---\n\(standardOutput.text)--- stderr ---\n\(standardError.text)"
+    }
+
+    /// Runs `rudp` with `arguments` to completion (at most `seconds`).
+    static func run(_ arguments: [String], seconds: Double) async throws -> (status: Int32, output: String, error: String) {
+        let process = try RudpProcess(arguments)
+        defer { process.stop() }
+        let status = try await process.waitForExit(seconds: seconds)
+        return (status, process.standardOutput.text, process.standardError.text)
+    }
+
+    /// The port in a line such as `... listening on 127.0.0.1:40123 ...`.
+    static func port(inListeningLine line: String) throws -> Int {
+        guard let range = line.range(of: "listening on ") else { throw Failure("no 'listening on' in '\(line)'") }
+        let address = line[range.upperBound...].prefix { !$0.isWhitespace && $0 != "," }
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw Failure("no port in '\(line)'")
+        }
+        return port
+    }
+
+    /// A test failure with a message.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}
