@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "RUDPCore", targets: ["RUDPCore"]),
         .library(name: "RUDPSimulation", targets: ["RUDPSimulation"]),
         .library(name: "RUDPProxy", targets: ["RUDPProxy"]),
+        .library(name: "RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
         .executable(name: "rudp", targets: ["rudp"]),
     ],
     dependencies: [
@@ -65,6 +66,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "RUDPFuzzSupport", dependencies: ["RUDPCore", "RUDPWire"]),
         .executableTarget(
             name: "rudp",
             dependencies: [
@@ -86,6 +88,7 @@ let package = Package(
         .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "rudpCLITests", dependencies: ["rudp"]),
+        .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

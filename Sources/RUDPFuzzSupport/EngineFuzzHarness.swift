@@ -1,0 +1,397 @@
+import RUDPCore
+
+/// Runs one engine fuzz program: a client and a server ``Endpoint`` joined by two datagram
+/// queues that the program delivers, drops, reorders, duplicates, replays and corrupts, while
+/// it sends messages, closes connections and moves time. After every operation it moves all
+/// output into the queues, takes all events and checks the invariants (see ``EngineFuzzer``).
+final class EngineFuzzHarness {
+    /// Most connections the client opens in one run.
+    static let maximumClientConnections = 4
+    /// Most datagrams waiting in one direction; further ones are dropped, as by a full router queue.
+    static let queueLimit = 256
+    /// Delivered datagrams remembered per side for replays.
+    static let historyLimit = 32
+    /// More datagrams or events than this from one poll loop means the engine never stops producing.
+    static let pollLimit = 100_000
+    /// Most datagrams delivered in one run (bounds the cost of drain operations).
+    static let deliveryBudget = 20_000
+    /// Most operations run from one input.
+    static let operationLimit = 5_000
+    /// Rounds of timer handling after which a deadline must have moved past the current time.
+    static let deadlineRounds = 16
+
+    let client: EngineFuzzPeer
+    let server: EngineFuzzPeer
+    private(set) var now = Timestamp.zero
+    private var clientConnections = 0
+    private var deliveries = 0
+    private var operationIndex = 0
+    /// What the run did so far.
+    var report = EngineFuzzReport()
+
+    /// Reads the header and sets up both endpoints; the client starts one connection.
+    init(header input: inout FuzzInput) {
+        let flags = input.readByte()
+        let seed = UInt64(input.readUInt16())
+        let (clientConfiguration, serverConfiguration) = EngineFuzzProgram.configurations(flags: flags)
+        client = EngineFuzzPeer(name: "client", address: 1, configuration: clientConfiguration, seed: seed &* 2 &+ 1)
+        server = EngineFuzzPeer(name: "server", address: 0, configuration: serverConfiguration, seed: seed &* 2 &+ 2)
+        _ = client.endpoint.connect(to: server.address, at: now)
+        clientConnections = 1
+    }
+
+    /// Runs the operations of the rest of the input.
+    func run(_ input: inout FuzzInput) throws(FuzzViolation) {
+        try settle()
+        while !input.isExhausted && operationIndex < Self.operationLimit {
+            let count = UInt8(EngineFuzzOperation.allCases.count)
+            let operation = EngineFuzzOperation(rawValue: input.readByte() % count)!
+            try perform(operation, &input)
+            try settle()
+            operationIndex += 1
+            report.operations = operationIndex
+        }
+    }
+
+    private func fail(_ message: String) -> FuzzViolation {
+        FuzzViolation(message, operationIndex: operationIndex)
+    }
+
+    private func side(_ argument: UInt8) -> (EngineFuzzPeer, EngineFuzzPeer) {
+        argument & 1 == 0 ? (client, server) : (server, client)
+    }
+
+    // MARK: - Operations
+
+    private func perform(_ operation: EngineFuzzOperation, _ input: inout FuzzInput) throws(FuzzViolation) {
+        switch operation {
+        case .clientSend:
+            try send(from: client, &input)
+        case .serverSend:
+            try send(from: server, &input)
+        case .deliverToServer:
+            deliverNext(to: server)
+        case .deliverToClient:
+            deliverNext(to: client)
+        case .deliverSome:
+            let n = Int(input.readByte() & 0x0f) + 1
+            for i in 0..<n { deliverNext(to: i & 1 == 0 ? server : client) }
+        case .deliverMutated:
+            deliverMutated(&input)
+        case .drop:
+            let (receiver, _) = side(input.readByte())
+            if !receiver.inbound.isEmpty { receiver.inbound.removeFirst() }
+        case .reorder:
+            let (receiver, _) = side(input.readByte())
+            let distance = Int(input.readByte() & 0x07) + 1
+            if receiver.inbound.count > 1 {
+                let item = receiver.inbound.removeFirst()
+                receiver.inbound.insert(item, at: min(distance, receiver.inbound.count))
+            }
+        case .duplicate:
+            let (receiver, _) = side(input.readByte())
+            if let item = receiver.inbound.first { deliver(item.bytes, genuine: item.genuine, to: receiver) }
+        case .replay:
+            let (receiver, _) = side(input.readByte())
+            let age = Int(input.readByte())
+            if !receiver.history.isEmpty {
+                let bytes = receiver.history[receiver.history.count - 1 - age % receiver.history.count]
+                deliver(bytes, genuine: true, to: receiver)
+            }
+        case .inject:
+            inject(&input)
+        case .advanceTime:
+            now = now + EngineFuzzProgram.duration(input.readByte())
+        case .handleTimeouts:
+            client.endpoint.handleTimeout(at: now)
+            server.endpoint.handleTimeout(at: now)
+        case .runToDeadline:
+            try runToDeadline()
+        case .close, .abort:
+            let (peer, _) = side(input.readByte())
+            let id = peer.connectionID(at: Int(input.readByte()))
+            if peer.endpoint.connection(id) != nil {
+                if operation == .close { peer.records[id, default: .init()].closeRequested = true }
+                else { peer.records[id, default: .init()].abortRequested = true }
+            }
+            if operation == .close { peer.endpoint.close(id, at: now) } else { peer.endpoint.abort(id, at: now) }
+        case .connect:
+            if clientConnections < Self.maximumClientConnections {
+                _ = client.endpoint.connect(to: server.address, at: now)
+                clientConnections += 1
+            }
+        case .releaseCredit:
+            let (peer, _) = side(input.readByte())
+            let count = Int(input.readByte() & 0x07) + 1
+            for _ in 0..<min(count, peer.held.count) {
+                let (id, message) = peer.held.removeFirst()
+                if message.mode.isReliable { peer.records[id]?.heldReliableBytes -= message.bytes.count }
+                peer.endpoint.releaseCredit(message, on: id)
+            }
+        case .drainNetwork:
+            var rounds = 0
+            while (!client.inbound.isEmpty || !server.inbound.isEmpty) && rounds < 512 && deliveries < Self.deliveryBudget {
+                deliverNext(to: server)
+                deliverNext(to: client)
+                try settle()
+                rounds += 1
+            }
+        }
+    }
+
+    private func send(from sender: EngineFuzzPeer, _ input: inout FuzzInput) throws(FuzzViolation) {
+        let id = sender.connectionID(at: Int(input.readByte()))
+        let sizeClass = input.readByte()
+        let rawSize = Int(input.readUInt16())
+        let limit = sender.configuration.connection.maxMessageSize
+        let size = sizeClass < 160 ? Int(sizeClass) % 40 : rawSize % (limit + 64)
+        let channelCount = sender.configuration.connection.channelCount
+        let channel = input.readByte() % (channelCount + 1)
+        let mode = [DeliveryMode.reliableOrdered, .reliableUnordered, .unreliable][Int(input.readByte() % 3)]
+        let counter = sender.nextCounter
+        let payload = EngineFuzzPayload.make(counter: counter, size: size)
+        let exists = sender.endpoint.connection(id) != nil
+        do {
+            let messageID = try sender.endpoint.send(payload, on: id, channel: channel, mode: mode)
+            if size > limit { throw fail("\(sender.name) accepted a message of \(size) bytes above its limit \(limit)") }
+            if channel >= channelCount { throw fail("\(sender.name) accepted channel \(channel) of \(channelCount)") }
+            sender.nextCounter += 1
+            report.messagesSent += 1
+            sender.sent[counter] = .init(size: size, channel: channel, mode: mode, connection: id)
+            if size < EngineFuzzPayload.tagSize {
+                sender.shortMessagesSent.insert(.init(size: size, channel: channel, mode: mode))
+            }
+            var record = sender.records[id, default: .init()]
+            let fresh = mode.isReliable
+                ? record.pendingReliable.insert(messageID).inserted
+                : record.unreliable.insert(messageID).inserted
+            if !fresh { throw fail("\(sender.name) returned message ID \(messageID) twice") }
+            sender.records[id] = record
+        } catch let error as SendError {
+            switch error {
+            case .sendBufferFull:
+                if exists { sender.records[id, default: .init()].refusedForFullBuffer = true }
+            case let .messageTooLarge(reported, reportedLimit):
+                if reported != size || size <= reportedLimit {
+                    throw fail("\(sender.name) refused \(size) bytes as too large (\(reported) > \(reportedLimit))")
+                }
+            case let .invalidChannel(reported, count):
+                if reported != channel || reported < count {
+                    throw fail("\(sender.name) refused channel \(channel) as invalid (\(reported) of \(count))")
+                }
+            case .connectionClosed:
+                break
+            }
+        } catch let violation as FuzzViolation {
+            throw violation
+        } catch {
+            throw fail("unexpected error \(error)")
+        }
+    }
+
+    private func deliverNext(to receiver: EngineFuzzPeer) {
+        guard !receiver.inbound.isEmpty else { return }
+        let item = receiver.inbound.removeFirst()
+        deliver(item.bytes, genuine: item.genuine, to: receiver)
+    }
+
+    private func deliverMutated(_ input: inout FuzzInput) {
+        let (receiver, _) = side(input.readByte())
+        let kind = input.readByte() % 6
+        let position = Int(input.readUInt16())
+        let value = input.readByte()
+        guard !receiver.inbound.isEmpty else { return }
+        var bytes = receiver.inbound.removeFirst().bytes
+        var source = receiver === server ? client.address : server.address
+        if bytes.isEmpty { bytes = [value] }
+        switch kind {
+        case 0: bytes[position % bytes.count] ^= 1 << (value & 7)
+        case 1: bytes.removeLast(bytes.count - position % bytes.count)
+        case 2: bytes.append(value)
+        case 3: bytes[position % bytes.count] = value
+        case 4:
+            // A changed packet with a valid checksum: an attacker's or a broken middlebox's.
+            if bytes.count > Datagram.trailerSize {
+                bytes.removeLast(Datagram.trailerSize)
+                bytes[position % bytes.count] ^= 1 << (value & 7)
+                Datagram.seal(&bytes)
+            }
+        default:
+            // Unchanged, from another address: the peer's NAT binding moved.
+            if receiver === server { source = 2 }
+            deliver(bytes, genuine: true, to: receiver, from: source)
+            return
+        }
+        deliver(bytes, genuine: false, to: receiver, from: source)
+    }
+
+    private func inject(_ input: inout FuzzInput) {
+        let (receiver, _) = side(input.readByte())
+        let sourceChoice = Int(input.readByte())
+        let flags = input.readByte()
+        let length = Int(input.readByte())
+        var bytes = input.readBytes(length)
+        if flags & 2 != 0 && bytes.count >= 11 {
+            // Aim at a live connection, so the packet gets past routing to the connection's logic.
+            let id = receiver.connectionID(at: Int(flags >> 2)).rawValue
+            for i in 0..<8 { bytes[3 + i] = UInt8(truncatingIfNeeded: id >> (56 - 8 * UInt64(i))) }
+        }
+        if flags & 1 != 0 { Datagram.seal(&bytes) }
+        let source = receiver === server ? [1, 2, 3][sourceChoice % 3] : [0, 7][sourceChoice % 2]
+        deliver(bytes, genuine: false, to: receiver, from: source)
+    }
+
+    private func deliver(_ bytes: [UInt8], genuine: Bool, to receiver: EngineFuzzPeer, from source: Int? = nil) {
+        guard deliveries < Self.deliveryBudget else { return }
+        deliveries += 1
+        report.datagramsDelivered = deliveries
+        if !genuine && !receiver.tainted && (try? Datagram.open(bytes)) != nil {
+            receiver.tainted = true
+            report.tainted = true
+        }
+        let from = source ?? (receiver === server ? client.address : server.address)
+        receiver.endpoint.handle(datagram: bytes, from: from, at: now)
+        if genuine {
+            receiver.history.append(bytes)
+            if receiver.history.count > Self.historyLimit { receiver.history.removeFirst() }
+        }
+    }
+
+    private func runToDeadline() throws(FuzzViolation) {
+        let deadlines = [client.endpoint.nextDeadline(), server.endpoint.nextDeadline()].compactMap { $0 }
+        guard let earliest = deadlines.min() else { return }
+        if earliest > now { now = earliest }
+        for peer in [client, server] {
+            var rounds = 0
+            while let deadline = peer.endpoint.nextDeadline(), deadline <= now {
+                if rounds == Self.deadlineRounds {
+                    throw fail("\(peer.name) deadline \(deadline) stays due at \(now) after handling it \(rounds) times (a driver would spin)")
+                }
+                peer.endpoint.handleTimeout(at: now)
+                try settle()
+                rounds += 1
+            }
+        }
+    }
+
+    // MARK: - After every operation
+
+    /// Moves all output into the queues, takes all events and checks the bounds.
+    private func settle() throws(FuzzViolation) {
+        try transmit(from: client, to: server)
+        try transmit(from: server, to: client)
+        try takeEvents(of: client, peer: server)
+        try takeEvents(of: server, peer: client)
+        try checkBounds(of: client, connectionLimit: clientConnections)
+        try checkBounds(of: server, connectionLimit: server.configuration.maxConnections)
+    }
+
+    private func transmit(from sender: EngineFuzzPeer, to receiver: EngineFuzzPeer) throws(FuzzViolation) {
+        var count = 0
+        while let (datagram, destination) = sender.endpoint.pollTransmit(at: now) {
+            count += 1
+            if count > Self.pollLimit { throw fail("\(sender.name) produced more than \(Self.pollLimit) datagrams at once") }
+            if datagram.count > sender.configuration.connection.maxDatagramSize {
+                throw fail("\(sender.name) sent a datagram of \(datagram.count) bytes above its maximum \(sender.configuration.connection.maxDatagramSize)")
+            }
+            let reachesPeer = receiver === server ? destination == server.address : (destination == 1 || destination == 2)
+            if reachesPeer && receiver.inbound.count < Self.queueLimit {
+                receiver.inbound.append((datagram, true))
+            }
+        }
+    }
+
+    private func takeEvents(of peer: EngineFuzzPeer, peer other: EngineFuzzPeer) throws(FuzzViolation) {
+        var count = 0
+        while let (id, event) = peer.endpoint.pollEvent() {
+            count += 1
+            if count > Self.pollLimit { throw fail("\(peer.name) produced more than \(Self.pollLimit) events at once") }
+            if peer.closedConnections.contains(id) { throw fail("\(peer.name) connection \(id) reported \(event) after .closed") }
+            var record = peer.records[id, default: .init()]
+            switch event {
+            case .connected:
+                if record.connectedSeen { throw fail("\(peer.name) connection \(id) reported .connected twice") }
+                record.connectedSeen = true
+                report.connectionsEstablished += 1
+            case .message(let message):
+                report.messagesDelivered += 1
+                try checkDelivery(message, on: id, at: peer, sentBy: other, record: &record)
+            case .acknowledged(let messageID), .failed(let messageID):
+                if record.pendingReliable.remove(messageID) == nil {
+                    let what = record.unreliable.contains(messageID) ? "an unreliable message" : "no pending reliable message"
+                    throw fail("\(peer.name) connection \(id) reported \(event) for \(what)")
+                }
+                if case .acknowledged = event { report.messagesAcknowledged += 1 }
+            case .writable:
+                if !record.refusedForFullBuffer { throw fail("\(peer.name) connection \(id) reported .writable without a refused send") }
+                record.refusedForFullBuffer = false
+            case .closed(let reason):
+                if !record.pendingReliable.isEmpty {
+                    throw fail("\(peer.name) connection \(id) closed (\(reason)) with \(record.pendingReliable.count) reliable message(s) neither acknowledged nor failed")
+                }
+                if reason == .closedLocally && !record.closeRequested { throw fail("\(peer.name) connection \(id) closed locally without close()") }
+                if reason == .aborted && !record.abortRequested { throw fail("\(peer.name) connection \(id) aborted without abort()") }
+                if peer.endpoint.connection(id) != nil { throw fail("\(peer.name) connection \(id) still exists after .closed") }
+                peer.closedConnections.insert(id)
+                report.connectionsClosed += 1
+                peer.held.removeAll { $0.0 == id }
+            }
+            peer.records[id] = record
+        }
+    }
+
+    private func checkDelivery(_ message: ReceivedMessage, on id: ConnectionID, at receiver: EngineFuzzPeer, sentBy sender: EngineFuzzPeer, record: inout EngineFuzzPeer.ConnectionRecord) throws(FuzzViolation) {
+        let window = receiver.configuration.connection.receiveWindow
+        if !receiver.configuration.connection.releasesCreditOnPoll {
+            receiver.held.append((id, message))
+            if message.mode.isReliable { record.heldReliableBytes += message.bytes.count }
+        }
+        if receiver.tainted { return }
+        let what = "\(receiver.name) connection \(id) delivered \(message.bytes.count) bytes (channel \(message.channel), \(message.mode))"
+        if record.heldReliableBytes > window {
+            throw fail("\(what): \(record.heldReliableBytes) reliable bytes held back exceed the receive window \(window)")
+        }
+        guard let connection = receiver.endpoint.connection(id) else { throw fail("\(what) for a connection it does not have") }
+        guard let counter = EngineFuzzPayload.counter(of: message.bytes) else {
+            let key = EngineFuzzPeer.ShortMessageKey(size: message.bytes.count, channel: message.channel, mode: message.mode)
+            if !sender.shortMessagesSent.contains(key) || message.bytes != EngineFuzzPayload.make(counter: 0, size: message.bytes.count) {
+                throw fail("\(what) that \(sender.name) never sent: \(WireFuzzer.hex(message.bytes))")
+            }
+            return
+        }
+        guard let sent = sender.sent[counter] else {
+            throw fail("\(what) with counter \(counter) that \(sender.name) never sent")
+        }
+        if sent.size != message.bytes.count || message.bytes != EngineFuzzPayload.make(counter: counter, size: sent.size) {
+            throw fail("\(what) differing from message \(counter) of \(sent.size) bytes that \(sender.name) sent")
+        }
+        if sent.channel != message.channel || sent.mode != message.mode {
+            throw fail("\(what) but message \(counter) was sent on channel \(sent.channel), \(sent.mode)")
+        }
+        if sent.connection != connection.peerID {
+            throw fail("\(what): message \(counter) was sent on \(sender.name) connection \(sent.connection), not this connection's peer \(connection.peerID)")
+        }
+        if !record.deliveredCounters.insert(counter).inserted {
+            throw fail("\(what): message \(counter) delivered twice")
+        }
+        if message.mode == .reliableOrdered {
+            if let last = record.lastOrderedCounter[message.channel], counter <= last {
+                throw fail("\(what): ordered message \(counter) delivered after message \(last)")
+            }
+            record.lastOrderedCounter[message.channel] = counter
+        }
+    }
+
+    private func checkBounds(of peer: EngineFuzzPeer, connectionLimit: Int) throws(FuzzViolation) {
+        if peer.endpoint.connectionCount > connectionLimit {
+            throw fail("\(peer.name) holds \(peer.endpoint.connectionCount) connections, more than \(connectionLimit)")
+        }
+        let configuration = peer.configuration.connection
+        for id in peer.endpoint.connectionIDs {
+            guard let statistics = peer.endpoint.connection(id)?.statistics else { continue }
+            if statistics.sendBufferBytes > configuration.sendBufferBytes || statistics.sendBufferMessages > configuration.sendBufferMessages {
+                throw fail("\(peer.name) connection \(id) buffers \(statistics.sendBufferMessages) messages / \(statistics.sendBufferBytes) bytes, above \(configuration.sendBufferMessages) / \(configuration.sendBufferBytes)")
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// One step of an engine fuzz program. A program is a header (see ``EngineFuzzProgram``)
+/// followed by operations: an operation byte (taken modulo the number of cases) and the
+/// operation's argument bytes, which read as zero once the input ends.
+public enum EngineFuzzOperation: UInt8, CaseIterable, Sendable {
+    /// Client sends a message. Arguments: connection index, size class, size (2 bytes), channel, mode.
+    case clientSend = 0
+    /// Server sends a message. Arguments as for ``clientSend``.
+    case serverSend
+    /// Deliver the next datagram queued towards the server. No arguments.
+    case deliverToServer
+    /// Deliver the next datagram queued towards the client. No arguments.
+    case deliverToClient
+    /// Deliver up to N queued datagrams, alternating directions. Argument: N - 1 (low 4 bits).
+    case deliverSome
+    /// Deliver the next datagram of one direction changed. Arguments: direction, kind, position (2 bytes), value.
+    case deliverMutated
+    /// Drop the next datagram of one direction. Argument: direction.
+    case drop
+    /// Move the next datagram of one direction behind a later one. Arguments: direction, distance.
+    case reorder
+    /// Deliver a copy of the next datagram of one direction and keep it queued. Argument: direction.
+    case duplicate
+    /// Deliver again a datagram delivered earlier. Arguments: direction, age.
+    case replay
+    /// Deliver input bytes as a datagram. Arguments: direction, source, flags (bit 0: append a valid
+    /// checksum; bit 1: overwrite the destination with the ID of the receiver's connection number `flags >> 2`), length, bytes.
+    case inject
+    /// Let time pass without handling timers. Argument: amount (see ``EngineFuzzProgram/duration(_:)``).
+    case advanceTime
+    /// Handle expired timers of both endpoints. No arguments.
+    case handleTimeouts
+    /// Move time to the earliest deadline and handle it. No arguments.
+    case runToDeadline
+    /// Close a connection gracefully. Arguments: side, connection index.
+    case close
+    /// Abort a connection. Arguments: side, connection index.
+    case abort
+    /// Client opens another connection (at most ``EngineFuzzHarness/maximumClientConnections``). No arguments.
+    case connect
+    /// Give held messages back to the flow-control window. Arguments: side, count.
+    case releaseCredit
+    /// Deliver every queued datagram, in both directions, until the network is empty. No arguments.
+    case drainNetwork
+}

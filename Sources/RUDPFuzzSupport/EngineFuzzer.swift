@@ -1,0 +1,123 @@
+import RUDPCore
+
+/// The per-input check of the connection-engine fuzz target, also replayed by the unit tests.
+///
+/// The input is an ``EngineFuzzProgram``: a client and a server ``Endpoint`` with small limits,
+/// and a sequence of ``EngineFuzzOperation``s (sends, deliveries, drops, reorders, duplicates,
+/// replays, corrupted and injected datagrams, time passing, timers, closes, aborts, new
+/// connections, credit releases). Everything is derived from the input bytes, so a run is
+/// reproduced exactly by its input. After every operation the harness asserts:
+///
+/// - every delivered message is byte for byte a message the other side sent, on the matching
+///   connection, channel and mode, delivered at most once, and in send order on reliable-ordered
+///   channels (skipped for a side after it accepted a datagram with a forged valid checksum,
+///   which an unauthenticated protocol cannot tell from a real one);
+/// - events make sense: `.connected` at most once, `.acknowledged`/`.failed` only for a pending
+///   reliable message and at most once, `.writable` only after a refused send, every reliable
+///   message settled before `.closed`, nothing after `.closed`, `closedLocally`/`aborted` only
+///   after `close`/`abort`;
+/// - memory stays bounded: connection counts, send buffers, held-back reliable bytes within the
+///   receive window, datagram sizes, and no endless stream of datagrams, events or due timers.
+///
+/// ```swift
+/// var program = EngineFuzzProgram()
+/// program.append(.clientSend, 0, 20, 0, 0, 0, 0)
+/// program.append(.drainNetwork)
+/// EngineFuzzer.check(program.bytes)     // traps if an invariant breaks
+/// ```
+public enum EngineFuzzer {
+    /// Runs the program in `bytes`; traps on the first violated invariant.
+    public static func check(_ bytes: [UInt8]) {
+        if let violation = violation(in: bytes) { preconditionFailure("EngineFuzzer: \(violation)") }
+    }
+
+    /// Runs the program in `bytes` and returns the first violated invariant, or nil.
+    public static func violation(in bytes: [UInt8]) -> FuzzViolation? {
+        run(bytes).violation
+    }
+
+    /// Runs the program in `bytes` and reports what happened, including the first violation.
+    public static func run(_ bytes: [UInt8]) -> EngineFuzzReport {
+        var input = FuzzInput(bytes)
+        let harness = EngineFuzzHarness(header: &input)
+        do {
+            try harness.run(&input)
+        } catch {
+            harness.report.violation = error
+        }
+        return harness.report
+    }
+
+    /// Programs that exercise the normal paths (handshake, every delivery mode, fragmentation,
+    /// loss, reordering, close, timeouts) under several configurations, plus one program per
+    /// given datagram that injects it, aimed at a live connection, into both endpoints.
+    public static func seedPrograms(datagrams: [[UInt8]]) -> [[UInt8]] {
+        var programs: [[UInt8]] = []
+        for flags: UInt8 in [0x00, 0x01, 0x02, 0x4c, 0x18, 0x20, 0x80, 0xff] {
+            programs.append(exchange(flags: flags, lossy: false).bytes)
+            programs.append(exchange(flags: flags, lossy: true).bytes)
+        }
+        var idle = EngineFuzzProgram(flags: 0, seed: 7)
+        idle.append(.drainNetwork)
+        for _ in 0..<12 { idle.append(.runToDeadline) }
+        idle.append(.advanceTime, 6)
+        idle.append(.handleTimeouts)
+        idle.append(.drainNetwork)
+        programs.append(idle.bytes)
+
+        for (index, datagram) in datagrams.enumerated() where datagram.count <= 255 {
+            var program = EngineFuzzProgram(flags: 0, seed: UInt16(truncatingIfNeeded: index))
+            program.append(.drainNetwork)
+            program.append(.clientSend, 0, 20, 0, 0, 0, 0)
+            program.append(.drainNetwork)
+            for direction: UInt8 in [1, 0] {
+                program.append(.inject, direction, 0, 0b11, UInt8(datagram.count))
+                program.appendRaw(datagram)
+                program.append(.drainNetwork)
+            }
+            programs.append(program.bytes)
+        }
+        return programs
+    }
+
+    private static func exchange(flags: UInt8, lossy: Bool) -> EngineFuzzProgram {
+        var program = EngineFuzzProgram(flags: flags, seed: UInt16(flags) << 1 | (lossy ? 1 : 0))
+        program.append(.deliverToServer)
+        program.append(.deliverToClient)
+        let modes: [UInt8] = [0, 1, 2]
+        for mode in modes {
+            program.append(.clientSend, 0, 12, 0, 0, mode % 2, mode)                // short, tagged
+            program.append(.clientSend, 0, 200, 0x05, 0xdc, 1, mode)                // 1500 bytes: fragments
+            program.append(.serverSend, 0, 3, 0, 0, 0, mode)                        // untagged
+            program.append(.serverSend, 0, 255, 0x04, 0x00, 1, mode)                // 1024 bytes
+        }
+        if lossy {
+            program.append(.drop, 0)
+            program.append(.reorder, 1, 3)
+            program.append(.duplicate, 0)
+            program.append(.deliverMutated, 1, 0, 0, 20, 4)
+            program.append(.deliverMutated, 0, 1, 0, 30, 0)
+            program.append(.replay, 1, 0)
+            program.append(.deliverSome, 7)
+            program.append(.advanceTime, 3)
+            program.append(.runToDeadline)
+        }
+        program.append(.drainNetwork)
+        program.append(.releaseCredit, 0, 7)
+        program.append(.releaseCredit, 1, 7)
+        for _ in 0..<4 {
+            program.append(.runToDeadline)
+            program.append(.drainNetwork)
+        }
+        program.append(.connect)
+        program.append(.drainNetwork)
+        program.append(.serverSend, 1, 40, 0, 0, 0, 0)
+        program.append(.close, 0, 0)
+        program.append(.abort, 1, 1)
+        for _ in 0..<6 {
+            program.append(.drainNetwork)
+            program.append(.runToDeadline)
+        }
+        return program
+    }
+}

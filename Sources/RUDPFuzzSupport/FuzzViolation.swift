@@ -1,0 +1,22 @@
+/// An invariant a fuzz check found broken, with enough context to understand the failure.
+///
+/// ```swift
+/// if let violation = EngineFuzzer.violation(in: bytes) { print(violation) }
+/// ```
+public struct FuzzViolation: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What was violated and how.
+    public var message: String
+    /// Index of the operation during which it was detected (engine checks), or nil.
+    public var operationIndex: Int?
+
+    /// Creates a violation.
+    public init(_ message: String, operationIndex: Int? = nil) {
+        self.message = message
+        self.operationIndex = operationIndex
+    }
+
+    public var description: String {
+        if let index = operationIndex { return "operation \(index): \(message)" }
+        return message
+    }
+}

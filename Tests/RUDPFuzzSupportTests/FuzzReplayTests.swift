@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import RUDPCore
+import RUDPFuzzSupport
+
+/// Replays, without the fuzzer, every saved crash input (`Fuzz/FailCases/<target>/`) and every
+/// seed input (made from `Specs/vectors`) through the same checks the fuzz targets run.
+@Suite("Fuzz replay")
+struct FuzzReplayTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let vectors = root.appendingPathComponent("Specs/vectors").path
+
+    /// The saved crash inputs of a target, by file name.
+    static func failCases(_ target: String) -> [(name: String, bytes: [UInt8])] {
+        let directory = root.appendingPathComponent("Fuzz/FailCases/\(target)")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") && $0 != "README.md" }.sorted().compactMap { name in
+            guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path) else { return nil }
+            return (name, [UInt8](data))
+        }
+    }
+
+    @Test("wire fail cases pass the wire check")
+    func wireFailCases() {
+        for failCase in Self.failCases("wire") {
+            let violation = WireFuzzer.violation(in: failCase.bytes)
+            #expect(violation == nil, "Fuzz/FailCases/wire/\(failCase.name): \(violation ?? "")")
+        }
+    }
+
+    @Test("engine fail cases pass the engine check")
+    func engineFailCases() {
+        for failCase in Self.failCases("engine") {
+            let violation = EngineFuzzer.violation(in: failCase.bytes)
+            #expect(violation == nil, "Fuzz/FailCases/engine/\(failCase.name): \(violation.map(String.init(describing:)) ?? "")")
+        }
+    }
+
+    @Test("every vector passes the wire check, as it is and sealed")
+    func wireSeeds() throws {
+        let seeds = try FuzzSeeds.seeds(target: "wire", vectorsDirectory: Self.vectors)
+        #expect(seeds.count >= 85)
+        for seed in seeds {
+            let violation = WireFuzzer.violation(in: seed.bytes)
+            #expect(violation == nil, "\(seed.name): \(violation ?? "")")
+        }
+    }
+
+    @Test("every engine seed program passes the engine check")
+    func engineSeeds() throws {
+        let seeds = try FuzzSeeds.seeds(target: "engine", vectorsDirectory: Self.vectors)
+        #expect(seeds.count > 17)
+        for seed in seeds {
+            let report = EngineFuzzer.run(seed.bytes)
+            #expect(report.violation == nil, "\(seed.name): \(report.violation.map(String.init(describing:)) ?? "")")
+        }
+    }
+
+    @Test("the exchange seeds really move messages both ways and end the connections")
+    func exchangeSeedsAreNotVacuous() throws {
+        let programs = EngineFuzzer.seedPrograms(datagrams: [])
+        let report = EngineFuzzer.run(programs[0])   // flags 0, no loss
+        #expect(report.violation == nil)
+        // 12 messages (3 modes, 2 sizes, 2 sides) on the first connection, 1 on the second.
+        #expect(report.messagesSent == 13, "\(report)")
+        #expect(report.messagesDelivered == 13, "\(report)")
+        #expect(report.messagesAcknowledged >= 8, "\(report)")
+        #expect(report.connectionsEstablished == 4, "\(report)")
+        #expect(report.connectionsClosed >= 2, "\(report)")
+        #expect(!report.tainted)
+    }
+}

@@ -1,0 +1,55 @@
+import Testing
+import RUDPCore
+import RUDPFuzzSupport
+
+/// The building blocks of the fuzz checks, and evidence that the checks can fail.
+@Suite("Fuzz support")
+struct FuzzSupportTests {
+    @Test("a fuzz input reads zeros past its end")
+    func inputZeroFill() {
+        var input = FuzzInput([0x12, 0x34, 0x56])
+        #expect(input.readUInt16() == 0x1234)
+        #expect(input.readUInt16() == 0x5600)
+        #expect(input.isExhausted)
+        #expect(input.readBytes(4) == [])
+        #expect(input.readUInt64() == 0)
+    }
+
+    @Test("tagged payloads carry their counter; short ones do not")
+    func payloads() {
+        let long = EngineFuzzPayload.make(counter: 0x0102_0304_0506_0708, size: 100)
+        #expect(long.count == 100)
+        #expect(EngineFuzzPayload.counter(of: long) == 0x0102_0304_0506_0708)
+        #expect(EngineFuzzPayload.make(counter: 9, size: 100) != EngineFuzzPayload.make(counter: 10, size: 100))
+        #expect(EngineFuzzPayload.counter(of: EngineFuzzPayload.make(counter: 5, size: 7)) == nil)
+        #expect(EngineFuzzPayload.make(counter: 5, size: 0) == [])
+    }
+
+    @Test("the wire check rejects nothing the codec handles correctly, including junk")
+    func wireJunk() {
+        var rng = SeededGenerator(seed: 11)
+        for length in 0..<200 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            #expect(WireFuzzer.violation(in: bytes) == nil, "length \(length), seed 11")
+        }
+    }
+
+    @Test("random engine programs keep every invariant")
+    func randomEnginePrograms() {
+        let seed: UInt64 = 0x5EED
+        var rng = SeededGenerator(seed: seed)
+        for round in 0..<40 {
+            let length = Int.random(in: 3..<600, using: &rng)
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let violation = EngineFuzzer.violation(in: bytes)
+            #expect(violation == nil, "seed \(seed) round \(round): \(violation.map(String.init(describing:)) ?? "")")
+        }
+    }
+
+    @Test("seed corpora are made from the vectors")
+    func seedHex() throws {
+        let vectors = FuzzReplayTests.vectors
+        let datagrams = try FuzzSeeds.vectorDatagrams(in: vectors)
+        #expect(datagrams.contains { $0.name == "data-data-ping" && $0.bytes.count == 20 })
+    }
+}
