@@ -38,10 +38,11 @@ public struct ExperimentChart: Sendable {
         let title = (report.base.name.map { "Scenario \($0)" } ?? "rudp simulate")
             + (report.sweep.map { ": sweep of \($0.parameter.name)" } ?? ": goodput over time")
         out += text(title, x: 20, y: 28, size: 18, weight: "bold")
-        let subtitle = report.fixedSettings
-            .filter { ["seed", "rate", "delay", "loss", "burst", "queue", "size", "messages", "duration", "message-rate", "mode", "reverse"].contains($0.name) }
-            .map { "\($0.name)=\($0.value)" }.joined(separator: "  ")
-        out += text(subtitle, x: 20, y: 48, size: 12, color: "#555")
+        let shown = ["seed", "rate", "delay", "jitter", "loss", "burst", "queue", "reverse", "size", "messages", "duration", "message-rate", "mode"]
+        let settings = shown.compactMap { name in report.fixedSettings.first { $0.name == name } }
+            .filter { !["0", "0s", "none", "unlimited"].contains($0.value) || $0.name == "loss" }
+            .map { "\($0.name)=\($0.value)" }
+        out += text(settings.joined(separator: "  "), x: 20, y: 48, size: 12, color: "#555")
 
         if let sweep = report.sweep {
             let categorical = report.points.contains { $0.x == nil }

@@ -109,13 +109,8 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
 
-        if json {
-            print(report.json(), terminator: "")
-        } else if csv {
-            print(report.csv(), terminator: "")
-        } else {
-            print(report.table(), terminator: "")
-        }
+        let output = json ? report.json() : csv ? report.csv() : report.table()
+        FileHandle.standardOutput.write(Data(output.utf8))
         if let chart {
             let svg = ExperimentChart(report: report).svg()
             do {
@@ -125,7 +120,6 @@ struct SimulateCommand: AsyncParsableCommand {
             }
         }
         if !quiet {
-            fflush(stdout)
             let elapsed = ContinuousClock.now - started
             let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let simulated = report.points.reduce(0.0) { $0 + Double($1.result.endTime.nanosecondsClamped) / 1e9 }
