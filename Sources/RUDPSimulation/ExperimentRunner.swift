@@ -26,7 +26,7 @@ public enum ExperimentRunner {
     /// - Parameter sampleInterval: the width of ``ExperimentResult/deliveredPerInterval``'s buckets.
     public static func run(_ setup: ExperimentSetup, sampleInterval: Duration = .seconds(1)) throws(ExperimentError) -> ExperimentResult {
         try setup.validate()
-        guard sampleInterval >= .milliseconds(1) else { throw .invalidSetup("the sample interval must be at least 1 ms") }
+        guard sampleInterval >= .milliseconds(10) else { throw .invalidSetup("the sample interval must be at least 10 ms") }
         let (phases, partitionSpans) = try setup.schedule()
         let partitions = partitionSpans.map { (Timestamp.zero + $0.lowerBound) ..< (Timestamp.zero + $0.upperBound) }
         let configuration = setup.configuration
@@ -49,7 +49,7 @@ public enum ExperimentRunner {
 
         // The receiver's tally.
         let intervalNanoseconds = sampleInterval.nanosecondsClamped
-        let maxIntervals = Int(workload.completionLimit.nanosecondsClamped / intervalNanoseconds) + 2
+        let maxIntervals = Int(workload.runLimit.nanosecondsClamped / intervalNanoseconds) + 2
         var histogram = LatencyHistogram()
         var delivered = 0
         var deliveredBytes = 0
@@ -93,7 +93,7 @@ public enum ExperimentRunner {
             return simulator.runUntil(deadline: deadline, condition)
         }
 
-        let limit = Timestamp.zero + workload.completionLimit
+        let limit = Timestamp.zero + workload.runLimit
         _ = advance(to: limit) { sender.start != nil || sender.closeReason != nil }
         var completed = false
         if let start = sender.start {
