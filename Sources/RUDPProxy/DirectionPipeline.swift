@@ -122,11 +122,15 @@ struct DirectionPipeline<Target> {
         }
     }
 
-    /// Appends to `due`, in arrival order, every held datagram due at or before `now`.
-    mutating func releaseDue(upTo now: Timestamp, due: inout [(payload: ByteBuffer, target: Target)]) {
-        while let first = delayLine.min, first.arrival <= now {
+    /// Appends to `due`, in arrival order, every held datagram due at or before `limit`
+    /// (default `now`), and records how late after its arrival time each leaves at `now`.
+    mutating func releaseDue(upTo limit: Timestamp? = nil, now: Timestamp,
+                             due: inout [(payload: ByteBuffer, target: Target)]) {
+        let limit = limit ?? now
+        while let first = delayLine.min, first.arrival <= limit {
             let held = delayLine.removeMin()
             delayLineBytes -= held.payload.readableBytes
+            statistics.delayLine.record(lateness: now.nanoseconds(since: held.arrival))
             due.append((held.payload, held.target))
         }
     }
@@ -135,7 +139,7 @@ struct DirectionPipeline<Target> {
     private mutating func place(_ payload: ByteBuffer, to target: Target, arrival: Timestamp, now: Timestamp,
                                 due: inout [(payload: ByteBuffer, target: Target)]) {
         if arrival <= now {
-            releaseDue(upTo: arrival, due: &due)
+            releaseDue(upTo: arrival, now: now, due: &due)
             due.append((payload, target))
             return
         }

@@ -36,6 +36,35 @@ public struct DirectionStatistics: Sendable, Equatable, Codable {
         public var total: Int { loss + burst + queueFull + partition + mtu + delayLineFull + flowLimit + sendFailed }
     }
 
+    /// How punctually the delay line releases datagrams: how long after its arrival time
+    /// (delay, jitter, reordering, rate) each datagram actually left, as the event loop's timer
+    /// woke up. This is the proxy's own timing error; it adds to the configured delay.
+    public struct DelayLine: Sendable, Equatable, Codable {
+        /// Datagrams released from the delay line.
+        public var released = 0
+        /// Sum of their lateness, in nanoseconds.
+        public var totalLatenessNanoseconds: UInt64 = 0
+        /// The largest lateness, in nanoseconds.
+        public var maximumLatenessNanoseconds: UInt64 = 0
+
+        /// Creates zeroed counters.
+        public init() {}
+
+        /// Mean lateness in milliseconds (0 if nothing was released).
+        public var meanLatenessMilliseconds: Double {
+            released > 0 ? Double(totalLatenessNanoseconds) / Double(released) / 1e6 : 0
+        }
+
+        /// The largest lateness in milliseconds.
+        public var maximumLatenessMilliseconds: Double { Double(maximumLatenessNanoseconds) / 1e6 }
+
+        mutating func record(lateness: UInt64) {
+            released += 1
+            totalLatenessNanoseconds &+= lateness
+            maximumLatenessNanoseconds = max(maximumLatenessNanoseconds, lateness)
+        }
+    }
+
     /// Datagrams read from the sockets of this direction.
     public var received = 0
     /// Bytes of ``received``.
@@ -52,6 +81,8 @@ public struct DirectionStatistics: Sendable, Equatable, Codable {
     public var reordered = 0
     /// Datagrams whose bits were flipped.
     public var corrupted = 0
+    /// The delay line's punctuality.
+    public var delayLine = DelayLine()
     /// Now: bytes in the bottleneck queue in front of the rate limit.
     public var queuedBytes = 0
     /// Now: datagrams (copies included) waiting for their arrival time, for a flow's socket to

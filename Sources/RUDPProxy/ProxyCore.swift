@@ -203,7 +203,7 @@ final class ProxyCore {
         timers[direction] = nil
         guard !isShutDown else { return }
         let now = now()
-        withPipeline(direction) { $0.releaseDue(upTo: now, due: &due) }
+        withPipeline(direction) { $0.releaseDue(now: now, due: &due) }
         deliverDue(direction)
         flushWrites()
         armTimer(direction)

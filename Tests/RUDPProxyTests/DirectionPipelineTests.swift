@@ -52,7 +52,7 @@ import Testing
         while let next = pipeline.nextArrival {
             #expect(next >= now)
             now = next
-            pipeline.releaseDue(upTo: now, due: &due)
+            pipeline.releaseDue(now: now, due: &due)
             released += due.map { Self.index(of: $0.payload) }
             due.removeAll()
         }
@@ -75,7 +75,7 @@ import Testing
             sent += due.count
             due.removeAll()
         }
-        pipeline.releaseDue(upTo: Timestamp(nanoseconds: .max), due: &due)
+        pipeline.releaseDue(now: Timestamp(nanoseconds: .max), due: &due)
         sent += due.count
         let s = pipeline.statistics
         print(s)
@@ -128,7 +128,7 @@ import Testing
         pipeline.submit(Self.datagram(1), to: 0, at: Timestamp.zero + .milliseconds(1), due: &due)
         #expect(due.isEmpty)
         #expect(pipeline.nextArrival == Timestamp.zero + .milliseconds(100))
-        pipeline.releaseDue(upTo: Timestamp.zero + .milliseconds(100), due: &due)
+        pipeline.releaseDue(now: Timestamp.zero + .milliseconds(100), due: &due)
         #expect(due.map { Self.index(of: $0.payload) } == [0, 1])
         pipeline.submit(Self.datagram(2), to: 0, at: Timestamp.zero + .milliseconds(101), due: &due)
         #expect(due.map { Self.index(of: $0.payload) } == [0, 1, 2])

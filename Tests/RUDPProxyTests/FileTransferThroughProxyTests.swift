@@ -1,0 +1,122 @@
+import Foundation
+import RUDPProxy
+import Testing
+
+/// `rudp send` to `rudp recv` through `rudp proxy`, three real processes: the file arrives
+/// intact through loss, reordering, duplication and corruption, and a partition longer than
+/// the ends' timeout makes both of them report it.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct FileTransferThroughProxyTests {
+    struct Ends {
+        var directory: URL
+        var input: URL
+        var output: URL
+        var receiver: RunningProcess
+        var receiverPort: Int
+    }
+
+    /// A temporary directory with a random file of `size` bytes, and `rudp recv` listening.
+    static func startReceiver(size: Int, timeout: Double, seed: UInt64) throws -> Ends {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rudp-proxy-transfer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var state = seed | 1
+        let bytes = (0..<size).map { _ -> UInt8 in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+        let input = directory.appendingPathComponent("input.bin")
+        try Data(bytes).write(to: input)
+        let output = directory.appendingPathComponent("output.bin")
+        let receiver = try RunningProcess(try ProxyProcessTests.executable(), [
+            "recv", "--port", "0", "--output", output.path, "--no-progress", "--timeout", "\(timeout)",
+        ])
+        let line = try #require(receiver.nextLine(), "recv printed nothing; stderr: \(receiver.standardError)")
+        let portText = try #require(line.split(separator: " ").first { $0.contains(":") }?.split(separator: ":").last)
+        let port = try #require(Int(portText.trimmingCharacters(in: CharacterSet(charactersIn: ","))), "\(line)")
+        return Ends(directory: directory, input: input, output: output, receiver: receiver, receiverPort: port)
+    }
+
+    /// `rudp proxy` in front of `upstreamPort`, with `options`; returns it, its port and its control port.
+    static func startProxy(upstreamPort: Int, _ options: [String]) throws -> (RunningProcess, port: Int, control: Int) {
+        let proxy = try RunningProcess(try ProxyProcessTests.executable(), [
+            "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstreamPort)", "--json",
+            "--control-port", "0",
+        ] + options)
+        let first = try #require(proxy.nextLine(), "proxy printed nothing; stderr: \(proxy.standardError)")
+        let listening = try JSONDecoder().decode(ProxyProcessTests.Listening.self, from: Data(first.utf8))
+        return (proxy, try #require(ProxyProcessTests.port(of: listening.listen)),
+                try #require(listening.control.flatMap(ProxyProcessTests.port(of:))))
+    }
+
+    static func finalStatistics(of proxy: RunningProcess) throws -> ProxyStatistics {
+        proxy.terminate()
+        #expect(proxy.waitForExit() == 0, "proxy stderr: \(proxy.standardError)")
+        let snapshots = proxy.lines.compactMap {
+            try? JSONDecoder().decode(ProxyProcessTests.Snapshot.self, from: Data($0.utf8))
+        }
+        return try #require(snapshots.last { $0.event == "final" }, "proxy output: \(proxy.lines)").statistics
+    }
+
+    @Test(arguments: [(0.1, 400_000), (0.3, 150_000)])
+    func theFileArrivesIntactThroughAnImpairedPath(loss: Double, size: Int) throws {
+        let seed: UInt64 = 1234
+        let ends = try Self.startReceiver(size: size, timeout: 40, seed: seed)
+        defer { try? FileManager.default.removeItem(at: ends.directory) }
+        let (proxy, proxyPort, _) = try Self.startProxy(upstreamPort: ends.receiverPort, [
+            "--loss", "\(loss)", "--reorder", "0.05", "--duplicate", "0.03", "--corrupt", "0.02",
+            "--delay", "1", "--jitter", "1", "--seed", "\(seed)",
+        ])
+        let started = Date()
+        let sender = try RunningProcess(try ProxyProcessTests.executable(), [
+            "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress", "--timeout", "40",
+        ])
+        let sendStatus = sender.waitForExit(timeout: 50)
+        let elapsed = Date().timeIntervalSince(started)
+        // The receiver exits once its close completes, which on a lossy path can take a few
+        // retransmissions after the sender is done.
+        let receiveStatus = ends.receiver.waitForExit(timeout: 30)
+        let receiverLinger = Date().timeIntervalSince(started) - elapsed
+        let statistics = try Self.finalStatistics(of: proxy)
+        print(String(format: "loss %.0f%%, %d bytes sent in %.2f s, receiver exited %.2f s later (seed \(seed))\n",
+                     loss * 100, size, elapsed, receiverLinger) + "\(statistics)")
+
+        #expect(sendStatus == 0, "loss \(loss), seed \(seed): send stderr: \(sender.standardError)")
+        #expect(receiveStatus == 0, "loss \(loss), seed \(seed): recv stderr: \(ends.receiver.standardError)")
+        #expect(try Data(contentsOf: ends.output) == Data(contentsOf: ends.input), "seed \(seed)")
+        // The path really was impaired, both ways.
+        for direction in ProxyDirection.allCases {
+            let counters = statistics[direction]
+            #expect(counters.dropped.loss > 0 && counters.reordered > 0 && counters.duplicated > 0
+                    && counters.corrupted > 0, "\(direction): \(counters)")
+        }
+    }
+
+    @Test func aPartitionLongerThanTheTimeoutMakesBothEndsReportIt() throws {
+        let timeout = 2.0
+        let ends = try Self.startReceiver(size: 1_000_000, timeout: timeout, seed: 7)
+        defer { try? FileManager.default.removeItem(at: ends.directory) }
+        let (proxy, proxyPort, controlPort) = try Self.startProxy(upstreamPort: ends.receiverPort, [])
+        let sender = try RunningProcess(try ProxyProcessTests.executable(), [
+            "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress",
+            "--timeout", "\(timeout)", "--max-rate", "0.5",
+        ])
+        // Once the transfer is under way, cut the path for much longer than the timeout.
+        let receiving = ends.receiver.nextLine(timeout: 15)
+        #expect(receiving?.hasPrefix("receiving") == true, "recv: \(ends.receiver.lines) \(ends.receiver.standardError)")
+        Thread.sleep(forTimeInterval: 0.5)
+        let control = try LineConnection(port: controlPort)
+        #expect(control.ask("partition 30") == "ok")
+
+        let sendStatus = sender.waitForExit(timeout: 20)
+        let receiveStatus = ends.receiver.waitForExit(timeout: 20)
+        let statistics = try Self.finalStatistics(of: proxy)
+        print("send: \(sender.standardError)\nrecv: \(ends.receiver.standardError)\n\(statistics)")
+
+        #expect(sendStatus == 1)
+        #expect(receiveStatus == 1)
+        #expect(sender.standardError.contains("timed out"), "\(sender.standardError)")
+        #expect(ends.receiver.standardError.contains("timed out"), "\(ends.receiver.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: ends.output.path))
+        #expect(statistics.up.dropped.partition > 0)
+    }
+}
