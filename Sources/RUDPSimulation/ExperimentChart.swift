@@ -21,8 +21,9 @@ public struct ExperimentChart: Sendable {
 
     /// The report drawn.
     public var report: ExperimentReport
-    /// Image size in pixels.
+    /// Image width in pixels.
     public var width = 960
+    /// Image height in pixels.
     public var height = 720
 
     /// A chart of `report`.

@@ -20,6 +20,7 @@ public enum ExperimentError: Error, Equatable, Sendable, CustomStringConvertible
     /// A scenario file or timeline is malformed.
     case invalidScenario(String)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .invalidValue(parameter, value, reason):

@@ -35,6 +35,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
     /// The option's name, as on the command line without the dashes.
     public var name: String { rawValue }
 
+    /// The option's name.
     public var description: String { rawValue }
 
     /// The option called `name` (dashes and case ignored: `--min-rto`, `minRTO`, `min_rto`).

@@ -31,15 +31,19 @@ public struct ExperimentResult: Sendable, Equatable {
     /// Virtual time when the run stopped.
     public var endTime: Duration
 
-    /// Messages offered by the application, accepted by the engine, refused (backlog full),
-    /// acknowledged, delivered to the receiver.
+    /// Messages the application offered.
     public var messagesOffered: Int
+    /// Messages the engine accepted (`send` succeeded).
     public var messagesAccepted: Int
+    /// Messages dropped by the application because its backlog was full (rate mode).
     public var messagesRefused: Int
+    /// Reliable messages the receiver acknowledged.
     public var messagesAcknowledged: Int
+    /// Messages delivered to the receiving application.
     public var messagesDelivered: Int
-    /// Payload bytes delivered during the window, and in total.
+    /// Payload bytes delivered during the window (the goodput's numerator).
     public var payloadBytesInWindow: Int
+    /// Payload bytes delivered in total, including after the window.
     public var payloadBytesDelivered: Int
 
     /// Goodput over the window, bytes per second.
@@ -51,36 +55,45 @@ public struct ExperimentResult: Sendable, Equatable {
     /// ``bound`` times the payload's share of the bytes on the wire for this message size.
     public var headerBound: Double?
 
-    /// Latency of delivered messages, from offer to delivery.
+    /// Median latency of delivered messages, from offer to delivery.
     public var latencyP50: UInt64?
+    /// 99th percentile latency.
     public var latencyP99: UInt64?
+    /// Largest latency.
     public var latencyMax: UInt64?
+    /// Mean latency.
     public var latencyMean: Double?
 
-    /// Fragments and payload bytes the sender retransmitted.
+    /// Fragments the sender retransmitted.
     public var retransmittedFragments: Int
+    /// Payload bytes the sender retransmitted.
     public var retransmittedBytes: Int
     /// Fragments the receiver got twice (spurious retransmissions seen by the receiver).
     public var duplicateFragments: Int
     /// Packets the sender declared lost that were acknowledged later.
     public var spuriousLosses: Int
-    /// Packets the sender declared lost, and retransmission-timer expirations.
+    /// Packets the sender declared lost.
     public var packetsLost: Int
+    /// The sender's retransmission-timer expirations.
     public var retransmissionTimeouts: Int
     /// Message fragments the sender transmitted for the first time (estimated: messages accepted
     /// times fragments per message).
     public var fragmentsSent: Int
 
-    /// Bytes and datagrams each side handed to the network.
+    /// Bytes the sender handed to the network.
     public var senderWireBytes: Int
+    /// Bytes the receiver handed to the network (acknowledgements).
     public var receiverWireBytes: Int
+    /// Datagrams the sender handed to the network.
     public var senderPackets: Int
+    /// Datagrams the receiver handed to the network.
     public var receiverPackets: Int
     /// Wire bytes of both sides minus the payload bytes delivered.
     public var overheadBytes: Int
 
-    /// Link counters of the data direction and of the return path.
+    /// Link counters of the data direction.
     public var forwardLink: LinkStatistics
+    /// Link counters of the return path.
     public var backwardLink: LinkStatistics
     /// Why the connection ended during the run, if it did.
     public var closeReason: String?

@@ -34,6 +34,7 @@ public struct ScenarioFile: Decodable, Sendable, Equatable {
         /// Wraps text.
         public init(_ text: String) { self.text = text }
 
+        /// Decodes a text, an integer, a floating-point number or a boolean.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let string = try? container.decode(String.self) {
@@ -50,6 +51,7 @@ public struct ScenarioFile: Decodable, Sendable, Equatable {
             }
         }
 
+        /// The value as text.
         public var description: String { text }
     }
 

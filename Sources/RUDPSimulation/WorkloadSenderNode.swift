@@ -90,11 +90,13 @@ public final class WorkloadSenderNode: SimulatedNode {
 
     // MARK: - SimulatedNode
 
+    /// Hands the datagram to the endpoint, then reacts to its events.
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
         endpoint.handle(datagram: datagram, from: source, at: now)
         drainEvents(at: now)
     }
 
+    /// Fires the endpoint's timers and offers the messages that are due.
     public func handleTimeout(at now: Timestamp) {
         if let deadline = endpoint.nextDeadline(), deadline <= now {
             endpoint.handleTimeout(at: now)
@@ -105,12 +107,14 @@ public final class WorkloadSenderNode: SimulatedNode {
         drainEvents(at: now)
     }
 
+    /// The endpoint's next datagram, if any.
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
         if let next = endpoint.pollTransmit(at: now) { return next }
         drainEvents(at: now)
         return endpoint.pollTransmit(at: now)
     }
 
+    /// The earlier of the endpoint's deadline and the next scheduled offer.
     public func nextDeadline() -> Timestamp? {
         let engine = endpoint.nextDeadline()
         guard let offer = nextOffer else { return engine }

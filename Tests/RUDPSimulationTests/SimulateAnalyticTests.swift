@@ -99,4 +99,19 @@ struct SimulateAnalyticTests {
         let capacity = try #require(result.capacity)
         #expect(abs(capacity - 625_000) < 10_000, "time-averaged capacity \(capacity), \(context)")
     }
+
+    /// Unreliable messages are sent once: about (1 − p) of them arrive and none is retransmitted.
+    @Test func unreliableDeliveryFollowsTheLossRate() throws {
+        let setup = try setup([
+            (.mode, "unreliable"), (.loss, "0.1"), (.reverse, "clean"), (.rate, "unlimited"),
+            (.messages, "3000"), (.duration, "unlimited"), (.size, "500"), (.seed, "23"),
+        ])
+        let result = try ExperimentRunner.run(setup)
+        let fraction = Double(result.messagesDelivered) / 3000
+        let context = "seed \(setup.seed): delivered \(result.messagesDelivered) of 3000, link \(result.forwardLink)"
+        #expect(result.completed, "\(context)")
+        #expect(result.retransmittedFragments == 0, "\(context)")
+        // Binomial: σ of the fraction is about 0.0055; allow ±0.03.
+        #expect(abs(fraction - 0.9) <= 0.03, "\(context)")
+    }
 }
