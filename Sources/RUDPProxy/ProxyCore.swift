@@ -58,7 +58,8 @@ final class ProxyCore {
     }
 
     private func deadline(_ time: Timestamp) -> NIODeadline {
-        .uptimeNanoseconds(startUptime &+ time.nanoseconds)
+        let (uptime, overflow) = startUptime.addingReportingOverflow(time.nanoseconds)
+        return overflow ? .distantFuture : .uptimeNanoseconds(uptime)
     }
 
     // MARK: - Datagrams

@@ -117,6 +117,32 @@ import Testing
         #expect(abs(Double(statistics.up.dropped.loss) / Double(count) - 0.2) < 0.03, "seed \(seed)")
     }
 
+    @Test func theSameSeedDropsTheSameDatagrams() async throws {
+        let echo = try PlainUDPEchoServer()
+        defer { echo.stop() }
+
+        /// The indices of the datagrams that came back through a proxy with `seed`.
+        func survivors(seed: UInt64) async throws -> Set<Int> {
+            let proxy = try await Self.startProxy(
+                upstreamPort: echo.port,
+                ProxyConfiguration(impairments: ProxyImpairments(up: Impairments(loss: 0.3, duplication: 0.1),
+                                                                 down: Impairments(loss: 0.2)),
+                                   seed: seed))
+            let client = try PlainUDPSocket(receiveTimeout: 0.02)
+            let replies = Self.exchange(client, proxyPort: proxy.localAddress.port!, count: 500)
+            _ = await Self.eventually(proxy) { $0.up.held == 0 && $0.down.held == 0 }
+            await proxy.shutdown()
+            return Set(replies.map { Int($0[0]) << 24 | Int($0[1]) << 16 | Int($0[2]) << 8 | Int($0[3]) })
+        }
+
+        let first = try await survivors(seed: 9)
+        let again = try await survivors(seed: 9)
+        let other = try await survivors(seed: 10)
+        print("seed 9: \(first.count) of 500 came back; seed 10: \(other.count)")
+        #expect(first == again, "seed 9")
+        #expect(first != other, "seeds 9 and 10")
+    }
+
     @Test func addedDelayMatchesTheConfiguredMean() async throws {
         let echo = try PlainUDPEchoServer()
         defer { echo.stop() }
