@@ -115,7 +115,7 @@ final class ProxyCore {
                 flow.backlog.append(payload)
             } else {
                 up.statistics.dropped.sendFailed += 1
-                logThrottled(.backlogFull, "flow \(client): upstream socket still opening and its backlog is full; dropping")
+                logThrottled(.backlogFull, "flow \(client.displayText): upstream socket still opening and its backlog is full; dropping")
             }
             return
         }
@@ -216,7 +216,7 @@ final class ProxyCore {
         guard flows.count < configuration.maximumFlows else {
             flowStatistics.refused += 1
             logThrottled(.flowLimit,
-                         "flow table full (\(configuration.maximumFlows) flows): refusing new client \(client)")
+                         "flow table full (\(configuration.maximumFlows) flows): refusing new client \(client.displayText)")
             return nil
         }
         let flow = Flow(client: client, now: now)
@@ -267,7 +267,7 @@ final class ProxyCore {
     /// Closes a flow whose socket failed; its backlog is counted as dropped.
     private func flowFailed(_ flow: Flow, reason: String) {
         guard !flow.isClosed else { return }
-        logThrottled(.flowFailed, "flow \(flow.client): \(reason)")
+        logThrottled(.flowFailed, "flow \(flow.client.displayText): \(reason)")
         flowStatistics.failed += 1
         close(flow)
     }
@@ -283,7 +283,7 @@ final class ProxyCore {
 
     func upstreamError(_ error: any Error, flow: Flow) {
         flowStatistics.upstreamErrors += 1
-        logThrottled(.upstreamError, "upstream \(upstreamAddress) for client \(flow.client): \(error)")
+        logThrottled(.upstreamError, "upstream \(upstreamAddress.displayText) for client \(flow.client.displayText): \(error)")
     }
 
     func upstreamClosed(flow: Flow) {
