@@ -81,9 +81,9 @@ public struct ExperimentChart: Sendable {
         } else if let point = report.points.first {
             let r = point.result
             let seconds = Double(r.sampleInterval.nanosecondsClamped) / 1e9
-            let goodput = r.deliveredPerInterval.enumerated().map { (x: Double($0.offset) * seconds, y: Double($0.element) * 8 / 1e6 / seconds) }
+            let goodput = r.deliveredPerInterval.prefix(r.intervalsInWindow).enumerated().map { (x: Double($0.offset) * seconds, y: Double($0.element) * 8 / 1e6 / seconds) }
             var bound: [(x: Double, y: Double)] = []
-            for (index, value) in r.boundPerInterval.enumerated() {
+            for (index, value) in r.boundPerInterval.prefix(r.intervalsInWindow).enumerated() {
                 guard let value else { continue }
                 bound.append((Double(index) * seconds, value * 8 / 1e6))
             }

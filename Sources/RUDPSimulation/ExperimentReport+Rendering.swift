@@ -63,7 +63,7 @@ extension ExperimentReport {
             lines.append("")
             lines.append("goodput per \(ExperimentQuantity.formatDuration(r.sampleInterval)):")
             var intervalRows: [[String]] = []
-            for (index, bytes) in r.deliveredPerInterval.enumerated() {
+            for (index, bytes) in r.deliveredPerInterval.prefix(r.intervalsInWindow).enumerated() {
                 let start = ExperimentQuantity.trimmed(seconds * Double(index), digits: 3)
                 let bound = r.boundPerInterval[index].map { ExperimentQuantity.fixed($0 * 8 / 1e6, digits: 3) } ?? "-"
                 intervalRows.append(["\(start)s", ExperimentQuantity.fixed(Double(bytes) * 8 / 1e6 / seconds, digits: 3), bound])

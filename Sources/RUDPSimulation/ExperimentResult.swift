@@ -28,6 +28,8 @@ public struct ExperimentResult: Sendable, Equatable {
     public var handshakeTime: Duration?
     /// The measurement window.
     public var window: Duration
+    /// When the window closed, from the start of the run.
+    public var windowEnd: Duration
     /// Virtual time when the run stopped.
     public var endTime: Duration
 
@@ -110,6 +112,14 @@ public struct ExperimentResult: Sendable, Equatable {
     /// single-fragment messages).
     public var retransmissionRatio: Double {
         messagesAccepted > 0 ? Double(retransmittedFragments) / Double(messagesAccepted) : 0
+    }
+
+    /// How many of ``deliveredPerInterval``'s buckets end before the window closed (at least
+    /// one); later ones are partial or hold messages drained after sending stopped.
+    public var intervalsInWindow: Int {
+        let interval = max(1, sampleInterval.nanosecondsClamped)
+        let whole = Int(windowEnd.nanosecondsClamped / interval)
+        return min(deliveredPerInterval.count, max(1, whole))
     }
 
     /// Goodput as a fraction of the link's nominal rate (nil if unlimited).

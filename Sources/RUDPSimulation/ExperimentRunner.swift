@@ -153,6 +153,7 @@ public enum ExperimentRunner {
             completed: completed,
             handshakeTime: sender.start.map { $0 - .zero },
             window: window,
+            windowEnd: windowEnd - .zero,
             endTime: simulator.now - .zero,
             messagesOffered: sender.offered,
             messagesAccepted: sender.accepted,
