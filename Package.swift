@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RUDPSimulation", targets: ["RUDPSimulation"]),
         .library(name: "RUDPProxy", targets: ["RUDPProxy"]),
         .library(name: "RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
+        .library(name: "RUDPSecurity", targets: ["RUDPSecurity"]),
         .executable(name: "rudp", targets: ["rudp"]),
     ],
     dependencies: [
@@ -68,10 +69,13 @@ let package = Package(
             ]
         ),
         .target(name: "RUDPFuzzSupport", dependencies: ["RUDPCore", "RUDPWire"]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .target(name: "RUDPSecurity", dependencies: ["CSodium", "RUDPWire"]),
         .executableTarget(
             name: "rudp",
             dependencies: [
                 "RUDP",
+                "RUDPSecurity",
                 "RUDPProxy",
                 "RUDPSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -90,6 +94,7 @@ let package = Package(
         .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "rudpCLITests", dependencies: ["rudp"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire"]),
+        .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

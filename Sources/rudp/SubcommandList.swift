@@ -12,6 +12,7 @@ extension RUDPCommand {
             BenchCommand.self,
             ProxyCommand.self,
             SimulateCommand.self,
+            KeygenCommand.self,
         ]
     }
 }
