@@ -5,7 +5,7 @@ import RUDPCore
 struct LogThrottle {
     /// The kinds of fault logged.
     enum Kind: Hashable {
-        case flowLimit, backlogFull, sendFailed, flowFailed, upstreamError, listenError
+        case flowLimit, backlogFull, queueFull, sendFailed, flowFailed, upstreamError, listenError
     }
 
     private var lastLogged: [Kind: Timestamp] = [:]

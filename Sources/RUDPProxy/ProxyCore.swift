@@ -78,7 +78,9 @@ final class ProxyCore {
             return
         }
         flow.lastActivity = now
+        let queueDrops = up.statistics.dropped.queueFull + up.statistics.dropped.delayLineFull
         up.submit(payload, to: client, at: now, due: &due)
+        logQueueDrops(.up, before: queueDrops)
         deliverDue(.up)
         armTimer(.up)
     }
@@ -88,9 +90,23 @@ final class ProxyCore {
         guard !isShutDown, !flow.isClosed else { return }
         let now = now()
         flow.lastActivity = now
+        let queueDrops = down.statistics.dropped.queueFull + down.statistics.dropped.delayLineFull
         down.submit(payload, to: flow.client, at: now, due: &due)
+        logQueueDrops(.down, before: queueDrops)
         deliverDue(.down)
         armTimer(.down)
+    }
+
+    /// Logs (throttled) if the datagram just submitted in `direction` was dropped because the
+    /// rate queue or the delay line was full.
+    private func logQueueDrops(_ direction: ProxyDirection, before: Int) {
+        let drops = direction == .up ? up.statistics.dropped : down.statistics.dropped
+        guard drops.queueFull + drops.delayLineFull > before else { return }
+        let link = direction == .up ? up.impairments.link : down.impairments.link
+        let held = direction == .up ? up.delayLineCount : down.delayLineCount
+        logThrottled(.queueFull,
+                     "\(direction): queue full, dropping (rate \(link.bandwidth.map { "\($0) B/s" } ?? "unlimited"), "
+                     + "queue \(link.queueCapacity) B, delay line \(held) datagrams)")
     }
 
     /// Writes what `due` holds for `direction`, then empties it.
