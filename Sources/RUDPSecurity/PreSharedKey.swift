@@ -42,6 +42,7 @@ public struct PreSharedKey: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses 64 hex digits (either case), optionally followed by one newline. `source` names
     /// where the text came from, for the error message (for example "environment variable RUDP_PSK").
+    /// The parser's copy of the text is wiped; the caller's `String` cannot be.
     public init(hexEncoded text: String, source: String) throws(SecurityError) {
         try Sodium.ensureInitialized()
         var bytes = Array(text.utf8)
@@ -53,8 +54,15 @@ public struct PreSharedKey: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The key for a command: read from `file` when one is given (`--psk-file PATH`), otherwise
+    /// from the environment variable `name` (default `RUDP_PSK`); nil when neither is set.
+    public static func load(file: String?, environmentVariable name: String = environmentVariable) throws(SecurityError) -> PreSharedKey? {
+        if let file { return try PreSharedKey(contentsOfFile: file) }
+        return try fromEnvironment(name)
+    }
+
     /// Reads the key from the environment variable `name` (default `RUDP_PSK`); nil when it is not
-    /// set.
+    /// set. (The environment's copy of the text cannot be wiped; a key file is the safer choice.)
     public static func fromEnvironment(_ name: String = environmentVariable) throws(SecurityError) -> PreSharedKey? {
         guard let value = getenv(name) else { return nil }
         return try PreSharedKey(hexEncoded: String(cString: value), source: "environment variable \(name)")

@@ -34,7 +34,8 @@ public final class SecretKey: @unchecked Sendable, Equatable, CustomStringConver
 
     /// A new key from the operating system's secure random source.
     static func random() -> SecretKey {
-        SecretKey { Sodium.randomBytes($0.baseAddress!, count: $0.count) }
+        _ = Sodium.initialized   // randombytes_buf works without it, but use the chosen implementation
+        return SecretKey { Sodium.randomBytes($0.baseAddress!, count: $0.count) }
     }
 
     deinit {

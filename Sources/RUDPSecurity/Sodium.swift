@@ -4,7 +4,8 @@ import CSodium
 /// first type that needs it (key loading and generation, key derivation, cookies).
 enum Sodium {
     /// Whether `sodium_init` succeeded (it returns 0 the first time, 1 afterwards, -1 on failure).
-    private static let initialized: Bool = sodium_init() >= 0
+    /// Reading it the first time initializes libsodium.
+    static let initialized: Bool = sodium_init() >= 0
 
     /// Initializes libsodium if needed; throws if it cannot be initialized.
     static func ensureInitialized() throws(SecurityError) {

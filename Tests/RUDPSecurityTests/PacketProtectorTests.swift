@@ -171,6 +171,28 @@ struct PacketProtectorTests {
         #expect(sealer.lastSealed == nil)
     }
 
+    /// Random datagrams, some with a plausible header, are rejected with a typed error and never
+    /// move the replay window.
+    @Test("random datagrams are rejected", arguments: SecurityMode.allCases)
+    func randomDatagrams(mode: SecurityMode) throws {
+        let seed: UInt64 = 0xBAD_DA7A + UInt64(mode.overhead)
+        var rng = TestRandom(seed: seed)
+        let opener = Fixtures.pair(mode, keys: try Fixtures.keys()).opener
+        for i in 0..<3000 {
+            var datagram = rng.bytes(Int(rng.below(rng.chance(10) ? 1500 : 80)))
+            if rng.chance(50) && datagram.count >= 19 {
+                datagram.replaceSubrange(0..<19, with: Fixtures.header(rng.below(5000)))
+            }
+            do {
+                let opened = try opener.open(datagram: datagram)
+                Issue.record("seed \(seed) datagram \(i): random bytes opened as \(opened)")
+            } catch {
+                #expect(error != .authenticationFailed || datagram.count >= 19 + opener.overhead, "seed \(seed) datagram \(i)")
+            }
+        }
+        #expect(opener.replayWindow.highest == nil, "seed \(seed)")
+    }
+
     @Test func noneModeIsTheCRCTrailer() throws {
         let (outgoing, incoming) = try PacketProtector.pair(mode: .none, keys: nil, isClient: true)
         #expect(outgoing.overhead == 4 && incoming.direction == .serverToClient)

@@ -121,6 +121,9 @@ struct PreSharedKeyTests {
         #expect(throws: SecurityError.badKeyText(source: "x", reason: "character 2 is not a hex digit")) {
             _ = try PreSharedKey(hexEncoded: "0x" + String(Self.testKeyHex.dropFirst(2)), source: "x")
         }
+        // a file wins over the environment; neither is no key
+        #expect(try PreSharedKey.load(file: nil, environmentVariable: "RUDP_PSK_TEST_VARIABLE_THAT_IS_NEVER_SET") == nil)
+        #expect(throws: SecurityError.self) { _ = try PreSharedKey.load(file: "/nonexistent/rudp.key") }
         // an unset variable is no key; a variable that is not a key is an error
         #expect(try PreSharedKey.fromEnvironment("RUDP_PSK_TEST_VARIABLE_THAT_IS_NEVER_SET") == nil)
         #expect(throws: SecurityError.self) { _ = try PreSharedKey.fromEnvironment("PATH") }

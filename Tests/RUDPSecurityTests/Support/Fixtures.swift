@@ -32,7 +32,8 @@ enum Fixtures {
         return out
     }
 
-    /// A DATA packet (header and frames) carrying `text` as an unreliable message.
+    /// The header for packet number `pn` and a payload of `payloadSize` patterned bytes (the
+    /// protection layer does not parse payloads).
     static func packet(_ pn: UInt64, payloadSize: Int = 64) -> (header: [UInt8], payload: [UInt8]) {
         let payload = (0..<payloadSize).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
         return (header(pn), payload)
