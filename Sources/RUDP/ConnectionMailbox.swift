@@ -218,7 +218,9 @@ final class ConnectionMailbox: Sendable {
         }
     }
 
-    var isCloseRequested: Bool { state.withLock { $0.closeRequested } }
+    /// Whether the application asked to close and every command it queued before has been
+    /// taken (so the engine may be told: it refuses sends after close).
+    var isCloseDue: Bool { state.withLock { $0.closeRequested && $0.commands.isEmpty } }
 
     // MARK: - Loop side
 
@@ -258,12 +260,13 @@ final class ConnectionMailbox: Sendable {
 
     /// Hands over one batch: the engine's send-buffer level, messages moved out of the queue,
     /// delivered messages and settled waiters. Returns the messages whose credit the engine
-    /// should get back (the application took them).
+    /// should get back (the application took them), and whether senders still wait for room.
     func publish(statistics: ConnectionStatistics, moved: (messages: Int, bytes: Int), delivered: [ReceivedMessage],
-                 resolutions: [(token: UInt64, result: Result<Void, any Error>)]) -> [ReceivedMessage] {
+                 resolutions: [(token: UInt64, result: Result<Void, any Error>)]) -> (releases: [ReceivedMessage], sendersWaiting: Bool) {
         var resumed: [(Waiter, Result<Void, any Error>)] = []
         var handOver: (Consumer, ReceivedMessage)?
         var releases: [ReceivedMessage] = []
+        var sendersWaiting = false
         state.withLock { s in
             s.statistics = statistics
             s.engineMessages = statistics.sendBufferMessages
@@ -295,10 +298,11 @@ final class ConnectionMailbox: Sendable {
                     if let waiter = s.waiters.removeValue(forKey: token) { resumed.append((waiter, .success(()))) }
                 }
             }
+            sendersWaiting = !s.roomWaiters.isEmpty
         }
         if let (consumer, message) = handOver { consumer.resume(returning: message) }
         for (waiter, result) in resumed { waiter.resume(with: result) }
-        return releases
+        return (releases, sendersWaiting)
     }
 
     /// The connection ended: record why, hand over the last deliveries, and resume every waiter.

@@ -1,4 +1,7 @@
 import DequeModule
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import RUDPCore
@@ -31,6 +34,9 @@ final class EndpointDriver: @unchecked Sendable {
     private var lossGenerator: SeededGenerator
     private var datagramsSeen = 0
     private var hasUnflushedWrites = false
+    private var outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && !EndpointDriver.segmentationDisabled)
+    /// RUDP_DISABLE_GSO=1 turns UDP segmentation offload off (to compare).
+    static let segmentationDisabled = getenv("RUDP_DISABLE_GSO") != nil
     private var releasedCredit = false
     private var inputPending = false
     private(set) var isShuttingDown = false
@@ -38,8 +44,8 @@ final class EndpointDriver: @unchecked Sendable {
     /// Datagrams dropped by injected loss.
     private(set) var injectedLosses = 0
     private var batchCounts = BatchCounts()
-    /// Connections whose send buffer held messages at the last publish: republished every step
-    /// so senders waiting for room see it free up (unreliable messages leave without an event).
+    /// Connections with senders waiting for room in a non-empty send buffer: republished every
+    /// step so those senders see room free up (unreliable messages leave without an event).
     private var busy: [ConnectionRecord] = []
 
     init(eventLoop: any EventLoop, configuration: RUDPConfiguration, role: Role, seed: UInt64) {
@@ -131,11 +137,12 @@ final class EndpointDriver: @unchecked Sendable {
             return
         }
         while let (datagram, destination) = endpoint.pollTransmit(at: now) {
-            var buffer = context.channel.allocator.buffer(capacity: datagram.count)
-            buffer.writeBytes(datagram)
-            context.write(NIOAny(AddressedEnvelope(remoteAddress: destination, data: buffer)), promise: nil)
             batchCounts.datagramsSent += 1
             batchCounts.bytesSent += datagram.count
+            outgoing.append(datagram, to: destination)
+        }
+        if !outgoing.isEmpty {
+            outgoing.write(to: context)
             hasUnflushedWrites = true
         }
     }
@@ -238,7 +245,7 @@ final class EndpointDriver: @unchecked Sendable {
                 batchCounts.retransmissions += statistics.fragmentsRetransmitted - record.reportedRetransmissions
                 record.reportedRetransmissions = statistics.fragmentsRetransmitted
             }
-            let releases = record.mailbox.publish(
+            let (releases, sendersWaiting) = record.mailbox.publish(
                 statistics: statistics, moved: (record.movedMessages, record.movedBytes),
                 delivered: record.delivered, resolutions: record.resolutions)
             for message in releases { endpoint.releaseCredit(message, on: record.id) }
@@ -247,7 +254,7 @@ final class EndpointDriver: @unchecked Sendable {
             record.movedBytes = 0
             record.delivered.removeAll(keepingCapacity: true)
             record.resolutions.removeAll(keepingCapacity: true)
-            if statistics.sendBufferMessages > 0 { busy.append(record) }
+            if sendersWaiting && statistics.sendBufferMessages > 0 { busy.append(record) }
         }
     }
 
@@ -350,7 +357,7 @@ final class EndpointDriver: @unchecked Sendable {
             }
             record.blocked.removeFirst()
         }
-        if record.mailbox.isCloseRequested && !record.closeIssued {
+        if !record.closeIssued && record.mailbox.isCloseDue {
             record.closeIssued = true
             endpoint.close(record.id, at: now)
         }

@@ -30,10 +30,15 @@ struct FlowAndErrorTests {
                 }
             }
             // Nobody reads on the server: the sender must stall once window and buffer are full.
-            try await Task.sleep(for: .milliseconds(700))
-            let stalledAt = sentCount.load(ordering: .relaxed)
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(sentCount.load(ordering: .relaxed) == stalledAt, "send kept returning while nobody consumed")
+            // Wait until the count stops moving (three quiet 200 ms polls in a row).
+            var stalledAt = sentCount.load(ordering: .relaxed)
+            var quietPolls = 0
+            while quietPolls < 3 {
+                try await Task.sleep(for: .milliseconds(200))
+                let now = sentCount.load(ordering: .relaxed)
+                quietPolls = now == stalledAt ? quietPolls + 1 : 0
+                stalledAt = now
+            }
             // Window (64 KiB) + send buffer (64 KiB) in 4 KiB messages, plus the message in hand.
             #expect(stalledAt <= (64 << 10) / messageSize * 2 + 1, "stalled only after \(stalledAt) messages")
             #expect(stalledAt < total)
