@@ -30,8 +30,6 @@ final class PlainUDPSocket: @unchecked Sendable {
             close(fd)
             throw Failure(description: "bind(127.0.0.1:\(port)) failed: errno \(errno)")
         }
-        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout - Double(Int(receiveTimeout))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var bufferSize: Int32 = 4 * 1024 * 1024
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
         var local = sockaddr_in()
@@ -41,6 +39,13 @@ final class PlainUDPSocket: @unchecked Sendable {
         }
         self.descriptor = fd
         self.port = Int(UInt16(bigEndian: local.sin_port))
+        setReceiveTimeout(receiveTimeout)
+    }
+
+    /// How long ``receive(flags:)`` waits for a datagram.
+    func setReceiveTimeout(_ seconds: Double) {
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(descriptor) }
