@@ -180,7 +180,7 @@ public struct PreSharedKey: Sendable, Equatable, CustomStringConvertible {
         if length > 0 && text[length - 1] == UInt8(ascii: "\n") { length -= 1 }
         guard length == hexDigitCount else {
             let what = length == text.count ? "\(length) characters" : "\(length) characters before the newline"
-            return .failure(ParseFailure(text: "found \(what), expected \(hexDigitCount) hex digits"))
+            return .failure(ParseFailure(text: "found \(what)"))
         }
         var badPosition: Int?
         let key = SecretKey { out in
