@@ -17,6 +17,8 @@ public struct ExperimentChart: Sendable {
         var dash: String?
         var markers: Bool
         var points: [(x: Double, y: Double)]
+        /// Per point: drawn hollow because its run did not complete (empty: all solid).
+        var incomplete: [Bool] = []
     }
 
     /// The report drawn.
@@ -61,8 +63,9 @@ public struct ExperimentChart: Sendable {
             let axisTitle = sweep.parameter.name + (sweep.parameter.axisUnit.isEmpty ? "" : " (\(sweep.parameter.axisUnit))")
             func series(_ name: String, _ color: String, dash: String? = nil, markers: Bool = true,
                         _ value: (ExperimentResult) -> Double?) -> Series {
-                Series(name: name, color: color, dash: dash, markers: markers,
-                       points: zip(xs, report.points).compactMap { x, point in value(point.result).map { (x, $0) } })
+                let kept = zip(xs, report.points).compactMap { x, point in value(point.result).map { (x, $0, point.result.completed) } }
+                return Series(name: name, color: color, dash: dash, markers: markers,
+                              points: kept.map { ($0.0, $0.1) }, incomplete: kept.map { !$0.2 })
             }
             let goodput = [
                 series("goodput", "#1f6fd1") { $0.goodput * 8 / 1e6 },
@@ -78,6 +81,10 @@ public struct ExperimentChart: Sendable {
                          xTitle: axisTitle, yTitle: "goodput (Mbit/s)", categories: labels)
             out += panel(series: latency, x: 80, y: 80 + panelHeight, width: width - 110, height: panelHeight - 50,
                          xTitle: axisTitle, yTitle: "latency (ms)", categories: labels)
+            if report.points.contains(where: { !$0.result.completed }) {
+                out += text("hollow markers: the run did not complete (see the report's status)", x: 80, y: Double(height - 6),
+                            size: 11, color: "#555")
+            }
         } else if let point = report.points.first {
             let r = point.result
             let seconds = Double(r.sampleInterval.nanosecondsClamped) / 1e9
@@ -157,8 +164,10 @@ public struct ExperimentChart: Sendable {
             let path = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") points=\"\(path)\"/>\n"
             if s.markers {
-                for p in s.points {
-                    out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.5\" fill=\"\(s.color)\"/>\n"
+                for (pointIndex, p) in s.points.enumerated() {
+                    let hollow = pointIndex < s.incomplete.count && s.incomplete[pointIndex]
+                    out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"\(hollow ? "4.5" : "3.5")\" "
+                        + "fill=\"\(hollow ? "white" : s.color)\" stroke=\"\(s.color)\" stroke-width=\"1.5\"/>\n"
                 }
             }
             let legendY = top + 14 + Double(index) * 18
