@@ -187,9 +187,11 @@ import Testing
                      + "proxy + 20 ms delay %.3f / %.3f ms; added %.3f / %.3f ms (error %.3f / %.3f ms)",
                      mean(direct), median(direct), mean(throughProxy), median(throughProxy),
                      mean(withDelay), median(withDelay), added, addedMedian, added - 20, addedMedian - 20))
-        // The accuracy claim (within 1 ms on an idle machine) is printed above; the assertion
-        // is a generous sanity bound for a loaded CI machine.
-        #expect(added > 19.5 && added < 30, "added \(added) ms for 20 ms configured")
+        // The accuracy claim (within 1 ms on an idle machine) is printed above. The assertions
+        // are what holds on any machine: no datagram comes back sooner than the configured
+        // 20 ms, and the added delay stays within a generous sanity bound.
+        #expect(withDelay.allSatisfy { $0 >= 20 }, "\(withDelay)")
+        #expect(addedMedian < 40, "added \(addedMedian) ms (median) for 20 ms configured")
     }
 
     @Test func eachClientGetsItsOwnUpstreamSocketAndFlowsAreCappedAndExpire() async throws {
