@@ -248,7 +248,7 @@ final class EndpointDriver: @unchecked Sendable {
             let (releases, sendersWaiting) = record.mailbox.publish(
                 statistics: statistics, moved: (record.movedMessages, record.movedBytes),
                 delivered: record.delivered, resolutions: record.resolutions)
-            for message in releases { endpoint.releaseCredit(message, on: record.id) }
+            releaseCredit(releases, on: record)
             releasedCredit = releasedCredit || !releases.isEmpty
             record.movedMessages = 0
             record.movedBytes = 0
@@ -326,12 +326,30 @@ final class EndpointDriver: @unchecked Sendable {
         service(at: now)
     }
 
+    /// Returns consumed messages' credit to the engine. Only the first goes through the
+    /// endpoint, which marks the connection for output and timers once; the rest go straight to
+    /// the connection, since the endpoint polls it after that anyway.
+    private func releaseCredit(_ messages: [ReceivedMessage], on record: ConnectionRecord) {
+        guard let first = messages.first else { return }
+        endpoint.releaseCredit(first, on: record.id)
+        for message in messages.dropFirst() { record.engine.releaseCredit(message) }
+    }
+
     private func moveBlockedIntoEngine(_ record: ConnectionRecord) {
+        // The first accepted message goes through the endpoint (which marks the connection for
+        // output and timers); later ones in the same batch go straight to the connection.
+        var endpointTouched = false
         while let command = record.blocked.first {
             switch command {
             case .message(let m):
                 do {
-                    let messageID = try endpoint.send(m.bytes, on: record.id, channel: m.channel, mode: m.mode)
+                    let messageID: MessageID
+                    if endpointTouched {
+                        messageID = try record.engine.send(m.bytes, channel: m.channel, mode: m.mode)
+                    } else {
+                        messageID = try endpoint.send(m.bytes, on: record.id, channel: m.channel, mode: m.mode)
+                        endpointTouched = true
+                    }
                     if m.mode.isReliable {
                         record.outstanding.append(messageID)
                         record.newestReliable = messageID
@@ -365,9 +383,7 @@ final class EndpointDriver: @unchecked Sendable {
 
     private func releaseCredit(_ id: ConnectionID) {
         guard let record = records[id] else { return }
-        for message in record.mailbox.takeReleases() {
-            endpoint.releaseCredit(message, on: id)
-        }
+        releaseCredit(record.mailbox.takeReleases(), on: record)
         service(at: now)
     }
 
