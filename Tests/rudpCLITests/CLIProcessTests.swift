@@ -90,6 +90,25 @@ import Testing
         Self.expectCleanError(result.error, mentioning: ["127.0.0.1:9"])
     }
 
+    @Test func secondServerOnTheSamePortIsAClearError() async throws {
+        let server = try RudpProcess(["echo-server", "--port", "0"])
+        defer { server.stop() }
+        let port = try RudpProcess.port(inListeningLine: try await server.waitForOutputLine(containing: "listening on", seconds: 30))
+        let second = try await RudpProcess.run(["echo-server", "--port", "\(port)"], seconds: 30)
+        #expect(second.status != 0)
+        Self.expectCleanError(second.error, mentioning: ["in use"])
+    }
+
+    @Test func sendReportsAnUnreachableReceiver() async throws {
+        let directory = try Self.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("small.bin")
+        try Data([1, 2, 3]).write(to: input)
+        let result = try await RudpProcess.run(["send", input.path, "--to", "127.0.0.1:9", "--timeout", "1"], seconds: 30)
+        #expect(result.status != 0)
+        Self.expectCleanError(result.error, mentioning: ["cannot connect to the receiver at 127.0.0.1:9"])
+    }
+
     @Test func sendAndRecvTransferAFileIntact() async throws {
         let directory = try Self.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
