@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
-        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "rudpCLITests", dependencies: ["rudp"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire"]),

@@ -53,7 +53,7 @@ final class EndpointDriver: @unchecked Sendable {
         self.configuration = configuration
         self.role = role
         self.logger = configuration.logger
-        self.metrics = TransportMetrics(role: role)
+        self.metrics = TransportMetrics(role: role, factory: configuration.metricsFactory)
         self.acceptQueue = AcceptQueue()
         var endpointConfiguration = EndpointConfiguration(connection: configuration.connection, acceptsConnections: role == .server)
         endpointConfiguration.connection.releasesCreditOnPoll = false

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import RUDPCore
 
 /// Settings of an ``RUDPServer`` or of a connection made with ``RUDPClient``.
@@ -24,6 +25,11 @@ public struct RUDPConfiguration: Sendable {
     public var seed: UInt64? = nil
     /// Where connection events are logged (debug level per connection; nothing per packet above trace).
     public var logger: Logger = Logger(label: "rudp")
+    /// Where the swift-metrics counters go; nil uses the process-wide `MetricsSystem.factory`.
+    /// Counters: `rudp_datagrams_received`, `rudp_bytes_received`, `rudp_datagrams_sent`,
+    /// `rudp_bytes_sent`, `rudp_retransmissions`, `rudp_connections_opened`,
+    /// `rudp_connections_closed`, each with the dimension `role` (`client` or `server`).
+    public var metricsFactory: (any MetricsFactory)? = nil
 
     /// Creates the default configuration.
     public init() {}

@@ -8,6 +8,7 @@
 /// }
 /// ```
 public struct RUDPConnectionStream: AsyncSequence, Sendable {
+    /// What the sequence yields.
     public typealias Element = RUDPConnection
 
     let queue: AcceptQueue
@@ -22,6 +23,7 @@ public struct RUDPConnectionStream: AsyncSequence, Sendable {
         }
     }
 
+    /// An iterator over the sequence (they all share one queue).
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(queue: queue)
     }

@@ -11,6 +11,7 @@ import RUDPCore
 /// }
 /// ```
 public struct RUDPMessageStream: AsyncSequence, Sendable {
+    /// What the sequence yields.
     public typealias Element = ReceivedMessage
 
     let connection: RUDPConnection
@@ -31,6 +32,7 @@ public struct RUDPMessageStream: AsyncSequence, Sendable {
         }
     }
 
+    /// An iterator over the sequence (they all share one queue).
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(connection: connection)
     }

@@ -14,15 +14,16 @@ final class TransportMetrics: Sendable {
     let connectionsOpened: Counter
     let connectionsClosed: Counter
 
-    init(role: EndpointDriver.Role) {
+    init(role: EndpointDriver.Role, factory: (any MetricsFactory)?) {
         let dimensions = [("role", role == .server ? "server" : "client")]
-        datagramsReceived = Counter(label: "rudp_datagrams_received", dimensions: dimensions)
-        bytesReceived = Counter(label: "rudp_bytes_received", dimensions: dimensions)
-        datagramsSent = Counter(label: "rudp_datagrams_sent", dimensions: dimensions)
-        bytesSent = Counter(label: "rudp_bytes_sent", dimensions: dimensions)
-        retransmissions = Counter(label: "rudp_retransmissions", dimensions: dimensions)
-        connectionsOpened = Counter(label: "rudp_connections_opened", dimensions: dimensions)
-        connectionsClosed = Counter(label: "rudp_connections_closed", dimensions: dimensions)
+        let factory = factory ?? MetricsSystem.factory
+        datagramsReceived = Counter(label: "rudp_datagrams_received", dimensions: dimensions, factory: factory)
+        bytesReceived = Counter(label: "rudp_bytes_received", dimensions: dimensions, factory: factory)
+        datagramsSent = Counter(label: "rudp_datagrams_sent", dimensions: dimensions, factory: factory)
+        bytesSent = Counter(label: "rudp_bytes_sent", dimensions: dimensions, factory: factory)
+        retransmissions = Counter(label: "rudp_retransmissions", dimensions: dimensions, factory: factory)
+        connectionsOpened = Counter(label: "rudp_connections_opened", dimensions: dimensions, factory: factory)
+        connectionsClosed = Counter(label: "rudp_connections_closed", dimensions: dimensions, factory: factory)
     }
 
     /// Adds a batch's counts and resets them.
