@@ -20,10 +20,10 @@ public final class RUDPServer: Sendable {
     /// The address the socket is bound to.
     public let localAddress: SocketAddress
 
-    private init(driver: EndpointDriver, channel: any Channel) {
+    private init(driver: EndpointDriver, channel: any Channel, requestedAddress: SocketAddress) {
         self.driver = driver
         self.channel = channel
-        self.localAddress = channel.localAddress!
+        self.localAddress = channel.localAddress ?? requestedAddress
     }
 
     /// Binds the socket. Port 0 picks a free port (see ``port``).
@@ -36,7 +36,7 @@ public final class RUDPServer: Sendable {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .server, seed: SocketBinding.seed(configuration))
         let channel = try await SocketBinding.bind(address, driver: driver, vectorReadCount: SocketBinding.serverVectorReadCount)
-        let server = RUDPServer(driver: driver, channel: channel)
+        let server = RUDPServer(driver: driver, channel: channel, requestedAddress: address)
         configuration.logger.debug("server listening", metadata: ["address": "\(SocketBinding.describe(server.localAddress))"])
         return server
     }
