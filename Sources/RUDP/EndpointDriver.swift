@@ -31,6 +31,8 @@ final class EndpointDriver: @unchecked Sendable {
     private var touched: [ConnectionRecord] = []
     private var timer: Scheduled<Void>?
     private var armedDeadline: Timestamp?
+    /// When the engine's timeouts were last handled.
+    private var timeoutsHandledAt: Timestamp?
     private var lossGenerator: SeededGenerator
     private var datagramsSeen = 0
     private var hasUnflushedWrites = false
@@ -152,9 +154,15 @@ final class EndpointDriver: @unchecked Sendable {
         // An armed timer that fires early is harmless (the engine ignores it and we re-arm), so
         // only a deadline earlier than the armed one needs a new timer.
         if let armed = armedDeadline, armed <= deadline { return }
+        // A deadline the engine kept after timeouts were already handled at or past it would
+        // fire again at once; wait a millisecond instead of spinning.
+        var target = deadline
+        if let handled = timeoutsHandledAt, deadline <= handled {
+            target = max(deadline, handled.adding(nanoseconds: 1_000_000))
+        }
         timer?.cancel()
-        armedDeadline = deadline
-        timer = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(deadline.nanoseconds)) { [self] in
+        armedDeadline = target
+        timer = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(target.nanoseconds)) { [self] in
             timerFired()
         }
     }
@@ -165,6 +173,7 @@ final class EndpointDriver: @unchecked Sendable {
         guard !isChannelClosed else { return }
         let now = self.now
         endpoint.handleTimeout(at: now)
+        timeoutsHandledAt = now
         service(at: now)
     }
 
