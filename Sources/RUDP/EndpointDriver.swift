@@ -167,7 +167,11 @@ final class EndpointDriver: @unchecked Sendable {
         }
     }
 
+    /// How many times the timer fired (diagnostics: an idle endpoint should hardly ever wake).
+    private(set) var timerFirings = 0
+
     private func timerFired() {
+        timerFirings += 1
         timer = nil
         armedDeadline = nil
         guard !isChannelClosed else { return }
