@@ -161,6 +161,9 @@ public final class Connection {
         return s
     }
 
+    /// Datagrams accepted so far (parsed, for this connection, not duplicates).
+    public var packetsAccepted: Int { stats.packetsReceived }
+
     /// Whether the connection has finished and produces no more output.
     public var isClosed: Bool { state == .closed }
 
@@ -516,7 +519,12 @@ public final class Connection {
         let congestionAllows = bytesInFlight + mds <= congestion.window || probesAllowed > 0
         let mayCarryData = state == .established && congestionAllows
         let wantAck = ackElicitingSinceAck > 0 && (ackImmediately || (ackDeadline.map { now >= $0 } ?? false))
-        let hasData = mayCarryData && (!sendBuffer.retransmissions.isEmpty || hasSendableMessage())
+        var hasData = mayCarryData && (!sendBuffer.retransmissions.isEmpty || hasSendableMessage())
+        if nextPacketNumber >= Packet.packetNumberLimit - 1 {
+            // Unreachable in practice (2^62 packets), but a packet number must never repeat.
+            finish(.protocolViolation("packet numbers exhausted"))
+            return nil
+        }
         let wantPing = pingPending && state == .established && congestionAllows
         if !wantAck && !hasData && !wantPing && closeFrameToSend == nil && !maxDataUpdateDue {
             return nil
@@ -529,8 +537,12 @@ public final class Connection {
         var carriedClose = false
         var includedAck = false
 
-        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR.
-        if packetsSinceAck > 0 || maxDataUpdateDue {
+        // Several gaps and data to send: send the full ACK in a packet of its own first, so the
+        // peer's loss detection sees every range (a data packet has room for one).
+        if hasData && wantAck && received.ranges.count > 1 { hasData = false }
+
+        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR. Not once a final CLOSE is queued.
+        if (packetsSinceAck > 0 || maxDataUpdateDue) && state != .draining {
             let budget = hasData ? 1 : (mds - size - 14 - 9 - 9 - 12) / 8 + 1
             let delay = now.nanoseconds(since: received.largestTime) / 1000
             let ack = received.ackFrame(maxRanges: max(0, budget), ackDelayMicroseconds: UInt32(clamping: delay))
@@ -847,6 +859,7 @@ public final class Connection {
         if let index = sent.firstIndex(where: { $0.state == .outstanding && $0.isAckEliciting }) {
             let p = sent[index]
             markLost(at: index)
+            congestion.onCongestionEvent(newestLostSentTime: p.timeSent, at: now)
             if p.fragments.isEmpty && !p.carriedClose { pingPending = true }
             trimSentPackets()
         } else {
@@ -918,5 +931,9 @@ public final class Connection {
     private func adoptPeerParameters(_ params: TransportParameters) {
         peerParameters = params
         peerMaxData = max(peerMaxData, params.initialMaxData)
+        if maxDatagramSize < config.maxDatagramSize {
+            // Nothing was sent under the old size yet: size the windows for the negotiated one.
+            congestion = config.congestionControllerFactory(maxDatagramSize)
+        }
     }
 }
