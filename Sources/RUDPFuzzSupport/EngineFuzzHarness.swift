@@ -19,6 +19,10 @@ final class EngineFuzzHarness {
     static let operationLimit = 5_000
     /// Rounds of timer handling after which a deadline must have moved past the current time.
     static let deadlineRounds = 16
+    /// How long the network is perfect after the program, for the liveness check.
+    static let healingTime = Duration.seconds(6)
+    /// Most timer steps of the healing phase.
+    static let healingSteps = 400
 
     let client: EngineFuzzPeer
     let server: EngineFuzzPeer
@@ -26,6 +30,8 @@ final class EngineFuzzHarness {
     private var clientConnections = 0
     private var deliveries = 0
     private var operationIndex = 0
+    /// During the healing phase the delivery budget does not apply.
+    private var healing = false
     /// What the run did so far.
     var report = EngineFuzzReport()
 
@@ -50,6 +56,59 @@ final class EngineFuzzHarness {
             try settle()
             operationIndex += 1
             report.operations = operationIndex
+        }
+        if !client.tainted && !server.tainted { try heal() }
+    }
+
+    /// Liveness: after the program, the network delivers everything, the applications release
+    /// all credit, and time runs on for ``healingTime``. Then no reliable message may still be
+    /// pending: each was acknowledged, or its connection ended and reported it failed.
+    private func heal() throws(FuzzViolation) {
+        healing = true
+        defer { healing = false }
+        let end = now + Self.healingTime
+        var steps = 0
+        while true {
+            var rounds = 0
+            repeat {
+                releaseAllCredit()
+                while let item = server.inbound.first { server.inbound.removeFirst(); deliver(item.bytes, genuine: item.genuine, to: server) }
+                while let item = client.inbound.first { client.inbound.removeFirst(); deliver(item.bytes, genuine: item.genuine, to: client) }
+                try settle()
+                rounds += 1
+            } while (!client.inbound.isEmpty || !server.inbound.isEmpty || !client.held.isEmpty || !server.held.isEmpty) && rounds < 256
+            if !hasPendingReliable(client) && !hasPendingReliable(server) { return }
+            let deadlines = [client.endpoint.nextDeadline(), server.endpoint.nextDeadline()].compactMap { $0 }
+            guard let next = deadlines.min(), next <= end else { break }
+            if steps == Self.healingSteps { return }   // inconclusive: too busy to judge
+            now = max(now, next)
+            client.endpoint.handleTimeout(at: now)
+            server.endpoint.handleTimeout(at: now)
+            try settle()
+            steps += 1
+        }
+        for peer in [client, server] {
+            for id in peer.endpoint.connectionIDs {
+                let pending = peer.records[id]?.pendingReliable.count ?? 0
+                if pending > 0 {
+                    let state = peer.endpoint.connection(id).map { "\($0.state)" } ?? "gone"
+                    throw fail("after \(Self.healingTime) of a perfect network \(peer.name) connection \(id) (\(state)) still has \(pending) reliable message(s) neither acknowledged nor failed")
+                }
+            }
+        }
+    }
+
+    private func hasPendingReliable(_ peer: EngineFuzzPeer) -> Bool {
+        peer.endpoint.connectionIDs.contains { !(peer.records[$0]?.pendingReliable.isEmpty ?? true) }
+    }
+
+    private func releaseAllCredit() {
+        for peer in [client, server] {
+            while !peer.held.isEmpty {
+                let (id, message) = peer.held.removeFirst()
+                if message.mode.isReliable { peer.records[id]?.heldReliableBytes -= message.bytes.count }
+                peer.endpoint.releaseCredit(message, on: id)
+            }
         }
     }
 
@@ -242,7 +301,7 @@ final class EngineFuzzHarness {
     }
 
     private func deliver(_ bytes: [UInt8], genuine: Bool, to receiver: EngineFuzzPeer, from source: Int? = nil) {
-        guard deliveries < Self.deliveryBudget else { return }
+        guard deliveries < Self.deliveryBudget || healing else { return }
         deliveries += 1
         report.datagramsDelivered = deliveries
         if !genuine && !receiver.tainted && (try? Datagram.open(bytes)) != nil {

@@ -17,7 +17,10 @@ import RUDPCore
 ///   message settled before `.closed`, nothing after `.closed`, `closedLocally`/`aborted` only
 ///   after `close`/`abort`;
 /// - memory stays bounded: connection counts, send buffers, held-back reliable bytes within the
-///   receive window, datagram sizes, and no endless stream of datagrams, events or due timers.
+///   receive window, datagram sizes, and no endless stream of datagrams, events or due timers;
+/// - liveness, after the last operation (unless a side accepted a forged datagram): once the
+///   network delivers everything and the applications release all credit for a few virtual
+///   seconds, no reliable message is still pending: each was acknowledged or reported failed.
 ///
 /// ```swift
 /// var program = EngineFuzzProgram()

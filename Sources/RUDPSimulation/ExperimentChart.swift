@@ -38,10 +38,20 @@ public struct ExperimentChart: Sendable {
         let title = (report.base.name.map { "Scenario \($0)" } ?? "rudp simulate")
             + (report.sweep.map { ": sweep of \($0.parameter.name)" } ?? ": goodput over time")
         out += text(title, x: 20, y: 28, size: 18, weight: "bold")
-        let subtitle = report.fixedSettings
-            .filter { ["seed", "rate", "delay", "loss", "burst", "queue", "size", "messages", "duration", "message-rate", "mode", "reverse"].contains($0.name) }
-            .map { "\($0.name)=\($0.value)" }.joined(separator: "  ")
-        out += text(subtitle, x: 20, y: 48, size: 12, color: "#555")
+        let shown = ["seed", "rate", "delay", "jitter", "loss", "burst", "queue", "reverse", "size", "messages", "duration", "message-rate", "mode"]
+        let settings = shown.compactMap { name in report.fixedSettings.first { $0.name == name } }
+            .filter { !["0", "0s", "none", "unlimited"].contains($0.value) || $0.name == "loss" }
+            .map { "\($0.name)=\($0.value)" }
+        var subtitleLines = [""]
+        for item in settings {
+            if !subtitleLines[subtitleLines.count - 1].isEmpty, subtitleLines[subtitleLines.count - 1].count + item.count > 140 {
+                subtitleLines.append("")
+            }
+            subtitleLines[subtitleLines.count - 1] += (subtitleLines[subtitleLines.count - 1].isEmpty ? "" : "  ") + item
+        }
+        for (index, line) in subtitleLines.prefix(2).enumerated() {
+            out += text(line, x: 20, y: 46 + Double(index) * 15, size: 12, color: "#555")
+        }
 
         if let sweep = report.sweep {
             let categorical = report.points.contains { $0.x == nil }
@@ -62,10 +72,10 @@ public struct ExperimentChart: Sendable {
                 series("p99 latency", "#d1341f") { $0.latencyP99.map { Double($0) / 1e6 } },
                 series("p50 latency", "#e89a2c", dash: "5,4") { $0.latencyP50.map { Double($0) / 1e6 } },
             ]
-            let panelHeight = (height - 90) / 2
-            out += panel(series: goodput, x: 80, y: 70, width: width - 110, height: panelHeight - 50,
+            let panelHeight = (height - 100) / 2
+            out += panel(series: goodput, x: 80, y: 80, width: width - 110, height: panelHeight - 50,
                          xTitle: axisTitle, yTitle: "goodput (Mbit/s)", categories: labels)
-            out += panel(series: latency, x: 80, y: 70 + panelHeight, width: width - 110, height: panelHeight - 50,
+            out += panel(series: latency, x: 80, y: 80 + panelHeight, width: width - 110, height: panelHeight - 50,
                          xTitle: axisTitle, yTitle: "latency (ms)", categories: labels)
         } else if let point = report.points.first {
             let r = point.result
@@ -80,7 +90,7 @@ public struct ExperimentChart: Sendable {
                 Series(name: "goodput per \(ExperimentQuantity.formatDuration(r.sampleInterval))", color: "#1f6fd1", dash: nil, markers: false, points: stairs(goodput, width: seconds)),
                 Series(name: "(1 - loss) × rate", color: "#444", dash: "8,5", markers: false, points: stairs(bound, width: seconds)),
             ]
-            out += panel(series: lines, x: 80, y: 70, width: width - 110, height: height - 150,
+            out += panel(series: lines, x: 80, y: 80, width: width - 110, height: height - 160,
                          xTitle: "time since start (s)", yTitle: "goodput (Mbit/s)", categories: nil)
             let summary = "p50 \(r.latencyP50.map { ExperimentQuantity.fixed(Double($0) / 1e6, digits: 1) } ?? "-") ms, "
                 + "p99 \(r.latencyP99.map { ExperimentQuantity.fixed(Double($0) / 1e6, digits: 1) } ?? "-") ms, "

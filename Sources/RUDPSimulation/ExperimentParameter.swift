@@ -180,7 +180,10 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
             return "\(q.trimmed(burst.stationaryLossRate, digits: 6)):\(q.trimmed(burst.meanBurstLength, digits: 3))"
         case .delay: return q.formatDuration(setup.link.delay)
         case .jitter: return q.formatDuration(setup.link.jitter)
-        case .rate: return setup.link.bandwidth.map { "\($0)B/s" } ?? "unlimited"
+        case .rate:
+            guard let rate = setup.link.bandwidth else { return "unlimited" }
+            let readable = q.formatRate(rate)
+            return (try? q.rate(readable, for: name)) == rate ? readable : "\(rate)B/s"
         case .queue: return q.formatBytes(setup.link.queueCapacity)
         case .duplicate: return q.trimmed(setup.link.duplication, digits: 6)
         case .reorder: return q.trimmed(setup.link.reordering, digits: 6)

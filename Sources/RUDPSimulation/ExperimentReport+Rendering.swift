@@ -65,8 +65,8 @@ extension ExperimentReport {
     // MARK: - Table
 
     /// The report for a terminal: the settings, the timeline, one row per run, and (for a single
-    /// run with a timeline) goodput per interval.
-    public func table() -> String {
+    /// run with a timeline, or when `showsIntervals`) goodput per interval.
+    public func table(showsIntervals: Bool = false) -> String {
         var lines: [String] = []
         let title = base.name.map { "rudp simulate: scenario \($0)" } ?? "rudp simulate"
         lines.append("\(title), seed \(base.seed)")
@@ -103,7 +103,7 @@ extension ExperimentReport {
         lines.append("")
         lines += notes
 
-        if sweep == nil, let point = points.first, !base.timeline.isEmpty || point.result.deliveredPerInterval.count <= 120 {
+        if sweep == nil, let point = points.first, !base.timeline.isEmpty || showsIntervals {
             let r = point.result
             let seconds = Double(r.sampleInterval.nanosecondsClamped) / 1e9
             lines.append("")

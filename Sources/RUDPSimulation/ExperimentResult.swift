@@ -6,7 +6,9 @@ import RUDPCore
 /// - **Goodput**: application payload bytes delivered during the measurement window, divided
 ///   by its length. The window opens when the handshake completes; it closes at the last
 ///   delivery when a message count is given and everything arrived, at the end of the
-///   workload's duration otherwise (or when the run gave up).
+///   workload's duration otherwise (or when the run gave up). With a duration, the run then
+///   goes on for at most ``ExperimentRunner/drainLimit`` so that messages in flight arrive:
+///   their latency is recorded, their bytes count in ``payloadBytesDelivered`` but not in goodput.
 /// - **Bound**: `(1 − loss) × rate` averaged over the window (zero during partitions): what a
 ///   perfect protocol could deliver if the link carried only payload. ``headerBound``
 ///   additionally discounts the engine's packet and frame headers.

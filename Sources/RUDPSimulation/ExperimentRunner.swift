@@ -15,6 +15,10 @@ import RUDPWire
 /// print(result.goodput, result.latencyP99 ?? 0, result.retransmissionRatio)
 /// ```
 public enum ExperimentRunner {
+    /// How long a run with a duration keeps going after offering stopped, to deliver what is
+    /// in flight (not counted in goodput).
+    public static let drainLimit: Duration = .seconds(10)
+
     /// Runs `setup` once. Throws only if the setup is invalid (see ``ExperimentSetup/validate()``);
     /// a run that fails to deliver (dead link, connection closed) returns a result with
     /// `completed == false` and the reason.
@@ -22,7 +26,7 @@ public enum ExperimentRunner {
     /// - Parameter sampleInterval: the width of ``ExperimentResult/deliveredPerInterval``'s buckets.
     public static func run(_ setup: ExperimentSetup, sampleInterval: Duration = .seconds(1)) throws(ExperimentError) -> ExperimentResult {
         try setup.validate()
-        guard sampleInterval >= .milliseconds(1) else { throw .invalidSetup("the sample interval must be at least 1 ms") }
+        guard sampleInterval >= .milliseconds(10) else { throw .invalidSetup("the sample interval must be at least 10 ms") }
         let (phases, partitionSpans) = try setup.schedule()
         let partitions = partitionSpans.map { (Timestamp.zero + $0.lowerBound) ..< (Timestamp.zero + $0.upperBound) }
         let configuration = setup.configuration
@@ -45,21 +49,23 @@ public enum ExperimentRunner {
 
         // The receiver's tally.
         let intervalNanoseconds = sampleInterval.nanosecondsClamped
-        let maxIntervals = Int(workload.completionLimit.nanosecondsClamped / intervalNanoseconds) + 2
+        let maxIntervals = Int(workload.runLimit.nanosecondsClamped / intervalNanoseconds) + 2
         var histogram = LatencyHistogram()
         var delivered = 0
         var deliveredBytes = 0
+        var bytesAfterWindow = 0
         var lastDelivery: Timestamp?
         var perInterval: [Int] = []
-        var receiverConnection: ConnectionID?
+        var receiverConnection: Connection?
         receiver.onEvent = { id, event in
             guard case .message(let message) = event else {
-                if case .connected = event, receiverConnection == nil { receiverConnection = id }
+                if case .connected = event, receiverConnection == nil { receiverConnection = receiver.endpoint.connection(id) }
                 return
             }
             let now = simulator.now
             delivered += 1
             deliveredBytes += message.bytes.count
+            if let deadline = sender.offerDeadline, now > deadline { bytesAfterWindow += message.bytes.count }
             lastDelivery = now
             if message.bytes.count >= 8 {
                 var sentAt: UInt64 = 0
@@ -87,7 +93,7 @@ public enum ExperimentRunner {
             return simulator.runUntil(deadline: deadline, condition)
         }
 
-        let limit = Timestamp.zero + workload.completionLimit
+        let limit = Timestamp.zero + workload.runLimit
         _ = advance(to: limit) { sender.start != nil || sender.closeReason != nil }
         var completed = false
         if let start = sender.start {
@@ -106,6 +112,14 @@ public enum ExperimentRunner {
             }
             if !completed, workload.duration != nil, sender.closeReason == nil, simulator.now >= end {
                 completed = true
+                // Offering stopped: let what is in flight arrive (for its latency; it does not
+                // count towards goodput), for at most `drainLimit`.
+                let grace = setup.link.delay * 2 + setup.link.jitter * 2 + setup.link.reorderExtraDelay
+                    + queueDrainTime(setup.link) + .milliseconds(10)
+                let drainEnd = min(limit, simulator.now + (reliable ? drainLimit : grace))
+                _ = advance(to: drainEnd) {
+                    (delivered >= sender.accepted && sender.isDrained(at: simulator.now)) || sender.closeReason != nil
+                }
             }
             _ = start
         }
@@ -122,7 +136,7 @@ public enum ExperimentRunner {
         let windowSeconds = Double(window.nanosecondsClamped) / 1e9
 
         let senderStats = sender.statistics
-        let receiverStats = receiverConnection.flatMap { receiver.endpoint.connection($0)?.statistics } ?? ConnectionStatistics()
+        let receiverStats = receiverConnection?.statistics ?? ConnectionStatistics()
         let senderWire = sender.endpoint.statistics.bytesSent
         let receiverWire = receiver.endpoint.statistics.bytesSent
 
@@ -145,9 +159,9 @@ public enum ExperimentRunner {
             messagesRefused: sender.refused,
             messagesAcknowledged: sender.acknowledged,
             messagesDelivered: delivered,
-            payloadBytesInWindow: deliveredBytes,
+            payloadBytesInWindow: deliveredBytes - bytesAfterWindow,
             payloadBytesDelivered: deliveredBytes,
-            goodput: windowSeconds > 0 ? Double(deliveredBytes) / windowSeconds : 0,
+            goodput: windowSeconds > 0 ? Double(deliveredBytes - bytesAfterWindow) / windowSeconds : 0,
             capacity: capacity,
             bound: bound,
             headerBound: bound.map { $0 * efficiency },

@@ -34,8 +34,17 @@ public struct ExperimentWorkload: Sendable, Equatable {
     public var messageSize: Int = 1_000
     /// How the messages are delivered.
     public var mode: DeliveryMode = .reliableOrdered
-    /// Upper bound of virtual time for a run, so a run under a dead link still ends.
+    /// Upper bound of virtual time for a run with a message count and no duration, so a run
+    /// under a dead link still ends.
     public var completionLimit: Duration = .seconds(600)
+    /// The longest ``duration`` accepted.
+    public static let maximumDuration: Duration = .seconds(3600)
+
+    /// When a run stops at the latest: ``completionLimit``, or the duration plus two minutes
+    /// for the handshake and for draining, whichever is later.
+    public var runLimit: Duration {
+        max(completionLimit, (duration ?? .zero) + .seconds(120))
+    }
     /// Most messages waiting in the application for room in the send buffer (rate mode).
     public var backlogLimit: Int = 100_000
 
@@ -57,8 +66,15 @@ public struct ExperimentWorkload: Sendable, Equatable {
         if messageSize < Self.minimumMessageSize {
             throw .invalidSetup("--size must be at least \(Self.minimumMessageSize) bytes (each message carries its send time)")
         }
-        if let duration, duration > completionLimit {
-            throw .invalidSetup("--duration \(ExperimentQuantity.formatDuration(duration)) exceeds the limit of \(ExperimentQuantity.formatDuration(completionLimit)) of virtual time")
+        if let duration, duration > Self.maximumDuration {
+            throw .invalidSetup("--duration \(ExperimentQuantity.formatDuration(duration)) exceeds the limit of \(ExperimentQuantity.formatDuration(Self.maximumDuration)) of virtual time")
+        }
+        if let messageRate {
+            let seconds = Double(runLimit.nanosecondsClamped) / 1e9
+            let offers = Double(messageCount ?? .max)
+            if min(offers, messageRate * seconds) > 100_000_000 {
+                throw .invalidSetup("--message-rate \(messageRate) for \(ExperimentQuantity.formatDuration(runLimit)) offers more than 100 million messages; lower the rate or the duration")
+            }
         }
     }
 }

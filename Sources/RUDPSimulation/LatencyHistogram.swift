@@ -48,6 +48,7 @@ public struct LatencyHistogram: Sendable, Equatable {
         guard count > 0, let minimum, let maximum else { return nil }
         let q = Swift.min(1, Swift.max(0, quantile))
         let rank = Swift.max(1, Int((q * Double(count)).rounded(.up)))
+        if rank >= count { return maximum }
         var seen = 0
         for (index, n) in counts.enumerated() where n > 0 {
             seen += n

@@ -55,7 +55,9 @@ public final class WorkloadSenderNode: SimulatedNode {
 
     /// Opens the connection; the simulator sends the handshake when it next polls this node.
     public func connect(to address: SimulatedAddress, at now: Timestamp) {
-        connection = endpoint.connect(to: address, at: now)
+        let id = endpoint.connect(to: address, at: now)
+        connection = id
+        engine = endpoint.connection(id)
     }
 
     /// When offering stops: the end of the workload's duration, if it has one.
@@ -78,12 +80,13 @@ public final class WorkloadSenderNode: SimulatedNode {
         return c.isSendBufferEmpty
     }
 
-    /// The connection's statistics (zero before connecting or after it is gone).
+    /// The connection's statistics (zero before connecting; final once it is gone).
     public var statistics: ConnectionStatistics {
-        connection.flatMap { endpoint.connection($0)?.statistics } ?? lastStatistics
+        engine?.statistics ?? ConnectionStatistics()
     }
 
-    private var lastStatistics = ConnectionStatistics()
+    /// The connection object, kept so its statistics outlive its removal from the endpoint.
+    private var engine: Connection?
 
     // MARK: - SimulatedNode
 
@@ -136,14 +139,12 @@ public final class WorkloadSenderNode: SimulatedNode {
             case .failed:
                 failed += 1
             case .closed(let reason):
-                if let c = endpoint.connection(id) { lastStatistics = c.statistics }
                 closeReason = reason
                 nextOffer = nil
             case .message:
                 break
             }
         }
-        if let id = connection, let c = endpoint.connection(id) { lastStatistics = c.statistics }
     }
 
     /// Offers every message whose scheduled time has come (rate mode).

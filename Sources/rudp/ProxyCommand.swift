@@ -1,13 +1,247 @@
 import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import RUDPProxy
 
 /// `rudp proxy`: Relay UDP between clients and an upstream, injecting loss, delay and more.
+///
+/// ```
+/// rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 0.1 --delay down:30 \
+///            --stats-interval 1 --control-port 9100
+/// echo "partition 5" | nc -q1 127.0.0.1 9100
+/// ```
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
-        abstract: "Relay UDP between clients and an upstream, injecting loss, delay and more."
+        abstract: "Relay UDP between clients and an upstream, injecting loss, delay and more.",
+        discussion: """
+            Each client address gets its own upstream socket (as a NAT would); flows idle for \
+            --idle-timeout are closed, and at most --max-flows are open at once.
+
+            DIRECTIONS. Every impairment applies to both directions unless prefixed: \
+            `--loss 0.1` (both), `--loss up:0.2 --loss down:0.05` (each; repeat the option). \
+            "up" is client to upstream, "down" upstream to client.
+
+            VALUES. Probabilities: 0.1 or 10%. Times: milliseconds (20, 0.5) or with a unit \
+            (500us, 20ms, 1s). Rates: 500kbit, 10mbit, 1gbit (bits/s) or 125000, 125KB, 1MiB \
+            (bytes/s), or off. Sizes: 65536, 64KiB, 100KB. Stages, in order: mtu, partition, \
+            rate queue (tail drop), burst loss, loss, corruption, delay + jitter (jitter never \
+            reorders) or reordering hold-back, duplication. The same --seed and the same \
+            sequence of datagrams give the same decisions.
+
+            CONTROL. With --control-port, a TCP port on 127.0.0.1 takes one command per line and \
+            answers one line: `set NAME=[up:|down:]VALUE ...` (names as the options, e.g. \
+            `set loss=0.3 delay=down:50`), `clear`, `reset`, `partition SECONDS [up|down|both]`, \
+            `heal`, `stats` (JSON), `show`, `help`, `quit`. Example: \
+            `echo "partition 10" | nc -q1 127.0.0.1 PORT`.
+
+            OUTPUT. Standard output gets a first line with the addresses, then the counters \
+            every --stats-interval seconds and once more on exit (SIGINT, SIGTERM or \
+            --duration); with --json each is one JSON object per line: \
+            {"event":"listening",...}, {"event":"stats","statistics":{...}}, \
+            {"event":"final","statistics":{...}}. Faults (unreachable upstream, full queues and \
+            tables) are counted and logged to standard error.
+            """
     )
 
+    @Option(help: ArgumentHelp("Where clients send: HOST:PORT (port 0 picks one; see the first output line).",
+                               valueName: "host:port"))
+    var listen: String
+
+    @Option(help: ArgumentHelp("The server datagrams are relayed to: HOST:PORT.", valueName: "host:port"))
+    var upstream: String
+
+    @Option(help: ArgumentHelp("Uniform loss probability.", valueName: "[dir:]p"))
+    var loss: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Gilbert-Elliott bursty loss: P (good to bad), R (bad to good), loss in bad (default 1) and in good (default 0).",
+        valueName: "[dir:]P,R[,B[,G]]"))
+    var burst: [String] = []
+
+    @Option(help: ArgumentHelp("Duplication probability.", valueName: "[dir:]p"))
+    var duplicate: [String] = []
+
+    @Option(help: ArgumentHelp("Probability that a datagram is held back so that later ones overtake it.",
+                               valueName: "[dir:]p"))
+    var reorder: [String] = []
+
+    @Option(help: ArgumentHelp("Slack of the reordering hold-back, which is at most 2 x delay + this (default 5 ms).",
+                               valueName: "[dir:]time"))
+    var reorderDelay: [String] = []
+
+    @Option(help: ArgumentHelp("Probability that 1 to 3 bits of a datagram are flipped.", valueName: "[dir:]p"))
+    var corrupt: [String] = []
+
+    @Option(help: ArgumentHelp("Fixed one-way delay (ms unless a unit is given).", valueName: "[dir:]time"))
+    var delay: [String] = []
+
+    @Option(help: ArgumentHelp("Uniform extra delay 0 ... jitter (ms unless a unit is given).", valueName: "[dir:]time"))
+    var jitter: [String] = []
+
+    @Option(help: ArgumentHelp("Bandwidth limit, with a bounded queue in front (see --queue).", valueName: "[dir:]rate"))
+    var rate: [String] = []
+
+    @Option(help: ArgumentHelp("Bytes the queue in front of --rate holds; more are tail-dropped (default 64KiB).",
+                               valueName: "[dir:]size"))
+    var queue: [String] = []
+
+    @Option(help: ArgumentHelp("Drop datagrams whose UDP payload is larger than this many bytes.", valueName: "[dir:]bytes"))
+    var mtu: [String] = []
+
+    @Option(help: "Seed of every random decision.")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Seconds without traffic after which a flow is closed.", valueName: "seconds"))
+    var idleTimeout: Double = 60
+
+    @Option(help: "The most flows (client addresses) open at once; new clients beyond are dropped and counted.")
+    var maxFlows: Int = 1024
+
+    @Option(help: ArgumentHelp("Print the counters every this many seconds (0: only on exit).", valueName: "seconds"))
+    var statsInterval: Double = 0
+
+    @Flag(help: "Print the addresses and counters as JSON lines.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Accept control commands on this TCP port on 127.0.0.1 (0 picks one).",
+                               valueName: "port"))
+    var controlPort: Int?
+
+    @Option(help: ArgumentHelp("Exit after this many seconds (default: run until SIGINT or SIGTERM).",
+                               valueName: "seconds"))
+    var duration: Double?
+
+    @Option(help: ArgumentHelp("Lowest level of log messages on standard error: trace, debug, info, notice, warning, error, critical.",
+                               valueName: "level"))
+    var logLevel: String = "warning"
+
+    func validate() throws {
+        guard idleTimeout > 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be positive") }
+        guard maxFlows >= 1 else { throw ValidationError("--max-flows must be at least 1") }
+        guard statsInterval >= 0, statsInterval.isFinite else { throw ValidationError("--stats-interval must not be negative") }
+        if let duration { guard duration > 0, duration.isFinite else { throw ValidationError("--duration must be positive") } }
+        if let controlPort {
+            guard (0...65_535).contains(controlPort) else { throw ValidationError("--control-port must be in 0...65535") }
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        _ = try impairments()
+    }
+
+    /// The impairments from the options, in the order the settings are listed.
+    func impairments() throws -> ProxyImpairments {
+        var impairments = ProxyImpairments.none
+        let settings: [(ImpairmentSetting, [String])] = [
+            (.loss, loss), (.burst, burst), (.duplicate, duplicate), (.reorder, reorder),
+            (.reorderDelay, reorderDelay), (.corrupt, corrupt), (.delay, delay), (.jitter, jitter),
+            (.rate, rate), (.queue, queue), (.mtu, mtu),
+        ]
+        do {
+            for (setting, values) in settings {
+                for value in values {
+                    try setting.apply(value, to: &impairments)
+                }
+            }
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        return impairments
+    }
+
     func run() async throws {
-        throw ValidationError("`rudp proxy` is not available in this build yet.")
+        let level = Logger.Level(rawValue: logLevel) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "rudp.proxy")
+        logger.logLevel = level
+
+        let listenAddress: SocketAddress
+        let upstreamAddress: SocketAddress
+        do {
+            listenAddress = try ProxyAddress.resolve(listen, allowPortZero: true)
+            upstreamAddress = try ProxyAddress.resolve(upstream)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let configuration = ProxyConfiguration(
+            impairments: try impairments(),
+            seed: seed,
+            idleTimeout: .nanoseconds(Int64(idleTimeout * 1e9)),
+            maximumFlows: maxFlows,
+            logger: logger)
+
+        let signals = ProxySignalWaiter()
+        let proxy = try await UDPProxy.start(listen: listenAddress, upstream: upstreamAddress,
+                                             configuration: configuration)
+        var control: ProxyControlServer?
+        if let controlPort {
+            do {
+                control = try await ProxyControlServer.start(proxy: proxy, port: controlPort)
+            } catch {
+                await proxy.shutdown()
+                throw error
+            }
+        }
+        announce(proxy: proxy, control: control, impairments: configuration.impairments)
+
+        await withTaskGroup(of: Void.self) { group in
+            if statsInterval > 0 {
+                let interval = statsInterval
+                let json = self.json
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .nanoseconds(Int64(interval * 1e9)))
+                        if Task.isCancelled { break }
+                        ProxyOutput.statistics(await proxy.statistics(), event: "stats", json: json)
+                    }
+                }
+            }
+            // The first of: a termination signal, the --duration.
+            let stop = AsyncStream<Void>.makeStream()
+            group.addTask {
+                _ = await signals.next()
+                stop.continuation.yield()
+            }
+            if let duration {
+                group.addTask {
+                    try? await Task.sleep(for: .nanoseconds(Int64(duration * 1e9)))
+                    stop.continuation.yield()
+                }
+            }
+            for await _ in stop.stream { break }
+            group.cancelAll()
+            signals.cancel()
+        }
+
+        await control?.shutdown()
+        await proxy.shutdown()
+        ProxyOutput.statistics(await proxy.statistics(), event: "final", json: json)
+    }
+
+    /// The first output line: where the proxy listens, relays to, and takes commands.
+    private func announce(proxy: UDPProxy, control: ProxyControlServer?, impairments: ProxyImpairments) {
+        let listenText = ProxyOutput.text(proxy.localAddress)
+        let upstreamText = ProxyOutput.text(proxy.upstreamAddress)
+        let controlText = control.map { ProxyOutput.text($0.localAddress) }
+        if json {
+            var fields = [
+                "\"event\":\"listening\"",
+                "\"listen\":\"\(listenText)\"",
+                "\"upstream\":\"\(upstreamText)\"",
+                "\"seed\":\(seed)",
+            ]
+            if let controlText { fields.append("\"control\":\"\(controlText)\"") }
+            ProxyOutput.line("{" + fields.joined(separator: ",") + "}")
+        } else {
+            var text = "rudp proxy: listening on \(listenText), relaying to \(upstreamText)"
+            if let controlText { text += ", control on \(controlText)" }
+            ProxyOutput.line(text + ", seed \(seed)\n\(impairments)")
+        }
     }
 }

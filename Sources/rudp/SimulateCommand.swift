@@ -62,7 +62,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(ExperimentParameter.seed.valueHelp + " (default 1)", valueName: "n")) var seed: String?
     @Option(help: ArgumentHelp("Run once per value of one option: NAME=V1,V2,... or NAME=FROM:TO:STEP.", valueName: "name=values")) var sweep: String?
     @Option(help: ArgumentHelp("Read settings and a timeline of changing conditions from a JSON or YAML file (command-line options override its settings).", valueName: "file")) var scenario: String?
-    @Option(help: ArgumentHelp("Width of the goodput-over-time samples (default 1s).", valueName: "duration")) var interval: String?
+    @Option(help: ArgumentHelp("Width of the goodput-over-time samples (default 1s); the table lists them when this is given or the run has a timeline.", valueName: "duration")) var interval: String?
     @Flag(help: "Print the report as JSON instead of a table.") var json = false
     @Flag(help: "Print the report as CSV (one row per run) instead of a table.") var csv = false
     @Option(help: ArgumentHelp("Also draw goodput and p99 latency against the swept option (or over time) as SVG.", valueName: "file.svg")) var chart: String?
@@ -104,28 +104,22 @@ struct SimulateCommand: AsyncParsableCommand {
                                               reproduction: reproduction(for: setup),
                                               sampleInterval: sampleInterval)
         } catch let error as ExperimentError {
-            throw ValidationError(error.description)
+            throw SimulateFailure(description: error.description)
         } catch let error as SimulateScenarioLoader.LoadError {
-            throw ValidationError(error.description)
+            throw SimulateFailure(description: error.description)
         }
 
-        if json {
-            print(report.json(), terminator: "")
-        } else if csv {
-            print(report.csv(), terminator: "")
-        } else {
-            print(report.table(), terminator: "")
-        }
+        let output = json ? report.json() : csv ? report.csv() : report.table(showsIntervals: interval != nil)
+        FileHandle.standardOutput.write(Data(output.utf8))
         if let chart {
             let svg = ExperimentChart(report: report).svg()
             do {
                 try svg.write(toFile: chart, atomically: true, encoding: .utf8)
             } catch {
-                throw ValidationError("cannot write the chart to \(chart): \(error.localizedDescription)")
+                throw SimulateFailure(description: "cannot write the chart to \(chart): \(error.localizedDescription)")
             }
         }
         if !quiet {
-            fflush(stdout)
             let elapsed = ContinuousClock.now - started
             let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let simulated = report.points.reduce(0.0) { $0 + Double($1.result.endTime.nanosecondsClamped) / 1e9 }
@@ -150,4 +144,11 @@ struct SimulateCommand: AsyncParsableCommand {
         if let sweep { parts.append("--sweep \(sweep)") }
         return parts.joined(separator: " ")
     }
+}
+
+/// A `rudp simulate` failure: printed as `Error: <description>` with exit status 1, without
+/// the usage text (the options parsed; their values or the scenario were wrong).
+struct SimulateFailure: Error, CustomStringConvertible {
+    /// What went wrong and what to change.
+    var description: String
 }

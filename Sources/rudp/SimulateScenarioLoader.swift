@@ -58,7 +58,8 @@ enum SimulateScenarioLoader {
         }
         switch error {
         case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
-            return "\(context.debugDescription)\(path(context))"
+            let underlying = context.underlyingError.map { ": \($0)" } ?? ""
+            return "\(context.debugDescription)\(path(context))\(underlying)"
         case let .keyNotFound(key, context):
             return "missing \(key.stringValue)\(path(context))"
         @unknown default:

@@ -1,0 +1,93 @@
+import Foundation
+import RUDPProxy
+import Testing
+
+/// `rudp proxy` as a real process between a plain C-sockets client and echo server.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct ProxyProcessTests {
+    struct Listening: Decodable {
+        var event: String
+        var listen: String
+        var upstream: String
+        var control: String?
+    }
+
+    struct Snapshot: Decodable {
+        var event: String
+        var statistics: ProxyStatistics
+    }
+
+    static func port(of address: String) -> Int? {
+        address.split(separator: ":").last.flatMap { Int($0) }
+    }
+
+    static func executable() throws -> URL {
+        try #require(RunningProcess.rudpExecutable,
+                     "no rudp executable next to the test bundle; build it (swift build) or set RUDP_BINARY")
+    }
+
+    @Test func countersOfTheProcessMatchWhatWasSentAndReceived() throws {
+        let echo = try PlainUDPEchoServer()
+        defer { echo.stop() }
+        let proxy = try RunningProcess(try Self.executable(), [
+            "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(echo.port)",
+            "--loss", "up:0.1", "--duplicate", "down:0.05", "--seed", "5",
+            "--stats-interval", "0.2", "--json", "--control-port", "0",
+        ])
+        let first = try #require(proxy.nextLine(), "no first line; stderr: \(proxy.standardError)")
+        let listening = try JSONDecoder().decode(Listening.self, from: Data(first.utf8))
+        #expect(listening.event == "listening")
+        let proxyPort = try #require(Self.port(of: listening.listen))
+        let controlPort = try #require(listening.control.flatMap(Self.port(of:)))
+
+        let client = try PlainUDPSocket(receiveTimeout: 0.02)
+        let count = 1000
+        var replies = UDPProxyTests.exchange(client, proxyPort: proxyPort, count: count)
+        Thread.sleep(forTimeInterval: 0.2)
+        while let reply = client.receive() { replies.append(reply.bytes) }
+
+        // The control port answers with the same counters.
+        let control = try LineConnection(port: controlPort)
+        let live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
+        #expect(live.up.received == count)
+        #expect(control.ask("set loss=1") == "ok")
+        client.send(UDPProxyTests.payload(0), toPort: proxyPort)
+        #expect(client.receive() == nil)
+
+        proxy.terminate()
+        let status = proxy.waitForExit()
+        #expect(status == 0, "stderr: \(proxy.standardError)")
+        let snapshots = proxy.lines.dropFirst().compactMap {
+            try? JSONDecoder().decode(Snapshot.self, from: Data($0.utf8))
+        }
+        #expect(snapshots.contains { $0.event == "stats" })
+        let final = try #require(snapshots.last { $0.event == "final" }, "lines: \(proxy.lines)").statistics
+        print(final)
+
+        #expect(final.up.received == count + 1)
+        #expect(final.up.dropped.loss + final.up.forwarded == count + 1)
+        #expect(echo.received == final.up.forwarded)
+        #expect(final.down.received == echo.received)
+        #expect(final.down.forwarded == final.down.received + final.down.duplicated)
+        #expect(replies.count == final.down.forwarded)
+        #expect(final.up.dropped.loss > 50 && final.up.dropped.loss < 150, "seed 5")
+    }
+
+    @Test func badOptionsExitWithAMessage() throws {
+        let cases: [([String], String)] = [
+            (["--loss", "1.5"], "loss"),
+            (["--delay", "up:soon"], "delay"),
+            (["--rate", "fast"], "rate"),
+        ]
+        for (options, word) in cases {
+            let proxy = try RunningProcess(try Self.executable(),
+                                           ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9"] + options)
+            let status = proxy.waitForExit()
+            #expect(status != nil && status != 0, "\(options)")
+            #expect(proxy.standardError.contains(word), "\(options): \(proxy.standardError)")
+        }
+        let unresolvable = try RunningProcess(try Self.executable(),
+                                              ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1"])
+        #expect(unresolvable.waitForExit() != 0)
+        #expect(unresolvable.standardError.contains("port"), "\(unresolvable.standardError)")
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// A child process (the `rudp` executable) whose standard output is read line by line, with
+/// timeouts everywhere so a test can never hang on it.
+final class RunningProcess: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var outputLines: [String] = []
+    private var partialOutput = Data()
+    private var errorOutput = Data()
+    private var nextLineIndex = 0
+
+    /// The `rudp` executable next to the test bundle (the same build), or `RUDP_BINARY`.
+    static var rudpExecutable: URL? {
+        if let path = ProcessInfo.processInfo.environment["RUDP_BINARY"] {
+            return URL(fileURLWithPath: path)
+        }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for directory in [bundle, bundle.deletingLastPathComponent()] {
+            let candidate = directory.appendingPathComponent("rudp")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return nil
+    }
+
+    /// Starts `executable` with `arguments`.
+    init(_ executable: URL, _ arguments: [String]) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            self?.appendOutput(handle.availableData)
+        }
+        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.errorOutput.append(data) }
+        }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.interrupt(); process.terminate() }
+    }
+
+    private func appendOutput(_ data: Data) {
+        lock.withLock {
+            partialOutput.append(data)
+            while let newline = partialOutput.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: partialOutput[partialOutput.startIndex..<newline], as: UTF8.self)
+                outputLines.append(line)
+                partialOutput.removeSubrange(partialOutput.startIndex...newline)
+            }
+        }
+    }
+
+    /// The next line of standard output not returned yet, or nil after `timeout` seconds.
+    func nextLine(timeout: Double = 10) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let line: String? = lock.withLock {
+                guard nextLineIndex < outputLines.count else { return nil }
+                nextLineIndex += 1
+                return outputLines[nextLineIndex - 1]
+            }
+            if let line { return line }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return nil
+    }
+
+    /// Every line of standard output so far.
+    var lines: [String] { lock.withLock { outputLines } }
+
+    /// Standard error so far.
+    var standardError: String { lock.withLock { String(decoding: errorOutput, as: UTF8.self) } }
+
+    /// Sends SIGTERM.
+    func terminate() { process.terminate() }
+
+    /// The exit status, or nil (after killing it) if it has not exited within `timeout` seconds.
+    func waitForExit(timeout: Double = 10) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            return nil
+        }
+        // Let the pipe handlers drain what the process wrote last.
+        Thread.sleep(forTimeInterval: 0.1)
+        return process.terminationStatus
+    }
+}
