@@ -487,7 +487,11 @@ public final class Connection {
 
     private var rtoDeadline: Timestamp? {
         guard let start = rtoStart else { return nil }
-        return start.adding(nanoseconds: rtt.rto(peerMaxAckDelay: peerMaxAckDelay, backoff: rtoBackoff))
+        // Backoff doubles the timeout up to the maximum RTO, and never beyond a quarter of the
+        // peer timeout: a lossy path gets at least four more tries before the peer is declared gone.
+        let backedOff = rtt.rto(peerMaxAckDelay: peerMaxAckDelay, backoff: rtoBackoff)
+        let cap = max(rto, config.peerTimeout.nanosecondsClamped / 4)
+        return start.adding(nanoseconds: min(backedOff, cap))
     }
 
     private var keepAliveDeadline: Timestamp? {
@@ -856,17 +860,26 @@ public final class Connection {
             finish(.peerUnreachable)
             return
         }
-        if let index = sent.firstIndex(where: { $0.state == .outstanding && $0.isAckEliciting }) {
+        // Like RFC 9002's PTO, send up to two probes: on a lossy path one lost probe (or its
+        // acknowledgement) then does not cost a whole backed-off timeout.
+        var probed = 0
+        var index = 0
+        while probed < 2 && index < sent.count {
             let p = sent[index]
-            markLost(at: index)
-            congestion.onCongestionEvent(newestLostSentTime: p.timeSent, at: now)
-            if p.fragments.isEmpty && !p.carriedClose { pingPending = true }
-            trimSentPackets()
-        } else {
+            if p.state == .outstanding && p.isAckEliciting {
+                markLost(at: index)
+                if probed == 0 { congestion.onCongestionEvent(newestLostSentTime: p.timeSent, at: now) }
+                if p.fragments.isEmpty && !p.carriedClose { pingPending = true }
+                probed += 1
+            }
+            index += 1
+        }
+        if probed == 0 {
             // Zero-window probe (or nothing outstanding at all).
             pingPending = true
         }
-        probesAllowed = 1
+        trimSentPackets()
+        probesAllowed = 2
         rtoBackoff += 1
         rtoStart = now
     }
