@@ -161,6 +161,9 @@ public final class Connection {
         return s
     }
 
+    /// Datagrams accepted so far (parsed, for this connection, not duplicates).
+    public var packetsAccepted: Int { stats.packetsReceived }
+
     /// Whether the connection has finished and produces no more output.
     public var isClosed: Bool { state == .closed }
 
@@ -484,7 +487,11 @@ public final class Connection {
 
     private var rtoDeadline: Timestamp? {
         guard let start = rtoStart else { return nil }
-        return start.adding(nanoseconds: rtt.rto(peerMaxAckDelay: peerMaxAckDelay, backoff: rtoBackoff))
+        // Backoff doubles the timeout up to the maximum RTO, and never beyond a quarter of the
+        // peer timeout: a lossy path gets at least four more tries before the peer is declared gone.
+        let backedOff = rtt.rto(peerMaxAckDelay: peerMaxAckDelay, backoff: rtoBackoff)
+        let cap = max(rto, config.peerTimeout.nanosecondsClamped / 4)
+        return start.adding(nanoseconds: min(backedOff, cap))
     }
 
     private var keepAliveDeadline: Timestamp? {
@@ -516,7 +523,12 @@ public final class Connection {
         let congestionAllows = bytesInFlight + mds <= congestion.window || probesAllowed > 0
         let mayCarryData = state == .established && congestionAllows
         let wantAck = ackElicitingSinceAck > 0 && (ackImmediately || (ackDeadline.map { now >= $0 } ?? false))
-        let hasData = mayCarryData && (!sendBuffer.retransmissions.isEmpty || hasSendableMessage())
+        var hasData = mayCarryData && (!sendBuffer.retransmissions.isEmpty || hasSendableMessage())
+        if nextPacketNumber >= Packet.packetNumberLimit - 1 {
+            // Unreachable in practice (2^62 packets), but a packet number must never repeat.
+            finish(.protocolViolation("packet numbers exhausted"))
+            return nil
+        }
         let wantPing = pingPending && state == .established && congestionAllows
         if !wantAck && !hasData && !wantPing && closeFrameToSend == nil && !maxDataUpdateDue {
             return nil
@@ -529,8 +541,12 @@ public final class Connection {
         var carriedClose = false
         var includedAck = false
 
-        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR.
-        if packetsSinceAck > 0 || maxDataUpdateDue {
+        // Several gaps and data to send: send the full ACK in a packet of its own first, so the
+        // peer's loss detection sees every range (a data packet has room for one).
+        if hasData && wantAck && received.ranges.count > 1 { hasData = false }
+
+        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR. Not once a final CLOSE is queued.
+        if (packetsSinceAck > 0 || maxDataUpdateDue) && state != .draining {
             let budget = hasData ? 1 : (mds - size - 14 - 9 - 9 - 12) / 8 + 1
             let delay = now.nanoseconds(since: received.largestTime) / 1000
             let ack = received.ackFrame(maxRanges: max(0, budget), ackDelayMicroseconds: UInt32(clamping: delay))
@@ -844,16 +860,26 @@ public final class Connection {
             finish(.peerUnreachable)
             return
         }
-        if let index = sent.firstIndex(where: { $0.state == .outstanding && $0.isAckEliciting }) {
+        // Like RFC 9002's PTO, send up to two probes: on a lossy path one lost probe (or its
+        // acknowledgement) then does not cost a whole backed-off timeout.
+        var probed = 0
+        var index = 0
+        while probed < 2 && index < sent.count {
             let p = sent[index]
-            markLost(at: index)
-            if p.fragments.isEmpty && !p.carriedClose { pingPending = true }
-            trimSentPackets()
-        } else {
+            if p.state == .outstanding && p.isAckEliciting {
+                markLost(at: index)
+                if probed == 0 { congestion.onCongestionEvent(newestLostSentTime: p.timeSent, at: now) }
+                if p.fragments.isEmpty && !p.carriedClose { pingPending = true }
+                probed += 1
+            }
+            index += 1
+        }
+        if probed == 0 {
             // Zero-window probe (or nothing outstanding at all).
             pingPending = true
         }
-        probesAllowed = 1
+        trimSentPackets()
+        probesAllowed = 2
         rtoBackoff += 1
         rtoStart = now
     }
@@ -918,5 +944,9 @@ public final class Connection {
     private func adoptPeerParameters(_ params: TransportParameters) {
         peerParameters = params
         peerMaxData = max(peerMaxData, params.initialMaxData)
+        if maxDatagramSize < config.maxDatagramSize {
+            // Nothing was sent under the old size yet: size the windows for the negotiated one.
+            congestion = config.congestionControllerFactory(maxDatagramSize)
+        }
     }
 }

@@ -24,6 +24,9 @@ public final class Endpoint<Address: Hashable> {
         let connection: Connection
         var address: Address
         var handshakeKey: HandshakeKey?
+        /// Whether the application has been told of the connection (a server connection is
+        /// announced with its `.connected` event; one that never completes stays silent).
+        var announced: Bool
     }
 
     private struct HandshakeKey: Hashable {
@@ -79,7 +82,7 @@ public final class Endpoint<Address: Hashable> {
     public func connect(to address: Address, at now: Timestamp) -> ConnectionID {
         let id = newConnectionID()
         let connection = Connection(clientWith: configuration.connection, localID: id, at: now)
-        connections[id] = Entry(connection: connection, address: address, handshakeKey: nil)
+        connections[id] = Entry(connection: connection, address: address, handshakeKey: nil, announced: true)
         touch(id)
         return id
     }
@@ -132,15 +135,17 @@ public final class Endpoint<Address: Hashable> {
             acceptConnect(packet, params, size: datagram.count, from: address, at: now)
             return
         }
-        guard var entry = connections[packet.destination] else {
+        guard let entry = connections[packet.destination] else {
             statistics.unroutableDatagrams += 1
             return
         }
-        if entry.address != address {
-            entry.address = address
-            connections[packet.destination] = entry
-        }
+        let accepted = entry.connection.packetsAccepted
         entry.connection.handle(packet: packet, size: datagram.count, at: now)
+        if entry.address != address && entry.connection.packetsAccepted > accepted {
+            // Follow the peer to a new address (NAT rebinding) only for a new, valid packet,
+            // never for a duplicate or a replay.
+            connections[packet.destination]?.address = address
+        }
         touch(packet.destination)
     }
 
@@ -157,7 +162,7 @@ public final class Endpoint<Address: Hashable> {
         }
         let id = newConnectionID()
         let connection = Connection(serverWith: configuration.connection, localID: id, connect: params, at: now)
-        connections[id] = Entry(connection: connection, address: address, handshakeKey: key)
+        connections[id] = Entry(connection: connection, address: address, handshakeKey: key, announced: false)
         handshakes[key] = id
         statistics.connectionsAccepted += 1
         touch(id)
@@ -219,9 +224,11 @@ public final class Endpoint<Address: Hashable> {
             if let event = entry.connection.pollEvent() {
                 if case .closed = event {
                     remove(id)
+                    if !entry.announced { continue }   // a handshake that never completed
                 } else {
                     markTransmit(id)   // taking a message may free flow-control credit
                 }
+                if case .connected = event { connections[id]?.announced = true }
                 return (id, event)
             }
             eventQueue.removeFirst()

@@ -19,7 +19,7 @@ public struct EndpointStatistics: Sendable, Hashable {
     public var bytesReceived = 0
     public var datagramsSent = 0
     public var bytesSent = 0
-    /// Datagrams whose header did not parse.
+    /// Datagrams that failed their checksum or did not parse.
     public var malformedDatagrams = 0
     /// Datagrams for a connection ID this endpoint does not have.
     public var unroutableDatagrams = 0
