@@ -205,8 +205,10 @@ import Testing
     }
 
     @Test func demoShowsEveryMessageArrivingOnceAndInOrder() async throws {
-        let result = try await RudpProcess.run(["demo"], seconds: 120)
+        let result = try await RudpProcess.run(["demo", "--metrics"], seconds: 120)
         #expect(result.status == 0, "\(result.output)\(result.error)")
+        // --metrics: the transport's swift-metrics counters, collected in process, on stderr.
+        #expect(result.error.contains("--- metrics ---") && result.error.contains("rudp_datagrams_sent"), "\(result.error)")
         #expect(result.output.contains("OK: all 20 messages reached the server exactly once and in order"), "\(result.output)")
         for index in 1...20 {
             #expect(result.output.contains("Hello, message \(index)!"))
