@@ -11,8 +11,9 @@ struct DatagramBatch {
 
     private var datagrams: [(bytes: [UInt8], destination: SocketAddress)] = []
     private var totalBytes = 0
-    /// Whether to use UDP GSO (Linux with kernel support).
-    let usesSegmentation: Bool
+    /// Whether to use UDP GSO (Linux with kernel support). Turned off for good when a
+    /// segmented write fails (the datagrams of that write are then recovered by retransmission).
+    var usesSegmentation: Bool
 
     init(usesSegmentation: Bool) {
         self.usesSegmentation = usesSegmentation
@@ -25,8 +26,9 @@ struct DatagramBatch {
         totalBytes += bytes.count
     }
 
-    /// Writes everything (without flushing) and empties the batch.
-    mutating func write(to context: ChannelHandlerContext) {
+    /// Writes everything (without flushing) and empties the batch. `onSegmentationFailure` runs
+    /// (on the event loop) if a segmented write fails.
+    mutating func write(to context: ChannelHandlerContext, onSegmentationFailure: @escaping @Sendable (any Error) -> Void) {
         guard !datagrams.isEmpty else { return }
         var buffer = context.channel.allocator.buffer(capacity: totalBytes)
         for datagram in datagrams { buffer.writeBytes(datagram.bytes) }
@@ -49,10 +51,14 @@ struct DatagramBatch {
                 }
             }
             let slice = buffer.getSlice(at: buffer.readerIndex + offset, length: runBytes)!
-            let metadata = end - index > 1
-                ? AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: segmentSize)
-                : nil
-            context.write(NIOAny(AddressedEnvelope(remoteAddress: first.destination, data: slice, metadata: metadata)), promise: nil)
+            if end - index > 1 {
+                let metadata = AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: segmentSize)
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                promise.futureResult.whenFailure(onSegmentationFailure)
+                context.write(NIOAny(AddressedEnvelope(remoteAddress: first.destination, data: slice, metadata: metadata)), promise: promise)
+            } else {
+                context.write(NIOAny(AddressedEnvelope(remoteAddress: first.destination, data: slice)), promise: nil)
+            }
             offset += runBytes
             index = end
         }

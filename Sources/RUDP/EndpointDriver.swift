@@ -37,6 +37,8 @@ final class EndpointDriver: @unchecked Sendable {
     private var datagramsSeen = 0
     private var hasUnflushedWrites = false
     private var outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && !EndpointDriver.segmentationDisabled)
+    /// Set when a segmented write failed: later writes are plain.
+    private var segmentationFailed = false
     /// RUDP_DISABLE_GSO=1 turns UDP segmentation offload off (to compare).
     static let segmentationDisabled = getenv("RUDP_DISABLE_GSO") != nil
     private var releasedCredit = false
@@ -144,7 +146,14 @@ final class EndpointDriver: @unchecked Sendable {
             outgoing.append(datagram, to: destination)
         }
         if !outgoing.isEmpty {
-            outgoing.write(to: context)
+            if segmentationFailed { outgoing.usesSegmentation = false }
+            outgoing.write(to: context) { [self] error in
+                // On the loop, possibly inside the write: only set a flag, applied before the next one.
+                if !segmentationFailed && !isChannelClosed {
+                    segmentationFailed = true
+                    logger.debug("UDP segmentation offload failed; using plain writes", metadata: ["error": "\(error)"])
+                }
+            }
             hasUnflushedWrites = true
         }
     }
@@ -443,13 +452,4 @@ final class EndpointDriver: @unchecked Sendable {
         context.write(NIOAny(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
         hasUnflushedWrites = true
     }
-}
-
-/// Counters accumulated over one batch, handed to metrics once per batch.
-struct BatchCounts {
-    var datagramsReceived = 0
-    var bytesReceived = 0
-    var datagramsSent = 0
-    var bytesSent = 0
-    var retransmissions = 0
 }

@@ -77,7 +77,7 @@ final class EngineFuzzHarness {
                 try settle()
                 rounds += 1
             } while (!client.inbound.isEmpty || !server.inbound.isEmpty || !client.held.isEmpty || !server.held.isEmpty) && rounds < 256
-            if !hasPendingReliable(client) && !hasPendingReliable(server) { return }
+            if !hasPendingReliable(client) && !hasPendingReliable(server) { break }
             let deadlines = [client.endpoint.nextDeadline(), server.endpoint.nextDeadline()].compactMap { $0 }
             guard let next = deadlines.min(), next <= end else { break }
             if steps == Self.healingSteps { return }   // inconclusive: too busy to judge
@@ -94,6 +94,23 @@ final class EngineFuzzHarness {
                     let state = peer.endpoint.connection(id).map { "\($0.state)" } ?? "gone"
                     throw fail("after \(Self.healingTime) of a perfect network \(peer.name) connection \(id) (\(state)) still has \(pending) reliable message(s) neither acknowledged nor failed")
                 }
+            }
+        }
+        try checkAcknowledgedWereDelivered(sender: client, receiver: server)
+        try checkAcknowledgedWereDelivered(sender: server, receiver: client)
+    }
+
+    /// Once nothing is pending, on a pair of connections that both still exist, every reliable
+    /// message the receiver acknowledged must have reached its application: everything sent
+    /// before it on its channel was acknowledged too, so nothing can hold it back.
+    private func checkAcknowledgedWereDelivered(sender: EngineFuzzPeer, receiver: EngineFuzzPeer) throws(FuzzViolation) {
+        for id in sender.endpoint.connectionIDs {
+            guard let connection = sender.endpoint.connection(id), connection.state == .established,
+                  let peerConnection = receiver.endpoint.connection(connection.peerID), peerConnection.peerID == id,
+                  let record = sender.records[id] else { continue }
+            let delivered = receiver.records[connection.peerID]?.deliveredCounters ?? []
+            for counter in record.acknowledgedCounters where !delivered.contains(counter) {
+                throw fail("\(sender.name) message \(counter) on connection \(id) was acknowledged but \(receiver.name) connection \(connection.peerID) (\(peerConnection.state)) never delivered it, although nothing is pending")
             }
         }
     }
@@ -225,6 +242,7 @@ final class EngineFuzzHarness {
                 ? record.pendingReliable.insert(messageID).inserted
                 : record.unreliable.insert(messageID).inserted
             if !fresh { throw fail("\(sender.name) returned message ID \(messageID) twice") }
+            if mode.isReliable && size >= EngineFuzzPayload.tagSize { record.counters[messageID] = counter }
             sender.records[id] = record
         } catch let error as SendError {
             switch error {
@@ -380,7 +398,10 @@ final class EngineFuzzHarness {
                     let what = record.unreliable.contains(messageID) ? "an unreliable message" : "no pending reliable message"
                     throw fail("\(peer.name) connection \(id) reported \(event) for \(what)")
                 }
-                if case .acknowledged = event { report.messagesAcknowledged += 1 }
+                if case .acknowledged = event {
+                    report.messagesAcknowledged += 1
+                    if let counter = record.counters[messageID] { record.acknowledgedCounters.append(counter) }
+                }
             case .writable:
                 if !record.refusedForFullBuffer { throw fail("\(peer.name) connection \(id) reported .writable without a refused send") }
                 record.refusedForFullBuffer = false

@@ -25,6 +25,10 @@ final class EngineFuzzPeer {
         var pendingReliable: Set<MessageID> = []
         /// Unreliable messages sent (they never get an acknowledged or failed event).
         var unreliable: Set<MessageID> = []
+        /// Counters of the tagged reliable messages sent, by message ID.
+        var counters: [MessageID: UInt64] = [:]
+        /// Counters of the tagged reliable messages the peer acknowledged.
+        var acknowledgedCounters: [UInt64] = []
         /// Tagged messages delivered on this connection (by the peer's counter).
         var deliveredCounters: Set<UInt64> = []
         /// Highest counter delivered per channel in reliable-ordered mode.

@@ -60,6 +60,11 @@ public enum EngineFuzzer {
             programs.append(exchange(flags: flags, lossy: false).bytes)
             programs.append(exchange(flags: flags, lossy: true).bytes)
         }
+        for flags: UInt8 in [0x02, 0x06] {
+            for mode: UInt8 in [0, 1] {
+                programs.append(reorderedAcrossWrap(flags: flags, mode: mode).bytes)
+            }
+        }
         var idle = EngineFuzzProgram(flags: 0, seed: 7)
         idle.append(.drainNetwork)
         for _ in 0..<12 { idle.append(.runToDeadline) }
@@ -81,6 +86,24 @@ public enum EngineFuzzer {
             programs.append(program.bytes)
         }
         return programs
+    }
+
+    /// Eight messages on one channel, sequence numbers starting just below the 32-bit wrap, the
+    /// first one overtaken by the others, then a loss: ordering and duplicate detection across
+    /// the wrap.
+    private static func reorderedAcrossWrap(flags: UInt8, mode: UInt8) -> EngineFuzzProgram {
+        var program = EngineFuzzProgram(flags: flags, seed: 0x3A0 | UInt16(mode))
+        program.append(.drainNetwork)
+        for _ in 0..<8 { program.append(.clientSend, 0, 20, 0, 0, 0, mode) }
+        program.append(.reorder, 1, 7)
+        program.append(.deliverSome, 3)
+        program.append(.drop, 1)
+        program.append(.drainNetwork)
+        for _ in 0..<4 {
+            program.append(.runToDeadline)
+            program.append(.drainNetwork)
+        }
+        return program
     }
 
     private static func exchange(flags: UInt8, lossy: Bool) -> EngineFuzzProgram {

@@ -15,6 +15,7 @@ public enum FuzzSeeds {
         /// No fuzz target has this name.
         case unknownTarget(String)
 
+        /// A one-line explanation.
         public var description: String {
             switch self {
             case let .invalidHex(file, vector): return "\(file): vector \(vector) has an invalid hex string"

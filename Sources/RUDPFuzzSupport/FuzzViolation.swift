@@ -15,6 +15,7 @@ public struct FuzzViolation: Error, Hashable, Sendable, CustomStringConvertible 
         self.operationIndex = operationIndex
     }
 
+    /// The message, prefixed with the operation index when there is one.
     public var description: String {
         if let index = operationIndex { return "operation \(index): \(message)" }
         return message

@@ -20,11 +20,13 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure throughput and latency over loopback UDP with injected loss.",
         discussion: """
             Runs a server and a client in this process over real loopback UDP sockets. The client \
-            sends --warmup messages without loss, waits until they are acknowledged, then sends \
-            --messages more, each --size bytes (the first 8 bytes hold the monotonic send time in \
-            nanoseconds, the next 8 a sequence number). After the warm-up, each endpoint drops --loss \
-            of the datagrams it receives, chosen by a generator seeded with --seed (server: seed, \
-            client: seed + 1). The server checks every message arrives exactly once and in order \
+            sends --warmup messages, waits until they are acknowledged, then sends --messages more, \
+            each --size bytes (the first 8 bytes hold the monotonic send time in nanoseconds, the \
+            next 8 a sequence number). Each endpoint drops --loss of the datagrams it receives, \
+            chosen by a generator seeded with --seed (server: seed, client: seed + 1); the server, \
+            which receives the messages, starts dropping after the warm-up; the client, which \
+            receives only acknowledgements, from the start, so the whole measurement sees loss in \
+            both directions. The server checks every message arrives exactly once and in order \
             (else the exit status is 1), and records the one-way latency (send to delivery) in an \
             HdrHistogram.
 
@@ -64,13 +66,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Bulk mode: most messages sent but not yet acknowledged.", valueName: "count"))
     var window = 256
 
-    @Option(help: ArgumentHelp("Fraction of received datagrams each endpoint drops after the warm-up (0 to 0.9).", valueName: "fraction"))
+    @Option(help: ArgumentHelp("Fraction of received datagrams each endpoint drops (the message receiver only after the warm-up), 0 to 0.9.", valueName: "fraction"))
     var loss: Double = 0
 
     @Option(help: ArgumentHelp("Seed of the loss generators.", valueName: "seed"))
     var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Messages sent before measuring, without loss.", valueName: "count"))
+    @Option(help: ArgumentHelp("Messages sent (and acknowledged) before measuring; the server drops none of them.", valueName: "count"))
     var warmup = 2000
 
     @Flag(help: "Print the report as JSON on standard output.")
@@ -122,6 +124,13 @@ struct BenchCommand: AsyncParsableCommand {
         var clientConfiguration = serverConfiguration
         clientConfiguration.lossSeed = seed &+ 1
         clientConfiguration.seed = seed &+ 1
+        // The warm-up is counted in datagrams received. The server receives about one datagram
+        // per message, so its count matches the warm-up messages. The client receives only
+        // acknowledgements, a few dozen per thousand messages without loss: a count of `warmup`
+        // would start its loss somewhere in the middle of the measurement. So the client drops
+        // from the start: the whole measurement sees loss in both directions, and the warm-up
+        // loses at most a few (cumulative) acknowledgements or the ACCEPT (retried).
+        clientConfiguration.lossWarmupDatagrams = 0
         if mode == .bulk {
             clientConfiguration.connection.sendBufferMessages = window
         }

@@ -47,9 +47,9 @@ struct BenchReport: Codable, Sendable {
     var messages: Int
     /// Bytes per message.
     var messageSize: Int
-    /// Messages sent before measuring (and before loss starts).
+    /// Messages sent before measuring (the message receiver drops none of them).
     var warmupMessages: Int
-    /// Fraction of received datagrams dropped on each endpoint after the warm-up.
+    /// Fraction of received datagrams dropped on each endpoint (by the message receiver only after the warm-up).
     var loss: Double
     /// Seed of the loss generators.
     var seed: UInt64

@@ -47,7 +47,7 @@ import Testing
         ("bench", ["--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed", "--warmup", "--json", "--timeout", "--log-level", "Examples"]),
     ])
     func helpOfEverySubcommandExplainsItsOptions(subcommand: String, mentions: [String]) async throws {
-        let result = try await RudpProcess.run([subcommand, "--help"], seconds: 30)
+        let result = try await RudpProcess.run([subcommand, "--help"], seconds: 60)
         #expect(result.status == 0, "\(result.error)")
         for word in mentions {
             #expect(result.output.contains(word), "'\(subcommand) --help' does not mention \(word):\n\(result.output)")
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func topLevelHelpListsTheSubcommands() async throws {
-        let result = try await RudpProcess.run(["--help"], seconds: 30)
+        let result = try await RudpProcess.run(["--help"], seconds: 60)
         #expect(result.status == 0)
         for subcommand in ["echo-server", "echo-client", "send", "recv", "demo", "bench"] {
             #expect(result.output.contains(subcommand), "\(result.output)")
@@ -63,38 +63,40 @@ import Testing
     }
 
     @Test func echoServerAndClientRoundTripInOrder() async throws {
-        let server = try RudpProcess(["echo-server", "--port", "0"])
-        defer { server.stop() }
-        let port = try RudpProcess.port(inListeningLine: try await server.waitForOutputLine(containing: "listening on", seconds: 30))
-
-        let client = try await RudpProcess.run(["echo-client", "--port", "\(port)", "--timeout", "10", "Alice", "Bob", "Carol Ann"], seconds: 60)
-        #expect(client.status == 0, "\(client.error)")
-        #expect(client.output.split(separator: "\n").map(String.init) == ["Hello, Alice!", "Hello, Bob!", "Hello, Carol Ann!"])
-
-        // A second client on the same server works too: the server serves until a signal.
-        let second = try await RudpProcess.run(["echo-client", "--port", "\(port)", "Dave"], seconds: 60)
+        let (first, second, serverStatus, serverTranscript) = try await OffPool.run {
+            let server = try RudpProcess(["echo-server", "--port", "0"])
+            defer { server.stop() }
+            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
+            let first = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "30", "Alice", "Bob", "Carol Ann"], seconds: 90)
+            // A second client on the same server works too: the server serves until a signal.
+            let second = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "30", "Dave"], seconds: 90)
+            server.send(signal: SIGINT)
+            let status = try server.waitForExit(seconds: 60)
+            return (first, second, status, server.transcript)
+        }
+        #expect(first.status == 0, "\(first.error)")
+        #expect(first.output.split(separator: "\n").map(String.init) == ["Hello, Alice!", "Hello, Bob!", "Hello, Carol Ann!"])
         #expect(second.status == 0, "\(second.error)")
         #expect(second.output == "Hello, Dave!\n")
-
-        server.send(signal: SIGINT)
-        let status = try await server.waitForExit(seconds: 20)
-        #expect(status == 0, "\(server.transcript)")
-        #expect(server.standardOutput.text.contains("stopped"))
+        #expect(serverStatus == 0, "\(serverTranscript)")
+        #expect(serverTranscript.contains("rudp echo-server stopped"), "\(serverTranscript)")
     }
 
     @Test func echoClientReportsAnUnreachableServer() async throws {
         // Nothing listens on the discard port of loopback: the connect times out (or is refused).
-        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--timeout", "1", "Alice"], seconds: 30)
+        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--timeout", "1", "Alice"], seconds: 60)
         #expect(result.status != 0)
         #expect(result.output.isEmpty)
         Self.expectCleanError(result.error, mentioning: ["127.0.0.1:9"])
     }
 
     @Test func secondServerOnTheSamePortIsAClearError() async throws {
-        let server = try RudpProcess(["echo-server", "--port", "0"])
-        defer { server.stop() }
-        let port = try RudpProcess.port(inListeningLine: try await server.waitForOutputLine(containing: "listening on", seconds: 30))
-        let second = try await RudpProcess.run(["echo-server", "--port", "\(port)"], seconds: 30)
+        let second = try await OffPool.run {
+            let server = try RudpProcess(["echo-server", "--port", "0"])
+            defer { server.stop() }
+            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
+            return try RudpProcess.runBlocking(["echo-server", "--port", "\(port)"], seconds: 60)
+        }
         #expect(second.status != 0)
         Self.expectCleanError(second.error, mentioning: ["in use"])
     }
@@ -104,7 +106,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("small.bin")
         try Data([1, 2, 3]).write(to: input)
-        let result = try await RudpProcess.run(["send", input.path, "--to", "127.0.0.1:9", "--timeout", "1"], seconds: 30)
+        let result = try await RudpProcess.run(["send", input.path, "--to", "127.0.0.1:9", "--timeout", "1"], seconds: 60)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: ["cannot connect to the receiver at 127.0.0.1:9"])
     }
@@ -116,19 +118,22 @@ import Testing
         let content = Self.randomBytes(count: 3 * 1024 * 1024 + 12_345, seed: 20_260_101)
         try Data(content).write(to: input)
 
-        let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "30"])
-        defer { receiver.stop() }
-        let port = try RudpProcess.port(inListeningLine: try await receiver.waitForOutputLine(containing: "listening on", seconds: 30))
-        let sender = try await RudpProcess.run(["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "30"], seconds: 120)
-        let receiverStatus = try await receiver.waitForExit(seconds: 60)
+        let (sender, receiverStatus, receiverOutput, receiverTranscript) = try await OffPool.run {
+            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "60"])
+            defer { receiver.stop() }
+            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: 60))
+            let sender = try RudpProcess.runBlocking(["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "60"], seconds: 180)
+            let status = try receiver.waitForExit(seconds: 90)
+            return (sender, status, receiver.standardOutput.text, receiver.transcript)
+        }
 
         #expect(sender.status == 0, "\(sender.output)\(sender.error)")
-        #expect(receiverStatus == 0, "\(receiver.transcript)")
+        #expect(receiverStatus == 0, "\(receiverTranscript)")
         let received = try Data(contentsOf: output)
         #expect(received.count == content.count)
         #expect(received == Data(content), "the received file differs from the sent one")
         #expect(sender.output.contains("the receiver verified it"))
-        #expect(receiver.standardOutput.text.contains("verified, saved to"))
+        #expect(receiverOutput.contains("verified, saved to"))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") }
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
@@ -139,20 +144,26 @@ import Testing
         let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
         try Data(Self.randomBytes(count: 4 * 1024 * 1024, seed: 7)).write(to: input)
 
-        let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "2"])
-        defer { receiver.stop() }
-        let port = try RudpProcess.port(inListeningLine: try await receiver.waitForOutputLine(containing: "listening on", seconds: 30))
-        // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
-        let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "30"])
-        defer { sender.stop() }
-        _ = try await receiver.waitForOutputLine(containing: "receiving input.bin", seconds: 30)
-        try await Task.sleep(for: .milliseconds(700))
-        sender.send(signal: SIGKILL)
-        _ = try await sender.waitForExit(seconds: 10)
-
-        let status = try await receiver.waitForExit(seconds: 30)
-        #expect(status != 0 && status != 137, "recv must fail on its own, with a message: \(receiver.transcript)")
-        Self.expectCleanError(receiver.standardError.text, mentioning: ["timed out"])
+        let (status, receiverError, receiverTranscript) = try await OffPool.run {
+            // The sender starts first (it retries CONNECT until the receiver answers), so the
+            // receiver's short --timeout only has to cover the content stopping: it gives up 3 s
+            // after the sender dies.
+            let port = try FreePort.udp()
+            // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
+            let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "60"])
+            defer { sender.stop() }
+            Thread.sleep(forTimeInterval: 0.5)   // the sender hashes the file, then sends CONNECT
+            let receiver = try RudpProcess(["recv", "--port", "\(port)", "--output", output.path, "--timeout", "3"])
+            defer { receiver.stop() }
+            _ = try receiver.waitForOutputLine(containing: "receiving input.bin", seconds: 60)
+            Thread.sleep(forTimeInterval: 0.7)
+            sender.send(signal: SIGKILL)
+            _ = try sender.waitForExit(seconds: 60)
+            let status = try receiver.waitForExit(seconds: 60)
+            return (status, receiver.standardError.text, receiver.transcript)
+        }
+        #expect(status != 0 && status != 128 + SIGKILL, "recv must fail on its own, with a message: \(receiverTranscript)")
+        Self.expectCleanError(receiverError, mentioning: ["timed out"])
         #expect(!FileManager.default.fileExists(atPath: output.path), "an incomplete file was saved")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") }
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
@@ -167,17 +178,17 @@ import Testing
         ("[::1:9000", "without ']'"),
     ])
     func badHostPortIsAClearError(target: String, explanation: String) async throws {
-        let result = try await RudpProcess.run(["send", "/dev/null", "--to", target], seconds: 30)
+        let result = try await RudpProcess.run(["send", "/dev/null", "--to", target], seconds: 60)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: [explanation])
     }
 
     @Test func badPortAndMissingFileAreClearErrors() async throws {
-        let badPort = try await RudpProcess.run(["echo-client", "--port", "70000", "Alice"], seconds: 30)
+        let badPort = try await RudpProcess.run(["echo-client", "--port", "70000", "Alice"], seconds: 60)
         #expect(badPort.status != 0)
         Self.expectCleanError(badPort.error, mentioning: ["out of range"])
 
-        let missing = try await RudpProcess.run(["send", "/nonexistent/file.bin", "--to", "127.0.0.1:9000"], seconds: 30)
+        let missing = try await RudpProcess.run(["send", "/nonexistent/file.bin", "--to", "127.0.0.1:9000"], seconds: 60)
         #expect(missing.status != 0)
         Self.expectCleanError(missing.error, mentioning: ["/nonexistent/file.bin", "No such file"])
     }
@@ -187,15 +198,17 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("exists.bin")
         try Data([1, 2, 3]).write(to: output)
-        let result = try await RudpProcess.run(["recv", "--port", "0", "--output", output.path], seconds: 30)
+        let result = try await RudpProcess.run(["recv", "--port", "0", "--output", output.path], seconds: 60)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: ["--force"])
         #expect(try Data(contentsOf: output) == Data([1, 2, 3]))
     }
 
     @Test func demoShowsEveryMessageArrivingOnceAndInOrder() async throws {
-        let result = try await RudpProcess.run(["demo"], seconds: 120)
+        let result = try await RudpProcess.run(["demo", "--metrics"], seconds: 120)
         #expect(result.status == 0, "\(result.output)\(result.error)")
+        // --metrics: the transport's swift-metrics counters, collected in process, on stderr.
+        #expect(result.error.contains("--- metrics ---") && result.error.contains("rudp_datagrams_sent"), "\(result.error)")
         #expect(result.output.contains("OK: all 20 messages reached the server exactly once and in order"), "\(result.output)")
         for index in 1...20 {
             #expect(result.output.contains("Hello, message \(index)!"))

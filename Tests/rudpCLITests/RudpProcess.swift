@@ -3,6 +3,11 @@ import Synchronization
 
 /// A running `rudp` process with its standard output and error captured; every wait is bounded
 /// and the process is killed when the test ends (``stop()`` in a `defer`, or `deinit`).
+///
+/// The waits block their thread on purpose: scenarios that start, watch and kill processes run
+/// inside ``OffPool/run(_:)`` on a thread of their own, so their timing does not depend on the
+/// test runner's cooperative threads, which CPU-heavy suites running in parallel can hold for
+/// tens of seconds.
 final class RudpProcess: @unchecked Sendable {
     /// Output captured from one pipe by a reader thread.
     final class Capture: Sendable {
@@ -52,34 +57,36 @@ final class RudpProcess: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
 
     /// Waits (at most `seconds`) for a line of standard output containing `text`; returns it.
-    func waitForOutputLine(containing text: String, seconds: Double) async throws -> String {
+    /// Blocks the calling thread: call it inside ``OffPool/run(_:)``.
+    func waitForOutputLine(containing text: String, seconds: Double) throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        while true {
             if let line = standardOutput.text.split(separator: "\n").first(where: { $0.contains(text) }) {
                 return String(line)
             }
-            if !process.isRunning && standardOutput.isClosed { break }
-            try await Task.sleep(for: .milliseconds(20))
+            if Date() >= deadline || (!process.isRunning && standardOutput.isClosed) { break }
+            Thread.sleep(forTimeInterval: 0.01)
         }
         throw Failure("no output line containing '\(text)' within \(seconds) s from rudp \(arguments.joined(separator: " "))\n\(transcript)")
     }
 
-    /// Waits (at most `seconds`) for the process to exit and returns its status; kills it and
-    /// throws if it is still running then.
+    /// Waits (at most `seconds`) for the process to exit and returns its status (128 + signal if
+    /// a signal ended it); kills it and throws if it is still running then. Blocks the calling
+    /// thread: call it inside ``OffPool/run(_:)``.
     @discardableResult
-    func waitForExit(seconds: Double) async throws -> Int32 {
+    func waitForExit(seconds: Double) throws -> Int32 {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning {
             if Date() >= deadline {
                 stop()
                 throw Failure("rudp \(arguments.joined(separator: " ")) still running after \(seconds) s; killed\n\(transcript)")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            Thread.sleep(forTimeInterval: 0.01)
         }
         // Let the reader threads collect the last output.
-        let drainDeadline = Date().addingTimeInterval(2)
+        let drainDeadline = Date().addingTimeInterval(5)
         while (!standardOutput.isClosed || !standardError.isClosed) && Date() < drainDeadline {
-            try await Task.sleep(for: .milliseconds(10))
+            Thread.sleep(forTimeInterval: 0.005)
         }
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
@@ -101,12 +108,24 @@ final class RudpProcess: @unchecked Sendable {
         "--- stdout ---\n\(standardOutput.text)--- stderr ---\n\(standardError.text)"
     }
 
-    /// Runs `rudp` with `arguments` to completion (at most `seconds`).
-    static func run(_ arguments: [String], seconds: Double) async throws -> (status: Int32, output: String, error: String) {
+    /// What a finished process left.
+    struct Result: Sendable {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    /// Runs `rudp` with `arguments` to completion (at most `seconds`), on a thread of its own.
+    static func run(_ arguments: [String], seconds: Double) async throws -> Result {
+        try await OffPool.run { try runBlocking(arguments, seconds: seconds) }
+    }
+
+    /// Runs `rudp` with `arguments` to completion (at most `seconds`), blocking this thread.
+    static func runBlocking(_ arguments: [String], seconds: Double) throws -> Result {
         let process = try RudpProcess(arguments)
         defer { process.stop() }
-        let status = try await process.waitForExit(seconds: seconds)
-        return (status, process.standardOutput.text, process.standardError.text)
+        let status = try process.waitForExit(seconds: seconds)
+        return Result(status: status, output: process.standardOutput.text, error: process.standardError.text)
     }
 
     /// The port in a line such as `... listening on 127.0.0.1:40123 ...`.
