@@ -51,6 +51,7 @@ let package = Package(
             name: "RUDP",
             dependencies: [
                 "RUDPCore",
+                "RUDPSecurity",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

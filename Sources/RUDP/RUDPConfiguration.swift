@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import RUDPCore
+import RUDPSecurity
 
 /// Settings of an ``RUDPServer`` or of a connection made with ``RUDPClient``.
 ///
@@ -30,6 +31,9 @@ public struct RUDPConfiguration: Sendable {
     /// `rudp_bytes_sent`, `rudp_retransmissions`, `rudp_connections_opened`,
     /// `rudp_connections_closed`, each with the dimension `role` (`client` or `server`).
     public var metricsFactory: (any MetricsFactory)? = nil
+    /// Packet authentication or encryption with a pre-shared key (`Specs/SECURITY.md`); nil
+    /// (the default) sends CRC-32C-checked packets in clear and makes no libsodium call per packet.
+    public var security: SecurityConfiguration? = nil
 
     /// Creates the default configuration.
     public init() {}
@@ -47,6 +51,12 @@ public struct RUDPConfiguration: Sendable {
         }
         if lossWarmupDatagrams < 0 {
             throw RUDPError(.invalidArgument, "lossWarmupDatagrams must not be negative, got \(lossWarmupDatagrams)")
+        }
+        if let security, security.mode == .none {
+            throw RUDPError(.invalidArgument, "security mode 'none' with a key makes no sense: set security to nil for no protection")
+        }
+        if let security, security.cookieLifetime < 1_000_000 {
+            throw RUDPError(.invalidArgument, "security.cookieLifetime must be at least 1 ms (in nanoseconds), got \(security.cookieLifetime)")
         }
         return self
     }
