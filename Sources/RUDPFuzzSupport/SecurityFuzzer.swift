@@ -38,7 +38,7 @@ import RUDPSecurity
 public enum SecurityFuzzer {
     /// Runs the program in `bytes`; traps on the first violated invariant.
     public static func check(_ bytes: [UInt8]) {
-        if let violation = violation(in: bytes) { preconditionFailure("SecurityFuzzer: \(violation)") }
+        if let violation = violation(in: bytes) { FuzzViolation.trap("SecurityFuzzer: \(violation)") }
     }
 
     /// Runs the program in `bytes` and returns the first violated invariant, or nil.

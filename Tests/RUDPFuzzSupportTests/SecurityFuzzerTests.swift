@@ -244,3 +244,25 @@ final class BitmapReceiver: SecurityFuzzReceiver {
         return opened
     }
 }
+
+/// A property of the security layer the harness has to allow for (found by the fuzzer).
+@Suite("Security fuzz findings")
+struct SecurityFuzzFindingsTests {
+    @Test("an empty-payload packet is the same datagram in authenticated and encrypted mode")
+    func emptyPayloadIsModeIndependent() throws {
+        let key = SecurityFuzzKeys.shared.session.clientToServer
+        var header: [UInt8] = [Packet.version, PacketType.data.rawValue, 0] + [UInt8](repeating: 0xAB, count: 8)
+        header += [0, 0, 0, 0, 0, 0, 0, 4]
+        let authenticated = try PacketProtector(mode: .authenticated, key: key, direction: .clientToServer)
+            .seal(header: header, payload: [], packetNumber: 4)
+        let encrypted = try PacketProtector(mode: .encrypted, key: key, direction: .clientToServer)
+            .seal(header: header, payload: [], packetNumber: 4)
+        #expect(authenticated == encrypted)
+        // With a payload the modes differ, and each refuses the other's datagram.
+        let withPayload = try PacketProtector(mode: .authenticated, key: key, direction: .clientToServer)
+            .seal(header: header, payload: [0x01], packetNumber: 4)
+        #expect(throws: SecurityError.authenticationFailed) {
+            _ = try PacketProtector(mode: .encrypted, key: key, direction: .clientToServer).open(datagram: withPayload)
+        }
+    }
+}
