@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "RUDP",
                 "RUDPSecurity",
+                "CSodium",
                 "RUDPProxy",
                 "RUDPSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
