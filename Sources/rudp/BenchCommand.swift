@@ -2,6 +2,7 @@ import ArgumentParser
 import Histogram
 import Logging
 import RUDP
+import RUDPSecurity
 
 /// `rudp bench`: Measure throughput and latency over loopback UDP with injected loss.
 ///
@@ -13,6 +14,8 @@ import RUDP
 /// ```
 /// rudp bench --mode bulk --loss 0.01 --seed 1
 /// rudp bench --mode paced --rate 1000 --loss 0.1 --json
+/// rudp bench --psk-file rudp.key                       # encrypted
+/// rudp bench --compare-security --runs 5                # encrypted/plain ratio
 /// ```
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,11 +41,21 @@ struct BenchCommand: AsyncParsableCommand {
             measured send to the last measured delivery) and latency p50/p90/p99/max in milliseconds; \
             --json prints the same as JSON on standard output.
 
+            Security: with --psk-file PATH (or RUDP_PSK) both endpoints protect every packet, \
+            encrypted unless --security authenticated. --compare-security measures the cost: it \
+            runs plain and protected benchmarks alternately (--runs each, the order alternating \
+            per pair: plain/protected, protected/plain, ...) and prints the median throughput and \
+            latency of each and the protected/plain ratio. It uses the key of --psk-file or \
+            RUDP_PSK, or else a fresh random key held in memory only.
+
             Examples:
               rudp bench
               rudp bench --mode bulk --loss 0.10 --seed 1
               rudp bench --mode paced --rate 1000 --loss 0.10 --json
               rudp bench --messages 3000 --size 512 --json
+              rudp bench --psk-file rudp.key --security authenticated
+              rudp bench --compare-security --runs 5               # encrypted vs plain
+              rudp bench --compare-security --security authenticated --runs 7 --json
             """
     )
 
@@ -81,6 +94,17 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Give up (exit 1) if nothing progresses for this many seconds.", valueName: "seconds"))
     var timeout: Double = 60
 
+    @OptionGroup(title: "Security") var securityOptions: SecurityOptions
+
+    @Flag(help: ArgumentHelp(
+        "Run plain and protected (--security, default encrypted) benchmarks alternately and print medians and the protected/plain ratio.",
+        discussion: "Uses the key of --psk-file or RUDP_PSK, or a fresh random in-memory key when neither is given."
+    ))
+    var compareSecurity = false
+
+    @Option(help: ArgumentHelp("With --compare-security: runs of each kind (plain and protected).", valueName: "count"))
+    var runs = 5
+
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -98,6 +122,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard (0...0.9).contains(loss) else { throw ValidationError("--loss must be between 0 and 0.9, got \(loss)") }
         guard (0...1_000_000).contains(warmup) else { throw ValidationError("--warmup must be 0 to 1000000, got \(warmup)") }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+        guard (1...100).contains(runs) else { throw ValidationError("--runs must be 1 to 100, got \(runs)") }
     }
 
     /// What the receiving side measured.
@@ -111,6 +136,40 @@ struct BenchCommand: AsyncParsableCommand {
         let logger = logOptions.makeLogger(label: "rudp.bench")
         metricsOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
+        let security = try securityOptions.resolve(allowModeWithoutKey: compareSecurity)
+        guard compareSecurity else {
+            let report = try await measure(security: security?.configuration, logger: logger)
+            Console.printLine(json ? try report.json() : report.text())
+            return
+        }
+        let protected: SecurityConfiguration
+        if let security {
+            protected = security.configuration
+        } else {
+            do {
+                protected = SecurityConfiguration(mode: (securityOptions.mode ?? .encrypted).securityMode, key: try PreSharedKey.generate())
+            } catch {
+                throw CLIError("cannot generate a key for --compare-security: \(error)")
+            }
+        }
+        var plainReports: [BenchReport] = [], protectedReports: [BenchReport] = []
+        for pair in 0..<runs {
+            // Alternate which kind goes first, so that a slow drift of the machine's load
+            // weighs on both kinds alike.
+            for protectedFirst in pair % 2 == 0 ? [false, true] : [true, false] {
+                let report = try await measure(security: protectedFirst ? protected : nil, logger: logger)
+                if protectedFirst { protectedReports.append(report) } else { plainReports.append(report) }
+                if !json {
+                    Console.printLine(BenchComparison.runLine(report, index: protectedFirst ? protectedReports.count : plainReports.count, of: runs))
+                }
+            }
+        }
+        let comparison = BenchComparison(protectedMode: protected.mode.rawValue, plain: plainReports, protected: protectedReports)
+        Console.printLine(json ? try comparison.json() : comparison.text())
+    }
+
+    /// One benchmark run: a fresh server and client, both protected by `security` (nil: plain).
+    private func measure(security: SecurityConfiguration?, logger: Logger) async throws -> BenchReport {
         let total = warmup + measuredMessages
         let warmup = self.warmup, size = self.size
 
@@ -121,6 +180,7 @@ struct BenchCommand: AsyncParsableCommand {
         serverConfiguration.lossWarmupDatagrams = warmup
         serverConfiguration.seed = seed
         serverConfiguration.connection.maxMessageSize = max(serverConfiguration.connection.maxMessageSize, size)
+        serverConfiguration.security = security
         var clientConfiguration = serverConfiguration
         clientConfiguration.lossSeed = seed &+ 1
         clientConfiguration.seed = seed &+ 1
@@ -231,8 +291,9 @@ struct BenchCommand: AsyncParsableCommand {
         let seconds = Double(nanoseconds) / 1e9
         let histogram = reception.histogram
         func milliseconds(_ value: UInt64) -> Double { Double(value) / 1e6 }
-        let report = BenchReport(
+        return BenchReport(
             mode: mode.rawValue,
+            security: security?.mode.rawValue ?? SecurityMode.none.rawValue,
             messages: measuredMessages,
             messageSize: size,
             warmupMessages: warmup,
@@ -254,7 +315,6 @@ struct BenchCommand: AsyncParsableCommand {
             receiver: .init(reception.statistics),
             receiverInjectedDrops: injectedDrops
         )
-        Console.printLine(json ? try report.json() : report.text())
     }
 
     /// The receiver's own error if it failed (it explains more than the sender's).

@@ -43,6 +43,8 @@ struct BenchReport: Codable, Sendable {
 
     /// "bulk" or "paced".
     var mode: String
+    /// How both endpoints protected their packets: "none", "authenticated" or "encrypted".
+    var security: String
     /// Messages measured (after the warm-up).
     var messages: Int
     /// Bytes per message.
@@ -84,7 +86,7 @@ struct BenchReport: Codable, Sendable {
             "packets sent \(c.packetsSent), received \(c.packetsReceived), declared lost \(c.packetsLost) (spurious \(c.spuriousLosses)), fragments retransmitted \(c.fragmentsRetransmitted), RTOs \(c.retransmissionTimeouts), duplicates dropped \(c.duplicatePacketsDropped), srtt \(Format.fixed(c.smoothedRTTMs, digits: 3)) ms, cwnd \(c.congestionWindow) B"
         }
         return """
-            rudp bench: \(mode), \(messages) messages of \(messageSize) B after \(warmupMessages) warm-up, loss \(Format.fixed(loss * 100, digits: 2))% of received datagrams on each endpoint (seed \(seed)), \(windowOrRate)
+            rudp bench: \(mode), security \(security), \(messages) messages of \(messageSize) B after \(warmupMessages) warm-up, loss \(Format.fixed(loss * 100, digits: 2))% of received datagrams on each endpoint (seed \(seed)), \(windowOrRate)
             throughput  \(Format.fixed(throughputMBps, digits: 2)) MB/s  (\(Format.fixed(messagesPerSecond, digits: 0)) messages/s, \(Format.fixed(durationSeconds, digits: 3)) s)
             latency ms  p50 \(Format.fixed(latencyMs.p50, digits: 3))  p90 \(Format.fixed(latencyMs.p90, digits: 3))  p99 \(Format.fixed(latencyMs.p99, digits: 3))  max \(Format.fixed(latencyMs.max, digits: 3))  (mean \(Format.fixed(latencyMs.mean, digits: 3)))
             sender      \(counters(sender))

@@ -26,9 +26,13 @@ struct DemoCommand: AsyncParsableCommand {
             every message exactly once and in order, and so did the client with the replies; the \
             exit status is 0 only then. Takes a few seconds.
 
+            With --psk-file PATH (or RUDP_PSK) both endpoints protect every packet with that key \
+            (encrypted unless --security authenticated), and the summary says so.
+
             Examples:
               rudp demo
               rudp demo --loss 0.4 --messages 30 --seed 3
+              rudp keygen --output demo.key && rudp demo --psk-file demo.key
             """
     )
 
@@ -44,6 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Give up (exit 1) if the demo takes longer than this many seconds.", valueName: "seconds"))
     var timeout: Double = 60
 
+    @OptionGroup(title: "Security") var securityOptions: SecurityOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -68,8 +73,10 @@ struct DemoCommand: AsyncParsableCommand {
         metricsOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
 
+        let security = try securityOptions.resolve()
         var serverConfiguration = RUDPConfiguration()
         serverConfiguration.logger = logger
+        serverConfiguration.security = security?.configuration
         serverConfiguration.receiveLoss = loss
         serverConfiguration.lossSeed = seed
         serverConfiguration.seed = seed
@@ -97,6 +104,7 @@ struct DemoCommand: AsyncParsableCommand {
             rudp demo: an echo server and a client in this process, over loopback UDP (port \(server.port)).
             Each side drops \(Format.fixed(loss * 100, digits: 0))% of the datagrams it receives (seeded: server \(seed), client \(seed &+ 1)).
             The client sends \(messages) messages one after the other, reliable and ordered.
+            Security: \(security.map { "\($0) on both endpoints" } ?? "none (plain packets; give --psk-file PATH or set RUDP_PSK to protect them)").
 
             """)
         let started = MonotonicClock.nanoseconds()

@@ -25,6 +25,7 @@ struct EchoClientCommand: AsyncParsableCommand {
             Examples:
               rudp echo-client --port 9000 Alice Bob
               rudp echo-client --host ::1 --port 9000 --timeout 3 Carol
+              rudp echo-client --port 9000 --psk-file rudp.key Alice  # server's key
             """
     )
 
@@ -40,6 +41,7 @@ struct EchoClientCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The names to send; each gets a reply such as 'Hello, NAME!'.", valueName: "name"))
     var names: [String] = []
 
+    @OptionGroup(title: "Security") var securityOptions: SecurityOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -53,8 +55,10 @@ struct EchoClientCommand: AsyncParsableCommand {
         metricsOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
         let target = HostPort(host: host, port: port)
+        let security = try securityOptions.resolve()
         var configuration = RUDPConfiguration()
         configuration.logger = logger
+        configuration.security = security?.configuration
         configuration.connection.connectTimeout = .nanoseconds(Int64(timeout * 1e9))
 
         let watchdog = InactivityWatchdog(limit: timeout + 1, phase: "connecting to \(target)")

@@ -26,6 +26,7 @@ struct EchoServerCommand: AsyncParsableCommand {
               rudp echo-server --port 9000
               rudp echo-server --host ::1 --port 9000 --log-level info
               rudp echo-server --port 0     # any free port, printed at start
+              rudp echo-server --port 9000 --psk-file rudp.key    # encrypted; clients need the same key
             """
     )
 
@@ -38,6 +39,7 @@ struct EchoServerCommand: AsyncParsableCommand {
     )
     var port: Int
 
+    @OptionGroup(title: "Security") var securityOptions: SecurityOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -50,14 +52,19 @@ struct EchoServerCommand: AsyncParsableCommand {
         let logger = logOptions.makeLogger(label: "rudp.echo-server")
         metricsOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
+        let security = try securityOptions.resolve()
         var configuration = RUDPConfiguration()
         configuration.logger = logger
+        configuration.security = security?.configuration
         let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
         TerminationSignal.install { signal in
             Console.writeError("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
             Task { await server.shutdown() }
         }
         Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port)) (Ctrl-C to stop)")
+        if let security {
+            Console.printLine("connections are \(security); clients need the same key and mode")
+        }
 
         let messagesEchoed = Counter(label: "rudp_cli_echo_messages")
         let connectionsServed = Counter(label: "rudp_cli_echo_connections")

@@ -36,6 +36,7 @@ struct RecvCommand: AsyncParsableCommand {
             Examples:
               rudp recv --port 9000 --output copy.bin
               rudp recv --host ::1 --port 9000 --output /tmp/backup.tar --force --timeout 60
+              rudp recv --port 9000 --output secret.pdf --psk-file rudp.key    # encrypted
             """
     )
 
@@ -63,6 +64,7 @@ struct RecvCommand: AsyncParsableCommand {
     @Flag(help: "Never draw the progress bar.")
     var noProgress = false
 
+    @OptionGroup(title: "Security") var securityOptions: SecurityOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -75,6 +77,7 @@ struct RecvCommand: AsyncParsableCommand {
         let logger = logOptions.makeLogger(label: "rudp.recv")
         metricsOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
+        let security = try securityOptions.resolve()
         if PosixFile.isDirectory(output) {
             throw CLIError("--output '\(output)' is a directory; give a file name")
         }
@@ -97,8 +100,12 @@ struct RecvCommand: AsyncParsableCommand {
         var configuration = RUDPConfiguration()
         configuration.logger = logger
         configuration.maxConnections = 1
+        configuration.security = security?.configuration
         let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
         Console.printLine("rudp recv listening on \(HostPort(host: host, port: server.port)), saving to \(output)")
+        if let security {
+            Console.printLine("connections are \(security); the sender needs the same key and mode")
+        }
 
         let watchdog = InactivityWatchdog(limit: timeout, phase: "waiting for a sender to connect")
         watchdog.setExpiryAction { await server.shutdown() }

@@ -29,6 +29,7 @@ struct SendCommand: AsyncParsableCommand {
               rudp send photo.jpg --to 127.0.0.1:9000
               rudp send backup.tar --to [::1]:9000 --timeout 60
               rudp send big.iso --to receiver.local:9000 --max-rate 5    # at most 5 MB/s
+              rudp send secret.pdf --to 127.0.0.1:9000 --psk-file rudp.key  # encrypted
             """
     )
 
@@ -50,6 +51,7 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Never draw the progress bar.")
     var noProgress = false
 
+    @OptionGroup(title: "Security") var securityOptions: SecurityOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -63,6 +65,7 @@ struct SendCommand: AsyncParsableCommand {
         metricsOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
 
+        let security = try securityOptions.resolve()
         let input = try PosixFile(reading: file)
         let size = try input.size()
         let digest = try Self.hash(input, size: size, showProgress: !noProgress)
@@ -71,6 +74,7 @@ struct SendCommand: AsyncParsableCommand {
 
         var configuration = RUDPConfiguration()
         configuration.logger = logger
+        configuration.security = security?.configuration
         configuration.connection.connectTimeout = .nanoseconds(Int64(timeout * 1e9))
         let watchdog = InactivityWatchdog(limit: timeout + 1, phase: "connecting to the receiver at \(to)")
         watchdog.start()

@@ -39,12 +39,12 @@ import Testing
     }
 
     @Test(arguments: [
-        ("echo-server", ["--host", "--port", "--log-level", "Examples"]),
-        ("echo-client", ["--host", "--port", "--timeout", "<name>", "--log-level", "Examples"]),
-        ("send", ["<file>", "--to", "--timeout", "--max-rate", "--no-progress", "--log-level", "Examples"]),
-        ("recv", ["--host", "--port", "--output", "--force", "--timeout", "--max-size", "--log-level", "Examples"]),
-        ("demo", ["--messages", "--loss", "--seed", "--timeout", "--log-level", "Examples"]),
-        ("bench", ["--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed", "--warmup", "--json", "--timeout", "--log-level", "Examples"]),
+        ("echo-server", ["--psk-file", "--security", "RUDP_PSK", "--host", "--port", "--log-level", "Examples"]),
+        ("echo-client", ["--psk-file", "--security", "RUDP_PSK", "--host", "--port", "--timeout", "<name>", "--log-level", "Examples"]),
+        ("send", ["--psk-file", "--security", "RUDP_PSK", "<file>", "--to", "--timeout", "--max-rate", "--no-progress", "--log-level", "Examples"]),
+        ("recv", ["--psk-file", "--security", "RUDP_PSK", "--host", "--port", "--output", "--force", "--timeout", "--max-size", "--log-level", "Examples"]),
+        ("demo", ["--psk-file", "--security", "RUDP_PSK", "--messages", "--loss", "--seed", "--timeout", "--log-level", "Examples"]),
+        ("bench", ["--psk-file", "--security", "RUDP_PSK", "--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed", "--warmup", "--json", "--timeout", "--compare-security", "--runs", "--log-level", "Examples"]),
     ])
     func helpOfEverySubcommandExplainsItsOptions(subcommand: String, mentions: [String]) async throws {
         let result = try await RudpProcess.run([subcommand, "--help"], seconds: 60)

@@ -25,11 +25,15 @@ final class RudpProcess: @unchecked Sendable {
     let standardOutput = Capture()
     let standardError = Capture()
 
-    /// Starts `rudp` with `arguments`.
-    init(_ arguments: [String]) throws {
+    /// Starts `rudp` with `arguments`, in the test's environment without `RUDP_PSK` (so that a
+    /// key in the developer's shell cannot change a test) plus `environment`.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         self.arguments = arguments
         process.executableURL = URL(fileURLWithPath: try RudpBinary.path())
         process.arguments = arguments
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["RUDP_PSK"] = nil
+        process.environment = inherited.merging(environment) { _, new in new }
         let outputPipe = Pipe(), errorPipe = Pipe()
         process.standardOutput = outputPipe
         process.standardError = errorPipe
@@ -116,13 +120,13 @@ final class RudpProcess: @unchecked Sendable {
     }
 
     /// Runs `rudp` with `arguments` to completion (at most `seconds`), on a thread of its own.
-    static func run(_ arguments: [String], seconds: Double) async throws -> Result {
-        try await OffPool.run { try runBlocking(arguments, seconds: seconds) }
+    static func run(_ arguments: [String], environment: [String: String] = [:], seconds: Double) async throws -> Result {
+        try await OffPool.run { try runBlocking(arguments, environment: environment, seconds: seconds) }
     }
 
     /// Runs `rudp` with `arguments` to completion (at most `seconds`), blocking this thread.
-    static func runBlocking(_ arguments: [String], seconds: Double) throws -> Result {
-        let process = try RudpProcess(arguments)
+    static func runBlocking(_ arguments: [String], environment: [String: String] = [:], seconds: Double) throws -> Result {
+        let process = try RudpProcess(arguments, environment: environment)
         defer { process.stop() }
         let status = try process.waitForExit(seconds: seconds)
         return Result(status: status, output: process.standardOutput.text, error: process.standardError.text)

@@ -1,9 +1,14 @@
 import Testing
 @testable import rudp
 
-/// SHA-256 against the FIPS 180-4 / NIST CAVP example vectors, and incremental hashing in
-/// uneven pieces against one-shot hashing.
+/// `rudp`'s SHA-256 (libsodium's `crypto_hash_sha256`) against the FIPS 180-4 / NIST CAVP
+/// example vectors, and incremental hashing in uneven pieces against one-shot hashing.
 @Suite struct SHA256Tests {
+    /// The SHA-256 of `bytes` as lower-case hex, for other tests.
+    static func hexDigest(_ bytes: [UInt8]) -> String {
+        SHA256.hexString(SHA256.hash(bytes))
+    }
+
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),

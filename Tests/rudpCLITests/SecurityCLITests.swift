@@ -1,0 +1,217 @@
+import Foundation
+import Testing
+
+/// `--psk-file`, `--security` and `RUDP_PSK` on the real `rudp` binary: keys that work, and keys
+/// that are refused with a clear message naming the fix and never the key.
+@Suite struct SecurityCLITests {
+    /// A key file written by `rudp keygen` in `directory`; returns its path.
+    static func makeKey(in directory: URL, name: String = "rudp.key") async throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        let result = try await RudpProcess.run(["keygen", "--output", path], seconds: 60)
+        #expect(result.status == 0, "\(result.error)")
+        return path
+    }
+
+    /// A key file with `contents` and permissions `mode`; returns its path.
+    static func writeKeyFile(_ contents: String, mode: Int, in directory: URL, name: String) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        return path
+    }
+
+    /// Whether any 8 consecutive characters of `key` appear in `text` (a key must never be echoed).
+    static func leaksKey(_ key: String, in text: String) -> Bool {
+        let characters = Array(key)
+        guard characters.count >= 8 else { return false }
+        return (0...(characters.count - 8)).contains { text.contains(String(characters[$0..<($0 + 8)])) }
+    }
+
+    /// Runs an echo server with `serverArguments`/`serverEnvironment` and one client with
+    /// `clientArguments`/`clientEnvironment` (both on top of the port and a name); returns the
+    /// client's result and the server's transcript.
+    static func echo(
+        serverArguments: [String], serverEnvironment: [String: String] = [:],
+        clientArguments: [String], clientEnvironment: [String: String] = [:],
+        clientTimeout: Double = 30
+    ) async throws -> (client: RudpProcess.Result, serverTranscript: String) {
+        try await OffPool.run {
+            let server = try RudpProcess(["echo-server", "--port", "0"] + serverArguments, environment: serverEnvironment)
+            defer { server.stop() }
+            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
+            let client = try RudpProcess.runBlocking(
+                ["echo-client", "--port", "\(port)", "--timeout", "\(clientTimeout)"] + clientArguments + ["Alice", "Bob"],
+                environment: clientEnvironment, seconds: clientTimeout + 60
+            )
+            server.send(signal: SIGINT)
+            _ = try server.waitForExit(seconds: 60)
+            return (client, server.transcript)
+        }
+    }
+
+    @Test func keygenThenEchoWithTheSameKeyFileWorks() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = try await Self.makeKey(in: directory)
+        let permissions = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+
+        // A malformed RUDP_PSK on the client proves --psk-file wins over the environment.
+        let (client, serverTranscript) = try await Self.echo(
+            serverArguments: ["--psk-file", key],
+            clientArguments: ["--psk-file", key], clientEnvironment: ["RUDP_PSK": "not a key"]
+        )
+        #expect(client.status == 0, "\(client.error)\n\(serverTranscript)")
+        #expect(client.output == "Hello, Alice!\nHello, Bob!\n")
+        #expect(serverTranscript.contains("connections are encrypted"), "\(serverTranscript)")
+        let keyText = try String(contentsOfFile: key, encoding: .utf8)
+        #expect(!Self.leaksKey(keyText, in: serverTranscript + client.output + client.error))
+    }
+
+    @Test func keyFromTheEnvironmentWorksInAuthenticatedMode() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyText = try String(contentsOfFile: try await Self.makeKey(in: directory), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let environment = ["RUDP_PSK": keyText]
+        let (client, serverTranscript) = try await Self.echo(
+            serverArguments: ["--security", "authenticated"], serverEnvironment: environment,
+            clientArguments: ["--security", "authenticated"], clientEnvironment: environment
+        )
+        #expect(client.status == 0, "\(client.error)\n\(serverTranscript)")
+        #expect(client.output == "Hello, Alice!\nHello, Bob!\n")
+        #expect(serverTranscript.contains("connections are authenticated"), "\(serverTranscript)")
+        #expect(serverTranscript.contains("environment variable RUDP_PSK"), "\(serverTranscript)")
+        #expect(!Self.leaksKey(keyText, in: serverTranscript + client.output + client.error))
+    }
+
+    /// Each networking command with the least arguments it needs, to which a key option is added.
+    static let commands: [[String]] = [
+        ["echo-server", "--port", "0"],
+        ["echo-client", "--port", "9", "--timeout", "1", "Alice"],
+        ["send", "/dev/null", "--to", "127.0.0.1:9", "--timeout", "1"],
+        ["recv", "--port", "0", "--output", "/nonexistent-dir/never-written.bin", "--timeout", "1"],
+        ["demo", "--messages", "1"],
+        ["bench", "--messages", "10", "--warmup", "0"],
+    ]
+
+    @Test(arguments: commands)
+    func worldReadableKeyFileIsRefusedWithTheChmodHint(command: [String]) async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyText = String(repeating: "3c", count: 32)
+        let path = try Self.writeKeyFile(keyText + "\n", mode: 0o644, in: directory, name: "open.key")
+        let result = try await RudpProcess.run(command + ["--psk-file", path], seconds: 60)
+        #expect(result.status != 0)
+        CLIProcessTests.expectCleanError(result.error, mentioning: [path, "group or others", "chmod 600 \(path)"])
+        #expect(!Self.leaksKey(keyText, in: result.output + result.error))
+        #expect(!result.output.contains("listening on"), "started despite the insecure key file: \(result.output)")
+    }
+
+    @Test(arguments: commands)
+    func missingKeyFileIsRefusedWithTheKeygenHint(command: [String]) async throws {
+        let result = try await RudpProcess.run(command + ["--psk-file", "/nonexistent/rudp.key"], seconds: 60)
+        #expect(result.status != 0)
+        CLIProcessTests.expectCleanError(result.error, mentioning: ["/nonexistent/rudp.key", "No such file", "rudp keygen --output /nonexistent/rudp.key"])
+    }
+
+    @Test(arguments: [
+        ("0123456789abcdef\n", "found 16 characters before the newline"),
+        (String(repeating: "ab", count: 31) + "zz\n", "character 63 is not a hex digit"),
+        (String(repeating: "ab", count: 32) + "\n\n", "found 65 characters"),
+    ])
+    func malformedKeyFileIsRefused(contents: String, reason: String) async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try Self.writeKeyFile(contents, mode: 0o600, in: directory, name: "bad.key")
+        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--timeout", "1", "--psk-file", path, "Alice"], seconds: 60)
+        #expect(result.status != 0)
+        CLIProcessTests.expectCleanError(result.error, mentioning: [path, "not a valid key", reason, "64 hex digits", "rudp keygen"])
+        #expect(!Self.leaksKey(contents.trimmingCharacters(in: .whitespacesAndNewlines), in: result.output + result.error))
+    }
+
+    @Test func malformedEnvironmentKeyIsRefused() async throws {
+        let almostAKey = String(repeating: "5e", count: 31) + "5"    // 63 digits
+        let result = try await RudpProcess.run(
+            ["echo-server", "--port", "0"], environment: ["RUDP_PSK": almostAKey], seconds: 60
+        )
+        #expect(result.status != 0)
+        CLIProcessTests.expectCleanError(result.error, mentioning: ["environment variable RUDP_PSK", "not a valid key", "found 63 characters", "RUDP_PSK=$(cat"])
+        #expect(!Self.leaksKey(almostAKey, in: result.output + result.error))
+        #expect(!result.output.contains("listening on"))
+    }
+
+    @Test func securityModeWithoutAKeyIsRefused() async throws {
+        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--security", "encrypted", "Alice"], seconds: 60)
+        #expect(result.status != 0)
+        CLIProcessTests.expectCleanError(result.error, mentioning: ["--security encrypted needs a pre-shared key", "--psk-file", "RUDP_PSK", "rudp keygen"])
+
+        let badMode = try await RudpProcess.run(["echo-client", "--port", "9", "--security", "none", "Alice"], seconds: 60)
+        #expect(badMode.status != 0)
+        CLIProcessTests.expectCleanError(badMode.error, mentioning: ["authenticated", "encrypted"])
+    }
+
+    @Test func encryptedFileTransferArrivesIntact() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = try await Self.makeKey(in: directory)
+        let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
+        let content = CLIProcessTests.randomBytes(count: 2 * 1024 * 1024 + 777, seed: 5_150)
+        try Data(content).write(to: input)
+
+        let (sender, receiverStatus, receiverTranscript) = try await OffPool.run {
+            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "60", "--psk-file", key])
+            defer { receiver.stop() }
+            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: 60))
+            let sender = try RudpProcess.runBlocking(
+                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "60", "--psk-file", key], seconds: 180
+            )
+            let status = try receiver.waitForExit(seconds: 90)
+            return (sender, status, receiver.transcript)
+        }
+        #expect(sender.status == 0, "\(sender.output)\(sender.error)")
+        #expect(receiverStatus == 0, "\(receiverTranscript)")
+        #expect(receiverTranscript.contains("connections are encrypted"), "\(receiverTranscript)")
+        let expectedDigest = SHA256Tests.hexDigest(content)
+        #expect(sender.output.contains("sha256 \(expectedDigest)"), "\(sender.output)")
+        #expect(receiverTranscript.contains("sha256 \(expectedDigest) verified"), "\(receiverTranscript)")
+        let received = try Data(contentsOf: output)
+        #expect(SHA256Tests.hexDigest(Array(received)) == expectedDigest)
+        #expect(received == Data(content), "the received file differs from the sent one")
+    }
+
+    @Test func demoAndBenchReportTheSecurityMode() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = try await Self.makeKey(in: directory)
+        let demo = try await RudpProcess.run(["demo", "--messages", "5", "--psk-file", key], seconds: 120)
+        #expect(demo.status == 0, "\(demo.output)\(demo.error)")
+        #expect(demo.output.contains("Security: encrypted"), "\(demo.output)")
+        #expect(demo.output.contains("OK: all 5 messages"), "\(demo.output)")
+
+        let bench = try await RudpProcess.run(
+            ["bench", "--messages", "500", "--warmup", "100", "--psk-file", key, "--security", "authenticated", "--json"], seconds: 180
+        )
+        #expect(bench.status == 0, "\(bench.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bench.output.utf8)) as? [String: Any], "not JSON: \(bench.output)")
+        #expect(object["security"] as? String == "authenticated")
+    }
+
+    @Test func benchComparesPlainAndEncryptedRuns() async throws {
+        let result = try await RudpProcess.run(
+            ["bench", "--compare-security", "--runs", "2", "--messages", "500", "--warmup", "100", "--json"], seconds: 240
+        )
+        #expect(result.status == 0, "\(result.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
+        #expect(object["protectedMode"] as? String == "encrypted")
+        #expect(object["runs"] as? Int == 2)
+        let plain = try #require(object["plain"] as? [[String: Any]]), protected = try #require(object["protected"] as? [[String: Any]])
+        #expect(plain.count == 2 && protected.count == 2)
+        #expect(plain.allSatisfy { $0["security"] as? String == "none" })
+        #expect(protected.allSatisfy { $0["security"] as? String == "encrypted" })
+        let ratio = try #require(object["throughputRatio"] as? Double)
+        let plainMedian = try #require((object["plainMedians"] as? [String: Any])?["throughputMBps"] as? Double)
+        let protectedMedian = try #require((object["protectedMedians"] as? [String: Any])?["throughputMBps"] as? Double)
+        #expect(abs(ratio - protectedMedian / plainMedian) < 1e-9)
+    }
+}
