@@ -94,6 +94,9 @@ public final class Connection {
     private var rtoStart: Timestamp?
     private var lossTime: Timestamp?
     private var probesAllowed = 0
+    /// Whether the newest ack-eliciting packet carried a PING, which the peer acknowledges
+    /// without delay: the retransmission timer then need not wait for the peer's max_ack_delay.
+    private var lastAckElicitingRequestedImmediateAck = false
     private var pingPending = false
     private var lastForwardProgress: Timestamp
 
@@ -334,15 +337,17 @@ public final class Connection {
             stats.bytesReceived += size
             packetsSinceAck += 1
             var ackEliciting = false
+            var immediateAckRequested = false
             for frame in frames {
                 if state == .closed || finishAfterClose != nil && state == .draining { break }
                 if frame.isAckEliciting { ackEliciting = true }
+                if case .ping = frame { immediateAckRequested = true }
                 process(frame, packetNumber: packet.packetNumber, at: now)
             }
             if ackEliciting {
                 ackElicitingSinceAck += 1
                 let inOrder = previousLargest.map { packet.packetNumber == $0 + 1 } ?? (packet.packetNumber == 0)
-                if ackElicitingSinceAck >= 2 || !inOrder || received.hasGaps {
+                if ackElicitingSinceAck >= 2 || !inOrder || received.hasGaps || immediateAckRequested {
                     ackImmediately = true
                 } else if ackDeadline == nil {
                     ackDeadline = now + config.maxAckDelay
@@ -659,7 +664,8 @@ public final class Connection {
         guard let start = rtoStart else { return nil }
         // Backoff doubles the timeout up to the maximum RTO, and never beyond a quarter of the
         // peer timeout: a lossy path gets at least four more tries before the peer is declared gone.
-        let backedOff = rtt.rto(peerMaxAckDelay: peerMaxAckDelay, backoff: rtoBackoff)
+        let ackDelay = lastAckElicitingRequestedImmediateAck ? 0 : peerMaxAckDelay
+        let backedOff = rtt.rto(peerMaxAckDelay: ackDelay, backoff: rtoBackoff)
         let cap = max(rto, config.peerTimeout.nanosecondsClamped / 4)
         return start.adding(nanoseconds: min(backedOff, cap))
     }
@@ -745,10 +751,26 @@ public final class Connection {
                 ackEliciting = true
             }
         }
+        var carriesPing = false
         if pingPending && !ackEliciting && wantPing {
             frames.append(.ping)
             size += 1
             ackEliciting = true
+            carriesPing = true
+        }
+        if ackEliciting && !carriedClose && !carriesPing && size + 1 <= mds {
+            // The last packet of a flight (nothing more may or can be sent now) asks for an
+            // immediate acknowledgement with a PING: the peer's delayed-ACK timer would otherwise
+            // stall the sender for max_ack_delay, and a lost tail could only be recovered by the
+            // retransmission timer.
+            let mayContinue = probesAllowed == 0 && state == .established
+                && bytesInFlight + size + mds <= congestion.window
+                && (!sendBuffer.retransmissions.isEmpty || hasSendableMessage())
+            if !mayContinue {
+                frames.append(.ping)
+                size += 1
+                carriesPing = true
+            }
         }
         if ackEliciting { pingPending = false }
         if frames.isEmpty { return nil }
@@ -789,6 +811,7 @@ public final class Connection {
             bytesInFlight += bytes.count
             congestion.onPacketSent(bytes: bytes.count, at: now)
             lastAckElicitingSentTime = now
+            lastAckElicitingRequestedImmediateAck = carriesPing
             if rtoStart == nil { rtoStart = now }
             if bytesInFlight > congestion.window && probesAllowed > 0 { probesAllowed -= 1 }
         }
@@ -1031,32 +1054,40 @@ public final class Connection {
         }
     }
 
-    /// RFC 6298 5.4–5.7: retransmit the earliest outstanding packet, back off, restart the timer.
+    /// RFC 6298 5.4–5.7 with RFC 9002's probe semantics: on expiry, re-send the contents of the
+    /// earliest outstanding packets (at most two probe packets, allowed past the congestion
+    /// window), back off, restart the timer.
+    ///
+    /// The originals are *not* declared lost and the congestion window is not reduced: on a
+    /// lossy path the usual cause of a timeout is a lost tail packet or lost acknowledgements,
+    /// not congestion. When the probe's acknowledgement arrives, the ordinary packet- and
+    /// time-threshold rules decide what was lost (a congestion event then, and a collapse to the
+    /// minimum window if the losses span the persistent-congestion duration).
     private func onRetransmissionTimeout(at now: Timestamp) {
         stats.retransmissionTimeouts += 1
         if now.nanoseconds(since: lastForwardProgress) >= config.peerTimeout.nanosecondsClamped {
             finish(.peerUnreachable)
             return
         }
-        // Like RFC 9002's PTO, send up to two probes: on a lossy path one lost probe (or its
-        // acknowledgement) then does not cost a whole backed-off timeout.
         var probed = 0
-        var index = 0
-        while probed < 2 && index < sent.count {
+        var requeued: [FragmentRef] = []
+        for index in sent.indices {
+            if probed == 2 { break }
             let p = sent[index]
-            if p.state == .outstanding && p.isAckEliciting {
-                markLost(at: index)
-                if probed == 0 { congestion.onCongestionEvent(newestLostSentTime: p.timeSent, at: now) }
-                if p.fragments.isEmpty && !p.carriedClose { pingPending = true }
-                probed += 1
+            guard p.state == .outstanding && p.isAckEliciting else { continue }
+            for ref in p.fragments {
+                if let m = sendBuffer[ref.message], !m.acked[ref.index] { requeued.append(ref) }
             }
-            index += 1
+            if p.carriedClose, state == .closing, let close = sentCloseFrame { closeFrameToSend = close }
+            probed += 1
         }
-        if probed == 0 {
-            // Zero-window probe (or nothing outstanding at all).
+        // The probes carry the oldest data first, ahead of any retransmissions already queued.
+        for ref in requeued.reversed() { sendBuffer.retransmissions.prepend(ref) }
+        if requeued.isEmpty {
+            // Nothing to re-send (a PING, an ACK-eliciting control packet, or a zero-window
+            // probe): a PING makes the peer acknowledge.
             pingPending = true
         }
-        trimSentPackets()
         probesAllowed = 2
         rtoBackoff += 1
         rtoStart = now

@@ -57,7 +57,8 @@ public final class Endpoint<Address: Hashable> {
     private var eventQueue: Deque<ConnectionID> = []
     private var inEventQueue: Set<ConnectionID> = []
     private var timers = Heap<TimerEntry>()
-    private var timerGeneration: [ConnectionID: UInt64] = [:]
+    /// The live timer entry of each connection: its generation and deadline.
+    private var scheduled: [ConnectionID: (generation: UInt64, deadline: Timestamp)] = [:]
     private var generationCounter: UInt64 = 0
     private let security: EndpointSecurity<Address>?
     /// Stateless answers (RETRY, security-mismatch CLOSE), sent before any connection's output.
@@ -339,8 +340,8 @@ public final class Endpoint<Address: Hashable> {
         var due: [ConnectionID] = []
         while let top = timers.min, top.deadline <= now {
             _ = timers.popMin()
-            guard timerGeneration[top.id] == top.generation, connections[top.id] != nil else { continue }
-            timerGeneration[top.id] = nil
+            guard scheduled[top.id]?.generation == top.generation, connections[top.id] != nil else { continue }
+            scheduled[top.id] = nil
             due.append(top.id)
         }
         for id in due {
@@ -409,7 +410,7 @@ public final class Endpoint<Address: Hashable> {
     /// The earliest deadline among all connections, or nil.
     public func nextDeadline() -> Timestamp? {
         while let top = timers.min {
-            if timerGeneration[top.id] == top.generation { return top.deadline }
+            if scheduled[top.id]?.generation == top.generation { return top.deadline }
             _ = timers.popMin()
         }
         return nil
@@ -440,24 +441,28 @@ public final class Endpoint<Address: Hashable> {
 
     private func schedule(_ id: ConnectionID) {
         guard let entry = connections[id], let deadline = entry.connection.nextDeadline() else {
-            timerGeneration[id] = nil
+            scheduled[id] = nil
             return
         }
+        // Lazy rescheduling: most datagrams move a deadline later (the idle timer, say). Keep the
+        // earlier entry then: it fires early, the connection finds nothing due, and is scheduled
+        // again. Only an earlier deadline needs a new heap entry.
+        if let current = scheduled[id], current.deadline <= deadline { return }
         generationCounter += 1
-        timerGeneration[id] = generationCounter
+        scheduled[id] = (generationCounter, deadline)
         timers.insert(TimerEntry(deadline: deadline, id: id, generation: generationCounter))
         if timers.count > 2 * connections.count + 64 { compactTimers() }
     }
 
     /// Drops stale timer entries so the heap stays proportional to the number of connections.
     private func compactTimers() {
-        let live = timers.unordered.filter { timerGeneration[$0.id] == $0.generation }
+        let live = timers.unordered.filter { scheduled[$0.id]?.generation == $0.generation }
         timers = Heap(live)
     }
 
     private func remove(_ id: ConnectionID) {
         guard let entry = connections.removeValue(forKey: id) else { return }
         if let key = entry.handshakeKey { handshakes[key] = nil }
-        timerGeneration[id] = nil
+        scheduled[id] = nil
     }
 }
