@@ -44,6 +44,7 @@ let package = Package(
             dependencies: [
                 "RUDPCore",
                 "RUDPWire",
+                "RUDPSecurity",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
@@ -70,9 +71,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "RUDPFuzzSupport", dependencies: ["RUDPCore", "RUDPWire"]),
+        .target(name: "RUDPFuzzSupport", dependencies: ["RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
-        .target(name: "RUDPSecurity", dependencies: ["CSodium", "RUDPWire"]),
+        .target(name: "RUDPSecurity", dependencies: ["CSodium", "RUDPWire", "RUDPCore"]),
         .executableTarget(
             name: "rudp",
             dependencies: [
@@ -91,13 +92,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire"]),
-        .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation"]),
+        .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
         .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "rudpCLITests", dependencies: ["rudp"]),
-        .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire"]),
-        .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire"]),
+        .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
+        .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire", "RUDPCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

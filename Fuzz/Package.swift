@@ -7,13 +7,14 @@ import PackageDescription
 ///
 /// Each target's `LLVMFuzzerTestOneInput` only calls a check in the main package's
 /// `RUDPFuzzSupport` library, so that `swift test` replays crash inputs without libFuzzer.
-/// To add a surface (e.g. the security layer): add `FuzzSecurity` here and in `Sources/`,
-/// its check to `RUDPFuzzSupport`, and its name to the `targets` lists of `run` and `ci`.
+/// To add a surface: add `FuzzXxx` here and in `Sources/`, and its check and seeds to
+/// `RUDPFuzzSupport` (`FuzzSeeds`); `run` and `ci` find every `Sources/Fuzz*` directory.
 let package = Package(
     name: "RUDPFuzz",
     products: [
         .executable(name: "FuzzWire", targets: ["FuzzWire"]),
         .executable(name: "FuzzEngine", targets: ["FuzzEngine"]),
+        .executable(name: "FuzzSecurity", targets: ["FuzzSecurity"]),
     ],
     dependencies: [
         .package(name: "rudp", path: ".."),
@@ -21,6 +22,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "FuzzWire", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
         .executableTarget(name: "FuzzEngine", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
+        .executableTarget(name: "FuzzSecurity", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -52,7 +52,8 @@ final class EndpointDriver: @unchecked Sendable {
     /// step so those senders see room free up (unreliable messages leave without an event).
     private var busy: [ConnectionRecord] = []
 
-    init(eventLoop: any EventLoop, configuration: RUDPConfiguration, role: Role, seed: UInt64) {
+    init(eventLoop: any EventLoop, configuration: RUDPConfiguration, role: Role, seed: UInt64,
+         security: EndpointSecurity<SocketAddress>? = nil) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.role = role
@@ -62,7 +63,7 @@ final class EndpointDriver: @unchecked Sendable {
         var endpointConfiguration = EndpointConfiguration(connection: configuration.connection, acceptsConnections: role == .server)
         endpointConfiguration.connection.releasesCreditOnPoll = false
         endpointConfiguration.maxConnections = configuration.maxConnections
-        self.endpoint = Endpoint(configuration: endpointConfiguration, seed: seed)
+        self.endpoint = Endpoint(configuration: endpointConfiguration, seed: seed, security: security)
         self.lossGenerator = SeededGenerator(seed: configuration.lossSeed)
     }
 
@@ -426,8 +427,13 @@ final class EndpointDriver: @unchecked Sendable {
         acceptQueue.finish()
         let now = self.now
         for id in endpoint.connectionIDs {
-            sendShutdownNotice(id)
-            endpoint.abort(id, at: now)
+            if endpoint.isSecure {
+                // The notice must be protected like every packet: the engine writes it.
+                endpoint.abort(id, at: now, with: CloseFrame(code: .serverShutdown, reason: "server shutting down"))
+            } else {
+                sendShutdownNotice(id)
+                endpoint.abort(id, at: now)
+            }
         }
         service(at: now)
         if let context {

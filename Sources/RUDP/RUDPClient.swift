@@ -15,6 +15,12 @@ public enum RUDPClient {
     /// The client may start before the server: CONNECT is retried until the server answers or
     /// `configuration.connection.connectTimeout` passes (then ``RUDPError/Code/connectTimedOut``).
     /// Host names are resolved (``RUDPError/Code/hostNotResolved``).
+    ///
+    /// With ``RUDPConfiguration/security`` the connection is authenticated (and encrypted, in
+    /// that mode) with the pre-shared key. A server with another key never answers (the error
+    /// is ``RUDPError/Code/connectTimedOut`` and says to check key and mode); a server without
+    /// security, or in the other mode, gives ``RUDPError/Code/securityMismatch`` (for a secure
+    /// client only when the connect times out, since that answer is not authenticated).
     public static func connect(host: String, port: Int, configuration: RUDPConfiguration = RUDPConfiguration()) async throws -> RUDPConnection {
         let configuration = try configuration.validated()
         let remote = try await SocketBinding.resolve(host: host, port: port)
@@ -32,7 +38,8 @@ public enum RUDPClient {
             throw RUDPError(.invalidArgument, "unsupported address \(remote)")
         }
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .client, seed: SocketBinding.seed(configuration))
+        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .client, seed: SocketBinding.seed(configuration),
+                                    security: try TransportSecurity.make(configuration))
         let channel = try await SocketBinding.bind(local, driver: driver, vectorReadCount: SocketBinding.clientVectorReadCount)
         let connection: RUDPConnection
         do {
@@ -47,6 +54,12 @@ public enum RUDPClient {
             await connection.abort()
             try? await channel.close()
             if let error = error as? RUDPError, error.code == .connectTimedOut {
+                if let security = configuration.security {
+                    throw RUDPError(.connectTimedOut, """
+                        connect to \(host):\(port) timed out: the server did not answer a valid \(security.mode) handshake within \
+                        \(configuration.connection.connectTimeout); check that both sides use the same pre-shared key and security mode
+                        """)
+                }
                 throw RUDPError(.connectTimedOut, "connect to \(host):\(port) timed out: the server did not answer within \(configuration.connection.connectTimeout)")
             }
             throw error

@@ -36,6 +36,10 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidArgument
         /// The server shut down.
         case serverShutdown
+        /// The two sides' packet security does not match: one side has a pre-shared key and the
+        /// other has none, or they use different modes (authenticated vs encrypted). (A wrong key
+        /// cannot be told apart from silence: it gives ``connectTimedOut``.)
+        case securityMismatch
     }
 
     /// The kind of failure.
@@ -66,6 +70,12 @@ extension RUDPError {
             switch code {
             case .normal: return nil
             case .serverShutdown: self.init(.serverShutdown, "the server shut down\(suffix)")
+            case .securityRequired:
+                self.init(.securityMismatch, "the server requires packet security (it answered 'security required'): configure the same pre-shared key and security mode on this side")
+            case .securityNotConfigured:
+                self.init(.securityMismatch, "the server has no packet security configured (it answered 'security not configured'), but this side uses a pre-shared key: configure the same key and mode on both sides, or none")
+            case .securityModeMismatch:
+                self.init(.securityMismatch, "the server uses another security mode (it answered 'security mode mismatch'): configure the same mode (authenticated or encrypted) on both sides")
             case .protocolViolation, .flowControlViolation:
                 self.init(.protocolViolation, "the peer reported a protocol violation (\(code))\(suffix)")
             default: self.init(.peerClosed, "the peer closed the connection (\(code))\(suffix)")

@@ -26,7 +26,8 @@ enum SocketBinding {
 
     /// Binds a UDP socket at `address` whose pipeline feeds `driver`.
     static func bind(_ address: SocketAddress, driver: EndpointDriver, vectorReadCount: Int) async throws(RUDPError) -> any Channel {
-        let datagramSize = driver.configuration.connection.maxDatagramSize
+        // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
+        let datagramSize = max(driver.configuration.connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
         let bootstrap = DatagramBootstrap(group: driver.eventLoop)
             .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))

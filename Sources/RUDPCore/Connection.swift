@@ -55,11 +55,27 @@ public final class Connection {
     public private(set) var peerParameters: TransportParameters?
     /// Why the connection closed, once it has.
     public private(set) var closeReason: CloseReason?
+    /// Secure client: a CLOSE that arrived in clear while connecting and reports a security
+    /// mismatch. It is not authenticated, so it never ends the attempt; if the connect times out
+    /// the connection ends with ``CloseReason/peerClosed(_:_:)`` carrying it, as a diagnostic.
+    public private(set) var handshakeDiagnostic: CloseFrame?
+    /// Whether the connection uses packet security (`Specs/PROTOCOL.md` section 12).
+    public var isSecure: Bool { handshakeSecurity != nil }
 
     let config: ConnectionConfiguration
     private let createdAt: Timestamp
     private var lastReceiveTime: Timestamp
     private var lastAckElicitingSentTime: Timestamp
+
+    // Security (all nil / plain for a connection without packet security)
+    private let handshakeSecurity: (any HandshakeSecurity)?
+    private var protection: (any PacketProtection)?
+    private let packetFlags: PacketFlags
+    /// Bytes after the packet: the CRC-32C trailer, or the protection's tag.
+    private var trailerSize = Datagram.trailerSize
+    private var clientRandom: [UInt8] = []
+    private var serverRandom: [UInt8] = []
+    private var retryCookie: [UInt8] = []
 
     // Handshake
     private var handshakeSendPending = true
@@ -78,6 +94,9 @@ public final class Connection {
     private var rtoStart: Timestamp?
     private var lossTime: Timestamp?
     private var probesAllowed = 0
+    /// Whether the newest ack-eliciting packet carried a PING, which the peer acknowledges
+    /// without delay: the retransmission timer then need not wait for the peer's max_ack_delay.
+    private var lastAckElicitingRequestedImmediateAck = false
     private var pingPending = false
     private var lastForwardProgress: Timestamp
 
@@ -111,9 +130,12 @@ public final class Connection {
     private var events: Deque<ConnectionEvent> = []
     private var stats = ConnectionStatistics()
 
-    private init(role: Role, config: ConnectionConfiguration, localID: ConnectionID, peerID: ConnectionID, state: State, at now: Timestamp) {
+    private init(role: Role, config: ConnectionConfiguration, localID: ConnectionID, peerID: ConnectionID, state: State,
+                 security: (any HandshakeSecurity)?, at now: Timestamp) {
         precondition(config.validate() == nil, "invalid ConnectionConfiguration: \(config.validate() ?? "")")
         self.role = role
+        self.handshakeSecurity = security
+        self.packetFlags = security?.flags ?? .plain
         self.config = config
         self.localID = localID
         self.peerID = peerID
@@ -133,15 +155,33 @@ public final class Connection {
 
     /// A client connection that will send CONNECT on the first ``pollTransmit(at:)``.
     /// The configuration must pass ``ConnectionConfiguration/validate()``.
-    public convenience init(clientWith config: ConnectionConfiguration, localID: ConnectionID, at now: Timestamp) {
-        self.init(role: .client, config: config, localID: localID, peerID: .none, state: .connecting, at: now)
+    ///
+    /// With `security`, the connection runs the secure handshake: its CONNECT carries a fresh
+    /// client random and the connect-key tag, it answers RETRY with the cookie, and it protects
+    /// every packet once a valid ACCEPT arrived.
+    public convenience init(clientWith config: ConnectionConfiguration, localID: ConnectionID, at now: Timestamp,
+                            security: (any HandshakeSecurity)? = nil) {
+        self.init(role: .client, config: config, localID: localID, peerID: .none, state: .connecting, security: security, at: now)
         handshakeRetransmitAt = now.adding(nanoseconds: rtt.rto(peerMaxAckDelay: 0))
+        if let security { clientRandom = security.nextRandom() }
     }
 
     /// A server connection answering a CONNECT whose parameters are `connect`.
     /// The configuration must pass ``ConnectionConfiguration/validate()``.
     public convenience init(serverWith config: ConnectionConfiguration, localID: ConnectionID, connect: TransportParameters, at now: Timestamp) {
-        self.init(role: .server, config: config, localID: localID, peerID: connect.sourceConnectionID, state: .accepting, at: now)
+        self.init(role: .server, config: config, localID: localID, peerID: connect.sourceConnectionID, state: .accepting, security: nil, at: now)
+        adoptPeerParameters(connect)
+    }
+
+    /// A secure server connection answering a verified CONNECT (valid connect-key tag and retry
+    /// cookie): `protection` holds the session keys derived from both randoms, `serverRandom` is
+    /// sent in ACCEPT, authenticated with the handshake key.
+    public convenience init(serverWith config: ConnectionConfiguration, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
+                            security: any HandshakeSecurity, protection: any PacketProtection, serverRandom: [UInt8]) {
+        self.init(role: .server, config: config, localID: localID, peerID: connect.sourceConnectionID, state: .accepting, security: security, at: now)
+        self.protection = protection
+        self.trailerSize = protection.overhead
+        self.serverRandom = serverRandom
         adoptPeerParameters(connect)
     }
 
@@ -219,13 +259,13 @@ public final class Connection {
     }
 
     /// Aborts: discards unacknowledged messages (reported as ``ConnectionEvent/failed(_:)``),
-    /// tells the peer once with CLOSE(aborted), and ends with ``CloseReason/aborted``.
-    public func abort(at now: Timestamp) {
+    /// tells the peer once with `frame` (default CLOSE(aborted)), and ends with ``CloseReason/aborted``.
+    public func abort(at now: Timestamp, with frame: CloseFrame = CloseFrame(code: .aborted)) {
         switch state {
         case .connecting, .accepting:
             finish(.aborted)
         case .established, .closing:
-            sendFinalClose(CloseFrame(code: .aborted), then: .aborted)
+            sendFinalClose(frame, then: .aborted)
         case .draining, .closed:
             break
         }
@@ -233,10 +273,15 @@ public final class Connection {
 
     // MARK: - Input
 
-    /// Processes one datagram from the peer (a packet with its checksum trailer, see ``Datagram``).
-    /// Corrupted or malformed datagrams are counted and dropped.
+    /// Processes one datagram from the peer (a packet with its checksum trailer, see ``Datagram``,
+    /// or, on a secure connection, a protected datagram). Corrupted, forged, replayed or
+    /// malformed datagrams are counted and dropped without any other effect.
     public func handle(datagram: [UInt8], at now: Timestamp) {
         if state == .closed { return }
+        if handshakeSecurity != nil {
+            handle(protectedDatagram: datagram, at: now)
+            return
+        }
         let packet: Packet
         do {
             packet = try Datagram.open(datagram)
@@ -247,37 +292,37 @@ public final class Connection {
         handle(packet: packet, size: datagram.count, at: now)
     }
 
-    /// Processes one parsed packet from the peer.
+    /// Processes one parsed packet from the peer. On a secure connection only the endpoint calls
+    /// this, with packets it verified (a CONNECT with a valid connect-key tag).
     public func handle(packet: Packet, size: Int, at now: Timestamp) {
         if state == .closed { return }
         switch packet.body {
-        case .connect(let params):
+        case .connect(let params), .secureConnect(let params, _, _):
             if role == .server && state == .accepting && params.sourceConnectionID == peerID {
                 handshakeSendPending = true
                 lastReceiveTime = now
             }
             return
+        case .secureAccept, .retry:
+            return   // only through handle(protectedDatagram:at:), which verifies them
         case .accept(let params):
-            guard role == .client, state == .connecting, packet.destination == localID else { return }
-            lastReceiveTime = now
-            stats.packetsReceived += 1
-            stats.bytesReceived += size
-            peerID = params.sourceConnectionID
-            adoptPeerParameters(params)
-            state = .established
-            handshakeRetransmitAt = nil
-            handshakeSendPending = false
-            pingPending = true
-            events.append(.connected)
-            startClosingIfDrained(at: now)
+            guard role == .client, state == .connecting, packet.destination == localID, handshakeSecurity == nil else { return }
+            completeHandshake(params, size: size, at: now)
             return
         case .data(let frames):
             guard packet.destination == localID else { return }
             switch state {
-            case .connecting, .closed: return
+            case .connecting:
+                // A plain client told in clear that the server requires security fails fast.
+                for case .close(let close) in frames where close.code.isSecurityMismatch && handshakeSecurity == nil {
+                    finish(.peerClosed(close.code, close.reason))
+                }
+                return
+            case .closed: return
             case .accepting:
                 state = .established
                 handshakeSendPending = false
+                protection?.discardHandshakeKey()
                 events.append(.connected)
                 startClosingIfDrained(at: now)
             default: break
@@ -292,20 +337,133 @@ public final class Connection {
             stats.bytesReceived += size
             packetsSinceAck += 1
             var ackEliciting = false
+            var immediateAckRequested = false
             for frame in frames {
                 if state == .closed || finishAfterClose != nil && state == .draining { break }
                 if frame.isAckEliciting { ackEliciting = true }
+                if case .ping = frame { immediateAckRequested = true }
                 process(frame, packetNumber: packet.packetNumber, at: now)
             }
             if ackEliciting {
                 ackElicitingSinceAck += 1
                 let inOrder = previousLargest.map { packet.packetNumber == $0 + 1 } ?? (packet.packetNumber == 0)
-                if ackElicitingSinceAck >= 2 || !inOrder || received.hasGaps {
+                if ackElicitingSinceAck >= 2 || !inOrder || received.hasGaps || immediateAckRequested {
                     ackImmediately = true
                 } else if ackDeadline == nil {
                     ackDeadline = now + config.maxAckDelay
                 }
             }
+        }
+    }
+
+    /// Client: the server's ACCEPT (verified, in secure mode) completes the handshake.
+    private func completeHandshake(_ params: TransportParameters, size: Int, at now: Timestamp) {
+        lastReceiveTime = now
+        stats.packetsReceived += 1
+        stats.bytesReceived += size
+        peerID = params.sourceConnectionID
+        adoptPeerParameters(params)
+        state = .established
+        handshakeRetransmitAt = nil
+        handshakeSendPending = false
+        pingPending = true
+        events.append(.connected)
+        startClosingIfDrained(at: now)
+    }
+
+    /// A datagram on a secure connection (`Specs/PROTOCOL.md` section 12.5): verified before
+    /// anything else; a datagram that fails changes nothing but a drop counter.
+    private func handle(protectedDatagram datagram: [UInt8], at now: Timestamp) {
+        guard let security = handshakeSecurity else { return }
+        let parsedHeader = datagram.withUnsafeBytes { raw in
+            Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) }
+        }
+        guard case .success(let header) = parsedHeader, header.destination == localID else {
+            stats.malformedPacketsDropped += 1
+            return
+        }
+        guard header.flags.contains(.protected) else {
+            stats.unprotectedPacketsDropped += 1
+            noteDiagnostic(in: datagram)
+            return
+        }
+        guard header.flags == packetFlags, datagram.count >= Packet.headerSize + Packet.protectionTagSize else {
+            stats.authenticationFailures += 1
+            return
+        }
+        switch header.type {
+        case .data:
+            guard let protection else {
+                stats.authenticationFailures += 1   // no keys yet: cannot be verified
+                return
+            }
+            var bytes = datagram
+            switch protection.open(&bytes) {
+            case .verified: break
+            case .replayed, .tooOld:
+                stats.replayedPacketsDropped += 1
+                return
+            case .authenticationFailed, .malformed:
+                stats.authenticationFailures += 1
+                return
+            }
+            guard let packet = try? Packet.parse(bytes), case .data = packet.body else {
+                stats.malformedPacketsDropped += 1
+                return
+            }
+            handle(packet: packet, size: datagram.count, at: now)
+        case .retry:
+            guard role == .client, state == .connecting else {
+                stats.duplicatePacketsDropped += 1   // late (or misdirected) handshake packet
+                return
+            }
+            guard security.verifyConnectKeyTag(datagram) else {
+                stats.authenticationFailures += 1
+                return
+            }
+            guard let packet = try? Packet.parse(Array(datagram.dropLast(Packet.protectionTagSize))),
+                  case .retry(let cookie) = packet.body, !cookie.isEmpty else {
+                stats.malformedPacketsDropped += 1
+                return
+            }
+            stats.retriesReceived += 1
+            retryCookie = cookie
+            handshakeSendPending = true   // CONNECT again, now with the cookie
+        case .accept:
+            guard role == .client, state == .connecting else {
+                stats.duplicatePacketsDropped += 1   // a retransmitted ACCEPT after the handshake
+                return
+            }
+            guard let packet = try? Packet.parse(Array(datagram.dropLast(Packet.protectionTagSize))),
+                  case let .secureAccept(params, random) = packet.body else {
+                stats.malformedPacketsDropped += 1
+                return
+            }
+            guard let candidate = security.sessionProtection(clientRandom: clientRandom, serverRandom: random,
+                                                             clientConnectionID: localID, serverConnectionID: params.sourceConnectionID,
+                                                             isClient: true),
+                  candidate.verifyHandshake(datagram) else {
+                stats.authenticationFailures += 1
+                return
+            }
+            candidate.discardHandshakeKey()
+            protection = candidate
+            trailerSize = candidate.overhead
+            serverRandom = random
+            handshakeDiagnostic = nil
+            completeHandshake(params, size: datagram.count, at: now)
+        case .connect:
+            stats.malformedPacketsDropped += 1   // the endpoint routes CONNECTs; never reached
+        }
+    }
+
+    /// Secure client, still connecting: keeps a CLOSE in clear that reports a security mismatch
+    /// (it may be forged, so it is only a diagnostic for the connect timeout).
+    private func noteDiagnostic(in datagram: [UInt8]) {
+        guard role == .client, state == .connecting,
+              let packet = try? Datagram.open(datagram), packet.flags == .plain, case .data(let frames) = packet.body else { return }
+        for case .close(let close) in frames where close.code.isSecurityMismatch {
+            handshakeDiagnostic = close
         }
     }
 
@@ -381,7 +539,11 @@ public final class Connection {
             // believe it is connected while its first DATA packets are being lost.
             let limit = role == .client ? createdAt + config.connectTimeout : lastReceiveTime + config.idleTimeout
             if now >= limit {
-                finish(.connectTimedOut)
+                if let diagnostic = handshakeDiagnostic {
+                    finish(.peerClosed(diagnostic.code, diagnostic.reason))
+                } else {
+                    finish(.connectTimedOut)
+                }
                 return
             }
             if role == .client, let at = handshakeRetransmitAt, now >= at {
@@ -424,11 +586,24 @@ public final class Connection {
             guard handshakeSendPending else { return nil }
             handshakeSendPending = false
             let params = config.transportParameters(source: localID)
-            let body: Packet.Body = role == .client ? .connect(params) : .accept(params)
-            let packet = Packet(destination: role == .client ? .none : peerID, packetNumber: nextPacketNumber, body: body)
+            let destination = role == .client ? ConnectionID.none : peerID
+            var bytes: [UInt8]
+            if let security = handshakeSecurity {
+                let body: Packet.Body = role == .client
+                    ? .secureConnect(params, clientRandom: clientRandom, cookie: retryCookie)
+                    : .secureAccept(params, serverRandom: serverRandom)
+                bytes = Packet(destination: destination, packetNumber: nextPacketNumber, body: body, flags: packetFlags).serialized()
+                if role == .client {
+                    security.appendConnectKeyTag(&bytes)
+                } else {
+                    protection?.authenticateHandshake(&bytes)
+                }
+            } else {
+                let body: Packet.Body = role == .client ? .connect(params) : .accept(params)
+                bytes = Packet(destination: destination, packetNumber: nextPacketNumber, body: body).serialized()
+                Datagram.seal(&bytes)
+            }
             nextPacketNumber += 1
-            var bytes = packet.serialized()
-            Datagram.seal(&bytes)
             stats.packetsSent += 1
             stats.bytesSent += bytes.count
             return bytes
@@ -489,7 +664,8 @@ public final class Connection {
         guard let start = rtoStart else { return nil }
         // Backoff doubles the timeout up to the maximum RTO, and never beyond a quarter of the
         // peer timeout: a lossy path gets at least four more tries before the peer is declared gone.
-        let backedOff = rtt.rto(peerMaxAckDelay: peerMaxAckDelay, backoff: rtoBackoff)
+        let ackDelay = lastAckElicitingRequestedImmediateAck ? 0 : peerMaxAckDelay
+        let backedOff = rtt.rto(peerMaxAckDelay: ackDelay, backoff: rtoBackoff)
         let cap = max(rto, config.peerTimeout.nanosecondsClamped / 4)
         return start.adding(nanoseconds: min(backedOff, cap))
     }
@@ -535,7 +711,7 @@ public final class Connection {
         }
 
         var frames: [Frame] = []
-        var size = Packet.headerSize + Datagram.trailerSize
+        var size = Packet.headerSize + trailerSize
         var ackEliciting = false
         var fragments: [FragmentRef] = []
         var carriedClose = false
@@ -575,10 +751,26 @@ public final class Connection {
                 ackEliciting = true
             }
         }
+        var carriesPing = false
         if pingPending && !ackEliciting && wantPing {
             frames.append(.ping)
             size += 1
             ackEliciting = true
+            carriesPing = true
+        }
+        if ackEliciting && !carriedClose && !carriesPing && size + 1 <= mds {
+            // The last packet of a flight (nothing more may or can be sent now) asks for an
+            // immediate acknowledgement with a PING: the peer's delayed-ACK timer would otherwise
+            // stall the sender for max_ack_delay, and a lost tail could only be recovered by the
+            // retransmission timer.
+            let mayContinue = probesAllowed == 0 && state == .established
+                && bytesInFlight + size + mds <= congestion.window
+                && (!sendBuffer.retransmissions.isEmpty || hasSendableMessage())
+            if !mayContinue {
+                frames.append(.ping)
+                size += 1
+                carriesPing = true
+            }
         }
         if ackEliciting { pingPending = false }
         if frames.isEmpty { return nil }
@@ -591,9 +783,17 @@ public final class Connection {
         nextPacketNumber += 1
         var bytes: [UInt8] = []
         bytes.reserveCapacity(size)
-        Packet.writeHeader(type: .data, destination: peerID, packetNumber: pn, into: &bytes)
+        Packet.writeHeader(type: .data, flags: packetFlags, destination: peerID, packetNumber: pn, into: &bytes)
         for f in frames { f.serialize(into: &bytes) }
-        Datagram.seal(&bytes)
+        if let protection {
+            guard protection.seal(&bytes) else {
+                // The key may not protect this packet number (2^62 reached): retire it.
+                finish(.aborted)
+                return nil
+            }
+        } else {
+            Datagram.seal(&bytes)
+        }
 
         if includedAck {
             packetsSinceAck = 0
@@ -611,6 +811,7 @@ public final class Connection {
             bytesInFlight += bytes.count
             congestion.onPacketSent(bytes: bytes.count, at: now)
             lastAckElicitingSentTime = now
+            lastAckElicitingRequestedImmediateAck = carriesPing
             if rtoStart == nil { rtoStart = now }
             if bytesInFlight > congestion.window && probesAllowed > 0 { probesAllowed -= 1 }
         }
@@ -646,7 +847,7 @@ public final class Connection {
             stats.bytesRetransmitted += frame.payload.count
         }
         // Then new data, in send order.
-        let fragmentSize = maxDatagramSize - Packet.headerSize - Datagram.trailerSize - MessageFrame.overhead - Self.controlReserve
+        let fragmentSize = maxDatagramSize - Packet.headerSize - trailerSize - MessageFrame.overhead - Self.controlReserve
         while let id = sendBuffer.unsent.first {
             guard var m = sendBuffer[id] else {
                 sendBuffer.unsent.removeFirst()
@@ -853,32 +1054,40 @@ public final class Connection {
         }
     }
 
-    /// RFC 6298 5.4–5.7: retransmit the earliest outstanding packet, back off, restart the timer.
+    /// RFC 6298 5.4–5.7 with RFC 9002's probe semantics: on expiry, re-send the contents of the
+    /// earliest outstanding packets (at most two probe packets, allowed past the congestion
+    /// window), back off, restart the timer.
+    ///
+    /// The originals are *not* declared lost and the congestion window is not reduced: on a
+    /// lossy path the usual cause of a timeout is a lost tail packet or lost acknowledgements,
+    /// not congestion. When the probe's acknowledgement arrives, the ordinary packet- and
+    /// time-threshold rules decide what was lost (a congestion event then, and a collapse to the
+    /// minimum window if the losses span the persistent-congestion duration).
     private func onRetransmissionTimeout(at now: Timestamp) {
         stats.retransmissionTimeouts += 1
         if now.nanoseconds(since: lastForwardProgress) >= config.peerTimeout.nanosecondsClamped {
             finish(.peerUnreachable)
             return
         }
-        // Like RFC 9002's PTO, send up to two probes: on a lossy path one lost probe (or its
-        // acknowledgement) then does not cost a whole backed-off timeout.
         var probed = 0
-        var index = 0
-        while probed < 2 && index < sent.count {
+        var requeued: [FragmentRef] = []
+        for index in sent.indices {
+            if probed == 2 { break }
             let p = sent[index]
-            if p.state == .outstanding && p.isAckEliciting {
-                markLost(at: index)
-                if probed == 0 { congestion.onCongestionEvent(newestLostSentTime: p.timeSent, at: now) }
-                if p.fragments.isEmpty && !p.carriedClose { pingPending = true }
-                probed += 1
+            guard p.state == .outstanding && p.isAckEliciting else { continue }
+            for ref in p.fragments {
+                if let m = sendBuffer[ref.message], !m.acked[ref.index] { requeued.append(ref) }
             }
-            index += 1
+            if p.carriedClose, state == .closing, let close = sentCloseFrame { closeFrameToSend = close }
+            probed += 1
         }
-        if probed == 0 {
-            // Zero-window probe (or nothing outstanding at all).
+        // The probes carry the oldest data first, ahead of any retransmissions already queued.
+        for ref in requeued.reversed() { sendBuffer.retransmissions.prepend(ref) }
+        if requeued.isEmpty {
+            // Nothing to re-send (a PING, an ACK-eliciting control packet, or a zero-window
+            // probe): a PING makes the peer acknowledge.
             pingPending = true
         }
-        trimSentPackets()
         probesAllowed = 2
         rtoBackoff += 1
         rtoStart = now
@@ -938,6 +1147,7 @@ public final class Connection {
         ackDeadline = nil
         closeDeadline = nil
         handshakeRetransmitAt = nil
+        protection = nil   // the session keys are wiped when their last reference goes
         events.append(.closed(reason))
     }
 

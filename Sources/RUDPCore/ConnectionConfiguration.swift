@@ -25,7 +25,7 @@ public struct ConnectionConfiguration: Sendable {
     /// Retransmission timeout before any RTT sample, and the handshake's first retry. Default 250 ms.
     public var initialRTO: Duration = .milliseconds(250)
     /// Lower bound of the retransmission timeout. Default 20 ms (RFC 6298's 1 s suits neither LAN nor games).
-    public var minimumRTO: Duration = .milliseconds(20)
+    public var minimumRTO: Duration = .milliseconds(1)
     /// Upper bound of the retransmission timeout, including backoff. Default 60 s.
     public var maximumRTO: Duration = .seconds(60)
     /// How long a client retries CONNECT (and a server waits for the client's first DATA). Default 10 s.
@@ -45,7 +45,7 @@ public struct ConnectionConfiguration: Sendable {
     /// Most bytes of delivered unreliable messages waiting for the application; newer ones are dropped beyond it. Default 4 MiB.
     public var unreliableDeliveryBytes: Int = 4 << 20
     /// Creates the congestion controller for a connection, given the maximum datagram size.
-    public var congestionControllerFactory: @Sendable (Int) -> any CongestionController = { NewRenoCongestionController(maxDatagramSize: $0) }
+    public var congestionControllerFactory: @Sendable (Int) -> any CongestionController = { WestwoodCongestionController(maxDatagramSize: $0) }
     /// Whether taking a message event with ``Connection/pollEvent()`` gives its bytes back to the
     /// peer's flow-control window (default). Set to false when the application consumes messages
     /// later than it polls them (an async transport's buffer): then call

@@ -32,6 +32,17 @@ public struct ConnectionStatistics: Sendable, Hashable {
     public var duplicateFragmentsDropped = 0
     /// Unreliable messages dropped on receipt (reassembly budget or undelivered backlog).
     public var unreliableMessagesDropped = 0
+    /// Secure connections: datagrams whose tag did not verify (forged, corrupted, wrong key or
+    /// mode, or a protected packet before the keys were known). Dropped without any effect.
+    public var authenticationFailures = 0
+    /// Secure connections: datagrams whose packet number the replay window rejected (replays,
+    /// duplicates, numbers too far behind). Dropped before any cryptography.
+    public var replayedPacketsDropped = 0
+    /// Secure connections: datagrams in clear (CRC-32C trailer) dropped unread; a CLOSE among
+    /// them that reports a security mismatch is kept as ``Connection/handshakeDiagnostic``.
+    public var unprotectedPacketsDropped = 0
+    /// Secure client: valid RETRY packets received (each makes it send CONNECT with the cookie).
+    public var retriesReceived = 0
     /// Smoothed RTT, RTT variation, minimum RTT and current base RTO, in nanoseconds.
     public var smoothedRTT: UInt64 = 0
     public var rttVariation: UInt64 = 0

@@ -19,6 +19,11 @@ import RUDPWire
 /// }
 /// while let (connection, event) = server.pollEvent() { print(connection, event) }
 /// ```
+///
+/// With an ``EndpointSecurity`` the endpoint runs the secure handshake of `Specs/PROTOCOL.md`
+/// section 12: a server answers a CONNECT only if its connect-key tag verifies, answers an
+/// unverified address statelessly with RETRY (never more bytes than it received), and creates
+/// a connection (and derives keys) only for a CONNECT with a valid cookie.
 public final class Endpoint<Address: Hashable> {
     private struct Entry {
         let connection: Connection
@@ -52,17 +57,28 @@ public final class Endpoint<Address: Hashable> {
     private var eventQueue: Deque<ConnectionID> = []
     private var inEventQueue: Set<ConnectionID> = []
     private var timers = Heap<TimerEntry>()
-    private var timerGeneration: [ConnectionID: UInt64] = [:]
+    /// The live timer entry of each connection: its generation and deadline.
+    private var scheduled: [ConnectionID: (generation: UInt64, deadline: Timestamp)] = [:]
     private var generationCounter: UInt64 = 0
+    private let security: EndpointSecurity<Address>?
+    /// Stateless answers (RETRY, security-mismatch CLOSE), sent before any connection's output.
+    private var statelessAnswers: Deque<(datagram: [UInt8], destination: Address)> = []
+    /// Most stateless answers queued at once; more are dropped (and counted).
+    static var statelessAnswerLimit: Int { 1024 }
     /// Endpoint-wide counters.
     public private(set) var statistics = EndpointStatistics()
 
-    /// Creates an endpoint whose connection IDs are drawn from `seed`.
-    public init(configuration: EndpointConfiguration, seed: UInt64) {
+    /// Creates an endpoint whose connection IDs are drawn from `seed`; with `security`, every
+    /// connection is authenticated (and encrypted, in that mode) with the security's key.
+    public init(configuration: EndpointConfiguration, seed: UInt64, security: EndpointSecurity<Address>? = nil) {
         precondition(configuration.connection.validate() == nil, "invalid ConnectionConfiguration: \(configuration.connection.validate() ?? "")")
         self.configuration = configuration
         self.rng = SeededGenerator(seed: seed)
+        self.security = security
     }
+
+    /// Whether the endpoint protects its connections.
+    public var isSecure: Bool { security != nil }
 
     /// Number of connections (in any state).
     public var connectionCount: Int { connections.count }
@@ -81,7 +97,7 @@ public final class Endpoint<Address: Hashable> {
     /// Opens a connection to `address`; CONNECT goes out on the next ``pollTransmit(at:)``.
     public func connect(to address: Address, at now: Timestamp) -> ConnectionID {
         let id = newConnectionID()
-        let connection = Connection(clientWith: configuration.connection, localID: id, at: now)
+        let connection = Connection(clientWith: configuration.connection, localID: id, at: now, security: security?.handshake)
         connections[id] = Entry(connection: connection, address: address, handshakeKey: nil, announced: true)
         touch(id)
         return id
@@ -111,10 +127,10 @@ public final class Endpoint<Address: Hashable> {
         touch(id)
     }
 
-    /// Aborts a connection. See ``Connection/abort(at:)``.
-    public func abort(_ id: ConnectionID, at now: Timestamp) {
+    /// Aborts a connection. See ``Connection/abort(at:with:)``.
+    public func abort(_ id: ConnectionID, at now: Timestamp, with frame: CloseFrame = CloseFrame(code: .aborted)) {
         guard let entry = connections[id] else { return }
-        entry.connection.abort(at: now)
+        entry.connection.abort(at: now, with: frame)
         touch(id)
     }
 
@@ -124,10 +140,19 @@ public final class Endpoint<Address: Hashable> {
     public func handle(datagram: [UInt8], from address: Address, at now: Timestamp) {
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.count
+        if let security {
+            handleSecure(datagram: datagram, from: address, at: now, security: security)
+            return
+        }
         let packet: Packet
         do {
             packet = try Datagram.open(datagram)
         } catch {
+            statistics.malformedDatagrams += 1
+            answerProtectedConnect(datagram, from: address)
+            return
+        }
+        if packet.flags != .plain {
             statistics.malformedDatagrams += 1
             return
         }
@@ -168,6 +193,146 @@ public final class Endpoint<Address: Hashable> {
         touch(id)
     }
 
+    // MARK: - Secure input
+
+    /// `Specs/PROTOCOL.md` section 12.3–12.5: route by the header; verify before anything else.
+    private func handleSecure(datagram: [UInt8], from address: Address, at now: Timestamp, security: EndpointSecurity<Address>) {
+        let parsedHeader = datagram.withUnsafeBytes { raw in
+            Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) }
+        }
+        guard case .success(let header) = parsedHeader, datagram.count <= Packet.maximumDatagramSize else {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        if header.type == .connect {
+            if header.flags.contains(.protected) {
+                handleSecureConnect(datagram, header: header, from: address, at: now, security: security)
+            } else {
+                answerPlainConnect(datagram, from: address)
+            }
+            return
+        }
+        guard let entry = connections[header.destination] else {
+            statistics.unroutableDatagrams += 1
+            return
+        }
+        let accepted = entry.connection.packetsAccepted
+        entry.connection.handle(datagram: datagram, at: now)
+        if entry.address != address && entry.connection.packetsAccepted > accepted {
+            // Only a packet that verified (and was new) may move the peer's address.
+            connections[header.destination]?.address = address
+        }
+        touch(header.destination)
+    }
+
+    private func handleSecureConnect(_ datagram: [UInt8], header: Packet.Header, from address: Address, at now: Timestamp,
+                                     security: EndpointSecurity<Address>) {
+        guard configuration.acceptsConnections else {
+            statistics.connectionsRefused += 1
+            return
+        }
+        guard datagram.count == Packet.protectedConnectDatagramSize else {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        // The tag first: a peer without the key gets no state, no key derivation and no answer.
+        guard security.handshake.verifyConnectKeyTag(datagram) else {
+            statistics.handshakeAuthenticationFailures += 1
+            return
+        }
+        guard let packet = try? Packet.parse(Array(datagram.dropLast(Packet.protectionTagSize))),
+              case let .secureConnect(params, clientRandom, cookie) = packet.body else {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        guard header.flags == security.handshake.flags else {
+            answerStatelessClose(.securityModeMismatch, "security mode mismatch", to: params.sourceConnectionID,
+                                 from: address, limit: datagram.count)
+            return
+        }
+        let key = HandshakeKey(address: address, clientID: params.sourceConnectionID)
+        if let existing = handshakes[key], let entry = connections[existing] {
+            entry.connection.handle(packet: packet, size: datagram.count, at: now)
+            touch(existing)
+            return
+        }
+        let addressBytes = security.addressBytes(address)
+        let check: CookieCheck = cookie.isEmpty
+            ? .invalid
+            : security.handshake.checkCookie(cookie, address: addressBytes, clientConnectionID: params.sourceConnectionID, at: now)
+        guard check == .valid else {
+            // Unverified address: a RETRY (about 60 bytes, far below the 1,200 received), no state.
+            if !cookie.isEmpty { statistics.invalidCookies += 1 }
+            let fresh = security.handshake.issueCookie(address: addressBytes, clientConnectionID: params.sourceConnectionID, at: now)
+            var retry = Packet(destination: params.sourceConnectionID, packetNumber: 0, body: .retry(cookie: fresh),
+                               flags: security.handshake.flags).serialized()
+            security.handshake.appendConnectKeyTag(&retry)
+            if enqueueStatelessAnswer(retry, to: address, limit: datagram.count) { statistics.retriesSent += 1 }
+            return
+        }
+        guard connections.count < configuration.maxConnections else {
+            statistics.connectionsRefused += 1
+            return
+        }
+        let id = newConnectionID()
+        let serverRandom = security.handshake.nextRandom()
+        guard let protection = security.handshake.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom,
+                                                                    clientConnectionID: params.sourceConnectionID,
+                                                                    serverConnectionID: id, isClient: false) else {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        let connection = Connection(serverWith: configuration.connection, localID: id, connect: params, at: now,
+                                    security: security.handshake, protection: protection, serverRandom: serverRandom)
+        connections[id] = Entry(connection: connection, address: address, handshakeKey: key, announced: false)
+        handshakes[key] = id
+        statistics.connectionsAccepted += 1
+        touch(id)
+    }
+
+    /// A secure server got a plain CONNECT: tell the client, statelessly and in clear, that it
+    /// needs security. Only for a CONNECT that is intact, so the answer is never larger than it.
+    private func answerPlainConnect(_ datagram: [UInt8], from address: Address) {
+        guard configuration.acceptsConnections,
+              let packet = try? Datagram.open(datagram), case .connect(let params) = packet.body else {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        answerStatelessClose(.securityRequired, "security required", to: params.sourceConnectionID, from: address, limit: datagram.count)
+    }
+
+    /// A plain server got a datagram that is not a valid plain datagram: if it is a protected
+    /// CONNECT, tell the client (statelessly, in clear) that this server has no security.
+    private func answerProtectedConnect(_ datagram: [UInt8], from address: Address) {
+        guard configuration.acceptsConnections, datagram.count == Packet.protectedConnectDatagramSize,
+              datagram[1] == PacketType.connect.rawValue, datagram[2] & PacketFlags.protected.rawValue != 0,
+              let packet = try? Packet.parse(Array(datagram.dropLast(Packet.protectionTagSize))),
+              case let .secureConnect(params, _, _) = packet.body else { return }
+        answerStatelessClose(.securityNotConfigured, "security not configured", to: params.sourceConnectionID,
+                             from: address, limit: datagram.count)
+    }
+
+    private func answerStatelessClose(_ code: CloseCode, _ reason: String, to client: ConnectionID, from address: Address, limit: Int) {
+        var close = Packet(destination: client, packetNumber: 0, body: .data([.close(CloseFrame(code: code, reason: reason))])).serialized()
+        Datagram.seal(&close)
+        if close.count > limit {
+            close = Packet(destination: client, packetNumber: 0, body: .data([.close(CloseFrame(code: code))])).serialized()
+            Datagram.seal(&close)
+        }
+        if enqueueStatelessAnswer(close, to: address, limit: limit) { statistics.securityMismatchesAnswered += 1 }
+    }
+
+    /// Queues an answer to a datagram of `limit` bytes from an unverified address; never more
+    /// bytes than that (no amplification), never more than ``statelessAnswerLimit`` queued.
+    private func enqueueStatelessAnswer(_ datagram: [UInt8], to address: Address, limit: Int) -> Bool {
+        guard datagram.count <= limit, statelessAnswers.count < Self.statelessAnswerLimit else {
+            statistics.statelessAnswersDropped += 1
+            return false
+        }
+        statelessAnswers.append((datagram, address))
+        return true
+    }
+
     /// Runs every connection timer that has expired by `now`.
     public func handleTimeout(at now: Timestamp) {
         // Collect first, then fire each once: a connection's deadline may stay due until its
@@ -175,8 +340,8 @@ public final class Endpoint<Address: Hashable> {
         var due: [ConnectionID] = []
         while let top = timers.min, top.deadline <= now {
             _ = timers.popMin()
-            guard timerGeneration[top.id] == top.generation, connections[top.id] != nil else { continue }
-            timerGeneration[top.id] = nil
+            guard scheduled[top.id]?.generation == top.generation, connections[top.id] != nil else { continue }
+            scheduled[top.id] = nil
             due.append(top.id)
         }
         for id in due {
@@ -189,6 +354,11 @@ public final class Endpoint<Address: Hashable> {
 
     /// The next datagram to send and its destination, or nil when nothing is ready.
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: Address)? {
+        if let answer = statelessAnswers.popFirst() {
+            statistics.datagramsSent += 1
+            statistics.bytesSent += answer.datagram.count
+            return answer
+        }
         while let id = transmitQueue.first {
             guard let entry = connections[id] else {
                 transmitQueue.removeFirst()
@@ -240,7 +410,7 @@ public final class Endpoint<Address: Hashable> {
     /// The earliest deadline among all connections, or nil.
     public func nextDeadline() -> Timestamp? {
         while let top = timers.min {
-            if timerGeneration[top.id] == top.generation { return top.deadline }
+            if scheduled[top.id]?.generation == top.generation { return top.deadline }
             _ = timers.popMin()
         }
         return nil
@@ -271,24 +441,28 @@ public final class Endpoint<Address: Hashable> {
 
     private func schedule(_ id: ConnectionID) {
         guard let entry = connections[id], let deadline = entry.connection.nextDeadline() else {
-            timerGeneration[id] = nil
+            scheduled[id] = nil
             return
         }
+        // Lazy rescheduling: most datagrams move a deadline later (the idle timer, say). Keep the
+        // earlier entry then: it fires early, the connection finds nothing due, and is scheduled
+        // again. Only an earlier deadline needs a new heap entry.
+        if let current = scheduled[id], current.deadline <= deadline { return }
         generationCounter += 1
-        timerGeneration[id] = generationCounter
+        scheduled[id] = (generationCounter, deadline)
         timers.insert(TimerEntry(deadline: deadline, id: id, generation: generationCounter))
         if timers.count > 2 * connections.count + 64 { compactTimers() }
     }
 
     /// Drops stale timer entries so the heap stays proportional to the number of connections.
     private func compactTimers() {
-        let live = timers.unordered.filter { timerGeneration[$0.id] == $0.generation }
+        let live = timers.unordered.filter { scheduled[$0.id]?.generation == $0.generation }
         timers = Heap(live)
     }
 
     private func remove(_ id: ConnectionID) {
         guard let entry = connections.removeValue(forKey: id) else { return }
         if let key = entry.handshakeKey { handshakes[key] = nil }
-        timerGeneration[id] = nil
+        scheduled[id] = nil
     }
 }

@@ -26,5 +26,18 @@ public struct EndpointStatistics: Sendable, Hashable {
     public var connectionsAccepted = 0
     /// CONNECTs dropped because the endpoint does not accept connections or is at `maxConnections`.
     public var connectionsRefused = 0
+    /// Secure endpoints: protected CONNECTs whose connect-key tag did not verify (a peer without
+    /// the key, or corruption). No state was created and nothing was sent back.
+    public var handshakeAuthenticationFailures = 0
+    /// Secure servers: RETRY packets sent (stateless) to make a client prove its address.
+    public var retriesSent = 0
+    /// Secure servers: CONNECTs whose retry cookie was invalid (another address or connection
+    /// ID, forged) or expired; answered with a new RETRY, no state created.
+    public var invalidCookies = 0
+    /// CONNECTs answered statelessly with a CLOSE reporting a security mismatch (security
+    /// required, not configured, or another mode).
+    public var securityMismatchesAnswered = 0
+    /// Stateless answers (RETRY, mismatch CLOSE) dropped because the answer queue was full.
+    public var statelessAnswersDropped = 0
     public init() {}
 }

@@ -31,7 +31,7 @@ import RUDPCore
 public enum EngineFuzzer {
     /// Runs the program in `bytes`; traps on the first violated invariant.
     public static func check(_ bytes: [UInt8]) {
-        if let violation = violation(in: bytes) { preconditionFailure("EngineFuzzer: \(violation)") }
+        if let violation = violation(in: bytes) { FuzzViolation.trap("EngineFuzzer: \(violation)") }
     }
 
     /// Runs the program in `bytes` and returns the first violated invariant, or nil.

@@ -25,7 +25,7 @@ public enum FuzzSeeds {
     }
 
     /// The fuzz targets that have seeds.
-    public static let targets = ["wire", "engine"]
+    public static let targets = ["wire", "engine", "security"]
 
     private struct VectorFile: Decodable {
         struct Vector: Decodable {
@@ -53,8 +53,13 @@ public enum FuzzSeeds {
     }
 
     /// The seed inputs of a target: for `wire` the vectors' datagrams as they are, for `engine`
-    /// ``EngineFuzzer/seedPrograms(datagrams:)``.
+    /// ``EngineFuzzer/seedPrograms(datagrams:)``, for `security`
+    /// ``SecurityFuzzer/seedPrograms(vectors:)`` from `security/security.json`.
     public static func seeds(target: String, vectorsDirectory: String) throws -> [(name: String, bytes: [UInt8])] {
+        if target == "security" {
+            let vectors = try SecurityFuzzVectors.load(vectorsDirectory: vectorsDirectory)
+            return SecurityFuzzer.seedPrograms(vectors: vectors).enumerated().map { ("program-\($0.offset)", $0.element) }
+        }
         let datagrams = try vectorDatagrams(in: vectorsDirectory)
         switch target {
         case "wire":

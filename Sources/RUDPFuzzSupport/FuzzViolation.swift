@@ -1,3 +1,5 @@
+import Foundation
+
 /// An invariant a fuzz check found broken, with enough context to understand the failure.
 ///
 /// ```swift
@@ -19,5 +21,12 @@ public struct FuzzViolation: Error, Hashable, Sendable, CustomStringConvertible 
     public var description: String {
         if let index = operationIndex { return "operation \(index): \(message)" }
         return message
+    }
+
+    /// Writes `message` to standard error, then traps: an optimized build drops the message of
+    /// `preconditionFailure`, and the fuzz binaries run without Swift's backtracer.
+    public static func trap(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+        preconditionFailure(message)
     }
 }

@@ -22,12 +22,12 @@ import RUDPWire
 public enum WireFuzzer {
     /// Runs every check on `bytes`; traps on the first violated invariant.
     public static func check(_ bytes: [UInt8]) {
-        if let problem = violation(in: bytes) { preconditionFailure("WireFuzzer: \(problem)") }
+        if let problem = violation(in: bytes) { FuzzViolation.trap("WireFuzzer: \(problem)") }
     }
 
     /// Runs every check on raw memory (the fuzzer's buffer); traps on the first violated invariant.
     public static func check(_ bytes: UnsafeRawBufferPointer) {
-        if let problem = violation(in: bytes) { preconditionFailure("WireFuzzer: \(problem)") }
+        if let problem = violation(in: bytes) { FuzzViolation.trap("WireFuzzer: \(problem)") }
     }
 
     /// Runs every check on `bytes` and describes the first violated invariant, or returns nil.

@@ -36,6 +36,9 @@ public final class CookieIssuer {
     private var current: SecretKey
     private var previous: SecretKey?
     private var rotatedAt: UInt64
+    /// Where rotated-in secrets come from: the secure random source, or a seeded one in
+    /// deterministic simulations (``PSKHandshakeSecurity`` with ``HandshakeRandomness/seeded(_:)``).
+    var secretSource: () -> SecretKey = { .random() }
 
     /// An issuer with a fresh random secret. `now` is the current time in nanoseconds;
     /// `rotationInterval` defaults to twice the lifetime and is raised to the lifetime if smaller.
@@ -60,7 +63,7 @@ public final class CookieIssuer {
     /// replaced secret keep verifying until the next rotation.
     public func rotate(at now: UInt64, to newSecret: SecretKey? = nil) {
         previous = current
-        current = newSecret ?? .random()
+        current = newSecret ?? secretSource()
         rotatedAt = now
     }
 

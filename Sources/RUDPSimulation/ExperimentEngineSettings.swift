@@ -12,7 +12,9 @@ import RUDPCore
 public struct ExperimentEngineSettings: Sendable, Equatable {
     /// The congestion controllers the engine has.
     public enum Congestion: String, Sendable, CaseIterable, CustomStringConvertible {
-        /// RFC 6582 / RFC 9002 NewReno.
+        /// TCP Westwood+: after a loss, the window falls to the measured bandwidth-delay product (the default).
+        case westwood = "westwood"
+        /// RFC 6582 / RFC 9002 NewReno: the window is halved on every loss event.
         case newReno = "newreno"
 
         /// The option value, e.g. `newreno`.
@@ -21,6 +23,7 @@ public struct ExperimentEngineSettings: Sendable, Equatable {
         /// A factory for ``ConnectionConfiguration/congestionControllerFactory``.
         public var factory: @Sendable (Int) -> any CongestionController {
             switch self {
+            case .westwood: return { WestwoodCongestionController(maxDatagramSize: $0) }
             case .newReno: return { NewRenoCongestionController(maxDatagramSize: $0) }
             }
         }
@@ -35,7 +38,7 @@ public struct ExperimentEngineSettings: Sendable, Equatable {
     /// Retransmission timeout before the first RTT sample.
     public var initialRTO: Duration = defaults.initialRTO
     /// The congestion controller.
-    public var congestion: Congestion = .newReno
+    public var congestion: Congestion = .westwood
     /// The receiver's flow-control window in bytes (raised to the message size if smaller).
     public var receiveWindow: Int = defaults.receiveWindow
     /// How far ahead of the oldest unacknowledged message on a channel the sender may go.

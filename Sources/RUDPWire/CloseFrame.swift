@@ -15,6 +15,18 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let serverShutdown = CloseCode(rawValue: 4)
     /// The server refused the connection (for example, too many connections).
     public static let refused = CloseCode(rawValue: 5)
+    /// The server requires packet security, but the CONNECT was plain (sent statelessly, in clear).
+    public static let securityRequired = CloseCode(rawValue: 6)
+    /// The receiver has no packet security configured, but the CONNECT was protected (sent
+    /// statelessly, in clear).
+    public static let securityNotConfigured = CloseCode(rawValue: 7)
+    /// Both sides use security with the same key but different modes (authenticated vs encrypted).
+    public static let securityModeMismatch = CloseCode(rawValue: 8)
+
+    /// Whether the code reports a security configuration mismatch (codes 6–8).
+    public var isSecurityMismatch: Bool {
+        self == .securityRequired || self == .securityNotConfigured || self == .securityModeMismatch
+    }
 
     public var description: String {
         switch self {
@@ -24,6 +36,9 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .flowControlViolation: return "flow-control violation"
         case .serverShutdown: return "server shutdown"
         case .refused: return "refused"
+        case .securityRequired: return "security required"
+        case .securityNotConfigured: return "security not configured"
+        case .securityModeMismatch: return "security mode mismatch"
         default: return "code \(rawValue)"
         }
     }

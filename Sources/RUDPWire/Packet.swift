@@ -6,13 +6,21 @@ public enum PacketType: UInt8, Hashable, Sendable, CaseIterable {
     case accept = 0x02
     /// Either direction, once connected: a sequence of frames.
     case data = 0x03
+    /// Server to client, secure mode only: a stateless retry cookie the client must echo in its
+    /// next CONNECT (`Specs/PROTOCOL.md` section 12).
+    case retry = 0x04
 }
 
 /// A parsed RUDP datagram.
 ///
-/// Every packet starts with the 19-byte header: version (1), type (1), flags (1, zero in
-/// version 1), destination connection ID (8), packet number (8, below 2^62). All integers are
-/// big-endian. See `Specs/PROTOCOL.md` for the normative description.
+/// Every packet starts with the 19-byte header: version (1), type (1), flags (1, see
+/// ``PacketFlags``), destination connection ID (8), packet number (8, below 2^62). All integers
+/// are big-endian. See `Specs/PROTOCOL.md` for the normative description.
+///
+/// With the ``PacketFlags/protected`` flag, CONNECT and ACCEPT carry the security handshake's
+/// extra fields (``Body/secureConnect(_:clientRandom:cookie:)``, ``Body/secureAccept(_:serverRandom:)``)
+/// and RETRY exists; the 16-byte tag that follows such a packet is not part of it (the security
+/// layer appends and strips it, as ``Datagram`` does the CRC-32C trailer).
 ///
 /// ```swift
 /// let packet = Packet(destination: ConnectionID(7), packetNumber: 0, body: .data([.ping]))
@@ -28,6 +36,16 @@ public struct Packet: Hashable, Sendable {
     public static let maximumDatagramSize = 65_507
     /// Packet numbers (and other 62-bit fields) are strictly below this.
     public static let packetNumberLimit: UInt64 = 1 << 62
+    /// Size of the 16-byte tag that follows every protected packet.
+    public static let protectionTagSize = 16
+    /// Size of a protected CONNECT datagram: the packet is zero-padded so that, with its tag, it
+    /// is exactly this long (the server may answer it with up to as many bytes before the
+    /// client's address is verified).
+    public static let protectedConnectDatagramSize = 1200
+    /// Size of the random values the secure handshake exchanges.
+    public static let handshakeRandomSize = 32
+    /// Largest retry cookie a packet can carry (its length is one byte).
+    public static let maximumCookieSize = 255
 
     /// What follows the header.
     public enum Body: Hashable, Sendable {
@@ -37,8 +55,18 @@ public struct Packet: Hashable, Sendable {
         case accept(TransportParameters)
         /// A DATA packet with one or more frames.
         case data([Frame])
+        /// A protected CONNECT (secure mode): the client's parameters, its 32-byte handshake
+        /// random and the retry cookie it echoes (empty on the first attempt). Serialized with
+        /// zero padding to ``protectedConnectDatagramSize`` minus the tag.
+        case secureConnect(TransportParameters, clientRandom: [UInt8], cookie: [UInt8])
+        /// A protected ACCEPT (secure mode): the server's parameters and its 32-byte handshake random.
+        case secureAccept(TransportParameters, serverRandom: [UInt8])
+        /// A RETRY (secure mode only): the cookie the client must send back in its next CONNECT.
+        case retry(cookie: [UInt8])
     }
 
+    /// The header's flags (``PacketFlags``): plain, authenticated or encrypted.
+    public var flags: PacketFlags
     /// The connection ID of the receiver (``ConnectionID/none`` only on CONNECT).
     public var destination: ConnectionID
     /// The packet number: never reused within a connection and direction.
@@ -46,7 +74,10 @@ public struct Packet: Hashable, Sendable {
     /// The payload.
     public var body: Body
 
-    public init(destination: ConnectionID, packetNumber: UInt64, body: Body) {
+    /// A packet; `flags` must contain ``PacketFlags/protected`` exactly when `body` is one of the
+    /// secure handshake cases or RETRY, or when it belongs to a protected connection.
+    public init(destination: ConnectionID, packetNumber: UInt64, body: Body, flags: PacketFlags = .plain) {
+        self.flags = flags
         self.destination = destination
         self.packetNumber = packetNumber
         self.body = body
@@ -55,9 +86,10 @@ public struct Packet: Hashable, Sendable {
     /// The packet's type.
     public var type: PacketType {
         switch body {
-        case .connect: return .connect
-        case .accept: return .accept
+        case .connect, .secureConnect: return .connect
+        case .accept, .secureAccept: return .accept
         case .data: return .data
+        case .retry: return .retry
         }
     }
 
@@ -75,11 +107,28 @@ public struct Packet: Hashable, Sendable {
         var reader = ByteReader(bytes)
         let header = try parseHeader(&reader)
         let body: Body
+        let secure = header.flags.contains(.protected)
         switch header.type {
+        case .connect where secure:
+            let params = try TransportParameters.parse(&reader)
+            let random = try reader.readBytes(handshakeRandomSize)
+            let cookie = try reader.readBytes(Int(try reader.readUInt8()))
+            let padded = protectedConnectDatagramSize - protectionTagSize
+            if bytes.count < padded { throw .truncated(offset: bytes.count, needed: padded - bytes.count) }
+            if bytes.count > padded { throw .trailingBytes(count: bytes.count - padded) }
+            while !reader.isAtEnd {
+                if try reader.readUInt8() != 0 { throw .invalidPadding }
+            }
+            body = .secureConnect(params, clientRandom: random, cookie: cookie)
         case .connect:
             body = .connect(try TransportParameters.parse(&reader))
+        case .accept where secure:
+            let params = try TransportParameters.parse(&reader)
+            body = .secureAccept(params, serverRandom: try reader.readBytes(handshakeRandomSize))
         case .accept:
             body = .accept(try TransportParameters.parse(&reader))
+        case .retry:
+            body = .retry(cookie: try reader.readBytes(Int(try reader.readUInt8())))
         case .data:
             var frames: [Frame] = []
             while !reader.isAtEnd {
@@ -89,12 +138,14 @@ public struct Packet: Hashable, Sendable {
             body = .data(frames)
         }
         if !reader.isAtEnd { throw .trailingBytes(count: reader.remaining) }
-        return Packet(destination: header.destination, packetNumber: header.packetNumber, body: body)
+        return Packet(destination: header.destination, packetNumber: header.packetNumber, body: body, flags: header.flags)
     }
 
     /// The fields of the common header, readable without parsing the body (used for routing).
     public struct Header: Hashable, Sendable {
         public var type: PacketType
+        /// The flags: whether the datagram is protected, and how.
+        public var flags: PacketFlags
         public var destination: ConnectionID
         public var packetNumber: UInt64
     }
@@ -110,31 +161,48 @@ public struct Packet: Hashable, Sendable {
         if version != Self.version { throw .unsupportedVersion(version) }
         let typeByte = try reader.readUInt8()
         guard let type = PacketType(rawValue: typeByte) else { throw .unknownPacketType(typeByte) }
-        let flags = try reader.readUInt8()
-        if flags != 0 { throw .invalidFlags(flags) }
+        let flagsByte = try reader.readUInt8()
+        let flags = PacketFlags(rawValue: flagsByte)
+        if !flags.isValid { throw .invalidFlags(flagsByte) }
+        if type == .retry && !flags.contains(.protected) { throw .invalidFlags(flagsByte) }
         let destination = ConnectionID(try reader.readUInt64())
         if destination == .none && type != .connect { throw .zeroConnectionID }
         let pn = try reader.readUInt62(field: "packetNumber")
-        return Header(type: type, destination: destination, packetNumber: pn)
+        return Header(type: type, flags: flags, destination: destination, packetNumber: pn)
     }
 
     /// Appends the 19-byte header of a packet to `out`.
-    public static func writeHeader(type: PacketType, destination: ConnectionID, packetNumber: UInt64, into out: inout [UInt8]) {
+    public static func writeHeader(type: PacketType, flags: PacketFlags = .plain, destination: ConnectionID, packetNumber: UInt64, into out: inout [UInt8]) {
         out.append(Self.version)
         out.append(type.rawValue)
-        out.append(0)
+        out.append(flags.rawValue)
         out.appendBigEndian(destination.rawValue)
         out.appendBigEndian(packetNumber)
     }
 
     /// Appends the encoded packet to `out`.
     public func serialize(into out: inout [UInt8]) {
-        Self.writeHeader(type: type, destination: destination, packetNumber: packetNumber, into: &out)
+        let start = out.count
+        Self.writeHeader(type: type, flags: flags, destination: destination, packetNumber: packetNumber, into: &out)
         switch body {
         case .connect(let p), .accept(let p):
             p.serialize(into: &out)
         case .data(let frames):
             for f in frames { f.serialize(into: &out) }
+        case let .secureConnect(p, random, cookie):
+            p.serialize(into: &out)
+            out.append(contentsOf: random)
+            out.append(UInt8(truncatingIfNeeded: cookie.count))
+            out.append(contentsOf: cookie)
+            let padded = Self.protectedConnectDatagramSize - Self.protectionTagSize
+            let written = out.count - start
+            if written < padded { out.append(contentsOf: repeatElement(0, count: padded - written)) }
+        case let .secureAccept(p, random):
+            p.serialize(into: &out)
+            out.append(contentsOf: random)
+        case .retry(let cookie):
+            out.append(UInt8(truncatingIfNeeded: cookie.count))
+            out.append(contentsOf: cookie)
         }
     }
 
@@ -151,6 +219,11 @@ public struct Packet: Hashable, Sendable {
         switch body {
         case .connect, .accept: return Self.headerSize + TransportParameters.encodedSize
         case .data(let frames): return frames.reduce(Self.headerSize) { $0 + $1.encodedSize }
+        case let .secureConnect(_, random, cookie):
+            let fields = Self.headerSize + TransportParameters.encodedSize + random.count + 1 + cookie.count
+            return max(fields, Self.protectedConnectDatagramSize - Self.protectionTagSize)
+        case let .secureAccept(_, random): return Self.headerSize + TransportParameters.encodedSize + random.count
+        case .retry(let cookie): return Self.headerSize + 1 + cookie.count
         }
     }
 }

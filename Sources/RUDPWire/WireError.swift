@@ -36,6 +36,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case zeroConnectionID
     /// The datagram's CRC-32C trailer does not match its contents (corrupted in transit).
     case checksumMismatch
+    /// A protected CONNECT's padding holds a byte other than zero.
+    case invalidPadding
 
     /// A stable, short identifier for this error (used by the test vectors).
     public var name: String {
@@ -56,6 +58,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidTransportParameter: return "invalidTransportParameter"
         case .zeroConnectionID: return "zeroConnectionID"
         case .checksumMismatch: return "checksumMismatch"
+        case .invalidPadding: return "invalidPadding"
         }
     }
 
@@ -77,6 +80,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .invalidTransportParameter(p): return "transport parameter \(p) is out of range"
         case .zeroConnectionID: return "connection ID zero is reserved"
         case .checksumMismatch: return "datagram checksum mismatch (corrupted in transit)"
+        case .invalidPadding: return "protected CONNECT padding is not all zero"
         }
     }
 }

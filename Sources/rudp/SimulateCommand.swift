@@ -51,7 +51,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("min-rto"), help: ArgumentHelp(ExperimentParameter.minimumRTO.valueHelp, valueName: "duration")) var minRTO: String?
     @Option(name: .customLong("max-rto"), help: ArgumentHelp(ExperimentParameter.maximumRTO.valueHelp, valueName: "duration")) var maxRTO: String?
     @Option(name: .customLong("initial-rto"), help: ArgumentHelp(ExperimentParameter.initialRTO.valueHelp, valueName: "duration")) var initialRTO: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.congestion.valueHelp + " (default newreno)", valueName: "name")) var congestion: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.congestion.valueHelp + " (default westwood)", valueName: "name")) var congestion: String?
     @Option(name: .customLong("receive-window"), help: ArgumentHelp(ExperimentParameter.receiveWindow.valueHelp, valueName: "bytes")) var receiveWindow: String?
     @Option(name: .customLong("message-window"), help: ArgumentHelp(ExperimentParameter.messageWindow.valueHelp, valueName: "n")) var messageWindow: String?
     @Option(name: .customLong("send-buffer"), help: ArgumentHelp(ExperimentParameter.sendBuffer.valueHelp + " (default auto)", valueName: "bytes")) var sendBuffer: String?

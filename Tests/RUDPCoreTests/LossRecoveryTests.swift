@@ -162,4 +162,34 @@ import RUDPWire
         // one-way 10 ms there, at most 5 ms ack delay, 10 ms back
         #expect(pair.now - start <= .milliseconds(26))
     }
+    @Test func theLastPacketOfAFlightIsAcknowledgedWithoutDelay() throws {
+        let (pair, c) = connectedPair()
+        let before = pair.client.connection(c)?.statistics.messagesAcknowledged ?? 0
+        try pair.client.send([1], on: c)
+        let start = pair.now
+        #expect(pair.drive { (pair.client.connection(c)?.statistics.messagesAcknowledged ?? 0) > before })
+        // one-way 10 ms there and 10 ms back: the tail packet's PING makes the server acknowledge
+        // at once instead of after its 5 ms max_ack_delay (virtual time, so this is exact)
+        #expect(pair.now - start == .milliseconds(20))
+    }
+
+    @Test func timerExpiryProbesWithoutDeclaringLossOrShrinkingTheWindow() throws {
+        let (pair, c) = connectedPair()
+        let windowBefore = try #require(pair.client.connection(c)?.statistics.congestionWindow)
+        var droppedAcks = 0
+        // The message arrives, but the acknowledgements of it are lost until the timer fires.
+        pair.filter = { _, toServer in
+            if !toServer && droppedAcks < 1 { droppedAcks += 1; return false }
+            return true
+        }
+        try pair.client.send(Array(repeating: 5, count: 100), on: c)
+        #expect(pair.drive(for: .seconds(5)) { pair.client.connection(c)?.statistics.messagesAcknowledged ?? 0 > 0 })
+        let stats = try #require(pair.client.connection(c)?.statistics)
+        #expect(droppedAcks == 1)
+        #expect(stats.retransmissionTimeouts == 1)
+        #expect(stats.fragmentsRetransmitted == 1, "the probe carries the unacknowledged fragment again")
+        #expect(stats.packetsLost == 0, "an expiry is not evidence of loss")
+        #expect(stats.congestionWindow >= windowBefore, "an expiry is not a congestion event")
+        #expect(pair.serverMessages.count == 1)
+    }
 }

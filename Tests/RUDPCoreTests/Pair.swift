@@ -25,9 +25,11 @@ final class Pair {
     var holdServerEvents = false
 
     init(clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
-         serverConfig: ConnectionConfiguration = ConnectionConfiguration(), seed: UInt64 = 1) {
-        client = Endpoint(configuration: EndpointConfiguration(connection: clientConfig), seed: seed)
-        server = Endpoint(configuration: EndpointConfiguration(connection: serverConfig, acceptsConnections: true), seed: seed &+ 1)
+         serverConfig: ConnectionConfiguration = ConnectionConfiguration(), seed: UInt64 = 1,
+         clientSecurity: EndpointSecurity<Int>? = nil, serverSecurity: EndpointSecurity<Int>? = nil) {
+        client = Endpoint(configuration: EndpointConfiguration(connection: clientConfig), seed: seed, security: clientSecurity)
+        server = Endpoint(configuration: EndpointConfiguration(connection: serverConfig, acceptsConnections: true), seed: seed &+ 1,
+                          security: serverSecurity)
     }
 
     @discardableResult

@@ -36,6 +36,14 @@ struct FuzzReplayTests {
         }
     }
 
+    @Test("security fail cases pass the security check")
+    func securityFailCases() {
+        for failCase in Self.failCases("security") {
+            let violation = SecurityFuzzer.violation(in: failCase.bytes)
+            #expect(violation == nil, "Fuzz/FailCases/security/\(failCase.name): \(violation.map(String.init(describing:)) ?? "")")
+        }
+    }
+
     @Test("every vector passes the wire check, as it is and sealed")
     func wireSeeds() throws {
         let seeds = try FuzzSeeds.seeds(target: "wire", vectorsDirectory: Self.vectors)
@@ -53,6 +61,31 @@ struct FuzzReplayTests {
         for seed in seeds {
             let report = EngineFuzzer.run(seed.bytes)
             #expect(report.violation == nil, "\(seed.name): \(report.violation.map(String.init(describing:)) ?? "")")
+        }
+    }
+
+    @Test("every security seed program passes the security check and together they reach every outcome")
+    func securitySeeds() throws {
+        let seeds = try FuzzSeeds.seeds(target: "security", vectorsDirectory: Self.vectors)
+        #expect(seeds.count >= 40)
+        var total = SecurityFuzzReport()
+        for seed in seeds {
+            let report = SecurityFuzzer.run(seed.bytes)
+            #expect(report.violation == nil, "\(seed.name): \(report.violation.map(String.init(describing:)) ?? "")")
+            total.operations += report.operations
+            total.opened += report.opened
+            total.sealed += report.sealed
+            total.cookiesAccepted += report.cookiesAccepted
+            total.tagsAccepted += report.tagsAccepted
+            total.refusals.merge(report.refusals, uniquingKeysWith: +)
+        }
+        #expect(total.opened > 100 && total.sealed > total.opened / 2, "\(total)")
+        #expect(total.cookiesAccepted > 10 && total.tagsAccepted > 10, "\(total)")
+        let outcomes = ["oversize", "truncated", "invalidPacketNumber", "replayed", "tooOld", "authenticationFailed",
+                        "checksumMismatch", "keyExhausted", "packetNumberNotIncreasing", "invalidHeader",
+                        "invalidCookie", "expiredCookie"]
+        for outcome in outcomes {
+            #expect(total.refusals[outcome, default: 0] > 0, "no seed program reaches \(outcome): \(total.refusals)")
         }
     }
 

@@ -17,7 +17,7 @@ struct CodecTests {
         #expect(AckFrame.maximumRanges == 32)
         #expect(MessageFrame.overhead == 17)
         #expect(CloseFrame.maximumReasonLength == 200)
-        #expect(PacketType.allCases.map(\.rawValue) == [0x01, 0x02, 0x03])
+        #expect(PacketType.allCases.map(\.rawValue) == [0x01, 0x02, 0x03, 0x04])
         #expect(FrameType.allCases.map(\.rawValue) == [0x01, 0x02, 0x03, 0x04, 0x05, 0x06])
         #expect(DeliveryMode.reliableOrdered.rawValue == 0x03)
         #expect(DeliveryMode.reliableUnordered.rawValue == 0x01)
@@ -107,7 +107,7 @@ struct CodecTests {
             .truncated(offset: 0, needed: 1), .oversize(size: 70_000), .unsupportedVersion(2), .unknownPacketType(9),
             .invalidFlags(1), .unknownFrameType(9, offset: 19), .valueOutOfRange(field: "packetNumber"), .emptyPacket,
             .trailingBytes(count: 1), .invalidAckRanges, .tooManyAckRanges(33), .invalidFragment, .invalidCloseReason,
-            .invalidTransportParameter("channelCount"), .zeroConnectionID, .checksumMismatch,
+            .invalidTransportParameter("channelCount"), .zeroConnectionID, .checksumMismatch, .invalidPadding,
         ]
         #expect(Set(errors.map(\.name)) == WireErrorNames.all)
         #expect(errors.count == WireErrorNames.all.count)

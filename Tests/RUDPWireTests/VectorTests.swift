@@ -86,7 +86,7 @@ enum WireErrorNames {
     static let all: Set<String> = [
         "truncated", "oversize", "unsupportedVersion", "unknownPacketType", "invalidFlags", "unknownFrameType",
         "valueOutOfRange", "emptyPacket", "trailingBytes", "invalidAckRanges", "tooManyAckRanges", "invalidFragment",
-        "invalidCloseReason", "invalidTransportParameter", "zeroConnectionID", "checksumMismatch",
+        "invalidCloseReason", "invalidTransportParameter", "zeroConnectionID", "checksumMismatch", "invalidPadding",
     ]
 }
 

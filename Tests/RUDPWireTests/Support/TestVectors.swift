@@ -112,26 +112,43 @@ enum TestVectors {
     }
 
     static func packet(_ value: JSONValue, at path: String) throws -> Packet {
-        let type = try value.object(keys: [], at: path).string("type")
-        let bodyKey: String
+        let loose = try value.object(keys: [], at: path)
+        let type = try loose.string("type")
+        // Secure packets (PROTOCOL.md section 12) name their flags and their extra fields.
+        let hasFlags = loose.dict["flags"] != nil
+        var keys: [String]
         switch type {
-        case "connect", "accept": bodyKey = "parameters"
-        case "data": bodyKey = "frames"
+        case "connect", "accept": keys = ["parameters"]
+        case "data": keys = ["frames"]
+        case "secure_connect": keys = ["parameters", "client_random", "cookie"]
+        case "secure_accept": keys = ["parameters", "server_random"]
+        case "retry": keys = ["cookie"]
         default: throw VectorError("\(path).type: unknown packet type \"\(type)\"")
         }
-        let o = try value.object(keys: ["type", "destination", "packet_number", bodyKey], at: path)
+        keys += ["type", "destination", "packet_number"] + (hasFlags ? ["flags"] : [])
+        let o = try value.object(keys: keys, at: path)
+        let flags = hasFlags ? PacketFlags(rawValue: try o.uint("flags")) : .plain
         let destination = try connectionID(o.string("destination"), at: "\(path).destination")
         let pn = try o.uint62("packet_number")
         let body: Packet.Body
         switch type {
         case "connect": body = .connect(try parameters(o.value("parameters"), at: "\(path).parameters"))
         case "accept": body = .accept(try parameters(o.value("parameters"), at: "\(path).parameters"))
+        case "secure_connect":
+            body = .secureConnect(try parameters(o.value("parameters"), at: "\(path).parameters"),
+                                  clientRandom: try hexBytes(o.string("client_random"), at: "\(path).client_random"),
+                                  cookie: try hexBytes(o.string("cookie"), at: "\(path).cookie"))
+        case "secure_accept":
+            body = .secureAccept(try parameters(o.value("parameters"), at: "\(path).parameters"),
+                                 serverRandom: try hexBytes(o.string("server_random"), at: "\(path).server_random"))
+        case "retry":
+            body = .retry(cookie: try hexBytes(o.string("cookie"), at: "\(path).cookie"))
         default:
             body = .data(try o.array("frames").enumerated().map { i, f throws in
                 try frame(f, at: "\(path).frames[\(i)]")
             })
         }
-        return Packet(destination: destination, packetNumber: pn, body: body)
+        return Packet(destination: destination, packetNumber: pn, body: body, flags: flags)
     }
 
     static func connectionID(_ text: String, at path: String) throws -> ConnectionID {

@@ -1,0 +1,111 @@
+/// TCP Westwood+ (Mascolo et al.; Linux `tcp_westwood`): NewReno's growth, but after a loss the
+/// window falls to the measured bandwidth-delay product instead of being halved.
+///
+/// The controller estimates the delivery rate from the acknowledged bytes (one sample per
+/// minimum RTT or 1 ms, whichever is longer; the estimate is the largest of the last eight, as
+/// BBR's bandwidth filter does, where Westwood+ smooths them) and tracks the minimum RTT. On a congestion event it sets the slow-start threshold to rate × minimum RTT and reduces
+/// the window to it if the window was larger. A loss caused by a full queue comes with a grown
+/// RTT, so the estimate is below the window and the window shrinks to what the path delivers; a
+/// random loss on an uncongested path (radio, a lossy tunnel) leaves the window almost as it was.
+/// This is why it is the default: NewReno on a path with 10% random loss keeps two or three
+/// packets in flight whatever the path's capacity.
+///
+/// ```swift
+/// var config = ConnectionConfiguration()
+/// config.congestionControllerFactory = { WestwoodCongestionController(maxDatagramSize: $0) }
+/// ```
+public struct WestwoodCongestionController: CongestionController {
+    public let maxDatagramSize: Int
+    public private(set) var window: Int
+    public private(set) var slowStartThreshold: Int = .max
+    /// Smallest RTT sample seen (acknowledgement time minus send time), in nanoseconds.
+    public private(set) var minimumRTT: UInt64?
+    /// Delivery rate in bytes per second: the largest of the recent samples (0 until the first).
+    public var bandwidthEstimate: Double { recentRates.max() ?? 0 }
+    private var recentRates: [Double] = []
+    private var nextRateSlot = 0
+    private var recoveryStart: Timestamp?
+    private var bytesAckedInAvoidance = 0
+    private var sampleStart: Timestamp?
+    private var sampleBytes = 0
+    public var name: String { "westwood" }
+
+    /// Rate samples the estimate is the maximum of: a stall (a retransmission timeout, an
+    /// application pause) lowers one sample, not the estimate.
+    public static let rateSamplesKept = 8
+    /// Shortest interval over which one delivery-rate sample is taken.
+    public static let minimumSampleInterval: UInt64 = 1_000_000
+
+    public init(maxDatagramSize: Int) {
+        self.maxDatagramSize = maxDatagramSize
+        self.window = min(10 * maxDatagramSize, max(14_720, 2 * maxDatagramSize))
+    }
+
+    /// The smallest window: two datagrams.
+    public var minimumWindow: Int { 2 * maxDatagramSize }
+
+    /// Whether the controller is in slow start.
+    public var isInSlowStart: Bool { window < slowStartThreshold }
+
+    /// The estimated bandwidth-delay product in bytes: rate × (minimum RTT + 1 ms), 0 before
+    /// the first rate sample. The millisecond is RFC 9002's timer granularity: on a fast path
+    /// (loopback, a LAN) the RTT varies by that much with the hosts' scheduling, and without
+    /// it that jitter would be mistaken for a queue and the window cut to a few packets.
+    public var estimatedBDP: Int {
+        guard let rtt = minimumRTT, bandwidthEstimate > 0 else { return 0 }
+        let bytes = bandwidthEstimate * Double(rtt + RTTEstimator.granularity) / 1e9
+        return bytes >= Double(Int.max / 2) ? Int.max / 2 : Int(bytes)
+    }
+
+    public mutating func onPacketSent(bytes: Int, at now: Timestamp) {}
+
+    public mutating func onPacketAcknowledged(bytes: Int, sentTime: Timestamp, at now: Timestamp) {
+        let sample = now.nanoseconds(since: sentTime)
+        if minimumRTT == nil || sample < minimumRTT! { minimumRTT = sample }
+        sampleBytes += bytes
+        if let start = sampleStart {
+            let elapsed = now.nanoseconds(since: start)
+            if elapsed >= max(minimumRTT ?? 0, Self.minimumSampleInterval) {
+                let rate = Double(sampleBytes) * 1e9 / Double(elapsed)
+                if recentRates.count < Self.rateSamplesKept {
+                    recentRates.append(rate)
+                } else {
+                    recentRates[nextRateSlot] = rate
+                }
+                nextRateSlot = (nextRateSlot + 1) % Self.rateSamplesKept
+                sampleStart = now
+                sampleBytes = 0
+            }
+        } else {
+            sampleStart = now
+            sampleBytes = 0
+        }
+
+        if let start = recoveryStart, sentTime <= start { return }
+        if window < slowStartThreshold {
+            window += bytes
+        } else {
+            bytesAckedInAvoidance += bytes
+            if bytesAckedInAvoidance >= window {
+                bytesAckedInAvoidance -= window
+                window += maxDatagramSize
+            }
+        }
+    }
+
+    public mutating func onCongestionEvent(newestLostSentTime: Timestamp, at now: Timestamp) {
+        if let start = recoveryStart, newestLostSentTime <= start { return }
+        recoveryStart = now
+        let bdp = estimatedBDP
+        // Before the first rate sample there is nothing to go on: behave like NewReno.
+        slowStartThreshold = max(bdp > 0 ? bdp : window / 2, minimumWindow)
+        window = min(window, slowStartThreshold)
+        bytesAckedInAvoidance = 0
+    }
+
+    public mutating func onPersistentCongestion() {
+        window = minimumWindow
+        recoveryStart = nil
+        bytesAckedInAvoidance = 0
+    }
+}

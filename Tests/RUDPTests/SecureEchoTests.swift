@@ -1,0 +1,102 @@
+import NIOCore
+import RUDP
+import Testing
+
+/// Packet security over real loopback sockets: encrypted and authenticated echo, and the errors
+/// for a wrong key, a key on one side only, and different modes.
+@Suite("Security over loopback sockets")
+struct SecureEchoTests {
+    static let key = try! PreSharedKey(hexEncoded: String(repeating: "5a", count: 32), source: "test key")
+    static let otherKey = try! PreSharedKey(hexEncoded: String(repeating: "a5", count: 32), source: "other test key")
+
+    static func configuration(seed: UInt64, mode: SecurityMode?, key: PreSharedKey = key) -> RUDPConfiguration {
+        var configuration = testConfiguration(seed: seed)
+        configuration.connection.connectTimeout = .milliseconds(800)
+        configuration.security = mode.map { SecurityConfiguration(mode: $0, key: key) }
+        return configuration
+    }
+
+    /// Connects and returns the error, or nil if it connected (then closes).
+    static func connectError(port: Int, _ configuration: RUDPConfiguration) async throws -> RUDPError? {
+        try await withTimeout(10, "connect") { () -> RUDPError? in
+            do {
+                let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: configuration)
+                try await client.close()
+                return nil
+            } catch let error as RUDPError {
+                return error
+            }
+        }
+    }
+
+    @Test("Echo works authenticated and encrypted", arguments: [SecurityMode.authenticated, .encrypted])
+    func echo(mode: SecurityMode) async throws {
+        let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 20, mode: mode))
+        let serving = startEchoServer(server)
+        defer { serving.cancel() }
+        try await withTimeout(30, "secure echo") {
+            let client = try await RUDPClient.connect(host: "127.0.0.1", port: server.port,
+                                                      configuration: Self.configuration(seed: 21, mode: mode))
+            var iterator = client.messages.makeAsyncIterator()
+            for i in 0..<40 {
+                let payload = pseudoRandomBytes(count: 1 + i * 211, seed: UInt64(i))
+                try await client.send(payload)
+                #expect(try await iterator.next()?.bytes == payload)
+            }
+            let big = pseudoRandomBytes(count: 300_000, seed: 99)
+            try await client.send(big)
+            #expect(try await iterator.next()?.bytes == big)
+            let statistics = await client.statistics()
+            #expect(statistics.authenticationFailures == 0 && statistics.packetsReceived > 0)
+            try await client.close()
+            #expect(await client.closeReason() == .closedLocally)
+        }
+        let endpoint = await server.statistics()
+        #expect(endpoint.retriesSent >= 1 && endpoint.connectionsAccepted == 1)
+        await server.shutdown()
+        try await withTimeout(10, "serve returns after shutdown") { try await serving.value }
+    }
+
+    @Test("A wrong key times out quickly with a clear message")
+    func wrongKey() async throws {
+        let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 30, mode: .encrypted))
+        let serving = startEchoServer(server)
+        defer { serving.cancel() }
+        let error = try await Self.connectError(port: server.port, Self.configuration(seed: 31, mode: .encrypted, key: Self.otherKey))
+        #expect(error?.code == .connectTimedOut)
+        #expect(error?.message.contains("did not answer a valid encrypted handshake") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("same pre-shared key and security mode") == true)
+        let endpoint = await server.statistics()
+        #expect(endpoint.handshakeAuthenticationFailures >= 1 && endpoint.connectionsAccepted == 0 && endpoint.datagramsSent == 0)
+        await server.shutdown()
+    }
+
+    @Test("A key on the server only: the plain client fails fast with securityMismatch")
+    func keyOnServerOnly() async throws {
+        let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 40, mode: .encrypted))
+        let serving = startEchoServer(server)
+        defer { serving.cancel() }
+        var plain = Self.configuration(seed: 41, mode: nil)
+        plain.connection.connectTimeout = .seconds(5)
+        let started = ContinuousClock.now
+        let error = try await Self.connectError(port: server.port, plain)
+        #expect(error?.code == .securityMismatch)
+        #expect(error?.message.contains("requires packet security") == true, "\(String(describing: error))")
+        #expect(ContinuousClock.now - started < .seconds(4), "must not wait for the connect timeout")
+        #expect(await server.statistics().connectionsAccepted == 0)
+        await server.shutdown()
+    }
+
+    @Test("A key on the client only, or another mode: securityMismatch at the connect timeout",
+          arguments: [(SecurityMode?.none, "no packet security configured"), (.authenticated, "another security mode")])
+    func keyOnClientOnly(serverMode: SecurityMode?, expected: String) async throws {
+        let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 50, mode: serverMode))
+        let serving = startEchoServer(server)
+        defer { serving.cancel() }
+        let error = try await Self.connectError(port: server.port, Self.configuration(seed: 51, mode: .encrypted))
+        #expect(error?.code == .securityMismatch)
+        #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
+        #expect(await server.statistics().connectionsAccepted == 0)
+        await server.shutdown()
+    }
+}
