@@ -88,6 +88,13 @@ struct EchoServerCommand: AsyncParsableCommand {
                 throw error
             }
         }
+        if security != nil {
+            let statistics = await server.statistics()
+            Console.printLine(
+                "security: \(statistics.handshakeAuthenticationFailures) handshakes failed authentication (another key, or forged), "
+                    + "\(statistics.securityMismatchesAnswered) clients without security or in another mode were told so"
+            )
+        }
         Console.printLine("rudp echo-server stopped")
     }
 }

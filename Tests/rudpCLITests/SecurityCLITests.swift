@@ -49,6 +49,89 @@ import Testing
         }
     }
 
+    /// What an echo client saw against a server: its result and how long it ran.
+    struct ClientRun: Sendable {
+        var result: RudpProcess.Result
+        var seconds: Double
+    }
+
+    /// Starts an echo server with `serverArguments`, runs one echo client per entry of `clients`
+    /// (extra arguments, each with a 2-second --timeout and the name Alice) one after the other,
+    /// then stops the server; returns the clients' runs and the server's transcript.
+    static func echoClients(serverArguments: [String], clients: [[String]]) async throws -> (clients: [ClientRun], serverTranscript: String) {
+        try await OffPool.run {
+            let server = try RudpProcess(["echo-server", "--port", "0"] + serverArguments)
+            defer { server.stop() }
+            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
+            var runs: [ClientRun] = []
+            for arguments in clients {
+                let start = Date()
+                let result = try RudpProcess.runBlocking(
+                    ["echo-client", "--port", "\(port)", "--timeout", "2"] + arguments + ["Alice"], seconds: 60
+                )
+                runs.append(ClientRun(result: result, seconds: Date().timeIntervalSince(start)))
+            }
+            server.send(signal: SIGINT)
+            _ = try server.waitForExit(seconds: 60)
+            return (runs, server.transcript)
+        }
+    }
+
+    @Test func wrongKeyFailsWithinTheConnectTimeoutAndTheRightKeyStillWorks() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let serverKey = try await Self.makeKey(in: directory, name: "server.key")
+        let otherKey = try await Self.makeKey(in: directory, name: "other.key")
+        let (clients, serverTranscript) = try await Self.echoClients(
+            serverArguments: ["--psk-file", serverKey],
+            clients: [["--psk-file", otherKey], ["--psk-file", serverKey]]
+        )
+        let wrong = clients[0], right = clients[1]
+        #expect(wrong.result.status != 0)
+        #expect(wrong.result.output.isEmpty, "\(wrong.result.output)")
+        CLIProcessTests.expectCleanError(wrong.result.error, mentioning: [
+            "timed out", "valid encrypted handshake", "same pre-shared key and security mode", "--psk-file", "--security",
+        ])
+        // The connect timeout is 2 s; the bound only allows for process start-up on a loaded machine.
+        #expect(wrong.seconds < 20, "the wrong-key client took \(wrong.seconds) s with --timeout 2")
+        for key in [serverKey, otherKey] {
+            let keyText = try String(contentsOfFile: key, encoding: .utf8)
+            #expect(!Self.leaksKey(keyText, in: wrong.result.error + serverTranscript))
+        }
+        #expect(right.result.status == 0, "\(right.result.error)")
+        #expect(right.result.output == "Hello, Alice!\n")
+        // The server noticed: the wrong key's CONNECTs failed authentication.
+        let failures = serverTranscript.split(separator: "\n").first { $0.contains("handshakes failed authentication") }
+        let count = failures.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        #expect(count >= 1, "\(serverTranscript)")
+    }
+
+    @Test func keyOnOneSideOnlyIsAClearError() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = try await Self.makeKey(in: directory)
+
+        // Secure server: a plain client is told at once; a client in the other mode at its timeout.
+        let (againstSecure, secureTranscript) = try await Self.echoClients(
+            serverArguments: ["--psk-file", key],
+            clients: [[], ["--psk-file", key, "--security", "authenticated"]]
+        )
+        let plainClient = againstSecure[0].result, otherMode = againstSecure[1].result
+        #expect(plainClient.status != 0)
+        CLIProcessTests.expectCleanError(plainClient.error, mentioning: ["requires packet security", "--psk-file", "RUDP_PSK"])
+        #expect(againstSecure[0].seconds < 20)
+        #expect(otherMode.status != 0)
+        CLIProcessTests.expectCleanError(otherMode.error, mentioning: ["another security mode", "--security"])
+        #expect(secureTranscript.contains("clients without security or in another mode were told so"), "\(secureTranscript)")
+
+        // Plain server: a client with a key learns that the server has none (at its timeout).
+        let (againstPlain, _) = try await Self.echoClients(serverArguments: [], clients: [["--psk-file", key]])
+        let secureClient = againstPlain[0].result
+        #expect(secureClient.status != 0)
+        CLIProcessTests.expectCleanError(secureClient.error, mentioning: ["no packet security configured", "--psk-file"])
+        #expect(againstPlain[0].seconds < 20)
+    }
+
     @Test func keygenThenEchoWithTheSameKeyFileWorks() async throws {
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -188,6 +271,12 @@ import Testing
         #expect(demo.status == 0, "\(demo.output)\(demo.error)")
         #expect(demo.output.contains("Security: encrypted"), "\(demo.output)")
         #expect(demo.output.contains("OK: all 5 messages"), "\(demo.output)")
+        // "packets verified: server N, client M": both sides opened and verified real traffic.
+        let verified = demo.output.split(separator: "\n").first { $0.contains("packets verified:") }.map(String.init) ?? ""
+        let counts = verified.components(separatedBy: "packets verified: ").last?.split(separator: ";").first?
+            .split(separator: ",").compactMap { Int($0.split(separator: " ").last ?? "") } ?? []
+        #expect(counts.count == 2 && counts.allSatisfy { $0 >= 5 }, "\(demo.output)")
+        #expect(verified.contains("forged or corrupted dropped: server 0, client 0"), "\(demo.output)")
 
         let bench = try await RudpProcess.run(
             ["bench", "--messages", "500", "--warmup", "100", "--psk-file", key, "--security", "authenticated", "--json"], seconds: 180
