@@ -56,8 +56,10 @@ import Testing
     }
 
     /// Starts an echo server with `serverArguments`, runs one echo client per entry of `clients`
-    /// (extra arguments, each with a 2-second --timeout and the name Alice) one after the other,
-    /// then stops the server; returns the clients' runs and the server's transcript.
+    /// (extra arguments and the name Alice) one after the other, then stops the server; returns
+    /// the clients' runs and the server's transcript. Clients expected to fail get a 2-second
+    /// --timeout (a wrong key fails only at the connect timeout); a client expected to succeed
+    /// should add a longer `--timeout` of its own (the last one given wins).
     static func echoClients(serverArguments: [String], clients: [[String]]) async throws -> (clients: [ClientRun], serverTranscript: String) {
         try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0"] + serverArguments)
@@ -84,7 +86,7 @@ import Testing
         let otherKey = try await Self.makeKey(in: directory, name: "other.key")
         let (clients, serverTranscript) = try await Self.echoClients(
             serverArguments: ["--psk-file", serverKey],
-            clients: [["--psk-file", otherKey], ["--psk-file", serverKey]]
+            clients: [["--psk-file", otherKey], ["--psk-file", serverKey, "--timeout", "30"]]
         )
         let wrong = clients[0], right = clients[1]
         #expect(wrong.result.status != 0)
@@ -141,8 +143,8 @@ import Testing
 
         // A malformed RUDP_PSK on the client proves --psk-file wins over the environment.
         let (client, serverTranscript) = try await Self.echo(
-            serverArguments: ["--psk-file", key],
-            clientArguments: ["--psk-file", key], clientEnvironment: ["RUDP_PSK": "not a key"]
+            serverArguments: ["--psk-file", key, "--log-level", "trace"],
+            clientArguments: ["--psk-file", key, "--log-level", "trace"], clientEnvironment: ["RUDP_PSK": "not a key"]
         )
         #expect(client.status == 0, "\(client.error)\n\(serverTranscript)")
         #expect(client.output == "Hello, Alice!\nHello, Bob!\n")
