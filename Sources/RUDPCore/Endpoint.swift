@@ -21,7 +21,7 @@ import RUDPWire
 /// ```
 ///
 /// With an ``EndpointSecurity`` the endpoint runs the secure handshake of `Specs/PROTOCOL.md`
-/// section 12: a server answers a CONNECT only if its connect-key tag verifies, answers an
+/// section 20: a server answers a CONNECT only if its connect-key tag verifies, answers an
 /// unverified address statelessly with RETRY (never more bytes than it received), and creates
 /// a connection (and derives keys) only for a CONNECT with a valid cookie.
 public final class Endpoint<Address: Hashable> {
@@ -195,7 +195,7 @@ public final class Endpoint<Address: Hashable> {
 
     // MARK: - Secure input
 
-    /// `Specs/PROTOCOL.md` section 12.3–12.5: route by the header; verify before anything else.
+    /// `Specs/PROTOCOL.md` section 20.3–20.5: route by the header; verify before anything else.
     private func handleSecure(datagram: [UInt8], from address: Address, at now: Timestamp, security: EndpointSecurity<Address>) {
         let parsedHeader = datagram.withUnsafeBytes { raw in
             Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) }

@@ -4,7 +4,7 @@ import RUDPWire
 /// The engine's handshake hooks (``HandshakeSecurity``) implemented with a pre-shared key on
 /// libsodium: the connect key authenticates CONNECT and RETRY, a ``CookieIssuer`` makes and
 /// checks retry cookies, and ``KeySchedule`` derives each connection's session keys, which a
-/// ``SessionProtection`` then uses (`Specs/PROTOCOL.md` section 12, `Specs/SECURITY.md`).
+/// ``SessionProtection`` then uses (`Specs/PROTOCOL.md` section 20, `Specs/SECURITY.md`).
 ///
 /// ```swift
 /// let security = SecurityConfiguration(mode: .encrypted, key: try PreSharedKey(contentsOfFile: "rudp.key"))

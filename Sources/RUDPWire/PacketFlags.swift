@@ -1,7 +1,7 @@
 /// The flags byte of the packet header (byte 2).
 ///
 /// Version 1 defines two bits, both about packet protection (`Specs/PROTOCOL.md` section 3 and
-/// section 12): ``protected`` says the datagram belongs to a connection with packet security and
+/// section 20): ``protected`` says the datagram belongs to a connection with packet security and
 /// ends in a 16-byte tag instead of the CRC-32C trailer; ``encrypted`` (only together with
 /// ``protected``) says the payload is encrypted. The only valid values are therefore `0x00`
 /// (plain), `0x01` (authenticated) and `0x03` (encrypted); anything else is
