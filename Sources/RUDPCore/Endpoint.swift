@@ -218,8 +218,11 @@ public final class Endpoint<Address: Hashable> {
         }
         let accepted = entry.connection.packetsAccepted
         entry.connection.handle(datagram: datagram, at: now)
-        if entry.address != address && entry.connection.packetsAccepted > accepted {
-            // Only a packet that verified (and was new) may move the peer's address.
+        if entry.address != address && entry.connection.packetsAccepted > accepted && entry.connection.role == .server {
+            // Only a packet that verified (and was new) may move the peer's address, and only a
+            // server follows its client (NAT rebinding): a client keeps the address it connected
+            // to, so an attacker racing a copy of a genuine packet from another address cannot
+            // divert it (PROTOCOL.md section 20.5).
             connections[header.destination]?.address = address
         }
         touch(header.destination)
