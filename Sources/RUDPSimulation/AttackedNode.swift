@@ -19,17 +19,21 @@ public final class AttackedNode: SimulatedNode {
         self.attacker = attacker
     }
 
+    /// Lets the attacker interfere, then hands the node what the attacker delivers.
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
         attacker.interfere(with: datagram, from: source) { bytes, from in
             inner.receive(bytes, from: from, at: now)
         }
     }
 
+    /// Forwarded to the node.
     public func handleTimeout(at now: Timestamp) { inner.handleTimeout(at: now) }
 
+    /// Forwarded to the node (the attacker sees the datagrams when they arrive at their receiver).
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
         inner.pollTransmit(at: now)
     }
 
+    /// Forwarded to the node.
     public func nextDeadline() -> Timestamp? { inner.nextDeadline() }
 }

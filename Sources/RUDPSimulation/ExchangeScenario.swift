@@ -127,8 +127,9 @@ public enum ExchangeScenario {
         public var unreliableSent: Int
         public var unreliableDelivered: Int
         public var traceDigest: UInt64
-        /// The endpoints' counters at the end of the run.
+        /// The client endpoint's counters at the end of the run.
         public var clientEndpointStatistics = EndpointStatistics()
+        /// The server endpoint's counters at the end of the run.
         public var serverEndpointStatistics = EndpointStatistics()
         /// What the attacker did (nil without an attack).
         public var attackStatistics: AttackStatistics?

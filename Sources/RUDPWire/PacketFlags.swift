@@ -13,7 +13,9 @@
 /// Packet.writeHeader(type: .data, flags: flags, destination: ConnectionID(7), packetNumber: 1, into: &header)
 /// ```
 public struct PacketFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    /// The flags byte.
     public var rawValue: UInt8
+    /// Flags from the header byte (check ``isValid``).
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// The datagram is protected by the security layer: its trailer is a 16-byte tag.
