@@ -30,7 +30,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        .target(name: "RUDPWire"),
+        .target(name: "CRC32CKernel"),
+        .target(name: "RUDPWire", dependencies: ["CRC32CKernel"]),
         .target(
             name: "RUDPCore",
             dependencies: [

@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "FuzzWire", targets: ["FuzzWire"]),
         .executable(name: "FuzzEngine", targets: ["FuzzEngine"]),
         .executable(name: "FuzzSecurity", targets: ["FuzzSecurity"]),
+        .executable(name: "FuzzSecureEngine", targets: ["FuzzSecureEngine"]),
     ],
     dependencies: [
         .package(name: "rudp", path: ".."),
@@ -23,6 +24,7 @@ let package = Package(
         .executableTarget(name: "FuzzWire", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
         .executableTarget(name: "FuzzEngine", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
         .executableTarget(name: "FuzzSecurity", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
+        .executableTarget(name: "FuzzSecureEngine", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import RUDPCore
+import RUDPSecurity
 
 /// Runs one engine fuzz program: a client and a server ``Endpoint`` joined by two datagram
 /// queues that the program delivers, drops, reorders, duplicates, replays and corrupts, while
@@ -35,13 +36,19 @@ final class EngineFuzzHarness {
     /// What the run did so far.
     var report = EngineFuzzReport()
 
-    /// Reads the header and sets up both endpoints; the client starts one connection.
-    init(header input: inout FuzzInput) {
+    /// The packet security of both endpoints (nil: plain, CRC-32C only).
+    let security: SecurityMode?
+
+    /// Reads the header and sets up both endpoints; the client starts one connection. With
+    /// `secure`, both endpoints protect their packets with the fuzz test key, in authenticated mode
+    /// for an odd seed and encrypted mode for an even one.
+    init(header input: inout FuzzInput, secure: Bool = false) {
         let flags = input.readByte()
         let seed = UInt64(input.readUInt16())
+        security = secure ? (seed & 1 == 1 ? .authenticated : .encrypted) : nil
         let (clientConfiguration, serverConfiguration) = EngineFuzzProgram.configurations(flags: flags)
-        client = EngineFuzzPeer(name: "client", address: 1, configuration: clientConfiguration, seed: seed &* 2 &+ 1)
-        server = EngineFuzzPeer(name: "server", address: 0, configuration: serverConfiguration, seed: seed &* 2 &+ 2)
+        client = EngineFuzzPeer(name: "client", address: 1, configuration: clientConfiguration, seed: seed &* 2 &+ 1, security: security)
+        server = EngineFuzzPeer(name: "server", address: 0, configuration: serverConfiguration, seed: seed &* 2 &+ 2, security: security)
         _ = client.endpoint.connect(to: server.address, at: now)
         clientConnections = 1
     }
@@ -72,8 +79,8 @@ final class EngineFuzzHarness {
             var rounds = 0
             repeat {
                 releaseAllCredit()
-                while let item = server.inbound.first { server.inbound.removeFirst(); deliver(item.bytes, genuine: item.genuine, to: server) }
-                while let item = client.inbound.first { client.inbound.removeFirst(); deliver(item.bytes, genuine: item.genuine, to: client) }
+                while let item = server.inbound.first { server.inbound.removeFirst(); try deliver(item.bytes, genuine: item.genuine, to: server) }
+                while let item = client.inbound.first { client.inbound.removeFirst(); try deliver(item.bytes, genuine: item.genuine, to: client) }
                 try settle()
                 rounds += 1
             } while (!client.inbound.isEmpty || !server.inbound.isEmpty || !client.held.isEmpty || !server.held.isEmpty) && rounds < 256
@@ -146,14 +153,14 @@ final class EngineFuzzHarness {
         case .serverSend:
             try send(from: server, &input)
         case .deliverToServer:
-            deliverNext(to: server)
+            try deliverNext(to: server)
         case .deliverToClient:
-            deliverNext(to: client)
+            try deliverNext(to: client)
         case .deliverSome:
             let n = Int(input.readByte() & 0x0f) + 1
-            for i in 0..<n { deliverNext(to: i & 1 == 0 ? server : client) }
+            for i in 0..<n { try deliverNext(to: i & 1 == 0 ? server : client) }
         case .deliverMutated:
-            deliverMutated(&input)
+            try deliverMutated(&input)
         case .drop:
             let (receiver, _) = side(input.readByte())
             if !receiver.inbound.isEmpty { receiver.inbound.removeFirst() }
@@ -166,16 +173,16 @@ final class EngineFuzzHarness {
             }
         case .duplicate:
             let (receiver, _) = side(input.readByte())
-            if let item = receiver.inbound.first { deliver(item.bytes, genuine: item.genuine, to: receiver) }
+            if let item = receiver.inbound.first { try deliver(item.bytes, genuine: item.genuine, to: receiver) }
         case .replay:
             let (receiver, _) = side(input.readByte())
             let age = Int(input.readByte())
             if !receiver.history.isEmpty {
                 let bytes = receiver.history[receiver.history.count - 1 - age % receiver.history.count]
-                deliver(bytes, genuine: true, to: receiver)
+                try deliver(bytes, genuine: true, to: receiver)
             }
         case .inject:
-            inject(&input)
+            try inject(&input)
         case .advanceTime:
             now = now + EngineFuzzProgram.duration(input.readByte())
         case .handleTimeouts:
@@ -207,8 +214,8 @@ final class EngineFuzzHarness {
         case .drainNetwork:
             var rounds = 0
             while (!client.inbound.isEmpty || !server.inbound.isEmpty) && rounds < 512 && deliveries < Self.deliveryBudget {
-                deliverNext(to: server)
-                deliverNext(to: client)
+                try deliverNext(to: server)
+                try deliverNext(to: client)
                 try settle()
                 rounds += 1
             }
@@ -266,15 +273,15 @@ final class EngineFuzzHarness {
         }
     }
 
-    private func deliverNext(to receiver: EngineFuzzPeer) {
+    private func deliverNext(to receiver: EngineFuzzPeer) throws(FuzzViolation) {
         guard !receiver.inbound.isEmpty else { return }
         let item = receiver.inbound.removeFirst()
-        deliver(item.bytes, genuine: item.genuine, to: receiver)
+        try deliver(item.bytes, genuine: item.genuine, to: receiver)
     }
 
-    private func deliverMutated(_ input: inout FuzzInput) {
+    private func deliverMutated(_ input: inout FuzzInput) throws(FuzzViolation) {
         let (receiver, _) = side(input.readByte())
-        let kind = input.readByte() % 6
+        let kind = input.readByte() % 7
         let position = Int(input.readUInt16())
         let value = input.readByte()
         guard !receiver.inbound.isEmpty else { return }
@@ -293,16 +300,34 @@ final class EngineFuzzHarness {
                 bytes[position % bytes.count] ^= 1 << (value & 7)
                 Datagram.seal(&bytes)
             }
-        default:
+        case 5:
             // Unchanged, from another address: the peer's NAT binding moved.
             if receiver === server { source = 2 }
-            deliver(bytes, genuine: true, to: receiver, from: source)
+            try deliver(bytes, genuine: true, to: receiver, from: source)
             return
+        default:
+            // A changed CONNECT or RETRY with a valid connect-key tag, as a peer holding the key
+            // (or a buggy one) could send: reaches the handshake logic behind the tag. Without
+            // security, or for other packets, the same as a changed packet with a valid checksum.
+            let tagSize = Packet.protectionTagSize
+            let type = bytes.count > 1 ? bytes[1] : 0
+            if security != nil && bytes.count > tagSize && (type == PacketType.connect.rawValue || type == PacketType.retry.rawValue) {
+                bytes.removeLast(tagSize)
+                bytes[position % bytes.count] ^= 1 << (value & 7)
+                bytes += HandshakeAuthenticator(key: SecurityFuzzKeys.shared.connect).tag(bytes)
+                try deliver(bytes, genuine: false, keyed: true, to: receiver, from: source)
+                return
+            }
+            if bytes.count > Datagram.trailerSize {
+                bytes.removeLast(Datagram.trailerSize)
+                bytes[position % bytes.count] ^= 1 << (value & 7)
+                Datagram.seal(&bytes)
+            }
         }
-        deliver(bytes, genuine: false, to: receiver, from: source)
+        try deliver(bytes, genuine: false, to: receiver, from: source)
     }
 
-    private func inject(_ input: inout FuzzInput) {
+    private func inject(_ input: inout FuzzInput) throws(FuzzViolation) {
         let (receiver, _) = side(input.readByte())
         let sourceChoice = Int(input.readByte())
         let flags = input.readByte()
@@ -315,19 +340,34 @@ final class EngineFuzzHarness {
         }
         if flags & 1 != 0 { Datagram.seal(&bytes) }
         let source = receiver === server ? [1, 2, 3][sourceChoice % 3] : [0, 7][sourceChoice % 2]
-        deliver(bytes, genuine: false, to: receiver, from: source)
+        try deliver(bytes, genuine: false, to: receiver, from: source)
     }
 
-    private func deliver(_ bytes: [UInt8], genuine: Bool, to receiver: EngineFuzzPeer, from source: Int? = nil) {
+    /// Hands a datagram to `receiver`. `genuine`: the other side sent exactly these bytes.
+    /// `keyed`: made by someone holding the key (a re-tagged handshake packet), so it may create
+    /// server state although the client never sent it.
+    private func deliver(_ bytes: [UInt8], genuine: Bool, keyed: Bool = false, to receiver: EngineFuzzPeer, from source: Int? = nil) throws(FuzzViolation) {
         guard deliveries < Self.deliveryBudget || healing else { return }
         deliveries += 1
         report.datagramsDelivered = deliveries
-        if !genuine && !receiver.tainted && (try? Datagram.open(bytes)) != nil {
+        // With packet security nothing the peer did not send may be accepted, so no exemption.
+        if security == nil && !genuine && !receiver.tainted && (try? Datagram.open(bytes)) != nil {
             receiver.tainted = true
             report.tainted = true
         }
         let from = source ?? (receiver === server ? client.address : server.address)
+        let connectionsBefore = security != nil && receiver === server ? Set(server.endpoint.connectionIDs) : []
         receiver.endpoint.handle(datagram: bytes, from: from, at: now)
+        if security != nil && receiver === server {
+            server.bytesReceived[from, default: 0] += bytes.count
+            // The client really is at an address it sent a genuine datagram from (address 2 is
+            // its NAT rebinding); any other address may be a victim whose address was spoofed.
+            if genuine { server.verifiedAddresses.insert(from) }
+            let created = Set(server.endpoint.connectionIDs).subtracting(connectionsBefore)
+            if !genuine && !keyed, let id = created.first {
+                throw fail("a \(bytes.count)-byte datagram the client never sent (from address \(from)) created server connection \(id): a peer without the key got state")
+            }
+        }
         if genuine {
             receiver.history.append(bytes)
             if receiver.history.count > Self.historyLimit { receiver.history.removeFirst() }
@@ -368,7 +408,16 @@ final class EngineFuzzHarness {
         while let (datagram, destination) = sender.endpoint.pollTransmit(at: now) {
             count += 1
             if count > Self.pollLimit { throw fail("\(sender.name) produced more than \(Self.pollLimit) datagrams at once") }
-            if datagram.count > sender.configuration.connection.maxDatagramSize {
+            if security != nil && sender === server {
+                sender.bytesSent[destination, default: 0] += datagram.count
+                let received = sender.bytesReceived[destination, default: 0]
+                if !sender.verifiedAddresses.contains(destination) && sender.bytesSent[destination, default: 0] > received {
+                    throw fail("the server sent \(sender.bytesSent[destination, default: 0]) bytes to unverified address \(destination), which sent it only \(received) (amplification)")
+                }
+            }
+            let protectedConnect = security != nil && datagram.count == Packet.protectedConnectDatagramSize
+                && datagram.count > 1 && datagram[1] == PacketType.connect.rawValue
+            if datagram.count > sender.configuration.connection.maxDatagramSize && !protectedConnect {
                 throw fail("\(sender.name) sent a datagram of \(datagram.count) bytes above its maximum \(sender.configuration.connection.maxDatagramSize)")
             }
             let reachesPeer = receiver === server ? destination == server.address : (destination == 1 || destination == 2)

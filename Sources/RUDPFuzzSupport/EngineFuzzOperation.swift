@@ -12,7 +12,10 @@ public enum EngineFuzzOperation: UInt8, CaseIterable, Sendable {
     case deliverToClient
     /// Deliver up to N queued datagrams, alternating directions. Argument: N - 1 (low 4 bits).
     case deliverSome
-    /// Deliver the next datagram of one direction changed. Arguments: direction, kind, position (2 bytes), value.
+    /// Deliver the next datagram of one direction changed. Arguments: direction, kind (modulo 7:
+    /// flip a bit, truncate, append a byte, set a byte, flip a bit and fix the CRC, unchanged from
+    /// another address, flip a bit of a CONNECT or RETRY and fix its connect-key tag in secure
+    /// mode, else like 4), position (2 bytes), value.
     case deliverMutated
     /// Drop the next datagram of one direction. Argument: direction.
     case drop

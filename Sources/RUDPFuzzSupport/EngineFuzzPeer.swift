@@ -1,4 +1,5 @@
 import RUDPCore
+import RUDPSecurity
 
 /// One side of the engine fuzz harness: an ``Endpoint`` plus everything the harness remembers
 /// about it to check the other side's deliveries and its own events.
@@ -63,11 +64,33 @@ final class EngineFuzzPeer {
     /// Delivered messages whose flow-control credit is not released yet (when configured so).
     var held: [(ConnectionID, ReceivedMessage)] = []
 
-    init(name: String, address: Int, configuration: EndpointConfiguration, seed: UInt64) {
+    /// Bytes received from each source address (server side, secure mode: amplification bound).
+    var bytesReceived: [Int: Int] = [:]
+    /// Bytes sent to each destination address (server side, secure mode: amplification bound).
+    var bytesSent: [Int: Int] = [:]
+    /// Source addresses the other side really sent from (server side, secure mode).
+    var verifiedAddresses: Set<Int> = []
+
+    /// A peer; with `security` (mode authenticated or encrypted) its endpoint runs the secure
+    /// handshake with the fuzz test key and deterministic randoms drawn from `seed`.
+    init(name: String, address: Int, configuration: EndpointConfiguration, seed: UInt64, security: SecurityMode? = nil) {
         self.name = name
         self.address = address
         self.configuration = configuration
-        self.endpoint = Endpoint<Int>(configuration: configuration, seed: seed)
+        var endpointSecurity: EndpointSecurity<Int>?
+        if let security {
+            do {
+                let key = try PreSharedKey(hexEncoded: SecurityFuzzKeys.pskHex, source: "the fuzz test key")
+                let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: security, key: key),
+                                                         randomness: .seeded(seed))
+                endpointSecurity = EndpointSecurity(handshake: handshake) { address in
+                    (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(address)) >> UInt64(56 - 8 * $0)) }
+                }
+            } catch {
+                preconditionFailure("EngineFuzzPeer: cannot set up \(security) security with the test key: \(error)")
+            }
+        }
+        self.endpoint = Endpoint<Int>(configuration: configuration, seed: seed, security: endpointSecurity)
     }
 
     /// The connection at `index` among the live ones; one past the end names no connection.

@@ -29,20 +29,30 @@ import RUDPCore
 /// EngineFuzzer.check(program.bytes)     // traps if an invariant breaks
 /// ```
 public enum EngineFuzzer {
-    /// Runs the program in `bytes`; traps on the first violated invariant.
-    public static func check(_ bytes: [UInt8]) {
-        if let violation = violation(in: bytes) { FuzzViolation.trap("EngineFuzzer: \(violation)") }
+    /// Runs the program in `bytes`; traps on the first violated invariant. With `secure`, both
+    /// endpoints use packet security (see ``run(_:secure:)``).
+    public static func check(_ bytes: [UInt8], secure: Bool = false) {
+        if let violation = violation(in: bytes, secure: secure) {
+            FuzzViolation.trap("EngineFuzzer\(secure ? " (secure)" : ""): \(violation)")
+        }
     }
 
     /// Runs the program in `bytes` and returns the first violated invariant, or nil.
-    public static func violation(in bytes: [UInt8]) -> FuzzViolation? {
-        run(bytes).violation
+    public static func violation(in bytes: [UInt8], secure: Bool = false) -> FuzzViolation? {
+        run(bytes, secure: secure).violation
     }
 
     /// Runs the program in `bytes` and reports what happened, including the first violation.
-    public static func run(_ bytes: [UInt8]) -> EngineFuzzReport {
+    ///
+    /// With `secure` both endpoints run the secure handshake and protect every packet with the
+    /// fuzz test key (``SecurityFuzzKeys/pskHex``), authenticated for an odd program seed and
+    /// encrypted for an even one. Then no datagram is exempt from the provenance checks (a
+    /// forged one must never be accepted), a datagram the client never sent must not create
+    /// server state, and the server must never send an address the client never sent from more
+    /// bytes than it received from it.
+    public static func run(_ bytes: [UInt8], secure: Bool = false) -> EngineFuzzReport {
         var input = FuzzInput(bytes)
-        let harness = EngineFuzzHarness(header: &input)
+        let harness = EngineFuzzHarness(header: &input, secure: secure)
         do {
             try harness.run(&input)
         } catch {
@@ -53,12 +63,14 @@ public enum EngineFuzzer {
 
     /// Programs that exercise the normal paths (handshake, every delivery mode, fragmentation,
     /// loss, reordering, close, timeouts) under several configurations, plus one program per
-    /// given datagram that injects it, aimed at a live connection, into both endpoints.
-    public static func seedPrograms(datagrams: [[UInt8]]) -> [[UInt8]] {
+    /// given datagram that injects it, aimed at a live connection, into both endpoints. With
+    /// `secure`, the exchanges deliver the extra round trip of the secure handshake (RETRY and
+    /// the CONNECT that echoes its cookie) before the first sends.
+    public static func seedPrograms(datagrams: [[UInt8]], secure: Bool = false) -> [[UInt8]] {
         var programs: [[UInt8]] = []
         for flags: UInt8 in [0x00, 0x01, 0x02, 0x4c, 0x18, 0x20, 0x80, 0xff] {
-            programs.append(exchange(flags: flags, lossy: false).bytes)
-            programs.append(exchange(flags: flags, lossy: true).bytes)
+            programs.append(exchange(flags: flags, lossy: false, secure: secure).bytes)
+            programs.append(exchange(flags: flags, lossy: true, secure: secure).bytes)
         }
         for flags: UInt8 in [0x02, 0x06] {
             for mode: UInt8 in [0, 1] {
@@ -106,10 +118,12 @@ public enum EngineFuzzer {
         return program
     }
 
-    private static func exchange(flags: UInt8, lossy: Bool) -> EngineFuzzProgram {
+    private static func exchange(flags: UInt8, lossy: Bool, secure: Bool) -> EngineFuzzProgram {
         var program = EngineFuzzProgram(flags: flags, seed: UInt16(flags) << 1 | (lossy ? 1 : 0))
-        program.append(.deliverToServer)
-        program.append(.deliverToClient)
+        for _ in 0..<(secure ? 2 : 1) {
+            program.append(.deliverToServer)
+            program.append(.deliverToClient)
+        }
         let modes: [UInt8] = [0, 1, 2]
         for mode in modes {
             program.append(.clientSend, 0, 12, 0, 0, mode % 2, mode)                // short, tagged

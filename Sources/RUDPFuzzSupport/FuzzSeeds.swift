@@ -25,7 +25,7 @@ public enum FuzzSeeds {
     }
 
     /// The fuzz targets that have seeds.
-    public static let targets = ["wire", "engine", "security"]
+    public static let targets = ["wire", "engine", "secureEngine", "security"]
 
     private struct VectorFile: Decodable {
         struct Vector: Decodable {
@@ -53,7 +53,7 @@ public enum FuzzSeeds {
     }
 
     /// The seed inputs of a target: for `wire` the vectors' datagrams as they are, for `engine`
-    /// ``EngineFuzzer/seedPrograms(datagrams:)``, for `security`
+    /// and `secureEngine` ``EngineFuzzer/seedPrograms(datagrams:)``, for `security`
     /// ``SecurityFuzzer/seedPrograms(vectors:)`` from `security/security.json`.
     public static func seeds(target: String, vectorsDirectory: String) throws -> [(name: String, bytes: [UInt8])] {
         if target == "security" {
@@ -64,8 +64,8 @@ public enum FuzzSeeds {
         switch target {
         case "wire":
             return datagrams
-        case "engine":
-            return EngineFuzzer.seedPrograms(datagrams: datagrams.map(\.bytes)).enumerated().map { ("program-\($0.offset)", $0.element) }
+        case "engine", "secureEngine":
+            return EngineFuzzer.seedPrograms(datagrams: datagrams.map(\.bytes), secure: target == "secureEngine").enumerated().map { ("program-\($0.offset)", $0.element) }
         default:
             throw SeedError.unknownTarget(target)
         }

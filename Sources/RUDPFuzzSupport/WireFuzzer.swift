@@ -8,7 +8,7 @@ import RUDPWire
 /// (so the datagram path reaches the parser, which random bytes almost never would). Whenever
 /// something parses it asserts:
 ///
-/// - the header parser agrees with the full parser on type, destination and packet number;
+/// - the header parser agrees with the full parser on type, flags, destination and packet number;
 /// - serializing the packet gives back exactly the input (PROTOCOL.md section 6: the encoding is
 ///   canonical), its length is ``Packet/encodedSize``, and parsing that again gives an equal packet;
 /// - `Datagram.open` of a sealed packet gives the same packet as `Packet.parse` of its bytes.
@@ -72,8 +72,8 @@ public enum WireFuzzer {
         guard case .success(let h) = header else {
             return "Packet.parse accepted \(packet) but Packet.parseHeader rejected the same bytes"
         }
-        if h.type != packet.type || h.destination != packet.destination || h.packetNumber != packet.packetNumber {
-            return "Packet.parseHeader read \(h) but Packet.parse read \(packet.type) \(packet.destination) \(packet.packetNumber)"
+        if h.type != packet.type || h.flags != packet.flags || h.destination != packet.destination || h.packetNumber != packet.packetNumber {
+            return "Packet.parseHeader read \(h) but Packet.parse read \(packet.type) \(packet.flags) \(packet.destination) \(packet.packetNumber)"
         }
         return checkRoundTrip(packet, original: bytes)
     }

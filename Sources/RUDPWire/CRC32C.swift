@@ -1,3 +1,5 @@
+internal import CRC32CKernel
+
 /// CRC-32C (Castagnoli, polynomial 0x1EDC6F41 reflected as 0x82F63B78), as used by iSCSI, SCTP
 /// and ext4. Detects every error of up to 3 flipped bits in a datagram and any burst of up to 32.
 ///
@@ -5,6 +7,10 @@
 /// CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283
 /// ```
 public enum CRC32C {
+    /// Whether ``checksum(_:)-(UnsafeRawBufferPointer)`` uses the CPU's CRC-32C instruction
+    /// (SSE 4.2 on x86-64, the CRC extension on AArch64); otherwise a slicing-by-8 table.
+    public static let usesHardware = rudp_crc32c_hardware_available() != 0
+
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for i in 0..<256 {
@@ -23,6 +29,14 @@ public enum CRC32C {
 
     /// The checksum of `bytes`.
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        if usesHardware {
+            return rudp_crc32c_hardware_update(0xFFFF_FFFF, bytes.baseAddress, bytes.count) ^ 0xFFFF_FFFF
+        }
+        return softwareChecksum(bytes)
+    }
+
+    /// The checksum of `bytes`, computed with tables whatever the CPU offers (for tests).
+    static func softwareChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         let count = bytes.count
         var i = 0

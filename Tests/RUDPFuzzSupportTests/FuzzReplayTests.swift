@@ -36,6 +36,14 @@ struct FuzzReplayTests {
         }
     }
 
+    @Test("secure engine fail cases pass the engine check with packet security")
+    func secureEngineFailCases() {
+        for failCase in Self.failCases("secureEngine") {
+            let violation = EngineFuzzer.violation(in: failCase.bytes, secure: true)
+            #expect(violation == nil, "Fuzz/FailCases/secureEngine/\(failCase.name): \(violation.map(String.init(describing:)) ?? "")")
+        }
+    }
+
     @Test("security fail cases pass the security check")
     func securityFailCases() {
         for failCase in Self.failCases("security") {
@@ -87,6 +95,29 @@ struct FuzzReplayTests {
         for outcome in outcomes {
             #expect(total.refusals[outcome, default: 0] > 0, "no seed program reaches \(outcome): \(total.refusals)")
         }
+    }
+
+    @Test("every engine seed program passes the engine check with packet security")
+    func secureEngineSeeds() throws {
+        let seeds = try FuzzSeeds.seeds(target: "secureEngine", vectorsDirectory: Self.vectors)
+        for seed in seeds {
+            let report = EngineFuzzer.run(seed.bytes, secure: true)
+            #expect(report.violation == nil, "\(seed.name): \(report.violation.map(String.init(describing:)) ?? "")")
+            #expect(!report.tainted)
+        }
+    }
+
+    @Test("with packet security the exchange seeds move every message, in both modes")
+    func secureExchangeSeedsAreNotVacuous() throws {
+        let programs = EngineFuzzer.seedPrograms(datagrams: [], secure: true)
+        for program in programs.prefix(2) {   // flags 0 without loss (even seed: encrypted), with loss (odd seed: authenticated)
+            let report = EngineFuzzer.run(program, secure: true)
+            #expect(report.violation == nil, "\(report)")
+            #expect(report.messagesSent == 13, "\(report)")
+            #expect(report.connectionsEstablished == 4, "\(report)")
+        }
+        let clean = EngineFuzzer.run(programs[0], secure: true)
+        #expect(clean.messagesDelivered == 13, "\(clean)")
     }
 
     @Test("the exchange seeds really move messages both ways and end the connections")
