@@ -14,10 +14,9 @@ import Glibc
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["RUDP_SECURITY_BENCH"] != nil))
 struct SecurityCostBenchmark {
     static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     static func median(_ runs: Int = 5, _ body: () -> Double) -> Double {
