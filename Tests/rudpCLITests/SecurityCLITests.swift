@@ -183,6 +183,30 @@ import Testing
         }
     }
 
+    @Test func recvWithAnotherKeyThanTheSenderSaysWhyNobodyConnected() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let receiverKey = try await Self.makeKey(in: directory, name: "receiver.key")
+        let senderKey = try await Self.makeKey(in: directory, name: "sender.key")
+        let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
+        try Data([1, 2, 3, 4]).write(to: input)
+        let (sender, receiverStatus, receiverError) = try await OffPool.run {
+            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "4", "--psk-file", receiverKey])
+            defer { receiver.stop() }
+            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: 60))
+            let sender = try RudpProcess.runBlocking(
+                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "1", "--psk-file", senderKey], seconds: 60
+            )
+            let status = try receiver.waitForExit(seconds: 60)
+            return (sender, status, receiver.standardError.text)
+        }
+        #expect(sender.status != 0)
+        CLIProcessTests.expectCleanError(sender.error, mentioning: ["cannot connect to the receiver", "same pre-shared key and security mode", "--psk-file"])
+        #expect(receiverStatus != 0)
+        CLIProcessTests.expectCleanError(receiverError, mentioning: ["timed out", "failed authentication (a peer with another key)", "--psk-file"])
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+
     @Test func keygenThenEchoWithTheSameKeyFileWorks() async throws {
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
