@@ -427,35 +427,12 @@ final class EndpointDriver: @unchecked Sendable {
         acceptQueue.finish()
         let now = self.now
         for id in endpoint.connectionIDs {
-            if endpoint.isSecure {
-                // The notice must be protected like every packet: the engine writes it.
-                endpoint.abort(id, at: now, with: CloseFrame(code: .serverShutdown, reason: "server shutting down"))
-            } else {
-                sendShutdownNotice(id)
-                endpoint.abort(id, at: now)
-            }
+            // The engine writes the CLOSE (protected like every packet when security is on).
+            endpoint.abort(id, at: now, with: CloseFrame(code: .serverShutdown, reason: "server shutting down"))
         }
         service(at: now)
         if let context {
             context.close(promise: nil)
         }
-    }
-
-    /// Writes a CLOSE(serverShutdown) to an established connection's peer.
-    ///
-    /// The engine's abort says CLOSE(aborted); this notice goes first, under the packet number
-    /// the engine would use next (its packet count), so the peer learns the real reason and then
-    /// discards the engine's CLOSE as a duplicate.
-    private func sendShutdownNotice(_ id: ConnectionID) {
-        guard let context, let engine = endpoint.connection(id), engine.state == .established,
-              let address = endpoint.address(of: id) else { return }
-        let close = CloseFrame(code: .serverShutdown, reason: "server shutting down")
-        let packet = Packet(destination: engine.peerID, packetNumber: UInt64(engine.statistics.packetsSent), body: .data([.close(close)]))
-        var bytes = packet.serialized()
-        Datagram.seal(&bytes)
-        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        context.write(NIOAny(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
-        hasUnflushedWrites = true
     }
 }

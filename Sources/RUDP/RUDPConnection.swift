@@ -141,6 +141,14 @@ public final class RUDPConnection: Sendable {
         return mailbox.state.withLock { $0.statistics }
     }
 
+    /// Datagrams dropped on purpose by ``RUDPConfiguration/receiveLoss`` on the endpoint this
+    /// connection runs on: for a client connection, its own socket; on a server, all of the
+    /// server's connections together (as ``RUDPServer/injectedLosses()``).
+    public func endpointInjectedLosses() async -> Int {
+        let driver = self.driver
+        return (try? await driver.eventLoop.submit { driver.injectedLosses }.get()) ?? 0
+    }
+
     /// Why it closed, once it has (nil while open).
     public func closeReason() async -> CloseReason? {
         mailbox.state.withLock { $0.closeReason }

@@ -39,6 +39,14 @@ struct OutgoingMessage {
                             offset: UInt32(lower), payload: Array(bytes[lower..<upper]))
     }
 
+    /// Records the acknowledgement of fragment `index`; returns true when that completed the message.
+    mutating func markAcknowledged(fragment index: Int) -> Bool {
+        guard !acked[index] else { return false }
+        acked[index] = true
+        ackedCount += 1
+        return ackedCount == fragmentCount
+    }
+
     func encodedSize(of index: Int) -> Int {
         let lower = index * fragmentSize
         return MessageFrame.overhead + min(fragmentSize, bytes.count - lower)
@@ -95,10 +103,9 @@ struct SendBuffer {
 
     /// Records the acknowledgement of one fragment; returns true when that completed the message.
     mutating func markAcknowledged(_ ref: FragmentRef) -> Bool {
-        guard messages[ref.message] != nil, !messages[ref.message]!.acked[ref.index] else { return false }
-        messages[ref.message]!.acked[ref.index] = true
-        messages[ref.message]!.ackedCount += 1
-        return messages[ref.message]!.ackedCount == messages[ref.message]!.fragmentCount
+        // One hash lookup: this runs for every fragment of every acknowledged packet.
+        guard let index = messages.index(forKey: ref.message) else { return false }
+        return messages.values[index].markAcknowledged(fragment: ref.index)
     }
 
     /// Removes a message (acknowledged, fully sent unreliable, or failed).

@@ -33,6 +33,8 @@ final class EngineFuzzHarness {
     private var operationIndex = 0
     /// During the healing phase the delivery budget does not apply.
     private var healing = false
+    /// Whether a re-tagged handshake packet (made with the key, not by the peer) was delivered.
+    private var keyedDelivered = false
     /// What the run did so far.
     var report = EngineFuzzReport()
 
@@ -356,6 +358,7 @@ final class EngineFuzzHarness {
             report.tainted = true
         }
         let from = source ?? (receiver === server ? client.address : server.address)
+        if keyed { keyedDelivered = true }
         let connectionsBefore = security != nil && receiver === server ? Set(server.endpoint.connectionIDs) : []
         receiver.endpoint.handle(datagram: bytes, from: from, at: now)
         if security != nil && receiver === server {
@@ -455,6 +458,15 @@ final class EngineFuzzHarness {
                 if !record.refusedForFullBuffer { throw fail("\(peer.name) connection \(id) reported .writable without a refused send") }
                 record.refusedForFullBuffer = false
             case .closed(let reason):
+                switch reason {
+                case .protocolViolation, .flowControlViolation:
+                    // The peer is a correct engine: only something it never sent can make it look broken.
+                    if !client.tainted && !server.tainted && !keyedDelivered {
+                        throw fail("\(peer.name) connection \(id) closed with \(reason), though every datagram accepted was one the peer sent (duplicated, reordered or replayed at most)")
+                    }
+                default:
+                    break
+                }
                 if !record.pendingReliable.isEmpty {
                     throw fail("\(peer.name) connection \(id) closed (\(reason)) with \(record.pendingReliable.count) reliable message(s) neither acknowledged nor failed")
                 }

@@ -15,7 +15,8 @@ import RUDPCore
 /// - events make sense: `.connected` at most once, `.acknowledged`/`.failed` only for a pending
 ///   reliable message and at most once, `.writable` only after a refused send, every reliable
 ///   message settled before `.closed`, nothing after `.closed`, `closedLocally`/`aborted` only
-///   after `close`/`abort`;
+///   after `close`/`abort`, and no `protocolViolation` or `flowControlViolation` close unless a
+///   side accepted a forged datagram (the peer is a correct engine);
 /// - memory stays bounded: connection counts, send buffers, held-back reliable bytes within the
 ///   receive window, datagram sizes, and no endless stream of datagrams, events or due timers;
 /// - liveness, after the last operation (unless a side accepted a forged datagram): once the

@@ -51,8 +51,12 @@ public enum SecurityFuzzOperation: UInt8, CaseIterable, Sendable {
     case verifyCookie
     /// Replace the cookie secret now (random); cookies of the secret before the previous stop verifying.
     case rotateCookieSecret
-    /// Compute a handshake tag. Arguments: key choice, message length, message bytes.
+    /// Compute a handshake tag. Arguments: implementation (modulo 4: ``HandshakeAuthenticator``
+    /// with the connect key or the session's handshake key, ``PSKHandshakeSecurity``'s connect-key
+    /// tag, ``SessionProtection``'s handshake tag), message length, message bytes.
     case handshakeTag
-    /// Check a handshake tag. Arguments: key choice, pair index, change kind, position, value.
+    /// Check a handshake tag. Arguments: implementation, pair index, change kind (modulo 7:
+    /// none, flip a tag bit, cut the tag, extend the message, the other key, an arbitrary tag,
+    /// discard the session's handshake key first), position, value.
     case handshakeVerify
 }

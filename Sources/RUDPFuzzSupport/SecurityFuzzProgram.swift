@@ -3,7 +3,9 @@ import RUDPSecurity
 /// Builds and describes the inputs of the security fuzz target: a header of ``headerSize`` bytes
 /// followed by ``SecurityFuzzOperation``s with their argument bytes.
 ///
-/// Header byte 0 chooses the ``SecurityMode`` (value modulo 3: none, authenticated, encrypted).
+/// Header byte 0 chooses the ``SecurityMode`` (value modulo 3: none, authenticated, encrypted)
+/// and the receiver: a ``PacketProtector`` if the value divided by 3 is even, the engine's
+/// ``SessionProtection`` if it is odd (mode none always uses a protector).
 /// Header byte 1 holds options: bit 0 makes the receiver the server (packets travel client to
 /// server; otherwise server to client), bits 1-3 choose the cookie lifetime
 /// (``cookieLifetimes``), bits 4-5 the cookie rotation interval (``cookieRotationInterval(choice:lifetime:)``)
@@ -110,15 +112,16 @@ public struct SecurityFuzzProgram: Sendable {
     /// The encoded program.
     public private(set) var bytes: [UInt8]
 
-    /// Starts a program with the given security mode and options byte.
-    public init(mode: SecurityMode = .encrypted, options: UInt8 = 0) {
+    /// Starts a program with the given security mode and options byte; with `sessionProtection`
+    /// the receiver is the engine's ``SessionProtection`` instead of a ``PacketProtector``.
+    public init(mode: SecurityMode = .encrypted, options: UInt8 = 0, sessionProtection: Bool = false) {
         let modeByte: UInt8
         switch mode {
         case .none: modeByte = 0
         case .authenticated: modeByte = 1
         case .encrypted: modeByte = 2
         }
-        bytes = [modeByte, options]
+        bytes = [modeByte + (sessionProtection ? 3 : 0), options]
     }
 
     /// Appends an operation and its argument bytes.

@@ -20,6 +20,14 @@ public protocol SecurityFuzzReceiver: AnyObject {
     func windowStatus(of packetNumber: UInt64) -> ReplayWindow.Status
     /// Verifies `datagram` and returns its header and (decrypted) payload, or throws why not.
     func open(datagram: [UInt8]) throws(SecurityError) -> (header: [UInt8], payload: [UInt8])
+    /// Whether refusals carry the exact error of `Specs/SECURITY.md` 4.4 (true by default); if
+    /// not, only their kind is compared: replayed, too old, authentication failed, or malformed.
+    var reportsExactErrors: Bool { get }
+}
+
+extension SecurityFuzzReceiver {
+    /// Refusals are exact unless a receiver says otherwise.
+    public var reportsExactErrors: Bool { true }
 }
 
 extension PacketProtector: SecurityFuzzReceiver {

@@ -46,9 +46,23 @@ public enum SecurityFuzzer {
         run(bytes).violation
     }
 
-    /// Runs the program in `bytes` against a real ``PacketProtector`` receiver.
+    /// Runs the program in `bytes` against a real receiver: a ``PacketProtector``, or, when the
+    /// header's mode byte divided by 3 is odd and the mode is not none, the engine's
+    /// ``SessionProtection`` (through ``SessionProtectionReceiver``).
     public static func run(_ bytes: [UInt8]) -> SecurityFuzzReport {
-        run(bytes) { mode, key, direction in PacketProtector(mode: mode, key: key, direction: direction) }
+        let modeByte = bytes.first ?? 0
+        let mode = SecurityFuzzProgram.mode(modeByte)
+        if (modeByte / 3) % 2 == 1 && mode != .none {
+            let isClient = bytes.count < 2 || bytes[1] & 1 == 0
+            return run(bytes) { mode, _, _ in
+                do {
+                    return try SessionProtectionReceiver(mode: mode, keys: SecurityFuzzKeys.shared.session, isClient: isClient)
+                } catch {
+                    preconditionFailure("SecurityFuzzer: cannot make a SessionProtection with the test keys: \(error)")
+                }
+            }
+        }
+        return run(bytes) { mode, key, direction in PacketProtector(mode: mode, key: key, direction: direction) }
     }
 
     /// Runs the program in `bytes` against the receiver `makeReceiver` returns for the program's
@@ -82,6 +96,11 @@ public enum SecurityFuzzer {
         for mode in SecurityMode.allCases {
             for options in optionSets {
                 programs.append(walkthrough(mode: mode, options: options, payloads: payloads, messages: messages).bytes)
+            }
+            if mode != .none {
+                for options in optionSets.prefix(2) {
+                    programs.append(walkthrough(mode: mode, options: options, sessionProtection: true, payloads: payloads, messages: messages).bytes)
+                }
             }
             programs.append(windowEdges(mode: mode).bytes)
         }
@@ -142,8 +161,9 @@ public enum SecurityFuzzer {
     }
 
     /// Every operation once or more, in a sensible order.
-    private static func walkthrough(mode: SecurityMode, options: UInt8, payloads: [[UInt8]], messages: [[UInt8]]) -> SecurityFuzzProgram {
-        var program = SecurityFuzzProgram(mode: mode, options: options)
+    private static func walkthrough(mode: SecurityMode, options: UInt8, sessionProtection: Bool = false,
+                                    payloads: [[UInt8]], messages: [[UInt8]]) -> SecurityFuzzProgram {
+        var program = SecurityFuzzProgram(mode: mode, options: options, sessionProtection: sessionProtection)
         let first = payloads.first ?? [1]
         // In order, reordered, replayed.
         appendSeal(.small, 5, payload: first, to: &program)
@@ -218,12 +238,17 @@ public enum SecurityFuzzer {
         program.append(.issueCookie, 2, 2)
         program.append(.verifyCookie, arguments: verifyCookie(0, index: 7))
         // Handshake tags: the vectors' messages under both keys, then every kind of change.
+        // (implementations 0 and 1: HandshakeAuthenticator; 2 and 3: the engine's hooks)
         for message in messages {
-            for key: UInt8 in 0..<2 {
-                program.append(.handshakeTag, arguments: [key, UInt8(min(message.count, 255))] + message.prefix(255))
+            for implementation: UInt8 in 0..<4 {
+                program.append(.handshakeTag, arguments: [implementation, UInt8(min(message.count, 255))] + message.prefix(255))
             }
         }
-        for change: UInt8 in 0..<6 { program.append(.handshakeVerify, 0, change, change, 5, 0x10) }
+        for implementation: UInt8 in [0, 2] {
+            for change: UInt8 in 0..<6 { program.append(.handshakeVerify, implementation, change, change, 5, 0x10) }
+        }
+        program.append(.handshakeVerify, 3, 1, 6, 0, 0)   // discard the handshake key, then verify
+        program.append(.handshakeTag, 3, 1, 0x42)
         // The separate window: edges, duplicates, far jumps, the limit.
         for (kind, value) in [(PacketNumberKind.small, 5), (.windowWidth, 0), (.base, 0), (.firstTooOld, 0),
                               (.oldestInWindow, 0), (.back, 0), (.farJump, 1 << 32), (.belowLimit, 0),

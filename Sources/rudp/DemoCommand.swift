@@ -157,6 +157,7 @@ struct DemoCommand: AsyncParsableCommand {
         let clientStatistics = await client.statistics()
         let serverStatistics = await record.connection?.statistics() ?? previousServer
         let serverDrops = await server.injectedLosses()
+        let clientDrops = await client.endpointInjectedLosses()
         try? await client.close()
         await server.shutdown()
         _ = try? await serving.value
@@ -168,8 +169,17 @@ struct DemoCommand: AsyncParsableCommand {
         Console.printLine("Summary after \(Format.milliseconds(nanoseconds: totalNanoseconds)) ms:")
         Console.printLine("  client -> server: \(clientStatistics.packetsSent) datagrams sent, \(clientStatistics.packetsLost) declared lost, \(clientStatistics.fragmentsRetransmitted) fragments retransmitted, \(clientStatistics.retransmissionTimeouts) retransmission timeouts")
         Console.printLine("  server -> client: \(serverStatistics.packetsSent) datagrams sent, \(serverStatistics.packetsLost) declared lost, \(serverStatistics.fragmentsRetransmitted) fragments retransmitted, \(serverStatistics.retransmissionTimeouts) retransmission timeouts")
-        Console.printLine("  injected loss: the server dropped \(serverDrops) received datagrams; duplicates discarded: server \(serverStatistics.duplicatePacketsDropped), client \(clientStatistics.duplicatePacketsDropped)")
+        Console.printLine("  injected loss: the server dropped \(serverDrops) and the client \(clientDrops) received datagrams; duplicates discarded: server \(serverStatistics.duplicatePacketsDropped), client \(clientStatistics.duplicatePacketsDropped)")
         Console.printLine("  smoothed RTT: client \(Format.milliseconds(nanoseconds: clientStatistics.smoothedRTT)) ms, server \(Format.milliseconds(nanoseconds: serverStatistics.smoothedRTT)) ms")
+        if let security {
+            Console.printLine(
+                "  security: \(SecurityOptions.describe(security.configuration.mode)); packets verified: server \(serverStatistics.packetsReceived), client \(clientStatistics.packetsReceived); "
+                    + "forged or corrupted dropped: server \(serverStatistics.authenticationFailures), client \(clientStatistics.authenticationFailures); "
+                    + "replays dropped: server \(serverStatistics.replayedPacketsDropped), client \(clientStatistics.replayedPacketsDropped)"
+            )
+        } else {
+            Console.printLine("  security: none (plain packets with a CRC-32C trailer; --psk-file PATH protects them)")
+        }
         guard serverReceived == sent else {
             throw CLIError("the server received \(serverReceived.count) messages, not exactly the \(messages) sent in order: \(serverReceived)")
         }

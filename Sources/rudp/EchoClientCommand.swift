@@ -68,7 +68,7 @@ struct EchoClientCommand: AsyncParsableCommand {
         do {
             connection = try await RUDPClient.connect(host: host, port: port, configuration: configuration)
         } catch {
-            throw CLIError("cannot connect to the echo server at \(target): \(error)")
+            throw CLIError("cannot connect to the echo server at \(target): \(error)\(SecurityOptions.connectHint(for: error, security: security))")
         }
         watchdog.setExpiryAction { await connection.abort() }
         watchdog.progress(phase: "waiting for the reply to '\(names[0])'")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RUDP
 import RUDPSecurity
 
 /// The `--psk-file` and `--security` options shared by every command that opens connections
@@ -102,6 +103,37 @@ struct SecurityOptions: ParsableArguments {
         }
         let source = pskFile.map { "key file '\($0)'" } ?? "environment variable \(environmentVariable)"
         return Resolved(configuration: SecurityConfiguration(mode: (mode ?? .encrypted).securityMode, key: key), keySource: source)
+    }
+
+    /// The command-line fix to append to a failed connect: for a security mismatch, or for a
+    /// connect timeout of a protected client (a wrong key looks like a silent server). Empty for
+    /// other errors.
+    static func connectHint(for error: any Error, security: Resolved?) -> String {
+        guard let error = error as? RUDPError else { return "" }
+        switch error.code {
+        case .securityMismatch:
+            break
+        case .connectTimedOut where security != nil:
+            break
+        default:
+            return ""
+        }
+        return " (on the command line: give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode)"
+    }
+
+    /// For a server that waited in vain: why peers that tried could not connect, from its
+    /// endpoint counters (handshakes that failed authentication, peers with another security
+    /// setting); empty when there were none.
+    static func refusedPeersHint(_ statistics: EndpointStatistics) -> String {
+        var reasons: [String] = []
+        if statistics.handshakeAuthenticationFailures > 0 {
+            reasons.append("\(statistics.handshakeAuthenticationFailures) connection attempts failed authentication (a peer with another key)")
+        }
+        if statistics.securityMismatchesAnswered > 0 {
+            reasons.append("\(statistics.securityMismatchesAnswered) connection attempts were refused for another security setting (key on one side only, or another mode)")
+        }
+        guard !reasons.isEmpty else { return "" }
+        return "; " + reasons.joined(separator: ", ") + ": give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode"
     }
 
     /// A mode in words, for status lines.

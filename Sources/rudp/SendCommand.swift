@@ -83,7 +83,7 @@ struct SendCommand: AsyncParsableCommand {
         do {
             connection = try await RUDPClient.connect(host: to.host, port: to.port, configuration: configuration)
         } catch {
-            throw CLIError("cannot connect to the receiver at \(to): \(error)")
+            throw CLIError("cannot connect to the receiver at \(to): \(error)\(SecurityOptions.connectHint(for: error, security: security))")
         }
         watchdog.setExpiryAction { await connection.abort() }
 

@@ -65,6 +65,20 @@ struct SecurityFuzzerTests {
         }
     }
 
+    @Test("the engine's SessionProtection passes every planted-bug program", arguments: [SecurityMode.authenticated, .encrypted])
+    func sessionProtectionPasses(mode: SecurityMode) {
+        for program in Self.programs {
+            var bytes = program(mode)
+            bytes[0] += 3   // the receiver is the engine's SessionProtection
+            let report = SecurityFuzzer.run(bytes)
+            #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+            #expect(report.opened >= 1)
+        }
+        var replayed = Self.replayProgram(mode)
+        replayed[0] += 3
+        #expect(SecurityFuzzer.run(replayed).refusals["replayed"] == 1)
+    }
+
     @Test("a receiver that skips the replay check is caught", arguments: [SecurityMode.authenticated, .encrypted])
     func replayAccepted(mode: SecurityMode) {
         let report = SecurityFuzzer.run(Self.replayProgram(mode)) { mode, key, direction in

@@ -213,6 +213,10 @@ import Testing
         for index in 1...20 {
             #expect(result.output.contains("Hello, message \(index)!"))
         }
+        // Both sides drop about 20% of what they receive, and the summary counts both.
+        let drops = result.output.firstMatch(of: /the server dropped (\d+) and the client (\d+) received datagrams/)
+        let counts = try #require(drops, "\(result.output)")
+        #expect(Int(counts.1)! > 0 && Int(counts.2)! > 0, "\(result.output)")
     }
 
     @Test func benchPrintsJSONWithTheExpectedKeys() async throws {

@@ -56,6 +56,12 @@ import Testing
         #expect(Format.fixed(1.05, digits: 3) == "1.050")
     }
 
+    @Test func benchComparisonTakesMediansAndRatios() {
+        #expect(BenchComparison.median([3, 1, 2]) == 2)
+        #expect(BenchComparison.median([4, 1, 3, 2]) == 2.5)
+        #expect(BenchComparison.median([]).isNaN)
+    }
+
     @Test func benchStampRoundTrips() {
         var message = [UInt8](repeating: 0, count: 16)
         BenchCommand.writeStamp(into: &message, sentAt: 0x0102_0304_0506_0708, sequence: 42)

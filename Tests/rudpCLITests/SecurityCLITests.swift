@@ -49,6 +49,164 @@ import Testing
         }
     }
 
+    /// What an echo client saw against a server: its result and how long it ran.
+    struct ClientRun: Sendable {
+        var result: RudpProcess.Result
+        var seconds: Double
+    }
+
+    /// Starts an echo server with `serverArguments`, runs one echo client per entry of `clients`
+    /// (extra arguments and the name Alice) one after the other, then stops the server; returns
+    /// the clients' runs and the server's transcript. Clients expected to fail get a 2-second
+    /// --timeout (a wrong key fails only at the connect timeout); a client expected to succeed
+    /// should add a longer `--timeout` of its own (the last one given wins).
+    static func echoClients(serverArguments: [String], clients: [[String]]) async throws -> (clients: [ClientRun], serverTranscript: String) {
+        try await OffPool.run {
+            let server = try RudpProcess(["echo-server", "--port", "0"] + serverArguments)
+            defer { server.stop() }
+            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
+            var runs: [ClientRun] = []
+            for arguments in clients {
+                let start = Date()
+                let result = try RudpProcess.runBlocking(
+                    ["echo-client", "--port", "\(port)", "--timeout", "2"] + arguments + ["Alice"], seconds: 60
+                )
+                runs.append(ClientRun(result: result, seconds: Date().timeIntervalSince(start)))
+            }
+            server.send(signal: SIGINT)
+            _ = try server.waitForExit(seconds: 60)
+            return (runs, server.transcript)
+        }
+    }
+
+    @Test func wrongKeyFailsWithinTheConnectTimeoutAndTheRightKeyStillWorks() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let serverKey = try await Self.makeKey(in: directory, name: "server.key")
+        let otherKey = try await Self.makeKey(in: directory, name: "other.key")
+        let (clients, serverTranscript) = try await Self.echoClients(
+            serverArguments: ["--psk-file", serverKey],
+            clients: [["--psk-file", otherKey], ["--psk-file", serverKey, "--timeout", "30"]]
+        )
+        let wrong = clients[0], right = clients[1]
+        #expect(wrong.result.status != 0)
+        #expect(wrong.result.output.isEmpty, "\(wrong.result.output)")
+        CLIProcessTests.expectCleanError(wrong.result.error, mentioning: [
+            "timed out", "valid encrypted handshake", "same pre-shared key and security mode", "--psk-file", "--security",
+        ])
+        // The connect timeout is 2 s; the bound only allows for process start-up on a loaded machine.
+        #expect(wrong.seconds < 20, "the wrong-key client took \(wrong.seconds) s with --timeout 2")
+        for key in [serverKey, otherKey] {
+            let keyText = try String(contentsOfFile: key, encoding: .utf8)
+            #expect(!Self.leaksKey(keyText, in: wrong.result.error + serverTranscript))
+        }
+        #expect(right.result.status == 0, "\(right.result.error)")
+        #expect(right.result.output == "Hello, Alice!\n")
+        // The server noticed: the wrong key's CONNECTs failed authentication.
+        let failures = serverTranscript.split(separator: "\n").first { $0.contains("handshakes failed authentication") }
+        let count = failures.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        #expect(count >= 1, "\(serverTranscript)")
+    }
+
+    @Test func keyOnOneSideOnlyIsAClearError() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = try await Self.makeKey(in: directory)
+
+        // Secure server: a plain client is told at once; a client in the other mode at its timeout.
+        let (againstSecure, secureTranscript) = try await Self.echoClients(
+            serverArguments: ["--psk-file", key],
+            clients: [[], ["--psk-file", key, "--security", "authenticated"]]
+        )
+        let plainClient = againstSecure[0].result, otherMode = againstSecure[1].result
+        #expect(plainClient.status != 0)
+        CLIProcessTests.expectCleanError(plainClient.error, mentioning: ["requires packet security", "--psk-file", "RUDP_PSK"])
+        #expect(againstSecure[0].seconds < 20)
+        #expect(otherMode.status != 0)
+        CLIProcessTests.expectCleanError(otherMode.error, mentioning: ["another security mode", "--security"])
+        #expect(secureTranscript.contains("clients without security or in another mode were told so"), "\(secureTranscript)")
+
+        // Plain server: a client with a key learns that the server has none (at its timeout).
+        let (againstPlain, _) = try await Self.echoClients(serverArguments: [], clients: [["--psk-file", key]])
+        let secureClient = againstPlain[0].result
+        #expect(secureClient.status != 0)
+        CLIProcessTests.expectCleanError(secureClient.error, mentioning: ["no packet security configured", "--psk-file"])
+        #expect(againstPlain[0].seconds < 20)
+    }
+
+    /// The integers in `line`, in order.
+    static func integers(in line: String) -> [Int] {
+        line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    }
+
+    @Test func encryptedEchoThroughALossyCorruptingProxyArrivesIntact() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = try await Self.makeKey(in: directory)
+        let clientCount = 6
+        let names = (1...8).map { "name \($0)" }
+        let (clients, serverTranscript, proxyTranscript) = try await OffPool.run {
+            let server = try RudpProcess(["echo-server", "--port", "0", "--psk-file", key])
+            defer { server.stop() }
+            let serverPort = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
+            let proxy = try RudpProcess([
+                "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)",
+                "--loss", "0.1", "--corrupt", "0.2", "--duplicate", "0.2", "--seed", "11",
+            ])
+            defer { proxy.stop() }
+            let proxyPort = try RudpProcess.port(inListeningLine: try proxy.waitForOutputLine(containing: "listening on", seconds: 60))
+            var clients: [RudpProcess.Result] = []
+            for _ in 0..<clientCount {
+                clients.append(try RudpProcess.runBlocking(
+                    ["echo-client", "--port", "\(proxyPort)", "--timeout", "30", "--psk-file", key] + names, seconds: 120
+                ))
+            }
+            proxy.send(signal: SIGINT)
+            _ = try proxy.waitForExit(seconds: 60)
+            server.send(signal: SIGINT)
+            _ = try server.waitForExit(seconds: 60)
+            return (clients, server.transcript, proxy.transcript)
+        }
+        for client in clients {
+            #expect(client.status == 0, "\(client.error)\n\(proxyTranscript)")
+            #expect(client.output == names.map { "Hello, \($0)!\n" }.joined(), "\(client.output)")
+        }
+        // The proxy flipped bits in datagrams to the server; the tag caught them (a flip in a
+        // connection ID makes a datagram unroutable instead, so only "some" is certain).
+        let corruptedUp = proxyTranscript.split(separator: "\n").last { $0.hasPrefix("up:") && $0.contains("corrupted") }
+            .map { String($0) }.flatMap { line in line.components(separatedBy: "corrupted ").dropFirst().last.flatMap { Self.integers(in: $0).first } } ?? 0
+        let securityLine = serverTranscript.split(separator: "\n").first { $0.hasPrefix("security:") }.map(String.init) ?? ""
+        let counts = Self.integers(in: securityLine)
+        #expect(counts.count == 4, "\(serverTranscript)")
+        if counts.count == 4, corruptedUp >= 3 {
+            #expect(counts[0] + counts[2] >= 1, "the proxy corrupted \(corruptedUp) datagrams to the server, none failed authentication:\n\(serverTranscript)\n\(proxyTranscript)")
+        }
+    }
+
+    @Test func recvWithAnotherKeyThanTheSenderSaysWhyNobodyConnected() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let receiverKey = try await Self.makeKey(in: directory, name: "receiver.key")
+        let senderKey = try await Self.makeKey(in: directory, name: "sender.key")
+        let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
+        try Data([1, 2, 3, 4]).write(to: input)
+        let (sender, receiverStatus, receiverError) = try await OffPool.run {
+            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "4", "--psk-file", receiverKey])
+            defer { receiver.stop() }
+            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: 60))
+            let sender = try RudpProcess.runBlocking(
+                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "1", "--psk-file", senderKey], seconds: 60
+            )
+            let status = try receiver.waitForExit(seconds: 60)
+            return (sender, status, receiver.standardError.text)
+        }
+        #expect(sender.status != 0)
+        CLIProcessTests.expectCleanError(sender.error, mentioning: ["cannot connect to the receiver", "same pre-shared key and security mode", "--psk-file"])
+        #expect(receiverStatus != 0)
+        CLIProcessTests.expectCleanError(receiverError, mentioning: ["timed out", "failed authentication (a peer with another key)", "--psk-file"])
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+
     @Test func keygenThenEchoWithTheSameKeyFileWorks() async throws {
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -58,8 +216,8 @@ import Testing
 
         // A malformed RUDP_PSK on the client proves --psk-file wins over the environment.
         let (client, serverTranscript) = try await Self.echo(
-            serverArguments: ["--psk-file", key],
-            clientArguments: ["--psk-file", key], clientEnvironment: ["RUDP_PSK": "not a key"]
+            serverArguments: ["--psk-file", key, "--log-level", "trace"],
+            clientArguments: ["--psk-file", key, "--log-level", "trace"], clientEnvironment: ["RUDP_PSK": "not a key"]
         )
         #expect(client.status == 0, "\(client.error)\n\(serverTranscript)")
         #expect(client.output == "Hello, Alice!\nHello, Bob!\n")
@@ -188,6 +346,12 @@ import Testing
         #expect(demo.status == 0, "\(demo.output)\(demo.error)")
         #expect(demo.output.contains("Security: encrypted"), "\(demo.output)")
         #expect(demo.output.contains("OK: all 5 messages"), "\(demo.output)")
+        // "packets verified: server N, client M": both sides opened and verified real traffic.
+        let verified = demo.output.split(separator: "\n").first { $0.contains("packets verified:") }.map(String.init) ?? ""
+        let counts = verified.components(separatedBy: "packets verified: ").last?.split(separator: ";").first?
+            .split(separator: ",").compactMap { Int($0.split(separator: " ").last ?? "") } ?? []
+        #expect(counts.count == 2 && counts.allSatisfy { $0 >= 5 }, "\(demo.output)")
+        #expect(verified.contains("forged or corrupted dropped: server 0, client 0"), "\(demo.output)")
 
         let bench = try await RudpProcess.run(
             ["bench", "--messages", "500", "--warmup", "100", "--psk-file", key, "--security", "authenticated", "--json"], seconds: 180
