@@ -253,6 +253,16 @@ import Testing
         ["bench", "--messages", "10", "--warmup", "0"],
     ]
 
+    @Test(arguments: ["echo-server", "echo-client", "send", "recv", "demo", "bench"])
+    func helpSaysWhichKeySourceWinsAndToKeepTheKeyOffTheCommandLine(subcommand: String) async throws {
+        let result = try await RudpProcess.run([subcommand, "--help"], seconds: 60)
+        #expect(result.status == 0, "\(result.error)")
+        let text = result.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for phrase in ["SECURITY:", "--psk-file wins when both are given", "Never put the key itself on the command line", "authenticated", "encrypted", "rudp keygen"] {
+            #expect(text.contains(phrase), "'\(subcommand) --help' does not say '\(phrase)':\n\(result.output)")
+        }
+    }
+
     @Test(arguments: commands)
     func worldReadableKeyFileIsRefusedWithTheChmodHint(command: [String]) async throws {
         let directory = try CLIProcessTests.makeTemporaryDirectory()
