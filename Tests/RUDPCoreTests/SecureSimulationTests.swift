@@ -7,7 +7,7 @@ import RUDPSimulation
 /// The randomized simulation suite in secure mode, and under a simulated attacker.
 ///
 /// `RUDP_SECURE_SIMULATION_SEEDS` (default 320) random scenarios run with security on (modes
-/// alternate); `RUDP_ATTACK_SIMULATION_SEEDS` (default 120) run with security and a
+/// alternate); `RUDP_ATTACK_SIMULATION_SEEDS` (default 200) run with security and a
 /// ``NetworkAttacker`` that records, replays, injects random and forged datagrams and tampers,
 /// all seeded. Each is checked like the plain suite (exactly-once intact delivery, ordering, no
 /// invented messages, convergence, clean close). Replay one failing seed with
@@ -15,7 +15,7 @@ import RUDPSimulation
 @Suite struct SecureSimulationTests {
     static let environment = ProcessInfo.processInfo.environment
     static let secureSeeds = Int(environment["RUDP_SECURE_SIMULATION_SEEDS"] ?? "") ?? 320
-    static let attackSeeds = Int(environment["RUDP_ATTACK_SIMULATION_SEEDS"] ?? "") ?? 120
+    static let attackSeeds = Int(environment["RUDP_ATTACK_SIMULATION_SEEDS"] ?? "") ?? 200
     static let firstSeed = UInt64(environment["RUDP_SIMULATION_FIRST_SEED"] ?? "") ?? 1
     static let chunks = 8
 
