@@ -59,7 +59,7 @@ public final class Connection {
     /// mismatch. It is not authenticated, so it never ends the attempt; if the connect times out
     /// the connection ends with ``CloseReason/peerClosed(_:_:)`` carrying it, as a diagnostic.
     public private(set) var handshakeDiagnostic: CloseFrame?
-    /// Whether the connection uses packet security (`Specs/PROTOCOL.md` section 12).
+    /// Whether the connection uses packet security (`Specs/PROTOCOL.md` section 20).
     public var isSecure: Bool { handshakeSecurity != nil }
 
     let config: ConnectionConfiguration
@@ -371,7 +371,7 @@ public final class Connection {
         startClosingIfDrained(at: now)
     }
 
-    /// A datagram on a secure connection (`Specs/PROTOCOL.md` section 12.5): verified before
+    /// A datagram on a secure connection (`Specs/PROTOCOL.md` section 20.5): verified before
     /// anything else; a datagram that fails changes nothing but a drop counter.
     private func handle(protectedDatagram datagram: [UInt8], at now: Timestamp) {
         guard let security = handshakeSecurity else { return }

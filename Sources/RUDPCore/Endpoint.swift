@@ -21,7 +21,7 @@ import RUDPWire
 /// ```
 ///
 /// With an ``EndpointSecurity`` the endpoint runs the secure handshake of `Specs/PROTOCOL.md`
-/// section 12: a server answers a CONNECT only if its connect-key tag verifies, answers an
+/// section 20: a server answers a CONNECT only if its connect-key tag verifies, answers an
 /// unverified address statelessly with RETRY (never more bytes than it received), and creates
 /// a connection (and derives keys) only for a CONNECT with a valid cookie.
 public final class Endpoint<Address: Hashable> {
@@ -61,6 +61,11 @@ public final class Endpoint<Address: Hashable> {
     private var scheduled: [ConnectionID: (generation: UInt64, deadline: Timestamp)] = [:]
     private var generationCounter: UInt64 = 0
     private let security: EndpointSecurity<Address>?
+    /// `security != nil` as a plain Bool: the plain hot path tests only this (inspecting the
+    /// optional of a generic struct costs metadata lookups when the endpoint is not specialized).
+    private let hasSecurity: Bool
+    /// `!statelessAnswers.isEmpty`, for the same reason.
+    private var hasStatelessAnswers = false
     /// Stateless answers (RETRY, security-mismatch CLOSE), sent before any connection's output.
     private var statelessAnswers: Deque<(datagram: [UInt8], destination: Address)> = []
     /// Most stateless answers queued at once; more are dropped (and counted).
@@ -75,10 +80,11 @@ public final class Endpoint<Address: Hashable> {
         self.configuration = configuration
         self.rng = SeededGenerator(seed: seed)
         self.security = security
+        self.hasSecurity = security != nil
     }
 
     /// Whether the endpoint protects its connections.
-    public var isSecure: Bool { security != nil }
+    public var isSecure: Bool { hasSecurity }
 
     /// Number of connections (in any state).
     public var connectionCount: Int { connections.count }
@@ -140,7 +146,7 @@ public final class Endpoint<Address: Hashable> {
     public func handle(datagram: [UInt8], from address: Address, at now: Timestamp) {
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.count
-        if let security {
+        if hasSecurity, let security {
             handleSecure(datagram: datagram, from: address, at: now, security: security)
             return
         }
@@ -195,7 +201,7 @@ public final class Endpoint<Address: Hashable> {
 
     // MARK: - Secure input
 
-    /// `Specs/PROTOCOL.md` section 12.3–12.5: route by the header; verify before anything else.
+    /// `Specs/PROTOCOL.md` section 20.3–20.5: route by the header; verify before anything else.
     private func handleSecure(datagram: [UInt8], from address: Address, at now: Timestamp, security: EndpointSecurity<Address>) {
         let parsedHeader = datagram.withUnsafeBytes { raw in
             Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) }
@@ -218,8 +224,11 @@ public final class Endpoint<Address: Hashable> {
         }
         let accepted = entry.connection.packetsAccepted
         entry.connection.handle(datagram: datagram, at: now)
-        if entry.address != address && entry.connection.packetsAccepted > accepted {
-            // Only a packet that verified (and was new) may move the peer's address.
+        if entry.address != address && entry.connection.packetsAccepted > accepted && entry.connection.role == .server {
+            // Only a packet that verified (and was new) may move the peer's address, and only a
+            // server follows its client (NAT rebinding): a client keeps the address it connected
+            // to, so an attacker racing a copy of a genuine packet from another address cannot
+            // divert it (PROTOCOL.md section 20.5).
             connections[header.destination]?.address = address
         }
         touch(header.destination)
@@ -330,6 +339,7 @@ public final class Endpoint<Address: Hashable> {
             return false
         }
         statelessAnswers.append((datagram, address))
+        hasStatelessAnswers = true
         return true
     }
 
@@ -354,7 +364,8 @@ public final class Endpoint<Address: Hashable> {
 
     /// The next datagram to send and its destination, or nil when nothing is ready.
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: Address)? {
-        if let answer = statelessAnswers.popFirst() {
+        if hasStatelessAnswers, let answer = statelessAnswers.popFirst() {
+            hasStatelessAnswers = !statelessAnswers.isEmpty
             statistics.datagramsSent += 1
             statistics.bytesSent += answer.datagram.count
             return answer

@@ -1,7 +1,7 @@
 import RUDPWire
 
 /// The endpoint-wide half of packet security: what the secure handshake needs
-/// (`Specs/PROTOCOL.md` section 12). One object serves all connections of an endpoint.
+/// (`Specs/PROTOCOL.md` section 20). One object serves all connections of an endpoint.
 ///
 /// `RUDPCore` runs the handshake state machine and calls these hooks; the implementation (on
 /// libsodium, in `RUDPSecurity`) holds the pre-shared key, the cookie secret and the source of

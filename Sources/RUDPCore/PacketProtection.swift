@@ -1,7 +1,7 @@
 import RUDPWire
 
 /// The packet protection of one secure connection, after its handshake: seals every packet it
-/// sends and opens every packet it receives (`Specs/PROTOCOL.md` section 12).
+/// sends and opens every packet it receives (`Specs/PROTOCOL.md` section 20).
 ///
 /// The engine only calls it; the cryptography lives in a module above (`RUDPSecurity` implements
 /// it on libsodium), so `RUDPCore` never links a crypto library. A connection without security

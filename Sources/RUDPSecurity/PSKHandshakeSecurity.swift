@@ -4,7 +4,7 @@ import RUDPWire
 /// The engine's handshake hooks (``HandshakeSecurity``) implemented with a pre-shared key on
 /// libsodium: the connect key authenticates CONNECT and RETRY, a ``CookieIssuer`` makes and
 /// checks retry cookies, and ``KeySchedule`` derives each connection's session keys, which a
-/// ``SessionProtection`` then uses (`Specs/PROTOCOL.md` section 12, `Specs/SECURITY.md`).
+/// ``SessionProtection`` then uses (`Specs/PROTOCOL.md` section 20, `Specs/SECURITY.md`).
 ///
 /// ```swift
 /// let security = SecurityConfiguration(mode: .encrypted, key: try PreSharedKey(contentsOfFile: "rudp.key"))
@@ -17,6 +17,7 @@ import RUDPWire
 public final class PSKHandshakeSecurity: HandshakeSecurity {
     /// The protection mode (never ``SecurityMode/none``).
     public let mode: SecurityMode
+    /// ``PacketFlags/authenticated`` or ``PacketFlags/authenticatedAndEncrypted``, after ``mode``.
     public let flags: PacketFlags
     private let psk: PreSharedKey
     private let connectAuthenticator: HandshakeAuthenticator
@@ -49,6 +50,7 @@ public final class PSKHandshakeSecurity: HandshakeSecurity {
         }
     }
 
+    /// 32 bytes from `randombytes_buf`, or from the seeded generator in ``HandshakeRandomness/seeded(_:)``.
     public func nextRandom() -> [UInt8] {
         if generator != nil { return HandshakeRandom(using: &generator!).bytes }
         var bytes = [UInt8](repeating: 0, count: HandshakeRandom.byteCount)
@@ -56,10 +58,12 @@ public final class PSKHandshakeSecurity: HandshakeSecurity {
         return bytes
     }
 
+    /// Appends `handshake_tag(connect_key, packet)` (SECURITY.md 3.2 and 7).
     public func appendConnectKeyTag(_ packet: inout [UInt8]) {
         packet.append(contentsOf: connectAuthenticator.tag(packet))
     }
 
+    /// Whether the last 16 bytes are the connect-key tag of the bytes before them (constant time).
     public func verifyConnectKeyTag(_ datagram: [UInt8]) -> Bool {
         let tagSize = HandshakeAuthenticator.tagSize
         guard datagram.count > tagSize else { return false }
@@ -70,10 +74,12 @@ public final class PSKHandshakeSecurity: HandshakeSecurity {
         }
     }
 
+    /// A 24-byte cookie from the ``CookieIssuer`` (SECURITY.md 6), with `now` as its timestamp.
     public func issueCookie(address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> [UInt8] {
         cookies.issue(address: address, clientConnectionID: clientConnectionID, at: now.nanoseconds)
     }
 
+    /// Verifies a cookie under the current or previous secret and its lifetime.
     public func checkCookie(_ cookie: [UInt8], address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> CookieCheck {
         do {
             try cookies.verify(cookie, address: address, clientConnectionID: clientConnectionID, at: now.nanoseconds)
@@ -85,6 +91,7 @@ public final class PSKHandshakeSecurity: HandshakeSecurity {
         }
     }
 
+    /// Derives the session keys (SECURITY.md 3.1) and wraps them in a ``SessionProtection``; nil if a random is not 32 bytes.
     public func sessionProtection(clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
                                   serverConnectionID: ConnectionID, isClient: Bool) -> (any PacketProtection)? {
         guard let client = try? HandshakeRandom(bytes: clientRandom), let server = try? HandshakeRandom(bytes: serverRandom),

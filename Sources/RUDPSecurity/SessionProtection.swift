@@ -26,11 +26,13 @@ public final class SessionProtection: PacketProtection {
         handshake = HandshakeAuthenticator(key: keys.handshake)
     }
 
+    /// 16: the Poly1305 tag replaces the 4-byte CRC-32C trailer.
     public var overhead: Int { PacketProtector.tagSize }
 
     /// The packet numbers accepted so far from the peer.
     public var replayWindow: ReplayWindow { incoming.replayWindow }
 
+    /// Seals with the outgoing key; false for a packet number that is not increasing or is 2^62 or more.
     public func seal(_ packet: inout [UInt8]) -> Bool {
         do {
             try outgoing.sealInPlace(&packet)
@@ -40,6 +42,7 @@ public final class SessionProtection: PacketProtection {
         }
     }
 
+    /// Opens with the incoming key: replay window first, then the tag; only a verified datagram moves the window.
     public func open(_ datagram: inout [UInt8]) -> PacketOpenResult {
         do {
             try incoming.openInPlace(&datagram)
@@ -55,17 +58,20 @@ public final class SessionProtection: PacketProtection {
         }
     }
 
+    /// Appends `handshake_tag(handshake_key, packet)`; does nothing once the handshake key was discarded.
     public func authenticateHandshake(_ packet: inout [UInt8]) {
         guard let handshake else { return }
         packet.append(contentsOf: handshake.tag(packet))
     }
 
+    /// Whether the datagram ends in the handshake-key tag of the bytes before it (constant time).
     public func verifyHandshake(_ datagram: [UInt8]) -> Bool {
         let tagSize = HandshakeAuthenticator.tagSize
         guard let handshake, datagram.count > tagSize else { return false }
         return handshake.isValid(tag: Array(datagram.suffix(tagSize)), for: Array(datagram.dropLast(tagSize)))
     }
 
+    /// Drops the handshake key (wiped when its last reference goes).
     public func discardHandshakeKey() {
         handshake = nil
     }

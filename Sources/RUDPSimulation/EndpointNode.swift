@@ -21,8 +21,10 @@ public final class EndpointNode: SimulatedNode {
     /// Called for every event, in order, from inside the simulator's callbacks.
     public var onEvent: ((ConnectionID, ConnectionEvent) -> Void)?
 
-    public init(configuration: EndpointConfiguration, seed: UInt64) {
-        endpoint = Endpoint(configuration: configuration, seed: seed)
+    /// A node running an endpoint with `configuration`, connection IDs drawn from `seed`, and
+    /// optional packet security.
+    public init(configuration: EndpointConfiguration, seed: UInt64, security: EndpointSecurity<SimulatedAddress>? = nil) {
+        endpoint = Endpoint(configuration: configuration, seed: seed, security: security)
     }
 
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {

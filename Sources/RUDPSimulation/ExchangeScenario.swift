@@ -1,4 +1,5 @@
 import RUDPCore
+import RUDPSecurity
 import RUDPWire
 
 /// A complete, checked run of the real engine over the simulated network: a client and a server
@@ -42,6 +43,11 @@ public enum ExchangeScenario {
         public var convergenceLimit: Duration
         /// Whether the client closes gracefully once everything is acknowledged.
         public var closeAtEnd: Bool
+        /// Packet security on both endpoints (nil: plain). The key is derived from the seed;
+        /// randoms and cookie secrets are seeded, so the run stays reproducible.
+        public var security: SecurityMode? = nil
+        /// A ``NetworkAttacker`` in front of both endpoints (only meaningful with ``security``).
+        public var attack: AttackOptions? = nil
 
         public init(seed: UInt64, forward: LinkOptions, backward: LinkOptions, configuration: ConnectionConfiguration,
                     clientMessages: [PlannedMessage], serverMessages: [PlannedMessage] = [],
@@ -97,7 +103,10 @@ public enum ExchangeScenario {
         }
 
         public var description: String {
-            "seed \(seed), forward \(forward), backward \(backward), \(clientMessages.count)+\(serverMessages.count) messages"
+            var text = "seed \(seed), forward \(forward), backward \(backward), \(clientMessages.count)+\(serverMessages.count) messages"
+            if let security { text += ", security \(security)" }
+            if let attack { text += ", \(attack)" }
+            return text
         }
     }
 
@@ -118,6 +127,12 @@ public enum ExchangeScenario {
         public var unreliableSent: Int
         public var unreliableDelivered: Int
         public var traceDigest: UInt64
+        /// The client endpoint's counters at the end of the run.
+        public var clientEndpointStatistics = EndpointStatistics()
+        /// The server endpoint's counters at the end of the run.
+        public var serverEndpointStatistics = EndpointStatistics()
+        /// What the attacker did (nil without an attack).
+        public var attackStatistics: AttackStatistics?
         /// How to reproduce this run.
         public var reproduction: String { "reproduce with \(setup)" }
     }
@@ -181,10 +196,24 @@ public enum ExchangeScenario {
     /// Runs one scenario to completion and checks it.
     public static func run(_ setup: Setup) -> Outcome {
         let simulator = NetworkSimulator(seed: setup.seed)
-        let clientNode = EndpointNode(configuration: EndpointConfiguration(connection: setup.configuration), seed: setup.seed &+ 1)
-        let serverNode = EndpointNode(configuration: EndpointConfiguration(connection: setup.configuration, acceptsConnections: true), seed: setup.seed &+ 2)
-        let clientAddress = simulator.addNode(clientNode)
-        let serverAddress = simulator.addNode(serverNode)
+        let clientSecurity: EndpointSecurity<SimulatedAddress>?
+        let serverSecurity: EndpointSecurity<SimulatedAddress>?
+        do {
+            clientSecurity = try security(setup, seed: setup.seed &+ 3)
+            serverSecurity = try security(setup, seed: setup.seed &+ 4)
+        } catch {
+            return Outcome(setup: setup, violations: ["cannot set up security: \(error)"], timeToAllAcknowledged: nil, endTime: .zero,
+                           clientStatistics: ConnectionStatistics(), serverStatistics: ConnectionStatistics(),
+                           clientCloseReason: nil, serverCloseReason: nil, forwardLink: LinkStatistics(), backwardLink: LinkStatistics(),
+                           unreliableSent: 0, unreliableDelivered: 0, traceDigest: 0)
+        }
+        let clientNode = EndpointNode(configuration: EndpointConfiguration(connection: setup.configuration), seed: setup.seed &+ 1,
+                                      security: clientSecurity)
+        let serverNode = EndpointNode(configuration: EndpointConfiguration(connection: setup.configuration, acceptsConnections: true),
+                                      seed: setup.seed &+ 2, security: serverSecurity)
+        let attacker = setup.attack.map { NetworkAttacker(options: $0) }
+        let clientAddress = simulator.addNode(attacker.map { AttackedNode(clientNode, attacker: $0) } ?? clientNode)
+        let serverAddress = simulator.addNode(attacker.map { AttackedNode(serverNode, attacker: $0) } ?? serverNode)
         simulator.connect(clientAddress, serverAddress, options: setup.forward)
         simulator.connect(serverAddress, clientAddress, options: setup.backward)
 
@@ -321,12 +350,33 @@ public enum ExchangeScenario {
 
         let unreliableSent = setup.clientMessages.filter { !$0.mode.isReliable }.count + setup.serverMessages.filter { !$0.mode.isReliable }.count
         let unreliableDelivered = (server.received + client.received).filter { !$0.message.mode.isReliable }.count
-        return Outcome(setup: setup, violations: violations, timeToAllAcknowledged: timeToAllAcknowledged, endTime: simulator.now,
-                       clientStatistics: clientStats, serverStatistics: serverStats,
-                       clientCloseReason: client.closeReason, serverCloseReason: server.closeReason,
-                       forwardLink: simulator.statistics(from: clientAddress, to: serverAddress) ?? LinkStatistics(),
-                       backwardLink: simulator.statistics(from: serverAddress, to: clientAddress) ?? LinkStatistics(),
-                       unreliableSent: unreliableSent, unreliableDelivered: unreliableDelivered,
-                       traceDigest: simulator.traceDigest)
+        var outcome = Outcome(setup: setup, violations: violations, timeToAllAcknowledged: timeToAllAcknowledged, endTime: simulator.now,
+                              clientStatistics: clientStats, serverStatistics: serverStats,
+                              clientCloseReason: client.closeReason, serverCloseReason: server.closeReason,
+                              forwardLink: simulator.statistics(from: clientAddress, to: serverAddress) ?? LinkStatistics(),
+                              backwardLink: simulator.statistics(from: serverAddress, to: clientAddress) ?? LinkStatistics(),
+                              unreliableSent: unreliableSent, unreliableDelivered: unreliableDelivered,
+                              traceDigest: simulator.traceDigest)
+        outcome.clientEndpointStatistics = clientNode.endpoint.statistics
+        outcome.serverEndpointStatistics = serverNode.endpoint.statistics
+        outcome.attackStatistics = attacker?.statistics
+        return outcome
+    }
+
+    /// The test key of a run: 32 bytes drawn from its seed (simulations only).
+    static func testKey(seed: UInt64) throws(SecurityError) -> PreSharedKey {
+        var rng = SeededGenerator(seed: seed ^ 0x5EC0_5EC0_5EC0_5EC0)
+        let hex = HandshakeRandom(using: &rng).description
+        return try PreSharedKey(hexEncoded: hex, source: "simulation seed \(seed)")
+    }
+
+    /// An endpoint's security for a run: seeded randoms, the simulated node number as cookie address.
+    static func security(_ setup: Setup, seed: UInt64) throws(SecurityError) -> EndpointSecurity<SimulatedAddress>? {
+        guard let mode = setup.security, mode != .none else { return nil }
+        let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: mode, key: try testKey(seed: setup.seed)),
+                                                 randomness: .seeded(seed))
+        return EndpointSecurity(handshake: handshake) { address in
+            withUnsafeBytes(of: UInt64(truncatingIfNeeded: address.node).bigEndian) { Array($0) }
+        }
     }
 }

@@ -7,7 +7,7 @@ public enum PacketType: UInt8, Hashable, Sendable, CaseIterable {
     /// Either direction, once connected: a sequence of frames.
     case data = 0x03
     /// Server to client, secure mode only: a stateless retry cookie the client must echo in its
-    /// next CONNECT (`Specs/PROTOCOL.md` section 12).
+    /// next CONNECT (`Specs/PROTOCOL.md` section 20).
     case retry = 0x04
 }
 

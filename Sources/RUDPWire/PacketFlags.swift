@@ -1,7 +1,7 @@
 /// The flags byte of the packet header (byte 2).
 ///
 /// Version 1 defines two bits, both about packet protection (`Specs/PROTOCOL.md` section 3 and
-/// section 12): ``protected`` says the datagram belongs to a connection with packet security and
+/// section 20): ``protected`` says the datagram belongs to a connection with packet security and
 /// ends in a 16-byte tag instead of the CRC-32C trailer; ``encrypted`` (only together with
 /// ``protected``) says the payload is encrypted. The only valid values are therefore `0x00`
 /// (plain), `0x01` (authenticated) and `0x03` (encrypted); anything else is
@@ -13,7 +13,9 @@
 /// Packet.writeHeader(type: .data, flags: flags, destination: ConnectionID(7), packetNumber: 1, into: &header)
 /// ```
 public struct PacketFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    /// The flags byte.
     public var rawValue: UInt8
+    /// Flags from the header byte (check ``isValid``).
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// The datagram is protected by the security layer: its trailer is a 16-byte tag.

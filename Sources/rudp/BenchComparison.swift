@@ -36,7 +36,7 @@ struct BenchComparison: Codable, Sendable {
     /// Every protected run, in the order measured.
     var protected: [BenchReport]
 
-    /// Summarizes the runs; `plain` and `protected` must not be empty.
+    /// Summarizes the runs (medians and ratios are nan for a kind without runs).
     init(protectedMode: String, plain: [BenchReport], protected: [BenchReport]) {
         self.protectedMode = protectedMode
         self.runs = min(plain.count, protected.count)
@@ -70,8 +70,9 @@ struct BenchComparison: Codable, Sendable {
 
     /// The human-readable summary.
     func text() -> String {
-        let first = plain.first ?? protected[0]
-        let setting = "\(first.mode), \(first.messages) messages of \(first.messageSize) B, loss \(Format.fixed(first.loss * 100, digits: 2))%"
+        let setting = (plain.first ?? protected.first).map {
+            "\($0.mode), \($0.messages) messages of \($0.messageSize) B, loss \(Format.fixed($0.loss * 100, digits: 2))%"
+        } ?? "no runs"
         func line(_ name: String, _ medians: Medians) -> String {
             "\(name.paddedRight(to: 13)) median \(Format.fixed(medians.throughputMBps, digits: 2)) MB/s"
                 + "  p50 \(Format.fixed(medians.latencyP50Ms, digits: 3)) ms  p99 \(Format.fixed(medians.latencyP99Ms, digits: 3)) ms"

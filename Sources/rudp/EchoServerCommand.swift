@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Metrics
 import RUDP
+import Synchronization
 
 /// `rudp echo-server`: Run the reliable echo server: answers each message M with 'Hello, M!'.
 ///
@@ -43,6 +44,23 @@ struct EchoServerCommand: AsyncParsableCommand {
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
+    /// Packets the server's connections dropped for security reasons, summed as each connection
+    /// ends (reported on exit when security is on).
+    final class DroppedPacketTally: Sendable {
+        private let counts = Mutex<(authenticationFailures: Int, replays: Int)>((0, 0))
+
+        /// Adds one connection's counters.
+        func add(_ statistics: ConnectionStatistics) {
+            counts.withLock {
+                $0.authenticationFailures += statistics.authenticationFailures
+                $0.replays += statistics.replayedPacketsDropped
+            }
+        }
+
+        /// The sums so far.
+        var totals: (authenticationFailures: Int, replays: Int) { counts.withLock { $0 } }
+    }
+
     /// The reply to a message: `Hello, <message as UTF-8>!`.
     static func reply(to message: [UInt8]) -> [UInt8] {
         Array("Hello, ".utf8) + message + Array("!".utf8)
@@ -68,6 +86,7 @@ struct EchoServerCommand: AsyncParsableCommand {
 
         let messagesEchoed = Counter(label: "rudp_cli_echo_messages")
         let connectionsServed = Counter(label: "rudp_cli_echo_connections")
+        let dropped = DroppedPacketTally()
         try await server.serve { connection in
             connectionsServed.increment()
             let peer = "\(connection.remoteAddress.displayText)"
@@ -83,16 +102,21 @@ struct EchoServerCommand: AsyncParsableCommand {
                     }
                 }
                 logger.info("client closed the connection", metadata: ["peer": "\(peer)"])
+                dropped.add(await connection.statistics())
             } catch {
                 logger.info("connection ended: \(error)", metadata: ["peer": "\(peer)"])
+                dropped.add(await connection.statistics())
                 throw error
             }
         }
         if security != nil {
             let statistics = await server.statistics()
+            let totals = dropped.totals
             Console.printLine(
                 "security: \(statistics.handshakeAuthenticationFailures) handshakes failed authentication (another key, or forged), "
-                    + "\(statistics.securityMismatchesAnswered) clients without security or in another mode were told so"
+                    + "\(statistics.securityMismatchesAnswered) clients without security or in another mode were told so; "
+                    + "on connections, \(totals.authenticationFailures) packets failed authentication (forged or corrupted) "
+                    + "and \(totals.replays) replays were dropped"
             )
         }
         Console.printLine("rudp echo-server stopped")

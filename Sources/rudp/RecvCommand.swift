@@ -115,7 +115,9 @@ struct RecvCommand: AsyncParsableCommand {
         var connections = server.connections.makeAsyncIterator()
         guard let connection = await connections.next() else {
             await server.shutdown()
-            throw watchdog.expiredError ?? CLIError("the server stopped before a sender connected")
+            let hint = SecurityOptions.refusedPeersHint(await server.statistics())
+            let failure = watchdog.expiredError ?? CLIError("the server stopped before a sender connected")
+            throw CLIError(failure.message + hint)
         }
         watchdog.setExpiryAction { await connection.abort() }
         watchdog.progress(phase: "waiting for the file header from \(connection.remoteAddress.displayText)")

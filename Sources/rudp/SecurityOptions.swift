@@ -121,6 +121,21 @@ struct SecurityOptions: ParsableArguments {
         return " (on the command line: give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode)"
     }
 
+    /// For a server that waited in vain: why peers that tried could not connect, from its
+    /// endpoint counters (handshakes that failed authentication, peers with another security
+    /// setting); empty when there were none.
+    static func refusedPeersHint(_ statistics: EndpointStatistics) -> String {
+        var reasons: [String] = []
+        if statistics.handshakeAuthenticationFailures > 0 {
+            reasons.append("\(statistics.handshakeAuthenticationFailures) connection attempts failed authentication (a peer with another key)")
+        }
+        if statistics.securityMismatchesAnswered > 0 {
+            reasons.append("\(statistics.securityMismatchesAnswered) connection attempts were refused for another security setting (key on one side only, or another mode)")
+        }
+        guard !reasons.isEmpty else { return "" }
+        return "; " + reasons.joined(separator: ", ") + ": give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode"
+    }
+
     /// A mode in words, for status lines.
     static func describe(_ mode: SecurityMode) -> String {
         switch mode {

@@ -222,3 +222,98 @@ final class RecordingHandshake: HandshakeSecurity {
         return protection
     }
 }
+
+extension SecureHandshakeTests {
+    /// When the protection refuses to seal (its key is exhausted: packet number 2^62), the
+    /// connection is aborted instead of sending anything unprotected.
+    @Test func keyExhaustionAbortsTheConnection() throws {
+        let clientHandshake = ExhaustingHandshake(SecurityTestSupport.security(.encrypted, seed: 5).handshake, sealsAllowed: 3)
+        let pair = Pair(clientSecurity: EndpointSecurity(handshake: clientHandshake, addressBytes: SecurityTestSupport.addressBytes),
+                        serverSecurity: SecurityTestSupport.security(.encrypted, seed: 6))
+        var sentAfterRefusal = false
+        pair.filter = { d, toServer in
+            if toServer && clientHandshake.refused { sentAfterRefusal = true }
+            return true
+        }
+        let id = pair.connect()
+        for i in 0..<10 { try pair.client.send([UInt8](repeating: UInt8(i), count: 100), on: id) }
+        #expect(pair.drive { pair.closeReason(pair.clientEvents) != nil })
+        #expect(clientHandshake.refused)
+        #expect(pair.closeReason(pair.clientEvents) == .aborted)
+        #expect(!sentAfterRefusal, "nothing may leave once the key refused to seal")
+        #expect(pair.server.statistics.malformedDatagrams == 0)
+    }
+
+    /// The real protection refuses packet number 2^62 (and any number not above the last sealed).
+    @Test func sessionProtectionRefusesExhaustedPacketNumbers() throws {
+        let keys = try KeySchedule.sessionKeys(psk: SecurityTestSupport.key, clientRandom: HandshakeRandom(bytes: Array(repeating: 1, count: 32)),
+                                               serverRandom: HandshakeRandom(bytes: Array(repeating: 2, count: 32)),
+                                               clientConnectionID: ConnectionID(1), serverConnectionID: ConnectionID(2))
+        let protection = try SessionProtection(mode: .encrypted, keys: keys, isClient: true)
+        func packet(_ pn: UInt64) -> [UInt8] {
+            var bytes: [UInt8] = []
+            Packet.writeHeader(type: .data, flags: .authenticatedAndEncrypted, destination: ConnectionID(2), packetNumber: pn, into: &bytes)
+            bytes.append(0x01)   // PING
+            return bytes
+        }
+        var last = packet((1 << 62) - 1)
+        #expect(protection.seal(&last))
+        var again = packet((1 << 62) - 1)
+        #expect(!protection.seal(&again))
+        var beyond: [UInt8] = packet(0)
+        for i in 0..<8 { beyond[11 + i] = UInt8(truncatingIfNeeded: UInt64(1 << 62) >> UInt64(56 - 8 * i)) }
+        #expect(!protection.seal(&beyond))
+    }
+}
+
+/// A handshake security whose session protections refuse to seal after `sealsAllowed` packets,
+/// standing in for a key that reached packet number 2^62.
+final class ExhaustingHandshake: HandshakeSecurity {
+    final class Protection: PacketProtection {
+        let inner: any PacketProtection
+        let owner: ExhaustingHandshake
+        var sealsLeft: Int
+        init(_ inner: any PacketProtection, owner: ExhaustingHandshake, sealsLeft: Int) {
+            self.inner = inner
+            self.owner = owner
+            self.sealsLeft = sealsLeft
+        }
+        var overhead: Int { inner.overhead }
+        func seal(_ packet: inout [UInt8]) -> Bool {
+            guard sealsLeft > 0 else {
+                owner.refused = true
+                return false
+            }
+            sealsLeft -= 1
+            return inner.seal(&packet)
+        }
+        func open(_ datagram: inout [UInt8]) -> PacketOpenResult { inner.open(&datagram) }
+        func authenticateHandshake(_ packet: inout [UInt8]) { inner.authenticateHandshake(&packet) }
+        func verifyHandshake(_ datagram: [UInt8]) -> Bool { inner.verifyHandshake(datagram) }
+        func discardHandshakeKey() { inner.discardHandshakeKey() }
+    }
+
+    let inner: any HandshakeSecurity
+    let sealsAllowed: Int
+    var refused = false
+    init(_ inner: any HandshakeSecurity, sealsAllowed: Int) {
+        self.inner = inner
+        self.sealsAllowed = sealsAllowed
+    }
+    var flags: PacketFlags { inner.flags }
+    func nextRandom() -> [UInt8] { inner.nextRandom() }
+    func appendConnectKeyTag(_ packet: inout [UInt8]) { inner.appendConnectKeyTag(&packet) }
+    func verifyConnectKeyTag(_ datagram: [UInt8]) -> Bool { inner.verifyConnectKeyTag(datagram) }
+    func issueCookie(address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> [UInt8] {
+        inner.issueCookie(address: address, clientConnectionID: clientConnectionID, at: now)
+    }
+    func checkCookie(_ cookie: [UInt8], address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> CookieCheck {
+        inner.checkCookie(cookie, address: address, clientConnectionID: clientConnectionID, at: now)
+    }
+    func sessionProtection(clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
+                           serverConnectionID: ConnectionID, isClient: Bool) -> (any PacketProtection)? {
+        inner.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom, clientConnectionID: clientConnectionID,
+                                serverConnectionID: serverConnectionID, isClient: isClient)
+            .map { Protection($0, owner: self, sealsLeft: sealsAllowed) }
+    }
+}

@@ -160,3 +160,65 @@ import RUDPWire
         #expect(closed == .idleTimeout)
     }
 }
+
+extension SecureTamperTests {
+    /// Every byte of every handshake datagram and of the first DATA packets, flipped one at a
+    /// time: each variant is dropped and counted by its receiver, which sends nothing, creates
+    /// nothing and changes nothing; the genuine datagram then still works.
+    @Test(arguments: modes)
+    func everyByteOfTheHandshakeIsProtected(mode: SecurityMode) throws {
+        let pair = SecurityTestSupport.pair(mode)
+        let id = pair.connect()
+        try pair.client.send([42], on: id)
+        func variants(_ d: [UInt8]) -> [[UInt8]] {
+            d.indices.map { i in var v = d; v[i] ^= UInt8(1 << (i % 8)); return v }
+        }
+        func clientDrops() -> Int { SecurityTestSupport.drops(pair.client, [id]) }
+
+        // CONNECT (no cookie): the server answers none of the variants and keeps no state.
+        let connect = try #require(pair.client.pollTransmit(at: pair.now)).datagram
+        for v in variants(connect) { pair.server.handle(datagram: v, from: Pair.clientAddress, at: pair.now) }
+        #expect(SecurityTestSupport.drops(pair.server, []) == connect.count)
+        #expect(pair.server.pollTransmit(at: pair.now) == nil && pair.server.connectionCount == 0)
+        pair.server.handle(datagram: connect, from: Pair.clientAddress, at: pair.now)
+        let retry = try #require(pair.server.pollTransmit(at: pair.now)).datagram
+
+        // RETRY: no variant gives the client a cookie.
+        for v in variants(retry) { pair.client.handle(datagram: v, from: Pair.serverAddress, at: pair.now) }
+        #expect(clientDrops() == retry.count)
+        #expect(pair.client.connection(id)?.statistics.retriesReceived == 0)
+        #expect(pair.client.pollTransmit(at: pair.now) == nil)
+        pair.client.handle(datagram: retry, from: Pair.serverAddress, at: pair.now)
+        let second = try #require(pair.client.pollTransmit(at: pair.now)).datagram
+
+        // CONNECT with the cookie: no variant creates the connection.
+        let serverDropsBefore = SecurityTestSupport.drops(pair.server, [])
+        for v in variants(second) { pair.server.handle(datagram: v, from: Pair.clientAddress, at: pair.now) }
+        #expect(SecurityTestSupport.drops(pair.server, []) - serverDropsBefore == second.count)
+        #expect(pair.server.connectionCount == 0 && pair.server.pollTransmit(at: pair.now) == nil)
+        pair.server.handle(datagram: second, from: Pair.clientAddress, at: pair.now)
+        #expect(pair.server.connectionCount == 1)
+        let accept = try #require(pair.server.pollTransmit(at: pair.now)).datagram
+
+        // ACCEPT: no variant completes the handshake.
+        let clientBefore = clientDrops()
+        for v in variants(accept) { pair.client.handle(datagram: v, from: Pair.serverAddress, at: pair.now) }
+        #expect(clientDrops() - clientBefore == accept.count)
+        #expect(pair.client.connection(id)?.state == .connecting)
+        pair.client.handle(datagram: accept, from: Pair.serverAddress, at: pair.now)
+        #expect(pair.client.connection(id)?.state == .established)
+
+        // The client's first DATA: no variant establishes the server side or delivers anything.
+        let data = try #require(pair.client.pollTransmit(at: pair.now)).datagram
+        let serverID = try #require(pair.server.connectionIDs.first)
+        let before = SecurityTestSupport.drops(pair.server, [serverID])
+        for v in variants(data) { pair.server.handle(datagram: v, from: Pair.clientAddress, at: pair.now) }
+        #expect(SecurityTestSupport.drops(pair.server, [serverID]) - before == data.count)
+        #expect(pair.server.connection(serverID)?.state == .accepting)
+        #expect(pair.server.pollEvent() == nil)
+        pair.server.handle(datagram: data, from: Pair.clientAddress, at: pair.now)
+        var delivered: [[UInt8]] = []
+        while let (_, event) = pair.server.pollEvent() { if case .message(let m) = event { delivered.append(m.bytes) } }
+        #expect(delivered == [[42]])
+    }
+}

@@ -57,6 +57,43 @@ struct SecureEchoTests {
         try await withTimeout(10, "serve returns after shutdown") { try await serving.value }
     }
 
+    @Test("Encrypted echo over IPv6 (retry cookies bind the 16-byte address and the port)")
+    func echoOverIPv6() async throws {
+        let server = try await RUDPServer.bind(host: "::1", port: 0, configuration: Self.configuration(seed: 60, mode: .encrypted))
+        let serving = startEchoServer(server)
+        defer { serving.cancel() }
+        try await withTimeout(20, "secure echo over IPv6") {
+            let client = try await RUDPClient.connect(host: "::1", port: server.port, configuration: Self.configuration(seed: 61, mode: .encrypted))
+            var iterator = client.messages.makeAsyncIterator()
+            let payload = pseudoRandomBytes(count: 5000, seed: 7)
+            try await client.send(payload)
+            #expect(try await iterator.next()?.bytes == payload)
+            try await client.close()
+        }
+        await server.shutdown()
+    }
+
+    @Test("A secure server shutting down tells its clients, protected")
+    func shutdownReachesSecureClients() async throws {
+        let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 70, mode: .encrypted))
+        let serving = startEchoServer(server)
+        let port = server.port
+        let client = try await withTimeout(10, "connect") {
+            try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: Self.configuration(seed: 71, mode: .encrypted))
+        }
+        var iterator = client.messages.makeAsyncIterator()
+        try await client.send([1, 2, 3])
+        #expect(try await iterator.next()?.bytes == [1, 2, 3])
+        await server.shutdown()
+        try await withTimeout(10, "serve returns after shutdown") { try await serving.value }
+        let reason = try await withTimeout(10, "client notices the shutdown") { () -> CloseReason? in
+            while await client.closeReason() == nil { try await Task.sleep(for: .milliseconds(10)) }
+            return await client.closeReason()
+        }
+        #expect(reason == .peerClosed(.serverShutdown, "server shutting down"))
+        #expect(await client.statistics().unprotectedPacketsDropped == 0)
+    }
+
     @Test("A wrong key times out quickly with a clear message")
     func wrongKey() async throws {
         let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 30, mode: .encrypted))

@@ -60,6 +60,7 @@ import Testing
         #expect(BenchComparison.median([3, 1, 2]) == 2)
         #expect(BenchComparison.median([4, 1, 3, 2]) == 2.5)
         #expect(BenchComparison.median([]).isNaN)
+        #expect(BenchComparison(protectedMode: "encrypted", plain: [], protected: []).text().contains("no runs"))
     }
 
     @Test func benchStampRoundTrips() {

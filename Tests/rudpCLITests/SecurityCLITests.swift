@@ -134,6 +134,79 @@ import Testing
         #expect(againstPlain[0].seconds < 20)
     }
 
+    /// The integers in `line`, in order.
+    static func integers(in line: String) -> [Int] {
+        line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    }
+
+    @Test func encryptedEchoThroughALossyCorruptingProxyArrivesIntact() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = try await Self.makeKey(in: directory)
+        let clientCount = 6
+        let names = (1...8).map { "name \($0)" }
+        let (clients, serverTranscript, proxyTranscript) = try await OffPool.run {
+            let server = try RudpProcess(["echo-server", "--port", "0", "--psk-file", key])
+            defer { server.stop() }
+            let serverPort = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
+            let proxy = try RudpProcess([
+                "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)",
+                "--loss", "0.1", "--corrupt", "0.2", "--duplicate", "0.2", "--seed", "11",
+            ])
+            defer { proxy.stop() }
+            let proxyPort = try RudpProcess.port(inListeningLine: try proxy.waitForOutputLine(containing: "listening on", seconds: 60))
+            var clients: [RudpProcess.Result] = []
+            for _ in 0..<clientCount {
+                clients.append(try RudpProcess.runBlocking(
+                    ["echo-client", "--port", "\(proxyPort)", "--timeout", "30", "--psk-file", key] + names, seconds: 120
+                ))
+            }
+            proxy.send(signal: SIGINT)
+            _ = try proxy.waitForExit(seconds: 60)
+            server.send(signal: SIGINT)
+            _ = try server.waitForExit(seconds: 60)
+            return (clients, server.transcript, proxy.transcript)
+        }
+        for client in clients {
+            #expect(client.status == 0, "\(client.error)\n\(proxyTranscript)")
+            #expect(client.output == names.map { "Hello, \($0)!\n" }.joined(), "\(client.output)")
+        }
+        // The proxy flipped bits in datagrams to the server; the tag caught them (a flip in a
+        // connection ID makes a datagram unroutable instead, so only "some" is certain).
+        let corruptedUp = proxyTranscript.split(separator: "\n").last { $0.hasPrefix("up:") && $0.contains("corrupted") }
+            .map { String($0) }.flatMap { line in line.components(separatedBy: "corrupted ").dropFirst().last.flatMap { Self.integers(in: $0).first } } ?? 0
+        let securityLine = serverTranscript.split(separator: "\n").first { $0.hasPrefix("security:") }.map(String.init) ?? ""
+        let counts = Self.integers(in: securityLine)
+        #expect(counts.count == 4, "\(serverTranscript)")
+        if counts.count == 4, corruptedUp >= 3 {
+            #expect(counts[0] + counts[2] >= 1, "the proxy corrupted \(corruptedUp) datagrams to the server, none failed authentication:\n\(serverTranscript)\n\(proxyTranscript)")
+        }
+    }
+
+    @Test func recvWithAnotherKeyThanTheSenderSaysWhyNobodyConnected() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let receiverKey = try await Self.makeKey(in: directory, name: "receiver.key")
+        let senderKey = try await Self.makeKey(in: directory, name: "sender.key")
+        let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
+        try Data([1, 2, 3, 4]).write(to: input)
+        let (sender, receiverStatus, receiverError) = try await OffPool.run {
+            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "4", "--psk-file", receiverKey])
+            defer { receiver.stop() }
+            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: 60))
+            let sender = try RudpProcess.runBlocking(
+                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "1", "--psk-file", senderKey], seconds: 60
+            )
+            let status = try receiver.waitForExit(seconds: 60)
+            return (sender, status, receiver.standardError.text)
+        }
+        #expect(sender.status != 0)
+        CLIProcessTests.expectCleanError(sender.error, mentioning: ["cannot connect to the receiver", "same pre-shared key and security mode", "--psk-file"])
+        #expect(receiverStatus != 0)
+        CLIProcessTests.expectCleanError(receiverError, mentioning: ["timed out", "failed authentication (a peer with another key)", "--psk-file"])
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+
     @Test func keygenThenEchoWithTheSameKeyFileWorks() async throws {
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -179,6 +252,16 @@ import Testing
         ["demo", "--messages", "1"],
         ["bench", "--messages", "10", "--warmup", "0"],
     ]
+
+    @Test(arguments: ["echo-server", "echo-client", "send", "recv", "demo", "bench"])
+    func helpSaysWhichKeySourceWinsAndToKeepTheKeyOffTheCommandLine(subcommand: String) async throws {
+        let result = try await RudpProcess.run([subcommand, "--help"], seconds: 60)
+        #expect(result.status == 0, "\(result.error)")
+        let text = result.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for phrase in ["SECURITY:", "--psk-file wins when both are given", "Never put the key itself on the command line", "authenticated", "encrypted", "rudp keygen"] {
+            #expect(text.contains(phrase), "'\(subcommand) --help' does not say '\(phrase)':\n\(result.output)")
+        }
+    }
 
     @Test(arguments: commands)
     func worldReadableKeyFileIsRefusedWithTheChmodHint(command: [String]) async throws {

@@ -62,6 +62,25 @@ struct SecurityVectors: Decodable, Sendable {
         var checks: [CookieCheck]
     }
 
+    /// One datagram of a secure handshake exchange (PROTOCOL.md section 20).
+    struct ExchangeDatagram: Decodable, Sendable {
+        var name: String
+        var description: String
+        var direction: String
+        var datagram: String
+    }
+
+    /// A whole secure handshake and first DATA packets in one mode (PROTOCOL.md section 20.8).
+    struct HandshakeExchangeVector: Decodable, Sendable {
+        var name: String
+        var mode: String
+        var flags: UInt8
+        var client_address: String
+        var cookie_secret: String
+        var cookie_issued_at: String
+        var datagrams: [ExchangeDatagram]
+    }
+
     var description: String
     var psk: String
     var key_schedule: KeyScheduleVector
@@ -69,6 +88,7 @@ struct SecurityVectors: Decodable, Sendable {
     var invalid_packets: [InvalidPacketVector]
     var handshake_tags: [HandshakeTagVector]
     var cookies: [CookieVector]
+    var handshake_exchange: [HandshakeExchangeVector]
 
     /// `Specs/vectors/security/security.json`, found from this source file's path.
     static let path: String = URL(fileURLWithPath: #filePath)
