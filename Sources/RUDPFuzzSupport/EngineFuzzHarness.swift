@@ -287,7 +287,8 @@ final class EngineFuzzHarness {
         let position = Int(input.readUInt16())
         let value = input.readByte()
         guard !receiver.inbound.isEmpty else { return }
-        var bytes = receiver.inbound.removeFirst().bytes
+        let original = receiver.inbound.removeFirst()
+        var bytes = original.bytes
         var source = receiver === server ? client.address : server.address
         if bytes.isEmpty { bytes = [value] }
         switch kind {
@@ -326,7 +327,8 @@ final class EngineFuzzHarness {
                 Datagram.seal(&bytes)
             }
         }
-        try deliver(bytes, genuine: false, to: receiver, from: source)
+        // Setting a byte to the value it has changes nothing: still the peer's datagram.
+        try deliver(bytes, genuine: original.genuine && bytes == original.bytes, to: receiver, from: source)
     }
 
     private func inject(_ input: inout FuzzInput) throws(FuzzViolation) {
