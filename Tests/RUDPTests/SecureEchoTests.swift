@@ -1,5 +1,6 @@
 import NIOCore
 import RUDP
+import RUDPProxy
 import Testing
 
 /// Packet security over real loopback sockets: encrypted and authenticated echo, and the errors
@@ -94,6 +95,38 @@ struct SecureEchoTests {
         }
         #expect(reason == .peerClosed(.serverShutdown, "server shutting down"))
         #expect(await client.statistics().unprotectedPacketsDropped == 0)
+    }
+
+    @Test("Through a proxy that duplicates, corrupts, reorders and loses real datagrams, the encrypted echo stays intact and every bad datagram is counted")
+    func echoThroughAHostileProxy() async throws {
+        let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 80, mode: .encrypted))
+        let serving = startEchoServer(server)
+        defer { serving.cancel() }
+        let hostile = Impairments(loss: 0.03, duplication: 0.2, reordering: 0.1, corruption: 0.1)
+        let proxy = try await UDPProxy.start(listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
+                                             upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port),
+                                             configuration: ProxyConfiguration(impairments: ProxyImpairments(both: hostile), seed: 81))
+        let proxyPort = try #require(proxy.localAddress.port)
+        let statistics = try await withTimeout(60, "secure echo through the hostile proxy (proxy seed 81)") { () -> ConnectionStatistics in
+            var configuration = Self.configuration(seed: 82, mode: .encrypted)
+            configuration.connection.connectTimeout = .seconds(20)
+            let client = try await RUDPClient.connect(host: "127.0.0.1", port: proxyPort, configuration: configuration)
+            var iterator = client.messages.makeAsyncIterator()
+            for i in 0..<150 {
+                let payload = pseudoRandomBytes(count: 1 + (i * 733) % 6000, seed: UInt64(1000 + i))
+                try await client.send(payload)
+                #expect(try await iterator.next()?.bytes == payload, "message \(i)")
+            }
+            let statistics = await client.statistics()
+            try await client.close()
+            return statistics
+        }
+        #expect(statistics.authenticationFailures > 0, "corrupted datagrams must fail authentication: \(statistics)")
+        #expect(statistics.replayedPacketsDropped > 0, "duplicated datagrams must be dropped as replays: \(statistics)")
+        let relayed = await proxy.statistics()
+        #expect(relayed.down.corrupted > 0 && relayed.down.duplicated > 0, "\(relayed)")
+        await proxy.shutdown()
+        await server.shutdown()
     }
 
     @Test("A wrong key times out quickly with a clear message")
