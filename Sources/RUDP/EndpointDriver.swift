@@ -225,8 +225,9 @@ final class EndpointDriver: @unchecked Sendable {
                 logger.debug("connection closed", metadata: ["connection": "\(id)", "reason": "\(reason)"])
                 var error = RUDPError(closeReason: reason)
                 if isShuttingDown, error != nil { error = RUDPError(.serverShutdown, "the server shut down") }
-                finish(record, reason: reason, error: error)
+                // Count first: finishing resumes the application's close(), which may read the metrics.
                 metrics.connectionClosed()
+                finish(record, reason: reason, error: error)
                 if role == .client && records.isEmpty { closeChannelWhenFlushed() }
             }
         }

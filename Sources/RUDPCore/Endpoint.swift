@@ -70,6 +70,13 @@ public final class Endpoint<Address: Hashable> {
     private var statelessAnswers: Deque<(datagram: [UInt8], destination: Address)> = []
     /// Most stateless answers queued at once; more are dropped (and counted).
     static var statelessAnswerLimit: Int { 1024 }
+    /// Secure servers: the (address, client connection ID) of the most recent handshakes whose
+    /// connection has ended. A client never reuses its connection ID, so a CONNECT for one of
+    /// them is a replay (its cookie may still be valid) and must not create a new connection.
+    private var endedHandshakes: Set<HandshakeKey> = []
+    private var endedHandshakeOrder: Deque<HandshakeKey> = []
+    /// Most ended handshakes remembered (oldest forgotten first).
+    static var endedHandshakeLimit: Int { 4096 }
     /// Endpoint-wide counters.
     public private(set) var statistics = EndpointStatistics()
 
@@ -263,6 +270,10 @@ public final class Endpoint<Address: Hashable> {
         if let existing = handshakes[key], let entry = connections[existing] {
             entry.connection.handle(packet: packet, size: datagram.count, at: now)
             touch(existing)
+            return
+        }
+        if endedHandshakes.contains(key) {
+            statistics.replayedHandshakes += 1   // that connection is over: a replay, not a new client
             return
         }
         let addressBytes = security.addressBytes(address)
@@ -465,6 +476,14 @@ public final class Endpoint<Address: Hashable> {
         if timers.count > 2 * connections.count + 64 { compactTimers() }
     }
 
+    private func rememberEndedHandshake(_ key: HandshakeKey) {
+        guard endedHandshakes.insert(key).inserted else { return }
+        endedHandshakeOrder.append(key)
+        if endedHandshakeOrder.count > Self.endedHandshakeLimit, let oldest = endedHandshakeOrder.popFirst() {
+            endedHandshakes.remove(oldest)
+        }
+    }
+
     /// Drops stale timer entries so the heap stays proportional to the number of connections.
     private func compactTimers() {
         let live = timers.unordered.filter { scheduled[$0.id]?.generation == $0.generation }
@@ -473,7 +492,10 @@ public final class Endpoint<Address: Hashable> {
 
     private func remove(_ id: ConnectionID) {
         guard let entry = connections.removeValue(forKey: id) else { return }
-        if let key = entry.handshakeKey { handshakes[key] = nil }
+        if let key = entry.handshakeKey {
+            handshakes[key] = nil
+            if hasSecurity { rememberEndedHandshake(key) }
+        }
         scheduled[id] = nil
     }
 }

@@ -37,6 +37,9 @@ public struct EndpointStatistics: Sendable, Hashable {
     /// CONNECTs answered statelessly with a CLOSE reporting a security mismatch (security
     /// required, not configured, or another mode).
     public var securityMismatchesAnswered = 0
+    /// Secure servers: valid CONNECTs for a connection that has already ended (replays), dropped
+    /// without creating state or answering.
+    public var replayedHandshakes = 0
     /// Stateless answers (RETRY, mismatch CLOSE) dropped because the answer queue was full.
     public var statelessAnswersDropped = 0
     public init() {}

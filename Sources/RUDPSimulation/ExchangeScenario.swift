@@ -295,6 +295,7 @@ public enum ExchangeScenario {
         healedBackward.queueCapacity = max(setup.backward.queueCapacity, 1 << 20)
         simulator.updateLink(from: clientAddress, to: serverAddress, options: healedForward)
         simulator.updateLink(from: serverAddress, to: clientAddress, options: healedBackward)
+        attacker?.withholdsOriginals = false   // it keeps injecting, but no longer acts as loss
         let convergeBy = simulator.now + setup.convergenceLimit
         let converged = simulator.runUntil(deadline: convergeBy) { allAcknowledged() || client.closeReason != nil }
         let timeToAllAcknowledged = converged && allAcknowledged() ? (lastAcknowledgement ?? simulator.now) - .zero : nil

@@ -23,6 +23,9 @@ public final class NetworkAttacker {
     private var history: [[UInt8]] = []
     private var connectTemplate: [UInt8]?
     private var nextForgery = 0
+    /// Whether the attacker may withhold originals (act as loss). Turned off when the network
+    /// heals, so that liveness can be checked; injections go on.
+    public var withholdsOriginals = true
 
     /// An attacker with `options`.
     public init(options: AttackOptions) {
@@ -56,7 +59,7 @@ public final class NetworkAttacker {
                 copy[bit / 8] ^= UInt8(1 << (bit % 8))
             }
             deliver(copy, source)
-            if rng.chance(options.withholdTamperedOriginalProbability) {
+            if rng.chance(options.withholdTamperedOriginalProbability) && withholdsOriginals {
                 statistics.withheld += 1
                 deliverOriginal = false
             }

@@ -317,3 +317,28 @@ final class ExhaustingHandshake: HandshakeSecurity {
             .map { Protection($0, owner: self, sealsLeft: sealsAllowed) }
     }
 }
+
+extension SecureHandshakeTests {
+    /// A CONNECT with a still-valid cookie, replayed from the client's own address after its
+    /// connection ended, creates no new connection and gets no answer.
+    @Test func replayedConnectAfterTheConnectionEndedIsDropped() throws {
+        let pair = SecurityTestSupport.pair(.encrypted)
+        var connects: [[UInt8]] = []
+        pair.filter = { d, toServer in
+            if toServer && d[1] == PacketType.connect.rawValue { connects.append(d) }
+            return true
+        }
+        let id = pair.connect()
+        try pair.client.send([9], on: id)
+        #expect(pair.drive { pair.serverMessages.count == 1 })
+        pair.client.close(id, at: pair.now)
+        #expect(pair.drive { pair.client.connectionCount == 0 && pair.server.connectionCount == 0 })
+        let withCookie = try #require(connects.last)
+        #expect(withCookie[Packet.headerSize + TransportParameters.encodedSize + 32] == 24, "the last CONNECT carries the cookie")
+        let sent = pair.server.statistics.datagramsSent
+        pair.server.handle(datagram: withCookie, from: Pair.clientAddress, at: pair.now)   // well within the cookie's lifetime
+        #expect(pair.server.connectionCount == 0)
+        #expect(pair.server.statistics.replayedHandshakes == 1)
+        #expect(pair.server.pollTransmit(at: pair.now) == nil && pair.server.statistics.datagramsSent == sent)
+    }
+}

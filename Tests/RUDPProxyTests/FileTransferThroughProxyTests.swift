@@ -83,12 +83,14 @@ import Testing
         #expect(sendStatus == 0, "loss \(loss), seed \(seed): send stderr: \(sender.standardError)")
         #expect(receiveStatus == 0, "loss \(loss), seed \(seed): recv stderr: \(ends.receiver.standardError)")
         #expect(try Data(contentsOf: ends.output) == Data(contentsOf: ends.input), "seed \(seed)")
-        // The path really was impaired, both ways.
-        for direction in ProxyDirection.allCases {
-            let counters = statistics[direction]
-            #expect(counters.dropped.loss > 0 && counters.reordered > 0 && counters.duplicated > 0
-                    && counters.corrupted > 0, "\(direction): \(counters)")
-        }
+        // The path really was impaired, both ways. The data direction carries hundreds of
+        // datagrams, so every impairment shows; the acknowledgement direction carries only a few
+        // hundred (one per flight), where 2% corruption alone can miss (0.98^200 ≈ 2%), so there
+        // loss and at least two of the other three must show.
+        let up = statistics[.up], down = statistics[.down]
+        #expect(up.dropped.loss > 0 && up.reordered > 0 && up.duplicated > 0 && up.corrupted > 0, "up: \(up)")
+        let downImpairments = [down.reordered > 0, down.duplicated > 0, down.corrupted > 0].filter { $0 }.count
+        #expect(down.dropped.loss > 0 && downImpairments >= 2, "down: \(down)")
     }
 
     @Test func aPartitionLongerThanTheTimeoutMakesBothEndsReportIt() throws {
