@@ -44,13 +44,15 @@ final class EngineFuzzHarness {
     /// Reads the header and sets up both endpoints; the client starts one connection. With
     /// `secure`, both endpoints protect their packets with the fuzz test key, in authenticated mode
     /// for an odd seed and encrypted mode for an even one.
-    init(header input: inout FuzzInput, secure: Bool = false) {
+    init(header input: inout FuzzInput, secure: Bool = false,
+         wrapServerHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }) {
         let flags = input.readByte()
         let seed = UInt64(input.readUInt16())
         security = secure ? (seed & 1 == 1 ? .authenticated : .encrypted) : nil
         let (clientConfiguration, serverConfiguration) = EngineFuzzProgram.configurations(flags: flags)
         client = EngineFuzzPeer(name: "client", address: 1, configuration: clientConfiguration, seed: seed &* 2 &+ 1, security: security)
-        server = EngineFuzzPeer(name: "server", address: 0, configuration: serverConfiguration, seed: seed &* 2 &+ 2, security: security)
+        server = EngineFuzzPeer(name: "server", address: 0, configuration: serverConfiguration, seed: seed &* 2 &+ 2, security: security,
+                                wrapHandshake: wrapServerHandshake)
         _ = client.endpoint.connect(to: server.address, at: now)
         clientConnections = 1
     }

@@ -73,7 +73,8 @@ final class EngineFuzzPeer {
 
     /// A peer; with `security` (mode authenticated or encrypted) its endpoint runs the secure
     /// handshake with the fuzz test key and deterministic randoms drawn from `seed`.
-    init(name: String, address: Int, configuration: EndpointConfiguration, seed: UInt64, security: SecurityMode? = nil) {
+    init(name: String, address: Int, configuration: EndpointConfiguration, seed: UInt64, security: SecurityMode? = nil,
+         wrapHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }) {
         self.name = name
         self.address = address
         self.configuration = configuration
@@ -83,7 +84,7 @@ final class EngineFuzzPeer {
                 let key = try PreSharedKey(hexEncoded: SecurityFuzzKeys.pskHex, source: "the fuzz test key")
                 let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: security, key: key),
                                                          randomness: .seeded(seed))
-                endpointSecurity = EndpointSecurity(handshake: handshake) { address in
+                endpointSecurity = EndpointSecurity(handshake: wrapHandshake(handshake)) { address in
                     (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(address)) >> UInt64(56 - 8 * $0)) }
                 }
             } catch {

@@ -51,9 +51,13 @@ public enum EngineFuzzer {
     /// forged one must never be accepted), a datagram the client never sent must not create
     /// server state, and the server must never send an address the client never sent from more
     /// bytes than it received from it.
-    public static func run(_ bytes: [UInt8], secure: Bool = false) -> EngineFuzzReport {
+    ///
+    /// `wrapServerHandshake` may replace the server's handshake hooks (secure mode only): the
+    /// tests plant a broken one to show that these checks catch it.
+    public static func run(_ bytes: [UInt8], secure: Bool = false,
+                           wrapServerHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }) -> EngineFuzzReport {
         var input = FuzzInput(bytes)
-        let harness = EngineFuzzHarness(header: &input, secure: secure)
+        let harness = EngineFuzzHarness(header: &input, secure: secure, wrapServerHandshake: wrapServerHandshake)
         do {
             try harness.run(&input)
         } catch {

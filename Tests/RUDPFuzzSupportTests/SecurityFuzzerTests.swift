@@ -280,3 +280,52 @@ struct SecurityFuzzFindingsTests {
         }
     }
 }
+
+/// Evidence that the secure engine checks can fail: a server whose CONNECT tag check is planted
+/// to pass everything creates state for a changed CONNECT, and the harness reports it.
+@Suite("Secure engine fuzz checks")
+struct SecureEngineFuzzCheckTests {
+    /// CONNECT, RETRY, then the CONNECT that echoes the cookie with one bit of its client random flipped.
+    static var forgedConnectProgram: [UInt8] {
+        var program = EngineFuzzProgram(flags: 0, seed: 0)
+        program.append(.deliverToServer)
+        program.append(.deliverToClient)
+        program.append(.deliverMutated, 1, 0, 0, 51, 0)   // to the server, flip bit 0 of byte 51
+        program.append(.drainNetwork)
+        return program.bytes
+    }
+
+    @Test("the real handshake refuses the changed CONNECT")
+    func realHandshake() {
+        let report = EngineFuzzer.run(Self.forgedConnectProgram, secure: true)
+        #expect(report.violation == nil, "\(String(describing: report.violation))")
+    }
+
+    @Test("a server that skips the connect-key tag check is caught")
+    func plantedTagBypass() {
+        let report = EngineFuzzer.run(Self.forgedConnectProgram, secure: true) { TagIgnoringHandshake(wrapping: $0) }
+        #expect(report.violation?.message.contains("a peer without the key got state") == true, "\(String(describing: report.violation))")
+        #expect(report.violation?.operationIndex == 2)
+    }
+}
+
+/// Planted bug: every CONNECT's connect-key tag "verifies"; everything else is the real hooks.
+final class TagIgnoringHandshake: HandshakeSecurity {
+    let real: any HandshakeSecurity
+    init(wrapping real: any HandshakeSecurity) { self.real = real }
+    var flags: PacketFlags { real.flags }
+    func nextRandom() -> [UInt8] { real.nextRandom() }
+    func appendConnectKeyTag(_ packet: inout [UInt8]) { real.appendConnectKeyTag(&packet) }
+    func verifyConnectKeyTag(_ datagram: [UInt8]) -> Bool { true }
+    func issueCookie(address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> [UInt8] {
+        real.issueCookie(address: address, clientConnectionID: clientConnectionID, at: now)
+    }
+    func checkCookie(_ cookie: [UInt8], address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> CookieCheck {
+        real.checkCookie(cookie, address: address, clientConnectionID: clientConnectionID, at: now)
+    }
+    func sessionProtection(clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
+                           serverConnectionID: ConnectionID, isClient: Bool) -> (any PacketProtection)? {
+        real.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom, clientConnectionID: clientConnectionID,
+                               serverConnectionID: serverConnectionID, isClient: isClient)
+    }
+}
