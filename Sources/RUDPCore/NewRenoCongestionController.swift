@@ -43,10 +43,24 @@ public struct NewRenoCongestionController: CongestionController {
     }
 
     public mutating func onCongestionEvent(newestLostSentTime: Timestamp, at now: Timestamp) {
-        if let start = recoveryStart, newestLostSentTime <= start { return }
+        guard startsRecovery(newestLostSentTime: newestLostSentTime, at: now) else { return }
+        let threshold = max(window / Self.lossReductionDivisor, minimumWindow)
+        reduce(threshold: threshold, window: threshold)
+    }
+
+    /// Whether the loss of a packet sent at `newestLostSentTime` starts a new recovery period
+    /// (at most one reduction per round trip); if it does, the period starts `now`.
+    mutating func startsRecovery(newestLostSentTime: Timestamp, at now: Timestamp) -> Bool {
+        if let start = recoveryStart, newestLostSentTime <= start { return false }
         recoveryStart = now
-        slowStartThreshold = max(window / Self.lossReductionDivisor, minimumWindow)
-        window = slowStartThreshold
+        return true
+    }
+
+    /// Sets the slow-start threshold and the window after a loss (for controllers that only
+    /// change how much the window is reduced, such as ``WestwoodCongestionController``).
+    mutating func reduce(threshold: Int, window newWindow: Int) {
+        slowStartThreshold = threshold
+        window = newWindow
         bytesAckedInAvoidance = 0
     }
 

@@ -15,17 +15,18 @@
 /// config.congestionControllerFactory = { WestwoodCongestionController(maxDatagramSize: $0) }
 /// ```
 public struct WestwoodCongestionController: CongestionController {
-    public let maxDatagramSize: Int
-    public private(set) var window: Int
-    public private(set) var slowStartThreshold: Int = .max
+    /// Slow start, congestion avoidance and recovery periods are NewReno's; only the
+    /// reduction after a loss differs.
+    private var reno: NewRenoCongestionController
+    public var maxDatagramSize: Int { reno.maxDatagramSize }
+    public var window: Int { reno.window }
+    public var slowStartThreshold: Int { reno.slowStartThreshold }
     /// Smallest RTT sample seen (acknowledgement time minus send time), in nanoseconds.
     public private(set) var minimumRTT: UInt64?
     /// Delivery rate in bytes per second: the largest of the recent samples (0 until the first).
     public var bandwidthEstimate: Double { recentRates.max() ?? 0 }
     private var recentRates: [Double] = []
     private var nextRateSlot = 0
-    private var recoveryStart: Timestamp?
-    private var bytesAckedInAvoidance = 0
     private var sampleStart: Timestamp?
     private var sampleBytes = 0
     public var name: String { "westwood" }
@@ -37,15 +38,14 @@ public struct WestwoodCongestionController: CongestionController {
     public static let minimumSampleInterval: UInt64 = 1_000_000
 
     public init(maxDatagramSize: Int) {
-        self.maxDatagramSize = maxDatagramSize
-        self.window = min(10 * maxDatagramSize, max(14_720, 2 * maxDatagramSize))
+        reno = NewRenoCongestionController(maxDatagramSize: maxDatagramSize)
     }
 
     /// The smallest window: two datagrams.
-    public var minimumWindow: Int { 2 * maxDatagramSize }
+    public var minimumWindow: Int { reno.minimumWindow }
 
     /// Whether the controller is in slow start.
-    public var isInSlowStart: Bool { window < slowStartThreshold }
+    public var isInSlowStart: Bool { reno.isInSlowStart }
 
     /// The estimated bandwidth-delay product in bytes: rate × (minimum RTT + 1 ms), 0 before
     /// the first rate sample. The millisecond is RFC 9002's timer granularity: on a fast path
@@ -81,31 +81,18 @@ public struct WestwoodCongestionController: CongestionController {
             sampleBytes = 0
         }
 
-        if let start = recoveryStart, sentTime <= start { return }
-        if window < slowStartThreshold {
-            window += bytes
-        } else {
-            bytesAckedInAvoidance += bytes
-            if bytesAckedInAvoidance >= window {
-                bytesAckedInAvoidance -= window
-                window += maxDatagramSize
-            }
-        }
+        reno.onPacketAcknowledged(bytes: bytes, sentTime: sentTime, at: now)
     }
 
     public mutating func onCongestionEvent(newestLostSentTime: Timestamp, at now: Timestamp) {
-        if let start = recoveryStart, newestLostSentTime <= start { return }
-        recoveryStart = now
+        guard reno.startsRecovery(newestLostSentTime: newestLostSentTime, at: now) else { return }
         let bdp = estimatedBDP
         // Before the first rate sample there is nothing to go on: behave like NewReno.
-        slowStartThreshold = max(bdp > 0 ? bdp : window / 2, minimumWindow)
-        window = min(window, slowStartThreshold)
-        bytesAckedInAvoidance = 0
+        let threshold = max(bdp > 0 ? bdp : window / NewRenoCongestionController.lossReductionDivisor, minimumWindow)
+        reno.reduce(threshold: threshold, window: min(window, threshold))
     }
 
     public mutating func onPersistentCongestion() {
-        window = minimumWindow
-        recoveryStart = nil
-        bytesAckedInAvoidance = 0
+        reno.onPersistentCongestion()
     }
 }

@@ -23,9 +23,12 @@ struct IdleTests {
             let before = try await firings()
             try await Task.sleep(for: .seconds(1))
             let after = try await firings()
-            // Keep-alive is 5 s and the idle timeout 30 s: nothing is due within this second.
-            #expect(after.client - before.client <= 1, "client timer fired \(after.client - before.client) times while idle")
-            #expect(after.server - before.server <= 1, "server timer fired \(after.server - before.server) times while idle")
+            // Keep-alive is 5 s and the idle timeout 30 s: nothing is due within this second. A
+            // loaded machine can leave a last retransmission probe or delayed ACK of the exchange
+            // pending past the settle time (seen once at load 5: 2 firings), so allow up to 3;
+            // a busy loop would fire thousands of times.
+            #expect(after.client - before.client <= 3, "client timer fired \(after.client - before.client) times while idle")
+            #expect(after.server - before.server <= 3, "server timer fired \(after.server - before.server) times while idle")
             try await client.close()
         }
         await server.shutdown()
