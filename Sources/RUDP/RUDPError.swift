@@ -40,6 +40,10 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         /// other has none, or they use different modes (authenticated vs encrypted). (A wrong key
         /// cannot be told apart from silence: it gives ``connectTimedOut``.)
         case securityMismatch
+        /// A receive-memory limit closed the connection: this side's endpoint ran out of its
+        /// receive-memory budget (``EndpointConfiguration/receiveMemoryBudget``) while this
+        /// connection held the most, or the peer's did (it closed with CLOSE(resource limit)).
+        case resourceLimit
     }
 
     /// The kind of failure.
@@ -78,6 +82,8 @@ extension RUDPError {
                 self.init(.securityMismatch, "the server uses another security mode (it answered 'security mode mismatch'): configure the same mode (authenticated or encrypted) on both sides")
             case .protocolViolation, .flowControlViolation:
                 self.init(.protocolViolation, "the peer reported a protocol violation (\(code))\(suffix)")
+            case .resourceLimit:
+                self.init(.resourceLimit, "the peer closed the connection to free memory: its receive-memory budget was exhausted and this connection held the most\(suffix)")
             default: self.init(.peerClosed, "the peer closed the connection (\(code))\(suffix)")
             }
         case .connectTimedOut:
@@ -90,6 +96,8 @@ extension RUDPError {
             self.init(.protocolViolation, "protocol violation: \(why)")
         case .flowControlViolation:
             self.init(.protocolViolation, "protocol violation: the peer exceeded the flow-control window")
+        case .resourceLimit:
+            self.init(.resourceLimit, "connection closed to free memory: this endpoint's receive-memory budget was exhausted and this connection held the most")
         }
     }
 

@@ -55,6 +55,9 @@ public final class Connection {
     public private(set) var peerParameters: TransportParameters?
     /// Why the connection closed, once it has.
     public private(set) var closeReason: CloseReason?
+    /// Why the connection is ending: ``closeReason``, or the reason it will finish with once its
+    /// final CLOSE has been sent.
+    var endingReason: CloseReason? { closeReason ?? finishAfterClose }
     /// Secure client: a CLOSE that arrived in clear while connecting and reports a security
     /// mismatch. It is not authenticated, so it never ends the attempt; if the connect times out
     /// the connection ends with ``CloseReason/peerClosed(_:_:)`` carrying it, as a diagnostic.
@@ -119,6 +122,12 @@ public final class Connection {
     private var advertisedMaxData: UInt64
     private var maxDataUpdateDue = false
     private var undeliveredUnreliableBytes = 0
+    /// Counted receive memory (``ReceiveMemory``) of the unreliable messages delivered but not taken.
+    private var undeliveredUnreliableMemory = 0
+    /// The receive memory held now: partial and waiting messages, undelivered unreliable ones.
+    public private(set) var receiveMemory = 0
+    /// The endpoint's shared account, when the connection belongs to one.
+    var memoryPool: ReceiveMemoryPool?
 
     // Closing
     private var closeRequested = false
@@ -198,6 +207,7 @@ public final class Connection {
         s.bytesInFlight = bytesInFlight
         s.sendBufferMessages = sendBuffer.count
         s.sendBufferBytes = sendBuffer.bufferedBytes
+        s.receiveMemory = receiveMemory
         return s
     }
 
@@ -327,6 +337,7 @@ public final class Connection {
                 startClosingIfDrained(at: now)
             default: break
             }
+            if !admitsMessages(in: frames, at: now) { return }
             let previousLargest = received.largest
             guard received.insert(packet.packetNumber, at: now) else {
                 stats.duplicatePacketsDropped += 1
@@ -497,7 +508,8 @@ public final class Connection {
             switch outcome {
             case .duplicate:
                 stats.duplicateFragmentsDropped += 1
-            case .accepted(let newBytes):
+            case .accepted(let newBytes, let memoryChange):
+                if memoryChange != 0 { adjustReceiveMemory(by: memoryChange) }
                 if let newBytes {
                     creditSeen += UInt64(newBytes)
                     if creditSeen > advertisedMaxData {
@@ -508,20 +520,118 @@ public final class Connection {
                 violate(why)
             }
         } else {
-            let total = Int(frame.totalLength)
-            if total > config.maxMessageSize {
-                violate("unreliable message of \(total) bytes exceeds the maximum message size")
-                return
+            receiveUnreliable(frame)
+        }
+    }
+
+    private func receiveUnreliable(_ frame: MessageFrame) {
+        let total = Int(frame.totalLength)
+        if total > config.maxMessageSize {
+            violate("unreliable message of \(total) bytes exceeds the maximum message size")
+            return
+        }
+        if undeliveredUnreliableBytes + total > config.unreliableDeliveryBytes || total > config.unreliableReassemblyBytes {
+            stats.unreliableMessagesDropped += 1
+            return
+        }
+        let window = config.receiveWindow
+        let bytes: [UInt8]
+        if frame.offset == 0 && frame.payload.count == total {
+            // Whole: delivered at once, if it fits the window (older partial messages give way).
+            let cost = total + ReceiveMemory.overhead
+            if receiveMemory + cost > window {
+                adjustReceiveMemory(by: -unreliable.shrink(to: max(0, unreliable.memory - (receiveMemory + cost - window))))
+                if receiveMemory + cost > window {
+                    stats.unreliableMessagesDropped += 1
+                    return
+                }
             }
-            if undeliveredUnreliableBytes + total > config.unreliableDeliveryBytes {
+            bytes = frame.payload
+        } else {
+            // The partial messages may use the reassembly budget, as far as the window has room.
+            let room = window - (receiveMemory - unreliable.memory)
+            let before = unreliable.memory
+            let outcome = unreliable.receive(frame, limit: min(config.unreliableReassemblyBytes, room), maxMessageSize: config.maxMessageSize)
+            if unreliable.memory != before { adjustReceiveMemory(by: unreliable.memory - before) }
+            switch outcome {
+            case .pending:
+                return
+            case .dropped:
                 stats.unreliableMessagesDropped += 1
                 return
+            case .completed(let message):
+                bytes = message
             }
-            if let bytes = unreliable.receive(frame, budget: config.unreliableReassemblyBytes, maxMessageSize: config.maxMessageSize) {
-                undeliveredUnreliableBytes += bytes.count
-                events.append(.message(ReceivedMessage(bytes: bytes, channel: frame.channel, mode: .unreliable)))
-                stats.messagesDelivered += 1
+        }
+        let cost = bytes.count + ReceiveMemory.overhead
+        undeliveredUnreliableBytes += bytes.count
+        undeliveredUnreliableMemory += cost
+        adjustReceiveMemory(by: cost)
+        events.append(.message(ReceivedMessage(bytes: bytes, channel: frame.channel, mode: .unreliable)))
+        stats.messagesDelivered += 1
+    }
+
+    // MARK: - Receive memory
+
+    /// The most receive memory the connection may hold: the window of message bytes plus half
+    /// again for bookkeeping (``ReceiveMemory/overhead`` per piece). Reliable data is bounded by
+    /// flow control and unreliable data by the window alone; this bound stops a peer that sends
+    /// tiny pieces (`Specs/PROTOCOL.md` section 17.4).
+    var receiveMemoryLimit: Int { config.receiveWindow + config.receiveWindow / 2 }
+
+    /// Before a DATA packet is recorded: whether the memory its MESSAGE frames could add fits
+    /// this connection's limit and the endpoint's budget. If not, the packet is dropped
+    /// unrecorded (the peer sees a loss) and counted; when the endpoint's budget is exhausted,
+    /// the endpoint first closes the connections holding the most (perhaps this one).
+    private func admitsMessages(in frames: [Frame], at now: Timestamp) -> Bool {
+        var incoming = 0
+        for case .message(let message) in frames { incoming += ReceiveMemory.bound(payloadCount: message.payload.count) }
+        if incoming == 0 { return true }
+        if receiveMemory + incoming > receiveMemoryLimit {
+            // Partial unreliable messages give way first.
+            let excess = receiveMemory + incoming - receiveMemoryLimit
+            adjustReceiveMemory(by: -unreliable.shrink(to: max(0, unreliable.memory - excess)))
+            if receiveMemory + incoming > receiveMemoryLimit {
+                stats.packetsDroppedForMemory += 1
+                return false
             }
+        }
+        if let pool = memoryPool, pool.held + incoming > pool.budget {
+            guard let makeRoom = pool.makeRoom, makeRoom(incoming, self, now) else {
+                stats.packetsDroppedForMemory += 1
+                return false
+            }
+        }
+        return true
+    }
+
+    private func adjustReceiveMemory(by change: Int) {
+        receiveMemory += change
+        memoryPool?.held += change
+    }
+
+    /// Forgets every message held for reassembly or ordering and stops counting undelivered
+    /// unreliable messages (the connection is ending; what was delivered stays delivered).
+    private func releaseReceiveMemory() {
+        guard receiveMemory != 0 else { return }
+        for index in channels.indices { channels[index].discardHeldMessages() }
+        unreliable = UnreliableReassembler()
+        undeliveredUnreliableMemory = 0
+        adjustReceiveMemory(by: -receiveMemory)
+    }
+
+    /// Closes the connection because the endpoint's receive-memory budget is exhausted and it
+    /// holds the most: frees its receive memory at once, sends CLOSE(resource limit) and ends
+    /// with ``CloseReason/resourceLimit``.
+    func closeForResourceLimit(at now: Timestamp) {
+        releaseReceiveMemory()
+        switch state {
+        case .connecting, .accepting:
+            finish(.resourceLimit)
+        case .established, .closing:
+            sendFinalClose(CloseFrame(code: .resourceLimit, reason: "receive memory budget exhausted"), then: .resourceLimit)
+        case .draining, .closed:
+            break
         }
     }
 
@@ -630,6 +740,11 @@ public final class Connection {
             if localMaxData - advertisedMaxData >= UInt64(config.receiveWindow / 4) { maxDataUpdateDue = true }
         } else {
             undeliveredUnreliableBytes = max(0, undeliveredUnreliableBytes - message.bytes.count)
+            let released = min(undeliveredUnreliableMemory, message.bytes.count + ReceiveMemory.overhead)
+            if released > 0 {
+                undeliveredUnreliableMemory -= released
+                adjustReceiveMemory(by: -released)
+            }
         }
     }
 
@@ -1126,6 +1241,7 @@ public final class Connection {
     /// Sends one last CLOSE, then finishes with `reason` once it has been polled out.
     private func sendFinalClose(_ frame: CloseFrame, then reason: CloseReason) {
         guard state != .closed, finishAfterClose == nil else { return }
+        releaseReceiveMemory()   // no MESSAGE frame is processed from now on
         state = .draining
         closeFrameToSend = frame
         finishAfterClose = reason
@@ -1136,6 +1252,7 @@ public final class Connection {
         guard state != .closed else { return }
         state = .closed
         closeReason = reason
+        releaseReceiveMemory()
         for id in sendBuffer.drainUnacknowledged() {
             events.append(.failed(id))
             stats.messagesFailed += 1

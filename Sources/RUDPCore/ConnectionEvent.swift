@@ -38,6 +38,10 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
     case protocolViolation(String)
     /// The peer sent more than the flow-control window allowed.
     case flowControlViolation
+    /// The endpoint's receive-memory budget (``EndpointConfiguration/receiveMemoryBudget``) was
+    /// exhausted and this connection held the most received data not yet delivered: the endpoint
+    /// closed it (CLOSE with ``CloseCode/resourceLimit``) to make room.
+    case resourceLimit
 
     /// Whether the connection ended without losing anything this side sent.
     public var isClean: Bool {
@@ -58,6 +62,7 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
         case .peerUnreachable: return "peer unreachable (no acknowledgement within the peer timeout)"
         case .protocolViolation(let why): return "protocol violation: \(why)"
         case .flowControlViolation: return "peer exceeded the flow-control window"
+        case .resourceLimit: return "closed to free memory: the endpoint's receive-memory budget was exhausted and this connection held the most"
         }
     }
 }

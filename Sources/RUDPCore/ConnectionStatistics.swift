@@ -30,8 +30,13 @@ public struct ConnectionStatistics: Sendable, Hashable {
     public var bytesRetransmitted = 0
     /// Reliable message fragments received again after they had arrived (spurious retransmissions).
     public var duplicateFragmentsDropped = 0
-    /// Unreliable messages dropped on receipt (reassembly budget or undelivered backlog).
+    /// Unreliable messages dropped on receipt (reassembly budget, undelivered backlog, or no
+    /// room left in the receive window).
     public var unreliableMessagesDropped = 0
+    /// DATA packets dropped unrecorded because their MESSAGE frames could have taken the
+    /// connection's receive memory past its limit, or the endpoint's past its budget (the peer
+    /// sees a loss; `Specs/PROTOCOL.md` section 17.4).
+    public var packetsDroppedForMemory = 0
     /// Secure connections: datagrams whose tag did not verify (forged, corrupted, wrong key or
     /// mode, or a protected packet before the keys were known). Dropped without any effect.
     public var authenticationFailures = 0
@@ -54,6 +59,10 @@ public struct ConnectionStatistics: Sendable, Hashable {
     /// Messages and bytes held in the send buffer.
     public var sendBufferMessages = 0
     public var sendBufferBytes = 0
+    /// Receive memory held: fragments of partial messages, reliable messages waiting for an
+    /// earlier one, unreliable messages not yet taken, with bookkeeping (`Specs/PROTOCOL.md`
+    /// section 17.4).
+    public var receiveMemory = 0
 
     public init() {}
 }

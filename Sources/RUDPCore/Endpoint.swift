@@ -79,6 +79,8 @@ public final class Endpoint<Address: Hashable> {
     static var endedHandshakeLimit: Int { 4096 }
     /// Endpoint-wide counters.
     public private(set) var statistics = EndpointStatistics()
+    /// The receive memory of all connections, against the budget.
+    private let memoryPool: ReceiveMemoryPool
 
     /// Creates an endpoint whose connection IDs are drawn from `seed`; with `security`, every
     /// connection is authenticated (and encrypted, in that mode) with the security's key.
@@ -88,6 +90,10 @@ public final class Endpoint<Address: Hashable> {
         self.rng = SeededGenerator(seed: seed)
         self.security = security
         self.hasSecurity = security != nil
+        self.memoryPool = ReceiveMemoryPool(budget: configuration.receiveMemoryBudget)
+        memoryPool.makeRoom = { [weak self] bytes, connection, now in
+            self?.makeRoom(bytes, for: connection, at: now) ?? false
+        }
     }
 
     /// Whether the endpoint protects its connections.
@@ -105,12 +111,17 @@ public final class Endpoint<Address: Hashable> {
     /// The IDs of all connections, in ascending order.
     public var connectionIDs: [ConnectionID] { connections.keys.sorted() }
 
+    /// The receive memory all connections hold together (at most
+    /// ``EndpointConfiguration/receiveMemoryBudget``).
+    public var receiveMemory: Int { memoryPool.held }
+
     // MARK: - Commands
 
     /// Opens a connection to `address`; CONNECT goes out on the next ``pollTransmit(at:)``.
     public func connect(to address: Address, at now: Timestamp) -> ConnectionID {
         let id = newConnectionID()
         let connection = Connection(clientWith: configuration.connection, localID: id, at: now, security: security?.handshake)
+        connection.memoryPool = memoryPool
         connections[id] = Entry(connection: connection, address: address, handshakeKey: nil, announced: true)
         touch(id)
         return id
@@ -200,6 +211,7 @@ public final class Endpoint<Address: Hashable> {
         }
         let id = newConnectionID()
         let connection = Connection(serverWith: configuration.connection, localID: id, connect: params, at: now)
+        connection.memoryPool = memoryPool
         connections[id] = Entry(connection: connection, address: address, handshakeKey: key, announced: false)
         handshakes[key] = id
         statistics.connectionsAccepted += 1
@@ -304,6 +316,7 @@ public final class Endpoint<Address: Hashable> {
         }
         let connection = Connection(serverWith: configuration.connection, localID: id, connect: params, at: now,
                                     security: security.handshake, protection: protection, serverRandom: serverRandom)
+        connection.memoryPool = memoryPool
         connections[id] = Entry(connection: connection, address: address, handshakeKey: key, announced: false)
         handshakes[key] = id
         statistics.connectionsAccepted += 1
@@ -351,6 +364,31 @@ public final class Endpoint<Address: Hashable> {
         }
         statelessAnswers.append((datagram, address))
         hasStatelessAnswers = true
+        return true
+    }
+
+    /// The receive-memory budget is exhausted: closes the connections holding the most (ties: the
+    /// lowest ID) until `bytes` more fit. Returns false if `receiving` was closed, or if nothing
+    /// is left to close (its datagram is then dropped).
+    private func makeRoom(_ bytes: Int, for receiving: Connection, at now: Timestamp) -> Bool {
+        while memoryPool.held + bytes > memoryPool.budget {
+            var largest: Connection?
+            for entry in connections.values {
+                let connection = entry.connection
+                guard connection.receiveMemory > 0 else { continue }
+                if let current = largest,
+                   connection.receiveMemory < current.receiveMemory
+                    || connection.receiveMemory == current.receiveMemory && connection.localID > current.localID {
+                    continue
+                }
+                largest = connection
+            }
+            guard let victim = largest else { return false }
+            victim.closeForResourceLimit(at: now)
+            statistics.connectionsClosedForMemory += 1
+            if victim === receiving { return false }
+            touch(victim.localID)
+        }
         return true
     }
 

@@ -6,6 +6,21 @@ public struct EndpointConfiguration: Sendable {
     public var acceptsConnections: Bool
     /// Most connections at once; CONNECTs beyond it are dropped and counted. Default 10,000.
     public var maxConnections: Int = 10_000
+    /// Most receive memory all the endpoint's connections may hold together: fragments of
+    /// messages being reassembled, reliable messages waiting for an earlier one, and unreliable
+    /// messages not yet taken, with bookkeeping (`Specs/PROTOCOL.md` section 17.4). Before a
+    /// datagram's MESSAGE frames are processed, if what they could add would exceed it, the
+    /// endpoint closes the connection holding the most with CLOSE(resource limit), counted in
+    /// ``EndpointStatistics/connectionsClosedForMemory``, until it fits; if that connection is the
+    /// one receiving, its datagram is dropped unprocessed.
+    ///
+    /// The budget is per `Endpoint`: a server that runs one endpoint per worker has one budget
+    /// per worker. Default 128 MiB: 32 connections with their whole default 4 MiB window in
+    /// flight and out of order at once. Messages delivered in order are never held here (they
+    /// belong to the application, within flow control), so honest connections only hold what
+    /// loss and reordering keep back, about their bandwidth-delay product each; an endpoint
+    /// holding more is being flooded.
+    public var receiveMemoryBudget: Int = 128 << 20
 
     public init(connection: ConnectionConfiguration = ConnectionConfiguration(), acceptsConnections: Bool = false) {
         self.connection = connection
@@ -42,5 +57,8 @@ public struct EndpointStatistics: Sendable, Hashable {
     public var replayedHandshakes = 0
     /// Stateless answers (RETRY, mismatch CLOSE) dropped because the answer queue was full.
     public var statelessAnswersDropped = 0
+    /// Connections closed with CLOSE(resource limit) because the receive-memory budget was
+    /// exhausted and they held the most (``EndpointConfiguration/receiveMemoryBudget``).
+    public var connectionsClosedForMemory = 0
     public init() {}
 }

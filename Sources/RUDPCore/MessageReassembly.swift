@@ -1,54 +1,124 @@
-/// Collects the fragments of one message into a buffer of its full length.
+/// Collects the fragments of one message as they arrive, without allocating the length the
+/// message claims: each fragment's new bytes are kept as an engine-owned array (a *chunk*), and
+/// the message is built once, when complete.
 ///
-/// Tracks received byte intervals, so duplicated or overlapping fragments are harmless; the
-/// number of separate intervals is bounded against hostile fragment patterns.
+/// Overlapping and duplicated fragments are harmless: only bytes not yet received are kept (the
+/// first copy of a byte wins). The number of separate received intervals is bounded against
+/// hostile fragment patterns (``maximumIntervals``); ``memory`` is what the chunks hold, counted
+/// as in ``ReceiveMemory``.
 struct MessageReassembly {
     static let maximumIntervals = 4096
 
+    /// Bytes of the message starting at `offset`.
+    struct Chunk {
+        var offset: Int
+        var bytes: [UInt8]
+        var end: Int { offset + bytes.count }
+    }
+
     let totalLength: Int
-    private(set) var buffer: [UInt8]
-    /// Disjoint, non-adjacent, ascending received intervals [lower, upper).
-    private var intervals: [(lower: Int, upper: Int)] = []
+    /// Disjoint chunks in ascending order of offset; neighbours may touch.
+    private var chunks: [Chunk] = []
+    /// Bytes received so far (the sum of the chunks' lengths).
+    private(set) var receivedBytes = 0
+    /// Maximal runs of contiguous received bytes.
+    private(set) var intervalCount = 0
 
     init(totalLength: Int) {
         self.totalLength = totalLength
-        self.buffer = Array(repeating: 0, count: totalLength)
     }
 
-    var isComplete: Bool {
-        totalLength == 0 || (intervals.count == 1 && intervals[0].lower == 0 && intervals[0].upper == totalLength)
-    }
+    /// The memory held: the chunks' bytes plus ``ReceiveMemory/overhead`` per chunk.
+    var memory: Int { receivedBytes + chunks.count * ReceiveMemory.overhead }
+
+    /// Number of chunks held.
+    var chunkCount: Int { chunks.count }
+
+    var isComplete: Bool { receivedBytes == totalLength }
 
     enum InsertResult { case added, duplicate, tooFragmented }
 
-    /// Copies a fragment in. The caller has checked `offset + payload.count <= totalLength`.
+    /// Keeps the bytes of a fragment that were not received yet: the payload array itself when
+    /// all of it is new (no copy), otherwise copies of the new parts. The caller has checked
+    /// `offset + payload.count <= totalLength`.
     mutating func insert(offset: Int, payload: [UInt8]) -> InsertResult {
         let lower = offset, upper = offset + payload.count
         if payload.isEmpty { return .duplicate }
-        // fast path: appending in order
-        if let last = intervals.last, last.upper == lower {
-            buffer.replaceSubrange(lower..<upper, with: payload)
-            intervals[intervals.count - 1].upper = upper
+        // Fast path: at or beyond the end of everything received (in order, or a gap ahead).
+        if chunks.isEmpty || chunks[chunks.count - 1].end <= lower {
+            let extendsLast = !chunks.isEmpty && chunks[chunks.count - 1].end == lower
+            if !extendsLast {
+                if intervalCount >= Self.maximumIntervals { return .tooFragmented }
+                intervalCount += 1
+            }
+            chunks.append(Chunk(offset: lower, bytes: payload))
+            receivedBytes += payload.count
             return .added
         }
-        // find the first interval whose upper >= lower
-        var lo = 0, hi = intervals.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if intervals[mid].upper < lower { lo = mid + 1 } else { hi = mid }
+        // The first chunk that ends at or after `lower` (ends ascend: the chunks are disjoint).
+        var first = 0, limit = chunks.count
+        while first < limit {
+            let mid = (first + limit) / 2
+            if chunks[mid].end < lower { first = mid + 1 } else { limit = mid }
         }
-        if lo < intervals.count && intervals[lo].lower <= lower && intervals[lo].upper >= upper { return .duplicate }
-        // merge every interval that touches [lower, upper)
-        var newLower = lower, newUpper = upper
-        var end = lo
-        while end < intervals.count && intervals[end].lower <= upper {
-            newLower = min(newLower, intervals[end].lower)
-            newUpper = max(newUpper, intervals[end].upper)
-            end += 1
+        // Walk the chunks that touch [lower, upper): count the runs they form (all merge into
+        // one) and find the gaps between them that this fragment fills.
+        var runs = 0
+        var gaps: [Range<Int>] = []
+        var cursor = lower
+        var past = first
+        while past < chunks.count && chunks[past].offset <= upper {
+            let chunk = chunks[past]
+            if past == first || chunks[past - 1].end != chunk.offset { runs += 1 }
+            if chunk.offset > cursor { gaps.append(cursor..<min(chunk.offset, upper)) }
+            cursor = max(cursor, chunk.end)
+            past += 1
         }
-        if end == lo && intervals.count >= Self.maximumIntervals { return .tooFragmented }
-        buffer.replaceSubrange(lower..<upper, with: payload)
-        intervals.replaceSubrange(lo..<end, with: [(newLower, newUpper)])
+        if cursor < upper { gaps.append(cursor..<upper) }
+        if gaps.isEmpty { return .duplicate }
+        if runs == 0 && intervalCount >= Self.maximumIntervals { return .tooFragmented }
+        intervalCount += 1 - runs
+        var merged: [Chunk] = []
+        merged.reserveCapacity(past - first + gaps.count)
+        var gapIndex = 0
+        for index in first..<past {
+            while gapIndex < gaps.count && gaps[gapIndex].lowerBound < chunks[index].offset {
+                merged.append(piece(gaps[gapIndex], of: payload, at: lower))
+                gapIndex += 1
+            }
+            merged.append(chunks[index])
+        }
+        while gapIndex < gaps.count {
+            merged.append(piece(gaps[gapIndex], of: payload, at: lower))
+            gapIndex += 1
+        }
+        chunks.replaceSubrange(first..<past, with: merged)
+        for gap in gaps { receivedBytes += gap.count }
         return .added
+    }
+
+    /// The part `range` (message offsets) of a fragment that starts at `start`.
+    private func piece(_ range: Range<Int>, of payload: [UInt8], at start: Int) -> Chunk {
+        if range.count == payload.count { return Chunk(offset: range.lowerBound, bytes: payload) }
+        return Chunk(offset: range.lowerBound, bytes: Array(payload[(range.lowerBound - start)..<(range.upperBound - start)]))
+    }
+
+    /// The complete message, built from the chunks (without a copy when one chunk holds it
+    /// all); leaves the reassembly empty. Call only when ``isComplete``.
+    mutating func takeMessage() -> [UInt8] {
+        defer {
+            chunks = []
+            receivedBytes = 0
+            intervalCount = 0
+        }
+        if chunks.count == 1 { return chunks[0].bytes }
+        return [UInt8](unsafeUninitializedCapacity: totalLength) { buffer, count in
+            for chunk in chunks {
+                chunk.bytes.withUnsafeBufferPointer { source in
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[chunk.offset..<chunk.end]).initialize(fromContentsOf: source)
+                }
+            }
+            count = totalLength
+        }
     }
 }
