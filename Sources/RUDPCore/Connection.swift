@@ -128,6 +128,8 @@ public final class Connection {
     public private(set) var receiveMemory = 0
     /// The endpoint's shared account, when the connection belongs to one.
     var memoryPool: ReceiveMemoryPool?
+    /// Partial unreliable messages held (for tests).
+    var unreliableReassemblyCount: Int { unreliable.count }
 
     // Closing
     private var closeRequested = false
