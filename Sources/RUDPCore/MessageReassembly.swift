@@ -4,10 +4,18 @@
 ///
 /// Overlapping and duplicated fragments are harmless: only bytes not yet received are kept (the
 /// first copy of a byte wins). The number of separate received intervals is bounded against
-/// hostile fragment patterns (``maximumIntervals``); ``memory`` is what the chunks hold, counted
-/// as in ``ReceiveMemory``.
+/// hostile fragment patterns (``maximumIntervals``); ``memory`` is what the chunks hold (their
+/// arrays' capacity), counted as in ``ReceiveMemory``.
+///
+/// Small fragments that arrive in order are appended to the chunk they continue, in chunks of
+/// ``mergedChunkCapacity`` bytes, so a sender with tiny fragments costs bytes, not bookkeeping;
+/// fragments of ordinary size stay the arrays they arrived in.
 struct MessageReassembly {
     static let maximumIntervals = 4096
+    /// A fragment shorter than this is appended to the chunk it continues.
+    static let smallFragment = 256
+    /// The capacity of a chunk that small fragments are appended to.
+    static let mergedChunkCapacity = 4096
 
     /// Bytes of the message starting at `offset`.
     struct Chunk {
@@ -21,6 +29,8 @@ struct MessageReassembly {
     private var chunks: [Chunk] = []
     /// Bytes received so far (the sum of the chunks' lengths).
     private(set) var receivedBytes = 0
+    /// Bytes allocated for them (the sum of the chunks' capacities).
+    private(set) var storedBytes = 0
     /// Maximal runs of contiguous received bytes.
     private(set) var intervalCount = 0
 
@@ -28,8 +38,8 @@ struct MessageReassembly {
         self.totalLength = totalLength
     }
 
-    /// The memory held: the chunks' bytes plus ``ReceiveMemory/overhead`` per chunk.
-    var memory: Int { receivedBytes + chunks.count * ReceiveMemory.overhead }
+    /// The memory held: the chunks' capacity plus ``ReceiveMemory/overhead`` per chunk.
+    var memory: Int { storedBytes + chunks.count * ReceiveMemory.overhead }
 
     /// Number of chunks held.
     var chunkCount: Int { chunks.count }
@@ -46,13 +56,26 @@ struct MessageReassembly {
         if payload.isEmpty { return .duplicate }
         // Fast path: at or beyond the end of everything received (in order, or a gap ahead).
         if chunks.isEmpty || chunks[chunks.count - 1].end <= lower {
-            let extendsLast = !chunks.isEmpty && chunks[chunks.count - 1].end == lower
+            let last = chunks.count - 1
+            let extendsLast = !chunks.isEmpty && chunks[last].end == lower
+            if extendsLast && chunks[last].bytes.count + payload.count <= Self.mergedChunkCapacity
+                && (payload.count < Self.smallFragment || chunks[last].bytes.capacity >= Self.mergedChunkCapacity) {
+                storedBytes -= chunks[last].bytes.capacity
+                if chunks[last].bytes.capacity < chunks[last].bytes.count + payload.count {
+                    chunks[last].bytes.reserveCapacity(Self.mergedChunkCapacity)
+                }
+                chunks[last].bytes.append(contentsOf: payload)
+                storedBytes += chunks[last].bytes.capacity
+                receivedBytes += payload.count
+                return .added
+            }
             if !extendsLast {
                 if intervalCount >= Self.maximumIntervals { return .tooFragmented }
                 intervalCount += 1
             }
             chunks.append(Chunk(offset: lower, bytes: payload))
             receivedBytes += payload.count
+            storedBytes += payload.capacity
             return .added
         }
         // The first chunk that ends at or after `lower` (ends ascend: the chunks are disjoint).
@@ -93,14 +116,16 @@ struct MessageReassembly {
             gapIndex += 1
         }
         chunks.replaceSubrange(first..<past, with: merged)
-        for gap in gaps { receivedBytes += gap.count }
         return .added
     }
 
-    /// The part `range` (message offsets) of a fragment that starts at `start`.
-    private func piece(_ range: Range<Int>, of payload: [UInt8], at start: Int) -> Chunk {
-        if range.count == payload.count { return Chunk(offset: range.lowerBound, bytes: payload) }
-        return Chunk(offset: range.lowerBound, bytes: Array(payload[(range.lowerBound - start)..<(range.upperBound - start)]))
+    /// A new chunk for the part `range` (message offsets) of a fragment that starts at `start`;
+    /// counts its bytes.
+    private mutating func piece(_ range: Range<Int>, of payload: [UInt8], at start: Int) -> Chunk {
+        let bytes = range.count == payload.count ? payload : Array(payload[(range.lowerBound - start)..<(range.upperBound - start)])
+        receivedBytes += bytes.count
+        storedBytes += bytes.capacity
+        return Chunk(offset: range.lowerBound, bytes: bytes)
     }
 
     /// The complete message, built from the chunks (without a copy when one chunk holds it
@@ -109,6 +134,7 @@ struct MessageReassembly {
         defer {
             chunks = []
             receivedBytes = 0
+            storedBytes = 0
             intervalCount = 0
         }
         if chunks.count == 1 { return chunks[0].bytes }

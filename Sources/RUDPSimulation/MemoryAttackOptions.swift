@@ -15,8 +15,8 @@ public struct MemoryAttackOptions: Sendable, Hashable, CustomStringConvertible {
         /// Fragments of full-window reliable messages, everything but their first bytes, so they
         /// never complete: the peer's whole window held as out-of-order data.
         case outOfOrderFill
-        /// One-byte fragments, many per datagram, of a reliable message whose first byte never
-        /// comes: bookkeeping rather than bytes.
+        /// One-byte fragments, many per datagram, at every other offset of reliable messages
+        /// that never complete: bookkeeping rather than bytes.
         case tinyPieces
     }
 

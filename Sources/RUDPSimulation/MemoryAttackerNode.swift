@@ -197,12 +197,20 @@ public final class MemoryAttackerNode: SimulatedNode {
             target.offset += length
             return [.message(frame)]
         case .tinyPieces:
+            // Messages of 8 KiB (or the maximum, if smaller) filled with one-byte pieces at odd
+            // offsets: every piece is its own interval, so none can share another's chunk.
+            let length = min(claimed, 8192)
+            let count = Int(peer.initialMaxData) / length
             if target.offset == 0 { target.offset = 1 }
             var frames: [Frame] = []
-            while frames.count < 40 && target.offset < claimed {
-                frames.append(.message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: UInt32(claimed),
+            while frames.count < 40 && target.message < count {
+                frames.append(.message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: UInt32(target.message), totalLength: UInt32(length),
                                                     offset: UInt32(target.offset), payload: [0x33])))
-                target.offset += 1
+                target.offset += 2
+                if target.offset >= length {
+                    target.offset = 1
+                    target.message += 1
+                }
             }
             if frames.isEmpty {
                 target.exhausted = true

@@ -93,11 +93,18 @@ import RUDPWire
         config.maxMessageSize = 64 << 10
         config.receiveWindow = 64 << 10
         let fed = Fed(config)
+        // One-byte pieces at odd offsets (each its own interval, so none can share a chunk) of
+        // 8 KiB messages that never complete.
         var offset = 1
+        var sequence: UInt32 = 0
         var refused = 0
-        while offset < 60_000 && refused == 0 {
-            let frames = (0..<50).map { Self.fragment(0, total: 64 << 10, offset: offset + $0, count: 1) }
-            offset += 50
+        while sequence < 8 && refused == 0 {
+            let frames = (0..<50).map { Self.fragment(sequence, total: 8192, offset: offset + 2 * $0, count: 1) }
+            offset += 100
+            if offset >= 8192 {
+                offset = 1
+                sequence += 1
+            }
             if !fed.deliver(frames) { refused += 1 }
         }
         #expect(refused == 1)
