@@ -65,7 +65,11 @@ public final class Connection {
     /// Whether the connection uses packet security (`Specs/PROTOCOL.md` section 20).
     public var isSecure: Bool { handshakeSecurity != nil }
 
-    let config: ConnectionConfiguration
+    /// The configuration, shared with the endpoint's other connections.
+    private let settings: ConnectionSettings
+    var config: ConnectionConfiguration {
+        _read { yield settings.configuration }
+    }
     private let createdAt: Timestamp
     private var lastReceiveTime: Timestamp
     private var lastAckElicitingSentTime: Timestamp
@@ -115,7 +119,8 @@ public final class Connection {
     private var ackElicitingSinceAck = 0
     private var ackImmediately = false
     private var ackDeadline: Timestamp?
-    private var channels: [ReliableChannelReceiver]
+    /// Per-channel receive state, created when a channel first carries a reliable message.
+    private var channels: [ReliableChannelReceiver] = []
     private var unreliable = UnreliableReassembler()
     private var creditSeen: UInt64 = 0
     private var creditReleased: UInt64 = 0
@@ -141,13 +146,14 @@ public final class Connection {
     private var events: Deque<ConnectionEvent> = []
     private var stats = ConnectionStatistics()
 
-    private init(role: Role, config: ConnectionConfiguration, localID: ConnectionID, peerID: ConnectionID, state: State,
+    private init(role: Role, settings: ConnectionSettings, localID: ConnectionID, peerID: ConnectionID, state: State,
                  security: (any HandshakeSecurity)?, at now: Timestamp) {
+        let config = settings.configuration
         precondition(config.validate() == nil, "invalid ConnectionConfiguration: \(config.validate() ?? "")")
         self.role = role
         self.handshakeSecurity = security
         self.packetFlags = security?.flags ?? .plain
-        self.config = config
+        self.settings = settings
         self.localID = localID
         self.peerID = peerID
         self.state = state
@@ -159,8 +165,7 @@ public final class Connection {
                                 minimumRTO: config.minimumRTO.nanosecondsClamped,
                                 maximumRTO: config.maximumRTO.nanosecondsClamped)
         self.congestion = config.congestionControllerFactory(config.maxDatagramSize)
-        self.sendBuffer = SendBuffer(channelCount: Int(config.channelCount), initialSequence: config.initialMessageSequence)
-        self.channels = Array(repeating: ReliableChannelReceiver(initialSequence: config.initialMessageSequence), count: Int(config.channelCount))
+        self.sendBuffer = SendBuffer(initialSequence: config.initialMessageSequence)
         self.advertisedMaxData = UInt64(config.receiveWindow)
     }
 
@@ -172,7 +177,13 @@ public final class Connection {
     /// every packet once a valid ACCEPT arrived.
     public convenience init(clientWith config: ConnectionConfiguration, localID: ConnectionID, at now: Timestamp,
                             security: (any HandshakeSecurity)? = nil) {
-        self.init(role: .client, config: config, localID: localID, peerID: .none, state: .connecting, security: security, at: now)
+        self.init(clientWith: ConnectionSettings(config), localID: localID, at: now, security: security)
+    }
+
+    /// A client connection with a configuration shared by reference (an endpoint's).
+    convenience init(clientWith settings: ConnectionSettings, localID: ConnectionID, at now: Timestamp,
+                     security: (any HandshakeSecurity)? = nil) {
+        self.init(role: .client, settings: settings, localID: localID, peerID: .none, state: .connecting, security: security, at: now)
         handshakeRetransmitAt = now.adding(nanoseconds: rtt.rto(peerMaxAckDelay: 0))
         if let security { clientRandom = security.nextRandom() }
     }
@@ -180,7 +191,12 @@ public final class Connection {
     /// A server connection answering a CONNECT whose parameters are `connect`.
     /// The configuration must pass ``ConnectionConfiguration/validate()``.
     public convenience init(serverWith config: ConnectionConfiguration, localID: ConnectionID, connect: TransportParameters, at now: Timestamp) {
-        self.init(role: .server, config: config, localID: localID, peerID: connect.sourceConnectionID, state: .accepting, security: nil, at: now)
+        self.init(serverWith: ConnectionSettings(config), localID: localID, connect: connect, at: now)
+    }
+
+    /// A server connection with a configuration shared by reference (an endpoint's).
+    convenience init(serverWith settings: ConnectionSettings, localID: ConnectionID, connect: TransportParameters, at now: Timestamp) {
+        self.init(role: .server, settings: settings, localID: localID, peerID: connect.sourceConnectionID, state: .accepting, security: nil, at: now)
         adoptPeerParameters(connect)
     }
 
@@ -189,7 +205,14 @@ public final class Connection {
     /// sent in ACCEPT, authenticated with the handshake key.
     public convenience init(serverWith config: ConnectionConfiguration, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
                             security: any HandshakeSecurity, protection: any PacketProtection, serverRandom: [UInt8]) {
-        self.init(role: .server, config: config, localID: localID, peerID: connect.sourceConnectionID, state: .accepting, security: security, at: now)
+        self.init(serverWith: ConnectionSettings(config), localID: localID, connect: connect, at: now, security: security,
+                  protection: protection, serverRandom: serverRandom)
+    }
+
+    /// A secure server connection with a configuration shared by reference (an endpoint's).
+    convenience init(serverWith settings: ConnectionSettings, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
+                     security: any HandshakeSecurity, protection: any PacketProtection, serverRandom: [UInt8]) {
+        self.init(role: .server, settings: settings, localID: localID, peerID: connect.sourceConnectionID, state: .accepting, security: security, at: now)
         self.protection = protection
         self.trailerSize = protection.overhead
         self.serverRandom = serverRandom
@@ -252,6 +275,7 @@ public final class Connection {
             throw .sendBufferFull
         }
         stats.messagesSent += 1
+        isIdle = false
         return sendBuffer.enqueue(message, channel: channel, mode: mode)
     }
 
@@ -498,11 +522,13 @@ public final class Connection {
     }
 
     private func receive(_ frame: MessageFrame) {
+        isIdle = false
         if frame.channel >= config.channelCount {
             violate("message on channel \(frame.channel), beyond the channel count \(config.channelCount)")
             return
         }
         if frame.mode.isReliable {
+            if Int(frame.channel) >= channels.count { addChannels(through: frame.channel) }
             let outcome = channels[Int(frame.channel)].receive(frame, window: config.messageWindow, maxMessageSize: config.maxMessageSize) { message in
                 events.append(.message(message))
                 stats.messagesDelivered += 1
@@ -523,6 +549,13 @@ public final class Connection {
             }
         } else {
             receiveUnreliable(frame)
+        }
+    }
+
+    private func addChannels(through channel: UInt8) {
+        channels.reserveCapacity(Int(channel) + 1)
+        while channels.count <= Int(channel) {
+            channels.append(ReliableChannelReceiver(initialSequence: config.initialMessageSequence))
         }
     }
 
@@ -683,8 +716,26 @@ public final class Connection {
             if state == .closed { return }
         }
         if let deadline = keepAliveDeadline, now >= deadline {
+            // Nothing ack-eliciting was sent for the keep-alive interval: the connection is
+            // idle. Give buffers back now, and the sent-packet list once this PING is acknowledged.
             pingPending = true
+            isIdle = true
+            shrinkIdleBuffers()
         }
+    }
+
+    /// Set on the keep-alive deadline, cleared by any message sent or received: buffers that
+    /// empty while it is set give their storage back.
+    private var isIdle = false
+
+    /// Gives the storage of empty buffers back (they grow again on demand).
+    private func shrinkIdleBuffers() {
+        if sent.isEmpty { sent = [] }
+        if events.isEmpty { events = [] }
+        sendBuffer.shrinkIfEmpty()
+        received.shrinkIfEmpty()
+        for index in channels.indices { channels[index].shrinkIfEmpty() }
+        unreliable.shrinkIfEmpty()
     }
 
     // MARK: - Output
@@ -1020,6 +1071,7 @@ public final class Connection {
         while let first = sent.first, first.state != .outstanding {
             sent.removeFirst()
         }
+        if isIdle && sent.isEmpty { shrinkIdleBuffers() }
     }
 
     // MARK: - Acknowledgements and loss

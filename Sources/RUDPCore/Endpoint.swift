@@ -81,6 +81,8 @@ public final class Endpoint<Address: Hashable> {
     public private(set) var statistics = EndpointStatistics()
     /// The receive memory of all connections, against the budget.
     private let memoryPool: ReceiveMemoryPool
+    /// The connection configuration, shared by every connection.
+    private let settings: ConnectionSettings
 
     /// Creates an endpoint whose connection IDs are drawn from `seed`; with `security`, every
     /// connection is authenticated (and encrypted, in that mode) with the security's key.
@@ -91,6 +93,7 @@ public final class Endpoint<Address: Hashable> {
         self.security = security
         self.hasSecurity = security != nil
         self.memoryPool = ReceiveMemoryPool(budget: configuration.receiveMemoryBudget)
+        self.settings = ConnectionSettings(configuration.connection)
         memoryPool.makeRoom = { [weak self] bytes, connection, now in
             self?.makeRoom(bytes, for: connection, at: now) ?? false
         }
@@ -120,7 +123,7 @@ public final class Endpoint<Address: Hashable> {
     /// Opens a connection to `address`; CONNECT goes out on the next ``pollTransmit(at:)``.
     public func connect(to address: Address, at now: Timestamp) -> ConnectionID {
         let id = newConnectionID()
-        let connection = Connection(clientWith: configuration.connection, localID: id, at: now, security: security?.handshake)
+        let connection = Connection(clientWith: settings, localID: id, at: now, security: security?.handshake)
         connection.memoryPool = memoryPool
         connections[id] = Entry(connection: connection, address: address, handshakeKey: nil, announced: true)
         touch(id)
@@ -210,7 +213,7 @@ public final class Endpoint<Address: Hashable> {
             return
         }
         let id = newConnectionID()
-        let connection = Connection(serverWith: configuration.connection, localID: id, connect: params, at: now)
+        let connection = Connection(serverWith: settings, localID: id, connect: params, at: now)
         connection.memoryPool = memoryPool
         connections[id] = Entry(connection: connection, address: address, handshakeKey: key, announced: false)
         handshakes[key] = id
@@ -314,7 +317,7 @@ public final class Endpoint<Address: Hashable> {
             statistics.malformedDatagrams += 1
             return
         }
-        let connection = Connection(serverWith: configuration.connection, localID: id, connect: params, at: now,
+        let connection = Connection(serverWith: settings, localID: id, connect: params, at: now,
                                     security: security.handshake, protection: protection, serverRandom: serverRandom)
         connection.memoryPool = memoryPool
         connections[id] = Entry(connection: connection, address: address, handshakeKey: key, announced: false)

@@ -75,6 +75,11 @@ struct ReceivedPacketTracker {
         duplicateFloor = max(duplicateFloor, cumulative)
     }
 
+    /// Gives the range list's storage back if it is empty (the connection went idle).
+    mutating func shrinkIfEmpty() {
+        if ranges.isEmpty { ranges = [] }
+    }
+
     /// Whether packets are missing below the largest received.
     var hasGaps: Bool { !ranges.isEmpty }
 

@@ -126,6 +126,11 @@ struct ReliableChannelReceiver {
     /// The memory held by every entry (recomputed; for tests and checks).
     var memory: Int { entries.values.reduce(0) { $0 + $1.memory } }
 
+    /// Gives the dictionary's storage back if nothing is held (the connection went idle).
+    mutating func shrinkIfEmpty() {
+        if entries.isEmpty { entries = [:] }
+    }
+
     /// Forgets every partial and waiting message (the connection is closing).
     mutating func discardHeldMessages() {
         entries = [:]

@@ -55,23 +55,31 @@ struct OutgoingMessage {
 
 /// Everything the sender holds: messages by ID, the order of first transmission, fragments to
 /// retransmit, and per-channel sequence state. Bounded in bytes and messages.
+///
+/// Per-channel state is created when a channel is first used, and the containers give their
+/// storage back once empty (``shrinkIfEmpty()``), so an idle connection holds almost nothing.
 struct SendBuffer {
+    /// One channel's sequence state.
+    struct ChannelState {
+        /// Reliable messages in sequence order that may still be unacknowledged.
+        var reliable: Deque<(sequence: UInt32, id: MessageID)> = []
+        var nextReliableSequence: UInt32
+        var nextUnreliableSequence: UInt32
+    }
+
     private(set) var messages: [MessageID: OutgoingMessage] = [:]
     /// Messages not yet fully transmitted once, in send order.
     var unsent: Deque<MessageID> = []
     /// Reliable fragments declared lost, in the order they should be retransmitted.
     var retransmissions: Deque<FragmentRef> = []
-    /// Per channel: reliable messages in sequence order that may still be unacknowledged.
-    var reliableByChannel: [Deque<(sequence: UInt32, id: MessageID)>]
-    var nextReliableSequence: [UInt32]
-    var nextUnreliableSequence: [UInt32]
+    /// Channels used so far (index = channel).
+    private var channels: [ChannelState] = []
+    private let initialSequence: UInt32
     private(set) var bufferedBytes = 0
     private var nextID: UInt64 = 0
 
-    init(channelCount: Int, initialSequence: UInt32) {
-        reliableByChannel = Array(repeating: [], count: channelCount)
-        nextReliableSequence = Array(repeating: initialSequence, count: channelCount)
-        nextUnreliableSequence = Array(repeating: initialSequence, count: channelCount)
+    init(initialSequence: UInt32) {
+        self.initialSequence = initialSequence
     }
 
     var count: Int { messages.count }
@@ -81,14 +89,20 @@ struct SendBuffer {
         let id = MessageID(nextID)
         nextID += 1
         let c = Int(channel)
+        if c >= channels.count {
+            channels.reserveCapacity(c + 1)
+            while channels.count <= c {
+                channels.append(ChannelState(nextReliableSequence: initialSequence, nextUnreliableSequence: initialSequence))
+            }
+        }
         let seq: UInt32
         if mode.isReliable {
-            seq = nextReliableSequence[c]
-            nextReliableSequence[c] &+= 1
-            reliableByChannel[c].append((seq, id))
+            seq = channels[c].nextReliableSequence
+            channels[c].nextReliableSequence &+= 1
+            channels[c].reliable.append((seq, id))
         } else {
-            seq = nextUnreliableSequence[c]
-            nextUnreliableSequence[c] &+= 1
+            seq = channels[c].nextUnreliableSequence
+            channels[c].nextUnreliableSequence &+= 1
         }
         messages[id] = OutgoingMessage(id: id, channel: channel, mode: mode, sequence: seq, bytes: bytes)
         unsent.append(id)
@@ -114,8 +128,8 @@ struct SendBuffer {
             bufferedBytes -= m.bytes.count
             if m.mode.isReliable {
                 let c = Int(m.channel)
-                while let first = reliableByChannel[c].first, messages[first.id] == nil {
-                    reliableByChannel[c].removeFirst()
+                while let first = channels[c].reliable.first, messages[first.id] == nil {
+                    channels[c].reliable.removeFirst()
                 }
             }
         }
@@ -123,16 +137,25 @@ struct SendBuffer {
 
     /// The oldest reliable sequence on `channel` that is not yet acknowledged, if any.
     func oldestUnacknowledged(channel: UInt8) -> UInt32? {
-        reliableByChannel[Int(channel)].first?.sequence
+        Int(channel) < channels.count ? channels[Int(channel)].reliable.first?.sequence : nil
+    }
+
+    /// Gives the containers' storage back if the buffer is empty (the connection went idle).
+    mutating func shrinkIfEmpty() {
+        guard messages.isEmpty else { return }
+        messages = [:]
+        unsent = []
+        retransmissions = []
+        for c in channels.indices where channels[c].reliable.isEmpty { channels[c].reliable = [] }
     }
 
     /// Removes everything and returns the IDs of reliable messages that were never acknowledged, in order.
     mutating func drainUnacknowledged() -> [MessageID] {
         let ids = messages.values.filter { $0.mode.isReliable }.map(\.id).sorted()
-        messages.removeAll()
-        unsent.removeAll()
-        retransmissions.removeAll()
-        for c in reliableByChannel.indices { reliableByChannel[c].removeAll() }
+        messages = [:]
+        unsent = []
+        retransmissions = []
+        for c in channels.indices { channels[c].reliable = [] }
         bufferedBytes = 0
         return ids
     }

@@ -100,6 +100,14 @@ struct UnreliableReassembler {
         return start - memory
     }
 
+    /// Gives the containers' storage back if nothing is held (the connection went idle).
+    mutating func shrinkIfEmpty() {
+        if partial.isEmpty {
+            partial = [:]
+            order = []
+        }
+    }
+
     /// Drops a partial message (already removed from `order`).
     private mutating func evict(_ key: Key) {
         if let r = partial.removeValue(forKey: key) {
