@@ -10,7 +10,15 @@ import Synchronization
 final class ConnectionMailbox: Sendable {
     /// The waiter of a suspended application call.
     typealias Waiter = CheckedContinuation<Void, any Error>
-    typealias Consumer = CheckedContinuation<ReceivedMessage?, any Error>
+    /// Unsafe rather than checked: every idle connection has one, and the checked kind costs
+    /// an allocation each. Each is resumed exactly once, under the rules of this class.
+    typealias Consumer = UnsafeContinuation<ReceivedMessage?, any Error>
+
+    /// The statistics a closed connection keeps, boxed: only closed connections need them.
+    final class FinalStatistics: Sendable {
+        let value: ConnectionStatistics
+        init(_ value: ConnectionStatistics) { self.value = value }
+    }
 
     struct State {
         // Outgoing
@@ -35,11 +43,17 @@ final class ConnectionMailbox: Sendable {
         var toRelease: [ReceivedMessage] = []
         var toReleaseBytes = 0
         var releaseScheduled = false
+        // Dispatch (RUDPServer.serveMessages)
+        /// Wakes the server's dispatcher for this connection; nil unless it is dispatched.
+        var dispatch: (@Sendable () -> Void)?
+        /// Whether a dispatch task is scheduled or running for this connection.
+        var dispatchScheduled = false
         // Lifecycle
         var closeReason: CloseReason?
         /// What ends the message stream and fails later calls; nil after a clean close.
         var failure: RUDPError?
-        var statistics = ConnectionStatistics()
+        /// The connection's last statistics, once it has closed.
+        var finalStatistics: FinalStatistics?
         // Waiters
         var waiters: [UInt64: Waiter] = [:]
         var connectWaiters: [UInt64] = []
@@ -135,7 +149,7 @@ final class ConnectionMailbox: Sendable {
     nonisolated(nonsending) func nextMessage(scheduleRelease: @Sendable () -> Void) async throws -> ReceivedMessage? {
         let token = state.withLock { $0.makeToken() }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: Consumer) in
+            try await withUnsafeThrowingContinuation { (continuation: Consumer) in
                 var schedule = false
                 let immediate: Result<ReceivedMessage?, any Error>? = state.withLock { s in
                     if let message = s.inbound.popFirst() {
@@ -267,8 +281,8 @@ final class ConnectionMailbox: Sendable {
         var handOver: (Consumer, ReceivedMessage)?
         var releases: [ReceivedMessage] = []
         var sendersWaiting = false
+        var wake: (@Sendable () -> Void)?
         state.withLock { s in
-            s.statistics = statistics
             s.engineMessages = statistics.sendBufferMessages
             s.engineBytes = statistics.sendBufferBytes
             s.queuedMessages -= moved.messages
@@ -279,6 +293,9 @@ final class ConnectionMailbox: Sendable {
                     s.consumer = nil
                     _ = noteTaken(&s, first)
                     handOver = (consumer.continuation, first)
+                } else if let dispatch = s.dispatch, !s.dispatchScheduled {
+                    s.dispatchScheduled = true
+                    wake = dispatch
                 }
             }
             if !s.toRelease.isEmpty {
@@ -301,6 +318,7 @@ final class ConnectionMailbox: Sendable {
             sendersWaiting = !s.roomWaiters.isEmpty
         }
         if let (consumer, message) = handOver { consumer.resume(returning: message) }
+        wake?()
         for (waiter, result) in resumed { waiter.resume(with: result) }
         return (releases, sendersWaiting)
     }
@@ -310,10 +328,11 @@ final class ConnectionMailbox: Sendable {
                resolutions: [(token: UInt64, result: Result<Void, any Error>)]) {
         var resumed: [(Waiter, Result<Void, any Error>)] = []
         var handOver: (Consumer, Result<ReceivedMessage?, any Error>)?
+        var wake: (@Sendable () -> Void)?
         state.withLock { s in
             s.closeReason = reason
             s.failure = error
-            s.statistics = statistics
+            s.finalStatistics = FinalStatistics(statistics)
             s.inbound.append(contentsOf: delivered)
             s.toRelease.removeAll()
             s.commands.removeAll()
@@ -338,8 +357,59 @@ final class ConnectionMailbox: Sendable {
                     handOver = (consumer.continuation, error.map { .failure($0) } ?? .success(nil))
                 }
             }
+            if let dispatch = s.dispatch, !s.dispatchScheduled {
+                s.dispatchScheduled = true
+                wake = dispatch
+            }
         }
         if let (consumer, result) = handOver { consumer.resume(with: result) }
+        wake?()
         for (waiter, result) in resumed { waiter.resume(with: result) }
+    }
+
+    // MARK: - Dispatch (RUDPServer.serveMessages)
+
+    /// What a dispatch task finds in the mailbox.
+    enum Dispatched {
+        /// The next message to handle.
+        case message(ReceivedMessage)
+        /// Nothing now: the next delivery (or the close) wakes the dispatcher again.
+        case idle
+        /// The connection closed and every message was taken (reported once).
+        case ended
+    }
+
+    /// Hands this connection's messages to a dispatcher from now on, instead of a task waiting
+    /// in ``nextMessage(scheduleRelease:)``: `wake` is called (outside the lock) whenever
+    /// messages arrive and no dispatch task is scheduled, and once after the connection closed.
+    func enableDispatch(_ wake: @escaping @Sendable () -> Void) {
+        let wakeNow: Bool = state.withLock { s in
+            s.dispatch = wake
+            guard !s.inbound.isEmpty || s.closeReason != nil else { return false }
+            s.dispatchScheduled = true
+            return true
+        }
+        if wakeNow { wake() }
+    }
+
+    /// For the dispatch task: what to do next, and whether to return credit to the engine now
+    /// (as ``nextMessage(scheduleRelease:)`` does when it takes a message or starts waiting).
+    func takeForDispatch() -> (next: Dispatched, release: Bool) {
+        state.withLock { s in
+            if let message = s.inbound.popFirst() { return (.message(message), noteTaken(&s, message)) }
+            s.dispatchScheduled = false
+            if s.closeReason != nil {
+                s.dispatch = nil   // no more wakes; breaks the cycle through the wake closure
+                return (.ended, false)
+            }
+            guard !s.releaseScheduled && s.toReleaseBytes > 0 && s.toReleaseBytes >= idleReleaseThreshold else { return (.idle, false) }
+            s.releaseScheduled = true
+            return (.idle, true)
+        }
+    }
+
+    /// Drops the messages not taken yet (the dispatch handler failed; the connection is aborted).
+    func discardInbound() {
+        state.withLock { $0.inbound.removeAll() }
     }
 }

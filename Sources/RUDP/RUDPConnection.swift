@@ -138,7 +138,7 @@ public final class RUDPConnection: Sendable {
         if let live = try? await driver.eventLoop.submit({ driver.statistics(of: id) }).get() {
             return live
         }
-        return mailbox.state.withLock { $0.statistics }
+        return mailbox.state.withLock { $0.finalStatistics?.value } ?? ConnectionStatistics()
     }
 
     /// Datagrams dropped on purpose by ``RUDPConfiguration/receiveLoss`` on the endpoint this

@@ -59,17 +59,88 @@ public final class RUDPServer: Sendable {
         let logger = driver.logger
         await withDiscardingTaskGroup { group in
             for await connection in connections {
-                group.addTask {
-                    do {
-                        try await handler(connection)
-                        try await connection.close()
-                    } catch {
-                        logger.debug("connection handler ended", metadata: ["connection": "\(connection.id)", "error": "\(error)"])
-                        await connection.abort()
-                    }
-                }
+                group.addTask { await Self.run(handler, on: connection, logger: logger) }
             }
         }
+    }
+
+    /// Handles every message of every connection with `handler`: the messages of one
+    /// connection in order, one at a time; different connections concurrently.
+    ///
+    /// Unlike ``serve(_:)``, no task waits for each connection: a connection with nothing to
+    /// handle costs only its state (about 1.4 KB less than with a task each), which matters for
+    /// servers with many mostly idle clients. A task runs for a connection only while it has
+    /// messages. `accepted` is called when a connection is accepted, `ended` once after it
+    /// closed (by its peer, a timeout or the server's shutdown) and its last messages were
+    /// handled. A handler that throws aborts its connection (its remaining messages are
+    /// dropped). Connections stay open until their peer closes them or they time out; do not
+    /// iterate a connection's ``RUDPConnection/messages`` as well. Returns after ``shutdown()``,
+    /// once every connection has ended.
+    ///
+    /// ```swift
+    /// await server.serveMessages { connection, message in
+    ///     try await connection.send(message.bytes, channel: message.channel, mode: message.mode)
+    /// }
+    /// ```
+    public func serveMessages(accepted: (@Sendable (RUDPConnection) -> Void)? = nil,
+                              ended: (@Sendable (RUDPConnection) async -> Void)? = nil,
+                              _ handler: @escaping @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void) async {
+        let logger = driver.logger
+        let dispatcher = MessageDispatcher()
+        let connections = self.connections
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await connection in connections {
+                    accepted?(connection)
+                    dispatcher.adopt(connection)
+                }
+                dispatcher.acceptingEnded()
+            }
+            for await connection in dispatcher.ready {
+                group.addTask { await Self.dispatch(connection, handler, ended: ended, dispatcher: dispatcher, logger: logger) }
+            }
+        }
+    }
+
+    /// Runs `handler` for a connection's pending messages, until it has none.
+    private static func dispatch(_ connection: RUDPConnection, _ handler: @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void,
+                                 ended: (@Sendable (RUDPConnection) async -> Void)?, dispatcher: MessageDispatcher, logger: Logger) async {
+        while true {
+            let (next, release) = connection.mailbox.takeForDispatch()
+            if release { connection.driver.scheduleRelease(connection.id) }
+            switch next {
+            case .message(let message):
+                do {
+                    try await handler(connection, message)
+                } catch {
+                    logHandlerEnd(connection, error, logger)
+                    connection.mailbox.discardInbound()
+                    await connection.abort()
+                }
+            case .idle:
+                return
+            case .ended:
+                await ended?(connection)
+                dispatcher.connectionEnded()
+                return
+            }
+        }
+    }
+
+    /// One connection's task. Kept small (the logging lives in a synchronous function): every
+    /// connection's task keeps this frame while its handler waits for messages.
+    private static func run(_ handler: @Sendable (RUDPConnection) async throws -> Void, on connection: RUDPConnection, logger: Logger) async {
+        do {
+            try await handler(connection)
+            try await connection.close()
+        } catch {
+            logHandlerEnd(connection, error, logger)
+            await connection.abort()
+        }
+    }
+
+    private static func logHandlerEnd(_ connection: RUDPConnection, _ error: any Error, _ logger: Logger) {
+        logger.debug("connection handler ended", metadata: ["connection": "\(connection.id)", "error": "\(error)"])
     }
 
     /// Clean shutdown: every connection gets CLOSE(serverShutdown) (clients see
