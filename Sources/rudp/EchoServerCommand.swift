@@ -61,6 +61,48 @@ struct EchoServerCommand: AsyncParsableCommand {
         var totals: (authenticationFailures: Int, replays: Int) { counts.withLock { $0 } }
     }
 
+    /// What the message handlers share: the logger and the counters.
+    final class EchoService: Sendable {
+        let logger: Logger
+        let dropped: DroppedPacketTally
+        let messagesEchoed = Counter(label: "rudp_cli_echo_messages")
+        let connectionsServed = Counter(label: "rudp_cli_echo_connections")
+
+        init(logger: Logger, dropped: DroppedPacketTally) {
+            self.logger = logger
+            self.dropped = dropped
+        }
+
+        func connected(_ connection: RUDPConnection) {
+            connectionsServed.increment()
+            logger.info("client connected", metadata: ["peer": "\(connection.remoteAddress.displayText)", "connection": "\(connection.id)"])
+        }
+
+        func replyNotSent(_ error: RUDPError, on connection: RUDPConnection) {
+            logger.warning("reply not sent: \(error)", metadata: ["peer": "\(connection.remoteAddress.displayText)"])
+        }
+
+        /// The connection ended (closed by the client, timed out, or the server shut down).
+        func closed(_ connection: RUDPConnection) async {
+            if let reason = await connection.closeReason(), !reason.isClean {
+                logger.info("connection ended: \(reason)", metadata: ["peer": "\(connection.remoteAddress.displayText)"])
+            } else {
+                logger.info("client closed the connection", metadata: ["peer": "\(connection.remoteAddress.displayText)"])
+            }
+            dropped.add(await connection.statistics())
+        }
+    }
+
+    /// Sends the reply to one message, on its channel and with its delivery mode.
+    static func echo(_ message: ReceivedMessage, on connection: RUDPConnection, _ service: EchoService) async throws {
+        do {
+            try await connection.send(reply(to: message.bytes), channel: message.channel, mode: message.mode)
+            service.messagesEchoed.increment()
+        } catch let error as RUDPError where error.code == .messageTooLarge {
+            service.replyNotSent(error, on: connection)
+        }
+    }
+
     /// The reply to a message: `Hello, <message as UTF-8>!`.
     static func reply(to message: [UInt8]) -> [UInt8] {
         Array("Hello, ".utf8) + message + Array("!".utf8)
@@ -84,30 +126,12 @@ struct EchoServerCommand: AsyncParsableCommand {
             Console.printLine("connections are \(security); clients need the same key and mode")
         }
 
-        let messagesEchoed = Counter(label: "rudp_cli_echo_messages")
-        let connectionsServed = Counter(label: "rudp_cli_echo_connections")
         let dropped = DroppedPacketTally()
-        try await server.serve { connection in
-            connectionsServed.increment()
-            let peer = "\(connection.remoteAddress.displayText)"
-            logger.info("client connected", metadata: ["peer": "\(peer)", "connection": "\(connection.id)"])
-            do {
-                for try await message in connection.messages {
-                    let reply = Self.reply(to: message.bytes)
-                    do {
-                        try await connection.send(reply, channel: message.channel, mode: message.mode)
-                        messagesEchoed.increment()
-                    } catch let error as RUDPError where error.code == .messageTooLarge {
-                        logger.warning("reply not sent: \(error)", metadata: ["peer": "\(peer)"])
-                    }
-                }
-                logger.info("client closed the connection", metadata: ["peer": "\(peer)"])
-                dropped.add(await connection.statistics())
-            } catch {
-                logger.info("connection ended: \(error)", metadata: ["peer": "\(peer)"])
-                dropped.add(await connection.statistics())
-                throw error
-            }
+        let service = EchoService(logger: logger, dropped: dropped)
+        // Message by message, not a task per connection: an idle client then costs the server
+        // only its connection state.
+        await server.serveMessages(accepted: service.connected, ended: service.closed) { connection, message in
+            try await Self.echo(message, on: connection, service)
         }
         if security != nil {
             let statistics = await server.statistics()
