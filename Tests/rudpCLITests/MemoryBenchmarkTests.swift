@@ -54,24 +54,44 @@ struct MemoryBenchmarkTests {
         return last
     }
 
+    /// A server started elsewhere (for example under a heap profiler): `RUDP_MEMORY_BENCH_PORT`
+    /// and `RUDP_MEMORY_BENCH_PID`; the idle tests then connect to it instead of starting one.
+    static let externalServer: (port: Int, pid: Int32)? = {
+        guard let port = Int(environment["RUDP_MEMORY_BENCH_PORT"] ?? ""), let pid = Int32(environment["RUDP_MEMORY_BENCH_PID"] ?? "") else { return nil }
+        return (port, pid)
+    }()
+
     /// Connects `count` idle clients and returns the server's RSS growth per connection.
     static func idleBytesPerConnection(serverArguments: [String], count: Int,
                                        security: (() throws -> EndpointSecurity<Int>)?) throws -> (perConnection: Int, summary: String) {
-        let (server, port) = try startServer(serverArguments)
-        defer { server.stop() }
+        let server: RudpProcess?
+        let port: Int
+        let pid: Int32
+        if let external = externalServer {
+            (server, port, pid) = (nil, external.port, external.pid)
+        } else {
+            let started = try startServer(serverArguments)
+            (server, port, pid) = (started.0, started.1, started.0.processIdentifier)
+        }
+        defer { server?.stop() }
+        func resident() throws -> Int {
+            guard let bytes = ClientSwarm.residentBytes(of: pid) else { throw RudpProcess.Failure("cannot read the VmRSS of process \(pid)") }
+            return bytes
+        }
         Thread.sleep(forTimeInterval: 1)
-        let before = try resident(server)
+        let before = try resident()
         let swarm = try ClientSwarm(serverPort: port, sockets: max(1, count / 100), security: security)
         let started = Date()
         try swarm.connect(count, batch: 250, seconds: 600)
         let connectSeconds = Date().timeIntervalSince(started)
         // Two keep-alive intervals (5 s each): every connection has sent and answered PINGs.
         swarm.pump(seconds: 11)
-        let after = try resident(server)
+        let after = try resident()
         let ended = swarm.closed.count
         guard ended == 0 else {
-            throw RudpProcess.Failure("\(ended) connections ended while idle: \(Set(swarm.closed.values))\n\(server.transcript)")
+            throw RudpProcess.Failure("\(ended) connections ended while idle: \(Set(swarm.closed.values))\n\(server?.transcript ?? "")")
         }
+        if let seconds = Double(environment["RUDP_MEMORY_BENCH_HOLD"] ?? "") { swarm.pump(seconds: seconds) }
         let perConnection = (after - before) / count
         let summary = "\(count) idle connections (\(serverArguments.isEmpty ? "plain" : "encrypted")): RSS \(before / 1024) KiB -> \(after / 1024) KiB, "
             + "\(perConnection) bytes per connection (connected in \(String(format: "%.1f", connectSeconds)) s)"
