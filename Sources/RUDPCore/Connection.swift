@@ -358,6 +358,7 @@ public final class Connection {
             case .accepting:
                 state = .established
                 handshakeSendPending = false
+                serverRandom = []   // only ever needed to answer CONNECT again
                 protection?.discardHandshakeKey()
                 events.append(.connected)
                 startClosingIfDrained(at: now)
@@ -401,6 +402,8 @@ public final class Connection {
         peerID = params.sourceConnectionID
         adoptPeerParameters(params)
         state = .established
+        clientRandom = []   // only ever needed to send CONNECT again
+        retryCookie = []
         handshakeRetransmitAt = nil
         handshakeSendPending = false
         pingPending = true
@@ -486,7 +489,6 @@ public final class Connection {
             candidate.discardHandshakeKey()
             protection = candidate
             trailerSize = candidate.overhead
-            serverRandom = random
             handshakeDiagnostic = nil
             completeHandshake(params, size: datagram.count, at: now)
         case .connect:

@@ -33,13 +33,12 @@ public struct ReplayWindow: Sendable, Equatable {
 
     /// The highest packet number accepted, or nil before the first one.
     public private(set) var highest: UInt64?
-    /// Bit `pn % width` is set if `pn` (within the window) was accepted.
-    private var bits: [UInt64]
+    /// Bit `pn % width` is set if `pn` (within the window) was accepted. Allocated by the first
+    /// ``accept(_:)``: a sending direction's window never needs it.
+    private var bits: [UInt64] = []
 
     /// An empty window: every packet number below 2^62 is fresh.
-    public init() {
-        bits = [UInt64](repeating: 0, count: Self.wordCount)
-    }
+    public init() {}
 
     /// Whether `pn` may be accepted: below 2^62, not older than the window and not yet seen.
     public func check(_ pn: UInt64) -> Bool {
@@ -59,6 +58,7 @@ public struct ReplayWindow: Sendable, Equatable {
     /// ``check(_:)`` rejects is ignored.
     public mutating func accept(_ pn: UInt64) {
         guard check(pn) else { return }
+        if bits.isEmpty { bits = [UInt64](repeating: 0, count: Self.wordCount) }
         if let highest, pn <= highest {
             set(pn)
             return
