@@ -66,6 +66,10 @@ public final class Connection {
     private let createdAt: Timestamp
     private var lastReceiveTime: Timestamp
     private var lastAckElicitingSentTime: Timestamp
+    /// When a message was last sent or received (``ConnectionConfiguration/applicationIdleTimeout``).
+    private var lastApplicationActivity: Timestamp
+    /// The application queued a message since the last call with a time: it counts as activity then.
+    private var applicationActivityPending = false
 
     // Security (all nil / plain for a connection without packet security)
     private let handshakeSecurity: (any HandshakeSecurity)?
@@ -143,6 +147,7 @@ public final class Connection {
         self.createdAt = now
         self.lastReceiveTime = now
         self.lastAckElicitingSentTime = now
+        self.lastApplicationActivity = now
         self.lastForwardProgress = now
         self.rtt = RTTEstimator(initialRTO: config.initialRTO.nanosecondsClamped,
                                 minimumRTO: config.minimumRTO.nanosecondsClamped,
@@ -240,6 +245,7 @@ public final class Connection {
             throw .sendBufferFull
         }
         stats.messagesSent += 1
+        applicationActivityPending = true
         return sendBuffer.enqueue(message, channel: channel, mode: mode)
     }
 
@@ -313,14 +319,16 @@ public final class Connection {
             guard packet.destination == localID else { return }
             switch state {
             case .connecting:
-                // A plain client told in clear that the server requires security fails fast.
-                for case .close(let close) in frames where close.code.isSecurityMismatch && handshakeSecurity == nil {
+                // A plain client told in clear that the server requires security, or refuses the
+                // connection (section 7.2 server step 5), fails fast.
+                for case .close(let close) in frames where close.code.endsConnectAttempt && handshakeSecurity == nil {
                     finish(.peerClosed(close.code, close.reason))
                 }
                 return
             case .closed: return
             case .accepting:
                 state = .established
+                lastApplicationActivity = now
                 handshakeSendPending = false
                 protection?.discardHandshakeKey()
                 events.append(.connected)
@@ -364,6 +372,7 @@ public final class Connection {
         peerID = params.sourceConnectionID
         adoptPeerParameters(params)
         state = .established
+        lastApplicationActivity = now
         handshakeRetransmitAt = nil
         handshakeSendPending = false
         pingPending = true
@@ -462,7 +471,7 @@ public final class Connection {
     private func noteDiagnostic(in datagram: [UInt8]) {
         guard role == .client, state == .connecting,
               let packet = try? Datagram.open(datagram), packet.flags == .plain, case .data(let frames) = packet.body else { return }
-        for case .close(let close) in frames where close.code.isSecurityMismatch {
+        for case .close(let close) in frames where close.code.endsConnectAttempt {
             handshakeDiagnostic = close
         }
     }
@@ -478,13 +487,13 @@ public final class Connection {
         case .ackFloor(let floor):
             received.applyFloor(min(floor, packetNumber + 1))
         case .message(let message):
-            receive(message)
+            receive(message, at: now)
         case .close(let close):
             onPeerClose(close, at: now)
         }
     }
 
-    private func receive(_ frame: MessageFrame) {
+    private func receive(_ frame: MessageFrame, at now: Timestamp) {
         if frame.channel >= config.channelCount {
             violate("message on channel \(frame.channel), beyond the channel count \(config.channelCount)")
             return
@@ -498,6 +507,7 @@ public final class Connection {
             case .duplicate:
                 stats.duplicateFragmentsDropped += 1
             case .accepted(let newBytes):
+                lastApplicationActivity = now
                 if let newBytes {
                     creditSeen += UInt64(newBytes)
                     if creditSeen > advertisedMaxData {
@@ -513,6 +523,7 @@ public final class Connection {
                 violate("unreliable message of \(total) bytes exceeds the maximum message size")
                 return
             }
+            lastApplicationActivity = now
             if undeliveredUnreliableBytes + total > config.unreliableDeliveryBytes {
                 stats.unreliableMessagesDropped += 1
                 return
@@ -528,6 +539,7 @@ public final class Connection {
     /// Handles an expired deadline. Call when ``nextDeadline()`` has passed; extra calls are harmless.
     public func handleTimeout(at now: Timestamp) {
         if state == .closed { return }
+        noteApplicationActivity(at: now)
         if now >= lastReceiveTime + config.idleTimeout && state != .connecting && state != .accepting {
             finish(.idleTimeout)
             return
@@ -560,6 +572,10 @@ public final class Connection {
             finish(.closedLocally)
             return
         }
+        if let deadline = applicationIdleDeadline, now >= deadline {
+            sendFinalClose(CloseFrame(code: .applicationIdle, reason: "application idle"), then: .applicationIdle)
+            return
+        }
         if let deadline = ackDeadline, now >= deadline {
             ackImmediately = true
         }
@@ -579,6 +595,7 @@ public final class Connection {
 
     /// The next datagram to send to the peer, or nil when there is nothing to send now.
     public func pollTransmit(at now: Timestamp) -> [UInt8]? {
+        noteApplicationActivity(at: now)
         switch state {
         case .closed:
             return nil
@@ -655,7 +672,17 @@ public final class Connection {
         consider(rtoDeadline)
         consider(keepAliveDeadline)
         consider(closeDeadline)
+        consider(applicationIdleDeadline)
         return deadline
+    }
+
+    /// Dates a message the application queued (``send(_:channel:mode:)`` has no time) at the
+    /// next call that has one.
+    private func noteApplicationActivity(at now: Timestamp) {
+        if applicationActivityPending {
+            applicationActivityPending = false
+            lastApplicationActivity = now
+        }
     }
 
     // MARK: - Timers
@@ -668,6 +695,12 @@ public final class Connection {
         let backedOff = rtt.rto(peerMaxAckDelay: ackDelay, backoff: rtoBackoff)
         let cap = max(rto, config.peerTimeout.nanosecondsClamped / 4)
         return start.adding(nanoseconds: min(backedOff, cap))
+    }
+
+    /// Established only: a graceful close in progress, or a final CLOSE, is already ending it.
+    private var applicationIdleDeadline: Timestamp? {
+        guard state == .established, !closeRequested, let limit = config.applicationIdleTimeout else { return nil }
+        return lastApplicationActivity + limit
     }
 
     private var keepAliveDeadline: Timestamp? {
@@ -883,6 +916,7 @@ public final class Connection {
             frames.append(.message(m.frame(for: index)))
             size += need
             m.nextFragment += 1
+            lastApplicationActivity = now
             if m.mode.isReliable { fragments.append(FragmentRef(message: id, index: index)) }
             let done = m.isFullySent
             sendBuffer[id] = m
@@ -1159,4 +1193,10 @@ public final class Connection {
             congestion = config.congestionControllerFactory(maxDatagramSize)
         }
     }
+}
+
+private extension CloseCode {
+    /// A CLOSE a server sends statelessly in answer to a CONNECT: a security mismatch (6–8) or a
+    /// refusal (5). It ends a plain client's attempt; a secure client keeps it as a diagnostic.
+    var endsConnectAttempt: Bool { isSecurityMismatch || self == .refused }
 }
