@@ -78,20 +78,18 @@ final class EngineFuzzPeer {
         self.name = name
         self.address = address
         self.configuration = configuration
-        var endpointSecurity: EndpointSecurity<Int>?
+        var endpointSecurity: EndpointSecurity?
         if let security {
             do {
                 let key = try PreSharedKey(hexEncoded: SecurityFuzzKeys.pskHex, source: "the fuzz test key")
                 let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: security, key: key),
                                                          randomness: .seeded(seed))
-                endpointSecurity = EndpointSecurity(handshake: wrapHandshake(handshake)) { address in
-                    (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(address)) >> UInt64(56 - 8 * $0)) }
-                }
+                endpointSecurity = EndpointSecurity(handshake: wrapHandshake(handshake))
             } catch {
                 preconditionFailure("EngineFuzzPeer: cannot set up \(security) security with the test key: \(error)")
             }
         }
-        self.endpoint = Endpoint<Int>(configuration: configuration, seed: seed, security: endpointSecurity)
+        self.endpoint = Endpoint<Int>(configuration: configuration, randomness: SeededGenerator(seed: seed), security: endpointSecurity)
     }
 
     /// The connection at `index` among the live ones; one past the end names no connection.
