@@ -88,6 +88,9 @@ public final class Connection {
     private var bytesInFlight = 0
     private var largestAckedByPeer: UInt64?
     private var peerCumulative: UInt64 = 0
+    /// The largest ACK_FLOOR this side has sent: the peer's cumulative point below it may cover
+    /// packet numbers the peer never received (section 9.4).
+    private var largestFloorSent: UInt64 = 0
     private var rtt: RTTEstimator
     private var congestion: any CongestionController
     private var rtoBackoff = 0
@@ -721,9 +724,12 @@ public final class Connection {
         // peer's loss detection sees every range (a data packet has room for one).
         if hasData && wantAck && received.ranges.count > 1 { hasData = false }
 
-        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR. Not once a final CLOSE is queued.
-        if (packetsSinceAck > 0 || maxDataUpdateDue) && state != .draining {
-            let budget = hasData ? 1 : (mds - size - 14 - 9 - 9 - 12) / 8 + 1
+        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR; then a queued CLOSE. The final
+        // CLOSE (an answer to the peer's CLOSE, an abort) carries the ACK too, so the peer sees
+        // the packet that carried its CLOSE acknowledged (section 16.2): the ranges leave room for it.
+        if packetsSinceAck > 0 || maxDataUpdateDue {
+            let closeRoom = closeFrameToSend?.encodedSize ?? 0
+            let budget = hasData ? 1 : (mds - size - closeRoom - 14 - 9 - 9 - 12) / 8 + 1
             let delay = now.nanoseconds(since: received.largestTime) / 1000
             let ack = received.ackFrame(maxRanges: max(0, budget), ackDelayMicroseconds: UInt32(clamping: delay))
             frames.append(.ack(ack))
@@ -736,6 +742,7 @@ public final class Connection {
         if peerCumulative < floor && (hasData || includedAck || wantPing || closeFrameToSend != nil) {
             frames.append(.ackFloor(floor))
             size += 9
+            largestFloorSent = max(largestFloorSent, floor)
         }
         if let close = closeFrameToSend, size + close.encodedSize <= mds {
             frames.append(.close(close))
@@ -944,6 +951,9 @@ public final class Connection {
                     }
                     acknowledgeContents(of: p, at: now)
                 case .lost:
+                    // Declared lost, yet acknowledged: delivery of its contents only when the
+                    // acknowledgement proves receipt (PROTOCOL.md section 9.5).
+                    guard Self.lateAcknowledgementProvesReceipt(of: pn, cumulative: ack.cumulative, largestFloorSent: largestFloorSent) else { break }
                     sent[i].state = .acknowledged
                     stats.spuriousLosses += 1
                     acknowledgeContents(of: sent[i], at: now)
@@ -973,6 +983,15 @@ public final class Connection {
     }
 
     private var closeAcknowledged = false
+
+    /// Whether an ACK frame that covers packet `packetNumber`, which this side declared lost,
+    /// proves the peer received it (PROTOCOL.md section 9.5). A range does: ranges hold only
+    /// packet numbers the peer received. The cumulative point does not once this side sent an
+    /// ACK_FLOOR above the packet: the floor moved the peer's cumulative point past packet numbers
+    /// it never received, and taking that for delivery would release messages the peer never got.
+    static func lateAcknowledgementProvesReceipt(of packetNumber: UInt64, cumulative: UInt64, largestFloorSent: UInt64) -> Bool {
+        packetNumber >= cumulative || packetNumber >= largestFloorSent
+    }
 
     private var flowBlockedWithNothingInFlight: Bool {
         guard bytesInFlight == 0, let first = sendBuffer.unsent.first, let m = sendBuffer[first] else { return false }
