@@ -129,6 +129,9 @@ public final class Connection {
     private var sentCloseFrame: CloseFrame?
     private var closeDeadline: Timestamp?
     private var finishAfterClose: CloseReason?
+    /// Whether the final CLOSE (draining) carries the pending ACK: yes when answering the peer's
+    /// CLOSE or aborting, no after a protocol or flow-control violation.
+    private var finalCloseAcknowledges = false
 
     private var events: Deque<ConnectionEvent> = []
     private var stats = ConnectionStatistics()
@@ -724,10 +727,11 @@ public final class Connection {
         // peer's loss detection sees every range (a data packet has room for one).
         if hasData && wantAck && received.ranges.count > 1 { hasData = false }
 
-        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR; then a queued CLOSE. The final
-        // CLOSE (an answer to the peer's CLOSE, an abort) carries the ACK too, so the peer sees
-        // the packet that carried its CLOSE acknowledged (section 16.2): the ranges leave room for it.
-        if packetsSinceAck > 0 || maxDataUpdateDue {
+        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR; then a queued CLOSE. The answer to
+        // the peer's CLOSE and an abort carry the pending ACK, so the peer sees the packet that
+        // carried its CLOSE acknowledged (section 16.2): the ranges leave room for the CLOSE. A
+        // CLOSE for a violation acknowledges nothing: the offending packet was not accepted.
+        if (packetsSinceAck > 0 || maxDataUpdateDue) && (state != .draining || finalCloseAcknowledges) {
             let closeRoom = closeFrameToSend?.encodedSize ?? 0
             let budget = hasData ? 1 : (mds - size - closeRoom - 14 - 9 - 9 - 12) / 8 + 1
             let delay = now.nanoseconds(since: received.largestTime) / 1000
@@ -1146,6 +1150,7 @@ public final class Connection {
     private func sendFinalClose(_ frame: CloseFrame, then reason: CloseReason) {
         guard state != .closed, finishAfterClose == nil else { return }
         state = .draining
+        finalCloseAcknowledges = frame.code != .protocolViolation && frame.code != .flowControlViolation
         closeFrameToSend = frame
         finishAfterClose = reason
         pingPending = false
