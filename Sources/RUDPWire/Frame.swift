@@ -1,12 +1,20 @@
-/// The type byte that starts every frame.
+/// The type byte that starts every frame (`Specs/PROTOCOL.md` section 5).
 public enum FrameType: UInt8, Sendable, CaseIterable {
+    /// PING (section 5.1).
     case ping = 0x01
+    /// ACK (section 5.2).
     case ack = 0x02
+    /// MAX_DATA (section 5.3).
     case maxData = 0x03
+    /// ACK_FLOOR (section 5.4).
     case ackFloor = 0x04
+    /// MESSAGE (section 5.5).
     case message = 0x05
+    /// CLOSE (section 5.6).
     case close = 0x06
+    /// PATH_CHALLENGE (section 5.7), new in version 2.
     case pathChallenge = 0x07
+    /// PATH_RESPONSE (section 5.8), new in version 2.
     case pathResponse = 0x08
 }
 
