@@ -303,11 +303,14 @@ public final class Connection {
     public func handle(packet: Packet, size: Int, at now: Timestamp) {
         if state == .closed { return }
         switch packet.body {
-        case .connect(let params), .secureConnect(let params, _, _):
+        case .connect(let params, _), .secureConnect(let params, _, _):
             if role == .server && state == .accepting && params.sourceConnectionID == peerID {
                 handshakeSendPending = true
                 lastReceiveTime = now
             }
+            return
+        case .retry where packet.flags == .plain && handshakeSecurity == nil:
+            stats.plainRetriesDropped += 1   // the engine does not act on a plain RETRY (yet)
             return
         case .secureAccept, .retry:
             return   // only through handle(protectedDatagram:at:), which verifies them
@@ -477,6 +480,8 @@ public final class Connection {
         switch frame {
         case .ping:
             break
+        case .pathChallenge, .pathResponse:
+            break   // this engine does not validate paths: it neither answers nor sends them
         case .ack(let ack):
             onAck(ack, at: now)
         case .maxData(let value):
@@ -605,7 +610,7 @@ public final class Connection {
                     protection?.authenticateHandshake(&bytes)
                 }
             } else {
-                let body: Packet.Body = role == .client ? .connect(params) : .accept(params)
+                let body: Packet.Body = role == .client ? .connect(params, cookie: []) : .accept(params)
                 bytes = Packet(destination: destination, packetNumber: nextPacketNumber, body: body).serialized()
                 Datagram.seal(&bytes)
             }
