@@ -92,6 +92,9 @@ public final class Connection {
     private var bytesInFlight = 0
     private var largestAckedByPeer: UInt64?
     private var peerCumulative: UInt64 = 0
+    /// The largest ACK_FLOOR this side has sent: the peer's cumulative point below it may cover
+    /// packet numbers the peer never received (section 9.4).
+    private var largestFloorSent: UInt64 = 0
     private var rtt: RTTEstimator
     private var congestion: any CongestionController
     private var rtoBackoff = 0
@@ -130,6 +133,9 @@ public final class Connection {
     private var sentCloseFrame: CloseFrame?
     private var closeDeadline: Timestamp?
     private var finishAfterClose: CloseReason?
+    /// Whether the final CLOSE (draining) carries the pending ACK: yes when answering the peer's
+    /// CLOSE or aborting, no after a protocol or flow-control violation.
+    private var finalCloseAcknowledges = false
 
     private var events: Deque<ConnectionEvent> = []
     private var stats = ConnectionStatistics()
@@ -303,11 +309,14 @@ public final class Connection {
     public func handle(packet: Packet, size: Int, at now: Timestamp) {
         if state == .closed { return }
         switch packet.body {
-        case .connect(let params), .secureConnect(let params, _, _):
+        case .connect(let params, _), .secureConnect(let params, _, _):
             if role == .server && state == .accepting && params.sourceConnectionID == peerID {
                 handshakeSendPending = true
                 lastReceiveTime = now
             }
+            return
+        case .retry where packet.flags == .plain && handshakeSecurity == nil:
+            stats.plainRetriesDropped += 1   // the engine does not act on a plain RETRY (yet)
             return
         case .secureAccept, .retry:
             return   // only through handle(protectedDatagram:at:), which verifies them
@@ -480,6 +489,8 @@ public final class Connection {
         switch frame {
         case .ping:
             break
+        case .pathChallenge, .pathResponse:
+            break   // this engine does not validate paths: it neither answers nor sends them
         case .ack(let ack):
             onAck(ack, at: now)
         case .maxData(let value):
@@ -616,7 +627,7 @@ public final class Connection {
                     protection?.authenticateHandshake(&bytes)
                 }
             } else {
-                let body: Packet.Body = role == .client ? .connect(params) : .accept(params)
+                let body: Packet.Body = role == .client ? .connect(params, cookie: []) : .accept(params)
                 bytes = Packet(destination: destination, packetNumber: nextPacketNumber, body: body).serialized()
                 Datagram.seal(&bytes)
             }
@@ -754,9 +765,13 @@ public final class Connection {
         // peer's loss detection sees every range (a data packet has room for one).
         if hasData && wantAck && received.ranges.count > 1 { hasData = false }
 
-        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR. Not once a final CLOSE is queued.
-        if (packetsSinceAck > 0 || maxDataUpdateDue) && state != .draining {
-            let budget = hasData ? 1 : (mds - size - 14 - 9 - 9 - 12) / 8 + 1
+        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR; then a queued CLOSE. The answer to
+        // the peer's CLOSE and an abort carry the pending ACK, so the peer sees the packet that
+        // carried its CLOSE acknowledged (section 16.2): the ranges leave room for the CLOSE. A
+        // CLOSE for a violation acknowledges nothing: the offending packet was not accepted.
+        if (packetsSinceAck > 0 || maxDataUpdateDue) && (state != .draining || finalCloseAcknowledges) {
+            let closeRoom = closeFrameToSend?.encodedSize ?? 0
+            let budget = hasData ? 1 : (mds - size - closeRoom - 14 - 9 - 9 - 12) / 8 + 1
             let delay = now.nanoseconds(since: received.largestTime) / 1000
             let ack = received.ackFrame(maxRanges: max(0, budget), ackDelayMicroseconds: UInt32(clamping: delay))
             frames.append(.ack(ack))
@@ -769,6 +784,7 @@ public final class Connection {
         if peerCumulative < floor && (hasData || includedAck || wantPing || closeFrameToSend != nil) {
             frames.append(.ackFloor(floor))
             size += 9
+            largestFloorSent = max(largestFloorSent, floor)
         }
         if let close = closeFrameToSend, size + close.encodedSize <= mds {
             frames.append(.close(close))
@@ -978,6 +994,9 @@ public final class Connection {
                     }
                     acknowledgeContents(of: p, at: now)
                 case .lost:
+                    // Declared lost, yet acknowledged: delivery of its contents only when the
+                    // acknowledgement proves receipt (PROTOCOL.md section 9.5).
+                    guard Self.lateAcknowledgementProvesReceipt(of: pn, cumulative: ack.cumulative, largestFloorSent: largestFloorSent) else { break }
                     sent[i].state = .acknowledged
                     stats.spuriousLosses += 1
                     acknowledgeContents(of: sent[i], at: now)
@@ -1007,6 +1026,15 @@ public final class Connection {
     }
 
     private var closeAcknowledged = false
+
+    /// Whether an ACK frame that covers packet `packetNumber`, which this side declared lost,
+    /// proves the peer received it (PROTOCOL.md section 9.5). A range does: ranges hold only
+    /// packet numbers the peer received. The cumulative point does not once this side sent an
+    /// ACK_FLOOR above the packet: the floor moved the peer's cumulative point past packet numbers
+    /// it never received, and taking that for delivery would release messages the peer never got.
+    static func lateAcknowledgementProvesReceipt(of packetNumber: UInt64, cumulative: UInt64, largestFloorSent: UInt64) -> Bool {
+        packetNumber >= cumulative || packetNumber >= largestFloorSent
+    }
 
     private var flowBlockedWithNothingInFlight: Bool {
         guard bytesInFlight == 0, let first = sendBuffer.unsent.first, let m = sendBuffer[first] else { return false }
@@ -1161,6 +1189,7 @@ public final class Connection {
     private func sendFinalClose(_ frame: CloseFrame, then reason: CloseReason) {
         guard state != .closed, finishAfterClose == nil else { return }
         state = .draining
+        finalCloseAcknowledges = frame.code != .protocolViolation && frame.code != .flowControlViolation
         closeFrameToSend = frame
         finishAfterClose = reason
         pingPending = false

@@ -43,6 +43,9 @@ public struct ConnectionStatistics: Sendable, Hashable {
     public var unprotectedPacketsDropped = 0
     /// Secure client: valid RETRY packets received (each makes it send CONNECT with the cookie).
     public var retriesReceived = 0
+    /// Plain client: RETRY packets in clear, dropped unread (this engine does not act on a plain
+    /// RETRY; its server never sends one).
+    public var plainRetriesDropped = 0
     /// Smoothed RTT, RTT variation, minimum RTT and current base RTO, in nanoseconds.
     public var smoothedRTT: UInt64 = 0
     public var rttVariation: UInt64 = 0

@@ -235,7 +235,8 @@ public final class Endpoint<Address: EndpointAddress> {
             statistics.malformedDatagrams += 1
             return
         }
-        if case .connect(let params) = packet.body {
+        if case .connect(let params, _) = packet.body {
+            // A cookie, if any, is ignored: this server does not send plain RETRYs.
             acceptConnect(packet, params, size: datagram.count, from: address, at: now)
             return
         }
@@ -401,7 +402,7 @@ public final class Endpoint<Address: EndpointAddress> {
     /// needs security. Only for a CONNECT that is intact.
     private func answerPlainConnect(_ datagram: [UInt8], from address: Address) {
         guard configuration.acceptsConnections,
-              let packet = try? Datagram.open(datagram), case .connect(let params) = packet.body else {
+              let packet = try? Datagram.open(datagram), case .connect(let params, _) = packet.body else {
             statistics.malformedDatagrams += 1
             return
         }
