@@ -315,8 +315,13 @@ public final class Connection {
                 lastReceiveTime = now
             }
             return
-        case .retry where packet.flags == .plain && handshakeSecurity == nil:
-            stats.plainRetriesDropped += 1   // the engine does not act on a plain RETRY (yet)
+        case .retry(let cookie) where packet.flags == .plain && handshakeSecurity == nil:
+            // Section 4.5: only while Connecting, only for this connection, only with a cookie.
+            guard role == .client, state == .connecting, packet.destination == localID, !cookie.isEmpty else {
+                stats.plainRetriesDropped += 1
+                return
+            }
+            acceptRetry(cookie, at: now)
             return
         case .secureAccept, .retry:
             return   // only through handle(protectedDatagram:at:), which verifies them
@@ -444,9 +449,7 @@ public final class Connection {
                 stats.malformedPacketsDropped += 1
                 return
             }
-            stats.retriesReceived += 1
-            retryCookie = cookie
-            handshakeSendPending = true   // CONNECT again, now with the cookie
+            acceptRetry(cookie, at: now)
         case .accept:
             guard role == .client, state == .connecting else {
                 stats.duplicatePacketsDropped += 1   // a retransmitted ACCEPT after the handshake
@@ -473,6 +476,19 @@ public final class Connection {
         case .connect:
             stats.malformedPacketsDropped += 1   // the endpoint routes CONNECTs; never reached
         }
+    }
+
+    /// Client, Connecting, a RETRY for it (verified in secure mode): store the cookie (replacing
+    /// any earlier one) and send CONNECT with it at once (`Specs/PROTOCOL.md` sections 4.5, 7.2).
+    /// The RETRY shows the server is there: the CONNECT retransmission timer restarts with its
+    /// initial interval (no backoff), while the connect timeout still counts from the first
+    /// CONNECT, so RETRYs cannot prolong an attempt.
+    private func acceptRetry(_ cookie: [UInt8], at now: Timestamp) {
+        stats.retriesReceived += 1
+        retryCookie = cookie
+        handshakeSendPending = true
+        handshakeAttempts = 0
+        handshakeRetransmitAt = now.adding(nanoseconds: rtt.rto(peerMaxAckDelay: 0))
     }
 
     /// Secure client, still connecting: keeps a CLOSE in clear that reports a security mismatch
@@ -627,7 +643,7 @@ public final class Connection {
                     protection?.authenticateHandshake(&bytes)
                 }
             } else {
-                let body: Packet.Body = role == .client ? .connect(params, cookie: []) : .accept(params)
+                let body: Packet.Body = role == .client ? .connect(params, cookie: retryCookie) : .accept(params)
                 bytes = Packet(destination: destination, packetNumber: nextPacketNumber, body: body).serialized()
                 Datagram.seal(&bytes)
             }

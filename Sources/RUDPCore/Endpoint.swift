@@ -120,9 +120,14 @@ public final class Endpoint<Address: EndpointAddress> {
     private var establishedCount = 0
     private var hostCounts: [AddressKey: Int] = [:]
     private var prefixCounts: [AddressKey: Int] = [:]
-    /// Half-open connections, oldest first (with stale IDs of connections that have moved on;
-    /// compacted when they outnumber the live ones).
-    private var halfOpenOrder: Deque<ConnectionID> = []
+    /// Half-open connections, oldest first: those whose address is not verified, and those whose
+    /// is (a valid cookie). Eviction takes the unverified first: a spoofed CONNECT never pushes
+    /// out a client that proved its address. Both hold stale IDs of connections that moved on,
+    /// compacted when they outnumber the live ones.
+    private var unverifiedHalfOpen: Deque<ConnectionID> = []
+    private var verifiedHalfOpen: Deque<ConnectionID> = []
+    /// Plain servers: the retry cookie secret (made on the first CONNECT).
+    private var plainCookieIssuer: PlainRetryCookie?
     /// Endpoint-wide counters.
     public private(set) var statistics = EndpointStatistics()
 
@@ -235,9 +240,8 @@ public final class Endpoint<Address: EndpointAddress> {
             statistics.malformedDatagrams += 1
             return
         }
-        if case .connect(let params, _) = packet.body {
-            // A cookie, if any, is ignored: this server does not send plain RETRYs.
-            acceptConnect(packet, params, size: datagram.count, from: address, at: now)
+        if case .connect(let params, let cookie) = packet.body {
+            acceptConnect(packet, params, cookie: cookie, size: datagram.count, from: address, at: now)
             return
         }
         guard let slot = table.find(packet.destination), let entry = entries[slot] else {
@@ -275,7 +279,12 @@ public final class Endpoint<Address: EndpointAddress> {
         }
     }
 
-    private func acceptConnect(_ packet: Packet, _ params: TransportParameters, size: Int, from address: Address, at now: Timestamp) {
+    /// A plain CONNECT (`Specs/PROTOCOL.md` section 7.2): a retransmission goes to its
+    /// connection; a replay of an ended handshake is dropped; otherwise, when the retry policy
+    /// asks for it and the cookie is not valid, a stateless RETRY; then the limits; then a new
+    /// half-open connection (address verified if the cookie was valid).
+    private func acceptConnect(_ packet: Packet, _ params: TransportParameters, cookie: [UInt8], size: Int,
+                               from address: Address, at now: Timestamp) {
         let key = HandshakeKey(address: address, clientID: params.sourceConnectionID)
         if let existing = handshakes[key], let slot = table.find(existing), let entry = entries[slot] {
             // A retransmitted CONNECT: the connection sends ACCEPT again.
@@ -292,11 +301,34 @@ public final class Endpoint<Address: EndpointAddress> {
             statistics.replayedHandshakes += 1   // that connection is over: a replay, not a new client
             return
         }
+        var verified = false
+        if !cookie.isEmpty {
+            let check = plainCookies(at: now).check(cookie, address: address.cookieBytes, clientConnectionID: params.sourceConnectionID, at: now)
+            if check == .valid { verified = true } else { statistics.invalidCookies += 1 }
+        }
+        if !verified && configuration.retryPolicy.requiresCookie(halfOpen: halfOpenCount) {
+            // Stateless: a 40-byte RETRY for a CONNECT of at least 51 bytes.
+            var issuer = plainCookies(at: now)
+            let fresh = issuer.issue(address: address.cookieBytes, clientConnectionID: params.sourceConnectionID, at: now, using: &randomness)
+            plainCookieIssuer = issuer
+            var retry = Packet(destination: params.sourceConnectionID, packetNumber: 0, body: .retry(cookie: fresh)).serialized()
+            Datagram.seal(&retry)
+            if enqueueStatelessAnswer(retry, to: address, answering: size) { statistics.retriesSent += 1 }
+            return
+        }
         guard let limits = admit(address, clientID: params.sourceConnectionID, answering: size) else { return }
         let id = newConnectionID()
         let connection = Connection(serverWith: configuration.connection, localID: id, connect: params, at: now)
         create(Entry(id: id, connection: connection, address: address, handshakeKey: key, announced: false, kind: .halfOpen,
-                     host: limits.host, prefix: limits.prefix, unverifiedCredit: Self.amplificationFactor * size))
+                     host: limits.host, prefix: limits.prefix, unverifiedCredit: verified ? nil : Self.amplificationFactor * size))
+    }
+
+    /// The plain-mode cookie issuer, made (with a secret from the endpoint's randomness) on first use.
+    private func plainCookies(at now: Timestamp) -> PlainRetryCookie {
+        if let issuer = plainCookieIssuer { return issuer }
+        let issuer = PlainRetryCookie(lifetime: configuration.cookieLifetime, at: now, using: &randomness)
+        plainCookieIssuer = issuer
+        return issuer
     }
 
     // MARK: - Secure input
@@ -489,7 +521,7 @@ public final class Endpoint<Address: EndpointAddress> {
     }
 
     private func evictOldestHalfOpen() {
-        while let id = halfOpenOrder.popFirst() {
+        while let id = unverifiedHalfOpen.popFirst() ?? verifiedHalfOpen.popFirst() {
             guard let entry = entry(id), entry.kind == .halfOpen else { continue }
             statistics.halfOpenEvicted += 1
             remove(id, .evicted)
@@ -503,9 +535,14 @@ public final class Endpoint<Address: EndpointAddress> {
         if let host = entry.host { hostCounts[host, default: 0] += 1 }
         if let prefix = entry.prefix { prefixCounts[prefix, default: 0] += 1 }
         halfOpenCount += 1
-        halfOpenOrder.append(entry.id)
-        if halfOpenOrder.count > 2 * halfOpenCount + 64 {
-            halfOpenOrder = Deque(halfOpenOrder.filter { self.entry($0)?.kind == .halfOpen })
+        if entry.unverifiedCredit == nil {
+            verifiedHalfOpen.append(entry.id)
+        } else {
+            unverifiedHalfOpen.append(entry.id)
+        }
+        if unverifiedHalfOpen.count + verifiedHalfOpen.count > 2 * halfOpenCount + 64 {
+            unverifiedHalfOpen = Deque(unverifiedHalfOpen.filter { self.entry($0)?.kind == .halfOpen })
+            verifiedHalfOpen = Deque(verifiedHalfOpen.filter { self.entry($0)?.kind == .halfOpen })
         }
         if let key = entry.handshakeKey { handshakes[key] = entry.id }
         statistics.connectionsAccepted += 1

@@ -107,7 +107,7 @@ public final class SpoofedFlood {
         let params = TransportParameters(sourceConnectionID: ConnectionID(clientID))
         switch options.kind {
         case .plain:
-            var bytes = Packet(destination: .none, packetNumber: 0, body: .connect(params)).serialized()
+            var bytes = Packet(destination: .none, packetNumber: 0, body: .connect(params, cookie: [])).serialized()
             Datagram.seal(&bytes)
             return bytes
         case .forgedSecure(let flags):

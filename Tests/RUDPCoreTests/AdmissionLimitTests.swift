@@ -5,7 +5,7 @@ import Testing
 /// A plain CONNECT datagram from a client whose connection ID is `clientID`.
 func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
     var bytes = Packet(destination: .none, packetNumber: packetNumber,
-                       body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)))).serialized()
+                       body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: [])).serialized()
     Datagram.seal(&bytes)
     return bytes
 }

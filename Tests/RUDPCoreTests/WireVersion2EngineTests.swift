@@ -3,10 +3,10 @@ import Testing
 import RUDPCore
 import RUDPWire
 
-/// The engine on wire version 2 before the plain retry policy exists: what it sends is exactly
-/// the datagrams of `Specs/PROTOCOL.md` appendix A (the vectors of `datagrams.json`), a plain
-/// CONNECT carries an empty cookie, a plain server ignores a cookie, and a plain RETRY reaching a
-/// client is dropped and counted.
+/// The engine on wire version 2: what it sends is exactly the datagrams of `Specs/PROTOCOL.md`
+/// appendix A (the vectors of `datagrams.json`), a plain CONNECT carries an empty cookie, a plain
+/// server that does not require a cookie ignores an invalid one, and a plain client answers a
+/// RETRY with a CONNECT carrying its cookie.
 @Suite struct WireVersion2EngineTests {
     static let clientID = ConnectionID(0x0123_4567_89ab_cdef)
     static let serverID = ConnectionID(0xfedc_ba98_7654_3210)
@@ -78,26 +78,44 @@ import RUDPWire
         #expect(pair.server.statistics.connectionsAccepted == 1 && pair.server.statistics.malformedDatagrams == 0)
     }
 
-    @Test func plainRetryReachingAClientIsDroppedAndCounted() throws {
+    @Test func plainRetryMakesTheClientConnectAgainWithTheCookie() throws {
         let pair = Pair()
         let id = pair.connect()
         pair.collect()
         let connects = pair.toServer
         pair.toServer = []
-        var retry = Packet(destination: id, packetNumber: 0, body: .retry(cookie: [UInt8](repeating: 7, count: 16))).serialized()
-        Datagram.seal(&retry)
-        #expect(retry.count == 40)
-        pair.client.handle(datagram: retry, from: Pair.serverAddress, at: pair.now)
+        let cookie = [UInt8](repeating: 7, count: 16)
+        func retry(to destination: ConnectionID, cookie: [UInt8]) -> [UInt8] {
+            var bytes = Packet(destination: destination, packetNumber: 0, body: .retry(cookie: cookie)).serialized()
+            Datagram.seal(&bytes)
+            return bytes
+        }
+        #expect(retry(to: id, cookie: cookie).count == 40)
+        // Dropped and counted: an empty cookie, another connection ID (unroutable).
+        pair.client.handle(datagram: retry(to: id, cookie: []), from: Pair.serverAddress, at: pair.now)
+        pair.client.handle(datagram: retry(to: ConnectionID(id.rawValue ^ 1), cookie: cookie), from: Pair.serverAddress, at: pair.now)
         let connection = try #require(pair.client.connection(id))
         #expect(connection.statistics.plainRetriesDropped == 1)
-        #expect(connection.state == .connecting)
-        // no CONNECT in answer to it: the RETRY changed nothing
+        #expect(pair.client.statistics.unroutableDatagrams == 1)
         #expect(pair.client.pollTransmit(at: pair.now) == nil)
-        #expect(pair.client.statistics.malformedDatagrams == 0 && pair.client.statistics.unroutableDatagrams == 0)
-        // the handshake still completes with the original CONNECT
+        // A valid RETRY: CONNECT again at once, carrying the cookie.
+        pair.now = pair.now + .milliseconds(200)
+        pair.client.handle(datagram: retry(to: id, cookie: cookie), from: Pair.serverAddress, at: pair.now)
+        #expect(connection.statistics.retriesReceived == 1)
+        let again = try #require(pair.client.pollTransmit(at: pair.now))
+        guard case .connect(_, let echoed) = try Datagram.open(again.datagram).body else {
+            Issue.record("not a CONNECT")
+            return
+        }
+        #expect(echoed == cookie && again.datagram.count == 67)
+        // The retransmission timer restarted: the next CONNECT one initial RTO after this one.
+        #expect(connection.nextDeadline() == pair.now + .milliseconds(250))
+        // The handshake completes (this server ignores a cookie it does not require).
         pair.toServer = connects
         #expect(pair.drive { connection.state == .established && pair.serverConnection != nil })
-        #expect(connection.statistics.plainRetriesDropped == 1)
+        // Once established, a RETRY is dropped and counted.
+        pair.client.handle(datagram: retry(to: id, cookie: cookie), from: Pair.serverAddress, at: pair.now)
+        #expect(connection.statistics.plainRetriesDropped == 2 && connection.statistics.retriesReceived == 1)
     }
 
     @Test func pathFramesAreIgnoredByThisEngine() throws {
