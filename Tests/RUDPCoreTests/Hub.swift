@@ -51,6 +51,9 @@ final class Hub {
         server.handle(datagram: datagram, from: address, at: now)
     }
 
+    /// Takes every endpoint's pending output and events now.
+    func flush() { collect() }
+
     private func collect() {
         while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to) }
         while let e = server.pollEvent() { events[Self.serverAddress, default: []].append(e) }
