@@ -64,11 +64,11 @@ final class EngineFuzzPeer {
     /// Delivered messages whose flow-control credit is not released yet (when configured so).
     var held: [(ConnectionID, ReceivedMessage)] = []
 
-    /// Bytes received from each source address (server side, secure mode: amplification bound).
+    /// Bytes received from each source address (server side: amplification bound).
     var bytesReceived: [Int: Int] = [:]
-    /// Bytes sent to each destination address (server side, secure mode: amplification bound).
+    /// Bytes sent to each destination address (server side: amplification bound).
     var bytesSent: [Int: Int] = [:]
-    /// Source addresses the other side really sent from (server side, secure mode).
+    /// Source addresses the other side really sent from (server side).
     var verifiedAddresses: Set<Int> = []
 
     /// A peer; with `security` (mode authenticated or encrypted) its endpoint runs the secure
