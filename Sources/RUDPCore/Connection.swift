@@ -56,7 +56,7 @@ public final class Connection {
     /// Why the connection closed, once it has.
     public private(set) var closeReason: CloseReason?
     /// Secure client: a CLOSE that arrived in clear while connecting and reports a security
-    /// mismatch. It is not authenticated, so it never ends the attempt; if the connect times out
+    /// mismatch or a refusal. It is not authenticated, so it never ends the attempt; if the connect times out
     /// the connection ends with ``CloseReason/peerClosed(_:_:)`` carrying it, as a diagnostic.
     public private(set) var handshakeDiagnostic: CloseFrame?
     /// Whether the connection uses packet security (`Specs/PROTOCOL.md` section 20).
