@@ -2,9 +2,11 @@ import Testing
 import RUDPCore
 import RUDPWire
 
-/// Which packets carry an ACK frame, for two rules of `Specs/PROTOCOL.md` version 2.0 that had no
-/// test (`Specs/CHANGES.md`): a retransmission-timer probe carries the acknowledgement that is
-/// due (section 10.3), and the CLOSE sent for a protocol violation acknowledges nothing (16.4).
+/// Which packets carry an ACK frame, for rules of `Specs/PROTOCOL.md` version 2.0 that had no test
+/// (`Specs/CHANGES.md`): a retransmission-timer probe carries the acknowledgement that is due
+/// (section 10.3); a final CLOSE that does not fit one datagram with the ACK frame follows it in
+/// the next packet (16.2, 16.3); the CLOSE sent for a protocol violation acknowledges nothing
+/// (16.4).
 @Suite struct AckPlacementTests {
     private func frames(of datagram: [UInt8]) -> [Frame] {
         guard let packet = try? Datagram.open(datagram), case .data(let frames) = packet.body else { return [] }
@@ -71,5 +73,41 @@ import RUDPWire
         #expect(!closeFrames.contains { if case .ack = $0 { return true } else { return false } },
                 "the CLOSE for a violation acknowledges the offending packet: \(closeFrames)")
         #expect(pair.client.pollTransmit(at: pair.now) == nil)
+    }
+
+    /// Only a long reason and a small mds make the final CLOSE not fit with the ACK: an abort with
+    /// a 200-byte reason at mds 256, when an ACK and an ACK_FLOOR are due (259 bytes in one).
+    @Test func aFinalCloseThatDoesNotFitWithTheAckFollowsInTheNextPacket() throws {
+        var config = ConnectionConfiguration()
+        config.maxDatagramSize = 256
+        let pair = Pair(clientConfig: config, serverConfig: config)
+        let c = pair.connect()
+        #expect(pair.drive { pair.serverConnection != nil && pair.client.connection(c)?.state == .established })
+        #expect(pair.drive { pair.toServer.isEmpty && pair.toClient.isEmpty })
+        let s = try #require(pair.serverConnection)
+        func deliverClientPackets() {
+            while let (d, _) = pair.client.pollTransmit(at: pair.now) { pair.server.handle(datagram: d, from: Pair.clientAddress, at: pair.now) }
+        }
+        try pair.client.send([1, 2, 3], on: c)
+        deliverClientPackets()
+        // the server's ACK of it is lost: the client's cumulative point stays behind the
+        // server's floor, so the server's next packet carries an ACK_FLOOR
+        pair.now = pair.now + .milliseconds(20)
+        pair.server.handleTimeout(at: pair.now)
+        while pair.server.pollTransmit(at: pair.now) != nil {}
+        try pair.client.send([4, 5, 6], on: c)
+        deliverClientPackets()
+        let reason = String(repeating: "x", count: CloseFrame.maximumReasonLength)
+        pair.server.abort(s, at: pair.now, with: CloseFrame(code: .aborted, reason: reason))
+        var sent: [[Frame]] = []
+        while let (d, _) = pair.server.pollTransmit(at: pair.now) {
+            #expect(d.count <= config.maxDatagramSize)
+            sent.append(frames(of: d))
+        }
+        #expect(sent.count == 2, "\(sent)")
+        guard sent.count == 2 else { return }
+        #expect(sent[0].contains { if case .ack = $0 { return true } else { return false } }, "the ACK does not go first: \(sent)")
+        #expect(!sent[0].contains { if case .close = $0 { return true } else { return false } })
+        #expect(sent[1].last == .close(CloseFrame(code: .aborted, reason: reason)), "\(sent)")
     }
 }
