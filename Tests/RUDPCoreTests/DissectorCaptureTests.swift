@@ -166,10 +166,12 @@ struct DissectorCaptureTests {
         return problems
     }
 
-    /// Decodes `capture` and compares every datagram with `expectations`.
-    static func decodeProblems(_ capture: URL, _ expectations: [DissectorExpectation], in directory: URL) throws -> [String] {
+    /// Decodes `capture` and compares every datagram with `expectations`; returns the problems
+    /// and tshark's rows.
+    static func decode(_ capture: URL, _ expectations: [DissectorExpectation], in directory: URL) async throws
+        -> (problems: [String], rows: [[String: String]]) {
         let fields = ["frame.number"] + DissectorExpectation.fields + DissectorExpectation.diagnostics
-        let (rows, output) = try TShark.fields(fields, of: capture, in: directory)
+        let (rows, output) = try await TShark.fields(fields, of: capture, in: directory)
         var problems: [String] = []
         if output.problems.contains("Lua") || output.problems.lowercased().contains("error") {
             problems.append("tshark reported: \(output.problems)")
@@ -194,18 +196,18 @@ struct DissectorCaptureTests {
                 }
             }
         }
-        return problems
+        return (problems, rows)
     }
 
     /// Lines of `tshark -V` that show a Lua error or a malformed packet.
-    static func detailProblems(_ capture: URL, in directory: URL) throws -> [String] {
-        let details = try TShark.details(of: capture, in: directory)
+    static func detailProblems(_ capture: URL, in directory: URL) async throws -> [String] {
+        let details = try await TShark.details(of: capture, in: directory)
         return details.standardOutput.split(separator: "\n")
             .filter { $0.contains("Lua Error") || $0.contains("Malformed") || $0.contains("Dissector bug") }
             .prefix(20).map { "tshark -V: \($0.trimmingCharacters(in: .whitespaces))" }
     }
 
-    @Test func engineDatagramsDecodeOnTheConfiguredPort() throws {
+    @Test func engineDatagramsDecodeOnTheConfiguredPort() async throws {
         guard TShark.executable != nil else {
             Issue.record(Comment(rawValue: TShark.missing))
             return
@@ -218,8 +220,8 @@ struct DissectorCaptureTests {
         let directory = try TShark.scratchDirectory("dissector")
         let capture = directory.appendingPathComponent("engine.pcap")
         try recorder.capture().write(to: capture)
-        var problems = try Self.decodeProblems(capture, expectations, in: directory)
-        problems += try Self.detailProblems(capture, in: directory)
+        var problems = try await Self.decode(capture, expectations, in: directory).problems
+        problems += try await Self.detailProblems(capture, in: directory)
 
         // PROTOCOL.md 16.4 as the capture shows it: the CLOSE(protocol violation) acknowledges nothing.
         for (record, expected) in zip(recorder.records, expectations) where expected.values["rudp2.close.code"] == "2" {
@@ -231,7 +233,7 @@ struct DissectorCaptureTests {
         if problems.isEmpty && coverage.isEmpty { try? FileManager.default.removeItem(at: directory) }
     }
 
-    @Test func heuristicDecodesOtherPortsAndLeavesOtherTrafficAlone() throws {
+    @Test func heuristicDecodesOtherPortsAndLeavesOtherTrafficAlone() async throws {
         guard TShark.executable != nil else {
             Issue.record(Comment(rawValue: TShark.missing))
             return
@@ -254,9 +256,8 @@ struct DissectorCaptureTests {
         file.append(notRUDP, from: host, to: .ipv4(192, 0, 2, 54, port: 40001), at: 1_767_226_000_000_000_001)
         try file.write(to: capture)
 
-        var problems = try Self.decodeProblems(capture, expectations, in: directory)
+        var (problems, rows) = try await Self.decode(capture, expectations, in: directory)
         problems = problems.filter { !$0.hasPrefix("tshark decoded") }
-        let (rows, _) = try TShark.fields(["frame.protocols"], of: capture, in: directory)
         if rows.count == expectations.count + 2 {
             if !(rows[expectations.count]["frame.protocols"] ?? "").hasSuffix(":dns") {
                 problems.append("the DNS query decodes as \(rows[expectations.count]["frame.protocols"] ?? "")")

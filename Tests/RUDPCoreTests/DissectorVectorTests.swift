@@ -77,7 +77,7 @@ struct DissectorVectorTests {
         return cases
     }
 
-    @Test func everyVectorDecodesAsTheReferenceReadsIt() throws {
+    @Test func everyVectorDecodesAsTheReferenceReadsIt() async throws {
         guard TShark.executable != nil else {
             Issue.record(Comment(rawValue: TShark.missing))
             return
@@ -112,7 +112,7 @@ struct DissectorVectorTests {
         try file.write(to: capture)
 
         let fields = ["frame.number"] + DissectorExpectation.fields + DissectorExpectation.diagnostics
-        let (rows, output) = try TShark.fields(fields, of: capture, in: directory)
+        let (rows, output) = try await TShark.fields(fields, of: capture, in: directory)
         if output.problems.contains("Lua") || output.problems.lowercased().contains("error") {
             problems.append("tshark reported: \(output.problems)")
         }
@@ -146,7 +146,7 @@ struct DissectorVectorTests {
                                       "trailingBytes", "invalidPadding", "emptyPacket", "unknownFrameType", "tooManyAckRanges",
                                       "invalidAckRanges", "invalidFragment", "invalidCloseReason"]
         if errorsShown != allErrors { problems.append("errors not exercised: \(allErrors.subtracting(errorsShown).sorted())") }
-        problems += try DissectorCaptureTests.detailProblems(capture, in: directory).filter { !$0.contains("Malformed") }
+        problems += try await DissectorCaptureTests.detailProblems(capture, in: directory).filter { !$0.contains("Malformed") }
         #expect(problems.isEmpty, "\(cases.count) datagrams, capture kept at \(capture.path):\n\(problems.prefix(40).joined(separator: "\n"))")
         if problems.isEmpty { try? FileManager.default.removeItem(at: directory) }
     }

@@ -55,8 +55,9 @@ enum TShark {
     }
 
     /// Runs tshark with the dissector loaded and `arguments` after it, in `directory` (a scratch
-    /// directory that also serves as the home directory of the run).
-    static func run(_ arguments: [String], in directory: URL) throws -> Output {
+    /// directory that also serves as the home directory of the run). Waits without blocking a
+    /// thread of the test runner's pool.
+    static func run(_ arguments: [String], in directory: URL) async throws -> Output {
         guard let executable else { throw Failure(description: missing) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -85,11 +86,11 @@ enum TShark {
         let start = clock.now
         try process.run()
         while process.isRunning && clock.now - start < timeout {
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning {
             process.terminate()
-            Thread.sleep(forTimeInterval: 1)
+            try await Task.sleep(for: .seconds(1))
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             throw Failure(description: "tshark \(arguments.joined(separator: " ")) did not finish within \(timeout) and was killed")
@@ -105,10 +106,10 @@ enum TShark {
 
     /// Decodes `capture` and returns, for every datagram in order, the value of each of `fields`
     /// (several occurrences joined with ","), with the run's output for diagnostics.
-    static func fields(_ fields: [String], of capture: URL, in directory: URL) throws -> (rows: [[String: String]], output: Output) {
+    static func fields(_ fields: [String], of capture: URL, in directory: URL) async throws -> (rows: [[String: String]], output: Output) {
         let arguments = ["-r", capture.path, "-T", "fields", "-E", "header=n", "-E", "separator=/t",
                          "-E", "occurrence=a", "-E", "aggregator=,"] + fields.flatMap { ["-e", $0] }
-        let output = try run(arguments, in: directory)
+        let output = try await run(arguments, in: directory)
         guard output.status == 0 else {
             throw Failure(description: "tshark exited with \(output.status): \(output.problems)")
         }
@@ -123,8 +124,8 @@ enum TShark {
     }
 
     /// The whole packet details (`-V`) of `capture`.
-    static func details(of capture: URL, in directory: URL) throws -> Output {
-        let output = try run(["-r", capture.path, "-V"], in: directory)
+    static func details(of capture: URL, in directory: URL) async throws -> Output {
+        let output = try await run(["-r", capture.path, "-V"], in: directory)
         guard output.status == 0 else {
             throw Failure(description: "tshark exited with \(output.status): \(output.problems)")
         }
