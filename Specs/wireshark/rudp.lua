@@ -582,6 +582,7 @@ local function parse_packet(tvb, limit, tree, protected, flags_value, summary)
         if bad then
             fail("invalidPadding", string.format("padding byte at offset %d is not zero", padding_at + bad - 1), padding_at + bad - 1, 1)
         end
+        item:append_text(", all zero")
         r.pos = r.limit
         summary.detail = "scid=" .. scid:tohex() .. (c > 0 and (" cookie=" .. c .. "B") or "")
     elseif t == 1 then -- plain CONNECT (4.1)
