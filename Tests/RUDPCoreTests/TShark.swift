@@ -34,8 +34,9 @@ enum TShark {
     /// `Specs/wireshark/rudp.lua`.
     static var dissector: URL { repository.appendingPathComponent("Specs/wireshark/rudp.lua") }
 
-    /// Longest a run may take before it is killed (a hang guard: a run takes about a second).
-    static let timeout: Duration = .seconds(300)
+    /// Longest a run may take before it is killed: a hang guard, far above a run on a loaded
+    /// machine (about a second alone).
+    static let timeout: Duration = .seconds(600)
 
     struct Output {
         var status: Int32
