@@ -30,7 +30,8 @@
 -- frame type; secure CONNECT 1,200, ACCEPT 94, RETRY 36 + cookie, DATA at least 36). Once a
 -- datagram was accepted heuristically, the rest of its UDP conversation is decoded as RUDP.
 --
--- Works with the Lua 5.2 of Wireshark 3.x/4.0 (bit32) and with the Lua 5.3/5.4 of later versions.
+-- Checked with tshark 4.0 (Lua 5.2, bit32) by Tests/RUDPCoreTests/Dissector*Tests.swift; the bit
+-- operations fall back to Lua 5.3/5.4's operators for later Wireshark versions.
 
 local rudp = Proto("RUDP2", "RUDP, reliable messaging over UDP (wire version 2)")
 
