@@ -22,7 +22,8 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         case peerClosed
         /// Data went unacknowledged for ``ConnectionConfiguration/peerTimeout``: the peer is gone.
         case peerUnreachable
-        /// Nothing was received for ``ConnectionConfiguration/idleTimeout``.
+        /// Nothing was received for ``ConnectionConfiguration/idleTimeout``, or no message either
+        /// way for ``ConnectionConfiguration/applicationIdleTimeout`` (on either side).
         case idleTimeout
         /// The message is larger than this side's or the peer's maximum message size.
         case messageTooLarge
@@ -84,6 +85,10 @@ extension RUDPError {
                 self.init(.protocolViolation, "the peer reported a protocol violation (\(code))\(suffix)")
             case .resourceLimit:
                 self.init(.resourceLimit, "the peer closed the connection to free memory: its receive-memory budget was exhausted and this connection held the most\(suffix)")
+            case .applicationIdle:
+                self.init(.idleTimeout, "the peer closed the connection after its application idle limit: no message either way\(suffix)")
+            case .refused:
+                self.init(.peerClosed, "the server refused the connection (too many connections, or too many from this address or network)\(suffix)")
             default: self.init(.peerClosed, "the peer closed the connection (\(code))\(suffix)")
             }
         case .connectTimedOut:
@@ -98,6 +103,8 @@ extension RUDPError {
             self.init(.protocolViolation, "protocol violation: the peer exceeded the flow-control window")
         case .resourceLimit:
             self.init(.resourceLimit, "connection closed to free memory: this endpoint's receive-memory budget was exhausted and this connection held the most")
+        case .applicationIdle:
+            self.init(.idleTimeout, "connection closed after the application idle limit: no message sent or received")
         }
     }
 

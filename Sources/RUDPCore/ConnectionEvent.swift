@@ -42,6 +42,9 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
     /// exhausted and this connection held the most received data not yet delivered: the endpoint
     /// closed it (CLOSE with ``CloseCode/resourceLimit``) to make room.
     case resourceLimit
+    /// No message was sent or received for ``ConnectionConfiguration/applicationIdleTimeout``;
+    /// the peer was told with CLOSE(application idle).
+    case applicationIdle
 
     /// Whether the connection ended without losing anything this side sent.
     public var isClean: Bool {
@@ -63,6 +66,7 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
         case .protocolViolation(let why): return "protocol violation: \(why)"
         case .flowControlViolation: return "peer exceeded the flow-control window"
         case .resourceLimit: return "closed to free memory: the endpoint's receive-memory budget was exhausted and this connection held the most"
+        case .applicationIdle: return "application idle (no message either way within the application idle limit)"
         }
     }
 }

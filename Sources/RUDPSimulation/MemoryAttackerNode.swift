@@ -57,7 +57,7 @@ public final class MemoryAttackerNode: SimulatedNode {
     public init(options: MemoryAttackOptions, server: SimulatedAddress, configuration: ConnectionConfiguration = ConnectionConfiguration()) {
         self.options = options
         self.server = server
-        self.endpoint = Endpoint(configuration: EndpointConfiguration(connection: configuration), seed: options.seed)
+        self.endpoint = Endpoint(configuration: EndpointConfiguration(connection: configuration), randomness: SeededGenerator(seed: options.seed))
     }
 
     /// Connections whose pattern is `pattern`, by this side's ID.

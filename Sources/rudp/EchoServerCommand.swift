@@ -41,6 +41,7 @@ struct EchoServerCommand: AsyncParsableCommand {
     var port: Int
 
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
+    @OptionGroup(title: "Limits") var limitOptions: ServerLimitOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -116,6 +117,7 @@ struct EchoServerCommand: AsyncParsableCommand {
         var configuration = RUDPConfiguration()
         configuration.logger = logger
         configuration.security = security?.configuration
+        try limitOptions.apply(to: &configuration)
         let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
         TerminationSignal.install { signal in
             Console.writeError("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")

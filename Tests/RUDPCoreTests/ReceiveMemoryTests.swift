@@ -120,11 +120,11 @@ import RUDPWire
     static func endpointWithConnections(budget: Int) -> (Endpoint<Int>, [ConnectionID: Int]) {
         var configuration = EndpointConfiguration(acceptsConnections: true)
         configuration.receiveMemoryBudget = budget
-        let endpoint = Endpoint<Int>(configuration: configuration, seed: 9)
+        let endpoint = Endpoint<Int>(configuration: configuration, randomness: SeededGenerator(seed: 9))
         var serverIDs: [ConnectionID: Int] = [:]
         for address in 1...3 {
             var connect = Packet(destination: .none, packetNumber: 0,
-                                 body: .connect(TransportParameters(sourceConnectionID: ConnectionID(UInt64(address))))).serialized()
+                                 body: .connect(TransportParameters(sourceConnectionID: ConnectionID(UInt64(address))), cookie: [])).serialized()
             Datagram.seal(&connect)
             endpoint.handle(datagram: connect, from: address, at: .zero)
             while let (datagram, destination) = endpoint.pollTransmit(at: .zero) {

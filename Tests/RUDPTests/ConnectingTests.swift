@@ -44,7 +44,7 @@ struct ConnectingTests {
         // wrongly call an unreachable peer.
         @Sendable func configuration(seed: UInt64) -> RUDPConfiguration {
             var configuration = RUDPConfiguration()
-            configuration.seed = seed
+            configuration.lossSeed = seed
             return configuration
         }
         let server = try await RUDPServer.bind(port: 0, configuration: configuration(seed: 30))

@@ -22,10 +22,11 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escapi
     }
 }
 
-/// A configuration with short timers so failures surface quickly in tests.
+/// A configuration with short timers so failures surface quickly in tests. `seed` seeds the
+/// injected-loss generator (connection IDs always come from the system's secure generator).
 func testConfiguration(seed: UInt64 = 1) -> RUDPConfiguration {
     var configuration = RUDPConfiguration()
-    configuration.seed = seed
+    configuration.lossSeed = seed
     configuration.connection.connectTimeout = .seconds(5)
     configuration.connection.peerTimeout = .seconds(5)
     return configuration

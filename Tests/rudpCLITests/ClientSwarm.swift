@@ -8,8 +8,9 @@ import Glibc
 /// Many client connections to one server, driven by sans-IO ``Endpoint``s over a few nonblocking
 /// UDP sockets on one thread, for measurements of a real server process (`rudp echo-server`).
 ///
-/// Socket `i` is bound to 127.1.`i / 250`.`i % 250 + 1` (any port), so the connections come from
-/// many source addresses and per-address limits on the server do not get in the way. Every
+/// Socket `i` is bound to 127.`1 + i / 256`.`i % 256`.1 (any port): each socket has its own
+/// address and its own /24, so the server's per-address and per-prefix limits do not get in the
+/// way (100 connections per socket stay far below both). Every
 /// endpoint talks only to the server, so the engine's address type is a placeholder `Int` (0).
 ///
 /// ```swift
@@ -42,7 +43,7 @@ final class ClientSwarm {
     /// Opens `sockets` sockets, each with its own client endpoint; `security` builds each
     /// endpoint's security (nil: plain).
     init(serverPort: Int, sockets: Int, configuration: ConnectionConfiguration = ConnectionConfiguration(),
-         security: (() throws -> EndpointSecurity<Int>)? = nil) throws {
+         security: (() throws -> EndpointSecurity)? = nil) throws {
         server.sin_family = sa_family_t(AF_INET)
         server.sin_port = UInt16(serverPort).bigEndian
         server.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -52,19 +53,20 @@ final class ClientSwarm {
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)
             local.sin_port = 0
-            local.sin_addr.s_addr = inet_addr("127.1.\(index / 250).\(index % 250 + 1)")
+            let address = "127.\(1 + index / 256).\(index % 256).1"
+            local.sin_addr.s_addr = inet_addr(address)
             let bound = withUnsafePointer(to: &local) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
             guard bound == 0 else {
                 close(descriptor)
-                throw Failure("bind(127.1.\(index / 250).\(index % 250 + 1)) failed: errno \(errno)")
+                throw Failure("bind(\(address)) failed: errno \(errno)")
             }
             var size: Int32 = 4 << 20
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             let endpoint = Endpoint<Int>(configuration: EndpointConfiguration(connection: configuration),
-                                         seed: UInt64.random(in: 1...UInt64.max), security: try security?())
+                                         randomness: SystemRandomNumberGenerator(), security: try security?())
             clients.append(Client(descriptor: descriptor, endpoint: endpoint))
         }
     }

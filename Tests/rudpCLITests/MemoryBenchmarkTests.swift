@@ -9,8 +9,8 @@ import Testing
 /// - **Idle connections**: the growth of the server's resident set size (VmRSS) divided by the
 ///   number of idle established connections (10,000 by default, `RUDP_MEMORY_BENCH_CONNECTIONS`),
 ///   plain and encrypted. The clients run in this process ( ``ClientSwarm``), spread over
-///   127.1.x.y source addresses, and answer keep-alives; the figure is read after two
-///   keep-alive intervals, once every buffer has settled.
+///   127.x.y.1 source addresses (one /24 each), and answer keep-alives; the figure is read after
+///   two keep-alive intervals, once every buffer has settled.
 /// - **Never-completed fragments**: 250 plain connections each send one datagram with the first
 ///   fragments of four reliable and two unreliable 1 MiB messages that never complete (the attack
 ///   of issue 11: it took the server from 25 MB to 1.5 GB), then, in a second phase, fill their
@@ -63,7 +63,7 @@ struct MemoryBenchmarkTests {
 
     /// Connects `count` idle clients and returns the server's RSS growth per connection.
     static func idleBytesPerConnection(serverArguments: [String], count: Int,
-                                       security: (() throws -> EndpointSecurity<Int>)?) throws -> (perConnection: Int, summary: String) {
+                                       security: (() throws -> EndpointSecurity)?) throws -> (perConnection: Int, summary: String) {
         let server: RudpProcess?
         let port: Int
         let pid: Int32
@@ -117,7 +117,7 @@ struct MemoryBenchmarkTests {
             try Self.idleBytesPerConnection(serverArguments: ["--psk-file", keyPath], count: count) {
                 let key = try PreSharedKey(contentsOfFile: keyPath)
                 let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: .encrypted, key: key), randomness: .secure)
-                return EndpointSecurity(handshake: handshake) { _ in [] }
+                return EndpointSecurity(handshake: handshake)
             }
         }
         print("memory bench: \(result.summary)")
