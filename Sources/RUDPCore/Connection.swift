@@ -648,28 +648,30 @@ public final class Connection {
 
     // MARK: - Receive memory
 
-    /// The most receive memory the connection may hold: the window of message bytes plus half
-    /// again for bookkeeping (``ReceiveMemory/overhead`` per piece). Reliable data is bounded by
-    /// flow control and unreliable data by the window alone; this bound stops a peer that sends
-    /// tiny pieces (`Specs/PROTOCOL.md` section 17.4).
+    /// The receive memory above which the connection refuses DATA packets (unrecorded) unless
+    /// they carry its next message on a channel: the window of message bytes plus half again for
+    /// bookkeeping (``ReceiveMemory/overhead`` per piece). Reliable data is bounded by flow
+    /// control and unreliable data by the window alone; this stops a peer that sends tiny pieces
+    /// (`Specs/PROTOCOL.md` section 17.4).
     var receiveMemoryLimit: Int { config.receiveWindow + config.receiveWindow / 2 }
 
+    /// The receive memory the connection never exceeds: three times the window. Between
+    /// ``receiveMemoryLimit`` and this, only packets that carry a fragment of a channel's next
+    /// message are taken, so that a peer whose honest bookkeeping reached the first limit (small
+    /// fragments and heavy loss) can still complete the message everything else waits for.
+    var receiveMemoryCeiling: Int { 3 * config.receiveWindow }
+
     /// Before a DATA packet is recorded: whether the memory its MESSAGE frames could add fits
-    /// this connection's limit and the endpoint's budget. If not, the packet is dropped
+    /// this connection's limits and the endpoint's budget. If not, the packet is dropped
     /// unrecorded (the peer sees a loss) and counted; when the endpoint's budget is exhausted,
     /// the endpoint first closes the connections holding the most (perhaps this one).
     private func admitsMessages(in frames: [Frame], at now: Timestamp) -> Bool {
         var incoming = 0
         for case .message(let message) in frames { incoming += ReceiveMemory.bound(payloadCount: message.payload.count) }
         if incoming == 0 { return true }
-        if receiveMemory + incoming > receiveMemoryLimit {
-            // Partial unreliable messages give way first.
-            let excess = receiveMemory + incoming - receiveMemoryLimit
-            adjustReceiveMemory(by: -unreliable.shrink(to: max(0, unreliable.memory - excess)))
-            if receiveMemory + incoming > receiveMemoryLimit {
-                stats.packetsDroppedForMemory += 1
-                return false
-            }
+        if receiveMemory + incoming > receiveMemoryLimit && !admitsBeyondLimit(frames, incoming: incoming) {
+            stats.packetsDroppedForMemory += 1
+            return false
         }
         if let pool = memoryPool, pool.held + incoming > pool.budget {
             guard let makeRoom = pool.makeRoom, makeRoom(incoming, self, now) else {
@@ -678,6 +680,22 @@ public final class Connection {
             }
         }
         return true
+    }
+
+    /// The connection is at its limit: partial unreliable messages give way first; then the
+    /// packet is taken only if it carries a fragment of a channel's next reliable message (the
+    /// one that, once complete, releases those waiting behind it) and stays below the ceiling.
+    private func admitsBeyondLimit(_ frames: [Frame], incoming: Int) -> Bool {
+        let excess = receiveMemory + incoming - receiveMemoryLimit
+        adjustReceiveMemory(by: -unreliable.shrink(to: max(0, unreliable.memory - excess)))
+        if receiveMemory + incoming <= receiveMemoryLimit { return true }
+        guard receiveMemory + incoming <= receiveMemoryCeiling else { return false }
+        for case .message(let message) in frames where message.mode.isReliable {
+            let channel = Int(message.channel)
+            let next = channel < channels.count ? channels[channel].nextToDeliver : config.initialMessageSequence
+            if message.sequence == next { return true }
+        }
+        return false
     }
 
     private func adjustReceiveMemory(by change: Int) {

@@ -8,9 +8,10 @@ import RUDPWire
 /// 18): attacker connections send first fragments of huge messages, out-of-order fragments that
 /// never complete and tiny pieces, while an honest client exchanges messages beside them.
 ///
-/// After every event of the server, each connection must hold at most its limit (the window
-/// plus half again for bookkeeping) and the endpoint at most its budget; the budget must close
-/// the largest holders with CLOSE(resource limit); the honest connection must deliver everything.
+/// After every event of the server, each connection must hold at most its ceiling (three times
+/// the window; beyond 1.5 times only packets for a channel's next message get in) and the
+/// endpoint at most its budget; the budget must close the largest holders with CLOSE(resource
+/// limit); the honest connection must deliver everything.
 @Suite struct MemoryAttackSimulationTests {
     /// A server node that checks the memory bounds after everything it does.
     final class CheckedServer: SimulatedNode {
@@ -44,8 +45,8 @@ import RUDPWire
                 let held = connection.receiveMemory
                 sum += held
                 largestConnection = max(largestConnection, held)
-                if held > connection.receiveMemoryLimit {
-                    violations.append("\(now): connection \(id) holds \(held) bytes, above its limit \(connection.receiveMemoryLimit)")
+                if held > connection.receiveMemoryCeiling {
+                    violations.append("\(now): connection \(id) holds \(held) bytes, above its ceiling \(connection.receiveMemoryCeiling)")
                 }
                 if held != connection.statistics.receiveMemory { violations.append("\(now): statistics disagree for \(id)") }
             }

@@ -94,14 +94,14 @@ import RUDPWire
         config.receiveWindow = 64 << 10
         let fed = Fed(config)
         // One-byte pieces at odd offsets (each its own interval, so none can share a chunk) of
-        // 8 KiB messages that never complete.
+        // 4 KiB messages that never complete (not the channel's next one, sequence 0).
         var offset = 1
-        var sequence: UInt32 = 0
+        var sequence: UInt32 = 1
         var refused = 0
-        while sequence < 8 && refused == 0 {
-            let frames = (0..<50).map { Self.fragment(sequence, total: 8192, offset: offset + 2 * $0, count: 1) }
-            offset += 100
-            if offset >= 8192 {
+        while sequence < 9 && refused == 0 {
+            let frames = (0..<20).map { Self.fragment(sequence, total: 4096, offset: offset + 2 * $0, count: 1) }
+            offset += 40
+            if offset >= 4096 {
                 offset = 1
                 sequence += 1
             }
@@ -114,6 +114,18 @@ import RUDPWire
         // is acknowledged. The connection goes on.
         #expect(fed.connection.state == .established)
         #expect(fed.connection.packetsAccepted == Int(fed.packetNumber) - 2)
+        // A packet with a fragment of the channel's next message (sequence 0) still gets in, up
+        // to the ceiling: that message is what the others wait for.
+        #expect(fed.deliver([Self.fragment(0, total: 4096, offset: 0, count: 100)]))
+        var headPackets = 0
+        offset = 101
+        while offset < 4000, fed.deliver((0..<20).map { Self.fragment(0, total: 4096, offset: offset + 2 * $0, count: 1) }) {
+            headPackets += 1
+            offset += 40
+        }
+        #expect(headPackets > 0)
+        #expect(fed.connection.receiveMemory <= fed.connection.receiveMemoryCeiling)
+        #expect(fed.connection.receiveMemory > fed.connection.receiveMemoryLimit)
     }
 
     /// An endpoint with three plain connections from addresses 1, 2, 3 and a small budget.
