@@ -134,6 +134,9 @@ public final class Connection {
     private var advertisedMaxData: UInt64
     private var maxDataUpdateDue = false
     private var undeliveredUnreliableBytes = 0
+    /// Set on the keep-alive deadline, cleared by any message sent or received: buffers that
+    /// empty while it is set give their storage back.
+    private var isIdle = false
     /// Counted receive memory (``ReceiveMemory``) of the unreliable messages delivered but not taken.
     private var undeliveredUnreliableMemory = 0
     /// The receive memory held now: partial and waiting messages, undelivered unreliable ones.
@@ -786,10 +789,6 @@ public final class Connection {
             shrinkIdleBuffers()
         }
     }
-
-    /// Set on the keep-alive deadline, cleared by any message sent or received: buffers that
-    /// empty while it is set give their storage back.
-    private var isIdle = false
 
     /// Gives the storage of empty buffers back (they grow again on demand).
     private func shrinkIdleBuffers() {
