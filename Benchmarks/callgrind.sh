@@ -16,9 +16,10 @@
 #   scaling   the same simulation at 0% loss with 2,000 and 20,000 messages:
 #             (instructions(20,000) - instructions(2,000)) / 18,000.
 #   cpu       `rudp simulate --duration 60s --seed 1` outside valgrind: user+sys CPU seconds of
-#             the process, median of 3, and 60 s / that (the real-time factor).
+#             the process, median of 3, and 60 s / that (the real-time factor); then the same
+#             run's instruction count under callgrind, which load does not move.
 #
-# Profiles, logs and the summary go to $OUT (default Benchmarks/.build-callgrind, not in git);
+# Profiles, logs and the summary (appended to) go to $OUT (default Benchmarks/.build-callgrind, not in git);
 # open a profile with `callgrind_annotate FILE | swift demangle`.
 #
 # valgrind 3.19 cannot read the DWARF 5 debug information swiftc emits, so the binaries are run
@@ -35,8 +36,8 @@ LOSSES=${LOSSES:-"0 0.1"}
 PARTS=${*:-driver simulate scaling cpu}
 CATEGORIES="python3 $HERE/cg_categories.py"
 mkdir -p "$OUT"
-SUMMARY=$OUT/summary.txt
-: > "$SUMMARY"
+SUMMARY=$OUT/summary.txt   # appended to by every run
+echo "" >> "$SUMMARY"
 
 say() { echo "$@" | tee -a "$SUMMARY"; }
 per() { python3 -c "import sys; print(f'{($1) / $2:,.0f}')"; }
@@ -74,6 +75,7 @@ profile() {
 total() { $CATEGORIES total "$OUT/$1.callgrind"; }
 engine() { $CATEGORIES engine "$OUT/$1.callgrind"; }
 
+say "==== callgrind.sh $PARTS (MESSAGES=$MESSAGES LOSSES=\"$LOSSES\")"
 say "commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- Sources || echo ' (modified)'), $(date -u +%Y-%m-%dT%H:%MZ), $(swift --version 2>&1 | head -1)"
 say "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), valgrind $(valgrind --version | sed 's/valgrind-//')"
 
@@ -120,13 +122,18 @@ for part in $PARTS; do
         say "== rudp simulate --duration 60s --seed 1, user+sys CPU seconds (not under valgrind)"
         binary="$(cd "$ROOT" && swift build -c release --show-bin-path)/rudp"
         runs=()
+        load=$(cut -d' ' -f1-3 /proc/loadavg)
         for i in 1 2 3; do
-            /usr/bin/time -f "%U %S" -o "$OUT/cpu-$i.time" "$binary" simulate --duration 60s --seed 1 > "$OUT/cpu-$i.log"
+            /usr/bin/time -f "%U %S" -o "$OUT/cpu-$i.time" "$binary" simulate --duration 60s --seed 1 > "$OUT/cpu-$i.log" 2>&1
             runs+=("$(awk '{ printf "%.3f", $1 + $2 }' "$OUT/cpu-$i.time")")
         done
         median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
-        say "runs: ${runs[*]} s; median $median s; real-time factor $(python3 -c "print(f'{60 / $median:.0f}')")x"
-        grep -E "^completed|delivered" "$OUT/cpu-1.log" | head -2 | tee -a "$SUMMARY" || true
+        say "runs: ${runs[*]} s; median $median s; real-time factor $(python3 -c "print(f'{60 / $median:.0f}')")x (load average before: $load)"
+        grep -E "^completed|^simulated" "$OUT/cpu-1.log" | tee -a "$SUMMARY" || true
+        # The same run's instructions: a figure that the machine's load does not move.
+        profile simulate-60s rudp simulate --duration 60s --seed 1
+        delivered=$(grep -oE '[0-9]+ messages' "$OUT/simulate-60s.log" | head -1 | cut -d' ' -f1)
+        say "instructions under callgrind: $(total simulate-60s) ($(per "$(total simulate-60s)" "$delivered") per delivered message, $delivered messages)"
         ;;
     *)
         echo "unknown part $part (driver, simulate, scaling, cpu)" >&2

@@ -7,7 +7,8 @@
         instructions inclusive of the engine's entry points (RUDPCore.Endpoint's public methods,
         everything they call included: RUDPCore, RUDPWire, CRC, runtime, malloc, ...)
     cg_categories.py breakdown --messages N PROFILE [BASELINE]
-        self cost per category, per message: (PROFILE - BASELINE) / N, or PROFILE / N alone
+        self cost per category, per message: (PROFILE - BASELINE) / N, or PROFILE / N alone;
+        then calls per message of a few telling functions (COUNTED), the same way
 
 Each function's *self* cost (callgrind_annotate --inclusive=no, names demangled with
 `swift demangle`) goes to the first category whose rule matches its name; see CATEGORIES below
@@ -63,6 +64,21 @@ FOLLOW_CALLERS = re.compile(r"^(__)?memcmp|^__memcmp|^__tls_get_addr$")
 ENGINE_ENTRY = re.compile(r"^RUDPCore\.Endpoint\.(handle\(datagram:|pollTransmit\(|pollEvent\(|handleTimeout\(|"
                           r"nextDeadline\(|send\(|connect\(|close\(|abort\(|releaseCredit\(|connection\(|"
                           r"__allocating_init\(|init\()")
+
+# Functions whose calls per message `breakdown` counts (matched like the categories).
+COUNTED = [(label, re.compile(pattern)) for label, pattern in [
+    ("Endpoint.handle(datagram:)", r"^RUDPCore\.Endpoint\.handle\(datagram:"),
+    ("Endpoint.pollTransmit", r"^RUDPCore\.Endpoint\.pollTransmit\("),
+    ("Endpoint.pollEvent", r"^RUDPCore\.Endpoint\.pollEvent\("),
+    ("Endpoint.send (refused ones included)", r"^RUDPCore\.Endpoint\.send\("),
+    ("Endpoint.handleTimeout", r"^RUDPCore\.Endpoint\.handleTimeout\("),
+    ("swift_beginAccess", r"^swift_beginAccess$"),
+    ("swift_getGenericMetadata", r"^swift_getGenericMetadata$"),
+    ("SipHash runs (Hasher._finalize)", r"^Swift\.Hasher\._finalize\("),
+    ("malloc", r"^malloc$"),
+    ("swift_retain", r"^swift_retain$"),
+    ("swift_release", r"^swift_release$"),
+]]
 
 LINE = re.compile(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+([<*>]?)\s*(.*)$")
 PREFIXES = re.compile(r"^(merged |static |partial apply for |(closure|implicit closure) #\d+ .*? in |"
@@ -126,9 +142,9 @@ def total(path):
     raise SystemExit(f"no total in {path}")
 
 
-def categories(path):
-    """Self cost per category (helpers split among their callers)."""
-    result = defaultdict(int)
+def parse(path):
+    """[(function, self cost, [(caller, cost of its calls, number of calls)])] from --tree=caller."""
+    functions = []
     callers = []
     for line in annotate(path, "--inclusive=no", "--tree=caller").splitlines():
         m = LINE.match(line)
@@ -139,17 +155,37 @@ def categories(path):
         cost, mark, rest = int(m.group(1).replace(",", "")), m.group(2), m.group(3)
         if rest.startswith("PROGRAM TOTALS"):
             continue
-        name = function_name(rest)
         if mark == "<":
-            callers.append((name, cost))
+            count = re.search(r"\(([\d,]+)x\)\s*(\[[^\]]*\])?\s*$", rest)
+            callers.append((function_name(rest), cost, int(count.group(1).replace(",", "")) if count else 0))
         elif mark == "*":
-            if FOLLOW_CALLERS.search(name) and callers:
-                spent = sum(c for _, c in callers) or 1
-                for caller, c in callers:
-                    result[category(caller)] += cost * c / spent
-            else:
-                result[category(name)] += cost
+            functions.append((function_name(rest), cost, callers))
             callers = []
+    return functions
+
+
+def categories(functions):
+    """Self cost per category (helpers split among their callers)."""
+    result = defaultdict(int)
+    for name, cost, callers in functions:
+        if FOLLOW_CALLERS.search(name) and callers:
+            spent = sum(c for _, c, _ in callers) or 1
+            for caller, c, _ in callers:
+                result[category(caller)] += cost * c / spent
+        else:
+            result[category(name)] += cost
+    return result
+
+
+def calls(functions):
+    """Calls of each of COUNTED (the sum of its callers' call counts)."""
+    result = defaultdict(int)
+    for name, _, callers in functions:
+        base = base_name(name)
+        for label, pattern in COUNTED:
+            if pattern.search(base):
+                result[label] += sum(n for _, _, n in callers)
+                break
     return result
 
 
@@ -166,14 +202,19 @@ def engine(path):
 
 
 def breakdown(messages, path, baseline=None):
-    with_messages = categories(path)
-    without = categories(baseline) if baseline else defaultdict(int)
+    profile = parse(path)
+    base = parse(baseline) if baseline else []
+    with_messages, without = categories(profile), categories(base)
     per_message = {cat: (with_messages[cat] - without[cat]) / messages for cat in ORDER}
     whole = sum(per_message.values())
-    print(f"{'category':<42} {'per message':>12} {'share':>7}")
+    print(f"{'category (self cost)':<42} {'per message':>12} {'share':>7}")
     for cat in ORDER:
         print(f"{cat:<42} {per_message[cat]:>12,.0f} {100 * per_message[cat] / whole:>6.1f}%")
     print(f"{'total':<42} {whole:>12,.0f} {100.0:>6.1f}%")
+    with_messages, without = calls(profile), calls(base)
+    print(f"{'calls':<42} {'per message':>12}")
+    for label, _ in COUNTED:
+        print(f"{label:<42} {(with_messages[label] - without[label]) / messages:>12,.2f}")
 
 
 def main(argv):
