@@ -60,13 +60,14 @@ fi
 profile() {
     local name=$1
     shift
-    local preload=()
+    # A fixed hash seed: Swift seeds Hasher per process, which moves the counts by ~0.1% run to run.
+    local environment=(env SWIFT_DETERMINISTIC_HASHING=1)
     if [ "$1" = rudp ]; then
         shift
         set -- "$OUT/rudp" "$@"
-        preload=(env LD_PRELOAD="$OUT/sigsuspend_shim.so")
+        environment+=(LD_PRELOAD="$OUT/sigsuspend_shim.so")
     fi
-    if ! "${preload[@]}" valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.callgrind" "$@" > "$OUT/$name.log" 2>&1; then
+    if ! "${environment[@]}" valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.callgrind" "$@" > "$OUT/$name.log" 2>&1; then
         cat "$OUT/$name.log" >&2
         echo "error: $name failed" >&2
         exit 1
