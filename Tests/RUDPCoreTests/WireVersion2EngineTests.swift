@@ -118,14 +118,14 @@ import RUDPWire
         #expect(connection.statistics.plainRetriesDropped == 2 && connection.statistics.retriesReceived == 1)
     }
 
-    @Test func pathFramesAreIgnoredByThisEngine() throws {
+    @Test func aPathChallengeIsAnsweredAndAStrayResponseIgnored() throws {
         let pair = Pair()
         let id = pair.connect()
         #expect(pair.drive { pair.serverConnection != nil })
         let server = try #require(pair.serverConnection)
         let peer = try #require(pair.client.connection(id)?.peerID)
         #expect(peer == server)
-        // a DATA packet with only path frames: parsed, recorded, not ack-eliciting, no answer
+        // a DATA packet with only path frames: parsed, recorded, not ack-eliciting
         var bytes = Packet(destination: server, packetNumber: 1_000, body: .data([.pathChallenge(42), .pathResponse(7)])).serialized()
         Datagram.seal(&bytes)
         pair.collect()   // nothing else pending on the server
@@ -136,6 +136,17 @@ import RUDPWire
         #expect(connection.statistics.packetsReceived == received + 1)
         #expect(connection.statistics.malformedPacketsDropped == 0)
         #expect(connection.state == .established)
-        #expect(pair.server.pollTransmit(at: pair.now) == nil, "no PATH_RESPONSE, no immediate ACK")
+        // The challenge is answered at once, to the current address; the response that echoes
+        // no challenge of this side is ignored and counted. Nothing else follows.
+        let (answer, destination) = try #require(pair.server.pollTransmit(at: pair.now))
+        #expect(destination == Pair.clientAddress)
+        let packet = try Datagram.open(answer)
+        guard case .data(let frames) = packet.body else { Issue.record("not a DATA packet: \(packet)"); return }
+        #expect(frames.first == .pathResponse(42))
+        #expect(!frames.contains { $0.isAckEliciting })
+        #expect(connection.statistics.pathResponsesSent == 1 && connection.statistics.pathChallengesReceived == 1)
+        #expect(connection.statistics.pathResponsesIgnored == 1)
+        #expect(pair.server.pollTransmit(at: pair.now) == nil)
+        #expect(pair.server.candidateAddress(of: server) == nil && pair.server.statistics.pathValidationsStarted == 0)
     }
 }
