@@ -41,8 +41,8 @@ final class EngineFuzzHarness {
     private var rebindings = 0
     /// The addresses the client's NAT binding moves through.
     static let clientSources = [4, 5, 1]
-    /// The data of the newest PATH_CHALLENGE the server sent (read in plain mode).
-    private var lastServerChallenge: UInt64?
+    /// The data of the newest PATH_CHALLENGE the server sent (read in plain mode), and where to.
+    private var lastServerChallenge: (data: UInt64, destination: Int)?
     /// Each server connection's peer address when the harness first saw it.
     private var initialServerAddresses: [ConnectionID: Int] = [:]
     /// What the run did so far.
@@ -370,7 +370,11 @@ final class EngineFuzzHarness {
         let sourceChoice = Int(input.readByte())
         let kind = input.readByte()
         var data = input.readUInt64()
-        if kind & 2 != 0, let challenge = lastServerChallenge { data = challenge }
+        var echoed: Int?
+        if kind & 2 != 0, let challenge = lastServerChallenge {
+            data = challenge.data
+            echoed = challenge.destination
+        }
         let newest = receiver.history.last.map { bytes -> UInt64 in
             bytes.count >= Packet.headerSize ? bytes[11..<Packet.headerSize].reduce(0) { $0 << 8 | UInt64($1) } : 0
         } ?? 0
@@ -385,6 +389,12 @@ final class EngineFuzzHarness {
             bytes += (0..<Packet.protectionTagSize).map { i in UInt8(truncatingIfNeeded: data >> UInt64(8 * (i % 8)) &+ UInt64(i)) }
         }
         let source = receiver === server ? [clientSource, 3, 6][sourceChoice % 3] : [0, 7][sourceChoice % 2]
+        if receiver === server, kind & 1 != 0, let echoed, echoed == source {
+            // Whoever echoes a challenge from the address it was sent to receives there (an
+            // on-path attacker at that address): path validation rightly verifies it, and the
+            // anti-amplification bound no longer applies to it.
+            server.verifiedAddresses.insert(source)
+        }
         report.pathFramesInjected += 1
         try deliver(bytes, genuine: false, to: receiver, from: source)
     }
@@ -474,7 +484,7 @@ final class EngineFuzzHarness {
                 throw fail("\(sender.name) sent a datagram of \(datagram.count) bytes above its maximum \(sender.configuration.connection.maxDatagramSize)")
             }
             if sender === server && security == nil, let packet = try? Datagram.open(datagram), case .data(let frames) = packet.body {
-                for case .pathChallenge(let data) in frames { lastServerChallenge = data }
+                for case .pathChallenge(let data) in frames { lastServerChallenge = (data, destination) }
             }
             // The client is reachable at its current NAT binding and at addresses 1 and 2.
             let reachesPeer = receiver === server ? destination == server.address
