@@ -32,6 +32,13 @@ import RUDPWire
 /// DATA packet, which proves it got the ACCEPT) the server never sends it more than three times
 /// the bytes it received from it.
 ///
+/// A server moves a connection to a new peer address (a NAT rebinding) only after path
+/// validation (`Specs/PROTOCOL.md` section 7.4): a new, valid packet that is the largest so far
+/// from another address makes it the candidate, which gets PATH_CHALLENGEs with fresh data from
+/// `randomness` (at most three times the bytes received from it) while everything else still goes
+/// to the current address; a PATH_RESPONSE echoing one, from the candidate, moves the connection.
+/// A client never changes the server's address.
+///
 /// With an ``EndpointSecurity`` the endpoint runs the secure handshake of `Specs/PROTOCOL.md`
 /// section 20: a server answers a CONNECT only if its connect-key tag verifies, answers an
 /// unverified address statelessly with RETRY, and creates a connection (and derives keys) only

@@ -168,6 +168,35 @@ import Testing
         #expect(s.pathChallengesSent > 0)
     }
 
+    /// The finding: one spoofed 55-byte datagram made the server send 25,666 bytes to the
+    /// victim. Now a forged datagram of s bytes (plain mode, an attacker who knows the IDs, a
+    /// packet number ahead of the client's) gets the victim at most min(3 s, three 32-byte
+    /// challenges). Not ack-eliciting, so that the server has no reason to acknowledge it within
+    /// the run (an acknowledgement of a packet number the client never sent would end the
+    /// connection, as any forgery of an on-path attacker may in plain mode).
+    @Test("one forged datagram of s bytes from a victim's address: at most min(3 s, 96) bytes towards it", arguments: [32, 55, 1_198])
+    func oneSpoofedDatagram(size: Int) throws {
+        let seed: UInt64 = 121
+        let (hub, _, serverID) = try Self.connected(nil, seed: seed)
+        var frames: [Frame] = []
+        var room = size - Packet.headerSize - Datagram.trailerSize
+        if room % 9 != 0 {
+            frames.append(.ack(AckFrame(cumulative: 0, ranges: [])))   // 14 bytes, acknowledges nothing
+            room -= 14
+        }
+        while room >= 9 { frames.append(.maxData(0)); room -= 9 }
+        #expect(room == 0)
+        var bytes = Packet(destination: serverID, packetNumber: 1_000, body: .data(frames)).serialized()
+        Datagram.seal(&bytes)
+        #expect(bytes.count == size)
+        hub.inject(bytes, from: Self.victim)
+        hub.run(for: .seconds(3))
+        let sent = hub.sentTo[Self.victim]?.bytes ?? 0
+        #expect(sent == min(3 * size / 32, 3) * 32, "seed \(seed): \(sent) bytes for \(size)")
+        #expect(hub.server.address(of: serverID) == Self.client && hub.server.statistics.pathMigrations == 0)
+        print("one forged \(size)-byte datagram from a victim's address (plain, seed \(seed)): \(sent) bytes sent towards it (\(Double(sent) / Double(size))x), \(hub.server.statistics.pathChallengesLimited) challenge(s) held back; the connection stayed")
+    }
+
     @Test("an unanswered validation re-sends its challenge after 250 ms and 500 ms more, then gives up", arguments: modes)
     func unansweredValidationBacksOffAndGivesUp(mode: SecurityMode?) throws {
         let seed: UInt64 = 81

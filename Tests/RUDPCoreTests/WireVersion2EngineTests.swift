@@ -57,6 +57,67 @@ import RUDPWire
         #expect(reply == (try Self.datagramVector("datagram-first-server-reply")))
     }
 
+    /// The datagrams of `Specs/PROTOCOL.md` appendix B: appendix A's connection, then the client's
+    /// NAT binding changes from address 1 to address 2 and it sends a message; the server
+    /// challenges address 2 (data from its random source), the client answers, the server moves.
+    static let challengeData: UInt64 = 0x7061_7468_6368_6b31   // "pathchk1"
+
+    @Test func appendixBIsWhatTheEngineSends() throws {
+        let client = Endpoint<Int>(configuration: EndpointConfiguration(), randomness: ScriptedRandom([0x0123_4567_89ab_cdef]))
+        var serverConfiguration = EndpointConfiguration(acceptsConnections: true)
+        serverConfiguration.workerIndex = 15
+        let server = Endpoint<Int>(configuration: serverConfiguration,
+                                   randomness: ScriptedRandom([0x0edc_ba98_7654_3210, Self.challengeData]))
+        let now = Timestamp.zero
+        let id = client.connect(to: 0, at: now)
+        #expect(id == Self.clientID)
+        // Appendix A, through the endpoints: CONNECT, ACCEPT, the first DATA and the reply.
+        var exchanged: [[UInt8]] = []
+        for _ in 0..<2 {
+            while let (d, _) = client.pollTransmit(at: now) { exchanged.append(d); server.handle(datagram: d, from: 1, at: now) }
+            while let (d, to) = server.pollTransmit(at: now) { exchanged.append(d); #expect(to == 1); client.handle(datagram: d, from: 0, at: now) }
+        }
+        let appendixA = try ["datagram-connect-default-parameters", "datagram-accept-default-parameters",
+                             "datagram-first-client-packet", "datagram-first-server-reply"].map(Self.datagramVector)
+        #expect(exchanged == appendixA)
+        #expect(server.connectionIDs == [Self.serverID])
+
+        // The NAT rebinds: the client's next packet, a 2-byte message, arrives from address 2.
+        try client.send(Array("hi".utf8), on: id)
+        let message = try #require(client.pollTransmit(at: now)).datagram
+        #expect(client.pollTransmit(at: now) == nil)
+        server.handle(datagram: message, from: 2, at: now)
+        #expect(server.candidateAddress(of: Self.serverID) == 2 && server.address(of: Self.serverID) == 1)
+        let (challenge, challengeTo) = try #require(server.pollTransmit(at: now))
+        let (ack, ackTo) = try #require(server.pollTransmit(at: now))
+        #expect(server.pollTransmit(at: now) == nil)
+        #expect(challengeTo == 2 && ackTo == 1, "the challenge to the candidate, everything else to the current address")
+
+        // The client gets the challenge (at address 2) and answers at once; the ACK sent to
+        // address 1 is lost.
+        client.handle(datagram: challenge, from: 0, at: now)
+        let response = try #require(client.pollTransmit(at: now)).datagram
+        server.handle(datagram: response, from: 2, at: now)
+        #expect(server.address(of: Self.serverID) == 2 && server.candidateAddress(of: Self.serverID) == nil)
+        #expect(server.statistics.pathMigrations == 1)
+        let vectors = try ["datagram-rebound-client-message", "datagram-path-challenge", "datagram-ack-to-old-address",
+                           "datagram-path-response"].map(Self.datagramVector)
+        #expect([message, challenge, ack, response] == vectors)
+        // Nothing was in flight at the server: it sends nothing more. The client's retransmission
+        // timer re-sends the message; the server acknowledges it, now to address 2.
+        #expect(server.pollTransmit(at: now) == nil)
+        let retransmitAt = try #require(client.nextDeadline())
+        client.handleTimeout(at: retransmitAt)
+        let again = try #require(client.pollTransmit(at: retransmitAt)).datagram
+        server.handle(datagram: again, from: 2, at: retransmitAt)
+        let (answer, answerTo) = try #require(server.pollTransmit(at: retransmitAt))
+        #expect(answerTo == 2)
+        client.handle(datagram: answer, from: 0, at: retransmitAt)
+        var acknowledged = false
+        while let (_, event) = client.pollEvent() { if case .acknowledged = event { acknowledged = true } }
+        #expect(acknowledged)
+    }
+
     @Test func plainServerIgnoresTheCookieOfAConnect() throws {
         let pair = Pair()
         let id = pair.connect()
