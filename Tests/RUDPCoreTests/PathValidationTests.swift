@@ -326,6 +326,62 @@ import Testing
         }
     }
 
+    // MARK: - What the switch keeps
+
+    /// An address with a host and a port, as a socket address (the engine's host key is the host).
+    struct HostPort: EndpointAddress {
+        var host: UInt64
+        var port: UInt16
+        var cookieBytes: [UInt8] { Int(truncatingIfNeeded: host).cookieBytes + [UInt8(port >> 8), UInt8(port & 0xff)] }
+        var hostKey: AddressKey { AddressKey(high: 0, low: host) }
+        var prefixKey: AddressKey { AddressKey(high: 1, low: host >> 8) }
+    }
+
+    @Test("a port-only move (NAT rebinding) keeps the congestion window; a new host restarts it")
+    func congestionStateAtTheSwitch() throws {
+        let serverAddress = HostPort(host: 99, port: 443)
+        let client = Endpoint<HostPort>(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: 141))
+        let server = Endpoint<HostPort>(configuration: EndpointConfiguration(acceptsConnections: true), randomness: SeededGenerator(seed: 142))
+        var clientAddress = HostPort(host: 1, port: 1_000)
+        var now = Timestamp.zero
+        func pump() {
+            var progressed = true
+            while progressed {
+                progressed = false
+                now = now + .milliseconds(1)
+                while let (d, _) = client.pollTransmit(at: now) { server.handle(datagram: d, from: clientAddress, at: now); progressed = true }
+                while let (d, to) = server.pollTransmit(at: now) {
+                    if to == clientAddress { client.handle(datagram: d, from: serverAddress, at: now) }
+                    progressed = true
+                }
+                while client.pollEvent() != nil {}
+                while server.pollEvent() != nil {}
+            }
+        }
+        let id = client.connect(to: serverAddress, at: now)
+        pump()
+        let serverID = try #require(server.connectionIDs.first)
+        for message in Self.messages(60, seed: 143) { try server.send(message, on: serverID) }
+        pump()
+        let connection = try #require(server.connection(serverID))
+        let initial = ConnectionConfiguration().congestionControllerFactory(1_200).window
+        let grown = connection.statistics.congestionWindow
+        #expect(grown > initial && connection.statistics.bytesInFlight == 0)
+
+        clientAddress.port = 2_000   // the NAT rebinds: same host, new port
+        try client.send([1], on: id)
+        pump()
+        #expect(server.address(of: serverID) == clientAddress && server.statistics.pathMigrations == 1)
+        #expect(connection.statistics.congestionWindow == grown, "a port change keeps the window")
+
+        clientAddress = HostPort(host: 2, port: 2_000)   // another host
+        try client.send([2], on: id)
+        pump()
+        #expect(server.address(of: serverID) == clientAddress && server.statistics.pathMigrations == 2)
+        #expect(connection.statistics.congestionWindow == initial, "a new host restarts from the initial window")
+        #expect(connection.statistics.smoothedRTT > 0, "the RTT estimate is kept")
+    }
+
     // MARK: - Pieces
 
     @Test func challengeIntervalsDoubleUpToTheMaximumRTO() {
