@@ -57,6 +57,28 @@ import RUDPWire
         #expect(reply == (try Self.datagramVector("datagram-first-server-reply")))
     }
 
+    @Test func onlyTheNewestOfSeveralChallengesIsAnswered() throws {
+        let pair = Pair()
+        let id = pair.connect()
+        #expect(pair.drive { pair.serverConnection != nil })
+        let server = try #require(pair.serverConnection)
+        pair.collect()
+        // The server's engine answers like a client would: one PATH_RESPONSE for the newest.
+        for (pn, frames) in [(1_000 as UInt64, [Frame.pathChallenge(1), .pathChallenge(2)]), (1_001, [.pathChallenge(3)])] {
+            var bytes = Packet(destination: server, packetNumber: pn, body: .data(frames)).serialized()
+            Datagram.seal(&bytes)
+            pair.server.handle(datagram: bytes, from: Pair.clientAddress, at: pair.now)
+        }
+        var responses: [UInt64] = []
+        while let (datagram, _) = pair.server.pollTransmit(at: pair.now) {
+            guard case .data(let frames) = try Datagram.open(datagram).body else { continue }
+            for case .pathResponse(let data) in frames { responses.append(data) }
+        }
+        #expect(responses == [3])
+        #expect(pair.server.connection(server)?.statistics.pathChallengesReceived == 3)
+        _ = id
+    }
+
     /// The datagrams of `Specs/PROTOCOL.md` appendix B: appendix A's connection, then the client's
     /// NAT binding changes from address 1 to address 2 and it sends a message; the server
     /// challenges address 2 (data from its random source), the client answers, the server moves.
