@@ -156,6 +156,12 @@ public final class Connection {
     /// CLOSE or aborting, no after a protocol or flow-control violation.
     private var finalCloseAcknowledges = false
 
+    // Path validation (section 7.4): the server's challenges to a candidate address, and the
+    // answer owed to the peer's challenge.
+    private var pathValidation = PathValidation()
+    /// What the last datagram handed in did, for the endpoint's address bookkeeping.
+    private(set) var lastReceive = ReceiveOutcome()
+
     private var events: Deque<ConnectionEvent> = []
     private var stats = ConnectionStatistics()
 
@@ -328,6 +334,7 @@ public final class Connection {
     /// or, on a secure connection, a protected datagram). Corrupted, forged, replayed or
     /// malformed datagrams are counted and dropped without any other effect.
     public func handle(datagram: [UInt8], at now: Timestamp) {
+        lastReceive = ReceiveOutcome()
         if state == .closed { return }
         if handshakeSecurity != nil {
             handle(protectedDatagram: datagram, at: now)
@@ -346,6 +353,7 @@ public final class Connection {
     /// Processes one parsed packet from the peer. On a secure connection only the endpoint calls
     /// this, with packets it verified (a CONNECT with a valid connect-key tag).
     public func handle(packet: Packet, size: Int, at now: Timestamp) {
+        lastReceive = ReceiveOutcome()
         if state == .closed { return }
         switch packet.body {
         case .connect(let params, _), .secureConnect(let params, _, _):
@@ -396,6 +404,8 @@ public final class Connection {
                 return
             }
             lastReceiveTime = now
+            lastReceive.newPacket = true
+            lastReceive.newLargest = received.largest == packet.packetNumber
             stats.packetsReceived += 1
             stats.bytesReceived += size
             packetsSinceAck += 1
@@ -547,8 +557,17 @@ public final class Connection {
         switch frame {
         case .ping:
             break
-        case .pathChallenge, .pathResponse:
-            break   // this engine does not validate paths: it neither answers nor sends them
+        case .pathChallenge(let data):
+            // Answered in the next packet (section 7.4); a newer challenge replaces an unanswered one.
+            stats.pathChallengesReceived += 1
+            pathValidation.responseOwed = data
+        case .pathResponse(let data):
+            // The endpoint decides, from the datagram's source address, whether it validates.
+            if pathValidation.matches(data) {
+                lastReceive.pathResponseMatched = true
+            } else {
+                stats.pathResponsesIgnored += 1
+            }
         case .ack(let ack):
             onAck(ack, at: now)
         case .maxData(let value):
@@ -771,6 +790,10 @@ public final class Connection {
             sendFinalClose(CloseFrame(code: .applicationIdle, reason: "application idle"), then: .applicationIdle)
             return
         }
+        if let deadline = pathValidation.deadline, now >= deadline,
+           pathValidation.timerExpired(attempts: config.pathChallengeAttempts) {
+            stats.pathValidationsAbandoned += 1
+        }
         if let deadline = ackDeadline, now >= deadline {
             ackImmediately = true
         }
@@ -887,6 +910,7 @@ public final class Connection {
         consider(keepAliveDeadline)
         consider(closeDeadline)
         consider(applicationIdleDeadline)
+        consider(pathValidation.deadline)
         return deadline
     }
 
@@ -896,6 +920,91 @@ public final class Connection {
         if applicationActivityPending {
             applicationActivityPending = false
             lastApplicationActivity = now
+        }
+    }
+
+    // MARK: - Path validation (server; the endpoint holds the addresses, section 7.4)
+
+    /// Whether a validation of a candidate peer address is under way.
+    var isValidatingPath: Bool { pathValidation.isActive }
+
+    /// Whether a PATH_CHALLENGE is owed now (see ``pathChallengeDatagram(data:at:)``).
+    var pathChallengeDue: Bool { pathValidation.challengeDue }
+
+    /// Starts validating a new candidate address (replacing any validation under way): the first
+    /// challenge is due at once. Only once the handshake is complete and until the connection
+    /// starts to end; returns whether it started.
+    func startPathValidation() -> Bool {
+        guard state == .established || state == .closing else { return false }
+        pathValidation.start(attempts: config.pathChallengeAttempts)
+        return true
+    }
+
+    /// Stops the validation under way: the peer showed it is still at its current address, or
+    /// the endpoint lost the candidate. Later responses to its challenges are ignored.
+    func cancelPathValidation() {
+        pathValidation.stop()
+    }
+
+    /// The due PATH_CHALLENGE carrying `data` (8 fresh random bytes from the endpoint), as a DATA
+    /// packet of its own for the candidate address, or nil if none is due. It is not
+    /// ack-eliciting, never retransmitted (a re-send is a new challenge with new data, after its
+    /// timer) and not congestion controlled. The challenge counts as sent even if the endpoint
+    /// then holds it back for anti-amplification: that is a loss, repaired by the next attempt.
+    func pathChallengeDatagram(data: UInt64, at now: Timestamp) -> [UInt8]? {
+        guard pathValidation.challengeDue else { return nil }
+        guard state == .established || state == .closing else {
+            pathValidation.stop()
+            return nil
+        }
+        if nextPacketNumber >= Packet.packetNumberLimit - 1 {
+            finish(.protocolViolation("packet numbers exhausted"))
+            return nil
+        }
+        let pn = nextPacketNumber
+        nextPacketNumber += 1
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Packet.headerSize + 9 + trailerSize)
+        Packet.writeHeader(type: .data, flags: packetFlags, destination: peerID, packetNumber: pn, into: &bytes)
+        Frame.pathChallenge(data).serialize(into: &bytes)
+        if let protection {
+            guard protection.seal(&bytes) else {
+                finish(.aborted)
+                return nil
+            }
+        } else {
+            Datagram.seal(&bytes)
+        }
+        let base = max(rtt.rto(peerMaxAckDelay: 0), config.initialRTO.nanosecondsClamped)
+        let interval = PathValidation.interval(after: pathValidation.challengesSent + 1, base: base,
+                                               maximum: config.maximumRTO.nanosecondsClamped)
+        pathValidation.sent(data, at: now, interval: interval)
+        stats.pathChallengesSent += 1
+        stats.packetsSent += 1
+        stats.bytesSent += bytes.count
+        return bytes
+    }
+
+    /// The candidate address answered: the connection now sends to it. A port-only change (the
+    /// same host: NAT rebinding) keeps the congestion state; a new host starts from the initial
+    /// window, as RFC 9000 section 9.4 asks for a real path change (`newHost`). The RTT estimate
+    /// is kept either way: new samples correct it within a round trip, and resetting it to the
+    /// initial RTO would only slow the repair of what was lost on the old path. The
+    /// retransmission timer restarts without backoff and, with data in flight, a PING asks the
+    /// peer to acknowledge at once, so what was sent to the old address is detected lost and
+    /// re-sent within a round trip.
+    func pathValidated(at now: Timestamp, newHost: Bool) {
+        pathValidation.stop()
+        stats.pathValidationsSucceeded += 1
+        if newHost {
+            congestion = config.congestionControllerFactory(maxDatagramSize)
+        }
+        rtoBackoff = 0
+        if rtoStart != nil { rtoStart = now }
+        lastForwardProgress = now
+        if bytesInFlight > 0 && state == .established {
+            pingPending = true
+            probesAllowed = max(probesAllowed, 1)
         }
     }
 
@@ -953,7 +1062,8 @@ public final class Connection {
             return nil
         }
         let wantPing = pingPending && state == .established && congestionAllows
-        if !wantAck && !hasData && !wantPing && closeFrameToSend == nil && !maxDataUpdateDue {
+        let wantPathResponse = pathValidation.responseOwed != nil && state != .draining
+        if !wantAck && !hasData && !wantPing && closeFrameToSend == nil && !maxDataUpdateDue && !wantPathResponse {
             return nil
         }
 
@@ -963,6 +1073,16 @@ public final class Connection {
         var fragments: [FragmentRef] = []
         var carriedClose = false
         var includedAck = false
+        var carriedPathResponse = false
+
+        // The answer to the peer's PATH_CHALLENGE goes first, so the ACK below is sized around it.
+        if wantPathResponse, let data = pathValidation.responseOwed {
+            frames.append(.pathResponse(data))
+            size += 9
+            pathValidation.responseOwed = nil
+            carriedPathResponse = true
+            stats.pathResponsesSent += 1
+        }
 
         // Several gaps and data to send: send the full ACK in a packet of its own first, so the
         // peer's loss detection sees every range (a data packet has room for one).
@@ -1026,7 +1146,7 @@ public final class Connection {
         }
         if ackEliciting { pingPending = false }
         if frames.isEmpty { return nil }
-        if !ackEliciting && !includedAck && !carriedClose {
+        if !ackEliciting && !includedAck && !carriedClose && !carriedPathResponse {
             // Only an ACK_FLOOR: not worth a packet on its own.
             return nil
         }
@@ -1416,6 +1536,8 @@ public final class Connection {
         ackDeadline = nil
         closeDeadline = nil
         handshakeRetransmitAt = nil
+        pathValidation.stop()
+        pathValidation.responseOwed = nil
         protection = nil   // the session keys are wiped when their last reference goes
         events.append(.closed(reason))
     }

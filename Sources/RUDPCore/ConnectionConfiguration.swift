@@ -42,6 +42,12 @@ public struct ConnectionConfiguration: Sendable {
     public var keepAliveInterval: Duration? = .seconds(5)
     /// Declare the peer unreachable when outstanding data saw no acknowledgement for this long. Default 10 s.
     public var peerTimeout: Duration = .seconds(10)
+    /// Server: most PATH_CHALLENGEs sent to one candidate address before its validation is
+    /// abandoned (`Specs/PROTOCOL.md` section 7.4). The first goes at once, each further one after
+    /// max(RTO, initial RTO), doubled for every earlier challenge; the validation is abandoned
+    /// when the wait after the last one ends. Default 3 (1.75 s in all with the default 250 ms
+    /// initial RTO). 1 to 16.
+    public var pathChallengeAttempts: Int = 3
     /// Most bytes of messages held in the send buffer (unsent or unacknowledged). Default 8 MiB.
     public var sendBufferBytes: Int = 8 << 20
     /// Most messages held in the send buffer. Default 16,384.
@@ -79,6 +85,7 @@ public struct ConnectionConfiguration: Sendable {
         if sendBufferMessages < 1 { return "sendBufferMessages must be at least 1" }
         if maxAckDelay > .milliseconds(65) { return "maxAckDelay must be at most 65 ms" }
         if let limit = applicationIdleTimeout, limit <= .zero { return "applicationIdleTimeout must be positive (or nil)" }
+        if !(1...16).contains(pathChallengeAttempts) { return "pathChallengeAttempts must be between 1 and 16" }
         return nil
     }
 

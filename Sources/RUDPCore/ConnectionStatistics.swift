@@ -51,6 +51,20 @@ public struct ConnectionStatistics: Sendable, Hashable {
     /// Plain client: RETRY packets in clear dropped unread: not Connecting any more, or with an
     /// empty cookie.
     public var plainRetriesDropped = 0
+    /// Server: PATH_CHALLENGE packets built for a candidate address of the peer (section 7.4; the
+    /// endpoint may still hold one back for anti-amplification).
+    public var pathChallengesSent = 0
+    /// Server: validations of a candidate address abandoned after the last challenge's wait.
+    public var pathValidationsAbandoned = 0
+    /// Server: validations that succeeded (the connection moved to the candidate address).
+    public var pathValidationsSucceeded = 0
+    /// PATH_CHALLENGE frames received (each owes a PATH_RESPONSE; only the newest is answered).
+    public var pathChallengesReceived = 0
+    /// PATH_RESPONSE frames sent.
+    public var pathResponsesSent = 0
+    /// PATH_RESPONSE frames that echoed no challenge of the validation under way (late, forged,
+    /// or none under way): ignored.
+    public var pathResponsesIgnored = 0
     /// Smoothed RTT, RTT variation, minimum RTT and current base RTO, in nanoseconds.
     public var smoothedRTT: UInt64 = 0
     public var rttVariation: UInt64 = 0

@@ -32,6 +32,13 @@ import RUDPWire
 /// DATA packet, which proves it got the ACCEPT) the server never sends it more than three times
 /// the bytes it received from it.
 ///
+/// A server moves a connection to a new peer address (a NAT rebinding) only after path
+/// validation (`Specs/PROTOCOL.md` section 7.4): a new, valid packet that is the largest so far
+/// from another address makes it the candidate, which gets PATH_CHALLENGEs with fresh data from
+/// `randomness` (at most three times the bytes received from it) while everything else still goes
+/// to the current address; a PATH_RESPONSE echoing one, from the candidate, moves the connection.
+/// A client never changes the server's address.
+///
 /// With an ``EndpointSecurity`` the endpoint runs the secure handshake of `Specs/PROTOCOL.md`
 /// section 20: a server answers a CONNECT only if its connect-key tag verifies, answers an
 /// unverified address statelessly with RETRY, and creates a connection (and derives keys) only
@@ -62,6 +69,11 @@ public final class Endpoint<Address: EndpointAddress> {
         /// Anti-amplification: nil once the peer's address is verified, else the bytes the
         /// connection may still send to it (3 × received − sent).
         var unverifiedCredit: Int?
+        /// Path validation (server): the candidate address the connection's challenges go to,
+        /// meaningful while ``Connection/isValidatingPath``, and the bytes they may still take
+        /// (3 × received from the candidate since it became one − challenge bytes sent to it).
+        var candidate: Address?
+        var candidateCredit = 0
         var inTransmitQueue = false
         var inEventQueue = false
         /// The live timer entry: its generation (0 when none) and deadline.
@@ -176,6 +188,13 @@ public final class Endpoint<Address: EndpointAddress> {
     /// Whether the peer address of a connection is verified (always, for a client connection).
     public func isAddressVerified(_ id: ConnectionID) -> Bool { entry(id).map { $0.unverifiedCredit == nil } ?? false }
 
+    /// The address a server connection is validating as its peer's new one (`Specs/PROTOCOL.md`
+    /// section 7.4), or nil when no validation is under way.
+    public func candidateAddress(of id: ConnectionID) -> Address? {
+        guard let entry = entry(id), entry.connection.isValidatingPath else { return nil }
+        return entry.candidate
+    }
+
     /// The IDs of all connections, in ascending order.
     public var connectionIDs: [ConnectionID] { table.entries.map(\.id).sorted() }
 
@@ -257,35 +276,94 @@ public final class Endpoint<Address: EndpointAddress> {
             statistics.unroutableDatagrams += 1
             return
         }
-        let accepted = entry.connection.packetsAccepted
         entry.connection.handle(packet: packet, size: datagram.count, at: now)
-        afterRouted(slot, entry, size: datagram.count, from: address, newPacket: entry.connection.packetsAccepted > accepted)
+        afterRouted(slot, entry, size: datagram.count, from: address, at: now)
         touch(packet.destination)
     }
 
-    /// Bookkeeping after a datagram was routed to a connection: address verification and
-    /// following, and the move from half-open to established.
+    /// Bookkeeping after a datagram was routed to a connection: the move from half-open to
+    /// established, address verification and path validation. The source address is compared
+    /// only when it matters: while the peer's address is unverified, while a validation is under
+    /// way, or for a new packet that is the largest so far; never for a client connection, a
+    /// duplicate or a dropped datagram on a verified connection.
     @inline(__always)
-    private func afterRouted(_ slot: Int, _ entry: Entry, size: Int, from address: Address, newPacket: Bool) {
+    private func afterRouted(_ slot: Int, _ entry: Entry, size: Int, from address: Address, at now: Timestamp) {
         if entry.kind == .client { return }
-        let sameAddress = entry.address == address
-        if var credit = entry.unverifiedCredit, sameAddress {
-            credit += Self.amplificationFactor * size
-            entries[slot]!.unverifiedCredit = credit
-        }
+        let outcome = entry.connection.lastReceive
         if entry.kind == .halfOpen && entry.connection.state != .accepting {
             // The first DATA packet: the client has the ACCEPT, so it received at its address.
             entries[slot]!.kind = .established
             halfOpenCount -= 1
             establishedCount += 1
-            if sameAddress && newPacket { entries[slot]!.unverifiedCredit = nil }
+            if outcome.newPacket && entry.address == address { entries[slot]!.unverifiedCredit = nil }
         }
-        if !sameAddress && newPacket {
-            // Follow the peer to a new address (NAT rebinding) only for a new, valid packet,
-            // never for a duplicate or a replay; only a server follows (PROTOCOL.md 7.1, 20.5).
-            entries[slot]!.address = address
-            if entry.unverifiedCredit != nil { entries[slot]!.unverifiedCredit = Self.amplificationFactor * size }
+        guard entries[slot]!.unverifiedCredit != nil || outcome.newLargest || entry.connection.isValidatingPath else { return }
+        followPath(slot, size: size, from: address, outcome: outcome, at: now)
+    }
+
+    /// Path validation, server side (`Specs/PROTOCOL.md` section 7.4): a datagram from the
+    /// candidate adds to its budget, and validates it if it echoes a challenge; a new largest
+    /// packet from the current address cancels a validation (the peer has not moved), one from
+    /// any other address makes that address the candidate (replacing any earlier one).
+    private func followPath(_ slot: Int, size: Int, from address: Address, outcome: ReceiveOutcome, at now: Timestamp) {
+        let entry = entries[slot]!
+        let connection = entry.connection
+        let sameAddress = entry.address == address
+        if sameAddress, let credit = entry.unverifiedCredit {
+            entries[slot]!.unverifiedCredit = credit + Self.amplificationFactor * size
         }
+        let validating = connection.isValidatingPath
+        if validating && !sameAddress, let candidate = entry.candidate, candidate == address {
+            entries[slot]!.candidateCredit += Self.amplificationFactor * size
+            if outcome.pathResponseMatched { switchPath(slot, to: candidate, at: now) }
+            return
+        }
+        if outcome.pathResponseMatched {
+            statistics.pathResponsesFromOtherAddresses += 1
+            // From a third address it is a copy of the peer's answer (the data went only to the
+            // candidate): it must not replace the candidate, or whoever races copies of the
+            // peer's packets could stop every validation. From the current address the peer
+            // is still there: the validation ends below.
+            if !sameAddress { return }
+        }
+        guard outcome.newLargest else { return }
+        if sameAddress {
+            if validating {
+                connection.cancelPathValidation()
+                entries[slot]!.candidate = nil
+                statistics.pathValidationsCancelled += 1
+            }
+            return
+        }
+        guard connection.startPathValidation() else { return }
+        if validating { statistics.pathValidationsCancelled += 1 }
+        entries[slot]!.candidate = address
+        entries[slot]!.candidateCredit = Self.amplificationFactor * size
+        statistics.pathValidationsStarted += 1
+    }
+
+    /// The candidate echoed a challenge from its own address: the connection moves there. The
+    /// address is verified by that exchange; the connection counts under its new host and
+    /// network from now on (a validated move is never refused for those limits).
+    private func switchPath(_ slot: Int, to candidate: Address, at now: Timestamp) {
+        let entry = entries[slot]!
+        let host = candidate.hostKey
+        let newHost = host != entry.address.hostKey
+        if newHost, let oldHost = entry.host, let oldPrefix = entry.prefix {
+            let prefix = candidate.prefixKey
+            Self.decrement(&hostCounts, oldHost)
+            Self.decrement(&prefixCounts, oldPrefix)
+            hostCounts[host, default: 0] += 1
+            prefixCounts[prefix, default: 0] += 1
+            entries[slot]!.host = host
+            entries[slot]!.prefix = prefix
+        }
+        entries[slot]!.address = candidate
+        entries[slot]!.unverifiedCredit = nil
+        entries[slot]!.candidate = nil
+        entries[slot]!.candidateCredit = 0
+        entry.connection.pathValidated(at: now, newHost: newHost)
+        statistics.pathMigrations += 1
     }
 
     /// A plain CONNECT (`Specs/PROTOCOL.md` section 7.2): a retransmission goes to its
@@ -363,13 +441,11 @@ public final class Endpoint<Address: EndpointAddress> {
             statistics.unroutableDatagrams += 1
             return
         }
-        let accepted = entry.connection.packetsAccepted
         entry.connection.handle(datagram: datagram, at: now)
-        // Only a packet that verified (and was new) may move the peer's address, and only a
-        // server follows its client (NAT rebinding): a client keeps the address it connected
-        // to, so an attacker racing a copy of a genuine packet from another address cannot
-        // divert it (PROTOCOL.md section 20.5).
-        afterRouted(slot, entry, size: datagram.count, from: address, newPacket: entry.connection.packetsAccepted > accepted)
+        // Only a packet that verified (and was new) may start or finish a path validation, and
+        // only a server validates (PROTOCOL.md sections 7.4, 20.5): a client keeps the address it
+        // connected to.
+        afterRouted(slot, entry, size: datagram.count, from: address, at: now)
         touch(header.destination)
     }
 
@@ -623,6 +699,9 @@ public final class Endpoint<Address: EndpointAddress> {
                 transmitQueue.removeFirst()
                 continue
             }
+            if entry.connection.pathChallengeDue, let challenge = pathChallenge(slot, entry, at: now) {
+                return challenge
+            }
             while let datagram = entry.connection.pollTransmit(at: now) {
                 if let credit = entries[slot]!.unverifiedCredit {
                     guard datagram.count <= credit else {
@@ -647,6 +726,28 @@ public final class Endpoint<Address: EndpointAddress> {
             markEvents(id)
         }
         return nil
+    }
+
+    /// The connection's due PATH_CHALLENGE, with 8 fresh bytes from the random source, for its
+    /// candidate address; nil if it is held back: it would exceed three times the bytes received
+    /// from the candidate (counted; the connection's timer sends the next one, with more budget
+    /// if the candidate sent more), or there is no candidate.
+    private func pathChallenge(_ slot: Int, _ entry: Entry, at now: Timestamp) -> (datagram: [UInt8], destination: Address)? {
+        guard let candidate = entry.candidate else {
+            entry.connection.cancelPathValidation()
+            return nil
+        }
+        guard let datagram = entry.connection.pathChallengeDatagram(data: randomness.next(), at: now) else { return nil }
+        let credit = entries[slot]!.candidateCredit
+        guard datagram.count <= credit else {
+            statistics.pathChallengesLimited += 1
+            return nil
+        }
+        entries[slot]!.candidateCredit = credit - datagram.count
+        statistics.pathChallengesSent += 1
+        statistics.datagramsSent += 1
+        statistics.bytesSent += datagram.count
+        return (datagram, candidate)
     }
 
     /// The next connection event, or nil. A `.closed` event is the last of its connection, which

@@ -9,8 +9,9 @@
 /// simulator's node addresses conform in `RUDPSimulation`, both as described at the `Int`
 /// conformance.
 ///
-/// The endpoint asks for these only when a CONNECT arrives and when a connection is created or
-/// removed, never for ordinary packets.
+/// The endpoint asks for these only when a CONNECT arrives, when a connection is created or
+/// removed, and when path validation moves a connection to a new address (`Specs/PROTOCOL.md`
+/// section 7.4: a port-only change keeps the congestion state), never for ordinary packets.
 public protocol EndpointAddress: Hashable {
     /// The bytes that identify this address in a retry cookie: the whole address, port included.
     var cookieBytes: [UInt8] { get }

@@ -46,5 +46,23 @@ public struct EndpointStatistics: Sendable, Hashable {
     /// Connections closed with CLOSE(resource limit) because the receive-memory budget was
     /// exhausted and they held the most (``EndpointConfiguration/receiveMemoryBudget``).
     public var connectionsClosedForMemory = 0
+    /// Path validations started: a new, valid packet that was the largest so far came from an
+    /// address other than its connection's (`Specs/PROTOCOL.md` section 7.4).
+    public var pathValidationsStarted = 0
+    /// Validations given up before they succeeded because the peer's newest packet came from
+    /// the current address again, or from yet another address (which then became the
+    /// candidate). Those abandoned after their last challenge are counted per connection
+    /// (``ConnectionStatistics/pathValidationsAbandoned``).
+    public var pathValidationsCancelled = 0
+    /// Connections moved to a new peer address after a PATH_RESPONSE from it.
+    public var pathMigrations = 0
+    /// PATH_CHALLENGE datagrams sent to candidate addresses.
+    public var pathChallengesSent = 0
+    /// PATH_CHALLENGE datagrams not sent because they would have exceeded three times the bytes
+    /// received from the candidate address (anti-amplification).
+    public var pathChallengesLimited = 0
+    /// PATH_RESPONSEs that echoed a challenge but arrived from another address than the
+    /// candidate's: they validate nothing (the challenge stays outstanding).
+    public var pathResponsesFromOtherAddresses = 0
     public init() {}
 }

@@ -35,6 +35,16 @@ final class EngineFuzzHarness {
     private var healing = false
     /// Whether a re-tagged handshake packet (made with the key, not by the peer) was delivered.
     private var keyedDelivered = false
+    /// The address the client's datagrams reach the server from (its NAT binding; see
+    /// ``EngineFuzzOperation/rebindClient``), and the rebindings so far.
+    private var clientSource = 1
+    private var rebindings = 0
+    /// The addresses the client's NAT binding moves through.
+    static let clientSources = [4, 5, 1]
+    /// The data of the newest PATH_CHALLENGE the server sent (read in plain mode), and where to.
+    private var lastServerChallenge: (data: UInt64, destination: Int)?
+    /// Each server connection's peer address when the harness first saw it.
+    private var initialServerAddresses: [ConnectionID: Int] = [:]
     /// What the run did so far.
     var report = EngineFuzzReport()
 
@@ -215,6 +225,12 @@ final class EngineFuzzHarness {
                 if message.mode.isReliable { peer.records[id]?.heldReliableBytes -= message.bytes.count }
                 peer.endpoint.releaseCredit(message, on: id)
             }
+        case .rebindClient:
+            clientSource = Self.clientSources[rebindings % Self.clientSources.count]
+            rebindings += 1
+            report.rebindings = rebindings
+        case .injectPathFrame:
+            try injectPathFrame(&input)
         case .drainNetwork:
             var rounds = 0
             while (!client.inbound.isEmpty || !server.inbound.isEmpty) && rounds < 512 && deliveries < Self.deliveryBudget {
@@ -291,7 +307,7 @@ final class EngineFuzzHarness {
         guard !receiver.inbound.isEmpty else { return }
         let original = receiver.inbound.removeFirst()
         var bytes = original.bytes
-        var source = receiver === server ? client.address : server.address
+        var source = receiver === server ? clientSource : server.address
         if bytes.isEmpty { bytes = [value] }
         switch kind {
         case 0: bytes[position % bytes.count] ^= 1 << (value & 7)
@@ -349,6 +365,40 @@ final class EngineFuzzHarness {
         try deliver(bytes, genuine: false, to: receiver, from: source)
     }
 
+    private func injectPathFrame(_ input: inout FuzzInput) throws(FuzzViolation) {
+        let (receiver, _) = side(input.readByte())
+        let sourceChoice = Int(input.readByte())
+        let kind = input.readByte()
+        var data = input.readUInt64()
+        var echoed: Int?
+        if kind & 2 != 0, let challenge = lastServerChallenge {
+            data = challenge.data
+            echoed = challenge.destination
+        }
+        let newest = receiver.history.last.map { bytes -> UInt64 in
+            bytes.count >= Packet.headerSize ? bytes[11..<Packet.headerSize].reduce(0) { $0 << 8 | UInt64($1) } : 0
+        } ?? 0
+        let packetNumber: UInt64 = [newest &+ 1, newest, newest &+ 1000, 0][Int(kind >> 2 & 3)] & (Packet.packetNumberLimit - 1)
+        let destination = receiver.connectionID(at: Int(kind >> 4))
+        let frame: Frame = kind & 1 != 0 ? .pathResponse(data) : .pathChallenge(data)
+        var bytes = Packet(destination: destination, packetNumber: packetNumber, body: .data([frame]),
+                           flags: security.map { $0 == .encrypted ? [.protected, .encrypted] : .protected } ?? .plain).serialized()
+        if security == nil {
+            Datagram.seal(&bytes)
+        } else {
+            bytes += (0..<Packet.protectionTagSize).map { i in UInt8(truncatingIfNeeded: data >> UInt64(8 * (i % 8)) &+ UInt64(i)) }
+        }
+        let source = receiver === server ? [clientSource, 3, 6][sourceChoice % 3] : [0, 7][sourceChoice % 2]
+        if receiver === server, kind & 1 != 0, let echoed, echoed == source {
+            // Whoever echoes a challenge from the address it was sent to receives there (an
+            // on-path attacker at that address): path validation rightly verifies it, and the
+            // anti-amplification bound no longer applies to it.
+            server.verifiedAddresses.insert(source)
+        }
+        report.pathFramesInjected += 1
+        try deliver(bytes, genuine: false, to: receiver, from: source)
+    }
+
     /// Hands a datagram to `receiver`. `genuine`: the other side sent exactly these bytes.
     /// `keyed`: made by someone holding the key (a re-tagged handshake packet), so it may create
     /// server state although the client never sent it.
@@ -361,7 +411,7 @@ final class EngineFuzzHarness {
             receiver.tainted = true
             report.tainted = true
         }
-        let from = source ?? (receiver === server ? client.address : server.address)
+        let from = source ?? (receiver === server ? clientSource : server.address)
         if keyed { keyedDelivered = true }
         let connectionsBefore = security != nil && receiver === server ? Set(server.endpoint.connectionIDs) : []
         receiver.endpoint.handle(datagram: bytes, from: from, at: now)
@@ -410,6 +460,7 @@ final class EngineFuzzHarness {
         try takeEvents(of: server, peer: client)
         try checkBounds(of: client, connectionLimit: clientConnections)
         try checkBounds(of: server, connectionLimit: server.configuration.maxConnections)
+        try checkAddresses()
     }
 
     private func transmit(from sender: EngineFuzzPeer, to receiver: EngineFuzzPeer) throws(FuzzViolation) {
@@ -432,7 +483,12 @@ final class EngineFuzzHarness {
             if datagram.count > sender.configuration.connection.maxDatagramSize && !protectedConnect {
                 throw fail("\(sender.name) sent a datagram of \(datagram.count) bytes above its maximum \(sender.configuration.connection.maxDatagramSize)")
             }
-            let reachesPeer = receiver === server ? destination == server.address : (destination == 1 || destination == 2)
+            if sender === server && security == nil, let packet = try? Datagram.open(datagram), case .data(let frames) = packet.body {
+                for case .pathChallenge(let data) in frames { lastServerChallenge = (data, destination) }
+            }
+            // The client is reachable at its current NAT binding and at addresses 1 and 2.
+            let reachesPeer = receiver === server ? destination == server.address
+                : (destination == 1 || destination == 2 || destination == clientSource)
             if reachesPeer && receiver.inbound.count < Self.queueLimit {
                 receiver.inbound.append((datagram, true))
             }
@@ -529,6 +585,28 @@ final class EngineFuzzHarness {
                 throw fail("\(what): ordered message \(counter) delivered after message \(last)")
             }
             record.lastOrderedCounter[message.channel] = counter
+        }
+    }
+
+    /// Path validation (`Specs/PROTOCOL.md` section 7.4): a client never changes the server's
+    /// address, and a server connection moves only to an address the client really sent from
+    /// (unless, in plain mode, the server accepted a forged datagram: then anyone who knows the
+    /// connection ID and a challenge could have answered it).
+    private func checkAddresses() throws(FuzzViolation) {
+        for id in client.endpoint.connectionIDs {
+            if let address = client.endpoint.address(of: id), address != server.address {
+                throw fail("client connection \(id) moved to address \(address): a client never changes the server address")
+            }
+        }
+        for id in server.endpoint.connectionIDs {
+            guard let address = server.endpoint.address(of: id) else { continue }
+            guard let initial = initialServerAddresses[id] else {
+                initialServerAddresses[id] = address
+                continue
+            }
+            if address != initial && !server.verifiedAddresses.contains(address) && (security != nil || !server.tainted) {
+                throw fail("server connection \(id) moved from address \(initial) to \(address), where the client never sent from")
+            }
         }
     }
 

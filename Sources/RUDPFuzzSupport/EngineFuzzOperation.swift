@@ -44,4 +44,16 @@ public enum EngineFuzzOperation: UInt8, CaseIterable, Sendable {
     case releaseCredit
     /// Deliver every queued datagram, in both directions, until the network is empty. No arguments.
     case drainNetwork
+    /// The client's NAT binding changes: from now on its datagrams reach the server from the next
+    /// address of 4, 5, 1 (in turn), and the server's datagrams to an address it left (other
+    /// than 1 and 2, which always reach it) are lost. No arguments.
+    case rebindClient
+    /// Deliver a forged DATA packet with one PATH_CHALLENGE or PATH_RESPONSE frame to one of the
+    /// receiver's connections. Arguments: direction, source, kind (bit 0: response, else
+    /// challenge; bit 1: echo the data of the newest PATH_CHALLENGE the server sent, as an
+    /// on-path attacker who read it would (plain mode; else the data bytes); bits 2–3: packet
+    /// number: the newest genuine one towards the receiver + 1, the same, + 1000, or 0; bits
+    /// 4–7: the receiver's connection number), data (8 bytes). Plain: sealed with a valid
+    /// checksum; secure: a made-up tag.
+    case injectPathFrame
 }

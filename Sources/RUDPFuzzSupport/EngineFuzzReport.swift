@@ -24,6 +24,10 @@ public struct EngineFuzzReport: Sendable, Hashable {
     public var connectionsClosed = 0
     /// Whether a side accepted a datagram with a forged valid checksum (provenance checks stop there).
     public var tainted = false
+    /// Times the client's NAT binding changed (``EngineFuzzOperation/rebindClient``).
+    public var rebindings = 0
+    /// Forged PATH_CHALLENGE / PATH_RESPONSE packets delivered (``EngineFuzzOperation/injectPathFrame``).
+    public var pathFramesInjected = 0
     /// The server endpoint's counters at the end (RETRYs, evictions, refusals, cookies).
     public var server = EndpointStatistics()
     /// The first violated invariant, or nil.

@@ -19,6 +19,13 @@ import RUDPCore
 ///   side accepted a forged datagram (the peer is a correct engine);
 /// - memory stays bounded: connection counts, send buffers, held-back reliable bytes within the
 ///   receive window, datagram sizes, and no endless stream of datagrams, events or due timers;
+/// - addresses (path validation, `Specs/PROTOCOL.md` section 7.4): the client's NAT binding
+///   may change (``EngineFuzzOperation/rebindClient``) and forged PATH frames arrive
+///   (``EngineFuzzOperation/injectPathFrame``); the server never sends an address the client
+///   never sent from more than 3× (plain) or 1× (secure) the bytes it received from it,
+///   challenges included; a server connection moves only to an address the client really sent
+///   from (in plain mode unless the server accepted a forgery); a client never changes the
+///   server's address;
 /// - liveness, after the last operation (unless a side accepted a forged datagram): once the
 ///   network delivers everything and the applications release all credit for a few virtual
 ///   seconds, no reliable message is still pending: each was acknowledged or reported failed.
@@ -95,6 +102,51 @@ public enum EngineFuzzer {
             program.append(.replay, 1, 1)
             program.append(.drainNetwork)
             for index: UInt8 in 0..<4 { program.append(.clientSend, index, 20, 0, 0, 0, 0) }
+            program.append(.drainNetwork)
+            for _ in 0..<6 {
+                program.append(.runToDeadline)
+                program.append(.drainNetwork)
+            }
+            programs.append(program.bytes)
+        }
+
+        // Path validation: the client's NAT binding changes twice mid-transfer (the server must
+        // follow only after a PATH_RESPONSE from the new address), then forged PATH frames: a
+        // response echoing the server's challenge from a third address, a challenge to the
+        // client, a stale response.
+        for flags: UInt8 in [0x00, 0x20, 0x80] {
+            var program = EngineFuzzProgram(flags: flags, seed: 0x51 | UInt16(flags))
+            for _ in 0..<(secure ? 2 : 1) {
+                program.append(.deliverToServer)
+                program.append(.deliverToClient)
+            }
+            program.append(.drainNetwork)
+            for round in 0..<2 {
+                for _ in 0..<4 { program.append(.clientSend, 0, 200, 0x03, 0x00, 0, 0) }   // 768 bytes each
+                program.append(.serverSend, 0, 255, 0x04, 0x00, 1, 0)
+                program.append(.deliverSome, 3)
+                program.append(.rebindClient)
+                program.append(.clientSend, 0, 20, 0, 0, 0, 0)
+                if round == 0 {
+                    // The first datagram from the new address makes the server challenge it; a
+                    // copy of the answer from a third address (echoing the challenge) comes first.
+                    program.append(.drainNetwork)
+                    program.append(.rebindClient)
+                    program.append(.clientSend, 0, 20, 0, 0, 0, 0)
+                    program.append(.deliverToServer)
+                    program.append(.injectPathFrame, arguments: [1, 1, 0b0000_0011] + [UInt8](repeating: 0, count: 8))
+                } else {
+                    program.append(.deliverMutated, 1, 5, 0, 0, 0)   // one from address 2 as well
+                }
+                program.append(.drainNetwork)
+                program.append(.runToDeadline)
+                program.append(.drainNetwork)
+            }
+            program.append(.clientSend, 0, 20, 0, 0, 0, 0)
+            program.append(.deliverToServer)
+            program.append(.injectPathFrame, arguments: [1, 1, 0b0000_0011] + [UInt8](repeating: 0, count: 8))   // echo, from 3
+            program.append(.injectPathFrame, arguments: [0, 0, 0b0000_0000] + (1...8).map { UInt8($0) })      // challenge to the client
+            program.append(.injectPathFrame, arguments: [1, 2, 0b0000_1001] + (1...8).map { UInt8($0) })      // stale response, from 6
             program.append(.drainNetwork)
             for _ in 0..<6 {
                 program.append(.runToDeadline)

@@ -16,6 +16,8 @@ final class Flow {
     var isClosed = false
     /// Whether a write awaits a flush.
     var needsFlush = false
+    /// Bumped by every rebinding: events of an older upstream socket are ignored.
+    var socketGeneration = 0
 
     init(client: SocketAddress, now: Timestamp) {
         self.client = client

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// One line of the proxy's control protocol, spoken on the control port of `rudp proxy`
 /// (`--control-port`, TCP on 127.0.0.1) and accepted by ``UDPProxy/execute(_:)``.
 ///
@@ -9,6 +11,10 @@
 /// - `clear` — no impairment in either direction. `reset` — back to the impairments at start.
 /// - `partition SECONDS [up|down|both]` — drop everything for that long (default both).
 /// - `heal` — end a partition now.
+/// - `rebind [CLIENT]` — give the flow of the client at `CLIENT` (`IP:PORT`, as the proxy sees
+///   it; default: every flow) a new upstream socket, so the upstream sees the client move to a
+///   new source port, as after a NAT rebinding. Answers `ok rebinding N flow(s)`; the
+///   `rebound` counter of `stats` counts them once their new socket is open.
 /// - `stats` — the counters as one JSON object (``ProxyStatistics``).
 /// - `show` — the impairments in force, `up: ... | down: ...`.
 /// - `help`, `quit` (closes the connection).
@@ -30,6 +36,8 @@ public enum ProxyControlCommand: Sendable, Equatable {
     case partition(Duration, ProxyDirections)
     /// End a partition.
     case heal
+    /// Give the flow of this client (nil: every flow) a new upstream socket.
+    case rebind(SocketAddress?)
     /// The counters as JSON.
     case statistics
     /// The impairments in force.
@@ -41,7 +49,7 @@ public enum ProxyControlCommand: Sendable, Equatable {
 
     /// The one-line summary of the commands (the answer to `help`).
     public static let summary =
-        "commands: set NAME=[up:|down:]VALUE... | clear | reset | partition SECONDS [up|down|both] | heal | stats | show | quit; names: "
+        "commands: set NAME=[up:|down:]VALUE... | clear | reset | partition SECONDS [up|down|both] | heal | rebind [IP:PORT] | stats | show | quit; names: "
         + ImpairmentSetting.allCases.map(\.rawValue).joined(separator: " ")
 
     /// Parses a line; nil for a blank or comment line.
@@ -66,6 +74,15 @@ public enum ProxyControlCommand: Sendable, Equatable {
         case "show": return try noArguments(.show)
         case "help": return try noArguments(.help)
         case "quit", "exit": return try noArguments(.quit)
+        case "rebind":
+            guard arguments.count <= 1 else { throw .invalidCommand("usage: rebind [IP:PORT], the client address of one flow (default: every flow)") }
+            guard let text = arguments.first, text.lowercased() != "all" else { return .rebind(nil) }
+            let (host, port) = try ProxyAddress.parse(text)
+            do {
+                return .rebind(try SocketAddress(ipAddress: host, port: port))
+            } catch {
+                throw .invalidCommand("rebind: '\(text)' is not a numeric IP:PORT")
+            }
         case "partition":
             guard (1...2).contains(arguments.count), let seconds = Double(arguments[0]),
                   seconds.isFinite, seconds > 0, seconds <= 86_400

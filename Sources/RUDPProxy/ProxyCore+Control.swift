@@ -37,6 +37,8 @@ extension ProxyCore {
         case .heal:
             heal()
             return ControlAnswer(answer: "ok")
+        case let .rebind(client):
+            return ControlAnswer(answer: "ok rebinding \(rebind(client)) flow(s)")
         case .statistics:
             return ControlAnswer(answer: statistics().jsonLine())
         case .show:

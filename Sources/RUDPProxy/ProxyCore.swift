@@ -238,6 +238,14 @@ final class ProxyCore {
         let flow = Flow(client: client, now: now)
         flows[client] = flow
         flowStatistics.opened += 1
+        openSocket(for: flow)
+        if flowSweepNeeded { scheduleSweep() }
+        return flow
+    }
+
+    /// Opens an upstream socket (a new local port) for `flow`, for its current socket generation.
+    private func openSocket(for flow: Flow) {
+        let generation = flow.socketGeneration
         let boundCore = NIOLoopBound(self, eventLoop: eventLoop)
         let boundFlow = NIOLoopBound(flow, eventLoop: eventLoop)
         let bufferSize = SocketOptionValue(clamping: configuration.socketBufferSize)
@@ -249,35 +257,66 @@ final class ProxyCore {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        UpstreamHandler(core: boundCore.value, flow: boundFlow.value))
+                        UpstreamHandler(core: boundCore.value, flow: boundFlow.value, generation: generation))
                 }
             }
             .connect(to: upstreamAddress)
             .assumeIsolated()
             .whenComplete { result in
+                guard flow.socketGeneration == generation else {
+                    // Rebound again while this socket opened: a newer one takes over.
+                    if case let .success(channel) = result { channel.close(promise: nil) }
+                    return
+                }
                 switch result {
                 case let .success(channel):
-                    self.flowSocketOpened(flow, channel: channel)
+                    self.flowSocketOpened(flow, channel: channel, rebound: generation > 0)
                 case let .failure(error):
                     self.flowFailed(flow, reason: "could not open an upstream socket: \(error)")
                 }
             }
-        if flowSweepNeeded { scheduleSweep() }
-        return flow
     }
 
-    private func flowSocketOpened(_ flow: Flow, channel: any Channel) {
+    private func flowSocketOpened(_ flow: Flow, channel: any Channel, rebound: Bool) {
         if flow.isClosed || isShutDown {
             channel.close(promise: nil)
             return
         }
         flow.channel = channel
+        if rebound {
+            flowStatistics.rebound += 1
+            logger.info("flow \(flow.client.displayText): upstream socket rebound to local port \(channel.localAddress?.port.map { "\($0)" } ?? "?")")
+        }
         let backlog = flow.backlog
         flow.backlog = []
         for payload in backlog {
             write(payload, to: channel, envelope: nil, direction: .up)
         }
         if !backlog.isEmpty { channel.flush() }
+    }
+
+    /// Gives the flows of `client` (nil: every flow) a new upstream socket, as a NAT whose
+    /// mapping changed: the old socket closes at once (replies still on their way to it are
+    /// lost), datagrams from the client wait in the flow's backlog while the new one opens, and
+    /// from then on the upstream sees the client from a new source port. Returns how many flows
+    /// are being rebound.
+    func rebind(_ client: SocketAddress?) -> Int {
+        let targets: [Flow]
+        if let client {
+            targets = flows[client].map { [$0] } ?? []
+        } else {
+            targets = Array(flows.values)
+        }
+        var count = 0
+        for flow in targets where !flow.isClosed {
+            flow.socketGeneration += 1
+            if flow.needsFlush { flow.channel?.flush() }
+            flow.channel?.close(promise: nil)
+            flow.channel = nil
+            openSocket(for: flow)
+            count += 1
+        }
+        return count
     }
 
     /// Closes a flow whose socket failed; its backlog is counted as dropped.

@@ -28,13 +28,17 @@ final class UpstreamHandler: ChannelInboundHandler {
 
     private let core: ProxyCore
     private let flow: Flow
+    /// The flow's socket generation this socket was opened for (see ``Flow/socketGeneration``).
+    private let generation: Int
 
-    init(core: ProxyCore, flow: Flow) {
+    init(core: ProxyCore, flow: Flow, generation: Int) {
         self.core = core
         self.flow = flow
+        self.generation = generation
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard flow.socketGeneration == generation else { return }   // a socket replaced by a rebinding
         core.receiveFromUpstream(unwrapInboundIn(data).data, flow: flow)
     }
 
@@ -43,10 +47,12 @@ final class UpstreamHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard flow.socketGeneration == generation else { return }
         core.upstreamError(error, flow: flow)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        guard flow.socketGeneration == generation else { return }   // closed by a rebinding
         core.upstreamClosed(flow: flow)
     }
 }

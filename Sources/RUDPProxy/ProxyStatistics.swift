@@ -24,6 +24,9 @@ public struct ProxyStatistics: Sendable, Equatable, Codable, CustomStringConvert
         /// Errors reported by upstream sockets, e.g. "connection refused" when nothing listens
         /// on the upstream port (an ICMP port unreachable).
         public var upstreamErrors = 0
+        /// Upstream sockets replaced by a new one (a new source port towards the upstream) by
+        /// ``UDPProxy/rebind(_:)`` or the control command `rebind`, counted once the new socket is open.
+        public var rebound = 0
 
         /// Creates zeroed counters.
         public init() {}
@@ -70,6 +73,6 @@ public struct ProxyStatistics: Sendable, Equatable, Codable, CustomStringConvert
         let uptimeText = String(format: "%.1f", uptime)
         return "uptime \(uptimeText) s\n" + line("up:  ", up) + "\n" + line("down:", down) + "\n"
             + "flows: active \(flows.active), opened \(flows.opened), expired \(flows.expired), "
-            + "failed \(flows.failed), refused \(flows.refused), upstream errors \(flows.upstreamErrors)"
+            + "failed \(flows.failed), refused \(flows.refused), upstream errors \(flows.upstreamErrors), rebound \(flows.rebound)"
     }
 }

@@ -131,6 +131,16 @@ public final class UDPProxy: Sendable {
         try? await onLoop { $0.heal() }
     }
 
+    /// Gives the flow of `client` (the client's address as the proxy sees it; nil: every flow)
+    /// a new upstream socket, on a new local port, as a NAT whose mapping changed: the upstream
+    /// sees the client move to a new source address, and its replies to the old one are lost.
+    /// Datagrams from the client wait (bounded) while the new socket opens. Returns how many
+    /// flows are being rebound; ``ProxyStatistics/Flows/rebound`` counts them once open.
+    @discardableResult
+    public func rebind(_ client: SocketAddress? = nil) async -> Int {
+        (try? await onLoop { $0.rebind(client) }) ?? 0
+    }
+
     /// A snapshot of the counters (after ``shutdown()``, the final ones).
     public func statistics() async -> ProxyStatistics {
         if let final = finalStatistics.withLock({ $0 }) { return final }

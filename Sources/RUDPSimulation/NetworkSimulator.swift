@@ -39,6 +39,10 @@ import RUDPCore
 /// `pollTransmit` never returns nil, or two nodes bouncing datagrams over zero-delay links,
 /// are not guarded against: give links a non-zero delay.)
 ///
+/// **NAT rebinding.** ``rebind(_:toward:)`` gives a node a new address as one peer sees it (as
+/// a NAT does when its mapping changes): the node's later datagrams reach the peer from that
+/// address, the peer's datagrams to it reach the node, and its old address no longer does.
+///
 /// Nodes must not call back into the simulator from their callbacks.
 ///
 /// ```swift
@@ -99,6 +103,7 @@ public final class NetworkSimulator {
     private var nextSequence: UInt64 = 0
     private var digest = TraceDigest()
     private var isDispatching = false
+    private var translation = AddressTranslation()
 
     /// Creates an empty network at time zero.
     ///
@@ -199,6 +204,25 @@ public final class NetworkSimulator {
         links.reduce(into: LinkStatistics()) { $0 += $1.statistics }
     }
 
+    /// Gives `node` a new address as `peer` sees it, as a NAT between them that drops its
+    /// mapping and makes a new one (on another port): from now on `node`'s datagrams to `peer`
+    /// arrive from the returned address, `peer`'s datagrams to that address reach `node`, and
+    /// those to `node`'s previous address towards `peer` are unroutable (counted in
+    /// ``unroutableCount``). Datagrams in flight keep the source they were sent with. The new
+    /// address is a number above every node's (`node` of at least 1,000,000), not a node of its own;
+    /// traffic between `node` and other peers is unchanged. Deterministic: the addresses are
+    /// handed out in order.
+    @discardableResult
+    public func rebind(_ node: SimulatedAddress, toward peer: SimulatedAddress) -> SimulatedAddress {
+        precondition(slots.indices.contains(node.node) && slots.indices.contains(peer.node), "rebind(\(node), toward: \(peer)): unknown node")
+        return SimulatedAddress(node: translation.rebind(node.node, toward: peer.node))
+    }
+
+    /// The address `node` currently appears under to `peer` (its own unless rebound).
+    public func externalAddress(of node: SimulatedAddress, toward peer: SimulatedAddress) -> SimulatedAddress {
+        SimulatedAddress(node: translation.source(of: node.node, toward: peer.node))
+    }
+
     /// A new generator forked from the simulator's, for a node that needs randomness; call it
     /// in the same order every run.
     public func makeGenerator() -> SeededGenerator {
@@ -288,10 +312,9 @@ public final class NetworkSimulator {
             slots[index].node.handleTimeout(at: now)
             drain(index)
 
-        case let .delivery(linkIndex, datagram):
+        case let .delivery(linkIndex, datagram, source):
             advanceClock(to: event.time)
             links[linkIndex].recordDelivery(size: datagram.count)
-            let source = links[linkIndex].source
             let destination = links[linkIndex].destination
             record(.delivered(source: source, destination: destination, size: datagram.count,
                               fingerprint: TraceDigest.fingerprint(of: datagram)))
@@ -321,7 +344,18 @@ public final class NetworkSimulator {
     }
 
     private func route(_ datagram: [UInt8], from source: SimulatedAddress, to destination: SimulatedAddress) {
-        guard let index = linkIndex[LinkKey(source: source.node, destination: destination.node)] else {
+        var target = destination.node
+        var presented = source
+        if !translation.isEmpty {
+            guard let node = translation.target(of: destination.node, from: source.node) else {
+                unroutableCount += 1
+                recordDrop(datagram, from: source, to: destination, reason: .unroutable)
+                return
+            }
+            target = node
+            presented = SimulatedAddress(node: translation.source(of: source.node, toward: target))
+        }
+        guard let index = linkIndex[LinkKey(source: source.node, destination: target)] else {
             unroutableCount += 1
             recordDrop(datagram, from: source, to: destination, reason: .unroutable)
             return
@@ -330,9 +364,9 @@ public final class NetworkSimulator {
         case let .dropped(reason):
             recordDrop(datagram, from: source, to: destination, reason: reason)
         case let .carried(bytes, arrival, duplicateArrival):
-            schedule(.delivery(link: index, datagram: bytes), at: arrival)
+            schedule(.delivery(link: index, datagram: bytes, source: presented), at: arrival)
             if let duplicateArrival {
-                schedule(.delivery(link: index, datagram: bytes), at: duplicateArrival)
+                schedule(.delivery(link: index, datagram: bytes, source: presented), at: duplicateArrival)
             }
         }
     }

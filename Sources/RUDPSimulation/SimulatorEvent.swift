@@ -6,8 +6,9 @@ struct SimulatorEvent: Comparable {
     enum Action {
         /// Call `handleTimeout` on the node, if `generation` is still its current one.
         case timer(node: Int, generation: UInt64)
-        /// Hand `datagram` to the destination of `links[link]`.
-        case delivery(link: Int, datagram: [UInt8])
+        /// Hand `datagram` to the destination of `links[link]`, as sent from `source` (the
+        /// sender's address, or its external address after a rebinding).
+        case delivery(link: Int, datagram: [UInt8], source: SimulatedAddress)
         /// Drain the node's transmit queue and read its deadline (for newly added nodes).
         case poll(node: Int)
     }

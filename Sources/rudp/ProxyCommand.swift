@@ -10,6 +10,7 @@ import RUDPProxy
 /// rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 0.1 --delay down:30 \
 ///            --stats-interval 1 --control-port 9100
 /// echo "partition 5" | nc -q1 127.0.0.1 9100
+/// echo "rebind" | nc -q1 127.0.0.1 9100      # every flow gets a new upstream port (NAT rebinding)
 /// ```
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,8 +34,11 @@ struct ProxyCommand: AsyncParsableCommand {
             CONTROL. With --control-port, a TCP port on 127.0.0.1 takes one command per line and \
             answers one line: `set NAME=[up:|down:]VALUE ...` (names as the options, e.g. \
             `set loss=0.3 delay=down:50`), `clear`, `reset`, `partition SECONDS [up|down|both]`, \
-            `heal`, `stats` (JSON), `show`, `help`, `quit`. Example: \
-            `echo "partition 10" | nc -q1 127.0.0.1 PORT`.
+            `heal`, `rebind [IP:PORT]`, `stats` (JSON), `show`, `help`, `quit`. `rebind` gives \
+            the flow of the client at IP:PORT (default: every flow) a new upstream socket, so \
+            the upstream sees the client move to a new source port, as after a NAT rebinding \
+            (replies to the old port are lost; the `rebound` counter of `stats` counts each new \
+            socket once open). Example: `echo "partition 10" | nc -q1 127.0.0.1 PORT`.
 
             OUTPUT. Standard output gets a first line with the addresses, then the counters \
             every --stats-interval seconds and once more on exit (SIGINT, SIGTERM or \

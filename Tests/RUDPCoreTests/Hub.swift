@@ -18,8 +18,12 @@ final class Hub {
     /// Bytes and datagrams the server sent to each address, and received from each.
     private(set) var sentTo: [Int: (datagrams: Int, bytes: Int)] = [:]
     private(set) var receivedFrom: [Int: (datagrams: Int, bytes: Int)] = [:]
-    /// Every datagram the server sent, with its destination.
+    /// Every datagram the server sent, with its destination and time.
     private(set) var serverOutput: [(datagram: [UInt8], to: Int)] = []
+    private(set) var serverOutputTimes: [Timestamp] = []
+    /// Called with every datagram about to reach the server from a client (not for `inject`),
+    /// before the server handles it: an on-path observer can inject copies or forgeries first.
+    var tap: ((_ datagram: [UInt8], _ from: Int) -> Void)?
     private var seed: UInt64
 
     init(server configuration: EndpointConfiguration, seed: UInt64 = 1, security: EndpointSecurity? = nil) {
@@ -42,6 +46,15 @@ final class Hub {
     @discardableResult
     func connect(from address: Int, configuration: ConnectionConfiguration = ConnectionConfiguration()) -> ConnectionID {
         client(address, configuration: configuration).connect(to: Self.serverAddress, at: now)
+    }
+
+    /// The client endpoint at `old` moves to `new`, as behind a NAT whose mapping changed: its
+    /// later datagrams come from `new`, datagrams to `old` (in flight or later) reach no one,
+    /// and its events are recorded under `new` from now on.
+    func rebind(_ old: Int, to new: Int) {
+        guard let client = clients.removeValue(forKey: old) else { return }
+        clients[new] = client
+        clientOrder = clientOrder.map { $0 == old ? new : $0 }
     }
 
     /// Delivers `datagram` to the server now, as if sent from `address`.
@@ -70,6 +83,7 @@ final class Hub {
         sentTo[address, default: (0, 0)].datagrams += 1
         sentTo[address, default: (0, 0)].bytes += datagram.count
         serverOutput.append((datagram, address))
+        serverOutputTimes.append(now)
         if clients[address] != nil { inFlight.append((now + latency, datagram, Self.serverAddress, address)) }
     }
 
@@ -92,6 +106,7 @@ final class Hub {
             inFlight.removeAll { $0.at <= now }
             for d in due {
                 if d.to == Self.serverAddress {
+                    tap?(d.datagram, d.from)
                     receivedFrom[d.from, default: (0, 0)].datagrams += 1
                     receivedFrom[d.from, default: (0, 0)].bytes += d.datagram.count
                     server.handle(datagram: d.datagram, from: d.from, at: now)

@@ -36,6 +36,17 @@ struct FuzzReplayTests {
         }
     }
 
+    /// The first finding of the path-validation fuzzing was the harness's: a forger echoing the
+    /// server's challenge from the address it was sent to validates that address (plain mode, as
+    /// specified), after which the server may send it more than 3x what it received from it.
+    @Test("an echoed challenge from its own address moves the connection there (plain), and the harness allows it")
+    func echoedChallengeFailCase() throws {
+        let failCase = try #require(Self.failCases("engine").first { $0.name == "challenge-echoed-from-its-own-address" })
+        let report = EngineFuzzer.run(failCase.bytes)
+        #expect(report.violation == nil)
+        #expect(report.server.pathMigrations >= 1 && report.pathFramesInjected > 0 && report.tainted, "\(report)")
+    }
+
     @Test("secure engine fail cases pass the engine check with packet security")
     func secureEngineFailCases() {
         for failCase in Self.failCases("secureEngine") {

@@ -38,7 +38,7 @@ struct FuzzSupportTests {
     func randomEnginePrograms() {
         let seed: UInt64 = 0x5EED
         var rng = SeededGenerator(seed: seed)
-        for round in 0..<40 {
+        for round in 0..<60 {
             let length = Int.random(in: 3..<600, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let violation = EngineFuzzer.violation(in: bytes)
@@ -62,6 +62,26 @@ struct FuzzSupportTests {
         #expect(total.retriesSent > 0 && total.halfOpenEvicted > 0 && total.connectionsRefused > 0 && total.refusalsAnswered > 0,
                 "secure \(secure): \(total)")
         if !secure { #expect(total.invalidCookies > 0, "an expired plain cookie is reached") }
+    }
+
+    @Test("the engine seed programs reach path validation: NAT rebindings, challenges, moves and forged PATH frames", arguments: [false, true])
+    func pathValidationPaths(secure: Bool) throws {
+        let datagrams = try FuzzSeeds.vectorDatagrams(in: FuzzReplayTests.vectors).map(\.bytes)
+        var total = EndpointStatistics()
+        var rebindings = 0, injected = 0
+        for program in EngineFuzzer.seedPrograms(datagrams: datagrams, secure: secure) {
+            let report = EngineFuzzer.run(program, secure: secure)
+            #expect(report.violation == nil)
+            total.pathValidationsStarted += report.server.pathValidationsStarted
+            total.pathChallengesSent += report.server.pathChallengesSent
+            total.pathMigrations += report.server.pathMigrations
+            total.pathResponsesFromOtherAddresses += report.server.pathResponsesFromOtherAddresses
+            rebindings += report.rebindings
+            injected += report.pathFramesInjected
+        }
+        #expect(rebindings > 0 && injected > 0)
+        #expect(total.pathValidationsStarted > 0 && total.pathChallengesSent > 0 && total.pathMigrations > 0, "secure \(secure): \(total)")
+        if !secure { #expect(total.pathResponsesFromOtherAddresses > 0, "an echoed challenge from a third address is reached") }
     }
 
     @Test("seed corpora are made from the vectors")

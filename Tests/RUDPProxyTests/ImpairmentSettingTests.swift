@@ -1,4 +1,5 @@
 import RUDPCore
+import NIOCore
 import RUDPProxy
 import RUDPSimulation
 import Testing
@@ -78,7 +79,12 @@ import Testing
         #expect(try ProxyControlCommand.parse("STATS") == .statistics)
         #expect(try ProxyControlCommand.parse("") == nil)
         #expect(try ProxyControlCommand.parse("# comment") == nil)
-        for bad in ["partition", "partition -1", "partition 1 sideways", "partition nan", "set", "dance", "heal now"] {
+        #expect(try ProxyControlCommand.parse("rebind") == .rebind(nil))
+        #expect(try ProxyControlCommand.parse("rebind all") == .rebind(nil))
+        #expect(try ProxyControlCommand.parse("rebind 127.0.0.1:5000") == .rebind(try SocketAddress(ipAddress: "127.0.0.1", port: 5000)))
+        #expect(try ProxyControlCommand.parse("REBIND [::1]:53") == .rebind(try SocketAddress(ipAddress: "::1", port: 53)))
+        for bad in ["partition", "partition -1", "partition 1 sideways", "partition nan", "set", "dance", "heal now",
+                    "rebind 127.0.0.1", "rebind localhost:80", "rebind 127.0.0.1:1 127.0.0.1:2", "rebind 127.0.0.1:0"] {
             #expect(throws: ProxyError.self, "\(bad)") { try ProxyControlCommand.parse(bad) }
         }
     }

@@ -346,6 +346,38 @@ import Testing
         await proxy.shutdown()
     }
 
+    /// `rebind` gives a flow a new upstream socket: the upstream sees the client come from a new
+    /// source port, and the flow keeps relaying both ways.
+    @Test func rebindingMovesAFlowToANewUpstreamPort() async throws {
+        let echo = try PlainUDPEchoServer()
+        defer { echo.stop() }
+        let proxy = try await Self.startProxy(upstreamPort: echo.port)
+        let proxyPort = proxy.localAddress.port!
+        let client = try PlainUDPSocket(receiveTimeout: 2)
+        var replies = Self.exchange(client, proxyPort: proxyPort, count: 20)
+        #expect(echo.senderPorts.count == 1)
+        #expect(await proxy.execute("rebind 127.0.0.1:1") == "ok rebinding 0 flow(s)", "no flow for that client")
+        // Through the control port, as `rudp proxy --control-port` takes it.
+        let control = try await ProxyControlServer.start(proxy: proxy, port: 0)
+        let connection = try LineConnection(port: control.localAddress.port!)
+        #expect(connection.ask("rebind 127.0.0.1:\(client.port)") == "ok rebinding 1 flow(s)")
+        #expect(connection.ask("rebind nowhere")?.hasPrefix("error:") == true)
+        await control.shutdown()
+        let statistics = await Self.eventually(proxy) { $0.flows.rebound == 1 }
+        #expect(statistics.flows.rebound == 1 && statistics.flows.active == 1 && statistics.flows.failed == 0, "\(statistics)")
+        replies += Self.exchange(client, proxyPort: proxyPort, count: 20)
+        #expect(echo.senderPorts.count == 2, "the upstream saw the client move to a new port")
+        #expect(await proxy.rebind() == 1)
+        _ = await Self.eventually(proxy) { $0.flows.rebound == 2 }
+        let last = Self.exchange(client, proxyPort: proxyPort, count: 20)
+        #expect(echo.senderPorts.count == 3)
+        #expect(last.count == 20 && Self.missing(last, count: 20) == 0)
+        #expect(replies.count == 40)
+        let final = await proxy.statistics()
+        #expect(final.flows.opened == 1 && final.flows.failed == 0 && final.flows.rebound == 2, "\(final)")
+        await proxy.shutdown()
+    }
+
     @Test func theControlPortChangesImpairmentsAndAnswersEachLine() async throws {
         let echo = try PlainUDPEchoServer()
         defer { echo.stop() }

@@ -151,4 +151,33 @@ struct SimulatorBehaviourTests {
         #expect(simulator.totalStatistics.delivered == 20)
         #expect(simulator.links.count == 2)
     }
+    /// A NAT rebinding: the sender appears to the echo under a new address from the moment of
+    /// the rebinding (datagrams in flight keep the old one), the echo's replies to the new
+    /// address reach it, and those to the old address are unroutable.
+    @Test func rebindingGivesANodeANewAddressTowardsOnePeer() {
+        let simulator = NetworkSimulator(seed: 20)
+        let echo = EchoNode()
+        let echoAddress = simulator.addNode(echo)
+        let sender = SenderNode(to: echoAddress, count: 20, interval: .milliseconds(10))
+        let senderAddress = simulator.addNode(sender)
+        let sink = SinkNode()
+        let sinkAddress = simulator.addNode(sink)
+        simulator.connectBidirectional(senderAddress, echoAddress, options: LinkOptions(delay: .milliseconds(15)))
+        simulator.connect(echoAddress, sinkAddress, options: LinkOptions(delay: .milliseconds(1)))
+        simulator.run(until: ms(92))   // sent at 0, 10, ..., 90 ms; those of 80 and 90 are in flight
+        #expect(simulator.externalAddress(of: senderAddress, toward: echoAddress) == senderAddress)
+        let external = simulator.rebind(senderAddress, toward: echoAddress)
+        #expect(external.node >= 1_000_000 && external != senderAddress)
+        #expect(simulator.externalAddress(of: senderAddress, toward: echoAddress) == external)
+        #expect(simulator.externalAddress(of: senderAddress, toward: sinkAddress) == senderAddress, "other peers see no change")
+        simulator.run(for: .seconds(1))
+        // Sent before the rebinding: 0...9 (echoed to the old address; 8 and 9 arrive after it, so
+        // their replies are unroutable); after it: 10...19, echoed to the new address.
+        #expect(sender.replies.map { sequenceNumber(of: $0.datagram) } == Array(0..<8) + Array(10..<20))
+        #expect(simulator.unroutableCount == 2, "\(simulator.report)")
+        // A second rebinding forgets the first external address.
+        let second = simulator.rebind(senderAddress, toward: echoAddress)
+        #expect(second != external)
+        #expect(simulator.externalAddress(of: senderAddress, toward: echoAddress) == second)
+    }
 }
