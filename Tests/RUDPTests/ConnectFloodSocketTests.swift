@@ -27,7 +27,7 @@ struct ConnectFloodSocketTests {
         return bytes
     }
 
-    @Test("a real client connects while 20,000 forged CONNECTs from 64 loopback addresses arrive; answers stay below 3x")
+    @Test("a real client connects every time while 20,000 forged CONNECTs from 64 loopback addresses arrive; answers stay below 3x")
     func floodWhileConnecting() async throws {
         let seed: UInt64 = 61
         let server = try await RUDPServer.bind(port: 0, configuration: testConfiguration(seed: seed))
@@ -65,9 +65,11 @@ struct ConnectFloodSocketTests {
                 for (channel, _) in sockets { channel.flush() }
                 return (sent, bytesSent)
             }
-            // Meanwhile a real client connects ten times, 0.1 s apart (3 s connect timeout each).
-            var clientConfiguration = testConfiguration(seed: seed + 1)
-            clientConfiguration.connection.connectTimeout = .seconds(3)
+            // Meanwhile a real client connects ten times, 0.1 s apart. Every attempt must succeed;
+            // the connect timeout stays the tests' roomy one, because a loaded machine can delay
+            // an answer by seconds (the 3 s success rate is asserted in virtual time by the
+            // simulator's flood tests in EndpointAttackTests).
+            let clientConfiguration = testConfiguration(seed: seed + 1)
             var connected = 0
             for attempt in 0..<10 {
                 let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: clientConfiguration)
