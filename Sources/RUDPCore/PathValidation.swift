@@ -5,6 +5,9 @@
 ///
 /// One validation at a time: starting a new one (a new candidate) forgets the data of the
 /// previous one, so a response to an older challenge no longer matches.
+///
+/// The wait after the newest challenge is the connection's ``ConnectionTimer/pathValidation``
+/// timer: armed when a challenge is sent, disarmed by every other change here.
 struct PathValidation {
     /// Whether a validation is under way (the endpoint has a candidate address).
     private(set) var isActive = false
@@ -12,9 +15,6 @@ struct PathValidation {
     private(set) var challengeDue = false
     /// Challenges sent in the current validation.
     private(set) var challengesSent = 0
-    /// When the newest challenge's wait ends: then the next challenge is due, or, after the
-    /// last, the validation is abandoned. Nil when inactive or while a challenge is due.
-    private(set) var deadline: Timestamp?
     /// The data of the challenges sent in the current validation (at most `attempts` values,
     /// allocated when a validation starts, never per packet).
     private var outstanding: [UInt64] = []
@@ -26,7 +26,6 @@ struct PathValidation {
         isActive = true
         challengeDue = true
         challengesSent = 0
-        deadline = nil
         outstanding.removeAll(keepingCapacity: true)
         outstanding.reserveCapacity(attempts)
     }
@@ -35,16 +34,14 @@ struct PathValidation {
     mutating func stop() {
         isActive = false
         challengeDue = false
-        deadline = nil
         outstanding.removeAll(keepingCapacity: false)
     }
 
-    /// Records a challenge carrying `data` as sent at `now`; the next wait is `interval`.
-    mutating func sent(_ data: UInt64, at now: Timestamp, interval: UInt64) {
+    /// Records a challenge carrying `data` as sent (the connection arms the timer).
+    mutating func sent(_ data: UInt64) {
         challengeDue = false
         challengesSent += 1
         outstanding.append(data)
-        deadline = now.adding(nanoseconds: interval)
     }
 
     /// Whether `data` is that of a challenge of the current validation.
@@ -60,16 +57,12 @@ struct PathValidation {
         return overflow ? maximum : min(doubled, maximum)
     }
 
-    /// The timer expired at `now`: another challenge is due, or (all `attempts` sent) the
-    /// validation is abandoned. Returns whether it was abandoned.
+    /// The timer expired: another challenge is due, or (all `attempts` sent) the validation is
+    /// abandoned. Returns whether it was abandoned.
     mutating func timerExpired(attempts: Int) -> Bool {
-        guard isActive else {
-            deadline = nil
-            return false
-        }
+        guard isActive else { return false }
         if challengesSent < attempts {
             challengeDue = true
-            deadline = nil
             return false
         }
         stop()

@@ -1,3 +1,4 @@
+import DequeModule
 import RUDPWire
 
 /// Receive state of one channel's reliable messages: reassembly, deduplication by sequence
@@ -35,8 +36,8 @@ struct ReliableChannelReceiver {
         case violation(String)
     }
 
-    /// Takes one reliable fragment; appends completed, deliverable messages to `deliver`.
-    mutating func receive(_ frame: MessageFrame, window: UInt16, maxMessageSize: Int, deliver: (ReceivedMessage) -> Void) -> Outcome {
+    /// Takes one reliable fragment; appends completed, deliverable messages to `events`.
+    mutating func receive(_ frame: MessageFrame, window: UInt16, maxMessageSize: Int, deliveringTo events: inout Deque<ConnectionEvent>) -> Outcome {
         let distance = frame.sequence &- nextToDeliver
         if distance >= 1 << 31 { return .duplicate }   // behind the window: already delivered
         if distance >= UInt32(window) { return .violation("message sequence beyond the message window") }
@@ -89,10 +90,10 @@ struct ReliableChannelReceiver {
                 change += entry.memory
                 entries[frame.sequence] = entry
             } else {
-                deliver(message)
+                events.append(.message(message))
                 if frame.sequence == nextToDeliver {
                     nextToDeliver &+= 1
-                    if !entries.isEmpty { change += advance(channel: frame.channel, deliver: deliver) }
+                    if !entries.isEmpty { change += advance(channel: frame.channel, deliveringTo: &events) }
                 } else {
                     change += Entry.delivered.memory
                     entries[frame.sequence] = .delivered
@@ -103,7 +104,7 @@ struct ReliableChannelReceiver {
     }
 
     /// Delivers the complete ordered messages now in order; returns the memory change.
-    private mutating func advance(channel: UInt8, deliver: (ReceivedMessage) -> Void) -> Int {
+    private mutating func advance(channel: UInt8, deliveringTo events: inout Deque<ConnectionEvent>) -> Int {
         var change = 0
         while let entry = entries[nextToDeliver] {
             switch entry {
@@ -112,7 +113,7 @@ struct ReliableChannelReceiver {
                 entries[nextToDeliver] = nil
             case .complete(let bytes):
                 entries[nextToDeliver] = nil
-                deliver(ReceivedMessage(bytes: bytes, channel: channel, mode: .reliableOrdered))
+                events.append(.message(ReceivedMessage(bytes: bytes, channel: channel, mode: .reliableOrdered)))
             }
             change -= entry.memory
             nextToDeliver &+= 1

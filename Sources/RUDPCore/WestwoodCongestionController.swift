@@ -24,8 +24,14 @@ public struct WestwoodCongestionController: CongestionController {
     /// Smallest RTT sample seen (acknowledgement time minus send time), in nanoseconds.
     public private(set) var minimumRTT: UInt64?
     /// Delivery rate in bytes per second: the largest of the recent samples (0 until the first).
-    public var bandwidthEstimate: Double { recentRates.max() ?? 0 }
-    private var recentRates: [Double] = []
+    public var bandwidthEstimate: Double {
+        var largest = 0.0
+        for i in 0..<rateCount where recentRates[i] > largest { largest = recentRates[i] }
+        return largest
+    }
+    /// The last ``rateSamplesKept`` rate samples, inline (no allocation, nothing to copy on write).
+    private var recentRates = InlineArray<8, Double>(repeating: 0)
+    private var rateCount = 0
     private var nextRateSlot = 0
     private var sampleStart: Timestamp?
     private var sampleBytes = 0
@@ -67,11 +73,8 @@ public struct WestwoodCongestionController: CongestionController {
             let elapsed = now.nanoseconds(since: start)
             if elapsed >= max(minimumRTT ?? 0, Self.minimumSampleInterval) {
                 let rate = Double(sampleBytes) * 1e9 / Double(elapsed)
-                if recentRates.count < Self.rateSamplesKept {
-                    recentRates.append(rate)
-                } else {
-                    recentRates[nextRateSlot] = rate
-                }
+                recentRates[nextRateSlot] = rate
+                if rateCount < Self.rateSamplesKept { rateCount += 1 }
                 nextRateSlot = (nextRateSlot + 1) % Self.rateSamplesKept
                 sampleStart = now
                 sampleBytes = 0

@@ -1,3 +1,4 @@
+import DequeModule
 import Testing
 @testable import RUDPCore
 import RUDPWire
@@ -191,9 +192,9 @@ import RUDPWire
         var held = 0
         var delivered: [[UInt8]] = []
         for frame in frames {
-            let outcome = receiver.receive(frame, window: 64, maxMessageSize: 1 << 20) { message in
-                delivered.append(message.bytes)
-            }
+            var events: Deque<ConnectionEvent> = []
+            let outcome = receiver.receive(frame, window: 64, maxMessageSize: 1 << 20, deliveringTo: &events)
+            for case .message(let message) in events { delivered.append(message.bytes) }
             switch outcome {
             case .accepted(_, let change): held += change
             case .duplicate: break

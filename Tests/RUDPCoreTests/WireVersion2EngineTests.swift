@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import RUDPCore
+@testable import RUDPCore
 import RUDPWire
 
 /// The engine on wire version 2: what it sends is exactly the datagrams of `Specs/PROTOCOL.md`

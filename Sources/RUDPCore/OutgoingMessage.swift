@@ -1,0 +1,78 @@
+import RUDPWire
+
+/// A message held by the sender until the peer acknowledges all of it (reliable) or until it
+/// has been transmitted once (unreliable). Its bytes are the application's array, kept as they
+/// were handed in; each fragment is copied from them straight into the datagram that carries it.
+struct OutgoingMessage {
+    var bytes: [UInt8]
+    var channel: UInt8
+    var mode: DeliveryMode
+    var sequence: UInt32
+    /// Whether the slot holds a message (a released slot of the ``SendQueue`` is empty).
+    var isLive: Bool
+    /// Fixed at first transmission: fragment `i` covers `i*fragmentSize ..< min((i+1)*fragmentSize, count)`.
+    var fragmentSize = 0
+    var fragmentCount = 0
+    /// Fragments transmitted at least once.
+    var nextFragment = 0
+    var ackedCount = 0
+    /// Acknowledged fragments 0 ..< 64, one bit each; beyond, `ackedOverflow` (allocated only
+    /// for messages of more than 64 fragments).
+    var ackedBits: UInt64 = 0
+    var ackedOverflow: [UInt64] = []
+
+    static let empty = OutgoingMessage(bytes: [], channel: 0, mode: .unreliable, sequence: 0, isLive: false)
+
+    var isStarted: Bool { fragmentCount > 0 }
+    var isFullySent: Bool { isStarted && nextFragment >= fragmentCount }
+
+    mutating func start(fragmentSize: Int) {
+        self.fragmentSize = fragmentSize
+        fragmentCount = bytes.isEmpty ? 1 : (bytes.count + fragmentSize - 1) / fragmentSize
+        if mode.isReliable && fragmentCount > 64 {
+            ackedOverflow = Array(repeating: 0, count: (fragmentCount - 64 + 63) / 64)
+        }
+    }
+
+    /// Whether fragment `index` was acknowledged.
+    @inline(__always)
+    func isAcknowledged(_ index: Int) -> Bool {
+        if index < 64 { return ackedBits & (1 << UInt64(index)) != 0 }
+        let bit = index - 64
+        return ackedOverflow[bit / 64] & (1 << UInt64(bit % 64)) != 0
+    }
+
+    /// Records the acknowledgement of fragment `index`; returns true when that completed the message.
+    mutating func markAcknowledged(fragment index: Int) -> Bool {
+        if isAcknowledged(index) { return false }
+        if index < 64 {
+            ackedBits |= 1 << UInt64(index)
+        } else {
+            let bit = index - 64
+            ackedOverflow[bit / 64] |= 1 << UInt64(bit % 64)
+        }
+        ackedCount += 1
+        return ackedCount == fragmentCount
+    }
+
+    /// The byte range of fragment `index`.
+    @inline(__always)
+    func range(of index: Int) -> Range<Int> {
+        let lower = index * fragmentSize
+        return lower..<min(lower + fragmentSize, bytes.count)
+    }
+
+    /// The encoded size of the MESSAGE frame of fragment `index`.
+    func encodedSize(of index: Int) -> Int {
+        FrameSize.messageOverhead + range(of: index).count
+    }
+
+    /// Writes the MESSAGE frame of fragment `index` into `builder`.
+    func write(fragment index: Int, into builder: inout PacketBuilder) {
+        let range = range(of: index)
+        bytes.withUnsafeBytes { raw in
+            builder.writeMessage(channel: channel, mode: mode, sequence: sequence, totalLength: UInt32(bytes.count),
+                                 offset: UInt32(range.lowerBound), payload: UnsafeRawBufferPointer(rebasing: raw[range]))
+        }
+    }
+}

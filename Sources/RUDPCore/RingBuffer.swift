@@ -1,0 +1,97 @@
+/// A first-in first-out ring of values in one contiguous allocation whose capacity is a power of
+/// two: appending and removing at either end and indexing are O(1), with no hashing and no
+/// allocation once the ring has grown to its working size.
+///
+/// The per-connection stores (``SentPacketStore``, ``SendQueue``) index it by sequence number
+/// relative to their oldest entry. It grows on demand (doubling) and gives its storage back with
+/// ``shrinkIfEmpty()``, so an idle connection holds no ring storage at all.
+///
+/// Unused slots hold `filler`, so a released value (a message's bytes, say) is not kept alive.
+struct RingBuffer<Element> {
+    private var storage: ContiguousArray<Element> = []
+    private var head = 0
+    private(set) var count = 0
+    private let filler: Element
+
+    init(filler: Element) {
+        self.filler = filler
+    }
+
+    var isEmpty: Bool { count == 0 }
+    var capacity: Int { storage.count }
+
+    @inline(__always)
+    private func slot(_ index: Int) -> Int { (head &+ index) & (storage.count &- 1) }
+
+    /// The element `index` places after the oldest (0 is the oldest).
+    subscript(index: Int) -> Element {
+        @inline(__always) _read {
+            precondition(index >= 0 && index < count, "ring index out of range")
+            yield storage[slot(index)]
+        }
+        @inline(__always) _modify {
+            precondition(index >= 0 && index < count, "ring index out of range")
+            yield &storage[slot(index)]
+        }
+    }
+
+    var first: Element? { count == 0 ? nil : storage[head] }
+    var last: Element? { count == 0 ? nil : storage[slot(count - 1)] }
+
+    mutating func append(_ element: Element) {
+        if count == storage.count { grow() }
+        storage[slot(count)] = element
+        count += 1
+    }
+
+    mutating func prepend(_ element: Element) {
+        if count == storage.count { grow() }
+        head = (head &- 1) & (storage.count &- 1)
+        storage[head] = element
+        count += 1
+    }
+
+    @discardableResult
+    mutating func removeFirst() -> Element {
+        precondition(count > 0, "removeFirst on an empty ring")
+        let element = storage[head]
+        storage[head] = filler
+        head = (head &+ 1) & (storage.count &- 1)
+        count -= 1
+        return element
+    }
+
+    mutating func popFirst() -> Element? {
+        count == 0 ? nil : removeFirst()
+    }
+
+    /// Removes the first `n` elements.
+    mutating func removeFirst(_ n: Int) {
+        for _ in 0..<n { removeFirst() }
+    }
+
+    /// Removes every element; keeps the storage unless `keepingCapacity` is false.
+    mutating func removeAll(keepingCapacity: Bool = false) {
+        if keepingCapacity {
+            while count > 0 { removeFirst() }
+            head = 0
+        } else {
+            storage = []
+            head = 0
+            count = 0
+        }
+    }
+
+    /// Gives the storage back if the ring is empty.
+    mutating func shrinkIfEmpty() {
+        if count == 0 && !storage.isEmpty { removeAll() }
+    }
+
+    private mutating func grow() {
+        let newCapacity = Swift.max(8, storage.count * 2)
+        var grown = ContiguousArray<Element>(repeating: filler, count: newCapacity)
+        for i in 0..<count { grown[i] = storage[slot(i)] }
+        storage = grown
+        head = 0
+    }
+}
