@@ -241,6 +241,20 @@ public final class Connection {
         return datagram
     }
 
+    /// Writes the next datagram for the peer into `buffer` and returns its length, or nil when
+    /// there is nothing to send now. `buffer` must hold ``maxDatagramSize`` bytes (1,200 for a
+    /// secure handshake). A plain DATA packet is written in place: no allocation, each message
+    /// fragment copied once.
+    func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> Int? {
+        let count = machine.pollTransmit(into: buffer, at: now)
+        checkTimers()
+        return count
+    }
+
+    /// The largest datagram this connection sends: the smaller of its own and the peer's
+    /// maximum datagram size.
+    var maxDatagramSize: Int { machine.maxDatagramSize }
+
     /// The next event for the application, or nil.
     public func pollEvent() -> ConnectionEvent? {
         machine.pollEvent()

@@ -34,29 +34,67 @@ extension ConnectionState {
             return handshakeDatagram()
         case .established, .closing, .draining:
             guard let plan = planDataPacket(at: now) else { return nil }
-            // One allocation, the datagram itself, sized for the largest packet this can be.
-            var draft: DataPacketDraft?
-            var datagram = [UInt8](unsafeUninitializedCapacity: maxDatagramSize + FrameSize.ping) { buffer, count in
-                draft = writeDataPacket(plan, into: UnsafeMutableRawBufferPointer(buffer), at: now)
-                guard let draft else {
-                    count = 0
-                    return
-                }
-                count = protection == nil
-                    ? PacketBuilder.appendChecksum(to: UnsafeMutableRawBufferPointer(buffer), packetLength: draft.packetLength)
-                    : draft.packetLength
-            }
-            guard let draft else { return nil }
-            if let protection {
-                guard protection.seal(&datagram) else {
-                    // The key may not protect this packet number (2^62 reached): retire it.
-                    finish(.aborted)
-                    return nil
-                }
-            }
-            commitDataPacket(draft, size: datagram.count, at: now)
-            return datagram
+            return dataDatagram(plan, at: now)
         }
+    }
+
+    /// Writes the next datagram for the peer into `buffer` (at least ``maxDatagramSize`` bytes,
+    /// and 1,200 for a secure handshake) and returns its length, or nil when there is nothing
+    /// to send now. A plain DATA packet is written in place, its payload copied once from the
+    /// message; the others are built and copied.
+    mutating func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> Int? {
+        noteApplicationActivity(at: now)
+        switch phase {
+        case .closed:
+            return nil
+        case .connecting, .accepting:
+            guard let datagram = handshakeDatagram() else { return nil }
+            return Self.copy(datagram, into: buffer)
+        case .established, .closing, .draining:
+            guard let plan = planDataPacket(at: now) else { return nil }
+            if protection != nil {
+                guard let datagram = dataDatagram(plan, at: now) else { return nil }
+                return Self.copy(datagram, into: buffer)
+            }
+            precondition(buffer.count >= maxDatagramSize, "datagram buffer smaller than the maximum datagram size")
+            guard let draft = writeDataPacket(plan, into: buffer, at: now) else { return nil }
+            let size = PacketBuilder.appendChecksum(to: buffer, packetLength: draft.packetLength)
+            commitDataPacket(draft, size: size, at: now)
+            return size
+        }
+    }
+
+    private static func copy(_ datagram: [UInt8], into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(buffer.count >= datagram.count, "datagram buffer too small")
+        datagram.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return datagram.count
+    }
+
+    /// The DATA packet `plan` allows, as a new array (sealed by the protection, or with its
+    /// checksum), after its bookkeeping; nil if it carried nothing worth sending.
+    private mutating func dataDatagram(_ plan: DataPacketPlan, at now: Timestamp) -> [UInt8]? {
+        // One allocation, the datagram itself, sized for the largest packet this can be.
+        var draft: DataPacketDraft?
+        var datagram = [UInt8](unsafeUninitializedCapacity: maxDatagramSize) { buffer, count in
+            draft = writeDataPacket(plan, into: UnsafeMutableRawBufferPointer(buffer), at: now)
+            guard let draft else {
+                count = 0
+                return
+            }
+            count = protection == nil
+                ? PacketBuilder.appendChecksum(to: UnsafeMutableRawBufferPointer(buffer), packetLength: draft.packetLength)
+                : draft.packetLength
+        }
+        guard let draft else { return nil }
+        if let protection {
+            guard protection.seal(&datagram) else {
+                // The key may not protect this packet number (2^62 reached): retire it.
+                finish(.aborted)
+                return nil
+            }
+        }
+        commitDataPacket(draft, size: datagram.count, at: now)
+        return datagram
     }
 
     /// CONNECT (client) or ACCEPT (server), when one is owed.
@@ -172,12 +210,12 @@ extension ConnectionState {
         let acknowledgesInPhase: Bool
         if case .draining(let draining) = phase { acknowledgesInPhase = draining.acknowledges } else { acknowledgesInPhase = true }
         if (receive.packetsSinceAck > 0 || flow.maxDataUpdateDue) && acknowledgesInPhase {
-            let closeRoom = close?.encodedSize ?? 0
             // With data: one range (the control reserve's). Without: as many as fit with
-            // MAX_DATA, an ACK_FLOOR and the CLOSE.
+            // MAX_DATA, an ACK_FLOOR, and the CLOSE or the PING that may follow.
+            let trailingRoom = close?.encodedSize ?? (pingPending && plan.wantPing ? FrameSize.ping : 0)
             let budget = hasData
                 ? 1
-                : (mds - builder.size - closeRoom - FrameSize.ackWithoutRanges - FrameSize.maxData - FrameSize.ackFloor
+                : (mds - builder.size - trailingRoom - FrameSize.ackWithoutRanges - FrameSize.maxData - FrameSize.ackFloor
                    - FrameSize.ackFirstRange) / FrameSize.ackFurtherRange + 1
             let tracker = receive.tracker
             let delay = now.nanoseconds(since: tracker.largestTime) / 1000
