@@ -232,6 +232,9 @@ public final class Connection {
         checkTimers()
     }
 
+    /// The timers armed now, with their deadlines (test diagnostics).
+    var armedTimers: [(ConnectionTimer, Timestamp)] { machine.armedTimers }
+
     // MARK: - Output
 
     /// The next datagram to send to the peer, or nil when there is nothing to send now.

@@ -86,6 +86,11 @@ extension ConnectionState {
         }
     }
 
+    /// The timers armed now, with their deadlines (test diagnostics).
+    var armedTimers: [(ConnectionTimer, Timestamp)] {
+        ConnectionTimer.allCases.compactMap { timer in timers[timer].map { (timer, Timestamp(nanoseconds: $0)) } }
+    }
+
     // MARK: - Arming
 
     /// `time` + `interval`, saturating.

@@ -26,6 +26,40 @@ struct DataPacketDraft {
 extension ConnectionState {
     /// The next datagram to send to the peer, or nil when there is nothing to send now.
     mutating func pollTransmit(at now: Timestamp) -> [UInt8]? {
+        var rounds = 0
+        while true {
+            if let datagram = nextDatagram(at: now) { return datagram }
+            guard firedTimersMadeDue(at: now, rounds: &rounds) else { return nil }
+        }
+    }
+
+    /// Writes the next datagram for the peer into `buffer` (at least ``maxDatagramSize`` bytes,
+    /// and 1,200 for a secure handshake) and returns its length, or nil when there is nothing
+    /// to send now. A plain DATA packet is written in place, its payload copied once from the
+    /// message; the others are built and copied.
+    mutating func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> Int? {
+        var rounds = 0
+        while true {
+            if let count = nextDatagram(into: buffer, at: now) { return count }
+            guard firedTimersMadeDue(at: now, rounds: &rounds) else { return nil }
+        }
+    }
+
+    /// The timers' guarantee: once ``pollTransmit(at:)`` has nothing more to send, no timer is
+    /// due at `now`. Sending can make one due: a packet with a PING takes the peer's
+    /// max_ack_delay out of the running retransmission timer (section 10.2), which then expired
+    /// at or before `now`. Such timers fire here, at once, as the spec says they expire, and what
+    /// they queue (probes) is sent by the same drain; so a driver that sleeps until
+    /// ``nextDeadline()`` never finds it in the past. Each handler moves its timer past `now`;
+    /// the bound only guards against a handler that does not.
+    private mutating func firedTimersMadeDue(at now: Timestamp, rounds: inout Int) -> Bool {
+        guard rounds < 4, !phase.isClosed, let next = timers.next, next <= now.nanoseconds else { return false }
+        rounds += 1
+        handleTimeout(at: now)
+        return true
+    }
+
+    private mutating func nextDatagram(at now: Timestamp) -> [UInt8]? {
         noteApplicationActivity(at: now)
         switch phase {
         case .closed:
@@ -38,11 +72,7 @@ extension ConnectionState {
         }
     }
 
-    /// Writes the next datagram for the peer into `buffer` (at least ``maxDatagramSize`` bytes,
-    /// and 1,200 for a secure handshake) and returns its length, or nil when there is nothing
-    /// to send now. A plain DATA packet is written in place, its payload copied once from the
-    /// message; the others are built and copied.
-    mutating func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> Int? {
+    private mutating func nextDatagram(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> Int? {
         noteApplicationActivity(at: now)
         switch phase {
         case .closed:

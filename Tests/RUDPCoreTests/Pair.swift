@@ -1,5 +1,6 @@
-import RUDPCore
+@testable import RUDPCore
 import RUDPWire
+import Testing
 
 /// Two endpoints joined by in-memory queues and a virtual clock, in the spirit of quinn's `Pair`.
 /// Tests edit the queues directly to drop, duplicate or reorder chosen datagrams.
@@ -80,8 +81,30 @@ final class Pair {
         client.handleTimeout(at: now)
         server.handleTimeout(at: now)
         collect()
+        timerSteps += 1
+        checkDeadlinesMovedOn()
         return true
     }
+
+    /// The timers' guarantee (issue 14): after `handleTimeout(at: now)` and draining
+    /// `pollTransmit`, `nextDeadline()` is nil or later than `now`, so a driver that sleeps until
+    /// the next deadline never spins. Every test that drives a `Pair` checks it at every timer step.
+    func checkDeadlinesMovedOn() {
+        for (name, endpoint) in [("client", client), ("server", server)] {
+            if let deadline = endpoint.nextDeadline(), deadline <= now {
+                staleDeadlines += 1
+                let due = endpoint.connectionIDs.compactMap { id in
+                    endpoint.connection(id).map { "\(id) \($0.state): \($0.armedTimers.filter { $0.1 <= now }.map { "\($0.0)" })" }
+                }
+                Issue.record("\(name) deadline \(deadline) is not after \(now) after handleTimeout and pollTransmit; due: \(due)")
+            }
+        }
+    }
+
+    /// Steps that handled timeouts (nothing was in flight).
+    var timerSteps = 0
+    /// Timer steps after which a deadline stayed due (see ``checkDeadlinesMovedOn()``).
+    var staleDeadlines = 0
 
     /// Steps until `condition` holds or `limit` of virtual time passes. Returns whether it held.
     @discardableResult
