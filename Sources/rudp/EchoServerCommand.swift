@@ -35,6 +35,7 @@ struct EchoServerCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp("The UDP port to listen on (0 picks a free port).", valueName: "port"),
         transform: HostPort.parseListeningPort
     )
@@ -76,7 +77,7 @@ struct EchoServerCommand: AsyncParsableCommand {
         configuration.security = security?.configuration
         let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
         TerminationSignal.install { signal in
-            Console.writeError("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
+            TerminationSignal.writeMessage("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
             Task { await server.shutdown() }
         }
         Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port)) (Ctrl-C to stop)")
