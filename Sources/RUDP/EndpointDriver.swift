@@ -227,6 +227,12 @@ final class EndpointDriver: @unchecked Sendable {
                 if isShuttingDown, error != nil { error = RUDPError(.serverShutdown, "the server shut down") }
                 // Count first: finishing resumes the application's close(), which may read the metrics.
                 metrics.connectionClosed()
+                // Hand the final CLOSE to the socket before anyone learns of the close: a process
+                // that exits as soon as close() or abort() returns must still have told its peer.
+                if hasUnflushedWrites, let context {
+                    hasUnflushedWrites = false
+                    context.flush()
+                }
                 finish(record, reason: reason, error: error)
                 if role == .client && records.isEmpty { closeChannelWhenFlushed() }
             }
@@ -338,11 +344,11 @@ final class EndpointDriver: @unchecked Sendable {
     /// Moves the mailbox's queued commands into the engine and carries out close/abort requests.
     private func drain(_ id: ConnectionID) {
         guard let record = records[id] else { return }
-        let (commands, abortRequested) = record.mailbox.takeCommands()
+        let (commands, abortReason) = record.mailbox.takeCommands()
         let now = self.now
         record.blocked.append(contentsOf: commands)
-        if abortRequested {
-            endpoint.abort(id, at: now)
+        if let abortReason {
+            endpoint.abort(id, at: now, with: CloseFrame(code: .aborted, reason: abortReason))
         } else {
             moveBlockedIntoEngine(record)
         }
