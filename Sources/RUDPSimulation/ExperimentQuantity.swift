@@ -106,7 +106,7 @@ public enum ExperimentQuantity {
         }
         let exact = number * scale
         let value = exact.rounded()
-        guard abs(exact - value) <= 1e-6 * max(1, value) else {
+        guard abs(exact - value) <= 1e-6 * max(1, value), exact == 0 || value >= 1 else {
             throw .invalidValue(parameter: parameter, value: text, reason: "a size must be a whole number of bytes")
         }
         guard value >= Double(range.lowerBound), value <= Double(range.upperBound) else {

@@ -3,7 +3,7 @@ import RUDPProxy
 import Testing
 
 /// `rudp proxy` as a real process between a plain C-sockets client and echo server.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct ProxyProcessTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct ProxyProcessTests {
     struct Listening: Decodable {
         var event: String
         var listen: String

@@ -24,7 +24,7 @@ struct ConnectingTests {
                 continue
             }
             let serving = startEchoServer(server)
-            try await withTimeout(15, "late server") {
+            try await withHangGuard("late server") {
                 let client = try await connecting.value
                 try await client.send(Array("late".utf8))
                 var iterator = client.messages.makeAsyncIterator()
@@ -32,7 +32,7 @@ struct ConnectingTests {
                 try await client.close()
             }
             await server.shutdown()
-            try await withTimeout(10, "serve returns") { try await serving.value }
+            try await withHangGuard("serve returns") { try await serving.value }
             return
         }
     }
@@ -51,7 +51,7 @@ struct ConnectingTests {
         let serving = startEchoServer(server)
         let port = server.port
         let clientCount = 1000
-        let replies = try await withTimeout(45, "1000 clients") {
+        let replies = try await withHangGuard("1000 clients") {
             // Open all 1,000 connections (at most 100 handshakes in flight, so a debug build on
             // two shared cores is not buried under its own CONNECT retransmissions) ...
             let clients = try await withThrowingTaskGroup(of: RUDPConnection.self) { group in
@@ -86,6 +86,6 @@ struct ConnectingTests {
         let statistics = await server.statistics()
         #expect(statistics.connectionsAccepted == clientCount)
         await server.shutdown()
-        try await withTimeout(10, "serve returns") { try await serving.value }
+        try await withHangGuard("serve returns") { try await serving.value }
     }
 }

@@ -9,7 +9,7 @@ struct IdleTests {
         let server = try await RUDPServer.bind(port: 0, configuration: testConfiguration(seed: 110))
         let serving = startEchoServer(server)
         let port = server.port
-        try await withTimeout(20, "idle connection") {
+        try await withHangGuard("idle connection") {
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 111))
             var iterator = client.messages.makeAsyncIterator()
             try await client.send([1, 2, 3])
@@ -32,6 +32,6 @@ struct IdleTests {
             try await client.close()
         }
         await server.shutdown()
-        try await withTimeout(10, "serve returns") { try await serving.value }
+        try await withHangGuard("serve returns") { try await serving.value }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+@testable import rudp
 import Testing
 
 /// Every numeric option of every subcommand, fed extreme values: each must be refused at parse
@@ -8,8 +9,8 @@ import Testing
 ///
 /// The options come from the binary itself (`rudp --experimental-dump-help`), so an option added
 /// later is tested without editing this file: a new option is numeric unless listed in
-/// ``nonNumericOptions``. `RUDP_CHECK_ARGUMENTS_ONLY=1` makes `rudp` stop after validating, so a
-/// value that is accepted runs nothing.
+/// ``nonNumericOptions``. Each command line is parsed and validated in process, as
+/// `RUDPCommand.main()` does (`RUDP_CHECK_ARGUMENTS_ONLY=1` does the same in the binary).
 @Suite struct OptionRangeTests {
     /// Options whose value is a name, a path, an address or an enumeration's text.
     static let nonNumericOptions: Set<String> = ["host", "to", "o", "output", "psk-file", "log-level", "listen", "upstream",
@@ -79,39 +80,53 @@ import Testing
         return (options, baseArguments)
     }
 
+    /// Parses and validates `arguments` as `rudp` does (`RUDPCommand.main()`), in process:
+    /// the exit status and the message it would print.
+    static func parse(_ arguments: [String]) -> (status: Int32, message: String) {
+        do {
+            _ = try RUDPCommand.parseAsRoot(arguments)
+            return (0, "")
+        } catch {
+            return (RUDPCommand.exitCode(for: error).rawValue, RUDPCommand.fullMessage(for: error))
+        }
+    }
+
     @Test func everyNumericOptionRefusesExtremeValuesWithExit64() async throws {
-        let outcomes = try await OffPool.run { () -> (options: [String], problems: [String]) in
-            let (options, baseArguments) = try Self.numericOptions()
-            let cases = options.flatMap { option in Self.extremeValues.map { (option, $0) } }
-            let problems = Mutex<[String]>([])
-            // A few processes at a time: each only parses its arguments.
-            DispatchQueue.concurrentPerform(iterations: 4) { worker in
-                for (index, (option, value)) in cases.enumerated() where index % 4 == worker {
-                    let arguments = baseArguments[option.command]! + ["--\(option.name)", value]
-                    let result: RudpProcess.Result
-                    do {
-                        result = try RudpProcess.runBlocking(arguments, environment: ["RUDP_CHECK_ARGUMENTS_ONLY": "1"],
-                                                             seconds: HangGuard.processSeconds)
-                    } catch {
-                        problems.withLock { $0.append("rudp \(arguments.joined(separator: " ")): \(error)") }
-                        continue
-                    }
-                    let accepted = result.status == 0
-                        && ((value == "1e-300" && Self.tinyValueAccepted.contains(option.description))
-                            || Self.otherAccepted.contains("\(option) \(value)"))
-                    let refused = result.status == 64 && result.error.contains("Error:")
-                        && result.error.contains(option.name) && !Self.crashed(result.error)
-                    if !accepted && !refused {
-                        problems.withLock {
-                            $0.append("rudp \(arguments.joined(separator: " ")) exited \(result.status): \(result.error.prefix(300))")
-                        }
-                    }
+        let (options, baseArguments) = try await OffPool.run { try Self.numericOptions() }
+        #expect(options.count >= 40, "too few numeric options found: \(options)")
+        var problems: [String] = []
+        for option in options {
+            for value in Self.extremeValues {
+                let arguments = baseArguments[option.command]! + ["--\(option.name)", value]
+                let (status, message) = Self.parse(arguments)
+                let accepted = status == 0
+                    && ((value == "1e-300" && Self.tinyValueAccepted.contains(option.description))
+                        || Self.otherAccepted.contains("\(option) \(value)"))
+                let refused = status == 64 && message.contains(option.name)
+                if !accepted && !refused {
+                    problems.append("rudp \(arguments.joined(separator: " ")) exits \(status): \(message.prefix(300))")
                 }
             }
-            return (options.map(\.description), problems.withLock { $0 })
         }
-        #expect(outcomes.options.count >= 40, "too few numeric options found: \(outcomes.options)")
-        #expect(outcomes.problems.isEmpty, "\(outcomes.problems.count) problems:\n\(outcomes.problems.joined(separator: "\n"))")
+        #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.joined(separator: "\n"))")
+    }
+
+    /// The values of the issue that crashed the binary (SIGILL): as real processes, exit 64 and
+    /// one clear line.
+    @Test(arguments: [
+        ["echo-client", "--port", "9000", "--timeout", "1e300", "Alice"],
+        ["send", "/dev/null", "--to", "127.0.0.1:9", "--timeout", "1e300"],
+        ["send", "/dev/null", "--to", "127.0.0.1:9", "--max-rate", "1e-300"],
+        ["bench", "--mode", "paced", "--rate", "1e-300"],
+        ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9", "--duration", "1e300"],
+        ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9", "--idle-timeout", "1e300"],
+        ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9", "--stats-interval", "1e300"],
+        ["simulate", "--loss", "2"],
+    ])
+    func valuesThatOnceCrashedExit64(arguments: [String]) async throws {
+        let result = try await RudpProcess.run(arguments, seconds: HangGuard.processSeconds)
+        #expect(result.status == 64, "\(result.error)")
+        CLIProcessTests.expectCleanError(result.error, mentioning: ["Usage:"])
     }
 
     @Test func optionsInRangeAreAccepted() async throws {

@@ -38,12 +38,17 @@ final class RudpProcess: @unchecked Sendable {
         process.standardOutput = outputPipe
         process.standardError = errorPipe
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // Foundation's Process.run() is not safe to call from several threads at once (it
+        // crashed copying the environment): one launch at a time.
+        try Self.launchLock.withLock { _ in try process.run() }
         Self.drain(outputPipe.fileHandleForReading, into: standardOutput)
         Self.drain(errorPipe.fileHandleForReading, into: standardError)
     }
 
     deinit { stop() }
+
+    /// Serializes ``init(_:environment:)``'s launches across threads.
+    private static let launchLock = Mutex(())
 
     private static func drain(_ handle: FileHandle, into capture: Capture) {
         let thread = Thread {
