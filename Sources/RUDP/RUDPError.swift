@@ -40,6 +40,9 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         /// other has none, or they use different modes (authenticated vs encrypted). (A wrong key
         /// cannot be told apart from silence: it gives ``connectTimedOut``.)
         case securityMismatch
+        /// Nothing listens on the server's port: its host answered the CONNECT with ICMP port
+        /// unreachable (only with ``RUDPConfiguration/failsWhenPortUnreachable``).
+        case connectionRefused
     }
 
     /// The kind of failure.

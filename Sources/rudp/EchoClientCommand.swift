@@ -20,7 +20,9 @@ struct EchoClientCommand: AsyncParsableCommand {
         discussion: """
             Sends each NAME as one reliable, ordered message and prints each reply on its own line, \
             in order. Exits 0 once every reply arrived; exits 1 with a message if the server cannot \
-            be reached, closes the connection, or no reply comes within --timeout seconds.
+            be reached, closes the connection, or no reply comes within --timeout seconds. If \
+            nothing listens on the port (the host answers ICMP port unreachable), it says so at \
+            once instead of waiting for --timeout.
 
             Examples:
               rudp echo-client --port 9000 Alice Bob
@@ -60,6 +62,8 @@ struct EchoClientCommand: AsyncParsableCommand {
         configuration.logger = logger
         configuration.security = security?.configuration
         configuration.connection.connectTimeout = OptionCheck.duration(seconds: timeout)
+        // A port nobody listens on ends the attempt at once ("is the server running?").
+        configuration.failsWhenPortUnreachable = true
 
         let watchdog = InactivityWatchdog(limit: timeout + 1, phase: "connecting to \(target)")
         watchdog.start()

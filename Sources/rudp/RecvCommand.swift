@@ -126,6 +126,7 @@ struct RecvCommand: AsyncParsableCommand {
 
         var connections = server.connections.makeAsyncIterator()
         guard let connection = await connections.next() else {
+            await interruption.waitIfInterrupted()
             await server.shutdown()
             let hint = SecurityOptions.refusedPeersHint(await server.statistics())
             let failure = watchdog.expiredError ?? CLIError("the server stopped before a sender connected")
@@ -156,6 +157,7 @@ struct RecvCommand: AsyncParsableCommand {
                     + "sha256 \(SHA256.hexString(outcome.sha256)) verified, saved to \(output)"
             )
         } catch {
+            await interruption.waitIfInterrupted()
             var failure = watchdog.expiredError ?? (error as? CLIError) ?? CLIError("the transfer failed: \(error)")
             if let error = error as? RUDPError, watchdog.expiredError == nil {
                 failure = CLIError(progress.size.map { "the connection to the sender ended after \(progress.received) of \($0) bytes: \(error)" }

@@ -89,6 +89,7 @@ struct SendCommand: AsyncParsableCommand {
         do {
             connection = try await RUDPClient.connect(host: to.host, port: to.port, configuration: configuration)
         } catch {
+            await interruption.waitIfInterrupted()
             throw CLIError("cannot connect to the receiver at \(to): \(error)\(SecurityOptions.connectHint(for: error, security: security))")
         }
         interruption.attach(connection)
@@ -136,10 +137,12 @@ struct SendCommand: AsyncParsableCommand {
             watchdog.progress(phase: "closing the connection")
             try? await connection.close()
         } catch let error as CLIError {
+            await interruption.waitIfInterrupted()
             progressBar.clear()
             await connection.abort(reason: error.message)
             throw error
         } catch {
+            await interruption.waitIfInterrupted()
             progressBar.clear()
             // The connection failed while sending or waiting: a refusal may have arrived first.
             await connection.abort()

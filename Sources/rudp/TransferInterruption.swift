@@ -24,6 +24,7 @@ final class TransferInterruption: Sendable {
     private struct Targets {
         var server: RUDPServer?
         var connection: RUDPConnection?
+        var interrupted = false
     }
 
     /// "sender" or "receiver": named in the CLOSE reason the peer prints.
@@ -51,7 +52,10 @@ final class TransferInterruption: Sendable {
             // Whatever happens below, the process ends within two seconds.
             DispatchQueue.global().asyncAfter(deadline: .now() + 2) { exit(130) }
             Task {
-                let (server, connection) = targets.withLock { ($0.server, $0.connection) }
+                let (server, connection) = targets.withLock { targets in
+                    targets.interrupted = true
+                    return (targets.server, targets.connection)
+                }
                 if let connection { await connection.abort(reason: reason(signal)) }
                 if let server { await server.shutdown() }
                 let note = cleanup()
@@ -59,6 +63,14 @@ final class TransferInterruption: Sendable {
                 TerminationSignal.writeMessage("rudp \(command): \(TerminationSignal.name(signal)) received\(told)\(note.map { "; \($0)" } ?? "")\n")
                 exit(130)
             }
+        }
+    }
+
+    /// If a signal is being handled, waits for the handler to end the process (status 130), so
+    /// that the command's own error path (its connection just failed) cannot exit first.
+    func waitIfInterrupted() async {
+        while targets.withLock({ $0.interrupted }) {
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 
