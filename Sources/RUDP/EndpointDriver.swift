@@ -290,7 +290,7 @@ final class EndpointDriver: @unchecked Sendable {
         if let record = records[id] {
             // Client: the handshake finished.
             record.mailbox.connected(messageLimit: limits.messageLimit, channelCount: limits.channelCount)
-            logger.debug("connected", metadata: ["connection": "\(id)", "peer": "\(record.handle.remoteAddress)"])
+            logger.debug("connected", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(record.handle.remoteAddress))"])
             return
         }
         guard role == .server, !isShuttingDown, let address = endpoint.address(of: id) else { return }
@@ -299,7 +299,7 @@ final class EndpointDriver: @unchecked Sendable {
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
         records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
         metrics.connectionOpened()
-        logger.debug("accepted connection", metadata: ["connection": "\(id)", "peer": "\(address)"])
+        logger.debug("accepted connection", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(address))"])
         acceptQueue.append(handle)
     }
 
@@ -373,7 +373,7 @@ final class EndpointDriver: @unchecked Sendable {
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
         records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
         metrics.connectionOpened()
-        logger.debug("connecting", metadata: ["connection": "\(id)", "peer": "\(address)"])
+        logger.debug("connecting", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(address))"])
         service(at: now)
         return handle
     }

@@ -34,8 +34,8 @@ struct BenchCommand: AsyncParsableCommand {
             HdrHistogram.
 
             Modes:
-              bulk   as fast as possible with at most --window messages unacknowledged (default 20000 messages)
-              paced  --rate messages per second (default 3000 messages)
+              bulk   as fast as --window unacknowledged messages allow (20000 messages)
+              paced  --rate messages per second (3000 messages)
 
             Reports throughput in MB/s (10^6 bytes of message payload per second, from the first \
             measured send to the last measured delivery) and latency p50/p90/p99/max in milliseconds; \

@@ -27,7 +27,7 @@ struct EchoServerCommand: AsyncParsableCommand {
               rudp echo-server --port 9000
               rudp echo-server --host ::1 --port 9000 --log-level info
               rudp echo-server --port 0     # any free port, printed at start
-              rudp echo-server --port 9000 --psk-file rudp.key    # encrypted; clients need the same key
+              rudp echo-server --port 9000 --psk-file rudp.key    # encrypted
             """
     )
 
@@ -114,10 +114,11 @@ struct EchoServerCommand: AsyncParsableCommand {
             let statistics = await server.statistics()
             let totals = dropped.totals
             Console.printLine(
-                "security: \(statistics.handshakeAuthenticationFailures) handshakes failed authentication (another key, or forged), "
-                    + "\(statistics.securityMismatchesAnswered) clients without security or in another mode were told so; "
-                    + "on connections, \(totals.authenticationFailures) packets failed authentication (forged or corrupted) "
-                    + "and \(totals.replays) replays were dropped"
+                "security: \(Format.count(statistics.handshakeAuthenticationFailures, "handshake")) failed authentication (another key, or forged), "
+                    + "\(Format.count(statistics.securityMismatchesAnswered, "client")) without security or in another mode "
+                    + "\(statistics.securityMismatchesAnswered == 1 ? "was" : "were") told so; "
+                    + "on connections, \(Format.count(totals.authenticationFailures, "packet")) failed authentication (forged or corrupted) "
+                    + "and \(Format.count(totals.replays, "replay")) \(totals.replays == 1 ? "was" : "were") dropped"
             )
         }
         Console.printLine("rudp echo-server stopped")

@@ -42,6 +42,12 @@ struct ProxyCommand: AsyncParsableCommand {
             {"event":"listening",...}, {"event":"stats","statistics":{...}}, \
             {"event":"final","statistics":{...}}. Faults (unreachable upstream, full queues and \
             tables) are counted and logged to standard error.
+
+            Examples:
+              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 0.1
+              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --delay down:30
+              rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --burst 0.01,0.3
+              rudp proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:9000 --control-port 0
             """
     )
 

@@ -35,7 +35,7 @@ struct RecvCommand: AsyncParsableCommand {
 
             Examples:
               rudp recv --port 9000 --output copy.bin
-              rudp recv --host ::1 --port 9000 --output /tmp/backup.tar --force --timeout 60
+              rudp recv --host ::1 --port 9000 --output backup.tar --force --timeout 60
               rudp recv --port 9000 --output secret.pdf --psk-file rudp.key    # encrypted
 
             The saved file gets the usual permissions for a new file (0666 less the umask, as cp \

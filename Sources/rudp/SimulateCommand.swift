@@ -31,8 +31,8 @@ struct SimulateCommand: AsyncParsableCommand {
             Examples:
               rudp simulate
               rudp simulate --rate 10Mbit/s --delay 20ms --duration 60s
-              rudp simulate --loss 0.1 --delay 50us --rate 1GB/s --queue 4MiB --messages 20000 --size 1024
-              rudp simulate --messages 5000 --sweep loss=0,0.01,0.05,0.1,0.2 --chart loss.svg
+              rudp simulate --loss 0.1 --delay 50us --rate 1GB/s --queue 4MiB --size 1024
+              rudp simulate --messages 5000 --sweep loss=0,0.05,0.1,0.2 --chart loss.svg
               rudp simulate --loss 0.01 --sweep congestion=westwood,newreno --chart cc.svg
               rudp simulate --sweep loss=0:0.2:0.05 --csv > loss.csv
               rudp simulate --scenario Specs/scenarios/partition.yaml --json

@@ -104,7 +104,7 @@ import Testing
         #expect(right.result.status == 0, "\(right.result.error)")
         #expect(right.result.output == "Hello, Alice!\n")
         // The server noticed: the wrong key's CONNECTs failed authentication.
-        let failures = serverTranscript.split(separator: "\n").first { $0.contains("handshakes failed authentication") }
+        let failures = serverTranscript.split(separator: "\n").first { $0.hasPrefix("security: ") && $0.contains("failed authentication") }
         let count = failures.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
         #expect(count >= 1, "\(serverTranscript)")
     }
@@ -126,7 +126,7 @@ import Testing
         CLIProcessTests.expectCleanError(plainClient.error, mentioning: ["requires packet security", "--psk-file", "RUDP_PSK"])
         #expect(otherMode.status != 0)
         CLIProcessTests.expectCleanError(otherMode.error, mentioning: ["another security mode", "--security"])
-        #expect(secureTranscript.contains("clients without security or in another mode were told so"), "\(secureTranscript)")
+        #expect(secureTranscript.contains("without security or in another mode") && secureTranscript.contains("told so"), "\(secureTranscript)")
 
         // Plain server: a client with a key learns that the server has none (at its timeout).
         let (againstPlain, _) = try await Self.echoClients(serverArguments: [], clients: [["--psk-file", key, "--timeout", "4"]])
