@@ -1,5 +1,5 @@
 /// The messages of `rudp send` / `rudp recv` (specified in Specs/APPLICATIONS.md, with vectors in
-/// Specs/vectors/applications.json), all on channel 0, reliable and ordered:
+/// Specs/vectors/applications/applications.json), all on channel 0, reliable and ordered:
 ///
 /// 1. sender → receiver: one ``header(_:)`` (file name, size, SHA-256),
 /// 2. sender → receiver: ``chunk(_:)`` messages with the content, in order (64 KiB each),

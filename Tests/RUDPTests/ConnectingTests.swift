@@ -39,13 +39,12 @@ struct ConnectingTests {
 
     @Test("1,000 concurrent clients all get their replies")
     func thousandClients() async throws {
-        // Default timers: on two shared cores a debug build with 1,001 endpoints in one process
-        // can go seconds between turns for one connection, which the 5 s test timeouts would
-        // wrongly call an unreachable peer.
+        // The tests' hang-guard timers (a minute): on two shared cores, with other work beside
+        // it, a debug build with 1,001 endpoints in one process can go many seconds between
+        // turns for one connection, which even the default 10 s peer timeout called an
+        // unreachable peer (seen at load 13).
         @Sendable func configuration(seed: UInt64) -> RUDPConfiguration {
-            var configuration = RUDPConfiguration()
-            configuration.seed = seed
-            return configuration
+            testConfiguration(seed: seed)
         }
         let server = try await RUDPServer.bind(port: 0, configuration: configuration(seed: 30))
         let serving = startEchoServer(server)

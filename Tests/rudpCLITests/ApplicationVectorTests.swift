@@ -2,12 +2,12 @@ import Foundation
 import Testing
 @testable import rudp
 
-/// Specs/vectors/applications.json against the CLI's encoder and decoder: the file-transfer
+/// Specs/vectors/applications/applications.json against the CLI's encoder and decoder: the file-transfer
 /// messages of `rudp send`/`rudp recv` and the echo service's replies (Specs/APPLICATIONS.md).
 @Suite struct ApplicationVectorTests {
     static var vectors: [String: Any] {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Specs/vectors/applications.json")
+            .appendingPathComponent("Specs/vectors/applications/applications.json")
         let data = (try? Data(contentsOf: url)) ?? Data()
         return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes applications.json: byte vectors of the application protocols of Specs/APPLICATIONS.md
 (the file transfer of `rudp send`/`rudp recv` and the echo service), computed here independently
-of the Swift code (hashlib for SHA-256). Run from this directory: python3 applications.py"""
+of the Swift code (hashlib for SHA-256). Run from this directory: python3 applications.py
+
+They live in a directory of their own: the wire tests and the fuzz seeds read every .json file
+directly in Specs/vectors as packet vectors."""
 import hashlib
 import json
 import struct
