@@ -200,9 +200,11 @@ import Testing
         // 20 ms, and the added delay stays within a generous sanity bound.
         #expect(withDelay.count >= 45 && throughProxy.count >= 45, "replies lost on loopback: \(withDelay.count), \(throughProxy.count) of 50")
         #expect(withDelay.allSatisfy { $0 >= 20 }, "\(withDelay)")
-        // 100 ms of slack: at a load average above 10 (parallel tests on two cores) the median
-        // added delay was measured at 43 ms; a unit or doubling bug would still exceed it.
-        #expect(addedMedian < 120, "added \(addedMedian) ms (median) for 20 ms configured")
+        // The fastest of 50 round trips is the one least disturbed by other work on the
+        // machine: with 100 ms of slack it stays below the bound at any load (the median did
+        // not: 576 ms beside stress-ng at load 13), while a unit or doubling bug exceeds it.
+        let addedMinimum = (withDelay.min() ?? 0) - (throughProxy.min() ?? 0)
+        #expect(addedMinimum < 120, "added \(addedMinimum) ms (fastest round trips) for 20 ms configured")
     }
 
     @Test func eachClientGetsItsOwnUpstreamSocketAndFlowsAreCappedAndExpire() async throws {
