@@ -184,20 +184,21 @@ struct RecvCommand: AsyncParsableCommand {
     /// acknowledged, or the sender closed the connection normally, which it does only after
     /// reading the verdict (Specs/APPLICATIONS.md 2.6). Otherwise returns what went wrong.
     static func deliver(_ verdict: FileTransferMessage, on connection: RUDPConnection) async -> String? {
-        var problem: String?
         do {
             try await connection.sendAndWaitForAcknowledgement(verdict.encoded())
         } catch {
+            // The wait fails as soon as the sender's CLOSE arrives, possibly before the
+            // connection has finished closing: close, then look at why it ended.
+            try? await connection.close()
             if case .peerClosed(let code, _) = await connection.closeReason(), code == .normal {
-                problem = nil
-            } else {
-                problem = "\(error)"
+                return nil
             }
+            return "\(error)"
         }
         // The sender closes once it has the verdict; a failure of this side's close after that
         // (its CLOSE unacknowledged by a sender that already exited) changes nothing.
         try? await connection.close()
-        return problem
+        return nil
     }
 
     /// How far the content got, for messages about a failure.

@@ -133,7 +133,13 @@ struct SendCommand: AsyncParsableCommand {
             guard sent == size else {
                 throw CLIError("the receiver confirmed the file before all of it was sent (\(sent) of \(size) bytes)")
             }
-            // The verdict is in: close (the receiver takes this CLOSE as proof that the verdict arrived).
+            // The verdict is in. Stay until the receiver closes (it does once the verdict is
+            // acknowledged), so that a lost acknowledgement is repaired while this side still
+            // answers; then close (a CLOSE that arrives is the receiver's other proof).
+            watchdog.progress(phase: "waiting for the receiver to close")
+            _ = try? await Timeout.run(seconds: Self.receiverCloseWait, waitingFor: "the receiver to close") {
+                try await verdicts.waitForTheEnd()
+            }
             watchdog.progress(phase: "closing the connection")
             try? await connection.close()
         } catch let error as CLIError {
@@ -160,6 +166,9 @@ struct SendCommand: AsyncParsableCommand {
                 + "sha256 \(SHA256.hexString(digest)); the receiver verified it"
         )
     }
+
+    /// Seconds the sender waits, after an intact verdict, for the receiver to close.
+    static let receiverCloseWait = 5.0
 
     /// Content bytes the receiver acknowledged: every chunk but the last is exactly
     /// ``FileTransferMessage/chunkSize`` bytes and the header is the first message, so this is

@@ -19,9 +19,11 @@ final class VerdictReader: Sendable {
 
     private let task: Task<FileTransferMessage.Verdict?, any Error>
     private let early = Arrival()
+    private let connection: RUDPConnection
 
     /// Starts reading `connection`'s messages.
     init(_ connection: RUDPConnection) {
+        self.connection = connection
         let early = self.early
         task = Task {
             var messages = connection.messages.makeAsyncIterator()
@@ -41,6 +43,13 @@ final class VerdictReader: Sendable {
     /// connection's error if it ended otherwise before a verdict arrived.
     func verdict() async throws -> FileTransferMessage.Verdict? {
         try await task.value
+    }
+
+    /// After the verdict: waits until the receiver closes the connection (returns) or it ends
+    /// otherwise (throws). Anything the receiver sends after its verdict is ignored.
+    func waitForTheEnd() async throws {
+        _ = try await task.value
+        for try await _ in connection.messages {}
     }
 
     /// Stops reading (the connection is being given up).

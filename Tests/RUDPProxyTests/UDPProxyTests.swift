@@ -105,6 +105,7 @@ import Testing
             $0.up.held == 0 && $0.down.held == 0 && $0.down.received == echo.received
         }
         var replies = firstReplies
+        client.setReceiveTimeout(0.5)   // the last replies may still be on their way on a loaded machine
         while let reply = client.receive() { replies.append(reply.bytes) }
         await proxy.shutdown()
         print("seed \(seed): \(statistics)")
@@ -283,18 +284,27 @@ import Testing
         }
         #expect(roundTrips(expectingNone: false) == 20)
 
+        // Each phase that drops everything waits until the proxy has counted all 20 drops
+        // before conditions change: on a loaded machine the datagrams (or the echo's replies)
+        // can reach the proxy long after the client's short wait for replies ended.
         try await proxy.update(up: Impairments(loss: 1), down: .none)
         #expect(roundTrips(expectingNone: true) == 0)
+        _ = await Self.eventually(proxy) { $0.up.dropped.loss == 20 }
         try await proxy.update(up: .none, down: .none)
         #expect(roundTrips(expectingNone: false) == 20)
 
-        await proxy.partition(for: .milliseconds(400))
+        // A partition that heals by itself: 3 s, so that the 20 datagrams reach the proxy
+        // within it even when the machine is loaded.
+        let partitioned = ContinuousClock.now
+        await proxy.partition(for: .seconds(3))
         #expect(roundTrips(expectingNone: true) == 0)
-        try await Task.sleep(for: .milliseconds(400))
+        _ = await Self.eventually(proxy) { $0.up.dropped.partition == 20 }
+        try await Task.sleep(until: partitioned + .seconds(3) + .milliseconds(100))
         #expect(roundTrips(expectingNone: false) == 20)
 
         await proxy.partition(for: .seconds(30), directions: .down)
         #expect(roundTrips(expectingNone: true) == 0)
+        _ = await Self.eventually(proxy) { $0.down.dropped.partition == 20 }
         await proxy.heal()
         #expect(roundTrips(expectingNone: false) == 20)
 
@@ -338,7 +348,9 @@ import Testing
             client.send(Self.payload(round), toPort: port)
             try await Task.sleep(for: .milliseconds(20))
         }
-        let statistics = await Self.eventually(proxy) { $0.flows.upstreamErrors > 0 }
+        // All five handled (and refused upstream) before the upstream comes up, so that none
+        // of them reaches it late and adds a reply to the exchange below.
+        let statistics = await Self.eventually(proxy) { $0.flows.upstreamErrors > 0 && $0.up.received == 5 && $0.up.held == 0 }
         print(statistics)
         #expect(statistics.flows.upstreamErrors > 0)
         #expect(statistics.up.received == 5)
