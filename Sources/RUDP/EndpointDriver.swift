@@ -59,18 +59,17 @@ final class EndpointDriver: @unchecked Sendable {
     /// At most one warning about failed handshakes per this many nanoseconds.
     static let handshakeWarningInterval: UInt64 = 10_000_000_000
 
-    init(eventLoop: any EventLoop, configuration: RUDPConfiguration, role: Role, seed: UInt64,
-         security: EndpointSecurity<SocketAddress>? = nil) {
+    /// A driver whose endpoint draws connection IDs from the system's secure random generator
+    /// (`getrandom` on Linux): nothing in the configuration can seed or predict them.
+    init(eventLoop: any EventLoop, configuration: RUDPConfiguration, role: Role, security: EndpointSecurity? = nil) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.role = role
         self.logger = configuration.logger
         self.metrics = TransportMetrics(role: role, factory: configuration.metricsFactory)
         self.acceptQueue = AcceptQueue()
-        var endpointConfiguration = EndpointConfiguration(connection: configuration.connection, acceptsConnections: role == .server)
-        endpointConfiguration.connection.releasesCreditOnPoll = false
-        endpointConfiguration.maxConnections = configuration.maxConnections
-        self.endpoint = Endpoint(configuration: endpointConfiguration, seed: seed, security: security)
+        self.endpoint = Endpoint(configuration: configuration.endpointConfiguration(acceptsConnections: role == .server),
+                                 randomness: SystemRandomNumberGenerator(), security: security)
         self.lossGenerator = SeededGenerator(seed: configuration.lossSeed)
     }
 
@@ -469,6 +468,9 @@ final class EndpointDriver: @unchecked Sendable {
 
     /// The endpoint's counters.
     var endpointStatistics: EndpointStatistics { endpoint.statistics }
+
+    /// The type of the endpoint's random source (tests check it is the system's secure one).
+    var randomSourceName: String { endpoint.randomSourceName }
 
     // MARK: - Server shutdown
 

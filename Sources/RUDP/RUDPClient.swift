@@ -16,29 +16,43 @@ public enum RUDPClient {
     /// `configuration.connection.connectTimeout` passes (then ``RUDPError/Code/connectTimedOut``).
     /// Host names are resolved (``RUDPError/Code/hostNotResolved``).
     ///
+    /// The connection's UDP socket is bound to `localHost` (an IP address of this machine, or a
+    /// name resolving to one, of the server's address family) on a free port; nil (the default)
+    /// binds the wildcard address and lets the system choose the source address. Binding, say,
+    /// 127.0.0.2 lets a test on one machine appear as another host to a server's per-address
+    /// limits.
+    ///
     /// With ``RUDPConfiguration/security`` the connection is authenticated (and encrypted, in
     /// that mode) with the pre-shared key. A server with another key never answers (the error
     /// is ``RUDPError/Code/connectTimedOut`` and says to check key and mode); a server without
     /// security, or in the other mode, gives ``RUDPError/Code/securityMismatch`` (for a secure
     /// client only when the connect times out, since that answer is not authenticated).
-    public static func connect(host: String, port: Int, configuration: RUDPConfiguration = RUDPConfiguration()) async throws -> RUDPConnection {
+    public static func connect(host: String, port: Int, localHost: String? = nil,
+                               configuration: RUDPConfiguration = RUDPConfiguration()) async throws -> RUDPConnection {
         let configuration = try configuration.validated()
         let remote = try await SocketBinding.resolve(host: host, port: port)
         if remote.port == 0 {
             throw RUDPError(.invalidArgument, "cannot connect to port 0")
         }
         let local: SocketAddress
-        do {
-            if case .v6 = remote {
-                local = try SocketAddress(ipAddress: "::", port: 0)
-            } else {
-                local = try SocketAddress(ipAddress: "0.0.0.0", port: 0)
+        if let localHost {
+            local = try await SocketBinding.resolve(host: localHost, port: 0)
+            guard local.protocol == remote.protocol else {
+                throw RUDPError(.invalidArgument, "local address \(localHost) is not of the server's address family")
             }
-        } catch {
-            throw RUDPError(.invalidArgument, "unsupported address \(remote)")
+        } else {
+            do {
+                if case .v6 = remote {
+                    local = try SocketAddress(ipAddress: "::", port: 0)
+                } else {
+                    local = try SocketAddress(ipAddress: "0.0.0.0", port: 0)
+                }
+            } catch {
+                throw RUDPError(.invalidArgument, "unsupported address \(remote)")
+            }
         }
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .client, seed: SocketBinding.seed(configuration),
+        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .client,
                                     security: try TransportSecurity.make(configuration))
         let channel = try await SocketBinding.bind(local, driver: driver, vectorReadCount: SocketBinding.clientVectorReadCount)
         // A connected socket: the kernel delivers ICMP errors about the server (port

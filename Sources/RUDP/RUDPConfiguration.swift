@@ -14,16 +14,28 @@ import RUDPSecurity
 public struct RUDPConfiguration: Sendable {
     /// Limits and timers applied to every connection.
     public var connection: ConnectionConfiguration = ConnectionConfiguration()
-    /// Most connections a server holds at once; further CONNECTs are refused and counted.
+    /// Most connections a server holds at once, half-open ones included; when full, a new
+    /// client evicts the oldest half-open connection, or is refused if there is none
+    /// (``EndpointConfiguration/maxConnections``). Default 10,000.
     public var maxConnections: Int = 10_000
+    /// Most half-open connections (handshake not finished) a server holds; beyond it the oldest
+    /// is evicted (``EndpointConfiguration/maxHalfOpenConnections``). Default 1,024.
+    public var maxHalfOpenConnections: Int = 1_024
+    /// Most connections a server holds from one IP address, any port
+    /// (``EndpointConfiguration/maxConnectionsPerAddress``). Default 1,024.
+    public var maxConnectionsPerAddress: Int = 1_024
+    /// Most connections a server holds from one IPv4 /24 or IPv6 /64 network
+    /// (``EndpointConfiguration/maxConnectionsPerPrefix``). Default 4,096.
+    public var maxConnectionsPerPrefix: Int = 4_096
+    /// When a server without packet security makes clients prove their address with a stateless
+    /// RETRY (``EndpointConfiguration/retryPolicy``). Default `.whenHalfOpenExceeds(64)`.
+    public var retryPolicy: RetryPolicy = .default
     /// Loss injected on RECEIVED datagrams by a seeded generator (tests, demo, bench): 0...1.
     public var receiveLoss: Double = 0
     /// Seed of the generator that decides which received datagrams ``receiveLoss`` drops.
     public var lossSeed: UInt64 = 1
     /// Datagrams received before injected loss starts (bench warm-up). Default 0.
     public var lossWarmupDatagrams: Int = 0
-    /// Seed for connection IDs; nil draws one from the system.
-    public var seed: UInt64? = nil
     /// Where connection events are logged (debug level per connection; nothing per packet above trace).
     public var logger: Logger = Logger(label: "rudp")
     /// Where the swift-metrics counters go; nil uses the process-wide `MetricsSystem.factory`.
@@ -50,8 +62,8 @@ public struct RUDPConfiguration: Sendable {
         if let problem = connection.validate() {
             throw RUDPError(.invalidArgument, "invalid connection configuration: \(problem)")
         }
-        if maxConnections < 1 {
-            throw RUDPError(.invalidArgument, "maxConnections must be at least 1, got \(maxConnections)")
+        if let problem = endpointConfiguration(acceptsConnections: true).validate() {
+            throw RUDPError(.invalidArgument, "invalid configuration: \(problem)")
         }
         if !(0...1).contains(receiveLoss) {
             throw RUDPError(.invalidArgument, "receiveLoss must be between 0 and 1, got \(receiveLoss)")
@@ -66,5 +78,17 @@ public struct RUDPConfiguration: Sendable {
             throw RUDPError(.invalidArgument, "security.cookieLifetime must be at least 1 ms (in nanoseconds), got \(security.cookieLifetime)")
         }
         return self
+    }
+
+    /// The engine's configuration for a server (`acceptsConnections`) or client endpoint.
+    func endpointConfiguration(acceptsConnections: Bool) -> EndpointConfiguration {
+        var endpoint = EndpointConfiguration(connection: connection, acceptsConnections: acceptsConnections)
+        endpoint.connection.releasesCreditOnPoll = false
+        endpoint.maxConnections = maxConnections
+        endpoint.maxHalfOpenConnections = maxHalfOpenConnections
+        endpoint.maxConnectionsPerAddress = maxConnectionsPerAddress
+        endpoint.maxConnectionsPerPrefix = maxConnectionsPerPrefix
+        endpoint.retryPolicy = retryPolicy
+        return endpoint
     }
 }

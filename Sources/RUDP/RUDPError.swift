@@ -22,7 +22,8 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         case peerClosed
         /// Data went unacknowledged for ``ConnectionConfiguration/peerTimeout``: the peer is gone.
         case peerUnreachable
-        /// Nothing was received for ``ConnectionConfiguration/idleTimeout``.
+        /// Nothing was received for ``ConnectionConfiguration/idleTimeout``, or no message either
+        /// way for ``ConnectionConfiguration/applicationIdleTimeout`` (on either side).
         case idleTimeout
         /// The message is larger than this side's or the peer's maximum message size.
         case messageTooLarge
@@ -81,6 +82,10 @@ extension RUDPError {
                 self.init(.securityMismatch, "the server uses another security mode (it answered 'security mode mismatch'): configure the same mode (authenticated or encrypted) on both sides")
             case .protocolViolation, .flowControlViolation:
                 self.init(.protocolViolation, "the peer reported a protocol violation (\(code))\(suffix)")
+            case .applicationIdle:
+                self.init(.idleTimeout, "the peer closed the connection after its application idle limit: no message either way\(suffix)")
+            case .refused:
+                self.init(.peerClosed, "the server refused the connection (too many connections, or too many from this address or network)\(suffix)")
             default: self.init(.peerClosed, "the peer closed the connection (\(code))\(suffix)")
             }
         case .connectTimedOut:
@@ -93,6 +98,8 @@ extension RUDPError {
             self.init(.protocolViolation, "protocol violation: \(why)")
         case .flowControlViolation:
             self.init(.protocolViolation, "protocol violation: the peer exceeded the flow-control window")
+        case .applicationIdle:
+            self.init(.idleTimeout, "connection closed after the application idle limit: no message sent or received")
         }
     }
 

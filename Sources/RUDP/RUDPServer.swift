@@ -34,7 +34,7 @@ public final class RUDPServer: Sendable {
         let configuration = try configuration.validated()
         let address = try await SocketBinding.resolve(host: host, port: port)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .server, seed: SocketBinding.seed(configuration),
+        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .server,
                                     security: try TransportSecurity.make(configuration))
         let channel = try await SocketBinding.bind(address, driver: driver, vectorReadCount: SocketBinding.serverVectorReadCount)
         let server = RUDPServer(driver: driver, channel: channel, requestedAddress: address)

@@ -57,8 +57,4 @@ enum SocketBinding {
         return "\(ip):\(port)"
     }
 
-    /// A seed for connection IDs: the configured one, or one from the system generator.
-    static func seed(_ configuration: RUDPConfiguration) -> UInt64 {
-        configuration.seed ?? UInt64.random(in: 0 ... .max)
-    }
 }

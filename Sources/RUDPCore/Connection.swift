@@ -56,7 +56,7 @@ public final class Connection {
     /// Why the connection closed, once it has.
     public private(set) var closeReason: CloseReason?
     /// Secure client: a CLOSE that arrived in clear while connecting and reports a security
-    /// mismatch. It is not authenticated, so it never ends the attempt; if the connect times out
+    /// mismatch or a refusal. It is not authenticated, so it never ends the attempt; if the connect times out
     /// the connection ends with ``CloseReason/peerClosed(_:_:)`` carrying it, as a diagnostic.
     public private(set) var handshakeDiagnostic: CloseFrame?
     /// Whether the connection uses packet security (`Specs/PROTOCOL.md` section 20).
@@ -66,6 +66,10 @@ public final class Connection {
     private let createdAt: Timestamp
     private var lastReceiveTime: Timestamp
     private var lastAckElicitingSentTime: Timestamp
+    /// When a message was last sent or received (``ConnectionConfiguration/applicationIdleTimeout``).
+    private var lastApplicationActivity: Timestamp
+    /// The application queued a message since the last call with a time: it counts as activity then.
+    private var applicationActivityPending = false
 
     // Security (all nil / plain for a connection without packet security)
     private let handshakeSecurity: (any HandshakeSecurity)?
@@ -88,6 +92,9 @@ public final class Connection {
     private var bytesInFlight = 0
     private var largestAckedByPeer: UInt64?
     private var peerCumulative: UInt64 = 0
+    /// The largest ACK_FLOOR this side has sent: the peer's cumulative point below it may cover
+    /// packet numbers the peer never received (section 9.4).
+    private var largestFloorSent: UInt64 = 0
     private var rtt: RTTEstimator
     private var congestion: any CongestionController
     private var rtoBackoff = 0
@@ -126,6 +133,9 @@ public final class Connection {
     private var sentCloseFrame: CloseFrame?
     private var closeDeadline: Timestamp?
     private var finishAfterClose: CloseReason?
+    /// Whether the final CLOSE (draining) carries the pending ACK: yes when answering the peer's
+    /// CLOSE or aborting, no after a protocol or flow-control violation.
+    private var finalCloseAcknowledges = false
 
     private var events: Deque<ConnectionEvent> = []
     private var stats = ConnectionStatistics()
@@ -143,6 +153,7 @@ public final class Connection {
         self.createdAt = now
         self.lastReceiveTime = now
         self.lastAckElicitingSentTime = now
+        self.lastApplicationActivity = now
         self.lastForwardProgress = now
         self.rtt = RTTEstimator(initialRTO: config.initialRTO.nanosecondsClamped,
                                 minimumRTO: config.minimumRTO.nanosecondsClamped,
@@ -240,6 +251,7 @@ public final class Connection {
             throw .sendBufferFull
         }
         stats.messagesSent += 1
+        applicationActivityPending = true
         return sendBuffer.enqueue(message, channel: channel, mode: mode)
     }
 
@@ -297,11 +309,19 @@ public final class Connection {
     public func handle(packet: Packet, size: Int, at now: Timestamp) {
         if state == .closed { return }
         switch packet.body {
-        case .connect(let params), .secureConnect(let params, _, _):
+        case .connect(let params, _), .secureConnect(let params, _, _):
             if role == .server && state == .accepting && params.sourceConnectionID == peerID {
                 handshakeSendPending = true
                 lastReceiveTime = now
             }
+            return
+        case .retry(let cookie) where packet.flags == .plain && handshakeSecurity == nil:
+            // Section 4.5: only while Connecting, only for this connection, only with a cookie.
+            guard role == .client, state == .connecting, packet.destination == localID, !cookie.isEmpty else {
+                stats.plainRetriesDropped += 1
+                return
+            }
+            acceptRetry(cookie, at: now)
             return
         case .secureAccept, .retry:
             return   // only through handle(protectedDatagram:at:), which verifies them
@@ -313,14 +333,16 @@ public final class Connection {
             guard packet.destination == localID else { return }
             switch state {
             case .connecting:
-                // A plain client told in clear that the server requires security fails fast.
-                for case .close(let close) in frames where close.code.isSecurityMismatch && handshakeSecurity == nil {
+                // A plain client told in clear that the server requires security, or refuses the
+                // connection (section 7.2 server step 5), fails fast.
+                for case .close(let close) in frames where close.code.endsConnectAttempt && handshakeSecurity == nil {
                     finish(.peerClosed(close.code, close.reason))
                 }
                 return
             case .closed: return
             case .accepting:
                 state = .established
+                lastApplicationActivity = now
                 handshakeSendPending = false
                 protection?.discardHandshakeKey()
                 events.append(.connected)
@@ -364,6 +386,7 @@ public final class Connection {
         peerID = params.sourceConnectionID
         adoptPeerParameters(params)
         state = .established
+        lastApplicationActivity = now
         handshakeRetransmitAt = nil
         handshakeSendPending = false
         pingPending = true
@@ -426,9 +449,7 @@ public final class Connection {
                 stats.malformedPacketsDropped += 1
                 return
             }
-            stats.retriesReceived += 1
-            retryCookie = cookie
-            handshakeSendPending = true   // CONNECT again, now with the cookie
+            acceptRetry(cookie, at: now)
         case .accept:
             guard role == .client, state == .connecting else {
                 stats.duplicatePacketsDropped += 1   // a retransmitted ACCEPT after the handshake
@@ -457,12 +478,25 @@ public final class Connection {
         }
     }
 
+    /// Client, Connecting, a RETRY for it (verified in secure mode): store the cookie (replacing
+    /// any earlier one) and send CONNECT with it at once (`Specs/PROTOCOL.md` sections 4.5, 7.2).
+    /// The RETRY shows the server is there: the CONNECT retransmission timer restarts with its
+    /// initial interval (no backoff), while the connect timeout still counts from the first
+    /// CONNECT, so RETRYs cannot prolong an attempt.
+    private func acceptRetry(_ cookie: [UInt8], at now: Timestamp) {
+        stats.retriesReceived += 1
+        retryCookie = cookie
+        handshakeSendPending = true
+        handshakeAttempts = 0
+        handshakeRetransmitAt = now.adding(nanoseconds: rtt.rto(peerMaxAckDelay: 0))
+    }
+
     /// Secure client, still connecting: keeps a CLOSE in clear that reports a security mismatch
     /// (it may be forged, so it is only a diagnostic for the connect timeout).
     private func noteDiagnostic(in datagram: [UInt8]) {
         guard role == .client, state == .connecting,
               let packet = try? Datagram.open(datagram), packet.flags == .plain, case .data(let frames) = packet.body else { return }
-        for case .close(let close) in frames where close.code.isSecurityMismatch {
+        for case .close(let close) in frames where close.code.endsConnectAttempt {
             handshakeDiagnostic = close
         }
     }
@@ -471,6 +505,8 @@ public final class Connection {
         switch frame {
         case .ping:
             break
+        case .pathChallenge, .pathResponse:
+            break   // this engine does not validate paths: it neither answers nor sends them
         case .ack(let ack):
             onAck(ack, at: now)
         case .maxData(let value):
@@ -478,13 +514,13 @@ public final class Connection {
         case .ackFloor(let floor):
             received.applyFloor(min(floor, packetNumber + 1))
         case .message(let message):
-            receive(message)
+            receive(message, at: now)
         case .close(let close):
             onPeerClose(close, at: now)
         }
     }
 
-    private func receive(_ frame: MessageFrame) {
+    private func receive(_ frame: MessageFrame, at now: Timestamp) {
         if frame.channel >= config.channelCount {
             violate("message on channel \(frame.channel), beyond the channel count \(config.channelCount)")
             return
@@ -498,6 +534,7 @@ public final class Connection {
             case .duplicate:
                 stats.duplicateFragmentsDropped += 1
             case .accepted(let newBytes):
+                lastApplicationActivity = now
                 if let newBytes {
                     creditSeen += UInt64(newBytes)
                     if creditSeen > advertisedMaxData {
@@ -513,6 +550,7 @@ public final class Connection {
                 violate("unreliable message of \(total) bytes exceeds the maximum message size")
                 return
             }
+            lastApplicationActivity = now
             if undeliveredUnreliableBytes + total > config.unreliableDeliveryBytes {
                 stats.unreliableMessagesDropped += 1
                 return
@@ -528,6 +566,7 @@ public final class Connection {
     /// Handles an expired deadline. Call when ``nextDeadline()`` has passed; extra calls are harmless.
     public func handleTimeout(at now: Timestamp) {
         if state == .closed { return }
+        noteApplicationActivity(at: now)
         if now >= lastReceiveTime + config.idleTimeout && state != .connecting && state != .accepting {
             finish(.idleTimeout)
             return
@@ -560,6 +599,10 @@ public final class Connection {
             finish(.closedLocally)
             return
         }
+        if let deadline = applicationIdleDeadline, now >= deadline {
+            sendFinalClose(CloseFrame(code: .applicationIdle, reason: "application idle"), then: .applicationIdle)
+            return
+        }
         if let deadline = ackDeadline, now >= deadline {
             ackImmediately = true
         }
@@ -579,6 +622,7 @@ public final class Connection {
 
     /// The next datagram to send to the peer, or nil when there is nothing to send now.
     public func pollTransmit(at now: Timestamp) -> [UInt8]? {
+        noteApplicationActivity(at: now)
         switch state {
         case .closed:
             return nil
@@ -599,7 +643,7 @@ public final class Connection {
                     protection?.authenticateHandshake(&bytes)
                 }
             } else {
-                let body: Packet.Body = role == .client ? .connect(params) : .accept(params)
+                let body: Packet.Body = role == .client ? .connect(params, cookie: retryCookie) : .accept(params)
                 bytes = Packet(destination: destination, packetNumber: nextPacketNumber, body: body).serialized()
                 Datagram.seal(&bytes)
             }
@@ -655,7 +699,17 @@ public final class Connection {
         consider(rtoDeadline)
         consider(keepAliveDeadline)
         consider(closeDeadline)
+        consider(applicationIdleDeadline)
         return deadline
+    }
+
+    /// Dates a message the application queued (``send(_:channel:mode:)`` has no time) at the
+    /// next call that has one.
+    private func noteApplicationActivity(at now: Timestamp) {
+        if applicationActivityPending {
+            applicationActivityPending = false
+            lastApplicationActivity = now
+        }
     }
 
     // MARK: - Timers
@@ -668,6 +722,12 @@ public final class Connection {
         let backedOff = rtt.rto(peerMaxAckDelay: ackDelay, backoff: rtoBackoff)
         let cap = max(rto, config.peerTimeout.nanosecondsClamped / 4)
         return start.adding(nanoseconds: min(backedOff, cap))
+    }
+
+    /// Established only: a graceful close in progress, or a final CLOSE, is already ending it.
+    private var applicationIdleDeadline: Timestamp? {
+        guard state == .established, !closeRequested, let limit = config.applicationIdleTimeout else { return nil }
+        return lastApplicationActivity + limit
     }
 
     private var keepAliveDeadline: Timestamp? {
@@ -721,9 +781,13 @@ public final class Connection {
         // peer's loss detection sees every range (a data packet has room for one).
         if hasData && wantAck && received.ranges.count > 1 { hasData = false }
 
-        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR. Not once a final CLOSE is queued.
-        if (packetsSinceAck > 0 || maxDataUpdateDue) && state != .draining {
-            let budget = hasData ? 1 : (mds - size - 14 - 9 - 9 - 12) / 8 + 1
+        // Control frames first: ACK (+ MAX_DATA), ACK_FLOOR; then a queued CLOSE. The answer to
+        // the peer's CLOSE and an abort carry the pending ACK, so the peer sees the packet that
+        // carried its CLOSE acknowledged (section 16.2): the ranges leave room for the CLOSE. A
+        // CLOSE for a violation acknowledges nothing: the offending packet was not accepted.
+        if (packetsSinceAck > 0 || maxDataUpdateDue) && (state != .draining || finalCloseAcknowledges) {
+            let closeRoom = closeFrameToSend?.encodedSize ?? 0
+            let budget = hasData ? 1 : (mds - size - closeRoom - 14 - 9 - 9 - 12) / 8 + 1
             let delay = now.nanoseconds(since: received.largestTime) / 1000
             let ack = received.ackFrame(maxRanges: max(0, budget), ackDelayMicroseconds: UInt32(clamping: delay))
             frames.append(.ack(ack))
@@ -736,6 +800,7 @@ public final class Connection {
         if peerCumulative < floor && (hasData || includedAck || wantPing || closeFrameToSend != nil) {
             frames.append(.ackFloor(floor))
             size += 9
+            largestFloorSent = max(largestFloorSent, floor)
         }
         if let close = closeFrameToSend, size + close.encodedSize <= mds {
             frames.append(.close(close))
@@ -883,6 +948,7 @@ public final class Connection {
             frames.append(.message(m.frame(for: index)))
             size += need
             m.nextFragment += 1
+            lastApplicationActivity = now
             if m.mode.isReliable { fragments.append(FragmentRef(message: id, index: index)) }
             let done = m.isFullySent
             sendBuffer[id] = m
@@ -944,6 +1010,9 @@ public final class Connection {
                     }
                     acknowledgeContents(of: p, at: now)
                 case .lost:
+                    // Declared lost, yet acknowledged: delivery of its contents only when the
+                    // acknowledgement proves receipt (PROTOCOL.md section 9.5).
+                    guard Self.lateAcknowledgementProvesReceipt(of: pn, cumulative: ack.cumulative, largestFloorSent: largestFloorSent) else { break }
                     sent[i].state = .acknowledged
                     stats.spuriousLosses += 1
                     acknowledgeContents(of: sent[i], at: now)
@@ -973,6 +1042,15 @@ public final class Connection {
     }
 
     private var closeAcknowledged = false
+
+    /// Whether an ACK frame that covers packet `packetNumber`, which this side declared lost,
+    /// proves the peer received it (PROTOCOL.md section 9.5). A range does: ranges hold only
+    /// packet numbers the peer received. The cumulative point does not once this side sent an
+    /// ACK_FLOOR above the packet: the floor moved the peer's cumulative point past packet numbers
+    /// it never received, and taking that for delivery would release messages the peer never got.
+    static func lateAcknowledgementProvesReceipt(of packetNumber: UInt64, cumulative: UInt64, largestFloorSent: UInt64) -> Bool {
+        packetNumber >= cumulative || packetNumber >= largestFloorSent
+    }
 
     private var flowBlockedWithNothingInFlight: Bool {
         guard bytesInFlight == 0, let first = sendBuffer.unsent.first, let m = sendBuffer[first] else { return false }
@@ -1127,6 +1205,7 @@ public final class Connection {
     private func sendFinalClose(_ frame: CloseFrame, then reason: CloseReason) {
         guard state != .closed, finishAfterClose == nil else { return }
         state = .draining
+        finalCloseAcknowledges = frame.code != .protocolViolation && frame.code != .flowControlViolation
         closeFrameToSend = frame
         finishAfterClose = reason
         pingPending = false
@@ -1159,4 +1238,10 @@ public final class Connection {
             congestion = config.congestionControllerFactory(maxDatagramSize)
         }
     }
+}
+
+private extension CloseCode {
+    /// A CLOSE a server sends statelessly in answer to a CONNECT: a security mismatch (6–8) or a
+    /// refusal (5). It ends a plain client's attempt; a secure client keeps it as a diagnostic.
+    var endsConnectAttempt: Bool { isSecurityMismatch || self == .refused }
 }

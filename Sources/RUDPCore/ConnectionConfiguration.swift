@@ -32,6 +32,12 @@ public struct ConnectionConfiguration: Sendable {
     public var connectTimeout: Duration = .seconds(10)
     /// Close the connection when nothing was received for this long. Default 30 s.
     public var idleTimeout: Duration = .seconds(30)
+    /// Close the connection with CLOSE(application idle) when no message was sent or received for
+    /// this long: the application handed no message to ``Connection/send(_:channel:mode:)``, no new
+    /// message data went out for the first time and none arrived. Keep-alive PINGs and
+    /// acknowledgements do not count, so a peer that only answers keep-alives cannot hold the
+    /// connection (and a server's slot) forever. nil (the default) disables the limit.
+    public var applicationIdleTimeout: Duration? = nil
     /// Send a PING when nothing ack-eliciting was sent for this long; nil disables. Default 5 s.
     public var keepAliveInterval: Duration? = .seconds(5)
     /// Declare the peer unreachable when outstanding data saw no acknowledgement for this long. Default 10 s.
@@ -72,6 +78,7 @@ public struct ConnectionConfiguration: Sendable {
         if sendBufferBytes < maxMessageSize { return "sendBufferBytes must be at least maxMessageSize" }
         if sendBufferMessages < 1 { return "sendBufferMessages must be at least 1" }
         if maxAckDelay > .milliseconds(65) { return "maxAckDelay must be at most 65 ms" }
+        if let limit = applicationIdleTimeout, limit <= .zero { return "applicationIdleTimeout must be positive (or nil)" }
         return nil
     }
 

@@ -38,6 +38,9 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
     case protocolViolation(String)
     /// The peer sent more than the flow-control window allowed.
     case flowControlViolation
+    /// No message was sent or received for ``ConnectionConfiguration/applicationIdleTimeout``;
+    /// the peer was told with CLOSE(application idle).
+    case applicationIdle
 
     /// Whether the connection ended without losing anything this side sent.
     public var isClean: Bool {
@@ -58,6 +61,7 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
         case .peerUnreachable: return "peer unreachable (no acknowledgement within the peer timeout)"
         case .protocolViolation(let why): return "protocol violation: \(why)"
         case .flowControlViolation: return "peer exceeded the flow-control window"
+        case .applicationIdle: return "application idle (no message either way within the application idle limit)"
         }
     }
 }

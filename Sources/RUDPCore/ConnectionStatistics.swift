@@ -41,8 +41,11 @@ public struct ConnectionStatistics: Sendable, Hashable {
     /// Secure connections: datagrams in clear (CRC-32C trailer) dropped unread; a CLOSE among
     /// them that reports a security mismatch is kept as ``Connection/handshakeDiagnostic``.
     public var unprotectedPacketsDropped = 0
-    /// Secure client: valid RETRY packets received (each makes it send CONNECT with the cookie).
+    /// Client: valid RETRY packets received (each makes it send CONNECT with the cookie).
     public var retriesReceived = 0
+    /// Plain client: RETRY packets in clear dropped unread: not Connecting any more, or with an
+    /// empty cookie.
+    public var plainRetriesDropped = 0
     /// Smoothed RTT, RTT variation, minimum RTT and current base RTO, in nanoseconds.
     public var smoothedRTT: UInt64 = 0
     public var rttVariation: UInt64 = 0

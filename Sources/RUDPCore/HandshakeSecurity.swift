@@ -10,8 +10,8 @@ import RUDPWire
 ///
 /// ```swift
 /// let handshake: any HandshakeSecurity = try PSKHandshakeSecurity(configuration: security, randomness: .secure)
-/// let endpoint = Endpoint<Int>(configuration: config, seed: 1,
-///                              security: EndpointSecurity(handshake: handshake, addressBytes: { [UInt8]("\($0)".utf8) }))
+/// let endpoint = Endpoint<Int>(configuration: config, randomness: SeededGenerator(seed: 1),
+///                              security: EndpointSecurity(handshake: handshake))
 /// ```
 public protocol HandshakeSecurity: AnyObject {
     /// The header flags of every protected packet: ``PacketFlags/authenticated`` or
@@ -51,23 +51,21 @@ public enum CookieCheck: Sendable, Hashable {
     case expired
 }
 
-/// The security of an ``Endpoint``: the handshake hooks and how to turn a peer address into the
-/// bytes a retry cookie is bound to (for UDP: the IP address bytes followed by the 2-byte port).
+/// The security of an ``Endpoint``: the handshake hooks. The bytes a retry cookie is bound to
+/// come from the peer address itself (``EndpointAddress/cookieBytes``; for UDP the IP address
+/// bytes followed by the 2-byte port).
 ///
 /// ```swift
-/// let security = EndpointSecurity<Int>(handshake: handshake) { address in
-///     withUnsafeBytes(of: UInt64(address).bigEndian) { Array($0) }
-/// }
+/// let security = EndpointSecurity(handshake: try PSKHandshakeSecurity(configuration: security, randomness: .seeded(1)))
+/// let server = Endpoint<Int>(configuration: EndpointConfiguration(acceptsConnections: true),
+///                            randomness: SeededGenerator(seed: 1), security: security)
 /// ```
-public struct EndpointSecurity<Address> {
+public struct EndpointSecurity {
     /// The handshake hooks (keys, cookies, randoms).
     public var handshake: any HandshakeSecurity
-    /// The bytes that identify a peer address in a retry cookie.
-    public var addressBytes: (Address) -> [UInt8]
 
     /// Creates the security settings of an endpoint.
-    public init(handshake: any HandshakeSecurity, addressBytes: @escaping (Address) -> [UInt8]) {
+    public init(handshake: any HandshakeSecurity) {
         self.handshake = handshake
-        self.addressBytes = addressBytes
     }
 }

@@ -64,11 +64,11 @@ final class EngineFuzzPeer {
     /// Delivered messages whose flow-control credit is not released yet (when configured so).
     var held: [(ConnectionID, ReceivedMessage)] = []
 
-    /// Bytes received from each source address (server side, secure mode: amplification bound).
+    /// Bytes received from each source address (server side: amplification bound).
     var bytesReceived: [Int: Int] = [:]
-    /// Bytes sent to each destination address (server side, secure mode: amplification bound).
+    /// Bytes sent to each destination address (server side: amplification bound).
     var bytesSent: [Int: Int] = [:]
-    /// Source addresses the other side really sent from (server side, secure mode).
+    /// Source addresses the other side really sent from (server side).
     var verifiedAddresses: Set<Int> = []
 
     /// A peer; with `security` (mode authenticated or encrypted) its endpoint runs the secure
@@ -78,20 +78,18 @@ final class EngineFuzzPeer {
         self.name = name
         self.address = address
         self.configuration = configuration
-        var endpointSecurity: EndpointSecurity<Int>?
+        var endpointSecurity: EndpointSecurity?
         if let security {
             do {
                 let key = try PreSharedKey(hexEncoded: SecurityFuzzKeys.pskHex, source: "the fuzz test key")
                 let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: security, key: key),
                                                          randomness: .seeded(seed))
-                endpointSecurity = EndpointSecurity(handshake: wrapHandshake(handshake)) { address in
-                    (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(address)) >> UInt64(56 - 8 * $0)) }
-                }
+                endpointSecurity = EndpointSecurity(handshake: wrapHandshake(handshake))
             } catch {
                 preconditionFailure("EngineFuzzPeer: cannot set up \(security) security with the test key: \(error)")
             }
         }
-        self.endpoint = Endpoint<Int>(configuration: configuration, seed: seed, security: endpointSecurity)
+        self.endpoint = Endpoint<Int>(configuration: configuration, randomness: SeededGenerator(seed: seed), security: endpointSecurity)
     }
 
     /// The connection at `index` among the live ones; one past the end names no connection.

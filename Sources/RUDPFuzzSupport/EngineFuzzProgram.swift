@@ -10,6 +10,12 @@ import RUDPCore
 /// gives the server 2 channels (the client has 4), bit 4 the client the minimum datagram size,
 /// bit 5 disables keep-alives, bit 6 a send buffer of 4 messages (else 32), bit 7 a zero ack delay.
 ///
+/// Bits of the seed choose the server's admission (``configurations(flags:seed:)``): bits 1–2 its
+/// plain retry policy (never, always, beyond one half-open connection, always), bit 3 tight
+/// caps (one half-open connection, two per address and per prefix: the client's later
+/// connections are evicted or refused), bit 4 a retry cookie lifetime of 1 s (else 10 s), so
+/// that RETRY, cookie checks, expiry, eviction and refusals are all reachable.
+///
 /// ```swift
 /// var program = EngineFuzzProgram(flags: 0, seed: 1)
 /// program.append(.clientSend, 0, 10, 0, 0, 0, 0)   // connection 0, 10 bytes, channel 0, reliable-ordered
@@ -44,8 +50,8 @@ public struct EngineFuzzProgram: Sendable {
         bytes.append(contentsOf: raw)
     }
 
-    /// The client's and the server's endpoint configurations for a flags byte.
-    public static func configurations(flags: UInt8) -> (client: EndpointConfiguration, server: EndpointConfiguration) {
+    /// The client's and the server's endpoint configurations for a flags byte and a seed.
+    public static func configurations(flags: UInt8, seed: UInt16 = 0) -> (client: EndpointConfiguration, server: EndpointConfiguration) {
         var connection = ConnectionConfiguration()
         connection.maxMessageSize = 3000
         connection.receiveWindow = 6000
@@ -73,6 +79,13 @@ public struct EngineFuzzProgram: Sendable {
 
         var server = EndpointConfiguration(connection: serverConnection, acceptsConnections: true)
         server.maxConnections = 3
+        server.retryPolicy = [RetryPolicy.never, .always, .whenHalfOpenExceeds(1), .always][Int(seed >> 1 & 3)]
+        if seed >> 3 & 1 == 1 {
+            server.maxHalfOpenConnections = 1
+            server.maxConnectionsPerAddress = 2
+            server.maxConnectionsPerPrefix = 2
+        }
+        server.cookieLifetime = seed >> 4 & 1 == 1 ? .seconds(1) : .seconds(10)
         let client = EndpointConfiguration(connection: clientConnection, acceptsConnections: false)
         return (client, server)
     }

@@ -1,3 +1,5 @@
+import RUDPCore
+
 /// What one engine fuzz program did: enough for a test to see that a program exercised the
 /// engine (messages really flowed) and not only that nothing broke.
 ///
@@ -22,6 +24,8 @@ public struct EngineFuzzReport: Sendable, Hashable {
     public var connectionsClosed = 0
     /// Whether a side accepted a datagram with a forged valid checksum (provenance checks stop there).
     public var tainted = false
+    /// The server endpoint's counters at the end (RETRYs, evictions, refusals, cookies).
+    public var server = EndpointStatistics()
     /// The first violated invariant, or nil.
     public var violation: FuzzViolation?
 

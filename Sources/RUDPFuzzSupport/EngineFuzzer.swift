@@ -63,6 +63,7 @@ public enum EngineFuzzer {
         } catch {
             harness.report.violation = error
         }
+        harness.report.server = harness.server.endpoint.statistics
         return harness.report
     }
 
@@ -82,6 +83,26 @@ public enum EngineFuzzer {
                 programs.append(reorderedAcrossWrap(flags: flags, mode: mode).bytes)
             }
         }
+        // The server's admission (seed bits, EngineFuzzProgram): RETRY always or beyond one
+        // half-open connection, tight caps (eviction, refusals), 1 s cookies that expire, and a
+        // CONNECT replayed with an old cookie.
+        for seed: UInt16 in [0b0_1010, 0b1_1010, 0b0_0100, 0b0_1100, 0b1_0010] {
+            var program = EngineFuzzProgram(flags: 0, seed: seed)
+            program.append(.drainNetwork)
+            for _ in 0..<3 { program.append(.connect) }
+            program.append(.deliverSome, 5)
+            program.append(.advanceTime, 5)
+            program.append(.replay, 1, 1)
+            program.append(.drainNetwork)
+            for index: UInt8 in 0..<4 { program.append(.clientSend, index, 20, 0, 0, 0, 0) }
+            program.append(.drainNetwork)
+            for _ in 0..<6 {
+                program.append(.runToDeadline)
+                program.append(.drainNetwork)
+            }
+            programs.append(program.bytes)
+        }
+
         var idle = EngineFuzzProgram(flags: 0, seed: 7)
         idle.append(.drainNetwork)
         for _ in 0..<12 { idle.append(.runToDeadline) }

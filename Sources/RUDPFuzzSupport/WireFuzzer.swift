@@ -17,7 +17,7 @@ import RUDPWire
 /// (``violation(in:)-([UInt8])``).
 ///
 /// ```swift
-/// WireFuzzer.check([0x01, 0x03, 0x00])   // truncated header: rejected, nothing to assert
+/// WireFuzzer.check([0x02, 0x03, 0x00])   // truncated header: rejected, nothing to assert
 /// ```
 public enum WireFuzzer {
     /// Runs every check on `bytes`; traps on the first violated invariant.

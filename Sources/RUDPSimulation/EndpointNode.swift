@@ -21,10 +21,11 @@ public final class EndpointNode: SimulatedNode {
     /// Called for every event, in order, from inside the simulator's callbacks.
     public var onEvent: ((ConnectionID, ConnectionEvent) -> Void)?
 
-    /// A node running an endpoint with `configuration`, connection IDs drawn from `seed`, and
+    /// A node running an endpoint with `configuration`, connection IDs drawn from a
+    /// ``SeededGenerator`` seeded with `seed` (a simulation is reproducible), and
     /// optional packet security.
-    public init(configuration: EndpointConfiguration, seed: UInt64, security: EndpointSecurity<SimulatedAddress>? = nil) {
-        endpoint = Endpoint(configuration: configuration, seed: seed, security: security)
+    public init(configuration: EndpointConfiguration, seed: UInt64, security: EndpointSecurity? = nil) {
+        endpoint = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: seed), security: security)
     }
 
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {

@@ -196,8 +196,8 @@ public enum ExchangeScenario {
     /// Runs one scenario to completion and checks it.
     public static func run(_ setup: Setup) -> Outcome {
         let simulator = NetworkSimulator(seed: setup.seed)
-        let clientSecurity: EndpointSecurity<SimulatedAddress>?
-        let serverSecurity: EndpointSecurity<SimulatedAddress>?
+        let clientSecurity: EndpointSecurity?
+        let serverSecurity: EndpointSecurity?
         do {
             clientSecurity = try security(setup, seed: setup.seed &+ 3)
             serverSecurity = try security(setup, seed: setup.seed &+ 4)
@@ -371,13 +371,11 @@ public enum ExchangeScenario {
         return try PreSharedKey(hexEncoded: hex, source: "simulation seed \(seed)")
     }
 
-    /// An endpoint's security for a run: seeded randoms, the simulated node number as cookie address.
-    static func security(_ setup: Setup, seed: UInt64) throws(SecurityError) -> EndpointSecurity<SimulatedAddress>? {
+    /// An endpoint's security for a run: seeded randoms (cookies bind the simulated node number).
+    static func security(_ setup: Setup, seed: UInt64) throws(SecurityError) -> EndpointSecurity? {
         guard let mode = setup.security, mode != .none else { return nil }
         let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: mode, key: try testKey(seed: setup.seed)),
                                                  randomness: .seeded(seed))
-        return EndpointSecurity(handshake: handshake) { address in
-            withUnsafeBytes(of: UInt64(truncatingIfNeeded: address.node).bigEndian) { Array($0) }
-        }
+        return EndpointSecurity(handshake: handshake)
     }
 }

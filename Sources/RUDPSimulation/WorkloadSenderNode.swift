@@ -48,7 +48,7 @@ public final class WorkloadSenderNode: SimulatedNode {
 
     /// A sender for `workload` whose endpoint uses `configuration` and draws IDs from `seed`.
     public init(configuration: ConnectionConfiguration, seed: UInt64, workload: ExperimentWorkload) {
-        endpoint = Endpoint(configuration: EndpointConfiguration(connection: configuration), seed: seed)
+        endpoint = Endpoint(configuration: EndpointConfiguration(connection: configuration), randomness: SeededGenerator(seed: seed))
         self.workload = workload
         message = [UInt8](repeating: 0xA5, count: workload.messageSize)
     }

@@ -22,6 +22,11 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let securityNotConfigured = CloseCode(rawValue: 7)
     /// Both sides use security with the same key but different modes (authenticated vs encrypted).
     public static let securityModeMismatch = CloseCode(rawValue: 8)
+    /// The operator's application idle limit passed with no message sent or received on the
+    /// connection (keep-alive ACKs and PINGs do not count).
+    public static let applicationIdle = CloseCode(rawValue: 9)
+    /// The endpoint's receive-memory budget was exhausted and this connection held the most.
+    public static let resourceLimit = CloseCode(rawValue: 10)
 
     /// Whether the code reports a security configuration mismatch (codes 6–8).
     public var isSecurityMismatch: Bool {
@@ -39,6 +44,8 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .securityRequired: return "security required"
         case .securityNotConfigured: return "security not configured"
         case .securityModeMismatch: return "security mode mismatch"
+        case .applicationIdle: return "application idle"
+        case .resourceLimit: return "resource limit"
         default: return "code \(rawValue)"
         }
     }

@@ -1,4 +1,4 @@
-/// The packet types of protocol version 1.
+/// The packet types of protocol version 2.
 public enum PacketType: UInt8, Hashable, Sendable, CaseIterable {
     /// Client to server: opens a connection.
     case connect = 0x01
@@ -6,8 +6,8 @@ public enum PacketType: UInt8, Hashable, Sendable, CaseIterable {
     case accept = 0x02
     /// Either direction, once connected: a sequence of frames.
     case data = 0x03
-    /// Server to client, secure mode only: a stateless retry cookie the client must echo in its
-    /// next CONNECT (`Specs/PROTOCOL.md` section 20).
+    /// Server to client, in both modes: a stateless retry cookie the client must echo in its
+    /// next CONNECT (`Specs/PROTOCOL.md` sections 4.5 and 20.2).
     case retry = 0x04
 }
 
@@ -18,9 +18,10 @@ public enum PacketType: UInt8, Hashable, Sendable, CaseIterable {
 /// are big-endian. See `Specs/PROTOCOL.md` for the normative description.
 ///
 /// With the ``PacketFlags/protected`` flag, CONNECT and ACCEPT carry the security handshake's
-/// extra fields (``Body/secureConnect(_:clientRandom:cookie:)``, ``Body/secureAccept(_:serverRandom:)``)
-/// and RETRY exists; the 16-byte tag that follows such a packet is not part of it (the security
-/// layer appends and strips it, as ``Datagram`` does the CRC-32C trailer).
+/// extra fields (``Body/secureConnect(_:clientRandom:cookie:)``, ``Body/secureAccept(_:serverRandom:)``);
+/// the 16-byte tag that follows such a packet is not part of it (the security layer appends and
+/// strips it, as ``Datagram`` does the CRC-32C trailer). RETRY exists in both modes, with the
+/// same body; its flags say which.
 ///
 /// ```swift
 /// let packet = Packet(destination: ConnectionID(7), packetNumber: 0, body: .data([.ping]))
@@ -29,7 +30,7 @@ public enum PacketType: UInt8, Hashable, Sendable, CaseIterable {
 /// ```
 public struct Packet: Hashable, Sendable {
     /// The protocol version this codec speaks.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// Size of the common header in bytes.
     public static let headerSize = 19
     /// Largest UDP payload the codec accepts (the IPv4 UDP maximum).
@@ -49,8 +50,9 @@ public struct Packet: Hashable, Sendable {
 
     /// What follows the header.
     public enum Body: Hashable, Sendable {
-        /// A CONNECT packet with the client's parameters.
-        case connect(TransportParameters)
+        /// A plain CONNECT packet: the client's parameters and the retry cookie it echoes (empty
+        /// unless a RETRY asked for one; at most ``Packet/maximumCookieSize`` bytes).
+        case connect(TransportParameters, cookie: [UInt8])
         /// An ACCEPT packet with the server's parameters.
         case accept(TransportParameters)
         /// A DATA packet with one or more frames.
@@ -61,7 +63,8 @@ public struct Packet: Hashable, Sendable {
         case secureConnect(TransportParameters, clientRandom: [UInt8], cookie: [UInt8])
         /// A protected ACCEPT (secure mode): the server's parameters and its 32-byte handshake random.
         case secureAccept(TransportParameters, serverRandom: [UInt8])
-        /// A RETRY (secure mode only): the cookie the client must send back in its next CONNECT.
+        /// A RETRY (plain or protected, as the flags say): the cookie the client must send back in
+        /// its next CONNECT (at most ``Packet/maximumCookieSize`` bytes).
         case retry(cookie: [UInt8])
     }
 
@@ -75,7 +78,7 @@ public struct Packet: Hashable, Sendable {
     public var body: Body
 
     /// A packet; `flags` must contain ``PacketFlags/protected`` exactly when `body` is one of the
-    /// secure handshake cases or RETRY, or when it belongs to a protected connection.
+    /// secure handshake cases, or a RETRY or DATA packet of a protected connection.
     public init(destination: ConnectionID, packetNumber: UInt64, body: Body, flags: PacketFlags = .plain) {
         self.flags = flags
         self.destination = destination
@@ -121,7 +124,8 @@ public struct Packet: Hashable, Sendable {
             }
             body = .secureConnect(params, clientRandom: random, cookie: cookie)
         case .connect:
-            body = .connect(try TransportParameters.parse(&reader))
+            let params = try TransportParameters.parse(&reader)
+            body = .connect(params, cookie: try reader.readBytes(Int(try reader.readUInt8())))
         case .accept where secure:
             let params = try TransportParameters.parse(&reader)
             body = .secureAccept(params, serverRandom: try reader.readBytes(handshakeRandomSize))
@@ -164,7 +168,6 @@ public struct Packet: Hashable, Sendable {
         let flagsByte = try reader.readUInt8()
         let flags = PacketFlags(rawValue: flagsByte)
         if !flags.isValid { throw .invalidFlags(flagsByte) }
-        if type == .retry && !flags.contains(.protected) { throw .invalidFlags(flagsByte) }
         let destination = ConnectionID(try reader.readUInt64())
         if destination == .none && type != .connect { throw .zeroConnectionID }
         let pn = try reader.readUInt62(field: "packetNumber")
@@ -185,7 +188,11 @@ public struct Packet: Hashable, Sendable {
         let start = out.count
         Self.writeHeader(type: type, flags: flags, destination: destination, packetNumber: packetNumber, into: &out)
         switch body {
-        case .connect(let p), .accept(let p):
+        case let .connect(p, cookie):
+            p.serialize(into: &out)
+            out.append(UInt8(truncatingIfNeeded: cookie.count))
+            out.append(contentsOf: cookie)
+        case .accept(let p):
             p.serialize(into: &out)
         case .data(let frames):
             for f in frames { f.serialize(into: &out) }
@@ -217,7 +224,8 @@ public struct Packet: Hashable, Sendable {
     /// Encoded size in bytes.
     public var encodedSize: Int {
         switch body {
-        case .connect, .accept: return Self.headerSize + TransportParameters.encodedSize
+        case .connect(_, let cookie): return Self.headerSize + TransportParameters.encodedSize + 1 + cookie.count
+        case .accept: return Self.headerSize + TransportParameters.encodedSize
         case .data(let frames): return frames.reduce(Self.headerSize) { $0 + $1.encodedSize }
         case let .secureConnect(_, random, cookie):
             let fields = Self.headerSize + TransportParameters.encodedSize + random.count + 1 + cookie.count

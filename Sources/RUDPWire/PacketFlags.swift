@@ -1,6 +1,6 @@
 /// The flags byte of the packet header (byte 2).
 ///
-/// Version 1 defines two bits, both about packet protection (`Specs/PROTOCOL.md` section 3 and
+/// Version 2 defines two bits, both about packet protection (`Specs/PROTOCOL.md` section 3 and
 /// section 20): ``protected`` says the datagram belongs to a connection with packet security and
 /// ends in a 16-byte tag instead of the CRC-32C trailer; ``encrypted`` (only together with
 /// ``protected``) says the payload is encrypted. The only valid values are therefore `0x00`
@@ -30,7 +30,7 @@ public struct PacketFlags: OptionSet, Hashable, Sendable, CustomStringConvertibl
     /// Encrypted mode: payload encrypted, 16-byte tag.
     public static let authenticatedAndEncrypted: PacketFlags = [.protected, .encrypted]
 
-    /// Whether this value is one of the three that version 1 allows.
+    /// Whether this value is one of the three that version 2 allows.
     public var isValid: Bool {
         self == .plain || self == .authenticated || self == .authenticatedAndEncrypted
     }

@@ -178,12 +178,10 @@ struct BenchCommand: AsyncParsableCommand {
         serverConfiguration.receiveLoss = loss
         serverConfiguration.lossSeed = seed
         serverConfiguration.lossWarmupDatagrams = warmup
-        serverConfiguration.seed = seed
         serverConfiguration.connection.maxMessageSize = max(serverConfiguration.connection.maxMessageSize, size)
         serverConfiguration.security = security
         var clientConfiguration = serverConfiguration
         clientConfiguration.lossSeed = seed &+ 1
-        clientConfiguration.seed = seed &+ 1
         // The warm-up is counted in datagrams received. The server receives about one datagram
         // per message, so its count matches the warm-up messages. The client receives only
         // acknowledgements, a few dozen per thousand messages without loss: a count of `warmup`

@@ -79,10 +79,8 @@ struct DemoCommand: AsyncParsableCommand {
         serverConfiguration.security = security?.configuration
         serverConfiguration.receiveLoss = loss
         serverConfiguration.lossSeed = seed
-        serverConfiguration.seed = seed
         var clientConfiguration = serverConfiguration
         clientConfiguration.lossSeed = seed &+ 1
-        clientConfiguration.seed = seed &+ 1
 
         let server = try await RUDPServer.bind(host: "127.0.0.1", port: 0, configuration: serverConfiguration)
         let record = ServerRecord()

@@ -42,6 +42,7 @@ struct EchoServerCommand: AsyncParsableCommand {
     var port: Int
 
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
+    @OptionGroup(title: "Limits") var limitOptions: ServerLimitOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -75,6 +76,7 @@ struct EchoServerCommand: AsyncParsableCommand {
         var configuration = RUDPConfiguration()
         configuration.logger = logger
         configuration.security = security?.configuration
+        try limitOptions.apply(to: &configuration)
         let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
         TerminationSignal.install { signal in
             TerminationSignal.writeMessage("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")

@@ -143,19 +143,22 @@ import RUDPWire
         #expect(pair.server.statistics.malformedDatagrams >= 1)
     }
 
-    @Test func serverRefusesBeyondMaxConnections() throws {
+    @Test func fullServerEvictsTheOldestHalfOpenConnection() throws {
         let server = Endpoint<Int>(configuration: {
             var e = EndpointConfiguration(acceptsConnections: true)
             e.maxConnections = 3
             return e
-        }(), seed: 5)
+        }(), randomness: SeededGenerator(seed: 5))
         for i in 0..<10 {
-            let client = Endpoint<Int>(configuration: EndpointConfiguration(), seed: UInt64(100 + i))
+            let client = Endpoint<Int>(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: UInt64(100 + i)))
             _ = client.connect(to: 0, at: .zero)
             while let (d, _) = client.pollTransmit(at: .zero) { server.handle(datagram: d, from: 100 + i, at: .zero) }
         }
+        // Nobody completed the handshake: each new client pushed out the oldest half-open one.
         #expect(server.connectionCount == 3)
-        #expect(server.statistics.connectionsRefused == 7)
+        #expect(server.halfOpenConnectionCount == 3)
+        #expect(server.statistics.halfOpenEvicted == 7)
+        #expect(server.statistics.connectionsRefused == 0)
     }
 
     @Test func junkIsCountedNotFatal() throws {

@@ -26,10 +26,13 @@ final class Pair {
 
     init(clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
          serverConfig: ConnectionConfiguration = ConnectionConfiguration(), seed: UInt64 = 1,
-         clientSecurity: EndpointSecurity<Int>? = nil, serverSecurity: EndpointSecurity<Int>? = nil) {
-        client = Endpoint(configuration: EndpointConfiguration(connection: clientConfig), seed: seed, security: clientSecurity)
-        server = Endpoint(configuration: EndpointConfiguration(connection: serverConfig, acceptsConnections: true), seed: seed &+ 1,
-                          security: serverSecurity)
+         clientSecurity: EndpointSecurity? = nil, serverSecurity: EndpointSecurity? = nil,
+         serverEndpoint: EndpointConfiguration? = nil) {
+        client = Endpoint(configuration: EndpointConfiguration(connection: clientConfig), randomness: SeededGenerator(seed: seed),
+                          security: clientSecurity)
+        var serverConfiguration = serverEndpoint ?? EndpointConfiguration(acceptsConnections: true)
+        serverConfiguration.connection = serverConfig
+        server = Endpoint(configuration: serverConfiguration, randomness: SeededGenerator(seed: seed &+ 1), security: serverSecurity)
     }
 
     @discardableResult

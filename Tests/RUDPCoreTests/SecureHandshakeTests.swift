@@ -54,9 +54,9 @@ extension SecureHandshakeTests {
     /// A CONNECT from a peer without the key (wrong key, or random bytes shaped like a CONNECT)
     /// creates no state on the server and gets nothing back.
     @Test func keylessConnectCreatesNoStateAndGetsNoAnswer() throws {
-        let server = Endpoint<Int>(configuration: EndpointConfiguration(acceptsConnections: true), seed: 2,
+        let server = Endpoint<Int>(configuration: EndpointConfiguration(acceptsConnections: true), randomness: SeededGenerator(seed: 2),
                                    security: SecurityTestSupport.security(.encrypted, seed: 9))
-        let stranger = Endpoint<Int>(configuration: EndpointConfiguration(), seed: 3,
+        let stranger = Endpoint<Int>(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: 3),
                                      security: SecurityTestSupport.security(.encrypted, key: SecurityTestSupport.otherKey, seed: 10))
         _ = stranger.connect(to: 2, at: .zero)
         let connect = try #require(stranger.pollTransmit(at: .zero)).datagram
@@ -185,8 +185,8 @@ extension SecureHandshakeTests {
     @Test func sessionKeysAreReleasedWhenTheConnectionEnds() throws {
         let clientHandshake = RecordingHandshake(SecurityTestSupport.security(.encrypted, seed: 3).handshake)
         let serverHandshake = RecordingHandshake(SecurityTestSupport.security(.encrypted, seed: 4).handshake)
-        let pair = Pair(clientSecurity: EndpointSecurity(handshake: clientHandshake, addressBytes: SecurityTestSupport.addressBytes),
-                        serverSecurity: EndpointSecurity(handshake: serverHandshake, addressBytes: SecurityTestSupport.addressBytes))
+        let pair = Pair(clientSecurity: EndpointSecurity(handshake: clientHandshake),
+                        serverSecurity: EndpointSecurity(handshake: serverHandshake))
         let id = pair.connect()
         try pair.client.send([1, 2, 3], on: id)
         #expect(pair.drive { pair.serverMessages.count == 1 })
@@ -228,7 +228,7 @@ extension SecureHandshakeTests {
     /// connection is aborted instead of sending anything unprotected.
     @Test func keyExhaustionAbortsTheConnection() throws {
         let clientHandshake = ExhaustingHandshake(SecurityTestSupport.security(.encrypted, seed: 5).handshake, sealsAllowed: 3)
-        let pair = Pair(clientSecurity: EndpointSecurity(handshake: clientHandshake, addressBytes: SecurityTestSupport.addressBytes),
+        let pair = Pair(clientSecurity: EndpointSecurity(handshake: clientHandshake),
                         serverSecurity: SecurityTestSupport.security(.encrypted, seed: 6))
         var sentAfterRefusal = false
         pair.filter = { d, toServer in

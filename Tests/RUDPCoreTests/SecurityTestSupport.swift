@@ -8,17 +8,12 @@ enum SecurityTestSupport {
     static let key = try! PreSharedKey(hexEncoded: String(repeating: "ab", count: 32), source: "test key")
     static let otherKey = try! PreSharedKey(hexEncoded: String(repeating: "cd", count: 32), source: "other test key")
 
-    /// A simulated address as cookie bytes (8 bytes, big-endian).
-    static func addressBytes(_ address: Int) -> [UInt8] {
-        withUnsafeBytes(of: UInt64(truncatingIfNeeded: address).bigEndian) { Array($0) }
-    }
-
     /// An endpoint security with seeded randoms.
     static func security(_ mode: SecurityMode, key: PreSharedKey = key, seed: UInt64,
-                         cookieLifetime: UInt64 = CookieIssuer.defaultLifetime) -> EndpointSecurity<Int> {
+                         cookieLifetime: UInt64 = CookieIssuer.defaultLifetime) -> EndpointSecurity {
         let handshake = try! PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: mode, key: key, cookieLifetime: cookieLifetime),
                                                   randomness: .seeded(seed))
-        return EndpointSecurity(handshake: handshake, addressBytes: addressBytes)
+        return EndpointSecurity(handshake: handshake)
     }
 
     /// A pair of endpoints with security in `mode` on both sides.

@@ -46,6 +46,24 @@ struct FuzzSupportTests {
         }
     }
 
+    @Test("the engine seed programs reach the server's RETRY, cookie checks, eviction and refusals", arguments: [false, true])
+    func admissionPaths(secure: Bool) throws {
+        let datagrams = try FuzzSeeds.vectorDatagrams(in: FuzzReplayTests.vectors).map(\.bytes)
+        var total = EndpointStatistics()
+        for program in EngineFuzzer.seedPrograms(datagrams: datagrams, secure: secure) {
+            let report = EngineFuzzer.run(program, secure: secure)
+            #expect(report.violation == nil)
+            total.retriesSent += report.server.retriesSent
+            total.invalidCookies += report.server.invalidCookies
+            total.halfOpenEvicted += report.server.halfOpenEvicted
+            total.connectionsRefused += report.server.connectionsRefused
+            total.refusalsAnswered += report.server.refusalsAnswered
+        }
+        #expect(total.retriesSent > 0 && total.halfOpenEvicted > 0 && total.connectionsRefused > 0 && total.refusalsAnswered > 0,
+                "secure \(secure): \(total)")
+        if !secure { #expect(total.invalidCookies > 0, "an expired plain cookie is reached") }
+    }
+
     @Test("seed corpora are made from the vectors")
     func seedHex() throws {
         let vectors = FuzzReplayTests.vectors

@@ -58,7 +58,7 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escapi
 /// sets its own short one.
 func testConfiguration(seed: UInt64 = 1) -> RUDPConfiguration {
     var configuration = RUDPConfiguration()
-    configuration.seed = seed
+    configuration.lossSeed = seed   // connection IDs always come from the system's secure generator
     configuration.connection.connectTimeout = .seconds(60)
     configuration.connection.peerTimeout = .seconds(60)
     configuration.connection.idleTimeout = .seconds(120)

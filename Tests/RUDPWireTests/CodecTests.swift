@@ -8,7 +8,7 @@ struct CodecTests {
     static let server = ConnectionID(0xfedc_ba98_7654_3210)
 
     @Test func constantsMatchTheSpecification() throws {
-        #expect(Packet.version == 1)
+        #expect(Packet.version == 2)
         #expect(Packet.headerSize == 19)
         #expect(Packet.maximumDatagramSize == 65_507)
         #expect(Packet.packetNumberLimit == 1 << 62)
@@ -18,18 +18,27 @@ struct CodecTests {
         #expect(MessageFrame.overhead == 17)
         #expect(CloseFrame.maximumReasonLength == 200)
         #expect(PacketType.allCases.map(\.rawValue) == [0x01, 0x02, 0x03, 0x04])
-        #expect(FrameType.allCases.map(\.rawValue) == [0x01, 0x02, 0x03, 0x04, 0x05, 0x06])
+        #expect(FrameType.allCases.map(\.rawValue) == [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08])
         #expect(DeliveryMode.reliableOrdered.rawValue == 0x03)
         #expect(DeliveryMode.reliableUnordered.rawValue == 0x01)
         #expect(DeliveryMode.unreliable.rawValue == 0x00)
         #expect(DeliveryMode.allCases.map(\.isReliable) == [true, true, false])
         #expect(DeliveryMode.allCases.map(\.isOrdered) == [true, false, false])
-        #expect([CloseCode.normal, .aborted, .protocolViolation, .flowControlViolation, .serverShutdown, .refused]
-            .map(\.rawValue) == [0, 1, 2, 3, 4, 5])
+        #expect([CloseCode.normal, .aborted, .protocolViolation, .flowControlViolation, .serverShutdown, .refused,
+                 .securityRequired, .securityNotConfigured, .securityModeMismatch, .applicationIdle, .resourceLimit]
+            .map(\.rawValue) == Array(0...10))
+        #expect(CloseCode.applicationIdle.description == "application idle")
+        #expect(CloseCode.resourceLimit.description == "resource limit")
+        #expect(!CloseCode.applicationIdle.isSecurityMismatch && !CloseCode.resourceLimit.isSecurityMismatch)
         #expect(CloseCode(rawValue: 0x1234).description == "code 4660")
-        let connect = Packet(destination: .none, packetNumber: 0, body: .connect(TransportParameters(sourceConnectionID: ConnectionID(1))))
-        #expect(connect.serialized().count == 46)
-        #expect(connect.encodedSize == 46)
+        let params = TransportParameters(sourceConnectionID: ConnectionID(1))
+        let connect = Packet(destination: .none, packetNumber: 0, body: .connect(params, cookie: []))
+        #expect(connect.serialized().count == 47)
+        #expect(connect.encodedSize == 47)
+        let withCookie = Packet(destination: .none, packetNumber: 0, body: .connect(params, cookie: [UInt8](repeating: 7, count: 16)))
+        #expect(withCookie.serialized().count == 63 && withCookie.encodedSize == 63)
+        let plainRetry = Packet(destination: ConnectionID(1), packetNumber: 0, body: .retry(cookie: [UInt8](repeating: 7, count: 16)))
+        #expect(plainRetry.serialized().count == 36 && plainRetry.encodedSize == 36)
     }
 
     @Test func defaultParameters() {
@@ -52,6 +61,8 @@ struct CodecTests {
             (.ackFloor(7), 9, false),
             (.message(MessageFrame(channel: 0, mode: .unreliable, sequence: 0, totalLength: 3, offset: 0, payload: [1, 2, 3])), 20, true),
             (.close(CloseFrame(code: .normal, reason: "é")), 6, true),
+            (.pathChallenge(0x0123_4567_89ab_cdef), 9, false),
+            (.pathResponse(0), 9, false),
         ]
         for (frame, size, eliciting) in frames {
             #expect(frame.encodedSize == size, "\(frame)")
@@ -88,17 +99,26 @@ struct CodecTests {
 
     @Test func errorDetails() {
         #expect(throws: WireError.truncated(offset: 11, needed: 1)) {
-            try Packet.parse([1, 3, 0] + [UInt8](repeating: 1, count: 8) + [UInt8](repeating: 0, count: 7))
+            try Packet.parse([2, 3, 0] + [UInt8](repeating: 1, count: 8) + [UInt8](repeating: 0, count: 7))
         }
-        #expect(throws: WireError.unknownFrameType(0x07, offset: 20)) {
-            try Packet.parse(Packet(destination: Self.server, packetNumber: 0, body: .data([.ping])).serialized() + [0x07])
+        #expect(throws: WireError.unknownFrameType(0x09, offset: 20)) {
+            try Packet.parse(Packet(destination: Self.server, packetNumber: 0, body: .data([.ping])).serialized() + [0x09])
         }
-        #expect(throws: WireError.trailingBytes(count: 2)) {
-            try Packet.parse(Packet(destination: .none, packetNumber: 0,
-                                    body: .connect(TransportParameters(sourceConnectionID: ConnectionID(1)))).serialized() + [0, 0])
+        #expect(throws: WireError.truncated(offset: 21, needed: 7)) {
+            try Packet.parse(Packet(destination: Self.server, packetNumber: 0, body: .data([.ping])).serialized() + [0x07, 1])
         }
+        let connect = Packet(destination: .none, packetNumber: 0,
+                             body: .connect(TransportParameters(sourceConnectionID: ConnectionID(1)), cookie: [9])).serialized()
+        #expect(throws: WireError.trailingBytes(count: 2)) { try Packet.parse(connect + [0, 0]) }
+        // the cookie length says 1, the cookie is missing: cut off after the length byte
+        #expect(throws: WireError.truncated(offset: 47, needed: 1)) { try Packet.parse(Array(connect.dropLast())) }
+        // no cookie length at all (a version-1 sized CONNECT body)
+        #expect(throws: WireError.truncated(offset: 46, needed: 1)) { try Packet.parse(Array(connect.prefix(46))) }
         #expect(throws: WireError.valueOutOfRange(field: "packetNumber")) {
-            try Packet.parse([1, 3, 0] + [UInt8](repeating: 1, count: 8) + [0x40] + [UInt8](repeating: 0, count: 7) + [1])
+            try Packet.parse([2, 3, 0] + [UInt8](repeating: 1, count: 8) + [0x40] + [UInt8](repeating: 0, count: 7) + [1])
+        }
+        #expect(throws: WireError.unsupportedVersion(1)) {
+            try Packet.parse([1, 3, 0] + [UInt8](repeating: 1, count: 8) + [UInt8](repeating: 0, count: 8) + [1])
         }
     }
 

@@ -112,12 +112,20 @@ struct PropertyTests {
 
     // MARK: random input
 
-    /// Version 1, usually a known type, usually zero flags, a random destination and a small packet number.
+    /// Version 2 (sometimes 1), usually a known type, usually zero flags, a random destination and
+    /// a small packet number; CONNECT and ACCEPT usually followed by parameters (and a CONNECT by a
+    /// cookie length and cookie), RETRY by a cookie.
     static func plausibleHeader(_ r: inout TestRandom) -> [UInt8] {
-        var bytes: [UInt8] = [1, r.chance(90) ? UInt8(1 + r.below(3)) : r.byte(), r.chance(95) ? 0 : r.byte()]
+        let version: UInt8 = r.chance(97) ? Packet.version : 1
+        var bytes: [UInt8] = [version, r.chance(90) ? UInt8(1 + r.below(4)) : r.byte(), r.chance(95) ? 0 : r.byte()]
         bytes += r.chance(10) ? [UInt8](repeating: 0, count: 8) : r.bytes(8)
         appendBigEndian(r.chance(95) ? UInt64(r.below(1000)) : r.next(), 8, &bytes)
-        if bytes[1] != 3 && r.chance(80) { bytes += r.bytes(r.chance(80) ? 27 : r.below(30)) }   // handshake parameters
+        if (bytes[1] == 1 || bytes[1] == 2) && r.chance(80) { bytes += r.bytes(r.chance(80) ? 27 : r.below(30)) }   // handshake parameters
+        if bytes[1] == 1 || bytes[1] == 4 {
+            // cookie length and cookie, usually consistent
+            let length = r.chance(50) ? 0 : r.pick([16, 24, r.below(256)])
+            if r.chance(90) { bytes.append(UInt8(length)); bytes += r.bytes(r.chance(90) ? length : r.below(length + 3)) }
+        }
         return bytes
     }
 
@@ -131,7 +139,7 @@ struct PropertyTests {
         func small(_ r: inout TestRandom, _ size: Int) -> UInt64 {
             r.chance(85) ? UInt64(r.below(12)) : (size == 8 ? r.next() : r.next() >> UInt64(64 - 8 * size))
         }
-        let type: UInt8 = r.chance(95) ? UInt8(1 + r.below(6)) : r.byte()
+        let type: UInt8 = r.chance(95) ? UInt8(1 + r.below(8)) : r.byte()
         out.append(type)
         switch type {
         case 0x02:
@@ -144,7 +152,7 @@ struct PropertyTests {
                 appendBigEndian(small(&r, 4), 4, &out)
                 for _ in 1..<count { appendBigEndian(small(&r, 4), 4, &out); appendBigEndian(small(&r, 4), 4, &out) }
             }
-        case 0x03, 0x04:
+        case 0x03, 0x04, 0x07, 0x08:
             appendBigEndian(small(&r, 8), 8, &out)
         case 0x05:
             out.append(r.byte())
@@ -217,7 +225,7 @@ struct PropertyTests {
     /// Applies one random mutation: bit flip, boundary byte or word, insertion, deletion,
     /// truncation, extension, duplication or swap.
     static func mutate(_ bytes: inout [UInt8], _ r: inout TestRandom) {
-        let interesting: [UInt8] = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x20, 0x21, 0x3f, 0x40, 0x7f, 0x80, 0xc8, 0xc9, 0xff]
+        let interesting: [UInt8] = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x10, 0x18, 0x20, 0x21, 0x3f, 0x40, 0x7f, 0x80, 0xc8, 0xc9, 0xff]
         if bytes.isEmpty { bytes = r.bytes(1 + r.below(8)); return }
         let at = r.below(bytes.count)
         switch r.below(9) {

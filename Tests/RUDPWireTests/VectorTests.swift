@@ -48,10 +48,13 @@ struct VectorTests {
         var packetTypes = Set<PacketType>(), frameTypes = Set<FrameType>(), modes = Set<DeliveryMode>()
         var ackRangeCounts = Set<Int>(), errors = Set<String>()
         var multiFrame = false, emptyMessage = false, utf8Reason = false
+        var plainCookies = Set<Int>(), retryFlags = Set<PacketFlags>(), closeCodes = Set<UInt16>()
         for v in vectors {
             switch v.expectation {
             case .packet(let p):
                 packetTypes.insert(p.type)
+                if case .connect(_, let cookie) = p.body { plainCookies.insert(cookie.count) }
+                if case .retry = p.body { retryFlags.insert(p.flags) }
                 if case .data(let frames) = p.body {
                     if frames.count > 1 { multiFrame = true }
                     for f in frames {
@@ -61,7 +64,9 @@ struct VectorTests {
                         case .message(let m):
                             modes.insert(m.mode)
                             if m.totalLength == 0 { emptyMessage = true }
-                        case .close(let c): if c.reason.utf8.contains(where: { $0 >= 0x80 }) { utf8Reason = true }
+                        case .close(let c):
+                            closeCodes.insert(c.code.rawValue)
+                            if c.reason.utf8.contains(where: { $0 >= 0x80 }) { utf8Reason = true }
                         default: break
                         }
                     }
@@ -75,6 +80,9 @@ struct VectorTests {
         #expect(modes == Set(DeliveryMode.allCases))
         #expect(ackRangeCounts.isSuperset(of: [0, 1, AckFrame.maximumRanges]) && ackRangeCounts.contains { $0 > 1 && $0 < 32 })
         #expect(multiFrame && emptyMessage && utf8Reason)
+        #expect(plainCookies.isSuperset(of: [0, 16]), "plain CONNECT without and with a cookie")
+        #expect(retryFlags.contains(.plain) && retryFlags.contains(where: { $0.contains(.protected) }), "RETRY in both modes")
+        #expect(closeCodes.isSuperset(of: [CloseCode.applicationIdle.rawValue, CloseCode.resourceLimit.rawValue]))
         // every error a packet of at most a few hundred bytes can produce (oversize needs 65,508 bytes:
         // see CodecTests.oversize; checksumMismatch is a datagram-level error: see DatagramTests)
         let packetErrors = WireErrorNames.all.subtracting(["oversize", "checksumMismatch"])

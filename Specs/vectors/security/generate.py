@@ -4,7 +4,9 @@
 An implementation independent of the Swift code under test: Python's hashlib (BLAKE2b keyed,
 with salt and personalization, exactly libsodium's crypto_generichash and crypto_kdf), hmac
 (HMAC-SHA-512 truncated to 32 bytes, libsodium's crypto_auth) and the `cryptography` package's
-ChaCha20Poly1305 (the IETF construction). Run it from this directory: python3 generate.py
+ChaCha20Poly1305 (the IETF construction). Protocol version 2: every header starts with the version
+byte 0x02 (the key-schedule labels below keep their text). Run it from this directory:
+python3 generate.py
 """
 import hashlib
 import hmac
@@ -19,6 +21,7 @@ SERVER_RANDOM = bytes(range(0x60, 0x80))
 CLIENT_CID = 0x0123456789ABCDEF
 SERVER_CID = 0xFEDCBA9876543210
 COOKIE_SECRET = bytes(range(0x80, 0xA0))
+VERSION = 0x02
 
 
 def be64(n):
@@ -51,7 +54,7 @@ DIRECTION = {"client_to_server": 0, "server_to_client": 1}
 
 
 def header(destination, pn, packet_type=0x03):
-    return bytes([0x01, packet_type, 0x00]) + be64(destination) + be64(pn)
+    return bytes([VERSION, packet_type, 0x00]) + be64(destination) + be64(pn)
 
 
 def nonce(direction, pn):
@@ -145,9 +148,9 @@ add_invalid("encrypted-packet-number-too-large", "encrypted-client-message with 
             "encrypted", "client_to_server", enc[:11] + be64(1 << 62) + enc[19:], "invalidPacketNumber")
 
 connect_packet = bytes.fromhex(
-    "01 01 00 0000000000000000 0000000000000000 0123456789abcdef 04b0 00100000 0000000000400000 08 2000 1388".replace(" ", ""))
+    "02 01 00 0000000000000000 0000000000000000 0123456789abcdef 04b0 00100000 0000000000400000 08 2000 1388 00".replace(" ", ""))
 accept_packet = bytes.fromhex(
-    "01 02 00 0123456789abcdef 0000000000000000 fedcba9876543210 04b0 00100000 0000000000400000 08 2000 1388".replace(" ", ""))
+    "02 02 00 0123456789abcdef 0000000000000000 fedcba9876543210 04b0 00100000 0000000000400000 08 2000 1388".replace(" ", ""))
 handshake_tags = [
     {"name": "connect-tag", "description": "HMAC-SHA-512-256 of the CONNECT packet connect-default-parameters (handshake.json) under the connect key, first 16 bytes.",
      "key": "connect", "message": h(connect_packet), "tag": h(crypto_auth(connect_key, connect_packet)[:16])},
@@ -189,7 +192,7 @@ SERVER_PARAMS = bytes.fromhex("fedcba9876543210 04b0 00100000 0000000000400000 0
 
 
 def secure_header(packet_type, flags, destination, pn):
-    return bytes([0x01, packet_type, flags]) + be64(destination) + be64(pn)
+    return bytes([VERSION, packet_type, flags]) + be64(destination) + be64(pn)
 
 
 def secure_connect(flags, pn, cookie_bytes):

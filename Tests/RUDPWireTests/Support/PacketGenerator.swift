@@ -11,16 +11,41 @@ struct PacketGenerator {
 
     func packet(_ r: inout TestRandom) -> Packet {
         let pn = value62(&r)
-        switch r.below(10) {
-        case 0:
+        switch r.below(14) {
+        case 0, 1:
             // CONNECT normally goes to 0; the codec accepts any destination on CONNECT
             let destination = r.chance(80) ? ConnectionID.none : ConnectionID(r.next())
-            return Packet(destination: destination, packetNumber: pn, body: .connect(parameters(&r)))
-        case 1:
+            return Packet(destination: destination, packetNumber: pn, body: .connect(parameters(&r), cookie: cookie(&r)))
+        case 2:
             return Packet(destination: nonzeroID(&r), packetNumber: pn, body: .accept(parameters(&r)))
+        case 3:
+            // RETRY, plain (CRC trailer) or protected: the same body
+            let flags: PacketFlags = r.chance(60) ? .plain : r.pick([.authenticated, .authenticatedAndEncrypted])
+            return Packet(destination: nonzeroID(&r), packetNumber: pn, body: .retry(cookie: cookie(&r)), flags: flags)
+        case 4:
+            let flags: PacketFlags = r.pick([.authenticated, .authenticatedAndEncrypted])
+            if r.chance(50) {
+                return Packet(destination: .none, packetNumber: pn,
+                              body: .secureConnect(parameters(&r), clientRandom: r.bytes(Packet.handshakeRandomSize), cookie: cookie(&r)),
+                              flags: flags)
+            }
+            return Packet(destination: nonzeroID(&r), packetNumber: pn,
+                          body: .secureAccept(parameters(&r), serverRandom: r.bytes(Packet.handshakeRandomSize)), flags: flags)
         default:
             let count = 1 + r.below(maximumFrames)
             return Packet(destination: nonzeroID(&r), packetNumber: pn, body: .data((0..<count).map { _ in frame(&r) }))
+        }
+    }
+
+    /// A retry cookie: often empty (a first CONNECT) or 16 bytes (the plain cookie), sometimes 24
+    /// (the secure one), 255 (the longest) or any length in between.
+    func cookie(_ r: inout TestRandom) -> [UInt8] {
+        switch r.below(6) {
+        case 0, 1: return []
+        case 2: return r.bytes(16)
+        case 3: return r.bytes(24)
+        case 4: return r.bytes(Packet.maximumCookieSize)
+        default: return r.bytes(r.below(Packet.maximumCookieSize + 1))
         }
     }
 
@@ -66,12 +91,14 @@ struct PacketGenerator {
     }
 
     func frame(_ r: inout TestRandom) -> Frame {
-        switch r.below(12) {
+        switch r.below(14) {
         case 0: return .ping
         case 1, 2, 3: return .ack(ack(&r))
         case 4: return .maxData(value62(&r))
         case 5: return .ackFloor(value62(&r))
         case 6, 7, 8, 9: return .message(message(&r))
+        case 10: return .pathChallenge(r.chance(20) ? r.pick([0, .max]) : r.next())
+        case 11: return .pathResponse(r.chance(20) ? r.pick([0, .max]) : r.next())
         default: return .close(close(&r))
         }
     }
@@ -130,7 +157,7 @@ struct PacketGenerator {
     }
 
     func close(_ r: inout TestRandom) -> CloseFrame {
-        let code = r.chance(50) ? CloseCode(rawValue: UInt16(r.below(6))) : CloseCode(rawValue: UInt16.random(in: 0 ... .max, using: &r))
+        let code = r.chance(50) ? CloseCode(rawValue: UInt16(r.below(11))) : CloseCode(rawValue: UInt16.random(in: 0 ... .max, using: &r))
         return CloseFrame(code: code, reason: reason(&r))
     }
 

@@ -114,11 +114,12 @@ enum TestVectors {
     static func packet(_ value: JSONValue, at path: String) throws -> Packet {
         let loose = try value.object(keys: [], at: path)
         let type = try loose.string("type")
-        // Secure packets (PROTOCOL.md section 12) name their flags and their extra fields.
+        // Secure packets (PROTOCOL.md section 20) name their flags and their extra fields.
         let hasFlags = loose.dict["flags"] != nil
         var keys: [String]
         switch type {
-        case "connect", "accept": keys = ["parameters"]
+        case "connect": keys = ["parameters", "cookie"]
+        case "accept": keys = ["parameters"]
         case "data": keys = ["frames"]
         case "secure_connect": keys = ["parameters", "client_random", "cookie"]
         case "secure_accept": keys = ["parameters", "server_random"]
@@ -132,7 +133,9 @@ enum TestVectors {
         let pn = try o.uint62("packet_number")
         let body: Packet.Body
         switch type {
-        case "connect": body = .connect(try parameters(o.value("parameters"), at: "\(path).parameters"))
+        case "connect":
+            body = .connect(try parameters(o.value("parameters"), at: "\(path).parameters"),
+                            cookie: try hexBytes(o.string("cookie"), at: "\(path).cookie"))
         case "accept": body = .accept(try parameters(o.value("parameters"), at: "\(path).parameters"))
         case "secure_connect":
             body = .secureConnect(try parameters(o.value("parameters"), at: "\(path).parameters"),
@@ -149,6 +152,14 @@ enum TestVectors {
             })
         }
         return Packet(destination: destination, packetNumber: pn, body: body, flags: flags)
+    }
+
+    /// The 8 data bytes of PATH_CHALLENGE / PATH_RESPONSE: 16 lowercase hex digits, read big-endian.
+    static func pathData(_ text: String, at path: String) throws -> UInt64 {
+        guard text.count == 16, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }), let v = UInt64(text, radix: 16) else {
+            throw VectorError("\(path): path data is 16 lowercase hex digits, not \"\(text)\"")
+        }
+        return v
     }
 
     static func connectionID(_ text: String, at path: String) throws -> ConnectionID {
@@ -202,6 +213,10 @@ enum TestVectors {
             return .message(MessageFrame(channel: try o.uint("channel"), mode: mode, sequence: try o.uint("sequence"),
                                          totalLength: try o.uint("total_length"), offset: try o.uint("offset"),
                                          payload: try hexBytes(o.string("payload"), at: "\(path).payload")))
+        case "path_challenge":
+            return .pathChallenge(try pathData(value.object(keys: ["type", "data"], at: path).string("data"), at: "\(path).data"))
+        case "path_response":
+            return .pathResponse(try pathData(value.object(keys: ["type", "data"], at: path).string("data"), at: "\(path).data"))
         case "close":
             let o = try value.object(keys: ["type", "code", "reason"], at: path)
             return .close(CloseFrame(code: CloseCode(rawValue: try o.uint("code")), reason: try o.string("reason")))

@@ -1,0 +1,47 @@
+/// Counters of an ``Endpoint`` as a whole.
+public struct EndpointStatistics: Sendable, Hashable {
+    public var datagramsReceived = 0
+    public var bytesReceived = 0
+    public var datagramsSent = 0
+    public var bytesSent = 0
+    /// Datagrams that failed their checksum or did not parse.
+    public var malformedDatagrams = 0
+    /// Datagrams for a connection ID this endpoint does not have.
+    public var unroutableDatagrams = 0
+    public var connectionsAccepted = 0
+    /// CONNECTs that could have created a connection but were refused: the endpoint does not
+    /// accept connections, or a limit was reached (the sum of the three counters below, plus
+    /// CONNECTs to an endpoint that is not a server).
+    public var connectionsRefused = 0
+    /// Refused because ``EndpointConfiguration/maxConnections`` connections exist and none is half-open.
+    public var refusedTableFull = 0
+    /// Refused because the source host has ``EndpointConfiguration/maxConnectionsPerAddress`` connections.
+    public var refusedAddressLimit = 0
+    /// Refused because the source network has ``EndpointConfiguration/maxConnectionsPerPrefix`` connections.
+    public var refusedPrefixLimit = 0
+    /// Stateless CLOSE(refused) answers sent for refused CONNECTs.
+    public var refusalsAnswered = 0
+    /// Half-open connections dropped (silently) to make room for a new one.
+    public var halfOpenEvicted = 0
+    /// Secure endpoints: protected CONNECTs whose connect-key tag did not verify (a peer without
+    /// the key, or corruption). No state was created and nothing was sent back.
+    public var handshakeAuthenticationFailures = 0
+    /// RETRY packets sent (stateless) to make a client prove its address.
+    public var retriesSent = 0
+    /// CONNECTs whose retry cookie was invalid (another address or connection ID, forged) or
+    /// expired; answered with a new RETRY (when one is required), no state created.
+    public var invalidCookies = 0
+    /// CONNECTs answered statelessly with a CLOSE reporting a security mismatch (security
+    /// required, not configured, or another mode).
+    public var securityMismatchesAnswered = 0
+    /// CONNECTs for a connection that has already ended (replays), dropped without creating
+    /// state or answering.
+    public var replayedHandshakes = 0
+    /// Stateless answers (RETRY, CLOSE) not sent: the answer queue was full, or the answer would
+    /// have been more than three times the datagram it answers.
+    public var statelessAnswersDropped = 0
+    /// Datagrams of connections not sent because their peer's address is not verified yet and
+    /// they would have exceeded three times the bytes received from it (anti-amplification).
+    public var amplificationLimited = 0
+    public init() {}
+}

@@ -1,0 +1,37 @@
+import NIOCore
+import RUDP
+import Testing
+
+@Suite("Application idle limit on real sockets")
+struct ApplicationIdleSocketTests {
+    @Test("keep-alives alone do not hold a connection: the server closes it after its application idle limit")
+    func serverClosesAnIdleConnection() async throws {
+        var serverConfiguration = testConfiguration(seed: 120)
+        serverConfiguration.connection.applicationIdleTimeout = .seconds(1)
+        var clientConfiguration = testConfiguration(seed: 121)
+        clientConfiguration.connection.keepAliveInterval = .milliseconds(200)
+        let server = try await RUDPServer.bind(port: 0, configuration: serverConfiguration)
+        let serving = startEchoServer(server)
+        let port = server.port
+        let clientSettings = clientConfiguration
+        try await withTimeout(30, "application idle") {
+            let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: clientSettings)
+            var iterator = client.messages.makeAsyncIterator()
+            try await client.send([1, 2, 3])
+            #expect(try await iterator.next()?.bytes == [1, 2, 3])
+            let start = ContinuousClock.now
+            // The client's keep-alives flow, but no message: the server closes with CLOSE(application idle).
+            do {
+                while try await iterator.next() != nil {}
+                Issue.record("the message stream ended without an error")
+            } catch let error as RUDPError {
+                #expect(error.code == .idleTimeout, "\(error)")
+            }
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed >= .milliseconds(900), "closed after \(elapsed)")
+            #expect(await client.closeReason() == .peerClosed(.applicationIdle, "application idle"))
+        }
+        await server.shutdown()
+        try await withTimeout(10, "serve returns") { try await serving.value }
+    }
+}
