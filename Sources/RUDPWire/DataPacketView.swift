@@ -28,9 +28,17 @@ public struct DataPacketView {
                body: .data(frames.map(\.frame)), flags: header.flags)
     }
 
+    init(header: Packet.Header, bytes: UnsafeRawBufferPointer, frameCount: Int, isAckEliciting: Bool) {
+        self.header = header
+        self.bytes = bytes
+        self.frameCount = frameCount
+        self.isAckEliciting = isAckEliciting
+    }
+
     /// Validates the frames after the header that `reader` has just read, exactly as `Frame.parse`
-    /// does, without keeping anything.
-    init(header: Packet.Header, validatingFramesOf packet: UnsafeRawBufferPointer, reader: inout ByteReader) throws(WireError) {
+    /// does (the same checks in the same order, so the same ``WireError``), without keeping
+    /// anything. ``PacketView`` runs it when ``FastValidation`` rejected a packet, to name the error.
+    init(header: Packet.Header, carefullyValidating packet: UnsafeRawBufferPointer, reader: inout ByteReader) throws(WireError) {
         var count = 0
         var ackEliciting = false
         while !reader.isAtEnd {

@@ -27,7 +27,7 @@ public struct FrameCursor: Sequence, IteratorProtocol {
     }
 
     /// The next frame, or nil after the last.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func next() -> FrameView? {
         guard offset < end else { return nil }
         let typeByte = base.bigEndianUInt8(at: offset)

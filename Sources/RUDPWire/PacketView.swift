@@ -37,19 +37,39 @@ public enum PacketView {
     /// packet whose header is invalid; never reads outside `packet` and never allocates.
     public init(validating packet: UnsafeRawBufferPointer) throws(WireError) {
         if packet.count > Packet.maximumDatagramSize { throw .oversize(size: packet.count) }
+        // One pass of loads and compares for a valid packet; the careful, field-by-field
+        // validation only to name what is wrong with an invalid one.
+        if let header = FastValidation.header(packet) {
+            guard header.type == .data else {
+                self = .handshake(header)
+                return
+            }
+            if let frames = FastValidation.frames(packet) {
+                self = .data(DataPacketView(header: header, bytes: packet, frameCount: frames.count, isAckEliciting: frames.ackEliciting))
+                return
+            }
+        }
+        self = try Self.carefullyValidating(packet)
+    }
+
+    /// The validation of `Packet.parse`, field by field, for the exact error.
+    private static func carefullyValidating(_ packet: UnsafeRawBufferPointer) throws(WireError) -> PacketView {
         var reader = ByteReader(packet)
         let header = try Packet.parseHeader(&reader)
         guard header.type == .data else {
-            self = .handshake(header)
-            return
+            assertionFailure("PacketView: the fast scan rejected a header that Packet.parseHeader accepts")
+            return .handshake(header)
         }
-        self = .data(try DataPacketView(header: header, validatingFramesOf: packet, reader: &reader))
+        let data = try DataPacketView(header: header, carefullyValidating: packet, reader: &reader)
+        assertionFailure("PacketView: the fast scan rejected a DATA packet that the careful validation accepts")
+        return .data(data)
     }
 
     /// Reads only the common header, as ``Packet/parseHeader(_:)`` does (same checks, same errors;
     /// no allocation): enough to route a datagram, which must still be validated before use.
     public static func header(_ packet: UnsafeRawBufferPointer) throws(WireError) -> Packet.Header {
-        try Packet.parseHeader(packet)
+        if let header = FastValidation.header(packet) { return header }
+        return try Packet.parseHeader(packet)
     }
 
     /// The packet's header.
