@@ -16,6 +16,9 @@ enum FastPathOracle {
     }
 
     static func compareReader(_ raw: UnsafeRawBufferPointer) -> String? {
+        let referenceHeader = Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) }
+        let fastHeader = Result { () throws(WireError) -> Packet.Header in try PacketView.header(raw) }
+        if referenceHeader != fastHeader { return "Packet.parseHeader gave \(referenceHeader), PacketView.header \(fastHeader)" }
         let reference = Result { () throws(WireError) -> Packet in try Packet.parse(raw) }
         let fast = Result { () throws(WireError) -> PacketView in try PacketView(validating: raw) }
         switch (reference, fast) {
