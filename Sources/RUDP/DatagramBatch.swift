@@ -47,7 +47,7 @@ struct DatagramBatch {
         let maximumDatagram = endpoint.maximumDatagramSize
         let segments = max(1, min(Self.maximumSegments, Self.maximumSegmentedBytes / maximumDatagram))
         let room = segments * maximumDatagram
-        var buffer = self.buffer ?? allocator.buffer(capacity: 4 * room)
+        var buffer = self.buffer ?? allocator.buffer(capacity: room)
         self.buffer = nil
         var datagrams = 0, bytes = 0
         while true {
