@@ -60,8 +60,19 @@ public final class Endpoint {
     static var statelessAnswerLimit: Int { EndpointCore.statelessAnswerLimit }
 
     public let configuration: EndpointConfiguration
-    /// Everything else: one struct, so that exclusivity is checked once per call.
-    private var core: EndpointCore
+    /// Everything else: one struct, behind a pointer the endpoint owns. Held as a stored `var`,
+    /// Swift would check exclusive access to it at run time on every call (a class's stored
+    /// properties are checked dynamically, ~100 instructions with the thread-local access set);
+    /// through the pointer only the static checks inside ``EndpointCore`` remain. That is sound
+    /// because nothing the core calls can call back into the endpoint (the receive-memory pool
+    /// closes connections on its own, see ``ReceiveMemoryPool``) and the endpoint is used from
+    /// one thread at a time.
+    private let state: UnsafeMutablePointer<EndpointCore>
+
+    private var core: EndpointCore {
+        @inline(__always) _read { yield state.pointee }
+        @inline(__always) _modify { yield &state.pointee }
+    }
 
     /// Creates an endpoint whose connection IDs are drawn from `randomness`: pass a
     /// ``SeededGenerator`` for a reproducible run, `SystemRandomNumberGenerator()` (the
@@ -72,7 +83,13 @@ public final class Endpoint {
     public init(configuration: EndpointConfiguration, randomness: some RandomNumberGenerator, security: EndpointSecurity? = nil) {
         precondition(configuration.validate() == nil, "invalid EndpointConfiguration: \(configuration.validate() ?? "")")
         self.configuration = configuration
-        self.core = EndpointCore(configuration: configuration, randomness: randomness, security: security)
+        state = .allocate(capacity: 1)
+        state.initialize(to: EndpointCore(configuration: configuration, randomness: randomness, security: security))
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     // MARK: - Getters
@@ -113,7 +130,7 @@ public final class Endpoint {
     /// The address a server connection is validating as its peer's new one (`Specs/PROTOCOL.md`
     /// section 7.4), or nil when no validation is under way.
     public func candidateAddress(of id: ConnectionID) -> PeerAddress? {
-        guard let slot = core.slot(of: id), let connection = core.slots[slot].connection, connection.isValidatingPath else { return nil }
+        guard let slot = core.slot(of: id), let connection = core.connections[slot], connection.isValidatingPath else { return nil }
         return core.slots[slot].candidate
     }
 

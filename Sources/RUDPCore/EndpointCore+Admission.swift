@@ -19,7 +19,7 @@ extension EndpointCore {
     mutating func acceptConnect(_ packet: Packet, _ params: TransportParameters, cookie: [UInt8], size: Int,
                                 from address: PeerAddress, at now: Timestamp) {
         let key = HandshakeKey(address: address, clientID: params.sourceConnectionID)
-        if let existing = handshakes[key], let slot = table.find(existing), let connection = slots[slot].connection {
+        if let existing = handshakes[key], let slot = table.find(existing), let connection = connections[slot] {
             // A retransmitted CONNECT: the connection sends ACCEPT again.
             if let credit = slots[slot].unverifiedCredit { slots[slot].unverifiedCredit = credit + Self.amplificationFactor * size }
             connection.handle(packet: packet, size: size, at: now)
@@ -89,7 +89,7 @@ extension EndpointCore {
             }
             return
         }
-        guard let slot = table.find(header.destination), let connection = slots[slot].connection else {
+        guard let slot = table.find(header.destination), let connection = connections[slot] else {
             statistics.unroutableDatagrams += 1
             return
         }
@@ -131,7 +131,7 @@ extension EndpointCore {
             return
         }
         let key = HandshakeKey(address: address, clientID: params.sourceConnectionID)
-        if let existing = handshakes[key], let slot = table.find(existing), let connection = slots[slot].connection {
+        if let existing = handshakes[key], let slot = table.find(existing), let connection = connections[slot] {
             connection.handle(packet: packet, size: datagram.count, at: now)
             touch(slot)
             return
@@ -286,7 +286,7 @@ extension EndpointCore {
         if unverifiedHalfOpen.count + verifiedHalfOpen.count > 2 * halfOpenCount + 64 {
             let slots = self.slots
             let isHalfOpen = { (slot: Int, generation: UInt32) in
-                slots[slot].generation == generation && slots[slot].connection != nil && slots[slot].kind == .halfOpen
+                slots[slot].generation == generation && slots[slot].id != .none && slots[slot].kind == .halfOpen
             }
             unverifiedHalfOpen.retain(where: isHalfOpen)
             verifiedHalfOpen.retain(where: isHalfOpen)

@@ -20,7 +20,7 @@ extension EndpointCore {
             return single(answer.datagram, to: answer.destination, into: buffer)
         }
         while let (slot, generation) = transmitQueue.first {
-            guard isCurrent(slot, generation), let connection = slots[slot].connection else {
+            guard isCurrent(slot, generation), let connection = connections[slot] else {
                 transmitQueue.removeFirst()
                 continue
             }
@@ -128,7 +128,7 @@ extension EndpointCore {
     /// is then forgotten.
     mutating func pollEvent() -> (ConnectionID, ConnectionEvent)? {
         while let (slot, generation) = eventQueue.first {
-            guard isCurrent(slot, generation), let connection = slots[slot].connection else {
+            guard isCurrent(slot, generation), let connection = connections[slot] else {
                 eventQueue.removeFirst()
                 continue
             }
@@ -171,7 +171,7 @@ extension EndpointCore {
         while i < dueSlots.count {
             let slot = dueSlots[i]
             i += 1
-            guard let connection = slots[slot].connection else { continue }
+            guard let connection = connections[slot] else { continue }
             connection.handleTimeout(at: now)
             touch(slot)
         }
@@ -199,7 +199,7 @@ extension EndpointCore {
 
     /// Makes sure the timer heap holds the connection's deadline.
     mutating func schedule(_ slot: Int) {
-        guard let connection = slots[slot].connection else { return }
+        guard let connection = connections[slot] else { return }
         guard let deadline = connection.nextDeadline()?.nanoseconds else {
             slots[slot].timerSerial = 0
             return

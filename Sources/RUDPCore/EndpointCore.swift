@@ -37,6 +37,9 @@ struct EndpointCore {
     /// Connection ID → slot.
     var table = ConnectionTable()
     var slots: ContiguousArray<EndpointSlot> = []
+    /// The connection in each slot (nil for a free one), beside the slots so that the slots hold
+    /// plain values only: reading a slot's field is then a load, never a copy of the slot.
+    var connections: ContiguousArray<Connection?> = []
     var freeSlots: ContiguousArray<Int> = []
     var transmitQueue = SlotQueue()
     var eventQueue = SlotQueue()
@@ -98,7 +101,7 @@ struct EndpointCore {
     /// The connection with this ID, or nil.
     func connection(_ id: ConnectionID) -> Connection? {
         guard let slot = table.find(id) else { return nil }
-        return slots[slot].connection
+        return connections[slot]
     }
 
     // MARK: - Commands
@@ -113,26 +116,26 @@ struct EndpointCore {
     }
 
     mutating func send(_ message: [UInt8], on id: ConnectionID, channel: UInt8, mode: DeliveryMode) throws(SendError) -> MessageID {
-        guard let slot = table.find(id), let connection = slots[slot].connection else { throw .connectionClosed }
+        guard let slot = table.find(id), let connection = connections[slot] else { throw .connectionClosed }
         let messageID = try connection.send(message, channel: channel, mode: mode)
         touch(slot)
         return messageID
     }
 
     mutating func releaseCredit(_ message: ReceivedMessage, on id: ConnectionID) {
-        guard let slot = table.find(id), let connection = slots[slot].connection else { return }
+        guard let slot = table.find(id), let connection = connections[slot] else { return }
         connection.releaseCredit(message)
         touch(slot)
     }
 
     mutating func close(_ id: ConnectionID, at now: Timestamp) {
-        guard let slot = table.find(id), let connection = slots[slot].connection else { return }
+        guard let slot = table.find(id), let connection = connections[slot] else { return }
         connection.close(at: now)
         touch(slot)
     }
 
     mutating func abort(_ id: ConnectionID, at now: Timestamp, with frame: CloseFrame) {
-        guard let slot = table.find(id), let connection = slots[slot].connection else { return }
+        guard let slot = table.find(id), let connection = connections[slot] else { return }
         connection.abort(at: now, with: frame)
         touch(slot)
     }
@@ -163,7 +166,7 @@ struct EndpointCore {
             acceptConnect(packet, params, cookie: cookie, size: datagram.count, from: address, at: now)
             return
         }
-        guard let slot = table.find(packet.destination), let connection = slots[slot].connection else {
+        guard let slot = table.find(packet.destination), let connection = connections[slot] else {
             statistics.unroutableDatagrams += 1
             return
         }
@@ -225,8 +228,9 @@ struct EndpointCore {
         } else {
             slot = slots.count
             slots.append(EndpointSlot(generation: 0))
+            connections.append(nil)
         }
-        slots[slot].connection = connection
+        connections[slot] = connection
         slots[slot].id = id
         slots[slot].address = address
         slots[slot].kind = kind
@@ -267,14 +271,14 @@ struct EndpointCore {
     /// Whether a queue entry still stands for the slot's current occupant.
     @inline(__always)
     func isCurrent(_ slot: Int, _ generation: UInt32) -> Bool {
-        slots[slot].generation == generation && slots[slot].connection != nil
+        slots[slot].generation == generation && slots[slot].id != .none
     }
 
     /// Takes a connection out of the table and frees its slot. Slots are reused (the most
     /// recently freed first), never given back: their number is the endpoint's peak of
     /// connections, a few hundred bytes each.
     mutating func remove(_ slot: Int, _ removal: Removal) {
-        guard slots[slot].connection != nil else { return }
+        guard slots[slot].id != .none else { return }
         table.remove(slots[slot].id)
         switch slots[slot].kind {
         case .client: break
@@ -289,6 +293,7 @@ struct EndpointCore {
             if removal == .ended { rememberEndedHandshake(keys.handshake) }
         }
         memoryPool.register(nil, slot: slot)
+        connections[slot] = nil
         slots[slot] = EndpointSlot(generation: slots[slot].generation &+ 1)
         freeSlots.append(slot)
     }

@@ -1,9 +1,11 @@
-/// What an ``Endpoint`` keeps about one connection besides the ``Connection`` itself: a plain
-/// struct in the endpoint's slot array, read and written in place (`slots[i].field`), never
-/// copied as a whole on the per-datagram path.
+/// What an ``Endpoint`` keeps about one connection besides the ``Connection`` itself (which is
+/// in a parallel array): a struct of plain values (no references), in the endpoint's slot
+/// array, read and written in place (`slots[i].field`, a load or a store), never copied as a
+/// whole on the per-datagram path.
 ///
-/// A free slot has no connection; its ``generation`` counts its occupants, so queue entries of
-/// an earlier occupant are told from the current one's without searching the queues.
+/// A free slot has the ID ``ConnectionID/none``; its ``generation`` counts its occupants, so
+/// queue entries of an earlier occupant are told from the current one's without searching the
+/// queues.
 ///
 /// ```swift
 /// var slot = EndpointSlot(generation: 0)
@@ -29,8 +31,7 @@ struct EndpointSlot {
         var handshake: HandshakeKey
     }
 
-    /// The connection, or nil for a free slot.
-    var connection: Connection?
+    /// The connection's ID; ``ConnectionID/none`` for a free slot.
     var id = ConnectionID.none
     /// Where the connection's datagrams go.
     var address: PeerAddress = 0

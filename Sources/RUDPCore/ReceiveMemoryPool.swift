@@ -29,14 +29,27 @@ final class ReceiveMemoryPool {
     private var members: ContiguousArray<Connection?> = []
     /// Connections closed to make room, not yet taken by the endpoint.
     private var closed: [Connection] = []
-    /// Whether ``takeClosed()`` has anything.
-    private(set) var hasClosed = false
+    /// Whether ``takeClosed()`` has anything: asked for every datagram, so kept behind a
+    /// pointer (a `let`), which reads without the run-time exclusivity check of a class's `var`.
+    private let closedFlag: UnsafeMutablePointer<Bool>
 
     init(budget: Int) {
         self.budget = budget
+        closedFlag = .allocate(capacity: 1)
+        closedFlag.initialize(to: false)
         makeRoom = { [unowned self] bytes, connection, now in
             closeLargest(toFit: bytes, for: connection, at: now)
         }
+    }
+
+    deinit {
+        closedFlag.deinitialize(count: 1)
+        closedFlag.deallocate()
+    }
+
+    /// Whether ``takeClosed()`` has anything.
+    var hasClosed: Bool {
+        @inline(__always) get { closedFlag.pointee }
     }
 
     /// Notes the endpoint's connection in `slot` (nil when the slot is freed).
@@ -49,7 +62,7 @@ final class ReceiveMemoryPool {
     func takeClosed() -> [Connection] {
         defer {
             closed = []
-            hasClosed = false
+            closedFlag.pointee = false
         }
         return closed
     }
@@ -71,7 +84,7 @@ final class ReceiveMemoryPool {
             guard let victim = largest else { return false }
             victim.closeForResourceLimit(at: now)
             closed.append(victim)
-            hasClosed = true
+            closedFlag.pointee = true
             if victim === receiving { return false }
         }
         return true
