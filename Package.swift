@@ -92,6 +92,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The README's code examples, verbatim (ReadmeExampleTests keeps them identical and runs them).
+        .executableTarget(name: "ExampleEchoServer", dependencies: ["RUDP"], path: "Examples/EchoServer"),
+        .executableTarget(name: "ExampleEchoClient", dependencies: ["RUDP"], path: "Examples/EchoClient"),
+        .executableTarget(name: "ExampleSecureConnection", dependencies: ["RUDP"], path: "Examples/SecureConnection"),
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),

@@ -33,6 +33,8 @@ final class ConnectionMailbox: Sendable {
         var roomWaiters: Deque<UInt64> = []
         var closeRequested = false
         var abortRequested = false
+        /// The reason text of the CLOSE an abort sends (empty: none).
+        var abortReason = ""
         var isConnected = false
         /// Largest message either side accepts, and the negotiated channel count.
         var messageLimit: Int
@@ -251,13 +253,13 @@ final class ConnectionMailbox: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Takes the queued commands and whether an abort was requested.
-    func takeCommands() -> (commands: Deque<OutgoingCommand>, abort: Bool) {
+    /// Takes the queued commands, and the reason of the abort if one was requested.
+    func takeCommands() -> (commands: Deque<OutgoingCommand>, abortReason: String?) {
         state.withLock { s in
             s.drainScheduled = false
             let commands = s.commands
             s.commands.removeAll()
-            return (commands, s.abortRequested)
+            return (commands, s.abortRequested ? s.abortReason : nil)
         }
     }
 

@@ -36,7 +36,7 @@ final class EndpointChannelHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A UDP socket's errors (e.g. ICMP-reported refusals) concern single datagrams; the
-        // engine's timers handle the consequences. Keep the socket open.
-        driver.logger.debug("socket error", metadata: ["error": "\(error)"])
+        // driver decides (a client may give up on a refused CONNECT). Keep the socket open.
+        driver.socketError(error)
     }
 }

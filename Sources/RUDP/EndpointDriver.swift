@@ -54,6 +54,13 @@ final class EndpointDriver: @unchecked Sendable {
     /// Connections with senders waiting for room in a non-empty send buffer: republished every
     /// step so those senders see room free up (unreliable messages leave without an event).
     private var busy: [ConnectionRecord] = []
+    /// Client connections given up because the server's port was unreachable (ICMP).
+    private var refused: Set<ConnectionID> = []
+    /// Handshakes that failed authentication, as of the last warning, and when it was logged.
+    private var warnedHandshakeFailures = 0
+    private var lastHandshakeWarning: Timestamp?
+    /// At most one warning about failed handshakes per this many nanoseconds.
+    static let handshakeWarningInterval: UInt64 = 10_000_000_000
 
     /// A driver whose endpoint draws connection IDs from the system's secure random generator
     /// (`getrandom` on Linux): nothing in the configuration can seed or predict them.
@@ -96,6 +103,40 @@ final class EndpointDriver: @unchecked Sendable {
     func channelReadComplete() {
         guard inputPending else { return }
         inputPending = false
+        let now = self.now
+        service(at: now)
+        warnAboutFailedHandshakes(at: now)
+    }
+
+    /// A server with a pre-shared key logs a warning (at most one per 10 s, with the count since
+    /// the last one) when CONNECTs fail authentication: a client with another key is silence to
+    /// that client, so the server's log is where an operator can see it.
+    private func warnAboutFailedHandshakes(at now: Timestamp) {
+        let failures = endpoint.statistics.handshakeAuthenticationFailures
+        guard failures > warnedHandshakeFailures else { return }
+        if let last = lastHandshakeWarning, now.nanoseconds &- last.nanoseconds < Self.handshakeWarningInterval { return }
+        let count = failures - warnedHandshakeFailures
+        logger.warning("\(count) CONNECT\(count == 1 ? "" : "s") failed authentication: a client with another pre-shared key or security mode, or forged datagrams (\(failures) in total)")
+        warnedHandshakeFailures = failures
+        lastHandshakeWarning = now
+    }
+
+    /// An error the socket reported. ECONNREFUSED on a client's connected socket means ICMP port
+    /// unreachable: nothing listens on the server's port. With
+    /// ``RUDPConfiguration/failsWhenPortUnreachable`` a connection still in its handshake ends
+    /// with ``RUDPError/Code/connectionRefused``; otherwise CONNECT is retried as if lost.
+    func socketError(_ error: any Error) {
+        guard role == .client, (error as? IOError)?.errnoCode == ECONNREFUSED else {
+            logger.debug("socket error", metadata: ["error": "\(error)"])
+            return
+        }
+        logger.debug("the server's port is unreachable (ICMP)", metadata: ["error": "\(error)"])
+        guard configuration.failsWhenPortUnreachable else { return }
+        let now = self.now
+        for record in records.values where !record.mailbox.state.withLock({ $0.isConnected }) {
+            refused.insert(record.id)
+            endpoint.abort(record.id, at: now)
+        }
         service(at: now)
     }
 
@@ -155,7 +196,7 @@ final class EndpointDriver: @unchecked Sendable {
             if segmentationFailed { outgoing.usesSegmentation = false }
             outgoing.write(to: context) { [self] error in
                 // On the loop, possibly inside the write: only set a flag, applied before the next one.
-                if !segmentationFailed && !isChannelClosed {
+                if !segmentationFailed && !isChannelClosed && (error as? IOError)?.errnoCode != ECONNREFUSED {
                     segmentationFailed = true
                     logger.debug("UDP segmentation offload failed; using plain writes", metadata: ["error": "\(error)"])
                 }
@@ -230,8 +271,18 @@ final class EndpointDriver: @unchecked Sendable {
                 logger.debug("connection closed", metadata: ["connection": "\(id)", "reason": "\(reason)"])
                 var error = RUDPError(closeReason: reason)
                 if isShuttingDown, error != nil { error = RUDPError(.serverShutdown, "the server shut down") }
+                if refused.remove(id) != nil {
+                    let target = SocketBinding.describe(record.handle.remoteAddress)
+                    error = RUDPError(.connectionRefused, "nothing listens on \(target): its host answered 'port unreachable'; is the server running?")
+                }
                 // Count first: finishing resumes the application's close(), which may read the metrics.
                 metrics.connectionClosed()
+                // Hand the final CLOSE to the socket before anyone learns of the close: a process
+                // that exits as soon as close() or abort() returns must still have told its peer.
+                if hasUnflushedWrites, let context {
+                    hasUnflushedWrites = false
+                    context.flush()
+                }
                 finish(record, reason: reason, error: error)
                 if role == .client && records.isEmpty { closeChannelWhenFlushed() }
             }
@@ -244,7 +295,7 @@ final class EndpointDriver: @unchecked Sendable {
         if let record = records[id] {
             // Client: the handshake finished.
             record.mailbox.connected(messageLimit: limits.messageLimit, channelCount: limits.channelCount)
-            logger.debug("connected", metadata: ["connection": "\(id)", "peer": "\(record.handle.remoteAddress)"])
+            logger.debug("connected", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(record.handle.remoteAddress))"])
             return
         }
         guard role == .server, !isShuttingDown, let peer = endpoint.address(of: id),
@@ -254,7 +305,7 @@ final class EndpointDriver: @unchecked Sendable {
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
         records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
         metrics.connectionOpened()
-        logger.debug("accepted connection", metadata: ["connection": "\(id)", "peer": "\(address)"])
+        logger.debug("accepted connection", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(address))"])
         acceptQueue.append(handle)
     }
 
@@ -329,7 +380,7 @@ final class EndpointDriver: @unchecked Sendable {
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
         records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
         metrics.connectionOpened()
-        logger.debug("connecting", metadata: ["connection": "\(id)", "peer": "\(address)"])
+        logger.debug("connecting", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(address))"])
         service(at: now)
         return handle
     }
@@ -345,11 +396,11 @@ final class EndpointDriver: @unchecked Sendable {
     /// Moves the mailbox's queued commands into the engine and carries out close/abort requests.
     private func drain(_ id: ConnectionID) {
         guard let record = records[id] else { return }
-        let (commands, abortRequested) = record.mailbox.takeCommands()
+        let (commands, abortReason) = record.mailbox.takeCommands()
         let now = self.now
         record.blocked.append(contentsOf: commands)
-        if abortRequested {
-            endpoint.abort(id, at: now)
+        if let abortReason {
+            endpoint.abort(id, at: now, with: CloseFrame(code: .aborted, reason: abortReason))
         } else {
             moveBlockedIntoEngine(record)
         }

@@ -58,6 +58,15 @@ public enum RUDPClient {
         let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .client,
                                     security: try TransportSecurity.make(configuration))
         let channel = try await SocketBinding.bind(local, driver: driver, vectorReadCount: SocketBinding.clientVectorReadCount)
+        // A connected socket: the kernel delivers ICMP errors about the server (port
+        // unreachable) and drops datagrams from any other address. The client never changes
+        // its server address, so nothing else needs to reach this socket.
+        do {
+            try await channel.connect(to: remote).get()
+        } catch {
+            try? await channel.close()
+            throw RUDPError(.invalidArgument, "cannot connect a UDP socket to \(SocketBinding.describe(remote)): \(error)")
+        }
         let connection: RUDPConnection
         do {
             connection = try await loop.submit { driver.connect(to: remote, peer: peer) }.get()

@@ -47,6 +47,13 @@ public struct RUDPConfiguration: Sendable {
     /// (the default) sends CRC-32C-checked packets in clear and makes no libsodium call per packet.
     public var security: SecurityConfiguration? = nil
 
+    /// Whether a client gives up at once with ``RUDPError/Code/connectionRefused`` when the
+    /// server's host answers CONNECT with ICMP port unreachable (nothing listens there). Off by
+    /// default: the client keeps retrying until the connect timeout, so it may start before its
+    /// server. Only before the handshake completes; the client's socket is connected to the
+    /// server's address either way, so such answers reach it.
+    public var failsWhenPortUnreachable = false
+
     /// Creates the default configuration.
     public init() {}
 

@@ -124,8 +124,20 @@ public final class RUDPConnection: Sendable {
 
     /// Aborts: discards unacknowledged messages, tells the peer once, returns when closed.
     public func abort() async {
+        await abort(reason: "")
+    }
+
+    /// Aborts with a reason the peer sees: its CLOSE carries `reason` (UTF-8, cut to 200 bytes),
+    /// and the peer's calls fail with ``RUDPError/Code/peerClosed`` and a message ending in it.
+    /// Returns once closed, after the CLOSE was handed to the socket.
+    ///
+    /// ```swift
+    /// await connection.abort(reason: "the receiver was interrupted (SIGINT)")
+    /// ```
+    public func abort(reason: String) async {
         try? await mailbox.suspend(drain: scheduleDrain) { s, token in
             if s.closeReason != nil { return .finish(.success(())) }
+            if !s.abortRequested { s.abortReason = reason }
             s.abortRequested = true
             s.closeWaiters.append(token)
             return mailbox.needsDrain(&s) ? .waitAndDrain : .wait

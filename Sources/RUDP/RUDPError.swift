@@ -45,6 +45,9 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         /// receive-memory budget (``EndpointConfiguration/receiveMemoryBudget``) while this
         /// connection held the most, or the peer's did (it closed with CLOSE(resource limit)).
         case resourceLimit
+        /// Nothing listens on the server's port: its host answered the CONNECT with ICMP port
+        /// unreachable (only with ``RUDPConfiguration/failsWhenPortUnreachable``).
+        case connectionRefused
     }
 
     /// The kind of failure.

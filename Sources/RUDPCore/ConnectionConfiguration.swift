@@ -24,7 +24,7 @@ public struct ConnectionConfiguration: Sendable {
     public var maxAckDelay: Duration = .milliseconds(5)
     /// Retransmission timeout before any RTT sample, and the handshake's first retry. Default 250 ms.
     public var initialRTO: Duration = .milliseconds(250)
-    /// Lower bound of the retransmission timeout. Default 20 ms (RFC 6298's 1 s suits neither LAN nor games).
+    /// Lower bound of the retransmission timeout. Default 1 ms (a timer expiry only sends probes, so a low floor is cheap; RFC 6298's 1 s suits neither LAN nor games).
     public var minimumRTO: Duration = .milliseconds(1)
     /// Upper bound of the retransmission timeout, including backoff. Default 60 s.
     public var maximumRTO: Duration = .seconds(60)

@@ -215,7 +215,9 @@ public enum ImpairmentSetting: String, Sendable, CaseIterable, CustomStringConve
             factor = unit.factor
             break
         }
-        let bytes = (try parseNumber(number, expected) * factor).rounded()
+        let exact = try parseNumber(number, expected) * factor
+        let bytes = exact.rounded()
+        guard abs(exact - bytes) <= 1e-6 * max(1, bytes), exact == 0 || bytes >= 1 else { throw invalid(value, "a whole number of bytes") }
         guard bytes <= 1e12 else { throw invalid(value, "a size of at most 1 TB") }
         return Int(bytes)
     }

@@ -168,7 +168,7 @@ final class ProxyCore {
                 }
             case let .failure(error):
                 self.withPipeline(direction) { $0.statistics.dropped.sendFailed += 1 }
-                self.logThrottled(.sendFailed, "\(direction) write of \(size) B failed: \(error)")
+                self.logThrottled(.sendFailed, "\(direction) write of \(size) B failed: \(Self.describe(error))")
             }
         }
         if let envelope {
@@ -338,7 +338,7 @@ final class ProxyCore {
 
     func upstreamError(_ error: any Error, flow: Flow) {
         flowStatistics.upstreamErrors += 1
-        logThrottled(.upstreamError, "upstream \(upstreamAddress.displayText) for client \(flow.client.displayText): \(error)")
+        logThrottled(.upstreamError, "upstream \(upstreamAddress.displayText) for client \(flow.client.displayText): \(Self.describe(error))")
     }
 
     func upstreamClosed(flow: Flow) {
@@ -346,7 +346,7 @@ final class ProxyCore {
     }
 
     func listenError(_ error: any Error) {
-        logThrottled(.listenError, "listening socket: \(error)")
+        logThrottled(.listenError, "listening socket: \(Self.describe(error))")
     }
 
     private var flowSweepNeeded: Bool { sweepTask == nil && !flows.isEmpty && !isShutDown }
@@ -435,6 +435,13 @@ final class ProxyCore {
     }
 
     // MARK: - Logging
+
+    /// A socket error in words: for a system error its reason and number ("Connection refused
+    /// (errno 111)"; NIO's own description of an `so_error` has a stray parenthesis).
+    static func describe(_ error: any Error) -> String {
+        guard let ioError = error as? IOError else { return "\(error)" }
+        return "\(String(cString: strerror(ioError.errnoCode))) (errno \(ioError.errnoCode))"
+    }
 
     private func logThrottled(_ kind: LogThrottle.Kind, _ message: @autoclosure () -> String) {
         let now = now()

@@ -1,7 +1,8 @@
 /// Draws an ``ExperimentReport`` as a standalone SVG image (no dependencies).
 ///
 /// With a sweep: two panels against the swept option, goodput (with the `(1 − loss) × rate`
-/// bound, and the bound after protocol headers, dashed) and latency (p99 and p50). Without a
+/// bound, and the bound after protocol headers, dashed) and latency (p99 and p50); lines over a
+/// numeric option, grouped bars over a categorical one (`congestion=westwood,newreno`). Without a
 /// sweep: goodput over time with the bound over time, which shows a scenario's partitions and
 /// rate changes. The text names the seed and settings, so a chart can be reproduced.
 ///
@@ -159,6 +160,31 @@ public struct ExperimentChart: Sendable {
         out += "<text x=\"\(f(left - 52))\" y=\"\(f(top + h / 2))\" font-size=\"12\" text-anchor=\"middle\" "
             + "transform=\"rotate(-90 \(f(left - 52)) \(f(top + h / 2)))\">\(Self.escape(yTitle))</text>\n"
 
+        // A categorical axis (for example congestion=westwood,newreno): grouped bars, and each
+        // bound as a dashed level over its category; nothing joins one category to the next.
+        if categories != nil {
+            let bars = series.filter { $0.markers && !$0.points.isEmpty }
+            let slot = 0.8 / Double(max(1, bars.count))
+            var barIndex = 0
+            for (index, s) in series.enumerated() where !s.points.isEmpty {
+                for (pointIndex, p) in s.points.enumerated() {
+                    if s.markers {
+                        let start = p.x - 0.4 + Double(barIndex) * slot
+                        let hollow = pointIndex < s.incomplete.count && s.incomplete[pointIndex]
+                        out += "<rect x=\"\(f(px(start)))\" y=\"\(f(py(p.y)))\" width=\"\(f(px(start + slot) - px(start)))\" "
+                            + "height=\"\(f(max(0, py(0) - py(p.y))))\" fill=\"\(hollow ? "white" : s.color)\" "
+                            + "stroke=\"\(s.color)\" stroke-width=\"1.5\"/>\n"
+                    } else {
+                        out += "<line x1=\"\(f(px(p.x - 0.45)))\" y1=\"\(f(py(p.y)))\" x2=\"\(f(px(p.x + 0.45)))\" y2=\"\(f(py(p.y)))\" "
+                            + "stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
+                    }
+                }
+                if s.markers { barIndex += 1 }
+                out += legend(s, index: index, left: left, top: top, width: w, bar: s.markers)
+            }
+            return out
+        }
+
         // Lines, markers, legend.
         for (index, s) in series.enumerated() where !s.points.isEmpty {
             let path = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
@@ -170,11 +196,22 @@ public struct ExperimentChart: Sendable {
                         + "fill=\"\(hollow ? "white" : s.color)\" stroke=\"\(s.color)\" stroke-width=\"1.5\"/>\n"
                 }
             }
-            let legendY = top + 14 + Double(index) * 18
-            let legendX = left + w - 190
-            out += "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(legendX + 28))\" y2=\"\(f(legendY - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
-            out += text(s.name, x: legendX + 34, y: legendY, size: 12)
+            out += legend(s, index: index, left: left, top: top, width: w, bar: false)
         }
+        return out
+    }
+
+    /// One legend entry at the top right of a panel: a line sample, or a box for a bar series.
+    private func legend(_ s: Series, index: Int, left: Double, top: Double, width: Double, bar: Bool) -> String {
+        let legendY = top + 14 + Double(index) * 18
+        let legendX = left + width - 190
+        var out: String
+        if bar {
+            out = "<rect x=\"\(f(legendX + 8))\" y=\"\(f(legendY - 10))\" width=\"12\" height=\"12\" fill=\"\(s.color)\"/>\n"
+        } else {
+            out = "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(legendX + 28))\" y2=\"\(f(legendY - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
+        }
+        out += text(s.name, x: legendX + 34, y: legendY, size: 12)
         return out
     }
 

@@ -104,7 +104,11 @@ public enum ExperimentQuantity {
         case "GiB", "Gi": scale = 1024 * 1024 * 1024
         default: throw .invalidValue(parameter: parameter, value: text, reason: "unknown size unit \"\(unit)\" (use B, KB, KiB, MB, MiB)")
         }
-        let value = (number * scale).rounded()
+        let exact = number * scale
+        let value = exact.rounded()
+        guard abs(exact - value) <= 1e-6 * max(1, value), exact == 0 || value >= 1 else {
+            throw .invalidValue(parameter: parameter, value: text, reason: "a size must be a whole number of bytes")
+        }
         guard value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
             throw .invalidValue(parameter: parameter, value: text,
                                 reason: "must be between \(formatBytes(range.lowerBound)) and \(formatBytes(range.upperBound))")
@@ -161,8 +165,8 @@ public enum ExperimentQuantity {
         case "M", "M/s": value = number * 1e6
         default: throw .invalidValue(parameter: parameter, value: text, reason: reason)
         }
-        guard value <= 1e7 else {
-            throw .invalidValue(parameter: parameter, value: text, reason: "at most 10M messages per second")
+        guard value >= 0.001, value <= 1e7 else {
+            throw .invalidValue(parameter: parameter, value: text, reason: "a rate must be between 0.001 and 10M messages per second")
         }
         return value
     }

@@ -34,8 +34,8 @@ struct BenchCommand: AsyncParsableCommand {
             HdrHistogram.
 
             Modes:
-              bulk   as fast as possible with at most --window messages unacknowledged (default 20000 messages)
-              paced  --rate messages per second (default 3000 messages)
+              bulk   as fast as --window unacknowledged messages allow (20000 messages)
+              paced  --rate messages per second (3000 messages)
 
             Reports throughput in MB/s (10^6 bytes of message payload per second, from the first \
             measured send to the last measured delivery) and latency p50/p90/p99/max in milliseconds; \
@@ -67,31 +67,31 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("bulk (as fast as the window allows) or paced (--rate per second).", valueName: "mode"))
     var mode: Mode = .bulk
 
-    @Option(help: ArgumentHelp("Messages to measure (default: 20000 in bulk mode, 3000 in paced mode).", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Messages to measure (default: 20000 in bulk mode, 3000 in paced mode).", valueName: "count"))
     var messages: Int?
 
-    @Option(help: ArgumentHelp("Bytes per message (at least 16: send time and sequence number).", valueName: "bytes"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bytes per message (at least 16: send time and sequence number).", valueName: "bytes"))
     var size = 1024
 
-    @Option(help: ArgumentHelp("Paced mode: messages per second.", valueName: "per-second"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Paced mode: messages per second.", valueName: "per-second"))
     var rate: Double = 1000
 
-    @Option(help: ArgumentHelp("Bulk mode: most messages sent but not yet acknowledged.", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bulk mode: most messages sent but not yet acknowledged.", valueName: "count"))
     var window = 256
 
-    @Option(help: ArgumentHelp("Fraction of received datagrams each endpoint drops (the message receiver only after the warm-up), 0 to 0.9.", valueName: "fraction"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fraction of received datagrams each endpoint drops (the message receiver only after the warm-up), 0 to 0.9.", valueName: "fraction"))
     var loss: Double = 0
 
-    @Option(help: ArgumentHelp("Seed of the loss generators.", valueName: "seed"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the loss generators.", valueName: "seed"))
     var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Messages sent (and acknowledged) before measuring; the server drops none of them.", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Messages sent (and acknowledged) before measuring; the server drops none of them.", valueName: "count"))
     var warmup = 2000
 
     @Flag(help: "Print the report as JSON on standard output.")
     var json = false
 
-    @Option(help: ArgumentHelp("Give up (exit 1) if nothing progresses for this many seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Give up (exit 1) if nothing progresses for this many seconds.", valueName: "seconds"))
     var timeout: Double = 60
 
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
@@ -102,7 +102,7 @@ struct BenchCommand: AsyncParsableCommand {
     ))
     var compareSecurity = false
 
-    @Option(help: ArgumentHelp("With --compare-security: runs of each kind (plain and protected).", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --compare-security: runs of each kind (plain and protected).", valueName: "count"))
     var runs = 5
 
     @OptionGroup var logOptions: LogOptions
@@ -115,14 +115,14 @@ struct BenchCommand: AsyncParsableCommand {
     static let highestTrackableNanoseconds: UInt64 = 600_000_000_000
 
     func validate() throws {
-        guard (1...10_000_000).contains(measuredMessages) else { throw ValidationError("--messages must be 1 to 10000000, got \(measuredMessages)") }
-        guard (16...(1 << 20)).contains(size) else { throw ValidationError("--size must be 16 to 1048576 bytes, got \(size)") }
-        guard rate > 0, rate <= 1_000_000 else { throw ValidationError("--rate must be above 0 and at most 1000000 per second, got \(rate)") }
-        guard (1...16_384).contains(window) else { throw ValidationError("--window must be 1 to 16384, got \(window)") }
-        guard (0...0.9).contains(loss) else { throw ValidationError("--loss must be between 0 and 0.9, got \(loss)") }
-        guard (0...1_000_000).contains(warmup) else { throw ValidationError("--warmup must be 0 to 1000000, got \(warmup)") }
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
-        guard (1...100).contains(runs) else { throw ValidationError("--runs must be 1 to 100, got \(runs)") }
+        try OptionCheck.count(measuredMessages, "--messages", in: 1...10_000_000)
+        try OptionCheck.count(size, "--size", in: 16...(1 << 20), unit: "bytes")
+        try OptionCheck.number(rate, "--rate", in: 0.1...1_000_000, unit: "messages per second")
+        try OptionCheck.count(window, "--window", in: 1...16_384)
+        try OptionCheck.number(loss, "--loss", in: 0...0.9, unit: "fraction")
+        try OptionCheck.count(warmup, "--warmup", in: 0...1_000_000)
+        try OptionCheck.seconds(timeout, "--timeout")
+        try OptionCheck.count(runs, "--runs", in: 1...100)
     }
 
     /// What the receiving side measured.

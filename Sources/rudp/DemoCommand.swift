@@ -36,16 +36,16 @@ struct DemoCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("How many messages the client sends.", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many messages the client sends.", valueName: "count"))
     var messages = 20
 
-    @Option(help: ArgumentHelp("The fraction of received datagrams each side drops (0 to 0.9).", valueName: "fraction"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The fraction of received datagrams each side drops (0 to 0.9).", valueName: "fraction"))
     var loss = 0.2
 
-    @Option(help: ArgumentHelp("The seed of the loss generators (server: seed, client: seed + 1).", valueName: "seed"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The seed of the loss generators (server: seed, client: seed + 1).", valueName: "seed"))
     var seed: UInt64 = 7
 
-    @Option(help: ArgumentHelp("Give up (exit 1) if the demo takes longer than this many seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Give up (exit 1) if the demo takes longer than this many seconds.", valueName: "seconds"))
     var timeout: Double = 60
 
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
@@ -53,9 +53,9 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var metricsOptions: MetricsOptions
 
     func validate() throws {
-        guard (1...10_000).contains(messages) else { throw ValidationError("--messages must be 1 to 10000, got \(messages)") }
-        guard (0...0.9).contains(loss) else { throw ValidationError("--loss must be between 0 and 0.9, got \(loss)") }
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+        try OptionCheck.count(messages, "--messages", in: 1...10_000)
+        try OptionCheck.number(loss, "--loss", in: 0...0.9, unit: "fraction")
+        try OptionCheck.seconds(timeout, "--timeout")
     }
 
     /// What the server side saw: its connection and the messages in arrival order.

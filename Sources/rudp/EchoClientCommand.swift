@@ -20,7 +20,9 @@ struct EchoClientCommand: AsyncParsableCommand {
         discussion: """
             Sends each NAME as one reliable, ordered message and prints each reply on its own line, \
             in order. Exits 0 once every reply arrived; exits 1 with a message if the server cannot \
-            be reached, closes the connection, or no reply comes within --timeout seconds.
+            be reached, closes the connection, or no reply comes within --timeout seconds. If \
+            nothing listens on the port (the host answers ICMP port unreachable), it says so at \
+            once instead of waiting for --timeout.
 
             Examples:
               rudp echo-client --port 9000 Alice Bob
@@ -32,10 +34,10 @@ struct EchoClientCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The server's address (IPv4 or IPv6 literal, or a host name).", valueName: "host"))
     var host = "127.0.0.1"
 
-    @Option(help: ArgumentHelp("The server's UDP port.", valueName: "port"), transform: { try HostPort.parsePort($0) })
+    @Option(parsing: .unconditional, help: ArgumentHelp("The server's UDP port.", valueName: "port"), transform: { try HostPort.parsePort($0) })
     var port: Int
 
-    @Option(help: ArgumentHelp("Seconds to wait for the connection and for each reply before giving up.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait for the connection and for each reply before giving up.", valueName: "seconds"))
     var timeout: Double = 10
 
     @Argument(help: ArgumentHelp("The names to send; each gets a reply such as 'Hello, NAME!'.", valueName: "name"))
@@ -47,7 +49,7 @@ struct EchoClientCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !names.isEmpty else { throw ValidationError("Give at least one NAME to send, for example: rudp echo-client --port 9000 Alice") }
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+        try OptionCheck.seconds(timeout, "--timeout")
     }
 
     func run() async throws {
@@ -59,7 +61,9 @@ struct EchoClientCommand: AsyncParsableCommand {
         var configuration = RUDPConfiguration()
         configuration.logger = logger
         configuration.security = security?.configuration
-        configuration.connection.connectTimeout = .nanoseconds(Int64(timeout * 1e9))
+        configuration.connection.connectTimeout = OptionCheck.duration(seconds: timeout)
+        // A port nobody listens on ends the attempt at once ("is the server running?").
+        configuration.failsWhenPortUnreachable = true
 
         let watchdog = InactivityWatchdog(limit: timeout + 1, phase: "connecting to \(target)")
         watchdog.start()

@@ -27,7 +27,7 @@ struct EchoServerCommand: AsyncParsableCommand {
               rudp echo-server --port 9000
               rudp echo-server --host ::1 --port 9000 --log-level info
               rudp echo-server --port 0     # any free port, printed at start
-              rudp echo-server --port 9000 --psk-file rudp.key    # encrypted; clients need the same key
+              rudp echo-server --port 9000 --psk-file rudp.key    # encrypted
             """
     )
 
@@ -35,6 +35,7 @@ struct EchoServerCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp("The UDP port to listen on (0 picks a free port).", valueName: "port"),
         transform: HostPort.parseListeningPort
     )
@@ -120,7 +121,7 @@ struct EchoServerCommand: AsyncParsableCommand {
         try limitOptions.apply(to: &configuration)
         let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
         TerminationSignal.install { signal in
-            Console.writeError("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
+            TerminationSignal.writeMessage("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
             Task { await server.shutdown() }
         }
         Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port)) (Ctrl-C to stop)")
@@ -139,10 +140,11 @@ struct EchoServerCommand: AsyncParsableCommand {
             let statistics = await server.statistics()
             let totals = dropped.totals
             Console.printLine(
-                "security: \(statistics.handshakeAuthenticationFailures) handshakes failed authentication (another key, or forged), "
-                    + "\(statistics.securityMismatchesAnswered) clients without security or in another mode were told so; "
-                    + "on connections, \(totals.authenticationFailures) packets failed authentication (forged or corrupted) "
-                    + "and \(totals.replays) replays were dropped"
+                "security: \(Format.count(statistics.handshakeAuthenticationFailures, "handshake")) failed authentication (another key, or forged), "
+                    + "\(Format.count(statistics.securityMismatchesAnswered, "client")) without security or in another mode "
+                    + "\(statistics.securityMismatchesAnswered == 1 ? "was" : "were") told so; "
+                    + "on connections, \(Format.count(totals.authenticationFailures, "packet")) failed authentication (forged or corrupted) "
+                    + "and \(Format.count(totals.replays, "replay")) \(totals.replays == 1 ? "was" : "were") dropped"
             )
         }
         Console.printLine("rudp echo-server stopped")

@@ -1,4 +1,5 @@
-/// The messages of `rudp send` / `rudp recv`, all on channel 0, reliable and ordered:
+/// The messages of `rudp send` / `rudp recv` (specified in Specs/APPLICATIONS.md, with vectors in
+/// Specs/vectors/applications/applications.json), all on channel 0, reliable and ordered:
 ///
 /// 1. sender → receiver: one ``header(_:)`` (file name, size, SHA-256),
 /// 2. sender → receiver: ``chunk(_:)`` messages with the content, in order (64 KiB each),
@@ -49,7 +50,7 @@ enum FileTransferMessage: Equatable, Sendable {
     func encoded() -> [UInt8] {
         switch self {
         case .header(let header):
-            let name = Array(header.name.utf8.prefix(Self.maxTextBytes))
+            let name = Self.utf8(header.name)
             var bytes: [UInt8] = [Self.headerTag, Self.version]
             bytes.reserveCapacity(2 + 8 + 32 + 2 + name.count)
             for shift in stride(from: 56, through: 0, by: -8) {
@@ -66,7 +67,7 @@ enum FileTransferMessage: Equatable, Sendable {
             bytes.append(contentsOf: content)
             return bytes
         case .verdict(let verdict):
-            return [Self.verdictTag, verdict.isIntact ? 0 : 1] + Array(verdict.reason.utf8.prefix(Self.maxTextBytes))
+            return [Self.verdictTag, verdict.isIntact ? 0 : 1] + Self.utf8(verdict.reason)
         }
     }
 
@@ -100,6 +101,16 @@ enum FileTransferMessage: Equatable, Sendable {
         default:
             throw CLIError("the peer sent an unknown message (tag \(tag)); is it a `rudp send`/`rudp recv` of this version?")
         }
+    }
+
+    /// `text` as UTF-8, cut at a character boundary to at most ``maxTextBytes`` bytes.
+    static func utf8(_ text: String) -> [UInt8] {
+        var bytes = Array(text.utf8)
+        guard bytes.count > maxTextBytes else { return bytes }
+        var end = maxTextBytes
+        while end > 0 && (bytes[end] & 0xC0) == 0x80 { end -= 1 }
+        bytes.removeSubrange(end...)
+        return bytes
     }
 
     /// `text` without control characters (a peer's text is printed on the user's terminal).

@@ -20,6 +20,11 @@ enum Format {
         return sign + String(total / scale) + "." + padding + fractionText
     }
 
+    /// A count and a noun, plural unless the count is 1: "1 connection attempt", "2 connection attempts".
+    static func count(_ value: Int, _ noun: String) -> String {
+        "\(value) \(noun)\(value == 1 ? "" : "s")"
+    }
+
     /// Bytes as decimal megabytes with one digit, for example "2.5".
     static func megabytes(_ bytes: UInt64) -> String {
         fixed(Double(bytes) / 1e6, digits: 1)

@@ -64,12 +64,17 @@ struct HostPort: Hashable, Sendable, CustomStringConvertible {
         guard !text.isEmpty else {
             throw ParseError(description: "\(prefix)the port is missing")
         }
-        guard text.allSatisfy({ $0.isASCII && $0.isNumber }), text.count <= 5, let port = Int(text) else {
-            throw ParseError(description: "\(prefix)the port '\(text)' is not a number from 1 to 65535")
+        let rangeText = allowZero ? "0 to 65535 (0 picks a free port)" : "1 to 65535"
+        let digits = text.hasPrefix("-") ? text.dropFirst() : text[...]
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw ParseError(description: "\(prefix)the port '\(text)' is not a number from \(rangeText)")
+        }
+        guard !text.hasPrefix("-"), digits.count <= 5, let port = Int(digits) else {
+            throw ParseError(description: "\(prefix)the port \(text) is out of range; use \(rangeText)")
         }
         if port == 0 && allowZero { return 0 }
         guard portRange.contains(port) else {
-            throw ParseError(description: "\(prefix)the port \(port) is out of range; use 1 to 65535")
+            throw ParseError(description: "\(prefix)the port \(port) is out of range; use \(rangeText)")
         }
         return port
     }

@@ -37,7 +37,8 @@ final class PosixFile {
         }
     }
 
-    /// Creates (or truncates) a file for writing, readable and writable by the user only.
+    /// Creates (or truncates) a file for writing, readable and writable by the user only (a
+    /// partial download; ``setMode(_:)`` gives it its final permissions).
     init(creatingForWriting path: String) throws {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -65,6 +66,24 @@ final class PosixFile {
         }
     }
 
+    /// Reads until `buffer` is full or the file ends; returns how many bytes (0 at the end).
+    func readFully(into buffer: inout [UInt8]) throws -> Int {
+        var total = 0
+        while total < buffer.count {
+            let count = try buffer.withUnsafeMutableBytes { raw -> Int in
+                while true {
+                    let count = Glibc.read(descriptor, raw.baseAddress! + total, raw.count - total)
+                    if count >= 0 { return count }
+                    if errno == EINTR { continue }
+                    throw Self.failure("cannot read", path)
+                }
+            }
+            if count == 0 { break }
+            total += count
+        }
+        return total
+    }
+
     /// Moves back to the start of the file.
     func rewind() throws {
         guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw Self.failure("cannot rewind", path) }
@@ -81,6 +100,19 @@ final class PosixFile {
             }
             offset += count
         }
+    }
+
+    /// The permissions a new file gets from tools such as `cp` or `curl -o`: 0666 less the
+    /// process's umask (read once, at first use).
+    static let defaultFileMode: mode_t = {
+        let mask = umask(0o022)
+        umask(mask)
+        return 0o666 & ~mask
+    }()
+
+    /// Changes the file's permission bits.
+    func setMode(_ mode: mode_t) throws {
+        guard fchmod(descriptor, mode) == 0 else { throw Self.failure("cannot set the permissions of", path) }
     }
 
     /// Flushes the file's data to the storage device.

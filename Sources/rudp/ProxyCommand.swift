@@ -46,6 +46,12 @@ struct ProxyCommand: AsyncParsableCommand {
             {"event":"listening",...}, {"event":"stats","statistics":{...}}, \
             {"event":"final","statistics":{...}}. Faults (unreachable upstream, full queues and \
             tables) are counted and logged to standard error.
+
+            Examples:
+              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 0.1
+              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --delay down:30
+              rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --burst 0.01,0.3
+              rudp proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:9000 --control-port 0
             """
     )
 
@@ -56,64 +62,64 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The server datagrams are relayed to: HOST:PORT.", valueName: "host:port"))
     var upstream: String
 
-    @Option(help: ArgumentHelp("Uniform loss probability.", valueName: "[dir:]p"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform loss probability.", valueName: "[dir:]p"))
     var loss: [String] = []
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Gilbert-Elliott bursty loss: P (good to bad), R (bad to good), loss in bad (default 1) and in good (default 0).",
         valueName: "[dir:]P,R[,B[,G]]"))
     var burst: [String] = []
 
-    @Option(help: ArgumentHelp("Duplication probability.", valueName: "[dir:]p"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Duplication probability.", valueName: "[dir:]p"))
     var duplicate: [String] = []
 
-    @Option(help: ArgumentHelp("Probability that a datagram is held back so that later ones overtake it.",
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Probability that a datagram is held back so that later ones overtake it.",
                                valueName: "[dir:]p"))
     var reorder: [String] = []
 
-    @Option(help: ArgumentHelp("Slack of the reordering hold-back, which is at most 2 x delay + this (default 5 ms).",
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Slack of the reordering hold-back, which is at most 2 x delay + this (default 5 ms).",
                                valueName: "[dir:]time"))
     var reorderDelay: [String] = []
 
-    @Option(help: ArgumentHelp("Probability that 1 to 3 bits of a datagram are flipped.", valueName: "[dir:]p"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Probability that 1 to 3 bits of a datagram are flipped.", valueName: "[dir:]p"))
     var corrupt: [String] = []
 
-    @Option(help: ArgumentHelp("Fixed one-way delay (ms unless a unit is given).", valueName: "[dir:]time"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Fixed one-way delay (ms unless a unit is given).", valueName: "[dir:]time"))
     var delay: [String] = []
 
-    @Option(help: ArgumentHelp("Uniform extra delay 0 ... jitter (ms unless a unit is given).", valueName: "[dir:]time"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform extra delay 0 ... jitter (ms unless a unit is given).", valueName: "[dir:]time"))
     var jitter: [String] = []
 
-    @Option(help: ArgumentHelp("Bandwidth limit, with a bounded queue in front (see --queue).", valueName: "[dir:]rate"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Bandwidth limit, with a bounded queue in front (see --queue).", valueName: "[dir:]rate"))
     var rate: [String] = []
 
-    @Option(help: ArgumentHelp("Bytes the queue in front of --rate holds; more are tail-dropped (default 64KiB).",
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Bytes the queue in front of --rate holds; more are tail-dropped (default 64KiB).",
                                valueName: "[dir:]size"))
     var queue: [String] = []
 
-    @Option(help: ArgumentHelp("Drop datagrams whose UDP payload is larger than this many bytes.", valueName: "[dir:]bytes"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Drop datagrams whose UDP payload is larger than this many bytes.", valueName: "[dir:]bytes"))
     var mtu: [String] = []
 
-    @Option(help: "Seed of every random decision.")
+    @Option(parsing: .unconditional, help: "Seed of every random decision.")
     var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Seconds without traffic after which a flow is closed.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds without traffic after which a flow is closed.", valueName: "seconds"))
     var idleTimeout: Double = 60
 
-    @Option(help: "The most flows (client addresses) open at once; new clients beyond are dropped and counted.")
+    @Option(parsing: .unconditional, help: ArgumentHelp("The most flows (client addresses) open at once, 1 to 1000000; new clients beyond are dropped and counted.", valueName: "count"))
     var maxFlows: Int = 1024
 
-    @Option(help: ArgumentHelp("Print the counters every this many seconds (0: only on exit).", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Print the counters every this many seconds (0: only on exit).", valueName: "seconds"))
     var statsInterval: Double = 0
 
     @Flag(help: "Print the addresses and counters as JSON lines.")
     var json = false
 
-    @Option(help: ArgumentHelp("Accept control commands on this TCP port on 127.0.0.1 (0 picks one).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Accept control commands on this TCP port on 127.0.0.1 (0 picks one).",
                                valueName: "port"))
     var controlPort: Int?
 
-    @Option(help: ArgumentHelp("Exit after this many seconds (default: run until SIGINT or SIGTERM).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Exit after this many seconds (default: run until SIGINT or SIGTERM).",
                                valueName: "seconds"))
     var duration: Double?
 
@@ -122,13 +128,11 @@ struct ProxyCommand: AsyncParsableCommand {
     var logLevel: String = "warning"
 
     func validate() throws {
-        guard idleTimeout > 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be positive") }
-        guard maxFlows >= 1 else { throw ValidationError("--max-flows must be at least 1") }
-        guard statsInterval >= 0, statsInterval.isFinite else { throw ValidationError("--stats-interval must not be negative") }
-        if let duration { guard duration > 0, duration.isFinite else { throw ValidationError("--duration must be positive") } }
-        if let controlPort {
-            guard (0...65_535).contains(controlPort) else { throw ValidationError("--control-port must be in 0...65535") }
-        }
+        try OptionCheck.seconds(idleTimeout, "--idle-timeout")
+        try OptionCheck.count(maxFlows, "--max-flows", in: 1...1_000_000)
+        try OptionCheck.number(statsInterval, "--stats-interval", in: 0.01...OptionCheck.secondsRange.upperBound, orZero: true, unit: "seconds")
+        if let duration { try OptionCheck.seconds(duration, "--duration") }
+        if let controlPort { try OptionCheck.count(controlPort, "--control-port", in: 0...65_535) }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -176,7 +180,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let configuration = ProxyConfiguration(
             impairments: try impairments(),
             seed: seed,
-            idleTimeout: .nanoseconds(Int64(idleTimeout * 1e9)),
+            idleTimeout: OptionCheck.duration(seconds: idleTimeout),
             maximumFlows: maxFlows,
             logger: logger)
 
@@ -200,7 +204,7 @@ struct ProxyCommand: AsyncParsableCommand {
                 let json = self.json
                 group.addTask {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: .nanoseconds(Int64(interval * 1e9)))
+                        try? await Task.sleep(for: OptionCheck.duration(seconds: interval))
                         if Task.isCancelled { break }
                         ProxyOutput.statistics(await proxy.statistics(), event: "stats", json: json)
                     }
@@ -214,7 +218,7 @@ struct ProxyCommand: AsyncParsableCommand {
             }
             if let duration {
                 group.addTask {
-                    try? await Task.sleep(for: .nanoseconds(Int64(duration * 1e9)))
+                    try? await Task.sleep(for: OptionCheck.duration(seconds: duration))
                     stop.continuation.yield()
                 }
             }

@@ -35,8 +35,15 @@ struct RecvCommand: AsyncParsableCommand {
 
             Examples:
               rudp recv --port 9000 --output copy.bin
-              rudp recv --host ::1 --port 9000 --output /tmp/backup.tar --force --timeout 60
+              rudp recv --host ::1 --port 9000 --output backup.tar --force --timeout 60
               rudp recv --port 9000 --output secret.pdf --psk-file rudp.key    # encrypted
+
+            The saved file gets the usual permissions for a new file (0666 less the umask, as cp \
+            or curl -o give it); while it is written, the temporary file is readable by its owner \
+            only. A temporary file left by a recv that was killed (SIGKILL, power loss) is \
+            removed by the next recv to the same --output. SIGINT (Ctrl-C) or SIGTERM aborts the \
+            connection with a reason the sender prints at once; the exit status is then 130. The \
+            protocol is specified in Specs/APPLICATIONS.md.
             """
     )
 
@@ -44,6 +51,7 @@ struct RecvCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp("The UDP port to listen on (0 picks a free port).", valueName: "port"),
         transform: HostPort.parseListeningPort
     )
@@ -55,10 +63,10 @@ struct RecvCommand: AsyncParsableCommand {
     @Flag(help: "Replace --output if it exists already.")
     var force = false
 
-    @Option(help: ArgumentHelp("Seconds without progress (waiting for the sender, between chunks) before giving up.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds without progress (waiting for the sender, between chunks) before giving up.", valueName: "seconds"))
     var timeout: Double = 30
 
-    @Option(help: ArgumentHelp("Refuse files larger than this many bytes.", valueName: "bytes"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Refuse files larger than this many bytes.", valueName: "bytes"))
     var maxSize: UInt64 = 1 << 40
 
     @Flag(help: "Never draw the progress bar.")
@@ -69,7 +77,7 @@ struct RecvCommand: AsyncParsableCommand {
     @OptionGroup var metricsOptions: MetricsOptions
 
     func validate() throws {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+        try OptionCheck.seconds(timeout, "--timeout")
         guard !output.isEmpty else { throw ValidationError("--output must name a file") }
     }
 
@@ -84,13 +92,16 @@ struct RecvCommand: AsyncParsableCommand {
         if PosixFile.exists(output) && !force {
             throw CLIError("'\(output)' exists already; pass --force to replace it")
         }
-        let partialPath = "\(output).rudp-partial-\(getpid())"
-        let partial = try PosixFile(creatingForWriting: partialPath)
-        TerminationSignal.install { signal in
-            PosixFile.remove(partialPath)
-            Console.writeError("rudp recv: \(TerminationSignal.name(signal)) received; incomplete file removed\n")
-            Glibc.exit(130)
+        for note in StalePartialFiles.clean(besides: output) {
+            Console.writeError("rudp recv: \(note)\n")
         }
+        let partialPath = StalePartialFiles.path(for: output, process: getpid())
+        let partial = try PosixFile(creatingForWriting: partialPath)
+        let interruption = TransferInterruption(side: "receiver", command: "recv") {
+            PosixFile.remove(partialPath)
+            return "incomplete file removed"
+        }
+        interruption.install()
         var succeeded = false
         defer {
             partial.close()
@@ -102,6 +113,7 @@ struct RecvCommand: AsyncParsableCommand {
         configuration.maxConnections = 1
         configuration.security = security?.configuration
         let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
+        interruption.attach(server)
         Console.printLine("rudp recv listening on \(HostPort(host: host, port: server.port)), saving to \(output)")
         if let security {
             Console.printLine("connections are \(security); the sender needs the same key and mode")
@@ -114,29 +126,30 @@ struct RecvCommand: AsyncParsableCommand {
 
         var connections = server.connections.makeAsyncIterator()
         guard let connection = await connections.next() else {
+            await interruption.waitIfInterrupted()
             await server.shutdown()
             let hint = SecurityOptions.refusedPeersHint(await server.statistics())
             let failure = watchdog.expiredError ?? CLIError("the server stopped before a sender connected")
             throw CLIError(failure.message + hint)
         }
-        watchdog.setExpiryAction { await connection.abort() }
+        interruption.attach(connection)
+        let limit = timeout
+        watchdog.setExpiryAction { await connection.abort(reason: "the receiver gave up: no progress for \(OptionCheck.text(limit)) s") }
         watchdog.progress(phase: "waiting for the file header from \(connection.remoteAddress.displayText)")
         logger.info("sender connected", metadata: ["peer": "\(connection.remoteAddress.displayText)"])
 
+        var progress = Progress()
         do {
-            let outcome = try await receive(from: connection, into: partial, watchdog: watchdog)
+            let outcome = try await receive(from: connection, into: partial, watchdog: watchdog, progress: &progress)
+            try partial.setMode(PosixFile.defaultFileMode)
             try partial.synchronize()
             partial.close()
             try PosixFile.rename(partialPath, to: output)
             succeeded = true
             watchdog.progress(phase: "telling the sender the file is intact")
-            do {
-                try await connection.sendAndWaitForAcknowledgement(
-                    FileTransferMessage.verdict(.init(isIntact: true, reason: "saved \(outcome.size) bytes, SHA-256 verified")).encoded()
-                )
-                try await connection.close()
-            } catch {
-                logger.warning("the file is intact, but the sender did not receive the verdict: \(error)")
+            let verdict = FileTransferMessage.verdict(.init(isIntact: true, reason: "saved \(outcome.size) bytes, SHA-256 verified"))
+            if let problem = await Self.deliver(verdict, on: connection) {
+                logger.warning("the file is intact, but the sender did not receive the verdict: \(problem)")
             }
             Console.printLine(
                 "received \(outcome.name): \(outcome.size) bytes in \(Format.fixed(outcome.seconds, digits: 2)) s "
@@ -144,19 +157,56 @@ struct RecvCommand: AsyncParsableCommand {
                     + "sha256 \(SHA256.hexString(outcome.sha256)) verified, saved to \(output)"
             )
         } catch {
-            let failure = watchdog.expiredError ?? (error as? CLIError) ?? CLIError("the transfer failed: \(error)")
+            await interruption.waitIfInterrupted()
+            var failure = watchdog.expiredError ?? (error as? CLIError) ?? CLIError("the transfer failed: \(error)")
+            if let error = error as? RUDPError, watchdog.expiredError == nil {
+                failure = CLIError(progress.size.map { "the connection to the sender ended after \(progress.received) of \($0) bytes: \(error)" }
+                                   ?? "the connection to the sender ended before the file header: \(error)")
+            }
             watchdog.setExpiryAction {}
             watchdog.progress(phase: "telling the sender the transfer failed")
-            try? await Timeout.run(seconds: 2, waitingFor: "sending the verdict") {
-                try await connection.sendAndWaitForAcknowledgement(
-                    FileTransferMessage.verdict(.init(isIntact: false, reason: failure.message)).encoded()
-                )
+            if await connection.closeReason() == nil {
+                // The sender is still there: tell it the verdict, then close with the reason too
+                // (the sender may be blocked sending content that will never be read).
+                let verdict = FileTransferMessage.verdict(.init(isIntact: false, reason: failure.message))
+                _ = try? await Timeout.run(seconds: min(timeout, 10), waitingFor: "sending the verdict") {
+                    try await connection.sendAndWaitForAcknowledgement(verdict.encoded())
+                }
+                await connection.abort(reason: "the receiver refused the file: \(failure.message)")
             }
-            await connection.abort()
             await server.shutdown()
             throw failure
         }
         await server.shutdown()
+    }
+
+    /// Sends the verdict and closes. Returns nil once the sender has it: the verdict was
+    /// acknowledged, or the sender closed the connection normally, which it does only after
+    /// reading the verdict (Specs/APPLICATIONS.md 2.6). Otherwise returns what went wrong.
+    static func deliver(_ verdict: FileTransferMessage, on connection: RUDPConnection) async -> String? {
+        do {
+            try await connection.sendAndWaitForAcknowledgement(verdict.encoded())
+        } catch {
+            // The wait fails as soon as the sender's CLOSE arrives, possibly before the
+            // connection has finished closing: close, then look at why it ended.
+            try? await connection.close()
+            if case .peerClosed(let code, _) = await connection.closeReason(), code == .normal {
+                return nil
+            }
+            return "\(error)"
+        }
+        // The sender closes once it has the verdict; a failure of this side's close after that
+        // (its CLOSE unacknowledged by a sender that already exited) changes nothing.
+        try? await connection.close()
+        return nil
+    }
+
+    /// How far the content got, for messages about a failure.
+    struct Progress {
+        /// The size the header announced, once it arrived.
+        var size: UInt64?
+        /// Content bytes received and written so far.
+        var received: UInt64 = 0
     }
 
     /// What arrived: the header's name, the verified size and digest, and the time it took.
@@ -168,7 +218,8 @@ struct RecvCommand: AsyncParsableCommand {
     }
 
     /// Receives the header and the content, writes it to `file`, and verifies size and SHA-256.
-    private func receive(from connection: RUDPConnection, into file: PosixFile, watchdog: InactivityWatchdog) async throws -> Outcome {
+    private func receive(from connection: RUDPConnection, into file: PosixFile, watchdog: InactivityWatchdog,
+                         progress: inout Progress) async throws -> Outcome {
         var messages = connection.messages.makeAsyncIterator()
         guard let first = try await messages.next() else {
             throw CLIError("the sender closed the connection before sending the file header")
@@ -179,6 +230,7 @@ struct RecvCommand: AsyncParsableCommand {
         guard header.size <= maxSize else {
             throw CLIError("the sender announced \(header.size) bytes, more than --max-size \(maxSize)")
         }
+        progress.size = header.size
         Console.printLine("receiving \(header.name) (\(header.size) bytes) from \(connection.remoteAddress.displayText)")
         let start = MonotonicClock.nanoseconds()
         var hasher = SHA256()
@@ -202,6 +254,7 @@ struct RecvCommand: AsyncParsableCommand {
                 try file.write(raw)
             }
             received += UInt64(content.count)
+            progress.received = received
             bytesReceived.increment(by: content.count)
             progressBar.update(completed: received)
         }

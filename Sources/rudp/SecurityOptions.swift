@@ -127,10 +127,10 @@ struct SecurityOptions: ParsableArguments {
     static func refusedPeersHint(_ statistics: EndpointStatistics) -> String {
         var reasons: [String] = []
         if statistics.handshakeAuthenticationFailures > 0 {
-            reasons.append("\(statistics.handshakeAuthenticationFailures) connection attempts failed authentication (a peer with another key)")
+            reasons.append("\(Format.count(statistics.handshakeAuthenticationFailures, "connection attempt")) failed authentication (a peer with another key)")
         }
         if statistics.securityMismatchesAnswered > 0 {
-            reasons.append("\(statistics.securityMismatchesAnswered) connection attempts were refused for another security setting (key on one side only, or another mode)")
+            reasons.append("\(Format.count(statistics.securityMismatchesAnswered, "connection attempt")) \(statistics.securityMismatchesAnswered == 1 ? "was" : "were") refused for another security setting (key on one side only, or another mode)")
         }
         guard !reasons.isEmpty else { return "" }
         return "; " + reasons.joined(separator: ", ") + ": give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode"

@@ -30,6 +30,10 @@ struct SendCommand: AsyncParsableCommand {
               rudp send backup.tar --to [::1]:9000 --timeout 60
               rudp send big.iso --to receiver.local:9000 --max-rate 5    # at most 5 MB/s
               rudp send secret.pdf --to 127.0.0.1:9000 --psk-file rudp.key  # encrypted
+
+            SIGINT (Ctrl-C) or SIGTERM aborts the connection with a reason that the receiver \
+            prints at once; the exit status is then 130. Byte counts in failure messages are \
+            bytes the receiver acknowledged. The protocol is specified in Specs/APPLICATIONS.md.
             """
     )
 
@@ -42,10 +46,10 @@ struct SendCommand: AsyncParsableCommand {
     )
     var to: HostPort
 
-    @Option(help: ArgumentHelp("Seconds without progress (connecting, sending, waiting for the verdict) before giving up.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds without progress (connecting, sending, waiting for the verdict) before giving up.", valueName: "seconds"))
     var timeout: Double = 30
 
-    @Option(help: ArgumentHelp("Send at most this many megabytes (10^6 bytes) per second; 0 for no limit.", valueName: "MB/s"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Send at most this many megabytes (10^6 bytes) per second (0.001 to 1000000); 0 for no limit.", valueName: "MB/s"))
     var maxRate: Double = 0
 
     @Flag(help: "Never draw the progress bar.")
@@ -56,8 +60,8 @@ struct SendCommand: AsyncParsableCommand {
     @OptionGroup var metricsOptions: MetricsOptions
 
     func validate() throws {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
-        guard maxRate >= 0, maxRate.isFinite else { throw ValidationError("--max-rate must be 0 (no limit) or a positive number of MB/s, got \(maxRate)") }
+        try OptionCheck.seconds(timeout, "--timeout")
+        try OptionCheck.number(maxRate, "--max-rate", in: 0.001...1_000_000, orZero: true, unit: "MB/s")
     }
 
     func run() async throws {
@@ -75,7 +79,9 @@ struct SendCommand: AsyncParsableCommand {
         var configuration = RUDPConfiguration()
         configuration.logger = logger
         configuration.security = security?.configuration
-        configuration.connection.connectTimeout = .nanoseconds(Int64(timeout * 1e9))
+        configuration.connection.connectTimeout = OptionCheck.duration(seconds: timeout)
+        let interruption = TransferInterruption(side: "sender", command: "send")
+        interruption.install()
         let watchdog = InactivityWatchdog(limit: timeout + 1, phase: "connecting to the receiver at \(to)")
         watchdog.start()
         defer { watchdog.stop() }
@@ -83,9 +89,14 @@ struct SendCommand: AsyncParsableCommand {
         do {
             connection = try await RUDPClient.connect(host: to.host, port: to.port, configuration: configuration)
         } catch {
+            await interruption.waitIfInterrupted()
             throw CLIError("cannot connect to the receiver at \(to): \(error)\(SecurityOptions.connectHint(for: error, security: security))")
         }
-        watchdog.setExpiryAction { await connection.abort() }
+        interruption.attach(connection)
+        let limit = timeout
+        watchdog.setExpiryAction { await connection.abort(reason: "the sender gave up: no progress for \(OptionCheck.text(limit)) s") }
+        let verdicts = VerdictReader(connection)
+        defer { verdicts.cancel() }
 
         let start = MonotonicClock.nanoseconds()
         var progressBar = ProgressBar(title: "sending \(name)", total: size, enabled: !noProgress)
@@ -95,8 +106,9 @@ struct SendCommand: AsyncParsableCommand {
             try await connection.send(FileTransferMessage.header(.init(name: name, size: size, sha256: digest)).encoded())
             var buffer = [UInt8](repeating: 0, count: FileTransferMessage.chunkSize)
             let bytesSent = Counter(label: "rudp_cli_send_bytes")
-            while sent < size {
-                let count = try input.read(into: &buffer)
+            // A refusal can come at any time (the receiver checks the header first): stop sending then.
+            while sent < size, verdicts.arrived == nil {
+                let count = try input.readFully(into: &buffer)
                 guard count > 0 else {
                     throw CLIError("'\(file)' shrank while it was being sent: it ended after \(sent) of \(size) bytes")
                 }
@@ -112,27 +124,40 @@ struct SendCommand: AsyncParsableCommand {
             }
             progressBar.finish()
             watchdog.progress(phase: "waiting for the receiver's verdict")
-            var replies = connection.messages.makeAsyncIterator()
-            guard let reply = try await replies.next() else {
+            guard let verdict = try await verdicts.verdict() else {
                 throw CLIError("the receiver closed the connection without a verdict")
-            }
-            guard case .verdict(let verdict) = try FileTransferMessage.decode(reply.bytes) else {
-                throw CLIError("the receiver answered with something other than a verdict")
             }
             guard verdict.isIntact else {
                 throw CLIError("the receiver refused the file: \(verdict.reason)")
             }
+            guard sent == size else {
+                throw CLIError("the receiver confirmed the file before all of it was sent (\(sent) of \(size) bytes)")
+            }
+            // The verdict is in. Stay until the receiver closes (it does once the verdict is
+            // acknowledged), so that a lost acknowledgement is repaired while this side still
+            // answers; then close (a CLOSE that arrives is the receiver's other proof).
+            watchdog.progress(phase: "waiting for the receiver to close")
+            _ = try? await Timeout.run(seconds: Self.receiverCloseWait, waitingFor: "the receiver to close") {
+                try await verdicts.waitForTheEnd()
+            }
             watchdog.progress(phase: "closing the connection")
             try? await connection.close()
         } catch let error as CLIError {
+            await interruption.waitIfInterrupted()
             progressBar.clear()
-            await connection.abort()
+            await connection.abort(reason: error.message)
             throw error
         } catch {
+            await interruption.waitIfInterrupted()
             progressBar.clear()
+            // The connection failed while sending or waiting: a refusal may have arrived first.
             await connection.abort()
+            if let verdict = try? await verdicts.verdict(), !verdict.isIntact {
+                throw CLIError("the receiver refused the file: \(verdict.reason)")
+            }
             if let timeout = watchdog.expiredError { throw timeout }
-            throw CLIError("the transfer to \(to) failed after \(sent) of \(size) bytes: \(error)")
+            let acknowledged = Self.acknowledgedContentBytes(await connection.statistics(), size: size)
+            throw CLIError("the transfer to \(to) failed after \(acknowledged) of \(size) bytes were acknowledged by the receiver: \(error)")
         }
         let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
         Console.printLine(
@@ -140,6 +165,17 @@ struct SendCommand: AsyncParsableCommand {
                 + "(\(Format.fixed(Double(size) / max(seconds, 1e-9) / 1e6, digits: 1)) MB/s), "
                 + "sha256 \(SHA256.hexString(digest)); the receiver verified it"
         )
+    }
+
+    /// Seconds the sender waits, after an intact verdict, for the receiver to close.
+    static let receiverCloseWait = 5.0
+
+    /// Content bytes the receiver acknowledged: every chunk but the last is exactly
+    /// ``FileTransferMessage/chunkSize`` bytes and the header is the first message, so this is
+    /// the acknowledged messages after the header times the chunk size (at most the file size).
+    static func acknowledgedContentBytes(_ statistics: ConnectionStatistics, size: UInt64) -> UInt64 {
+        let chunks = UInt64(max(0, statistics.messagesAcknowledged - 1))
+        return min(size, chunks * UInt64(FileTransferMessage.chunkSize))
     }
 
     /// Reads the whole file once to compute its SHA-256, then rewinds it for sending.
@@ -165,7 +201,7 @@ struct SendCommand: AsyncParsableCommand {
 
     /// Sleeps as long as needed to stay at or below the rate.
     private static func pace(sent: UInt64, since start: UInt64, megabytesPerSecond: Double) async throws {
-        let due = start + UInt64(Double(sent) / (megabytesPerSecond * 1e6) * 1e9)
+        let due = start &+ UInt64(min(Double(sent) / (megabytesPerSecond * 1e6) * 1e9, 9e18))
         let now = MonotonicClock.nanoseconds()
         if due > now {
             try await Task.sleep(for: .nanoseconds(Int64(due - now)))

@@ -9,13 +9,13 @@ import RUDP
 /// rudp echo-server --port 9000 --max-connections-per-address 20000 --max-connections 20000
 /// ```
 struct ServerLimitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Most connections at once, half-open ones included (default 10000).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections at once, half-open ones included (default 10000).", valueName: "n"))
     var maxConnections: Int?
 
-    @Option(help: ArgumentHelp("Most connections from one IP address, any port (default 1024).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections from one IP address, any port (default 1024).", valueName: "n"))
     var maxConnectionsPerAddress: Int?
 
-    @Option(help: ArgumentHelp("Most connections from one IPv4 /24 or IPv6 /64 network (default 4096).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections from one IPv4 /24 or IPv6 /64 network (default 4096).", valueName: "n"))
     var maxConnectionsPerPrefix: Int?
 
     @Option(help: ArgumentHelp("When CONNECTs without a valid cookie get a stateless RETRY: 'always', 'never', "
@@ -23,9 +23,17 @@ struct ServerLimitOptions: ParsableArguments {
             transform: ServerLimitOptions.parseRetryPolicy)
     var retry: RetryPolicy?
 
-    @Option(help: ArgumentHelp("Close connections on which no message went either way for this many seconds "
+    @Option(parsing: .unconditional, help: ArgumentHelp("Close connections on which no message went either way for this many seconds "
                                + "(keep-alives do not count; default: never).", valueName: "seconds"))
     var applicationIdleTimeout: Double?
+
+    /// Range checks at parse time (exit 64 with the usage), like every numeric option of `rudp`.
+    func validate() throws {
+        if let maxConnections { try OptionCheck.count(maxConnections, "--max-connections", in: 1...10_000_000) }
+        if let maxConnectionsPerAddress { try OptionCheck.count(maxConnectionsPerAddress, "--max-connections-per-address", in: 1...10_000_000) }
+        if let maxConnectionsPerPrefix { try OptionCheck.count(maxConnectionsPerPrefix, "--max-connections-per-prefix", in: 1...10_000_000) }
+        if let applicationIdleTimeout { try OptionCheck.seconds(applicationIdleTimeout, "--application-idle-timeout") }
+    }
 
     /// Applies the options that were given to `configuration`.
     func apply(to configuration: inout RUDPConfiguration) throws {

@@ -24,7 +24,18 @@ struct SimulateCommand: AsyncParsableCommand {
             probabilities 0.05 or 5%.
 
             Sweep any option with --sweep NAME=V1,V2,... (or NAME=FROM:TO:STEP for plain \
-            numbers), e.g. --sweep loss=0,0.01,0.05,0.1,0.2 or --sweep rate=1Mbit/s,10Mbit/s.
+            numbers), e.g. --sweep loss=0,0.01,0.05,0.1,0.2 or --sweep rate=1Mbit/s,10Mbit/s. \
+            A numeric sweep is charted as lines, a categorical one (congestion=westwood,newreno) \
+            as bars. An invalid value exits 64 before anything runs.
+
+            Examples:
+              rudp simulate
+              rudp simulate --rate 10Mbit/s --delay 20ms --duration 60s
+              rudp simulate --loss 0.1 --delay 50us --rate 1GB/s --queue 4MiB --size 1024
+              rudp simulate --messages 5000 --sweep loss=0,0.05,0.1,0.2 --chart loss.svg
+              rudp simulate --loss 0.01 --sweep congestion=westwood,newreno --chart cc.svg
+              rudp simulate --sweep loss=0:0.2:0.05 --csv > loss.csv
+              rudp simulate --scenario Specs/scenarios/partition.yaml --json
             """
     )
 
@@ -81,13 +92,15 @@ struct SimulateCommand: AsyncParsableCommand {
         return all.compactMap { parameter, value in value.map { (parameter, $0) } }
     }
 
-    func validate() throws {
-        if json && csv { throw ValidationError("choose one of --json and --csv") }
+    /// What the options describe: the base setup, the sweep and the sample interval.
+    private struct Plan {
+        var setup: ExperimentSetup
+        var sweep: ExperimentSweep?
+        var sampleInterval: Duration
     }
 
-    func run() async throws {
-        let started = ContinuousClock.now
-        let report: ExperimentReport
+    /// Parses every value (and the scenario file); throws ``ValidationError`` naming the bad one.
+    private func plan() throws -> Plan {
         do {
             var setup = ExperimentSetup()
             if let scenario {
@@ -100,24 +113,42 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             let sweepSpec = try sweep.map { try ExperimentSweep(parsing: $0, checkingAgainst: setup) }
             let sampleInterval = try interval.map { try ExperimentQuantity.duration($0, for: "interval") } ?? .seconds(1)
-            report = try ExperimentReport.run(base: setup, sweep: sweepSpec,
-                                              reproduction: reproduction(for: setup),
-                                              sampleInterval: sampleInterval)
+            guard sampleInterval >= .milliseconds(1) else {
+                throw ValidationError("--interval must be at least 1ms, got \(interval ?? "")")
+            }
+            return Plan(setup: setup, sweep: sweepSpec, sampleInterval: sampleInterval)
         } catch let error as ExperimentError {
-            throw SimulateFailure(description: error.description)
+            throw ValidationError(error.description)
         } catch let error as SimulateScenarioLoader.LoadError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// Every value is checked here, before anything runs: a bad one exits 64 with the usage.
+    func validate() throws {
+        if json && csv { throw ValidationError("choose one of --json and --csv") }
+        _ = try plan()
+    }
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        let plan = try self.plan()
+        // An unwritable chart path fails now, not after the whole simulation.
+        let chartFile = try chart.map { try ChartFile(path: $0) }
+        let report: ExperimentReport
+        do {
+            report = try ExperimentReport.run(base: plan.setup, sweep: plan.sweep,
+                                              reproduction: reproduction(for: plan.setup),
+                                              sampleInterval: plan.sampleInterval)
+        } catch {
+            chartFile?.discard()
             throw SimulateFailure(description: error.description)
         }
 
         let output = json ? report.json() : csv ? report.csv() : report.table(showsIntervals: interval != nil)
         FileHandle.standardOutput.write(Data(output.utf8))
-        if let chart {
-            let svg = ExperimentChart(report: report).svg()
-            do {
-                try svg.write(toFile: chart, atomically: true, encoding: .utf8)
-            } catch {
-                throw SimulateFailure(description: "cannot write the chart to \(chart): \(error.localizedDescription)")
-            }
+        if let chartFile {
+            try chartFile.write(ExperimentChart(report: report).svg())
         }
         if !quiet {
             let elapsed = ContinuousClock.now - started

@@ -50,10 +50,16 @@ enum TerminationSignal {
             return state.handler
         }
         guard let handler else {
-            Console.writeError("\nrudp: \(name(number)) again, exiting without a clean shutdown\n")
+            writeMessage("rudp: \(name(number)) again, exiting without a clean shutdown\n")
             exit(130)
         }
         handler(number)
+    }
+
+    /// Writes a message about a signal to standard error on a line of its own: on a terminal,
+    /// the progress bar (and the `^C` the terminal echoed) are cleared first.
+    static func writeMessage(_ text: String) {
+        Console.writeError((Console.standardErrorIsTerminal ? "\r\u{1B}[2K" : "") + text)
     }
 
     /// A readable name: "SIGINT", "SIGTERM" or the number.

@@ -5,7 +5,7 @@ import Testing
 /// `rudp send` to `rudp recv` through `rudp proxy`, three real processes: the file arrives
 /// intact through loss, reordering, duplication and corruption, and a partition longer than
 /// the ends' timeout makes both of them report it.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct FileTransferThroughProxyTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct FileTransferThroughProxyTests {
     struct Ends {
         var directory: URL
         var input: URL
@@ -60,7 +60,7 @@ import Testing
     @Test(arguments: [(0.1, 400_000), (0.3, 150_000)])
     func theFileArrivesIntactThroughAnImpairedPath(loss: Double, size: Int) throws {
         let seed: UInt64 = 1234
-        let ends = try Self.startReceiver(size: size, timeout: 40, seed: seed)
+        let ends = try Self.startReceiver(size: size, timeout: 120, seed: seed)
         defer { try? FileManager.default.removeItem(at: ends.directory) }
         let (proxy, proxyPort, _) = try Self.startProxy(upstreamPort: ends.receiverPort, [
             "--loss", "\(loss)", "--reorder", "0.05", "--duplicate", "0.03", "--corrupt", "0.02",
@@ -68,13 +68,13 @@ import Testing
         ])
         let started = Date()
         let sender = try RunningProcess(try ProxyProcessTests.executable(), [
-            "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress", "--timeout", "40",
+            "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress", "--timeout", "120",
         ])
-        let sendStatus = sender.waitForExit(timeout: 50)
+        let sendStatus = sender.waitForExit(timeout: HangGuard.transferSeconds)
         let elapsed = Date().timeIntervalSince(started)
         // The receiver exits once its close completes, which on a lossy path can take a few
         // retransmissions after the sender is done.
-        let receiveStatus = ends.receiver.waitForExit(timeout: 30)
+        let receiveStatus = ends.receiver.waitForExit(timeout: HangGuard.processSeconds)
         let receiverLinger = Date().timeIntervalSince(started) - elapsed
         let statistics = try Self.finalStatistics(of: proxy)
         print(String(format: "loss %.0f%%, %d bytes sent in %.2f s, receiver exited %.2f s later (seed \(seed))\n",
@@ -103,14 +103,14 @@ import Testing
             "--timeout", "\(timeout)", "--max-rate", "0.5",
         ])
         // Once the transfer is under way, cut the path for much longer than the timeout.
-        let receiving = ends.receiver.nextLine(timeout: 15)
+        let receiving = ends.receiver.nextLine(timeout: HangGuard.processSeconds)
         #expect(receiving?.hasPrefix("receiving") == true, "recv: \(ends.receiver.lines) \(ends.receiver.standardError)")
         Thread.sleep(forTimeInterval: 0.5)
         let control = try LineConnection(port: controlPort)
         #expect(control.ask("partition 30") == "ok")
 
-        let sendStatus = sender.waitForExit(timeout: 20)
-        let receiveStatus = ends.receiver.waitForExit(timeout: 20)
+        let sendStatus = sender.waitForExit(timeout: HangGuard.processSeconds)
+        let receiveStatus = ends.receiver.waitForExit(timeout: HangGuard.processSeconds)
         let statistics = try Self.finalStatistics(of: proxy)
         print("send: \(sender.standardError)\nrecv: \(ends.receiver.standardError)\n\(statistics)")
 

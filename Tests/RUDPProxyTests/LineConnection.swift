@@ -11,7 +11,7 @@ final class LineConnection {
     private let descriptor: Int32
     private var pending: [UInt8] = []
 
-    init(port: Int, timeout: Double = 2) throws {
+    init(port: Int, timeout: Double = 60) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw PlainUDPSocket.Failure(description: "socket() failed: errno \(errno)") }
         var address = PlainUDPSocket.loopback(port: port)

@@ -3,7 +3,7 @@ import RUDPProxy
 import Testing
 
 /// `rudp proxy` as a real process between a plain C-sockets client and echo server.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct ProxyProcessTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct ProxyProcessTests {
     struct Listening: Decodable {
         var event: String
         var listen: String
@@ -42,12 +42,18 @@ import Testing
         let client = try PlainUDPSocket(receiveTimeout: 0.02)
         let count = 1000
         var replies = UDPProxyTests.exchange(client, proxyPort: proxyPort, count: count)
-        Thread.sleep(forTimeInterval: 0.2)
+        client.setReceiveTimeout(0.5)   // the last replies may still be on their way on a loaded machine
         while let reply = client.receive() { replies.append(reply.bytes) }
+        client.setReceiveTimeout(0.02)
 
-        // The control port answers with the same counters.
+        // The control port answers with the same counters (once the proxy has seen every datagram).
         let control = try LineConnection(port: controlPort)
-        let live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
+        var live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
+        let deadline = Date().addingTimeInterval(HangGuard.processSeconds)
+        while live.up.received < count, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
+        }
         #expect(live.up.received == count)
         #expect(control.ask("set loss=1") == "ok")
         client.send(UDPProxyTests.payload(0), toPort: proxyPort)

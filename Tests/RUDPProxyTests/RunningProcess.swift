@@ -57,7 +57,7 @@ final class RunningProcess: @unchecked Sendable {
     }
 
     /// The next line of standard output not returned yet, or nil after `timeout` seconds.
-    func nextLine(timeout: Double = 10) -> String? {
+    func nextLine(timeout: Double = HangGuard.processSeconds) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let line: String? = lock.withLock {
@@ -81,7 +81,7 @@ final class RunningProcess: @unchecked Sendable {
     func terminate() { process.terminate() }
 
     /// The exit status, or nil (after killing it) if it has not exited within `timeout` seconds.
-    func waitForExit(timeout: Double = 10) -> Int32? {
+    func waitForExit(timeout: Double = HangGuard.processSeconds) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.01)

@@ -65,10 +65,9 @@ struct ConnectFloodSocketTests {
                 for (channel, _) in sockets { channel.flush() }
                 return (sent, bytesSent)
             }
-            // Meanwhile a real client connects ten times, 0.1 s apart. Every attempt must succeed;
-            // the connect timeout stays the tests' roomy one, because a loaded machine can delay
-            // an answer by seconds (the 3 s success rate is asserted in virtual time by the
-            // simulator's flood tests in EndpointAttackTests).
+            // Meanwhile a real client connects ten times, 0.1 s apart. The connect timeout is the
+            // tests' hang guard (a minute): a 3 s one expired beside stress-ng at load 8, which
+            // is the machine's doing, not the flood's.
             let clientConfiguration = testConfiguration(seed: seed + 1)
             var connected = 0
             for attempt in 0..<10 {

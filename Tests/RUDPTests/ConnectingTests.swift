@@ -24,7 +24,7 @@ struct ConnectingTests {
                 continue
             }
             let serving = startEchoServer(server)
-            try await withTimeout(15, "late server") {
+            try await withHangGuard("late server") {
                 let client = try await connecting.value
                 try await client.send(Array("late".utf8))
                 var iterator = client.messages.makeAsyncIterator()
@@ -32,26 +32,25 @@ struct ConnectingTests {
                 try await client.close()
             }
             await server.shutdown()
-            try await withTimeout(10, "serve returns") { try await serving.value }
+            try await withHangGuard("serve returns") { try await serving.value }
             return
         }
     }
 
     @Test("1,000 concurrent clients all get their replies")
     func thousandClients() async throws {
-        // Default timers: on two shared cores a debug build with 1,001 endpoints in one process
-        // can go seconds between turns for one connection, which the 5 s test timeouts would
-        // wrongly call an unreachable peer.
+        // The tests' hang-guard timers (a minute): on two shared cores, with other work beside
+        // it, a debug build with 1,001 endpoints in one process can go many seconds between
+        // turns for one connection, which even the default 10 s peer timeout called an
+        // unreachable peer (seen at load 13).
         @Sendable func configuration(seed: UInt64) -> RUDPConfiguration {
-            var configuration = RUDPConfiguration()
-            configuration.lossSeed = seed
-            return configuration
+            testConfiguration(seed: seed)
         }
         let server = try await RUDPServer.bind(port: 0, configuration: configuration(seed: 30))
         let serving = startEchoServer(server)
         let port = server.port
         let clientCount = 1000
-        let replies = try await withTimeout(45, "1000 clients") {
+        let replies = try await withHangGuard("1000 clients") {
             // Open all 1,000 connections (at most 100 handshakes in flight, so a debug build on
             // two shared cores is not buried under its own CONNECT retransmissions) ...
             let clients = try await withThrowingTaskGroup(of: RUDPConnection.self) { group in
@@ -86,6 +85,6 @@ struct ConnectingTests {
         let statistics = await server.statistics()
         #expect(statistics.connectionsAccepted == clientCount)
         await server.shutdown()
-        try await withTimeout(10, "serve returns") { try await serving.value }
+        try await withHangGuard("serve returns") { try await serving.value }
     }
 }

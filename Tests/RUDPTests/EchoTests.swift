@@ -9,7 +9,7 @@ struct EchoTests {
         let server = try await RUDPServer.bind(host: host, port: 0, configuration: testConfiguration(seed: 10))
         let serving = startEchoServer(server)
         defer { serving.cancel() }
-        try await withTimeout(20, "echo on \(host)") {
+        try await withHangGuard("echo on \(host)") {
             let client = try await RUDPClient.connect(host: host, port: server.port, configuration: testConfiguration(seed: 11))
             for i in 0..<50 {
                 let payload = pseudoRandomBytes(count: 1 + i * 37, seed: UInt64(i))
@@ -22,6 +22,6 @@ struct EchoTests {
             #expect(await client.closeReason() == .closedLocally)
         }
         await server.shutdown()
-        try await withTimeout(10, "serve returns after shutdown") { try await serving.value }
+        try await withHangGuard("serve returns after shutdown") { try await serving.value }
     }
 }

@@ -18,7 +18,7 @@ struct FlowAndErrorTests {
         let port = server.port
         let clientSettings = clientConfiguration
         let total = 200   // 800 KiB, far beyond window + send buffer (128 KiB)
-        try await withTimeout(30, "slow consumer") {
+        try await withHangGuard("slow consumer") {
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: clientSettings)
             var accepted = server.connections.makeAsyncIterator()
             let connection = try #require(await accepted.next())
@@ -59,7 +59,7 @@ struct FlowAndErrorTests {
         let server = try await RUDPServer.bind(port: 0, configuration: testConfiguration(seed: 70))
         let port = server.port
         let count = 2000
-        try await withTimeout(30, "close after sends") {
+        try await withHangGuard("close after sends") {
             let receiving = Task { () -> [Int] in
                 var accepted = server.connections.makeAsyncIterator()
                 guard let connection = await accepted.next() else { return [] }
@@ -92,7 +92,7 @@ struct FlowAndErrorTests {
         let server = try await RUDPServer.bind(port: 0, configuration: testConfiguration(seed: 75))
         let serving = startEchoServer(server)
         let port = server.port
-        try await withTimeout(20, "acknowledgement waits") {
+        try await withHangGuard("acknowledgement waits") {
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 76))
             try await client.sendAndWaitForAcknowledgement(Array("one".utf8))
             #expect(await client.statistics().messagesAcknowledged == 1)
@@ -102,7 +102,7 @@ struct FlowAndErrorTests {
             try await client.close()
         }
         await server.shutdown()
-        try await withTimeout(10, "serve returns") { try await serving.value }
+        try await withHangGuard("serve returns") { try await serving.value }
     }
 
     @Test("messageTooLarge is typed and clear, on either side's limit")
@@ -111,7 +111,7 @@ struct FlowAndErrorTests {
         serverConfiguration.connection.maxMessageSize = 64 << 10
         let server = try await RUDPServer.bind(port: 0, configuration: serverConfiguration)
         let port = server.port
-        try await withTimeout(20, "message too large") {
+        try await withHangGuard("message too large") {
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 81))
             do {
                 try await client.send([UInt8](repeating: 0, count: 2 << 20))
@@ -154,7 +154,7 @@ struct FlowAndErrorTests {
         var configuration = testConfiguration(seed: 90)
         configuration.connection.connectTimeout = .milliseconds(600)
         let settings = configuration
-        let error = try await withTimeout(10, "connect timeout") { () -> RUDPError? in
+        let error = try await withHangGuard("connect timeout") { () -> RUDPError? in
             do {
                 _ = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: settings)
                 return nil
@@ -168,7 +168,7 @@ struct FlowAndErrorTests {
     @Test("Unresolvable hosts and bad arguments are typed errors")
     func badArguments() async throws {
         await #expect(throws: RUDPError(.hostNotResolved, "could not resolve host 'no-such-host.invalid'")) {
-            _ = try await withTimeout(20, "resolve") {
+            _ = try await withHangGuard("resolve") {
                 try await RUDPClient.connect(host: "no-such-host.invalid", port: 9)
             }
         }

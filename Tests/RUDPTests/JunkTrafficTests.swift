@@ -12,7 +12,7 @@ struct JunkTrafficTests {
         let serving = startEchoServer(server)
         let port = server.port
         let randomCount = 300, truncatedCount = 300, unknownCount = 300
-        try await withTimeout(20, "junk spray (seed \(seed))") {
+        try await withHangGuard("junk spray (seed \(seed))") {
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: seed + 1))
             var iterator = client.messages.makeAsyncIterator()
             func roundTrip(_ i: Int) async throws {
@@ -64,6 +64,6 @@ struct JunkTrafficTests {
             try await client.close()
         }
         await server.shutdown()
-        try await withTimeout(10, "serve returns") { try await serving.value }
+        try await withHangGuard("serve returns") { try await serving.value }
     }
 }

@@ -19,7 +19,7 @@ struct LossyTransferTests {
         let clientSettings = clientConfiguration
         // About 3 s alone; under `swift test --parallel` on two cores, with 300 other tests
         // competing, it was measured at 52 s: the limit only has to catch a hang.
-        let (sent, received) = try await withTimeout(120, "10 MB lossy transfer (loss seeds \(seed), \(seed + 1))") {
+        let (sent, received) = try await withHangGuard("10 MB lossy transfer (loss seeds \(seed), \(seed + 1))") {
             let receiving = Task {
                 var iterator = server.connections.makeAsyncIterator()
                 guard let connection = await iterator.next() else { return Checksum() }

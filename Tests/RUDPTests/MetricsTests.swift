@@ -15,7 +15,7 @@ struct MetricsTests {
         var clientConfiguration = testConfiguration(seed: 96)
         clientConfiguration.metricsFactory = metrics
         let clientSettings = clientConfiguration
-        try await withTimeout(20, "metrics round trips") {
+        try await withHangGuard("metrics round trips") {
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: clientSettings)
             var iterator = client.messages.makeAsyncIterator()
             for i in 0..<20 {
@@ -25,7 +25,7 @@ struct MetricsTests {
             try await client.close()
         }
         await server.shutdown()
-        try await withTimeout(10, "serve returns") { try await serving.value }
+        try await withHangGuard("serve returns") { try await serving.value }
 
         let statistics = await server.statistics()
         let serverRole = [("role", "server")]

@@ -8,7 +8,7 @@ struct ServerShutdownTests {
         let server = try await RUDPServer.bind(port: 0, configuration: testConfiguration(seed: 40))
         let serving = startEchoServer(server)
         let port = server.port
-        let clients = try await withTimeout(10, "connect clients") {
+        let clients = try await withHangGuard("connect clients") {
             try await withThrowingTaskGroup(of: RUDPConnection.self) { group in
                 for i in 0..<5 {
                     group.addTask { try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 41 + UInt64(i))) }
@@ -34,9 +34,9 @@ struct ServerShutdownTests {
         }
         try await Task.sleep(for: .milliseconds(200))
         await server.shutdown()
-        try await withTimeout(10, "serve returns after shutdown") { try await serving.value }
+        try await withHangGuard("serve returns after shutdown") { try await serving.value }
         for loop in loops {
-            let error = try await withTimeout(10, "client notices the shutdown") { await loop.value }
+            let error = try await withHangGuard("client notices the shutdown") { await loop.value }
             #expect(error?.code == .serverShutdown, "got \(String(describing: error))")
         }
         for client in clients {

@@ -6,29 +6,62 @@ import RUDP
 struct TimeoutError: Error, CustomStringConvertible {
     var seconds: Double
     var what: String
-    var description: String { "timed out after \(seconds) s: \(what)" }
+    var description: String { "hang guard: still running \(seconds) s after it started: \(what)" }
 }
 
-/// Runs `body`, failing with ``TimeoutError`` after `seconds` (the body is cancelled), so no test can hang.
-func withTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
+/// The time limits of these tests: hang guards only, far above any run on a loaded machine, so
+/// that a test fails on behaviour and never because other tests held the CPU. Tests assert
+/// behaviour, not wall time. `RUDP_TEST_TIME_SCALE` multiplies the limit.
+enum HangGuard {
+    /// `RUDP_TEST_TIME_SCALE`, 1 unless set.
+    static let scale: Double = ProcessInfo.processInfo.environment["RUDP_TEST_TIME_SCALE"].flatMap(Double.init) ?? 1
+    /// The longest a guarded operation may run once it started: 10 minutes.
+    static let seconds: Double = 600 * scale
+}
+
+/// Runs `body`, failing with ``TimeoutError`` if it is still running ``HangGuard/seconds``
+/// after it *started* (the body is then cancelled), so no test can hang. The clock starts when
+/// the body first runs, not when it was queued: waiting behind other tests for the cooperative
+/// pool does not count.
+///
+/// ```swift
+/// let reply = try await withHangGuard("echo") { try await client.messages.first { _ in true } }
+/// ```
+func withHangGuard<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let limit = HangGuard.seconds
+    let started = AsyncStream<Void>.makeStream()
+    return try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            throw TimeoutError(seconds: seconds, what: what)
+            started.continuation.yield()
+            started.continuation.finish()
+            return try await body()
+        }
+        group.addTask {
+            for await _ in started.stream { break }
+            try await Task.sleep(for: .seconds(limit))
+            throw TimeoutError(seconds: limit, what: what)
         }
         defer { group.cancelAll() }
         return try await group.next()!
     }
 }
 
-/// A configuration with short timers so failures surface quickly in tests. `seed` seeds the
-/// injected-loss generator (connection IDs always come from the system's secure generator).
+/// The former name of ``withHangGuard(_:_:)``, kept so older call sites compile: `seconds` is
+/// only a floor, the limit is at least ``HangGuard/seconds``.
+func withTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withHangGuard(what, body)
+}
+
+/// The configuration of these tests: the connect and peer timeouts are hang guards too (a
+/// minute, not the seconds a real network would use), because a test process starved of CPU by
+/// other tests must not look like an unreachable peer. A test that wants a timeout to expire
+/// sets its own short one.
 func testConfiguration(seed: UInt64 = 1) -> RUDPConfiguration {
     var configuration = RUDPConfiguration()
-    configuration.lossSeed = seed
-    configuration.connection.connectTimeout = .seconds(5)
-    configuration.connection.peerTimeout = .seconds(5)
+    configuration.lossSeed = seed   // connection IDs always come from the system's secure generator
+    configuration.connection.connectTimeout = .seconds(60)
+    configuration.connection.peerTimeout = .seconds(60)
+    configuration.connection.idleTimeout = .seconds(120)
     return configuration
 }
 

@@ -47,7 +47,7 @@ import Testing
         ("bench", ["--psk-file", "--security", "RUDP_PSK", "--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed", "--warmup", "--json", "--timeout", "--compare-security", "--runs", "--log-level", "Examples"]),
     ])
     func helpOfEverySubcommandExplainsItsOptions(subcommand: String, mentions: [String]) async throws {
-        let result = try await RudpProcess.run([subcommand, "--help"], seconds: 60)
+        let result = try await RudpProcess.run([subcommand, "--help"], seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")
         for word in mentions {
             #expect(result.output.contains(word), "'\(subcommand) --help' does not mention \(word):\n\(result.output)")
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func topLevelHelpListsTheSubcommands() async throws {
-        let result = try await RudpProcess.run(["--help"], seconds: 60)
+        let result = try await RudpProcess.run(["--help"], seconds: HangGuard.processSeconds)
         #expect(result.status == 0)
         for subcommand in ["echo-server", "echo-client", "send", "recv", "demo", "bench"] {
             #expect(result.output.contains(subcommand), "\(result.output)")
@@ -66,12 +66,12 @@ import Testing
         let (first, second, serverStatus, serverTranscript) = try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0"])
             defer { server.stop() }
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
-            let first = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "30", "Alice", "Bob", "Carol Ann"], seconds: 90)
+            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let first = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "120", "Alice", "Bob", "Carol Ann"], seconds: HangGuard.transferSeconds)
             // A second client on the same server works too: the server serves until a signal.
-            let second = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "30", "Dave"], seconds: 90)
+            let second = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "120", "Dave"], seconds: HangGuard.transferSeconds)
             server.send(signal: SIGINT)
-            let status = try server.waitForExit(seconds: 60)
+            let status = try server.waitForExit(seconds: HangGuard.processSeconds)
             return (first, second, status, server.transcript)
         }
         #expect(first.status == 0, "\(first.error)")
@@ -84,7 +84,7 @@ import Testing
 
     @Test func echoClientReportsAnUnreachableServer() async throws {
         // Nothing listens on the discard port of loopback: the connect times out (or is refused).
-        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--timeout", "1", "Alice"], seconds: 60)
+        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--timeout", "1", "Alice"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         #expect(result.output.isEmpty)
         Self.expectCleanError(result.error, mentioning: ["127.0.0.1:9"])
@@ -94,8 +94,8 @@ import Testing
         let second = try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0"])
             defer { server.stop() }
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: 60))
-            return try RudpProcess.runBlocking(["echo-server", "--port", "\(port)"], seconds: 60)
+            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            return try RudpProcess.runBlocking(["echo-server", "--port", "\(port)"], seconds: HangGuard.processSeconds)
         }
         #expect(second.status != 0)
         Self.expectCleanError(second.error, mentioning: ["in use"])
@@ -106,7 +106,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("small.bin")
         try Data([1, 2, 3]).write(to: input)
-        let result = try await RudpProcess.run(["send", input.path, "--to", "127.0.0.1:9", "--timeout", "1"], seconds: 60)
+        let result = try await RudpProcess.run(["send", input.path, "--to", "127.0.0.1:9", "--timeout", "1"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: ["cannot connect to the receiver at 127.0.0.1:9"])
     }
@@ -119,11 +119,11 @@ import Testing
         try Data(content).write(to: input)
 
         let (sender, receiverStatus, receiverOutput, receiverTranscript) = try await OffPool.run {
-            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "60"])
+            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
             defer { receiver.stop() }
-            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: 60))
-            let sender = try RudpProcess.runBlocking(["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "60"], seconds: 180)
-            let status = try receiver.waitForExit(seconds: 90)
+            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let sender = try RudpProcess.runBlocking(["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"], seconds: HangGuard.transferSeconds)
+            let status = try receiver.waitForExit(seconds: HangGuard.transferSeconds)
             return (sender, status, receiver.standardOutput.text, receiver.transcript)
         }
 
@@ -150,16 +150,16 @@ import Testing
             // after the sender dies.
             let port = try FreePort.udp()
             // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
-            let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "60"])
+            let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120"])
             defer { sender.stop() }
             Thread.sleep(forTimeInterval: 0.5)   // the sender hashes the file, then sends CONNECT
             let receiver = try RudpProcess(["recv", "--port", "\(port)", "--output", output.path, "--timeout", "3"])
             defer { receiver.stop() }
-            _ = try receiver.waitForOutputLine(containing: "receiving input.bin", seconds: 60)
+            _ = try receiver.waitForOutputLine(containing: "receiving input.bin", seconds: HangGuard.processSeconds)
             Thread.sleep(forTimeInterval: 0.7)
             sender.send(signal: SIGKILL)
-            _ = try sender.waitForExit(seconds: 60)
-            let status = try receiver.waitForExit(seconds: 60)
+            _ = try sender.waitForExit(seconds: HangGuard.processSeconds)
+            let status = try receiver.waitForExit(seconds: HangGuard.processSeconds)
             return (status, receiver.standardError.text, receiver.transcript)
         }
         #expect(status != 0 && status != 128 + SIGKILL, "recv must fail on its own, with a message: \(receiverTranscript)")
@@ -178,17 +178,17 @@ import Testing
         ("[::1:9000", "without ']'"),
     ])
     func badHostPortIsAClearError(target: String, explanation: String) async throws {
-        let result = try await RudpProcess.run(["send", "/dev/null", "--to", target], seconds: 60)
+        let result = try await RudpProcess.run(["send", "/dev/null", "--to", target], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: [explanation])
     }
 
     @Test func badPortAndMissingFileAreClearErrors() async throws {
-        let badPort = try await RudpProcess.run(["echo-client", "--port", "70000", "Alice"], seconds: 60)
+        let badPort = try await RudpProcess.run(["echo-client", "--port", "70000", "Alice"], seconds: HangGuard.processSeconds)
         #expect(badPort.status != 0)
         Self.expectCleanError(badPort.error, mentioning: ["out of range"])
 
-        let missing = try await RudpProcess.run(["send", "/nonexistent/file.bin", "--to", "127.0.0.1:9000"], seconds: 60)
+        let missing = try await RudpProcess.run(["send", "/nonexistent/file.bin", "--to", "127.0.0.1:9000"], seconds: HangGuard.processSeconds)
         #expect(missing.status != 0)
         Self.expectCleanError(missing.error, mentioning: ["/nonexistent/file.bin", "No such file"])
     }
@@ -198,14 +198,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("exists.bin")
         try Data([1, 2, 3]).write(to: output)
-        let result = try await RudpProcess.run(["recv", "--port", "0", "--output", output.path], seconds: 60)
+        let result = try await RudpProcess.run(["recv", "--port", "0", "--output", output.path], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: ["--force"])
         #expect(try Data(contentsOf: output) == Data([1, 2, 3]))
     }
 
     @Test func demoShowsEveryMessageArrivingOnceAndInOrder() async throws {
-        let result = try await RudpProcess.run(["demo", "--metrics"], seconds: 120)
+        let result = try await RudpProcess.run(["demo", "--metrics"], seconds: HangGuard.transferSeconds)
         #expect(result.status == 0, "\(result.output)\(result.error)")
         // --metrics: the transport's swift-metrics counters, collected in process, on stderr.
         #expect(result.error.contains("--- metrics ---") && result.error.contains("rudp_datagrams_sent"), "\(result.error)")
@@ -220,7 +220,7 @@ import Testing
     }
 
     @Test func benchPrintsJSONWithTheExpectedKeys() async throws {
-        let result = try await RudpProcess.run(["bench", "--messages", "3000", "--json"], seconds: 180)
+        let result = try await RudpProcess.run(["bench", "--messages", "3000", "--json"], seconds: HangGuard.transferSeconds)
         #expect(result.status == 0, "\(result.error)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
         #expect(object["mode"] as? String == "bulk")
@@ -240,7 +240,7 @@ import Testing
     @Test func pacedBenchWithLossDeliversEverything() async throws {
         let result = try await RudpProcess.run(
             ["bench", "--mode", "paced", "--rate", "2000", "--messages", "1000", "--warmup", "200", "--loss", "0.1", "--seed", "3", "--json"],
-            seconds: 180
+            seconds: HangGuard.transferSeconds
         )
         #expect(result.status == 0, "\(result.error)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")

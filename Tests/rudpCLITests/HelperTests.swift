@@ -71,3 +71,24 @@ import Testing
         #expect(stamp.sequence == 42)
     }
 }
+
+/// The help texts as a user sees them in an 80-column terminal.
+@Suite struct HelpTextTests {
+    /// ArgumentParser wraps discussion text at 80 columns; an example command line longer than
+    /// that would be broken in the middle (a user copying it gets two half commands).
+    @Test func everyExampleLineFitsAnEightyColumnTerminal() {
+        for command in RUDPCommand.subcommandList {
+            let discussion = command.configuration.discussion
+            #expect(discussion.contains("Examples:"), "\(command.configuration.commandName ?? "?") --help has no examples")
+            // Indented lines (examples, lists) are not re-wrapped by the reader's eye: keep them whole.
+            for line in discussion.split(separator: "\n") where line.hasPrefix("  ") && line.count > 78 {
+                Issue.record("\(command.configuration.commandName ?? "?"): \(line.count) columns: \(line)")
+            }
+        }
+    }
+
+    @Test func versionIsSet() {
+        #expect(RUDPCommand.configuration.version == RUDPCommand.version)
+        #expect(!RUDPCommand.version.isEmpty)
+    }
+}

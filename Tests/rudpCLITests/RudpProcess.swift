@@ -27,9 +27,15 @@ final class RudpProcess: @unchecked Sendable {
 
     /// Starts `rudp` with `arguments`, in the test's environment without `RUDP_PSK` (so that a
     /// key in the developer's shell cannot change a test) plus `environment`.
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    convenience init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(executable: try RudpBinary.path(), arguments, environment: environment)
+    }
+
+    /// Starts another executable (an example program) the same way, in `directory` if given.
+    init(executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
         self.arguments = arguments
-        process.executableURL = URL(fileURLWithPath: try RudpBinary.path())
+        process.executableURL = URL(fileURLWithPath: executable)
+        if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
         var inherited = ProcessInfo.processInfo.environment
         inherited["RUDP_PSK"] = nil
@@ -38,12 +44,17 @@ final class RudpProcess: @unchecked Sendable {
         process.standardOutput = outputPipe
         process.standardError = errorPipe
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // Foundation's Process.run() is not safe to call from several threads at once (it
+        // crashed copying the environment): one launch at a time.
+        try Self.launchLock.withLock { _ in try process.run() }
         Self.drain(outputPipe.fileHandleForReading, into: standardOutput)
         Self.drain(errorPipe.fileHandleForReading, into: standardError)
     }
 
     deinit { stop() }
+
+    /// Serializes ``init(_:environment:)``'s launches across threads.
+    private static let launchLock = Mutex(())
 
     private static func drain(_ handle: FileHandle, into capture: Capture) {
         let thread = Thread {
@@ -124,9 +135,20 @@ final class RudpProcess: @unchecked Sendable {
         try await OffPool.run { try runBlocking(arguments, environment: environment, seconds: seconds) }
     }
 
+    /// Runs another executable to completion (at most `seconds`), on a thread of its own.
+    static func run(executable: String, _ arguments: [String], directory: URL? = nil, seconds: Double) async throws -> Result {
+        try await OffPool.run { try runBlocking(executable: executable, arguments, directory: directory, seconds: seconds) }
+    }
+
     /// Runs `rudp` with `arguments` to completion (at most `seconds`), blocking this thread.
     static func runBlocking(_ arguments: [String], environment: [String: String] = [:], seconds: Double) throws -> Result {
-        let process = try RudpProcess(arguments, environment: environment)
+        try runBlocking(executable: try RudpBinary.path(), arguments, environment: environment, seconds: seconds)
+    }
+
+    /// Runs another executable to completion (at most `seconds`), blocking this thread.
+    static func runBlocking(executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+                            seconds: Double) throws -> Result {
+        let process = try RudpProcess(executable: executable, arguments, environment: environment, directory: directory)
         defer { process.stop() }
         let status = try process.waitForExit(seconds: seconds)
         return Result(status: status, output: process.standardOutput.text, error: process.standardError.text)

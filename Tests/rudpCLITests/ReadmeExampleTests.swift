@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// Every Swift code block of README.md is an example program under `Examples/` (an executable
+/// target that CI builds), and this suite keeps the two identical and runs them.
+///
+/// In README.md each Swift block is preceded by a line `<!-- example: Examples/NAME/main.swift -->`
+/// naming its source; a block without one fails the test, so no snippet can go unchecked.
+@Suite(.serialized) struct ReadmeExampleTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The Swift blocks of `markdown` with the example file each is marked with (nil: unmarked).
+    static func swiftBlocks(in markdown: String) -> [(example: String?, code: String)] {
+        var blocks: [(String?, String)] = []
+        var marker: String?
+        var code: [Substring]?
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            if var lines = code {
+                if line == "```" {
+                    blocks.append((marker, lines.joined(separator: "\n") + "\n"))
+                    code = nil
+                    marker = nil
+                } else {
+                    lines.append(line)
+                    code = lines
+                }
+            } else if line.hasPrefix("<!-- example: "), line.hasSuffix(" -->") {
+                marker = String(line.dropFirst("<!-- example: ".count).dropLast(" -->".count))
+            } else if line == "```swift" {
+                code = []
+            } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                marker = nil
+            }
+        }
+        return blocks
+    }
+
+    @Test func everySwiftBlockOfTheReadmeIsAnExampleProgramVerbatim() throws {
+        let readme = try String(contentsOf: Self.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let blocks = Self.swiftBlocks(in: readme)
+        #expect(blocks.count >= 3, "README.md has \(blocks.count) Swift blocks")
+        for (index, block) in blocks.enumerated() {
+            guard let example = block.example else {
+                Issue.record("Swift block \(index + 1) of README.md has no `<!-- example: Examples/NAME/main.swift -->` line before it:\n\(block.code)")
+                continue
+            }
+            let source = try String(contentsOf: Self.packageRoot.appendingPathComponent(example), encoding: .utf8)
+            #expect(source == block.code, "README.md's block \(index + 1) differs from \(example); copy one to the other")
+        }
+    }
+
+    /// The path of an example executable that `swift build` put next to `rudp`.
+    static func executable(_ name: String) throws -> String {
+        let path = URL(fileURLWithPath: try RudpBinary.path()).deletingLastPathComponent().appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw RudpProcess.Failure("\(path) was not built (swift build --build-tests builds every example)")
+        }
+        return path
+    }
+
+    @Test func theServerAndClientExamplesTalk() async throws {
+        let server = try Self.executable("ExampleEchoServer"), client = try Self.executable("ExampleEchoClient")
+        let result = try await OffPool.run { () -> RudpProcess.Result in
+            let serving = try RudpProcess(executable: server, [])
+            defer { serving.stop() }
+            // The client retries CONNECT until the server listens.
+            return try RudpProcess.runBlocking(executable: client, [], seconds: HangGuard.processSeconds)
+        }
+        #expect(result.status == 0, "\(result.error)")
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.first == "Hello, Alice!", "\(result.output)")
+        #expect(lines.count == 2 && lines[1].hasSuffix("seconds"), "the RTT is a Duration: \(result.output)")
+    }
+
+    @Test func theSecurityExampleRuns() async throws {
+        let example = try Self.executable("ExampleSecureConnection")
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keygen = try await RudpProcess.run(["keygen", "--output", directory.appendingPathComponent("rudp.key").path],
+                                               seconds: HangGuard.processSeconds)
+        #expect(keygen.status == 0)
+        let result = try await RudpProcess.run(executable: example, [], directory: directory, seconds: HangGuard.processSeconds)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output == "sent one encrypted message\n")
+    }
+}
