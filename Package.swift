@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
 /// RUDP: reliable messaging over UDP.
@@ -96,6 +96,7 @@ let package = Package(
         .executableTarget(name: "ExampleEchoServer", dependencies: ["RUDP"], path: "Examples/EchoServer"),
         .executableTarget(name: "ExampleEchoClient", dependencies: ["RUDP"], path: "Examples/EchoClient"),
         .executableTarget(name: "ExampleSecureConnection", dependencies: ["RUDP"], path: "Examples/SecureConnection"),
+        .executableTarget(name: "ExampleMessageServer", dependencies: ["RUDP"], path: "Examples/MessageServer"),
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),

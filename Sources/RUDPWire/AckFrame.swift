@@ -5,11 +5,13 @@ public struct AckRange: Hashable, Sendable {
     /// Largest packet number in the range.
     public var upper: UInt64
 
+    @inlinable
     public init(_ lower: UInt64, _ upper: UInt64) {
         self.lower = lower
         self.upper = upper
     }
 
+    @inlinable
     public func contains(_ pn: UInt64) -> Bool { pn >= lower && pn <= upper }
 }
 

@@ -54,6 +54,15 @@ struct ByteReader {
         return v
     }
 
+    /// Skips `count` bytes and returns them as a view into the reader's buffer (no copy, no
+    /// allocation); throws exactly as ``readBytes(_:)`` does.
+    mutating func readView(_ count: Int) throws(WireError) -> UnsafeRawBufferPointer {
+        try require(count)
+        let view = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+        offset += count
+        return view
+    }
+
     mutating func readBytes(_ count: Int) throws(WireError) -> [UInt8] {
         try require(count)
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])

@@ -1,7 +1,7 @@
 /// Why a connection is being closed, as sent to the peer.
 public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// Graceful close: everything sent was acknowledged.
     public static let normal = CloseCode(rawValue: 0)

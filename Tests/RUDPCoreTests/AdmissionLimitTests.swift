@@ -116,6 +116,62 @@ func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
         #expect(hub.server.connectionCount == 1)
     }
 
+    @Test("eviction takes unverified half-open connections first: an older one that returned a cookie stays")
+    func evictionSparesHalfOpenConnectionsWithAVerifiedAddress() throws {
+        var connection = ConnectionConfiguration()
+        connection.idleTimeout = .seconds(5)   // the half-open connections of the first phase expire
+        let hub = Hub(server: Self.serverConfiguration {
+            $0.connection = connection
+            $0.retryPolicy = .whenHalfOpenExceeds(1)
+            $0.maxHalfOpenConnections = 2
+            $0.cookieLifetime = .seconds(60)
+        }, seed: 9)
+        func connect(_ clientID: UInt64, cookie: [UInt8]) -> [UInt8] {
+            var bytes = Packet(destination: .none, packetNumber: 1,
+                               body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: cookie)).serialized()
+            Datagram.seal(&bytes)
+            return bytes
+        }
+        // Two half-open connections, so that CONNECTs without a cookie get a RETRY: cookies for
+        // the clients at 501 and 502.
+        hub.inject(plainConnect(clientID: 0x10), from: 401)
+        hub.inject(plainConnect(clientID: 0x11), from: 402)
+        var cookies: [Int: [UInt8]] = [:]
+        for (clientID, address) in [(0x51, 501), (0x52, 502)] as [(UInt64, Int)] {
+            hub.inject(plainConnect(clientID: clientID), from: address)
+            hub.flush()
+            guard let answer = hub.serverOutput.last(where: { $0.to == address }),
+                  case .retry(let cookie)? = (try? Datagram.open(answer.datagram))?.body else {
+                Issue.record("no RETRY for \(address)")
+                return
+            }
+            cookies[address] = cookie
+        }
+        hub.run(for: .seconds(6))
+        #expect(hub.server.connectionCount == 0, "the first half-open connections expired")
+        // The oldest half-open connection has a verified address; a younger one has not.
+        hub.inject(connect(0x51, cookie: cookies[501]!), from: 501)
+        hub.inject(plainConnect(clientID: 0x60), from: 600)
+        #expect(hub.server.halfOpenConnectionCount == 2 && hub.server.statistics.halfOpenEvicted == 0)
+        // The half-open slots are full: the next client evicts the younger, unverified one.
+        hub.inject(connect(0x52, cookie: cookies[502]!), from: 502)
+        #expect(hub.server.statistics.halfOpenEvicted == 1)
+        let addresses = Set(hub.server.connectionIDs.compactMap { hub.server.address(of: $0) })
+        #expect(addresses == [501, 502])
+        #expect(hub.server.connectionIDs.allSatisfy { hub.server.isAddressVerified($0) })
+    }
+
+    @Test("a client's first DATA packet verifies its address")
+    func firstDataPacketVerifiesTheAddress() throws {
+        let hub = Hub(server: Self.serverConfiguration { _ in }, seed: 10)   // retry never: no cookie
+        hub.connect(from: 7)
+        hub.run(for: .milliseconds(15))   // the CONNECT arrived at 10 ms and was answered; the DATA arrives at 30
+        let s = try #require(hub.server.connectionIDs.first)
+        #expect(!hub.server.isAddressVerified(s))
+        #expect(hub.run(for: .seconds(1)) { hub.serverConnected == 1 })
+        #expect(hub.server.isAddressVerified(s))
+    }
+
     @Test("before its first DATA a half-open client gets at most 3× what it sent")
     func halfOpenAntiAmplification() {
         let hub = Hub(server: Self.serverConfiguration { _ in }, seed: 8)

@@ -72,6 +72,13 @@ import Testing
         #expect(lines.count == 2 && lines[1].hasSuffix("seconds"), "the RTT is a Duration: \(result.output)")
     }
 
+    @Test func theMessageServerExampleRuns() async throws {
+        let example = try Self.executable("ExampleMessageServer")
+        let result = try await RudpProcess.run(executable: example, [], seconds: HangGuard.processSeconds)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output == "accepted\nping\nended\n")
+    }
+
     @Test func theSecurityExampleRuns() async throws {
         let example = try Self.executable("ExampleSecureConnection")
         let directory = try CLIProcessTests.makeTemporaryDirectory()
