@@ -34,8 +34,6 @@ final class EndpointDriver: @unchecked Sendable {
     private var touched: [ConnectionRecord] = []
     private var timer: Scheduled<Void>?
     private var armedDeadline: Timestamp?
-    /// When the engine's timeouts were last handled.
-    private var timeoutsHandledAt: Timestamp?
     private var lossGenerator: SeededGenerator
     private var datagramsSeen = 0
     private var hasUnflushedWrites = false
@@ -210,15 +208,11 @@ final class EndpointDriver: @unchecked Sendable {
         // An armed timer that fires early is harmless (the engine ignores it and we re-arm), so
         // only a deadline earlier than the armed one needs a new timer.
         if let armed = armedDeadline, armed <= deadline { return }
-        // A deadline the engine kept after timeouts were already handled at or past it would
-        // fire again at once; wait a millisecond instead of spinning.
-        var target = deadline
-        if let handled = timeoutsHandledAt, deadline <= handled {
-            target = max(deadline, handled.adding(nanoseconds: 1_000_000))
-        }
+        // The engine moves every deadline past the time its timeouts were handled at (issue 14),
+        // so a timer armed here never fires again for the same instant.
         timer?.cancel()
-        armedDeadline = target
-        timer = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(target.nanoseconds)) { [self] in
+        armedDeadline = deadline
+        timer = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(deadline.nanoseconds)) { [self] in
             timerFired()
         }
     }
@@ -233,7 +227,6 @@ final class EndpointDriver: @unchecked Sendable {
         guard !isChannelClosed else { return }
         let now = self.now
         endpoint.handleTimeout(at: now)
-        timeoutsHandledAt = now
         service(at: now)
     }
 

@@ -18,8 +18,6 @@ final class EngineFuzzHarness {
     static let deliveryBudget = 20_000
     /// Most operations run from one input.
     static let operationLimit = 5_000
-    /// Rounds of timer handling after which a deadline must have moved past the current time.
-    static let deadlineRounds = 16
     /// How long the network is perfect after the program, for the liveness check.
     static let healingTime = Duration.seconds(6)
     /// Most timer steps of the healing phase.
@@ -437,15 +435,14 @@ final class EngineFuzzHarness {
         let deadlines = [client.endpoint.nextDeadline(), server.endpoint.nextDeadline()].compactMap { $0 }
         guard let earliest = deadlines.min() else { return }
         if earliest > now { now = earliest }
+        // The timer guarantee (issue 14): one handleTimeout(at: now) and a drained pollTransmit
+        // move every deadline past now, so a driver that sleeps until the next one never spins.
         for peer in [client, server] {
-            var rounds = 0
-            while let deadline = peer.endpoint.nextDeadline(), deadline <= now {
-                if rounds == Self.deadlineRounds {
-                    throw fail("\(peer.name) deadline \(deadline) stays due at \(now) after handling it \(rounds) times (a driver would spin)")
-                }
-                peer.endpoint.handleTimeout(at: now)
-                try settle()
-                rounds += 1
+            guard let deadline = peer.endpoint.nextDeadline(), deadline <= now else { continue }
+            peer.endpoint.handleTimeout(at: now)
+            try settle()
+            if let deadline = peer.endpoint.nextDeadline(), deadline <= now {
+                throw fail("\(peer.name) deadline \(deadline) stays due at \(now) after handleTimeout and pollTransmit (a driver would spin)")
             }
         }
     }

@@ -30,12 +30,13 @@ import RUDPCore
 /// generation is no longer current is stale and skipped. Before firing, the deadline is read
 /// once more, so a node changed from outside (see ``poll(_:)``) is never woken early.
 ///
-/// **Livelock guard.** A node whose deadline stays at or before `now` after it handled a
-/// timeout would otherwise be called forever without the clock moving. After
-/// `maxTimeoutsPerInstant` `handleTimeout` calls to one node at one instant, its timer is
-/// deferred to `now + livelockBackoff` (counted in ``livelockDeferrals`` and traced as
+/// **Livelock guard.** A node must keep the engine's timer guarantee: after `handleTimeout(at:
+/// now)` and draining `pollTransmit`, its deadline is nil or later than `now` (issue 14). A node
+/// whose deadline is still at or before `now` after one `handleTimeout` at that instant would
+/// otherwise be called forever without the clock moving: its timer is deferred to
+/// `now + livelockBackoff` (counted in ``livelockDeferrals`` and traced as
 /// ``TraceEntry/Event/timerDeferred(node:)``), so the clock always makes progress. A healthy
-/// node never triggers it; tests can assert `livelockDeferrals == 0`. (A node whose
+/// node never triggers it; the simulation suite counts any deferral as a violation. (A node whose
 /// `pollTransmit` never returns nil, or two nodes bouncing datagrams over zero-delay links,
 /// are not guarded against: give links a non-zero delay.)
 ///
@@ -74,8 +75,6 @@ public final class NetworkSimulator {
     public private(set) var trace: [TraceEntry] = []
     /// Whether ``trace`` is kept.
     public let recordsTrace: Bool
-    /// `handleTimeout` calls to one node at one instant before the livelock guard steps in.
-    public let maxTimeoutsPerInstant: Int
     /// How far the livelock guard pushes a spinning node's timer.
     public let livelockBackoff: Duration
 
@@ -85,9 +84,8 @@ public final class NetworkSimulator {
         var scheduled: Timestamp?
         /// Bumped whenever the timer is rescheduled or cancelled; older timer events are stale.
         var generation: UInt64 = 0
-        /// The instant of the last `handleTimeout`, and how many calls happened at it.
-        var timeoutInstant: Timestamp = .zero
-        var timeoutsAtInstant = 0
+        /// The instant of the last `handleTimeout` (nil before the first).
+        var timeoutInstant: Timestamp?
     }
 
     private struct LinkKey: Hashable {
@@ -111,19 +109,15 @@ public final class NetworkSimulator {
     ///   - seed: determines every random draw of the run.
     ///   - recordTrace: keep every event in ``trace`` (memory grows with the run); the
     ///     ``traceDigest`` is computed either way.
-    ///   - maxTimeoutsPerInstant: livelock guard threshold (at least 1).
     ///   - livelockBackoff: how far the guard defers a spinning node's timer (more than zero).
     public init(
         seed: UInt64,
         recordTrace: Bool = false,
-        maxTimeoutsPerInstant: Int = 1_000,
         livelockBackoff: Duration = .milliseconds(1)
     ) {
-        precondition(maxTimeoutsPerInstant >= 1, "maxTimeoutsPerInstant must be at least 1")
         precondition(livelockBackoff.nanosecondsClamped > 0, "livelockBackoff must be positive")
         self.seed = seed
         self.recordsTrace = recordTrace
-        self.maxTimeoutsPerInstant = maxTimeoutsPerInstant
         self.livelockBackoff = livelockBackoff
         self.generator = SeededGenerator(seed: seed)
     }
@@ -303,11 +297,7 @@ public final class NetworkSimulator {
                 return false
             }
             advanceClock(to: event.time)
-            if slots[index].timeoutInstant != now {
-                slots[index].timeoutInstant = now
-                slots[index].timeoutsAtInstant = 0
-            }
-            slots[index].timeoutsAtInstant += 1
+            slots[index].timeoutInstant = now
             record(.timeout(node: SimulatedAddress(node: index)))
             slots[index].node.handleTimeout(at: now)
             drain(index)
@@ -382,8 +372,7 @@ public final class NetworkSimulator {
         }
         var due = max(deadline, now)
         var deferred = false
-        if due == now, slots[index].timeoutInstant == now,
-           slots[index].timeoutsAtInstant >= maxTimeoutsPerInstant {
+        if due == now, slots[index].timeoutInstant == now {
             due = now + livelockBackoff
             deferred = true
         }

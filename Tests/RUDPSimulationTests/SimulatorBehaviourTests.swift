@@ -30,26 +30,27 @@ struct SimulatorBehaviourTests {
     }
 
     @Test func livelockGuardKeepsTheClockMoving() {
-        let simulator = NetworkSimulator(seed: 12, recordTrace: true, maxTimeoutsPerInstant: 10,
-                                         livelockBackoff: .milliseconds(1))
+        let simulator = NetworkSimulator(seed: 12, recordTrace: true, livelockBackoff: .milliseconds(1))
         let spinner = SpinningNode()
         _ = simulator.addNode(spinner)
         simulator.run(for: .milliseconds(50))
         #expect(simulator.now == ms(50))
-        // 10 calls at each of the instants 0, 1, …, 50 ms; deferred after each batch (the last to 51 ms).
-        #expect(spinner.timeouts.count == 510, "\(simulator.report)")
+        // One call at each of the instants 0, 1, …, 50 ms; deferred after each (the last to 51 ms).
+        #expect(spinner.timeouts.count == 51, "\(simulator.report)")
         #expect(spinner.timeouts.first == .zero && spinner.timeouts.last == ms(50))
         #expect(simulator.livelockDeferrals == 51, "\(simulator.report)")
         #expect(simulator.trace.contains { $0.event == .timerDeferred(node: SimulatedAddress(node: 0)) })
     }
 
-    @Test func nodesThatCatchUpAreNotThrottled() {
-        let simulator = NetworkSimulator(seed: 13, maxTimeoutsPerInstant: 10)
+    /// The timer guarantee (issue 14): one `handleTimeout` per instant. A node that needs more
+    /// to catch up is deferred each time its deadline stays due.
+    @Test func aDeadlineLeftDueIsDeferredEachTime() {
+        let simulator = NetworkSimulator(seed: 13)
         let node = SpinningNode(limit: 10)
         _ = simulator.addNode(node)
-        simulator.run(for: .milliseconds(5))
-        #expect(node.timeouts == Array(repeating: .zero, count: 10))
-        #expect(simulator.livelockDeferrals == 0)
+        simulator.run(for: .milliseconds(50))
+        #expect(node.timeouts == (0..<10).map { ms($0) })
+        #expect(simulator.livelockDeferrals == 9)
         #expect(simulator.step() == false)
     }
 
