@@ -47,10 +47,10 @@ extension EndpointCore {
     /// if lost: the client's retransmission, which brings more credit, or its first DATA packet
     /// repairs it). Returns nil when the connection had nothing to send.
     ///
-    /// The connection's output is its `[UInt8]` datagrams for now, copied here: the one place
-    /// that changes when connections write into the caller's buffer (`Connection.pollTransmit`
-    /// into `buffer[written...]`, at most `segmentSize` bytes after the first, so no datagram
-    /// has to be held back).
+    /// The connection writes each datagram in place (`Connection.pollTransmit(into:at:)`: a plain
+    /// DATA packet is built in `buffer`, each fragment copied once from its message), so a
+    /// segment after the first is polled only while `buffer` has room for a whole datagram. One
+    /// longer than the segment size ends the batch and is copied out, to go first next time.
     @inline(__always)
     mutating func fill(_ buffer: UnsafeMutableRawBufferPointer, from slot: Int, _ connection: Connection,
                        maxSegments: Int, at now: Timestamp) -> Transmit? {
@@ -58,30 +58,28 @@ extension EndpointCore {
         var segmentSize = 0
         var segments = 0
         while segments < maxSegments {
-            if segments > 0 && buffer.count - written < segmentSize { break }
-            guard let datagram = connection.pollTransmit(at: now) else { break }
+            if segments > 0 && buffer.count - written < maximumDatagramSize { break }
+            let free = UnsafeMutableRawBufferPointer(rebasing: buffer[written...])
+            guard let count = connection.pollTransmit(into: free, at: now) else { break }
             if let credit = slots[slot].unverifiedCredit {
-                guard datagram.count <= credit else {
+                guard count <= credit else {
                     statistics.amplificationLimited += 1
                     continue
                 }
-                slots[slot].unverifiedCredit = credit - datagram.count
+                slots[slot].unverifiedCredit = credit - count
             }
-            if segments > 0 && datagram.count > segmentSize {
-                heldDatagram = (datagram, slots[slot].address)   // the next poll sends it first
+            if segments > 0 && count > segmentSize {
+                // The next poll sends it first.
+                heldDatagram = (Array(UnsafeRawBufferPointer(rebasing: free[..<count])), slots[slot].address)
                 break
             }
-            precondition(datagram.count <= buffer.count - written, "a connection produced a datagram larger than maximumDatagramSize")
-            datagram.withUnsafeBytes { bytes in
-                (buffer.baseAddress! + written).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            }
             statistics.datagramsSent += 1
-            statistics.bytesSent += datagram.count
-            written += datagram.count
+            statistics.bytesSent += count
+            written += count
             segments += 1
             if segments == 1 {
-                segmentSize = datagram.count
-            } else if datagram.count < segmentSize {
+                segmentSize = count
+            } else if count < segmentSize {
                 break
             }
         }
