@@ -88,6 +88,7 @@ public final class Endpoint {
     }
 
     deinit {
+        state.pointee.memoryPool.removeAll()
         state.deinitialize(count: 1)
         state.deallocate()
     }
@@ -229,7 +230,9 @@ public final class Endpoint {
         core.pollEvent()
     }
 
-    /// The earliest deadline among all connections, or nil.
+    /// The earliest deadline among all connections, or nil. After ``handleTimeout(at:)`` at
+    /// `now` and draining ``pollTransmit(into:at:)``, it is nil or later than `now`, so a driver
+    /// that sleeps until it never spins (`Pair` and the engine fuzzer check it).
     public func nextDeadline() -> Timestamp? {
         core.nextDeadline()
     }

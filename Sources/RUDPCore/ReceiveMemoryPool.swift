@@ -58,6 +58,13 @@ final class ReceiveMemoryPool {
         members[slot] = connection
     }
 
+    /// Forgets every connection: the endpoint is going away. Its connections hold the pool
+    /// (to account their memory) and the pool holds them, so without this neither is freed.
+    func removeAll() {
+        members = []
+        closed = []
+    }
+
     /// The connections closed to make room since the last call, in the order they were closed.
     func takeClosed() -> [Connection] {
         defer {
