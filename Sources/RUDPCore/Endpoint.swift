@@ -88,6 +88,8 @@ public final class Endpoint {
     }
 
     deinit {
+        // Breaks the pool ↔ connection reference cycle (see ReceiveMemoryPool.unregisterAll).
+        state.pointee.memoryPool.unregisterAll()
         state.deinitialize(count: 1)
         state.deallocate()
     }

@@ -58,6 +58,15 @@ final class ReceiveMemoryPool {
         members[slot] = connection
     }
 
+    /// Forgets every connection. The pool holds its members and each member holds the pool
+    /// (``Connection/memoryPool``), so the endpoint calls this when it goes away; without it an
+    /// endpoint dropped with live connections would leak them, their buffers and the pool.
+    func unregisterAll() {
+        members.removeAll()
+        closed.removeAll()
+        closedFlag.pointee = false
+    }
+
     /// The connections closed to make room since the last call, in the order they were closed.
     func takeClosed() -> [Connection] {
         defer {
