@@ -88,7 +88,8 @@ public final class Endpoint {
     }
 
     deinit {
-        state.pointee.memoryPool.removeAll()
+        // Breaks the pool ↔ connection reference cycle (see ReceiveMemoryPool.unregisterAll).
+        state.pointee.memoryPool.unregisterAll()
         state.deinitialize(count: 1)
         state.deallocate()
     }

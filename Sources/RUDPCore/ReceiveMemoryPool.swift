@@ -58,11 +58,13 @@ final class ReceiveMemoryPool {
         members[slot] = connection
     }
 
-    /// Forgets every connection: the endpoint is going away. Its connections hold the pool
-    /// (to account their memory) and the pool holds them, so without this neither is freed.
-    func removeAll() {
-        members = []
-        closed = []
+    /// Forgets every connection. The pool holds its members and each member holds the pool
+    /// (``Connection/memoryPool``), so the endpoint calls this when it goes away; without it an
+    /// endpoint dropped with live connections would leak them, their buffers and the pool.
+    func unregisterAll() {
+        members.removeAll()
+        closed.removeAll()
+        closedFlag.pointee = false
     }
 
     /// The connections closed to make room since the last call, in the order they were closed.
