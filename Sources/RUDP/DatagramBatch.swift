@@ -1,16 +1,35 @@
 import NIOCore
+import RUDPCore
 
 /// The datagrams one service step produced, written with as few buffers and system calls as
-/// possible: all bytes go into one `ByteBuffer`, and consecutive datagrams of equal size to the
-/// same peer leave as one UDP GSO write (the kernel splits it into segments).
+/// possible: the engine writes them straight into one `ByteBuffer`'s storage
+/// (``Endpoint/pollTransmit(into:maxSegments:at:)``), in batches of equal-sized datagrams for
+/// one peer, and each batch leaves as one UDP GSO write (the kernel splits it into segments),
+/// or as one write per datagram without GSO. The buffer is reused from step to step
+/// (``recycle()``) once NIO has written the previous step's slices.
+///
+/// ```swift
+/// var batch = DatagramBatch(usesSegmentation: true)
+/// let (datagrams, bytes) = batch.fill(from: endpoint, addresses: &addresses, allocator: allocator, at: now)
+/// batch.write(to: context) { error in ... }
+/// ```
 struct DatagramBatch {
     /// Most segments in one GSO write (Linux allows 64; 32 keeps each write well under 64 KiB).
     static let maximumSegments = 32
     /// Largest payload of one GSO write.
     static let maximumSegmentedBytes = 65_000
 
-    private var datagrams: [(bytes: [UInt8], destination: SocketAddress)] = []
-    private var totalBytes = 0
+    /// One write: a run of datagrams in ``buffer``.
+    private struct Run {
+        var offset: Int
+        var byteCount: Int
+        var segmentSize: Int
+        var segmentCount: Int
+        var destination: SocketAddress
+    }
+
+    private var buffer: ByteBuffer?
+    private var runs: [Run] = []
     /// Whether to use UDP GSO (Linux with kernel support). Turned off for good when a
     /// segmented write fails (the datagrams of that write are then recovered by retransmission).
     var usesSegmentation: Bool
@@ -19,50 +38,69 @@ struct DatagramBatch {
         self.usesSegmentation = usesSegmentation
     }
 
-    var isEmpty: Bool { datagrams.isEmpty }
+    var isEmpty: Bool { runs.isEmpty }
 
-    mutating func append(_ bytes: [UInt8], to destination: SocketAddress) {
-        datagrams.append((bytes, destination))
-        totalBytes += bytes.count
+    /// Takes everything the endpoint has to send now into the buffer; returns how many datagrams
+    /// and bytes. Datagrams for a peer address that is not an IP address are dropped.
+    mutating func fill(from endpoint: Endpoint, addresses: inout SocketAddressCache, allocator: ByteBufferAllocator,
+                       at now: Timestamp) -> (datagrams: Int, bytes: Int) {
+        let maximumDatagram = endpoint.maximumDatagramSize
+        let segments = max(1, min(Self.maximumSegments, Self.maximumSegmentedBytes / maximumDatagram))
+        let room = segments * maximumDatagram
+        var buffer = self.buffer ?? allocator.buffer(capacity: room)
+        self.buffer = nil
+        var datagrams = 0, bytes = 0
+        while true {
+            var transmit: Transmit?
+            let offset = buffer.writerIndex - buffer.readerIndex
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { raw in
+                transmit = endpoint.pollTransmit(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), maxSegments: segments, at: now)
+                return transmit?.byteCount ?? 0
+            }
+            guard let transmit else { break }
+            datagrams += transmit.segmentCount
+            bytes += transmit.byteCount
+            guard let destination = addresses.socketAddress(for: transmit.destination) else {
+                buffer.moveWriterIndex(to: buffer.writerIndex - transmit.byteCount)
+                continue
+            }
+            runs.append(Run(offset: offset, byteCount: transmit.byteCount, segmentSize: transmit.segmentSize,
+                            segmentCount: transmit.segmentCount, destination: destination))
+        }
+        self.buffer = buffer
+        return (datagrams, bytes)
     }
 
     /// Writes everything (without flushing) and empties the batch. `onSegmentationFailure` runs
     /// (on the event loop) if a segmented write fails.
     mutating func write(to context: ChannelHandlerContext, onSegmentationFailure: @escaping @Sendable (any Error) -> Void) {
-        guard !datagrams.isEmpty else { return }
-        var buffer = context.channel.allocator.buffer(capacity: totalBytes)
-        for datagram in datagrams { buffer.writeBytes(datagram.bytes) }
-        var index = 0
-        var offset = 0
-        while index < datagrams.count {
-            let first = datagrams[index]
-            let segmentSize = first.bytes.count
-            var end = index + 1
-            var runBytes = segmentSize
-            if usesSegmentation {
-                // Equal-size datagrams to the same peer; the last one may be shorter.
-                while end < datagrams.count, end - index < Self.maximumSegments {
-                    let next = datagrams[end]
-                    guard next.bytes.count <= segmentSize, runBytes + next.bytes.count <= Self.maximumSegmentedBytes,
-                          next.destination == first.destination else { break }
-                    runBytes += next.bytes.count
-                    end += 1
-                    if next.bytes.count < segmentSize { break }
-                }
-            }
-            let slice = buffer.getSlice(at: buffer.readerIndex + offset, length: runBytes)!
-            if end - index > 1 {
-                let metadata = AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: segmentSize)
+        guard !runs.isEmpty, let buffer else { return }
+        for run in runs {
+            if run.segmentCount > 1 && usesSegmentation {
+                let slice = buffer.getSlice(at: buffer.readerIndex + run.offset, length: run.byteCount)!
+                let metadata = AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: run.segmentSize)
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 promise.futureResult.whenFailure(onSegmentationFailure)
-                context.write(NIOAny(AddressedEnvelope(remoteAddress: first.destination, data: slice, metadata: metadata)), promise: promise)
-            } else {
-                context.write(NIOAny(AddressedEnvelope(remoteAddress: first.destination, data: slice)), promise: nil)
+                context.write(NIOAny(AddressedEnvelope(remoteAddress: run.destination, data: slice, metadata: metadata)), promise: promise)
+                continue
             }
-            offset += runBytes
-            index = end
+            var offset = run.offset
+            let end = run.offset + run.byteCount
+            while offset < end {
+                let size = min(run.segmentSize, end - offset)
+                let slice = buffer.getSlice(at: buffer.readerIndex + offset, length: size)!
+                context.write(NIOAny(AddressedEnvelope(remoteAddress: run.destination, data: slice)), promise: nil)
+                offset += size
+            }
         }
-        datagrams.removeAll(keepingCapacity: true)
-        totalBytes = 0
+        runs.removeAll(keepingCapacity: true)
+    }
+
+    /// Starts a new service step: the buffer's bytes were written and flushed in an earlier one,
+    /// so its storage is reused (NIO has usually released the slices by now; if not, `clear`
+    /// gives the buffer new storage and leaves the old one to the pending writes).
+    mutating func recycle() {
+        guard runs.isEmpty else { return }
+        buffer?.clear()
     }
 }

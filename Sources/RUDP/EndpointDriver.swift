@@ -25,7 +25,10 @@ final class EndpointDriver: @unchecked Sendable {
     /// Accepted connections (server only).
     let acceptQueue: AcceptQueue
 
-    private let endpoint: Endpoint<SocketAddress>
+    private let endpoint: Endpoint
+    /// The socket addresses of the peers, by the engine's peer address.
+    private var addresses = SocketAddressCache()
+    private let allocator = ByteBufferAllocator()
     private var context: ChannelHandlerContext?
     private var records: [ConnectionID: ConnectionRecord] = [:]
     private var touched: [ConnectionRecord] = []
@@ -88,10 +91,12 @@ final class EndpointDriver: @unchecked Sendable {
             injectedLosses += 1
             return
         }
-        let bytes = Array(envelope.data.readableBytesView)
+        guard let peer = PeerAddress(envelope.remoteAddress) else { return }   // not an IP peer
+        addresses.remember(envelope.remoteAddress, as: peer)
         batchCounts.datagramsReceived += 1
-        batchCounts.bytesReceived += bytes.count
-        endpoint.handle(datagram: bytes, from: envelope.remoteAddress, at: now)
+        batchCounts.bytesReceived += envelope.data.readableBytes
+        let now = self.now
+        envelope.data.withUnsafeReadableBytes { endpoint.handle(datagram: $0, from: peer, at: now) }
         inputPending = true
     }
 
@@ -156,6 +161,7 @@ final class EndpointDriver: @unchecked Sendable {
     /// After any input, timer or command: write what the engine produced, deliver its events,
     /// publish to the mailboxes, write again (events may free credit), flush once, re-arm the timer.
     private func service(at now: Timestamp) {
+        outgoing.recycle()
         transmit(at: now)
         processEvents()
         for record in busy { touch(record) }
@@ -178,14 +184,14 @@ final class EndpointDriver: @unchecked Sendable {
 
     private func transmit(at now: Timestamp) {
         guard let context else {
-            while endpoint.pollTransmit(at: now) != nil {}   // socket gone: discard
+            // Socket gone: discard.
+            var scratch = [UInt8](repeating: 0, count: endpoint.maximumDatagramSize)
+            while scratch.withUnsafeMutableBytes({ endpoint.pollTransmit(into: $0, at: now) }) != nil {}
             return
         }
-        while let (datagram, destination) = endpoint.pollTransmit(at: now) {
-            batchCounts.datagramsSent += 1
-            batchCounts.bytesSent += datagram.count
-            outgoing.append(datagram, to: destination)
-        }
+        let (datagrams, bytes) = outgoing.fill(from: endpoint, addresses: &addresses, allocator: allocator, at: now)
+        batchCounts.datagramsSent += datagrams
+        batchCounts.bytesSent += bytes
         if !outgoing.isEmpty {
             if segmentationFailed { outgoing.usesSegmentation = false }
             outgoing.write(to: context) { [self] error in
@@ -292,7 +298,8 @@ final class EndpointDriver: @unchecked Sendable {
             logger.debug("connected", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(record.handle.remoteAddress))"])
             return
         }
-        guard role == .server, !isShuttingDown, let address = endpoint.address(of: id) else { return }
+        guard role == .server, !isShuttingDown, let peer = endpoint.address(of: id),
+              let address = addresses.socketAddress(for: peer) else { return }
         let mailbox = ConnectionMailbox(configuration: configuration.connection, messageLimit: limits.messageLimit, channelCount: limits.channelCount)
         mailbox.connected(messageLimit: limits.messageLimit, channelCount: limits.channelCount)
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
@@ -363,9 +370,10 @@ final class EndpointDriver: @unchecked Sendable {
 
     // MARK: - Commands from the application (always on the loop)
 
-    /// Opens a client connection to `address` and returns its handle.
-    func connect(to address: SocketAddress) -> RUDPConnection {
-        let id = endpoint.connect(to: address, at: now)
+    /// Opens a client connection to `address` (which is `peer` to the engine) and returns its handle.
+    func connect(to address: SocketAddress, peer: PeerAddress) -> RUDPConnection {
+        addresses.remember(address, as: peer)
+        let id = endpoint.connect(to: peer, at: now)
         let engine = endpoint.connection(id)!
         let limits = Self.limits(of: engine, configuration.connection)
         let mailbox = ConnectionMailbox(configuration: configuration.connection, messageLimit: limits.messageLimit, channelCount: limits.channelCount)

@@ -34,6 +34,9 @@ public enum RUDPClient {
         if remote.port == 0 {
             throw RUDPError(.invalidArgument, "cannot connect to port 0")
         }
+        guard let peer = PeerAddress(remote) else {
+            throw RUDPError(.invalidArgument, "unsupported address \(remote)")
+        }
         let local: SocketAddress
         if let localHost {
             local = try await SocketBinding.resolve(host: localHost, port: 0)
@@ -66,7 +69,7 @@ public enum RUDPClient {
         }
         let connection: RUDPConnection
         do {
-            connection = try await loop.submit { driver.connect(to: remote) }.get()
+            connection = try await loop.submit { driver.connect(to: remote, peer: peer) }.get()
         } catch {
             try? await channel.close()
             throw RUDPError(.connectionClosed, "the client socket closed before connecting: \(error)")

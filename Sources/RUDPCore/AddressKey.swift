@@ -1,5 +1,5 @@
 /// A 128-bit key under which an ``Endpoint`` counts the connections of one host or of one
-/// network prefix (``EndpointAddress/hostKey``, ``EndpointAddress/prefixKey``).
+/// network prefix (``PeerAddress/hostKey``, ``PeerAddress/prefixKey``).
 ///
 /// IP addresses use the IPv6 form: an IPv6 address is its 16 bytes, an IPv4 address `a.b.c.d`
 /// is the IPv4-mapped IPv6 address `::ffff:a.b.c.d`, so the same host reached over IPv4 or as

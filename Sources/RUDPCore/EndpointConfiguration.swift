@@ -29,7 +29,7 @@ public struct EndpointConfiguration: Sendable {
     /// and a thousand clients behind one NAT address still get in.
     public var maxConnectionsPerAddress: Int = 1_024
     /// Most connections (any state) from one network: an IPv4 /24 or an IPv6 /64 (see
-    /// ``EndpointAddress/prefixKey``). Beyond it CONNECTs are refused (counted). Default 4,096.
+    /// ``PeerAddress/prefixKey``). Beyond it CONNECTs are refused (counted). Default 4,096.
     /// An IPv6 host usually owns a whole /64, so for IPv6 this is the per-host limit in practice.
     public var maxConnectionsPerPrefix: Int = 4_096
     /// When a plain server answers a CONNECT with a stateless RETRY instead of creating state.

@@ -10,8 +10,8 @@ import RUDPWire
 ///
 /// ```swift
 /// let handshake: any HandshakeSecurity = try PSKHandshakeSecurity(configuration: security, randomness: .secure)
-/// let endpoint = Endpoint<Int>(configuration: config, randomness: SeededGenerator(seed: 1),
-///                              security: EndpointSecurity(handshake: handshake))
+/// let endpoint = Endpoint(configuration: config, randomness: SeededGenerator(seed: 1),
+///                       security: EndpointSecurity(handshake: handshake))
 /// ```
 public protocol HandshakeSecurity: AnyObject {
     /// The header flags of every protected packet: ``PacketFlags/authenticated`` or
@@ -52,13 +52,13 @@ public enum CookieCheck: Sendable, Hashable {
 }
 
 /// The security of an ``Endpoint``: the handshake hooks. The bytes a retry cookie is bound to
-/// come from the peer address itself (``EndpointAddress/cookieBytes``; for UDP the IP address
+/// come from the peer address itself (``PeerAddress/cookieBytes``; for UDP the IP address
 /// bytes followed by the 2-byte port).
 ///
 /// ```swift
 /// let security = EndpointSecurity(handshake: try PSKHandshakeSecurity(configuration: security, randomness: .seeded(1)))
-/// let server = Endpoint<Int>(configuration: EndpointConfiguration(acceptsConnections: true),
-///                            randomness: SeededGenerator(seed: 1), security: security)
+/// let server = Endpoint(configuration: EndpointConfiguration(acceptsConnections: true),
+///                     randomness: SeededGenerator(seed: 1), security: security)
 /// ```
 public struct EndpointSecurity {
     /// The handshake hooks (keys, cookies, randoms).

@@ -63,7 +63,7 @@ final class EngineFuzzHarness {
         client = EngineFuzzPeer(name: "client", address: 1, configuration: clientConfiguration, seed: seed &* 2 &+ 1, security: security)
         server = EngineFuzzPeer(name: "server", address: 0, configuration: serverConfiguration, seed: seed &* 2 &+ 2, security: security,
                                 wrapHandshake: wrapServerHandshake)
-        _ = client.endpoint.connect(to: server.address, at: now)
+        _ = client.endpoint.connect(to: PeerAddress(node: server.address), at: now)
         clientConnections = 1
     }
 
@@ -214,7 +214,7 @@ final class EngineFuzzHarness {
             if operation == .close { peer.endpoint.close(id, at: now) } else { peer.endpoint.abort(id, at: now) }
         case .connect:
             if clientConnections < Self.maximumClientConnections {
-                _ = client.endpoint.connect(to: server.address, at: now)
+                _ = client.endpoint.connect(to: PeerAddress(node: server.address), at: now)
                 clientConnections += 1
             }
         case .releaseCredit:
@@ -414,7 +414,7 @@ final class EngineFuzzHarness {
         let from = source ?? (receiver === server ? clientSource : server.address)
         if keyed { keyedDelivered = true }
         let connectionsBefore = security != nil && receiver === server ? Set(server.endpoint.connectionIDs) : []
-        receiver.endpoint.handle(datagram: bytes, from: from, at: now)
+        bytes.withUnsafeBytes { receiver.endpoint.handle(datagram: $0, from: PeerAddress(node: from), at: now) }
         if receiver === server {
             server.bytesReceived[from, default: 0] += bytes.count
             // The client really is at an address it sent a genuine datagram from (address 2 is
@@ -465,9 +465,8 @@ final class EngineFuzzHarness {
 
     private func transmit(from sender: EngineFuzzPeer, to receiver: EngineFuzzPeer) throws(FuzzViolation) {
         var count = 0
-        while let (datagram, destination) = sender.endpoint.pollTransmit(at: now) {
+        while let (datagram, destination) = try nextDatagram(from: sender) {
             count += 1
-            if count > Self.pollLimit { throw fail("\(sender.name) produced more than \(Self.pollLimit) datagrams at once") }
             if sender === server {
                 // Anti-amplification: at most 3x (plain: PROTOCOL.md 7.2) or 1x (secure: 20.4) the
                 // bytes received from an address nobody showed to be the client's.
@@ -493,6 +492,32 @@ final class EngineFuzzHarness {
                 receiver.inbound.append((datagram, true))
             }
         }
+    }
+
+    /// The sender's next datagram and its destination node: taken from the batches the endpoint
+    /// writes into the peer's buffer (up to ``EngineFuzzPeer/batchSegments`` datagrams of one
+    /// destination back to back), whose shape is checked: every segment but the last has the
+    /// batch's segment size, the last at most that.
+    private func nextDatagram(from sender: EngineFuzzPeer) throws(FuzzViolation) -> (datagram: [UInt8], destination: Int)? {
+        if sender.pending.isEmpty {
+            let batch = sender.outputBuffer.withUnsafeMutableBytes { raw -> (Transmit, [[UInt8]])? in
+                guard let transmit = sender.endpoint.pollTransmit(into: raw, maxSegments: EngineFuzzPeer.batchSegments, at: now) else { return nil }
+                var datagrams: [[UInt8]] = []
+                var offset = 0
+                while offset < transmit.byteCount {
+                    let size = min(transmit.segmentSize, transmit.byteCount - offset)
+                    datagrams.append(Array(UnsafeRawBufferPointer(rebasing: raw[offset ..< offset + size])))
+                    offset += size
+                }
+                return (transmit, datagrams)
+            }
+            guard let (transmit, datagrams) = batch else { return nil }
+            if datagrams.count != transmit.segmentCount || transmit.segmentCount > EngineFuzzPeer.batchSegments || transmit.segmentSize <= 0 {
+                throw fail("\(sender.name) wrote a malformed batch: \(transmit)")
+            }
+            for datagram in datagrams.reversed() { sender.pending.append((datagram, transmit.destination.node ?? -1)) }
+        }
+        return sender.pending.popLast()
     }
 
     private func takeEvents(of peer: EngineFuzzPeer, peer other: EngineFuzzPeer) throws(FuzzViolation) {
@@ -594,12 +619,12 @@ final class EngineFuzzHarness {
     /// connection ID and a challenge could have answered it).
     private func checkAddresses() throws(FuzzViolation) {
         for id in client.endpoint.connectionIDs {
-            if let address = client.endpoint.address(of: id), address != server.address {
+            if let address = client.endpoint.address(of: id)?.node, address != server.address {
                 throw fail("client connection \(id) moved to address \(address): a client never changes the server address")
             }
         }
         for id in server.endpoint.connectionIDs {
-            guard let address = server.endpoint.address(of: id) else { continue }
+            guard let address = server.endpoint.address(of: id)?.node else { continue }
             guard let initial = initialServerAddresses[id] else {
                 initialServerAddresses[id] = address
                 continue

@@ -46,7 +46,7 @@ final class EngineFuzzPeer {
     let name: String
     let address: Int
     let configuration: EndpointConfiguration
-    let endpoint: Endpoint<Int>
+    let endpoint: Endpoint
     /// Datagrams on their way to this side, oldest first, with whether the peer really sent them.
     var inbound: [(bytes: [UInt8], genuine: Bool)] = []
     /// Recently delivered genuine datagrams, for replays.
@@ -70,6 +70,12 @@ final class EngineFuzzPeer {
     var bytesSent: [Int: Int] = [:]
     /// Source addresses the other side really sent from (server side).
     var verifiedAddresses: Set<Int> = []
+    /// Most datagrams the harness takes from the endpoint in one batch.
+    static let batchSegments = 4
+    /// Where the endpoint writes its batches.
+    var outputBuffer: [UInt8] = []
+    /// Datagrams of the last batch not yet handled, last one first.
+    var pending: [(datagram: [UInt8], destination: Int)] = []
 
     /// A peer; with `security` (mode authenticated or encrypted) its endpoint runs the secure
     /// handshake with the fuzz test key and deterministic randoms drawn from `seed`.
@@ -89,7 +95,8 @@ final class EngineFuzzPeer {
                 preconditionFailure("EngineFuzzPeer: cannot set up \(security) security with the test key: \(error)")
             }
         }
-        self.endpoint = Endpoint<Int>(configuration: configuration, randomness: SeededGenerator(seed: seed), security: endpointSecurity)
+        self.endpoint = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: seed), security: endpointSecurity)
+        self.outputBuffer = [UInt8](repeating: 0, count: Self.batchSegments * endpoint.maximumDatagramSize)
     }
 
     /// The connection at `index` among the live ones; one past the end names no connection.

@@ -9,8 +9,8 @@ import RUDPWire
 /// ```swift
 /// let security = SecurityConfiguration(mode: .encrypted, key: try PreSharedKey(contentsOfFile: "rudp.key"))
 /// let handshake = try PSKHandshakeSecurity(configuration: security, randomness: .secure)
-/// let endpoint = Endpoint<Int>(configuration: EndpointConfiguration(acceptsConnections: true),
-///                              randomness: SystemRandomNumberGenerator(), security: EndpointSecurity(handshake: handshake))
+/// let endpoint = Endpoint(configuration: EndpointConfiguration(acceptsConnections: true),
+///                       randomness: SystemRandomNumberGenerator(), security: EndpointSecurity(handshake: handshake))
 /// ```
 ///
 /// Not thread-safe: use it from the endpoint's thread (event loop) only.

@@ -17,9 +17,11 @@ import RUDPWire
 /// ```
 public final class EndpointNode: SimulatedNode {
     /// The engine this node drives.
-    public let endpoint: Endpoint<SimulatedAddress>
+    public let endpoint: Endpoint
     /// Called for every event, in order, from inside the simulator's callbacks.
     public var onEvent: ((ConnectionID, ConnectionEvent) -> Void)?
+    /// Where the endpoint writes each datagram.
+    private var scratch = TransmitScratch()
 
     /// A node running an endpoint with `configuration`, connection IDs drawn from a
     /// ``SeededGenerator`` seeded with `seed` (a simulation is reproducible), and
@@ -29,7 +31,7 @@ public final class EndpointNode: SimulatedNode {
     }
 
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
-        endpoint.handle(datagram: datagram, from: source, at: now)
+        endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
         drainEvents()
     }
 
@@ -39,11 +41,11 @@ public final class EndpointNode: SimulatedNode {
     }
 
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
-        if let next = endpoint.pollTransmit(at: now) { return next }
+        if let next = scratch.poll(endpoint, at: now) { return next }
         // Transmitting can end a connection (its final CLOSE went out): report that, and give the
         // handler's reaction a chance to go out too.
         drainEvents()
-        return endpoint.pollTransmit(at: now)
+        return scratch.poll(endpoint, at: now)
     }
 
     public func nextDeadline() -> Timestamp? {

@@ -270,7 +270,7 @@ public enum ExchangeScenario {
         }
         clientNode.onEvent = handler(client)
         serverNode.onEvent = handler(server)
-        client.connection = clientNode.endpoint.connect(to: serverAddress, at: simulator.now)
+        client.connection = clientNode.endpoint.connect(to: serverAddress.peerAddress, at: simulator.now)
         simulator.poll(clientAddress)
 
         func reliableCount(_ plan: [PlannedMessage], sent: Int) -> Int {

@@ -20,7 +20,7 @@ import RUDPWire
 /// ```
 public final class MemoryAttackerNode: SimulatedNode {
     /// The attacker's client endpoint (its connections' handshakes and keep-alives).
-    public let endpoint: Endpoint<SimulatedAddress>
+    public let endpoint: Endpoint
     public let options: MemoryAttackOptions
     /// The server under attack.
     public let server: SimulatedAddress
@@ -52,6 +52,8 @@ public final class MemoryAttackerNode: SimulatedNode {
     private var started = false
     private var nextRound: Timestamp?
     private var roundsDone = 0
+    /// Where the endpoint writes each datagram.
+    private var scratch = TransmitScratch()
 
     /// An attacker against `server`, with `configuration` for its own connections.
     public init(options: MemoryAttackOptions, server: SimulatedAddress, configuration: ConnectionConfiguration = ConnectionConfiguration()) {
@@ -71,7 +73,7 @@ public final class MemoryAttackerNode: SimulatedNode {
     // MARK: - SimulatedNode
 
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
-        endpoint.handle(datagram: datagram, from: source, at: now)
+        endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
         drainEvents(at: now)
     }
 
@@ -87,7 +89,7 @@ public final class MemoryAttackerNode: SimulatedNode {
 
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
         if !started { start(at: now) }
-        guard let (datagram, destination) = endpoint.pollTransmit(at: now) else {
+        guard let (datagram, destination) = scratch.poll(endpoint, at: now) else {
             drainEvents(at: now)
             return nil
         }
@@ -103,7 +105,7 @@ public final class MemoryAttackerNode: SimulatedNode {
     private func start(at now: Timestamp) {
         started = true
         for index in 0..<options.connections {
-            let id = endpoint.connect(to: server, at: now)
+            let id = endpoint.connect(to: server.peerAddress, at: now)
             let pattern = options.patterns[index % max(1, options.patterns.count)]
             targets.append(Target(id: id, pattern: pattern))
         }

@@ -15,7 +15,7 @@ import RUDPWire
 /// ```
 public final class WorkloadSenderNode: SimulatedNode {
     /// The engine.
-    public let endpoint: Endpoint<SimulatedAddress>
+    public let endpoint: Endpoint
     /// What to send.
     public let workload: ExperimentWorkload
     /// The connection to the receiver, once ``connect(to:at:)`` was called.
@@ -45,6 +45,8 @@ public final class WorkloadSenderNode: SimulatedNode {
     /// Nanoseconds between offers, scaled by 2^16 to keep fractional rates exact over long runs.
     private var offerIndex: UInt64 = 0
     private var message: [UInt8]
+    /// Where the endpoint writes each datagram.
+    private var scratch = TransmitScratch()
 
     /// A sender for `workload` whose endpoint uses `configuration` and draws IDs from `seed`.
     public init(configuration: ConnectionConfiguration, seed: UInt64, workload: ExperimentWorkload) {
@@ -55,7 +57,7 @@ public final class WorkloadSenderNode: SimulatedNode {
 
     /// Opens the connection; the simulator sends the handshake when it next polls this node.
     public func connect(to address: SimulatedAddress, at now: Timestamp) {
-        let id = endpoint.connect(to: address, at: now)
+        let id = endpoint.connect(to: address.peerAddress, at: now)
         connection = id
         engine = endpoint.connection(id)
     }
@@ -92,7 +94,7 @@ public final class WorkloadSenderNode: SimulatedNode {
 
     /// Hands the datagram to the endpoint, then reacts to its events.
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
-        endpoint.handle(datagram: datagram, from: source, at: now)
+        endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
         drainEvents(at: now)
     }
 
@@ -109,9 +111,9 @@ public final class WorkloadSenderNode: SimulatedNode {
 
     /// The endpoint's next datagram, if any.
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
-        if let next = endpoint.pollTransmit(at: now) { return next }
+        if let next = scratch.poll(endpoint, at: now) { return next }
         drainEvents(at: now)
-        return endpoint.pollTransmit(at: now)
+        return scratch.poll(endpoint, at: now)
     }
 
     /// The earlier of the endpoint's deadline and the next scheduled offer.

@@ -6,10 +6,11 @@ import RUDPSimulation
 /// its configuration (the engine gives up then). A connected attempt sends one message and
 /// closes gracefully.
 final class ConnectAttemptsNode: SimulatedNode {
-    let endpoint: Endpoint<SimulatedAddress>
+    let endpoint: Endpoint
     let server: SimulatedAddress
     let interval: Duration
     let end: Timestamp
+    private var scratch = TransmitScratch()
     private var nextAttempt: Timestamp
     private var started: [ConnectionID: Timestamp] = [:]
     private(set) var attempts = 0
@@ -32,13 +33,13 @@ final class ConnectAttemptsNode: SimulatedNode {
     var finished: Int { successes + failures.count }
 
     func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
-        endpoint.handle(datagram: datagram, from: source, at: now)
+        endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
         drain(at: now)
     }
 
     func handleTimeout(at now: Timestamp) {
         if now >= nextAttempt && nextAttempt < end {
-            let id = endpoint.connect(to: server, at: now)
+            let id = endpoint.connect(to: server.peerAddress, at: now)
             started[id] = now
             attempts += 1
             nextAttempt = nextAttempt + interval
@@ -48,9 +49,9 @@ final class ConnectAttemptsNode: SimulatedNode {
     }
 
     func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
-        if let next = endpoint.pollTransmit(at: now) { return next }
+        if let next = scratch.poll(endpoint, at: now) { return next }
         drain(at: now)
-        return endpoint.pollTransmit(at: now)
+        return scratch.poll(endpoint, at: now)
     }
 
     func nextDeadline() -> Timestamp? {

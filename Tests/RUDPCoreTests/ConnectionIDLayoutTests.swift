@@ -13,8 +13,8 @@ import Testing
         configuration.maxHalfOpenConnections = 10_000
         configuration.retryPolicy = .never
         let seed = UInt64(worker) + 11
-        let client = Endpoint<Int>(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: seed))
-        let server = Endpoint<Int>(configuration: configuration, randomness: SeededGenerator(seed: seed + 1))
+        let client = Endpoint(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: seed))
+        let server = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: seed + 1))
         var seen = Set<ConnectionID>()
         for _ in 0..<2_000 {
             let id = client.connect(to: 1, at: .zero)
@@ -36,12 +36,12 @@ import Testing
     @Test("the same seed gives the same IDs, another seed other IDs")
     func idsComeFromTheRandomnessPassedIn() {
         func ids(_ seed: UInt64) -> [ConnectionID] {
-            let endpoint = Endpoint<Int>(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: seed))
+            let endpoint = Endpoint(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: seed))
             return (0..<8).map { _ in endpoint.connect(to: 1, at: .zero) }
         }
         #expect(ids(3) == ids(3))
         #expect(Set(ids(3)).isDisjoint(with: ids(4)))
-        #expect(Endpoint<Int>(configuration: EndpointConfiguration(), randomness: SystemRandomNumberGenerator()).randomSourceName
+        #expect(Endpoint(configuration: EndpointConfiguration(), randomness: SystemRandomNumberGenerator()).randomSourceName
                 == "SystemRandomNumberGenerator")
     }
 

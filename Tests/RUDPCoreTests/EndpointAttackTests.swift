@@ -29,7 +29,7 @@ import Testing
         let hogAddress = simulator.addNode(hog)
         simulator.connectBidirectional(hogAddress, serverAddress, options: LinkOptions(delay: .milliseconds(5)))
         // The hog opens 2,000 connections from one address (one socket) and keeps them alive.
-        for _ in 0..<2_000 { _ = hog.endpoint.connect(to: serverAddress, at: simulator.now) }
+        for _ in 0..<2_000 { _ = hog.endpoint.connect(to: serverAddress.peerAddress, at: simulator.now) }
         simulator.poll(hogAddress)
         simulator.run(for: .seconds(10))
         #expect(hogConnected == serverConfiguration.maxConnectionsPerAddress, "seed \(seed), \(String(describing: mode))")
@@ -42,7 +42,7 @@ import Testing
                                     security: Self.security(mode, seed: seed &+ 20 &+ UInt64(index)))
             let address = simulator.addNode(node)
             simulator.connectBidirectional(address, serverAddress, options: LinkOptions(delay: .milliseconds(5)))
-            others.append((node, address, node.endpoint.connect(to: serverAddress, at: simulator.now)))
+            others.append((node, address, node.endpoint.connect(to: serverAddress.peerAddress, at: simulator.now)))
             simulator.poll(address)
         }
         #expect(simulator.runUntil(deadline: simulator.now + .seconds(5)) {
@@ -109,7 +109,7 @@ import Testing
         #expect(simulator.addNode(FloodedNode(FloodedNode(server, flood: serverFloods[0]), flood: serverFloods[1])) == serverAddress)
         #expect(simulator.addNode(FloodedNode(client, flood: clientFlood)) == clientAddress)
         simulator.connectBidirectional(clientAddress, serverAddress, options: LinkOptions(delay: .milliseconds(10)))
-        let ids = (0..<20).map { _ in client.endpoint.connect(to: serverAddress, at: simulator.now) }
+        let ids = (0..<20).map { _ in client.endpoint.connect(to: serverAddress.peerAddress, at: simulator.now) }
         simulator.poll(clientAddress)
         // Ten rounds of a message on every connection, a second apart, while the floods run.
         for round in 0..<10 {
@@ -120,8 +120,8 @@ import Testing
         simulator.run(for: .seconds(5))
         #expect(closed.isEmpty, "seed \(seed): connections ended: \(closed)")
         #expect(echoed == 200, "seed \(seed): \(echoed) of 200 echoes")
-        #expect(ids.allSatisfy { client.endpoint.connection($0)?.state == .established && client.endpoint.address(of: $0) == serverAddress })
-        #expect(server.endpoint.connectionIDs.allSatisfy { server.endpoint.address(of: $0) == clientAddress },
+        #expect(ids.allSatisfy { client.endpoint.connection($0)?.state == .established && client.endpoint.address(of: $0) == serverAddress.peerAddress })
+        #expect(server.endpoint.connectionIDs.allSatisfy { server.endpoint.address(of: $0) == clientAddress.peerAddress },
                 "seed \(seed): a server connection was moved")
         let dropped = server.endpoint.statistics.unroutableDatagrams + server.endpoint.statistics.malformedDatagrams
         #expect(dropped >= 120_000, "seed \(seed): \(dropped) of the 120,000 guessed datagrams dropped at the server")

@@ -7,8 +7,8 @@ import RUDPWire
 final class Hub {
     static let serverAddress = 0
 
-    let server: Endpoint<Int>
-    private(set) var clients: [Int: Endpoint<Int>] = [:]
+    let server: Endpoint
+    private(set) var clients: [Int: Endpoint] = [:]
     private var clientOrder: [Int] = []
     var now = Timestamp.zero
     var latency: Duration = .milliseconds(10)
@@ -33,9 +33,9 @@ final class Hub {
 
     /// The client endpoint at `address` (created on first use).
     func client(_ address: Int, configuration: ConnectionConfiguration = ConnectionConfiguration(),
-                security: EndpointSecurity? = nil) -> Endpoint<Int> {
+                security: EndpointSecurity? = nil) -> Endpoint {
         if let client = clients[address] { return client }
-        let client = Endpoint<Int>(configuration: EndpointConfiguration(connection: configuration),
+        let client = Endpoint(configuration: EndpointConfiguration(connection: configuration),
                                    randomness: SeededGenerator(seed: seed &* 1_000_003 &+ UInt64(address)), security: security)
         clients[address] = client
         clientOrder.append(address)
@@ -45,7 +45,7 @@ final class Hub {
     /// Opens a connection from the client at `address`.
     @discardableResult
     func connect(from address: Int, configuration: ConnectionConfiguration = ConnectionConfiguration()) -> ConnectionID {
-        client(address, configuration: configuration).connect(to: Self.serverAddress, at: now)
+        client(address, configuration: configuration).connect(to: PeerAddress(node: Self.serverAddress), at: now)
     }
 
     /// The client endpoint at `old` moves to `new`, as behind a NAT whose mapping changed: its
@@ -61,21 +61,21 @@ final class Hub {
     func inject(_ datagram: [UInt8], from address: Int) {
         receivedFrom[address, default: (0, 0)].datagrams += 1
         receivedFrom[address, default: (0, 0)].bytes += datagram.count
-        server.handle(datagram: datagram, from: address, at: now)
+        server.handle(datagram: datagram, from: PeerAddress(node: address), at: now)
     }
 
     /// Takes every endpoint's pending output and events now.
     func flush() { collect() }
 
     private func collect() {
-        while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to) }
+        while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to.node!) }
         while let e = server.pollEvent() { events[Self.serverAddress, default: []].append(e) }
-        while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to) }
+        while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to.node!) }
         for address in clientOrder {
             let client = clients[address]!
-            while let (d, to) = client.pollTransmit(at: now) { inFlight.append((now + latency, d, address, to)) }
+            while let (d, to) = client.pollTransmit(at: now) { inFlight.append((now + latency, d, address, to.node!)) }
             while let e = client.pollEvent() { events[address, default: []].append(e) }
-            while let (d, to) = client.pollTransmit(at: now) { inFlight.append((now + latency, d, address, to)) }
+            while let (d, to) = client.pollTransmit(at: now) { inFlight.append((now + latency, d, address, to.node!)) }
         }
     }
 
@@ -109,9 +109,9 @@ final class Hub {
                     tap?(d.datagram, d.from)
                     receivedFrom[d.from, default: (0, 0)].datagrams += 1
                     receivedFrom[d.from, default: (0, 0)].bytes += d.datagram.count
-                    server.handle(datagram: d.datagram, from: d.from, at: now)
+                    server.handle(datagram: d.datagram, from: PeerAddress(node: d.from), at: now)
                 } else {
-                    clients[d.to]?.handle(datagram: d.datagram, from: d.from, at: now)
+                    clients[d.to]?.handle(datagram: d.datagram, from: PeerAddress(node: d.from), at: now)
                 }
             }
             server.handleTimeout(at: now)

@@ -144,15 +144,15 @@ import RUDPWire
     }
 
     @Test func fullServerEvictsTheOldestHalfOpenConnection() throws {
-        let server = Endpoint<Int>(configuration: {
+        let server = Endpoint(configuration: {
             var e = EndpointConfiguration(acceptsConnections: true)
             e.maxConnections = 3
             return e
         }(), randomness: SeededGenerator(seed: 5))
         for i in 0..<10 {
-            let client = Endpoint<Int>(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: UInt64(100 + i)))
+            let client = Endpoint(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: UInt64(100 + i)))
             _ = client.connect(to: 0, at: .zero)
-            while let (d, _) = client.pollTransmit(at: .zero) { server.handle(datagram: d, from: 100 + i, at: .zero) }
+            while let (d, _) = client.pollTransmit(at: .zero) { server.handle(datagram: d, from: PeerAddress(node: 100 + i), at: .zero) }
         }
         // Nobody completed the handshake: each new client pushed out the oldest half-open one.
         #expect(server.connectionCount == 3)

@@ -36,7 +36,7 @@ import RUDPWire
             }
         }
 
-        var endpoint: Endpoint<SimulatedAddress> { node.endpoint }
+        var endpoint: Endpoint { node.endpoint }
 
         func check(at now: Timestamp) {
             var sum = 0
@@ -158,7 +158,7 @@ import RUDPWire
         simulator.connectBidirectional(attackerAddress, serverAddress, options: wide)
         simulator.connectBidirectional(honestAddress, serverAddress, options: LinkOptions(delay: .milliseconds(10), jitter: .milliseconds(3), loss: 0.02))
         simulator.run(for: .milliseconds(50))
-        honest.id = honest.node.endpoint.connect(to: serverAddress, at: simulator.now)
+        honest.id = honest.node.endpoint.connect(to: serverAddress.peerAddress, at: simulator.now)
         simulator.poll(honestAddress)
         _ = simulator.runUntil(deadline: simulator.now + .seconds(60)) {
             attacker.isFinished && honest.acknowledged == messages.count

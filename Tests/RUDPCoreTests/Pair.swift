@@ -4,11 +4,11 @@ import RUDPWire
 /// Two endpoints joined by in-memory queues and a virtual clock, in the spirit of quinn's `Pair`.
 /// Tests edit the queues directly to drop, duplicate or reorder chosen datagrams.
 final class Pair {
-    static let clientAddress = 1
-    static let serverAddress = 2
+    static let clientAddress: PeerAddress = 1
+    static let serverAddress: PeerAddress = 2
 
-    let client: Endpoint<Int>
-    let server: Endpoint<Int>
+    let client: Endpoint
+    let server: Endpoint
     var now = Timestamp.zero
     /// Datagrams in flight towards the server / the client.
     var toServer: [[UInt8]] = []

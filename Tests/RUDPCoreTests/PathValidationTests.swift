@@ -77,8 +77,8 @@ import Testing
         #expect(done, "seed \(seed), \(String(describing: mode)): \(Self.received(hub, at: [Hub.serverAddress]).count) of \(up.count) up, \(Self.received(hub, at: [Self.client, Self.moved]).count) of \(down.count) down")
         let upIntact = Self.received(hub, at: [Hub.serverAddress]) == up, downIntact = Self.received(hub, at: [Self.client, Self.moved]) == down
         #expect(upIntact && downIntact, "seed \(seed): every message, intact and in order")
-        #expect(hub.server.address(of: serverID) == Self.moved)
-        #expect(hub.client(Self.moved).address(of: id) == Hub.serverAddress, "a client never changes the server address")
+        #expect(hub.server.address(of: serverID)?.node == Self.moved)
+        #expect(hub.client(Self.moved).address(of: id)?.node == Hub.serverAddress, "a client never changes the server address")
         let statistics = hub.server.statistics
         #expect(statistics.pathValidationsStarted == 1 && statistics.pathMigrations == 1 && statistics.pathChallengesLimited == 0,
                 "seed \(seed): \(statistics)")
@@ -134,7 +134,7 @@ import Testing
         hub.tap = nil
         try hub.client(Self.client).send([1, 2, 3], on: id)
         #expect(hub.run(for: .seconds(5)) { Self.received(hub, at: [Hub.serverAddress]).last == [1, 2, 3] }, "seed \(seed)")
-        #expect(hub.server.address(of: serverID) == Self.client, "seed \(seed): the connection did not move")
+        #expect(hub.server.address(of: serverID)?.node == Self.client, "seed \(seed): the connection did not move")
         #expect(hub.server.connection(serverID)?.state == .established && hub.closeReason(at: Self.client) == nil)
         #expect(hub.server.statistics.pathMigrations == 0)
         let sentToVictim = hub.sentTo[Self.victim]?.bytes ?? 0
@@ -193,7 +193,7 @@ import Testing
         hub.run(for: .seconds(3))
         let sent = hub.sentTo[Self.victim]?.bytes ?? 0
         #expect(sent == min(3 * size / 32, 3) * 32, "seed \(seed): \(sent) bytes for \(size)")
-        #expect(hub.server.address(of: serverID) == Self.client && hub.server.statistics.pathMigrations == 0)
+        #expect(hub.server.address(of: serverID)?.node == Self.client && hub.server.statistics.pathMigrations == 0)
         print("one forged \(size)-byte datagram from a victim's address (plain, seed \(seed)): \(sent) bytes sent towards it (\(Double(sent) / Double(size))x), \(hub.server.statistics.pathChallengesLimited) challenge(s) held back; the connection stayed")
     }
 
@@ -211,17 +211,17 @@ import Testing
         try hub.client(Self.client).send([UInt8](repeating: 7, count: 1_000), on: id)
         #expect(hub.run(for: .seconds(1)) { raced })
         let start = hub.now
-        #expect(hub.server.candidateAddress(of: serverID) == Self.victim)
+        #expect(hub.server.candidateAddress(of: serverID)?.node == Self.victim)
         hub.tap = nil
         hub.run(for: .milliseconds(1_740))
-        #expect(hub.server.candidateAddress(of: serverID) == Self.victim, "seed \(seed): still waiting for the last challenge's answer")
+        #expect(hub.server.candidateAddress(of: serverID)?.node == Self.victim, "seed \(seed): still waiting for the last challenge's answer")
         hub.run(for: .milliseconds(20))
         #expect(hub.server.candidateAddress(of: serverID) == nil, "seed \(seed): abandoned 1.75 s after the first challenge")
         let times = hub.serverOutput.indices.filter { hub.serverOutput[$0].to == Self.victim }.map { hub.serverOutputTimes[$0] - start }
         #expect(times == [.zero, .milliseconds(250), .milliseconds(750)], "seed \(seed): \(times)")
         let connection = try #require(hub.server.connection(serverID))
         #expect(connection.statistics.pathValidationsAbandoned == 1 && connection.statistics.pathChallengesSent == 3)
-        #expect(hub.server.address(of: serverID) == Self.client)
+        #expect(hub.server.address(of: serverID)?.node == Self.client)
         // Nothing more goes to the victim, and no timer spins (the next wake-up is a real one).
         hub.run(for: .seconds(3))
         #expect(hub.serverOutput.filter { $0.to == Self.victim }.count == 3)
@@ -244,13 +244,13 @@ import Testing
         let challenge = try #require(hub.serverOutput.last { $0.to == Self.victim }).datagram
         // The attacker forwards the challenge to the client, which answers (from its real address).
         let client = hub.client(Self.client)
-        client.handle(datagram: challenge, from: Hub.serverAddress, at: hub.now)
+        client.handle(datagram: challenge, from: PeerAddress(node: Hub.serverAddress), at: hub.now)
         #expect(client.connection(id)?.statistics.pathChallengesReceived == 1)
         hub.run(for: .seconds(1))
         #expect(client.connection(id)?.statistics.pathResponsesSent == 1)
         let s = hub.server.statistics
         #expect(s.pathResponsesFromOtherAddresses == 1, "seed \(seed): \(s)")
-        #expect(s.pathMigrations == 0 && hub.server.address(of: serverID) == Self.client)
+        #expect(s.pathMigrations == 0 && hub.server.address(of: serverID)?.node == Self.client)
         #expect(hub.server.candidateAddress(of: serverID) == nil, "the client's newest packet from its address ends the validation")
     }
 
@@ -275,7 +275,7 @@ import Testing
             var movedAt: Timestamp?
             let done = hub.run(for: .seconds(30)) {
                 while sent < up.count, (try? hub.client(Self.moved).send(up[sent], on: id)) != nil { sent += 1 }
-                if movedAt == nil && hub.server.address(of: serverID) == Self.moved { movedAt = hub.now }
+                if movedAt == nil && hub.server.address(of: serverID)?.node == Self.moved { movedAt = hub.now }
                 return Self.received(hub, at: [Hub.serverAddress]).count == up.count && movedAt != nil
             }
             let s = hub.server.statistics
@@ -318,7 +318,7 @@ import Testing
                 if mode == nil && destination == serverID && i % 4 != 1 { continue }   // a forgery with the ID is on-path, not off-path
                 hub.inject(bytes, from: Self.victim)
             }
-            #expect(hub.server.address(of: serverID) == Self.client && hub.server.statistics.pathMigrations == 0)
+            #expect(hub.server.address(of: serverID)?.node == Self.client && hub.server.statistics.pathMigrations == 0)
             try hub.client(Self.client).send([9], on: id)
             #expect(hub.run(for: .seconds(3)) { Self.received(hub, at: [Hub.serverAddress]).last == [9] }, "seed \(seed)")
             #expect(hub.server.connection(serverID)?.state == .established)
@@ -328,21 +328,12 @@ import Testing
 
     // MARK: - What the switch keeps
 
-    /// An address with a host and a port, as a socket address (the engine's host key is the host).
-    struct HostPort: EndpointAddress {
-        var host: UInt64
-        var port: UInt16
-        var cookieBytes: [UInt8] { Int(truncatingIfNeeded: host).cookieBytes + [UInt8(port >> 8), UInt8(port & 0xff)] }
-        var hostKey: AddressKey { AddressKey(high: 0, low: host) }
-        var prefixKey: AddressKey { AddressKey(high: 1, low: host >> 8) }
-    }
-
     @Test("a port-only move (NAT rebinding) keeps the congestion window; a new host restarts it")
     func congestionStateAtTheSwitch() throws {
-        let serverAddress = HostPort(host: 99, port: 443)
-        let client = Endpoint<HostPort>(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: 141))
-        let server = Endpoint<HostPort>(configuration: EndpointConfiguration(acceptsConnections: true), randomness: SeededGenerator(seed: 142))
-        var clientAddress = HostPort(host: 1, port: 1_000)
+        let serverAddress = PeerAddress(ipv4: 0x0A00_0063, port: 443)
+        let client = Endpoint(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: 141))
+        let server = Endpoint(configuration: EndpointConfiguration(acceptsConnections: true), randomness: SeededGenerator(seed: 142))
+        var clientAddress = PeerAddress(ipv4: 0x0A00_0001, port: 1_000)
         var now = Timestamp.zero
         func pump() {
             var progressed = true
@@ -368,13 +359,13 @@ import Testing
         let grown = connection.statistics.congestionWindow
         #expect(grown > initial && connection.statistics.bytesInFlight == 0)
 
-        clientAddress.port = 2_000   // the NAT rebinds: same host, new port
+        clientAddress = PeerAddress(ipv4: 0x0A00_0001, port: 2_000)   // the NAT rebinds: same host, new port
         try client.send([1], on: id)
         pump()
         #expect(server.address(of: serverID) == clientAddress && server.statistics.pathMigrations == 1)
         #expect(connection.statistics.congestionWindow == grown, "a port change keeps the window")
 
-        clientAddress = HostPort(host: 2, port: 2_000)   // another host
+        clientAddress = PeerAddress(ipv4: 0x0A00_0002, port: 2_000)   // another host
         try client.send([2], on: id)
         pump()
         #expect(server.address(of: serverID) == clientAddress && server.statistics.pathMigrations == 2)

@@ -129,19 +129,19 @@ import RUDPWire
     }
 
     /// An endpoint with three plain connections from addresses 1, 2, 3 and a small budget.
-    static func endpointWithConnections(budget: Int) -> (Endpoint<Int>, [ConnectionID: Int]) {
+    static func endpointWithConnections(budget: Int) -> (Endpoint, [ConnectionID: Int]) {
         var configuration = EndpointConfiguration(acceptsConnections: true)
         configuration.receiveMemoryBudget = budget
-        let endpoint = Endpoint<Int>(configuration: configuration, randomness: SeededGenerator(seed: 9))
+        let endpoint = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: 9))
         var serverIDs: [ConnectionID: Int] = [:]
         for address in 1...3 {
             var connect = Packet(destination: .none, packetNumber: 0,
                                  body: .connect(TransportParameters(sourceConnectionID: ConnectionID(UInt64(address))), cookie: [])).serialized()
             Datagram.seal(&connect)
-            endpoint.handle(datagram: connect, from: address, at: .zero)
+            endpoint.handle(datagram: connect, from: PeerAddress(node: address), at: .zero)
             while let (datagram, destination) = endpoint.pollTransmit(at: .zero) {
                 if let packet = try? Datagram.open(datagram), case .accept(let params) = packet.body {
-                    serverIDs[params.sourceConnectionID] = destination
+                    serverIDs[params.sourceConnectionID] = destination.node!
                 }
             }
         }
@@ -161,7 +161,7 @@ import RUDPWire
         for (address, count) in [(1, 20), (2, 10)] {
             for i in 0..<count {
                 let frame = Self.fragment(0, total: 100_000, offset: 1000 * (i + 1), count: 1000)
-                endpoint.handle(datagram: Self.data(to: byAddress[address]!, number: UInt64(i + 1), [frame]), from: address, at: .zero)
+                endpoint.handle(datagram: Self.data(to: byAddress[address]!, number: UInt64(i + 1), [frame]), from: PeerAddress(node: address), at: .zero)
             }
         }
         #expect(endpoint.statistics.connectionsClosedForMemory == 0)
@@ -178,7 +178,7 @@ import RUDPWire
         var closes: [(Int, CloseCode)] = []
         while let (datagram, destination) = endpoint.pollTransmit(at: .zero) {
             if let packet = try? Datagram.open(datagram), case .data(let frames) = packet.body {
-                for case .close(let close) in frames { closes.append((destination, close.code)) }
+                for case .close(let close) in frames { closes.append((destination.node!, close.code)) }
             }
         }
         #expect(closes.map(\.0) == [1])

@@ -9,14 +9,14 @@ import Testing
 @Suite struct RetryTimerTests {
     /// A client endpoint (connect timeout 2 s) that sent its first CONNECT at time 0, and the
     /// RETRY a server that always asks for a cookie sent for it; `mode` nil is plain mode.
-    static func clientAndRetry(_ mode: SecurityMode?) throws -> (client: Endpoint<Int>, id: ConnectionID, retry: [UInt8]) {
+    static func clientAndRetry(_ mode: SecurityMode?) throws -> (client: Endpoint, id: ConnectionID, retry: [UInt8]) {
         var connection = ConnectionConfiguration()
         connection.connectTimeout = .seconds(2)
-        let client = Endpoint<Int>(configuration: EndpointConfiguration(connection: connection), randomness: SeededGenerator(seed: 21),
+        let client = Endpoint(configuration: EndpointConfiguration(connection: connection), randomness: SeededGenerator(seed: 21),
                                    security: mode.map { SecurityTestSupport.security($0, seed: 22) })
         var serverConfiguration = EndpointConfiguration(acceptsConnections: true)
         serverConfiguration.retryPolicy = .always
-        let server = Endpoint<Int>(configuration: serverConfiguration, randomness: SeededGenerator(seed: 23),
+        let server = Endpoint(configuration: serverConfiguration, randomness: SeededGenerator(seed: 23),
                                    security: mode.map { SecurityTestSupport.security($0, seed: 24) })
         let id = client.connect(to: 0, at: .zero)
         let connect = try #require(client.pollTransmit(at: .zero)).datagram

@@ -54,9 +54,9 @@ extension SecureHandshakeTests {
     /// A CONNECT from a peer without the key (wrong key, or random bytes shaped like a CONNECT)
     /// creates no state on the server and gets nothing back.
     @Test func keylessConnectCreatesNoStateAndGetsNoAnswer() throws {
-        let server = Endpoint<Int>(configuration: EndpointConfiguration(acceptsConnections: true), randomness: SeededGenerator(seed: 2),
+        let server = Endpoint(configuration: EndpointConfiguration(acceptsConnections: true), randomness: SeededGenerator(seed: 2),
                                    security: SecurityTestSupport.security(.encrypted, seed: 9))
-        let stranger = Endpoint<Int>(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: 3),
+        let stranger = Endpoint(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: 3),
                                      security: SecurityTestSupport.security(.encrypted, key: SecurityTestSupport.otherKey, seed: 10))
         _ = stranger.connect(to: 2, at: .zero)
         let connect = try #require(stranger.pollTransmit(at: .zero)).datagram

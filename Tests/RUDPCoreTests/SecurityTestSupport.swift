@@ -33,7 +33,7 @@ enum SecurityTestSupport {
     }
 
     /// Every drop counter of an endpoint and of the given connections, summed.
-    static func drops(_ endpoint: Endpoint<Int>, _ ids: [ConnectionID?]) -> Int {
+    static func drops(_ endpoint: Endpoint, _ ids: [ConnectionID?]) -> Int {
         let e = endpoint.statistics
         var total = e.malformedDatagrams + e.unroutableDatagrams + e.handshakeAuthenticationFailures + e.invalidCookies
             + e.connectionsRefused

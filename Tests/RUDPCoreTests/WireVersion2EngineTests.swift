@@ -85,10 +85,10 @@ import RUDPWire
     static let challengeData: UInt64 = 0x7061_7468_6368_6b31   // "pathchk1"
 
     @Test func appendixBIsWhatTheEngineSends() throws {
-        let client = Endpoint<Int>(configuration: EndpointConfiguration(), randomness: ScriptedRandom([0x0123_4567_89ab_cdef]))
+        let client = Endpoint(configuration: EndpointConfiguration(), randomness: ScriptedRandom([0x0123_4567_89ab_cdef]))
         var serverConfiguration = EndpointConfiguration(acceptsConnections: true)
         serverConfiguration.workerIndex = 15
-        let server = Endpoint<Int>(configuration: serverConfiguration,
+        let server = Endpoint(configuration: serverConfiguration,
                                    randomness: ScriptedRandom([0x0edc_ba98_7654_3210, Self.challengeData]))
         let now = Timestamp.zero
         let id = client.connect(to: 0, at: now)

@@ -26,7 +26,7 @@ final class ClientSwarm {
 
     private struct Client {
         let descriptor: Int32
-        let endpoint: Endpoint<Int>
+        let endpoint: Endpoint
         /// Connections opened on this socket, by ID.
         var connections: [ConnectionID] = []
     }
@@ -65,7 +65,7 @@ final class ClientSwarm {
             var size: Int32 = 4 << 20
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-            let endpoint = Endpoint<Int>(configuration: EndpointConfiguration(connection: configuration),
+            let endpoint = Endpoint(configuration: EndpointConfiguration(connection: configuration),
                                          randomness: SystemRandomNumberGenerator(), security: try security?())
             clients.append(Client(descriptor: descriptor, endpoint: endpoint))
         }
@@ -83,7 +83,7 @@ final class ClientSwarm {
     }
 
     /// Every connection opened so far, with its endpoint.
-    var connections: [(endpoint: Endpoint<Int>, id: ConnectionID)] {
+    var connections: [(endpoint: Endpoint, id: ConnectionID)] {
         clients.flatMap { client in client.connections.map { (client.endpoint, $0) } }
     }
 

@@ -100,24 +100,27 @@ public enum ExchangeError: Error, CustomStringConvertible {
 public struct Exchange {
     /// The checksum of no message.
     public static let checksumSeed: UInt64 = 0xCBF2_9CE4_8422_2325
-    static let clientAddress = 1
-    static let serverAddress = 2
+    static let clientAddress: PeerAddress = 1
+    static let serverAddress: PeerAddress = 2
+    /// Most datagrams taken from an endpoint in one `pollTransmit` (a GSO batch).
+    static let transmitSegments = 16
 
     /// The settings of the run.
     public let options: ExchangeOptions
     /// What the run counted so far.
     public private(set) var statistics = ExchangeStatistics()
 
-    private let client: Endpoint<Int>
-    private let server: Endpoint<Int>
+    private let client: Endpoint
+    private let server: Endpoint
     private var now = Timestamp.zero
     private var lossRandom: SeededGenerator
     private let lossThreshold: UInt64
-    private var toServer: [[UInt8]] = []
-    private var toClient: [[UInt8]] = []
+    /// Datagrams in flight, bytes back to back (the endpoints write straight into them).
+    private var toServer = DatagramQueue()
+    private var toClient = DatagramQueue()
     /// The previous round's queues, being delivered (kept to reuse their storage).
-    private var arrivingAtServer: [[UInt8]] = []
-    private var arrivingAtClient: [[UInt8]] = []
+    private var arrivingAtServer = DatagramQueue()
+    private var arrivingAtClient = DatagramQueue()
     private var clientID: ConnectionID?
     private var serverID: ConnectionID?
     private var clientConnected = false
@@ -212,9 +215,9 @@ public struct Exchange {
                 swap(&toServer, &arrivingAtServer)
                 swap(&toClient, &arrivingAtClient)
                 try deliver(arrivingAtServer, to: .server)
-                arrivingAtServer.removeAll(keepingCapacity: true)
+                arrivingAtServer.removeAll()
                 try deliver(arrivingAtClient, to: .client)
-                arrivingAtClient.removeAll(keepingCapacity: true)
+                arrivingAtClient.removeAll()
             } else {
                 // Nothing in flight: jump to the earliest deadline.
                 let next: Timestamp
@@ -241,13 +244,14 @@ public struct Exchange {
 
     /// Hands `datagrams` to one endpoint in batches of ``ExchangeOptions/batchSize``, servicing
     /// it after each batch (as the transport does after each vector read).
-    private mutating func deliver(_ datagrams: [[UInt8]], to side: Side) throws(ExchangeError) {
+    private mutating func deliver(_ datagrams: DatagramQueue, to side: Side) throws(ExchangeError) {
         let endpoint = side == .client ? client : server
         let source = side == .client ? Self.serverAddress : Self.clientAddress
         var start = 0
         while start < datagrams.count {
             let end = min(start + options.batchSize, datagrams.count)
-            for i in start..<end { endpoint.handle(datagram: datagrams[i], from: source, at: now) }
+            let now = self.now
+            for i in start..<end { datagrams.withDatagram(i) { endpoint.handle(datagram: $0, from: source, at: now) } }
             try service(side)
             start = end
         }
@@ -259,14 +263,14 @@ public struct Exchange {
         repeat {
             if side == .client {
                 if sending { offer() }
-                while let (datagram, _) = client.pollTransmit(at: now) {
-                    statistics.datagramsToServer += 1
-                    if lost() { statistics.droppedToServer += 1 } else { toServer.append(datagram) }
+                while let transmit = toServer.fill(from: client, maxSegments: Self.transmitSegments, at: now) {
+                    statistics.datagramsToServer += transmit.segmentCount
+                    keep(transmit, toServer: true)
                 }
             } else {
-                while let (datagram, _) = server.pollTransmit(at: now) {
-                    statistics.datagramsToClient += 1
-                    if lost() { statistics.droppedToClient += 1 } else { toClient.append(datagram) }
+                while let transmit = toClient.fill(from: server, maxSegments: Self.transmitSegments, at: now) {
+                    statistics.datagramsToClient += transmit.segmentCount
+                    keep(transmit, toServer: false)
                 }
             }
         } while try side == .client ? takeClientEvents() : takeServerEvents()
@@ -274,6 +278,21 @@ public struct Exchange {
 
     private mutating func lost() -> Bool {
         lossRandom.next() < lossThreshold
+    }
+
+    /// Records the datagrams of a transmit just written at the end of a queue, each dropped with
+    /// the loss probability (drawn per datagram, as before batches).
+    private mutating func keep(_ transmit: Transmit, toServer: Bool) {
+        for index in 0..<transmit.segmentCount {
+            if lost() {
+                if toServer { statistics.droppedToServer += 1 } else { statistics.droppedToClient += 1 }
+            } else if toServer {
+                self.toServer.keep(segment: index, of: transmit)
+            } else {
+                toClient.keep(segment: index, of: transmit)
+            }
+        }
+        if toServer { self.toServer.commit(transmit) } else { toClient.commit(transmit) }
     }
 
     /// Sends the next messages until the engine refuses one (then waits for `.writable`).
