@@ -71,25 +71,33 @@ import Testing
         let nameBytes = Array(namePrefix.utf8) + [0xFF] + Array(".bin".utf8)
         let content = Array("five!".utf8)
 
+        // The receiver's --timeout is a hang guard: this test's client runs on the test runner's
+        // cooperative threads, which CPU-heavy suites running in parallel can hold for minutes.
         let receiver = try await OffPool.run {
-            try RudpProcess(executable: try RudpBinary.path(), ["recv", "--port", "0", "--output", output.path, "--timeout", "120", "--no-progress"],
+            try RudpProcess(executable: try RudpBinary.path(),
+                            ["recv", "--port", "0", "--output", output.path, "--timeout", "\(Int(HangGuard.transferSeconds))", "--no-progress"],
                             directory: workingDirectory)
         }
         defer { receiver.stop() }
         let line = try await OffPool.run { try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
         let port = try RudpProcess.port(inListeningLine: line)
 
-        let connection = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: Self.clientConfiguration)
-        try await connection.send(Self.header(nameBytes: nameBytes, content: content))
-        try await connection.send(FileTransferMessage.chunk(content[...]).encoded())
-        var messages = connection.messages.makeAsyncIterator()
-        let first = try #require(try await messages.next(), "no verdict")
-        guard case .verdict(let verdict) = try FileTransferMessage.decode(first.bytes) else {
-            Issue.record("the receiver's first message is not a verdict")
+        do {
+            let connection = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: Self.clientConfiguration)
+            try await connection.send(Self.header(nameBytes: nameBytes, content: content))
+            try await connection.send(FileTransferMessage.chunk(content[...]).encoded())
+            var messages = connection.messages.makeAsyncIterator()
+            let first = try #require(try await messages.next(), "no verdict")
+            guard case .verdict(let verdict) = try FileTransferMessage.decode(first.bytes) else {
+                Issue.record("the receiver's first message is not a verdict")
+                return
+            }
+            #expect(verdict.isIntact, "\(verdict.reason)")
+            try? await connection.close()
+        } catch {
+            Issue.record("sending the file failed: \(error)\n\(receiver.transcript)")
             return
         }
-        #expect(verdict.isIntact, "\(verdict.reason)")
-        try? await connection.close()
 
         let status = try await OffPool.run { try receiver.waitForExit(seconds: HangGuard.transferSeconds) }
         #expect(status == 0, "\(receiver.transcript)")
