@@ -110,11 +110,11 @@ extension SpecCoverageTests {
         configuration.retryPolicy = .never
         configuration.maxHalfOpenConnections = 5_000   // none evicted: an evicted one is not remembered
         configuration.connection.idleTimeout = .seconds(1)   // a half-open connection ends after 1 s
-        let server = Endpoint<Int>(configuration: configuration, randomness: SeededGenerator(seed: 26))
+        let server = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: 26))
         var now = Timestamp.zero
         // Client k: address 10,000 + k (one host each), client ID 0x10000 + k.
         func connect(_ k: Int) -> [UInt8] { plainConnect(clientID: 0x1_0000 + UInt64(k)) }
-        func deliver(_ k: Int) { server.handle(datagram: connect(k), from: 10_000 + k, at: now) }
+        func deliver(_ k: Int) { server.handle(datagram: connect(k), from: PeerAddress(node: 10_000 + k), at: now) }
         /// CONNECTs from clients `range`, then time passes until their half-open connections ended.
         func openAndEnd(_ range: Range<Int>) {
             for k in range { deliver(k) }
@@ -234,15 +234,15 @@ extension SpecCoverageTests {
 extension SpecCoverageTests {
     /// A plain server endpoint with Established connections from addresses 1...`count`, keyed by
     /// address.
-    static func budgetEndpoint(budget: Int, seed: UInt64, count: Int = 3) -> (Endpoint<Int>, [Int: ConnectionID]) {
+    static func budgetEndpoint(budget: Int, seed: UInt64, count: Int = 3) -> (Endpoint, [PeerAddress: ConnectionID]) {
         var configuration = EndpointConfiguration(acceptsConnections: true)
         configuration.receiveMemoryBudget = budget
         configuration.connection.releasesCreditOnPoll = false   // unreliable messages count until released
         configuration.retryPolicy = .never
-        let endpoint = Endpoint<Int>(configuration: configuration, randomness: SeededGenerator(seed: seed))
-        var ids: [Int: ConnectionID] = [:]
+        let endpoint = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: seed))
+        var ids: [PeerAddress: ConnectionID] = [:]
         for address in 1...count {
-            endpoint.handle(datagram: plainConnect(clientID: UInt64(address)), from: address, at: .zero)
+            endpoint.handle(datagram: plainConnect(clientID: UInt64(address)), from: PeerAddress(node: address), at: .zero)
             while let (datagram, destination) = endpoint.pollTransmit(at: .zero) {
                 if let packet = try? Datagram.open(datagram), case .accept(let params) = packet.body {
                     ids[destination] = params.sourceConnectionID
@@ -283,7 +283,7 @@ extension SpecCoverageTests {
         var lowerWasOlder = false, lowerWasYounger = false
         for seed: UInt64 in 1...12 {
             let (endpoint, ids) = Self.budgetEndpoint(budget: budget, seed: seed)
-            for address in [1, 2] {
+            for address: PeerAddress in [1, 2] {
                 for datagram in Self.holdings(for: ids[address]!) { endpoint.handle(datagram: datagram, from: address, at: .zero) }
             }
             let first = try #require(endpoint.connection(ids[1]!)), second = try #require(endpoint.connection(ids[2]!))

@@ -8,11 +8,11 @@ import Testing
 /// engine with the transport's socket addresses, CONNECT by CONNECT.
 @Suite struct MappedAddressLimitTests {
     /// The peer address the transport hands the engine for `ip` and `port`.
-    static func peer(_ ip: String, _ port: Int) throws -> SocketAddress {
-        try SocketAddress(ipAddress: ip, port: port)
+    static func peer(_ ip: String, _ port: Int) throws -> PeerAddress {
+        try #require(PeerAddress(try SocketAddress(ipAddress: ip, port: port)))
     }
 
-    static func server(perAddress: Int, perPrefix: Int) -> Endpoint<SocketAddress> {
+    static func server(perAddress: Int, perPrefix: Int) -> Endpoint {
         var configuration = EndpointConfiguration(acceptsConnections: true)
         configuration.retryPolicy = .never
         configuration.maxConnectionsPerAddress = perAddress
@@ -29,7 +29,7 @@ import Testing
     }
 
     /// Delivers a new client's CONNECT from `address`; returns whether the server created a connection.
-    static func admits(_ server: Endpoint<SocketAddress>, from address: SocketAddress, clientID: UInt64) -> Bool {
+    static func admits(_ server: Endpoint, from address: PeerAddress, clientID: UInt64) -> Bool {
         let before = server.connectionCount
         server.handle(datagram: connect(clientID: clientID), from: address, at: .zero)
         while server.pollTransmit(at: .zero) != nil {}
