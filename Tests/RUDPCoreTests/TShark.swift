@@ -36,7 +36,7 @@ enum TShark {
 
     /// Longest a run may take before it is killed: a hang guard, far above a run on a loaded
     /// machine (about a second alone).
-    static let timeout: Duration = .seconds(600)
+    static let timeout: Duration = .seconds(1800)
 
     struct Output {
         var status: Int32

@@ -16,9 +16,11 @@ enum HangGuard {
     /// `RUDP_TEST_TIME_SCALE`, 1 unless set.
     static let scale: Double = ProcessInfo.processInfo.environment["RUDP_TEST_TIME_SCALE"].flatMap(Double.init) ?? 1
 
-    /// For one `rudp` process to start, print a line or exit: 5 minutes.
-    static let processSeconds: Double = 300 * scale
+    /// For one `rudp` process to start, print a line or exit: 15 minutes.
+    static let processSeconds: Double = 900 * scale
 
-    /// For a whole transfer or benchmark process: 10 minutes.
-    static let transferSeconds: Double = 600 * scale
+    /// For a whole transfer or benchmark process: 30 minutes. The test's own side of a transfer
+    /// waits behind the other tests for the cooperative pool, so under load it can take as long
+    /// as the whole suite (460 to 760 s beside `stress-ng --cpu 4`).
+    static let transferSeconds: Double = 1800 * scale
 }
