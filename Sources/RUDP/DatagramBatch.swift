@@ -72,10 +72,13 @@ struct DatagramBatch {
     }
 
     /// Writes everything (without flushing) and empties the batch. `onSegmentationFailure` runs
-    /// (on the event loop) if a segmented write fails.
-    mutating func write(to context: ChannelHandlerContext, onSegmentationFailure: @escaping @Sendable (any Error) -> Void) {
+    /// (on the event loop) if a segmented write fails. `onLastWriteFailure`, if given, runs if the
+    /// batch's last plain write fails: a write error closes a NIO datagram channel and fails every
+    /// write still pending with it, so one promise on the last write sees any error of the batch.
+    mutating func write(to context: ChannelHandlerContext, onSegmentationFailure: @escaping @Sendable (any Error) -> Void,
+                        onLastWriteFailure: (@Sendable (any Error) -> Void)? = nil) {
         guard !runs.isEmpty, let buffer else { return }
-        for run in runs {
+        for (index, run) in runs.enumerated() {
             if run.segmentCount > 1 && usesSegmentation {
                 let slice = buffer.getSlice(at: buffer.readerIndex + run.offset, length: run.byteCount)!
                 let metadata = AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: run.segmentSize)
@@ -89,7 +92,12 @@ struct DatagramBatch {
             while offset < end {
                 let size = min(run.segmentSize, end - offset)
                 let slice = buffer.getSlice(at: buffer.readerIndex + offset, length: size)!
-                context.write(NIOAny(AddressedEnvelope(remoteAddress: run.destination, data: slice)), promise: nil)
+                var promise: EventLoopPromise<Void>? = nil
+                if let onLastWriteFailure, index == runs.count - 1, offset + size == end {
+                    promise = context.eventLoop.makePromise(of: Void.self)
+                    promise!.futureResult.whenFailure(onLastWriteFailure)
+                }
+                context.write(NIOAny(AddressedEnvelope(remoteAddress: run.destination, data: slice)), promise: promise)
                 offset += size
             }
         }
