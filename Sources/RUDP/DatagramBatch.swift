@@ -30,6 +30,14 @@ struct DatagramBatch {
 
     private var buffer: ByteBuffer?
     private var runs: [Run] = []
+    /// Whether `write` handed slices of `buffer` to NIO in this service step. They stay
+    /// referenced until the flush, so writing into `buffer` again would make NIO copy its whole
+    /// storage (64 KiB) first: that copy, on every step that polled the engine twice, added
+    /// 20-30 µs to each paced message's latency.
+    private var handedOutSlices = false
+    /// Where `fill` polls the engine while `handedOutSlices`: the usual answer, nothing to send,
+    /// then costs no buffer at all.
+    private var scratch: [UInt8] = []
     /// Whether to use UDP GSO (Linux with kernel support). Turned off for good when a
     /// segmented write fails (the datagrams of that write are then recovered by retransmission).
     var usesSegmentation: Bool
@@ -47,9 +55,30 @@ struct DatagramBatch {
         let maximumDatagram = endpoint.maximumDatagramSize
         let segments = max(1, min(Self.maximumSegments, Self.maximumSegmentedBytes / maximumDatagram))
         let room = segments * maximumDatagram
+        var datagrams = 0, bytes = 0
+        if handedOutSlices {
+            // Poll into scratch first: nothing to send (the usual case) leaves the buffer alone.
+            if scratch.count < room { scratch = [UInt8](repeating: 0, count: room) }
+            let first = scratch.withUnsafeMutableBytes { raw in
+                endpoint.pollTransmit(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), maxSegments: segments, at: now)
+            }
+            guard let first else { return (0, 0) }
+            // Something to send: continue in a fresh buffer (the old storage belongs to NIO until the flush).
+            var fresh = allocator.buffer(capacity: room)
+            fresh.writeBytes(scratch[..<first.byteCount])
+            datagrams += first.segmentCount
+            bytes += first.byteCount
+            if let destination = addresses.socketAddress(for: first.destination) {
+                runs.append(Run(offset: 0, byteCount: first.byteCount, segmentSize: first.segmentSize,
+                                segmentCount: first.segmentCount, destination: destination))
+            } else {
+                fresh.clear()
+            }
+            self.buffer = fresh
+            handedOutSlices = false
+        }
         var buffer = self.buffer ?? allocator.buffer(capacity: room)
         self.buffer = nil
-        var datagrams = 0, bytes = 0
         while true {
             var transmit: Transmit?
             let offset = buffer.writerIndex - buffer.readerIndex
@@ -102,6 +131,7 @@ struct DatagramBatch {
             }
         }
         runs.removeAll(keepingCapacity: true)
+        handedOutSlices = true
     }
 
     /// Starts a new service step: the buffer's bytes were written and flushed in an earlier one,
@@ -109,6 +139,7 @@ struct DatagramBatch {
     /// gives the buffer new storage and leaves the old one to the pending writes).
     mutating func recycle() {
         guard runs.isEmpty else { return }
+        handedOutSlices = false
         buffer?.clear()
     }
 }
