@@ -55,6 +55,10 @@ public struct RUDPConfiguration: Sendable {
     /// on a write later (which closes the socket) ends the connection with the same error.
     public var failsWhenPortUnreachable = false
 
+    /// The worker index the endpoint puts in the top 4 bits of the connection IDs it issues
+    /// (0...15); set by a multi-worker ``RUDPServer`` for each of its workers.
+    var workerIndex: UInt8 = 0
+
     /// Creates the default configuration.
     public init() {}
 
@@ -90,6 +94,7 @@ public struct RUDPConfiguration: Sendable {
         endpoint.maxConnectionsPerAddress = maxConnectionsPerAddress
         endpoint.maxConnectionsPerPrefix = maxConnectionsPerPrefix
         endpoint.retryPolicy = retryPolicy
+        endpoint.workerIndex = workerIndex
         return endpoint
     }
 }
