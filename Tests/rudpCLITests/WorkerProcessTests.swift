@@ -104,6 +104,23 @@ import Glibc
         }
     }
 
+    @Test("echo-server --workers 2 (threads) serves a load; echo-client --connections/--repeat checks every reply")
+    func threadsServeALoad() async throws {
+        try await OffPool.run {
+            let server = try RudpProcess(["echo-server", "--port", "0", "--workers", "2"])
+            defer { server.stop() }
+            let line = try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
+            #expect(line.contains("with 2 worker threads"))
+            let port = try RudpProcess.port(inListeningLine: line)
+            let result = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--connections", "6", "--repeat", "50", "Alice", "Bob"],
+                                                     seconds: HangGuard.processSeconds)
+            #expect(result.status == 0, "\(result.error)")
+            #expect(result.output.contains("600 replies on 6 connections in "), "\(result.output)")
+            server.send(signal: SIGINT)
+            #expect(try server.waitForExit(seconds: HangGuard.processSeconds) == 0, "\(server.transcript)")
+        }
+    }
+
     /// Whether process `pid` still runs (a zombie waiting for a reaper does not count).
     static func isRunning(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
