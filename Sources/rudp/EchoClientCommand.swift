@@ -28,7 +28,7 @@ struct EchoClientCommand: AsyncParsableCommand {
               rudp echo-client --port 9000 Alice Bob
               rudp echo-client --host ::1 --port 9000 --timeout 3 Carol
               rudp echo-client --port 9000 --psk-file rudp.key Alice  # server's key
-              rudp echo-client --port 9000 --connections 8 --repeat 2000 $(head -c 1000 /dev/zero | tr '\\0' x)
+              rudp echo-client --port 9000 --connections 8 --repeat 2000 Alice Bob
 
             Load: with --connections or --repeat, each of the connections sends the names --repeat \
             times (sending and receiving at once), checks every reply, and instead of the replies \
