@@ -124,6 +124,50 @@ import Testing
         try await withHangGuard("serve returns after shutdown") { try await serving.value }
     }
 
+    /// Both ways a server makes every client return a RETRY cookie: a plain server with the
+    /// policy `.always`, and a secure one (always).
+    enum CookieMode: String, CaseIterable, Sendable { case plainRetryAlways, encrypted }
+
+    @Test("clients that must return a RETRY cookie connect to 3 workers: the kernel's hash keeps each client's CONNECTs on one worker", arguments: CookieMode.allCases)
+    func cookiesStayOnTheirWorker(mode: CookieMode) async throws {
+        let workers = 3, clients = 60, batch = 20
+        var configuration = testConfiguration(seed: 154)
+        switch mode {
+        case .plainRetryAlways: configuration.retryPolicy = .always
+        case .encrypted:
+            let key = try PreSharedKey(hexEncoded: String(repeating: "5a", count: 32), source: "test key")
+            configuration.security = SecurityConfiguration(mode: .encrypted, key: key)
+        }
+        let server = try await RUDPServer.bind(port: 0, configuration: configuration, workers: workers)
+        let tally = WorkerTally()
+        let serving = Self.startEchoServer(server, tally: tally)
+        let port = server.port
+        let clientConfiguration = configuration
+        let served = try await withHangGuard("\(clients) clients with cookies over \(workers) workers (\(mode))") { () -> Int in
+            var served = 0
+            for start in stride(from: 0, to: clients, by: batch) {
+                served += try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for index in start..<min(start + batch, clients) {
+                        group.addTask { try await Self.echoOnce(port: port, index: index, configuration: clientConfiguration) }
+                    }
+                    var ok = 0
+                    for try await intact in group where intact { ok += 1 }
+                    return ok
+                }
+            }
+            return served
+        }
+        let statistics = await server.workerStatistics()
+        let total = EndpointStatistics.sum(statistics)
+        print("\(clients) clients over \(workers) workers (\(mode)): served \(served); per worker \(Array(tally.perWorker.prefix(workers))); RETRYs \(total.retriesSent), invalid cookies \(total.invalidCookies)")
+        #expect(served == clients)
+        #expect(total.retriesSent >= clients, "every client was sent a RETRY")
+        #expect(total.invalidCookies == 0, "every cookie came back to the worker that issued it")
+        #expect(tally.perWorker.prefix(workers).allSatisfy { $0 > 0 })
+        await server.shutdown()
+        try await withHangGuard("serve returns after shutdown") { try await serving.value }
+    }
+
     @Test("a client whose source port changes four times stays on its worker")
     func rebindingClientStaysOnItsWorker() async throws {
         let workers = 4
