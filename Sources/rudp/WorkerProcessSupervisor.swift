@@ -153,8 +153,9 @@ final class WorkerProcessSupervisor: Sendable {
     }
 
     /// Starts worker `index`'s process: its socket as descriptor 3, a lifeline pipe as its
-    /// standard input, default handling of SIGINT and SIGTERM (the parent ignores them), and
-    /// nothing else inherited (every other descriptor of this process is close-on-exec).
+    /// standard input, default handling of SIGINT and SIGTERM (the parent ignores them), its own
+    /// process group, and no other descriptor this process opened (they are close-on-exec; the
+    /// workers share its standard output and error).
     private func spawn(_ index: Int) throws -> pid_t {
         var socket = sockets.descriptor(ofWorker: index)
         guard socket >= 0 else { throw CLIError("the server's sockets are closed") }
@@ -196,7 +197,11 @@ final class WorkerProcessSupervisor: Sendable {
         sigemptyset(&mask)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // A process group of its own: Ctrl-C in a terminal reaches only the parent, which stops
+        // the workers itself (otherwise a worker could exit before the parent knows it is
+        // stopping, and be restarted).
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
         let argv = ([executable] + arguments(index)).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
