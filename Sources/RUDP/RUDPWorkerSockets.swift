@@ -28,9 +28,11 @@ import Synchronization
 /// let server = try await RUDPServer.bind(workerSocket: 3, workerIndex: i)
 /// ```
 ///
-/// Linux only (`SO_ATTACH_REUSEPORT_CBPF`). Any socket of the same user that binds the same
-/// address with `SO_REUSEPORT` joins the group too: the kernel cannot tell it apart, so run one
-/// server per address.
+/// Linux only (`SO_ATTACH_REUSEPORT_CBPF`). Binding fails with `addressInUse` if anything holds
+/// the address already (checked with a socket bound without `SO_REUSEPORT` just before, since a
+/// socket with it would silently join another server's group of the same user). A socket of the
+/// same user that binds the address with `SO_REUSEPORT` later joins the group, and the kernel
+/// cannot tell it apart: run one server per address.
 public final class RUDPWorkerSockets: Sendable {
     /// Most workers: the connection ID has 4 bits for the worker index (`Specs/PROTOCOL.md` 7.1).
     public static let maximumCount = 16
@@ -72,10 +74,20 @@ public final class RUDPWorkerSockets: Sendable {
         var descriptors: [CInt] = []
         var address = requested
         do throws(RUDPError) {
+            // A socket with SO_REUSEPORT joins any group of the same user on its address, another
+            // server's included. So first bind one without it, which fails if anything holds the
+            // address and, for port 0, picks a port nobody uses; then bind the group there.
+            let probe = try openSocket(bindingTo: requested, reusePort: false)
+            do throws(RUDPError) {
+                address = try boundAddress(of: probe)
+            } catch {
+                Glibc.close(probe)
+                throw error
+            }
+            Glibc.close(probe)
             for _ in 0..<count {
                 let descriptor = try openSocket(bindingTo: address)
                 descriptors.append(descriptor)
-                if descriptors.count == 1 { address = try boundAddress(of: descriptor) }   // port 0 → the port chosen
             }
             let failure = WorkerSteeringProgram.attach(to: descriptors[0])
             if failure != 0 {
@@ -112,7 +124,7 @@ public final class RUDPWorkerSockets: Sendable {
         for descriptor in open { Glibc.close(descriptor) }
     }
 
-    private static func openSocket(bindingTo address: SocketAddress) throws(RUDPError) -> CInt {
+    private static func openSocket(bindingTo address: SocketAddress, reusePort: Bool = true) throws(RUDPError) -> CInt {
         let family: CInt
         switch address {
         case .v4: family = AF_INET
@@ -125,7 +137,7 @@ public final class RUDPWorkerSockets: Sendable {
         }
         var on: CInt = 1
         var size = CInt(SocketBinding.socketBufferBytes)
-        let configured = setsockopt(descriptor, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<CInt>.size)) == 0
+        let configured = !reusePort || setsockopt(descriptor, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<CInt>.size)) == 0
         _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
         _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
         guard configured else {

@@ -54,6 +54,22 @@ import Testing
         }
     }
 
+    @Test("a port in use is refused with addressInUse: no server joins another's SO_REUSEPORT group")
+    func portInUse() async throws {
+        let group = try await RUDPServer.bind(port: 0, workers: 2)
+        let single = try await RUDPServer.bind(port: 0)
+        for (port, workers) in [(group.port, 2), (group.port, 1), (single.port, 3)] {
+            do {
+                _ = try await RUDPServer.bind(port: port, workers: workers)
+                Issue.record("a server with \(workers) workers bound port \(port), which is in use")
+            } catch let error as RUDPError {
+                #expect(error.code == .addressInUse, "\(error)")
+            }
+        }
+        await group.shutdown()
+        await single.shutdown()
+    }
+
     /// Echoes every message and records which worker accepted each connection.
     final class WorkerTally: Sendable {
         private let counts = Mutex([Int](repeating: 0, count: 16))
