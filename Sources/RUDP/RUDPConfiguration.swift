@@ -11,21 +11,28 @@ import RUDPSecurity
 /// configuration.receiveLoss = 0.05                    // drop 5% of received datagrams (testing)
 /// let server = try await RUDPServer.bind(port: 9000, configuration: configuration)
 /// ```
+///
+/// The server limits (``maxConnections``, ``maxHalfOpenConnections``,
+/// ``maxConnectionsPerAddress``, ``maxConnectionsPerPrefix``, the ``retryPolicy`` threshold) and
+/// the endpoint's receive-memory budget apply to each worker of a multi-worker ``RUDPServer``
+/// separately (``RUDPServer/bind(host:port:configuration:workers:)``); ``connection`` applies to
+/// each connection.
 public struct RUDPConfiguration: Sendable {
     /// Limits and timers applied to every connection.
     public var connection: ConnectionConfiguration = ConnectionConfiguration()
     /// Most connections a server holds at once, half-open ones included; when full, a new
     /// client evicts the oldest half-open connection, or is refused if there is none
-    /// (``EndpointConfiguration/maxConnections``). Default 10,000.
+    /// (``EndpointConfiguration/maxConnections``). Default 10,000. Per worker.
     public var maxConnections: Int = 10_000
     /// Most half-open connections (handshake not finished) a server holds; beyond it the oldest
-    /// is evicted (``EndpointConfiguration/maxHalfOpenConnections``). Default 1,024.
+    /// is evicted (``EndpointConfiguration/maxHalfOpenConnections``). Default 1,024. Per worker.
     public var maxHalfOpenConnections: Int = 1_024
     /// Most connections a server holds from one IP address, any port
-    /// (``EndpointConfiguration/maxConnectionsPerAddress``). Default 1,024.
+    /// (``EndpointConfiguration/maxConnectionsPerAddress``). Default 1,024. Per worker (a
+    /// host's clients are spread over the workers by their ports).
     public var maxConnectionsPerAddress: Int = 1_024
     /// Most connections a server holds from one IPv4 /24 or IPv6 /64 network
-    /// (``EndpointConfiguration/maxConnectionsPerPrefix``). Default 4,096.
+    /// (``EndpointConfiguration/maxConnectionsPerPrefix``). Default 4,096. Per worker.
     public var maxConnectionsPerPrefix: Int = 4_096
     /// When a server without packet security makes clients prove their address with a stateless
     /// RETRY (``EndpointConfiguration/retryPolicy``). Default `.whenHalfOpenExceeds(64)`.
@@ -54,6 +61,10 @@ public struct RUDPConfiguration: Sendable {
     /// answers reach it: one during the handshake ends the connect, and one the socket reports
     /// on a write later (which closes the socket) ends the connection with the same error.
     public var failsWhenPortUnreachable = false
+
+    /// The worker index the endpoint puts in the top 4 bits of the connection IDs it issues
+    /// (0...15); set by a multi-worker ``RUDPServer`` for each of its workers.
+    var workerIndex: UInt8 = 0
 
     /// Creates the default configuration.
     public init() {}
@@ -90,6 +101,7 @@ public struct RUDPConfiguration: Sendable {
         endpoint.maxConnectionsPerAddress = maxConnectionsPerAddress
         endpoint.maxConnectionsPerPrefix = maxConnectionsPerPrefix
         endpoint.retryPolicy = retryPolicy
+        endpoint.workerIndex = workerIndex
         return endpoint
     }
 }

@@ -3,7 +3,10 @@ import NIOCore
 import NIOPosix
 import RUDPCore
 
-/// Accepts RUDP connections on one UDP socket.
+/// Accepts RUDP connections on a UDP port, with one worker (the default) or several.
+///
+/// In the spirit of Python's `socketserver`: the server owns the sockets and accepts peers,
+/// a handler serves each peer (``serve(_:)``, ``serveMessages(accepted:ended:_:)``).
 ///
 /// ```swift
 /// let server = try await RUDPServer.bind(port: 9000)
@@ -14,40 +17,96 @@ import RUDPCore
 /// }
 /// // elsewhere: await server.shutdown()
 /// ```
+///
+/// **Workers.** `bind(port:workers:)` with N > 1 (Linux, up to 16) runs N endpoints, each on
+/// its own event loop (its own thread) and its own `SO_REUSEPORT` socket of the same port
+/// (``RUDPWorkerSockets``). A classic BPF program attached to the sockets makes the kernel hand
+/// each datagram to the worker whose index its destination connection ID carries (every ID a
+/// worker issues has its index in the top 4 bits, `Specs/PROTOCOL.md` 7.1), so a connection
+/// stays on its worker even when the client's address changes; CONNECTs are spread over the
+/// workers by the kernel's hash of the client's address and port. The handlers of all workers'
+/// connections run in the same task group, as with one worker. A worker whose socket fails is
+/// replaced on the same socket; the other workers' connections are not disturbed.
+///
+/// **Limits are per worker.** Each worker is a whole endpoint with its own connection table and
+/// memory budget: ``RUDPConfiguration/maxConnections``, ``RUDPConfiguration/maxHalfOpenConnections``,
+/// the per-address and per-prefix limits, the retry policy's half-open threshold, the
+/// receive-memory budget and the memory of ended handshakes all apply to each worker separately,
+/// so a server with N workers holds up to N times as many connections. Connection limits
+/// (message size, windows, timers) are per connection as always. ``statistics()`` adds up the
+/// workers' counters; ``workerStatistics()`` gives them one by one.
 public final class RUDPServer: Sendable {
-    let driver: EndpointDriver
-    let channel: any Channel
+    let pool: ServerWorkerPool
     /// The address the socket is bound to.
     public let localAddress: SocketAddress
 
-    private init(driver: EndpointDriver, channel: any Channel, requestedAddress: SocketAddress) {
-        self.driver = driver
-        self.channel = channel
-        self.localAddress = channel.localAddress ?? requestedAddress
+    private init(pool: ServerWorkerPool, requestedAddress: SocketAddress) {
+        self.pool = pool
+        self.localAddress = pool.sockets?.localAddress ?? pool.workers[0].channel.localAddress ?? requestedAddress
     }
 
-    /// Binds the socket. Port 0 picks a free port (see ``port``).
+    /// Worker 0's driver (the only one of a single-worker server).
+    var driver: EndpointDriver { pool.workers[0].driver }
+
+    /// Binds the socket, or with `workers` > 1 one socket per worker. Port 0 picks a free port
+    /// (see ``port``).
+    ///
+    /// `workers`: 1 (the default) serves every connection on one event loop and socket; 2 to 16
+    /// spread the connections over that many event loops (threads), each with its own socket
+    /// (Linux only, see the type's documentation). Limits in `configuration` apply to each
+    /// worker.
     ///
     /// Throws ``RUDPError`` with code `addressInUse` (with a clear message) when another socket
-    /// holds the address, `hostNotResolved`, or `invalidArgument` for a bad configuration.
-    public static func bind(host: String = "127.0.0.1", port: Int, configuration: RUDPConfiguration = RUDPConfiguration()) async throws -> RUDPServer {
+    /// holds the address, `hostNotResolved`, or `invalidArgument` for a bad configuration or
+    /// worker count.
+    public static func bind(host: String = "127.0.0.1", port: Int, configuration: RUDPConfiguration = RUDPConfiguration(),
+                            workers: Int = 1) async throws -> RUDPServer {
         let configuration = try configuration.validated()
+        guard (1...RUDPWorkerSockets.maximumCount).contains(workers) else {
+            throw RUDPError(.invalidArgument, "a server has 1 to \(RUDPWorkerSockets.maximumCount) workers, got \(workers)")
+        }
         let address = try await SocketBinding.resolve(host: host, port: port)
-        let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .server,
-                                    security: try TransportSecurity.make(configuration))
-        let channel = try await SocketBinding.bind(address, driver: driver, vectorReadCount: SocketBinding.serverVectorReadCount)
-        let server = RUDPServer(driver: driver, channel: channel, requestedAddress: address)
-        configuration.logger.debug("server listening", metadata: ["address": "\(SocketBinding.describe(server.localAddress))"])
+        let pool: ServerWorkerPool
+        if workers == 1 {
+            pool = try await ServerWorkerPool.single(at: address, configuration: configuration)
+        } else {
+            pool = try await ServerWorkerPool.multiple(on: RUDPWorkerSockets.bind(address, count: workers), configuration: configuration)
+        }
+        let server = RUDPServer(pool: pool, requestedAddress: address)
+        configuration.logger.debug("server listening", metadata: ["address": "\(SocketBinding.describe(server.localAddress))", "workers": "\(workers)"])
         return server
     }
+
+    /// Serves one worker's socket of a ``RUDPWorkerSockets`` group that another process bound
+    /// (the worker processes of a multi-process server): `descriptor` is the inherited socket,
+    /// `workerIndex` its index in the group (0...15), which the connection IDs this server
+    /// issues carry so that the group's steering program brings their datagrams here.
+    ///
+    /// The server works on a duplicate of `descriptor` and never closes `descriptor` itself.
+    /// It has no restart of its own: if its socket fails, ``connections`` finishes and the
+    /// process that owns the group is expected to start a replacement on the same socket.
+    /// Limits in `configuration` apply to this worker alone.
+    public static func bind(workerSocket descriptor: CInt, workerIndex: Int, configuration: RUDPConfiguration = RUDPConfiguration()) async throws -> RUDPServer {
+        let configuration = try configuration.validated()
+        guard (0..<RUDPWorkerSockets.maximumCount).contains(workerIndex) else {
+            throw RUDPError(.invalidArgument, "a worker index is 0 to \(RUDPWorkerSockets.maximumCount - 1), got \(workerIndex)")
+        }
+        let pool = try await ServerWorkerPool.adopted(descriptor, index: workerIndex, configuration: configuration)
+        let address = try pool.workers[0].channel.localAddress ?? SocketAddress(ipAddress: "0.0.0.0", port: 0)
+        let server = RUDPServer(pool: pool, requestedAddress: address)
+        configuration.logger.debug("server worker listening", metadata: ["address": "\(SocketBinding.describe(server.localAddress))", "worker": "\(workerIndex)"])
+        return server
+    }
+
+    /// How many workers (event loops and sockets) the server runs.
+    public var workerCount: Int { pool.sockets?.count ?? 1 }
 
     /// The UDP port the socket is bound to.
     public var port: Int { localAddress.port ?? 0 }
 
     /// Accepted connections (handshake complete), as a plain `AsyncSequence`; finishes on
     /// shutdown. Use either this or ``serve(_:)``, not both.
-    public var connections: RUDPConnectionStream { RUDPConnectionStream(queue: driver.acceptQueue) }
+    public var connections: RUDPConnectionStream { RUDPConnectionStream(queue: pool.acceptQueue) }
 
     /// Accepts peers and runs `handler` for each one concurrently in a task group; returns after
     /// ``shutdown()`` once all handlers finished.
@@ -145,23 +204,35 @@ public final class RUDPServer: Sendable {
 
     /// Clean shutdown: every connection gets CLOSE(serverShutdown) (clients see
     /// ``RUDPError/Code/serverShutdown``), local connections end with the same error, then the
-    /// socket closes. Returns once it is closed.
+    /// sockets close. Returns once they are closed.
     public func shutdown() async {
-        let driver = self.driver
-        driver.eventLoop.execute { driver.shutdown() }
-        try? await channel.closeFuture.get()
+        await pool.shutdown()
     }
 
-    /// Endpoint-wide counters: datagrams and bytes, malformed and unroutable datagrams,
-    /// connections accepted and refused.
+    /// Endpoint-wide counters (of all workers added up): datagrams and bytes, malformed and
+    /// unroutable datagrams, connections accepted and refused.
     public func statistics() async -> EndpointStatistics {
-        let driver = self.driver
-        return (try? await driver.eventLoop.submit { driver.endpointStatistics }.get()) ?? EndpointStatistics()
+        EndpointStatistics.sum(await workerStatistics())
     }
 
-    /// Datagrams dropped by ``RUDPConfiguration/receiveLoss``.
+    /// The endpoint counters of each worker, by worker index (one element for a single-worker
+    /// server). A worker replaced after a failure starts again from zero.
+    public func workerStatistics() async -> [EndpointStatistics] {
+        var result: [EndpointStatistics] = []
+        for worker in pool.workers {
+            let driver = worker.driver
+            result.append((try? await driver.eventLoop.submit { driver.endpointStatistics }.get()) ?? EndpointStatistics())
+        }
+        return result
+    }
+
+    /// Datagrams dropped by ``RUDPConfiguration/receiveLoss`` (all workers).
     public func injectedLosses() async -> Int {
-        let driver = self.driver
-        return (try? await driver.eventLoop.submit { driver.injectedLosses }.get()) ?? 0
+        var total = 0
+        for worker in pool.workers {
+            let driver = worker.driver
+            total += (try? await driver.eventLoop.submit { driver.injectedLosses }.get()) ?? 0
+        }
+        return total
     }
 }

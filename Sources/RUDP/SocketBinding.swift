@@ -26,18 +26,7 @@ enum SocketBinding {
 
     /// Binds a UDP socket at `address` whose pipeline feeds `driver`.
     static func bind(_ address: SocketAddress, driver: EndpointDriver, vectorReadCount: Int) async throws(RUDPError) -> any Channel {
-        // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
-        let datagramSize = max(driver.configuration.connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
-        let bootstrap = DatagramBootstrap(group: driver.eventLoop)
-            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))
-            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
-            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(driver: driver))
-                }
-            }
+        let bootstrap = self.bootstrap(for: driver, vectorReadCount: vectorReadCount)
         do {
             return try await bootstrap.bind(to: address).get()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
@@ -47,6 +36,32 @@ enum SocketBinding {
         } catch {
             throw RUDPError(.invalidArgument, "could not bind a UDP socket to \(describe(address)): \(error)")
         }
+    }
+
+    /// Runs `driver` on an already bound, nonblocking UDP socket (a worker's socket of a
+    /// ``RUDPWorkerSockets`` group); the channel takes ownership of `descriptor`.
+    static func adopt(_ descriptor: CInt, driver: EndpointDriver, vectorReadCount: Int) async throws(RUDPError) -> any Channel {
+        do {
+            return try await bootstrap(for: driver, vectorReadCount: vectorReadCount).withBoundSocket(descriptor).get()
+        } catch {
+            throw RUDPError(.invalidArgument, "could not use the bound UDP socket \(descriptor): \(error)")
+        }
+    }
+
+    /// The channel setup of every endpoint's socket.
+    private static func bootstrap(for driver: EndpointDriver, vectorReadCount: Int) -> DatagramBootstrap {
+        // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
+        let datagramSize = max(driver.configuration.connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
+        return DatagramBootstrap(group: driver.eventLoop)
+            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
+            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(driver: driver))
+                }
+            }
     }
 
     /// "127.0.0.1:9000" or "[::1]:9000".

@@ -23,8 +23,21 @@ struct EchoServerCommand: AsyncParsableCommand {
             shuts down cleanly: connected clients are told the server shut down. Prints \
             'listening on HOST:PORT' on standard output once ready.
 
+            With --workers N (2 to 16, Linux) the server runs N workers, each on its own \
+            SO_REUSEPORT socket of the port: a BPF program makes the kernel deliver each \
+            datagram to the worker whose index its connection ID carries, so a connection stays \
+            on its worker even when the client's address or port changes; new clients are \
+            spread over the workers by a hash of their address and port. The workers are \
+            threads of this process, or with --processes child processes of it (one per \
+            worker; this process holds the sockets, prints a line as each worker starts or \
+            exits, and starts a new worker on the same socket when one exits, without \
+            disturbing the other workers' connections). The limits below apply to each worker: \
+            a server with N workers holds up to N times --max-connections connections.
+
             Examples:
               rudp echo-server --port 9000
+              rudp echo-server --port 9000 --workers 4                # 4 threads
+              rudp echo-server --port 9000 --workers 4 --processes    # 4 processes
               rudp echo-server --host ::1 --port 9000 --log-level info
               rudp echo-server --port 0     # any free port, printed at start
               rudp echo-server --port 9000 --psk-file rudp.key    # encrypted
@@ -40,6 +53,20 @@ struct EchoServerCommand: AsyncParsableCommand {
         transform: HostPort.parseListeningPort
     )
     var port: Int
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Workers, each with its own socket and event loop (1 to 16; default 1). Limits apply to each worker.", valueName: "n"))
+    var workers = 1
+
+    @Flag(help: "Run the workers as child processes instead of threads (with --workers).")
+    var processes = false
+
+    /// Internal (worker processes of --processes): serve the inherited, bound socket on this descriptor.
+    @Option(help: ArgumentHelp("Internal: serve the bound socket inherited on this descriptor (a worker process).", visibility: .private))
+    var workerFd: Int32?
+
+    /// Internal: the worker index of --worker-fd.
+    @Option(help: ArgumentHelp("Internal: the worker index of --worker-fd (0 to 15).", visibility: .private))
+    var workerIndex: Int?
 
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
     @OptionGroup(title: "Limits") var limitOptions: ServerLimitOptions
@@ -110,8 +137,20 @@ struct EchoServerCommand: AsyncParsableCommand {
         Array("Hello, ".utf8) + message + Array("!".utf8)
     }
 
+    func validate() throws {
+        try OptionCheck.count(workers, "--workers", in: 1...RUDPWorkerSockets.maximumCount)
+        if processes && workers < 2 { throw ValidationError("--processes needs --workers 2 or more") }
+        if (workerFd == nil) != (workerIndex == nil) { throw ValidationError("--worker-fd and --worker-index go together") }
+        if let workerIndex { try OptionCheck.count(workerIndex, "--worker-index", in: 0...RUDPWorkerSockets.maximumCount - 1) }
+        if workerFd != nil && (processes || workers != 1) { throw ValidationError("--worker-fd is for a worker process, without --workers or --processes") }
+    }
+
     func run() async throws {
-        let logger = logOptions.makeLogger(label: "rudp.echo-server")
+        if processes {
+            try await runWorkerProcesses()
+            return
+        }
+        let logger = logOptions.makeLogger(label: workerIndex.map { "rudp.echo-server.worker\($0)" } ?? "rudp.echo-server")
         metricsOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
         let security = try securityOptions.resolve()
@@ -119,14 +158,22 @@ struct EchoServerCommand: AsyncParsableCommand {
         configuration.logger = logger
         configuration.security = security?.configuration
         try limitOptions.apply(to: &configuration)
-        let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
-        TerminationSignal.install { signal in
-            TerminationSignal.writeMessage("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
-            Task { await server.shutdown() }
-        }
-        Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port)) (Ctrl-C to stop)")
-        if let security {
-            Console.printLine("connections are \(security); clients need the same key and mode")
+        let server: RUDPServer
+        if let workerFd, let workerIndex {
+            server = try await RUDPServer.bind(workerSocket: workerFd, workerIndex: workerIndex, configuration: configuration)
+            ParentWatch.start { Task { await server.shutdown() } }
+            TerminationSignal.install { _ in Task { await server.shutdown() } }
+        } else {
+            server = try await RUDPServer.bind(host: host, port: port, configuration: configuration, workers: workers)
+            TerminationSignal.install { signal in
+                TerminationSignal.writeMessage("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
+                Task { await server.shutdown() }
+            }
+            Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port))"
+                              + (workers > 1 ? " with \(workers) worker threads" : "") + " (Ctrl-C to stop)")
+            if let security {
+                Console.printLine("connections are \(security); clients need the same key and mode")
+            }
         }
 
         let dropped = DroppedPacketTally()
@@ -136,6 +183,7 @@ struct EchoServerCommand: AsyncParsableCommand {
         await server.serveMessages(accepted: service.connected, ended: service.closed) { connection, message in
             try await Self.echo(message, on: connection, service)
         }
+        if workerFd != nil { return }   // a worker process: its parent reports
         if security != nil {
             let statistics = await server.statistics()
             let totals = dropped.totals
@@ -148,5 +196,43 @@ struct EchoServerCommand: AsyncParsableCommand {
             )
         }
         Console.printLine("rudp echo-server stopped")
+    }
+
+    /// `--workers N --processes`: binds the N sockets here and runs a child `rudp echo-server
+    /// --worker-fd 3 --worker-index i` per worker, restarted on the same socket when it exits.
+    private func runWorkerProcesses() async throws {
+        _ = try securityOptions.resolve()   // a bad key fails here, once, not in every child
+        let sockets = try await RUDPWorkerSockets.bind(host: host, port: port, count: workers)
+        let childArguments = Self.workerArguments(from: Array(CommandLine.arguments.dropFirst()))
+        let supervisor = try WorkerProcessSupervisor(sockets: sockets, arguments: { index in
+            childArguments + ["--worker-fd", "\(WorkerProcessSupervisor.childSocketDescriptor)", "--worker-index", "\(index)"]
+        }, report: { Console.printLine("rudp echo-server: \($0)") })
+        TerminationSignal.install { signal in
+            TerminationSignal.writeMessage("rudp echo-server: \(TerminationSignal.name(signal)) received, stopping the workers\n")
+            supervisor.stop()
+        }
+        Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: sockets.port)) with \(workers) worker processes (Ctrl-C to stop)")
+        supervisor.start()
+        await supervisor.waitUntilStopped()
+        sockets.close()
+        Console.printLine("rudp echo-server stopped")
+    }
+
+    /// The parent's arguments for a worker process: without `--workers`/`--processes` (and
+    /// `--port 0` stays harmless: a worker serves its inherited socket and binds nothing).
+    static func workerArguments(from arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--processes" || argument.hasPrefix("--workers=") { continue }
+            if argument == "--workers" {
+                index += 1   // and its value
+                continue
+            }
+            result.append(argument)
+        }
+        return result
     }
 }

@@ -9,13 +9,13 @@ import RUDP
 /// rudp echo-server --port 9000 --max-connections-per-address 20000 --max-connections 20000
 /// ```
 struct ServerLimitOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections at once, half-open ones included (default 10000).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections at once, half-open ones included (default 10000; per worker with --workers).", valueName: "n"))
     var maxConnections: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections from one IP address, any port (default 1024).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections from one IP address, any port (default 1024; per worker).", valueName: "n"))
     var maxConnectionsPerAddress: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections from one IPv4 /24 or IPv6 /64 network (default 4096).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections from one IPv4 /24 or IPv6 /64 network (default 4096; per worker).", valueName: "n"))
     var maxConnectionsPerPrefix: Int?
 
     @Option(help: ArgumentHelp("When CONNECTs without a valid cookie get a stateless RETRY: 'always', 'never', "

@@ -39,6 +39,10 @@ final class ClientSwarm {
     private(set) var closed: [ConnectionID: CloseReason] = [:]
     /// Datagrams the kernel refused to send (socket buffer full).
     private(set) var sendFailures = 0
+    /// Messages received, by connection (only with `recordsMessages`).
+    private(set) var received: [ConnectionID: [[UInt8]]] = [:]
+    /// Whether ``received`` records the messages that arrive (off for the memory measurements).
+    var recordsMessages = false
 
     /// Opens `sockets` sockets, each with its own client endpoint; `security` builds each
     /// endpoint's security (nil: plain).
@@ -148,6 +152,18 @@ final class ClientSwarm {
         return injected
     }
 
+    /// Queues a reliable message on connection `id` of client endpoint `index` (sent by ``step()``).
+    func send(_ bytes: [UInt8], on id: ConnectionID, client index: Int) throws {
+        _ = try clients[index].endpoint.send(bytes, on: id)
+    }
+
+    /// The server's connection ID of connection `id` of client endpoint `index` (the ID the
+    /// client's packets carry), once established.
+    func serverConnectionID(of id: ConnectionID, client index: Int) -> ConnectionID? {
+        guard let connection = clients[index].endpoint.connection(id), connection.state == .established else { return nil }
+        return connection.peerID
+    }
+
     /// The established connections: client endpoint index and connection ID.
     var establishedConnections: [(client: Int, id: ConnectionID)] {
         clients.indices.flatMap { index in
@@ -184,6 +200,7 @@ final class ClientSwarm {
                 switch event {
                 case .connected: connected += 1
                 case .closed(let reason): closed[id] = reason
+                case .message(let message) where recordsMessages: received[id, default: []].append(message.bytes)
                 default: break
                 }
             }
