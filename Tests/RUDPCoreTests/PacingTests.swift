@@ -18,19 +18,26 @@ import Testing
         var livelockDeferrals: Int
     }
 
-    static func transfer(pacing: Bool, messages count: Int = 4_000, seed: UInt64 = 7) throws -> Transfer {
+    /// `echoEvery`: the server sends every such message back, so the client, while paced, also
+    /// owes acknowledgements.
+    static func transfer(pacing: Bool, messages count: Int = 4_000, echoEvery: Int? = nil, seed: UInt64 = 7) throws -> Transfer {
         var config = ConnectionConfiguration()
         config.pacing = pacing
         let simulator = NetworkSimulator(seed: seed, recordTrace: true)
         let server = EndpointNode(configuration: EndpointConfiguration(connection: config, acceptsConnections: true), seed: seed &+ 1)
         let client = EndpointNode(configuration: EndpointConfiguration(connection: config), seed: seed &+ 2)
         var received: [Int] = []
+        var echoes = 0
         var lastDelivery = Timestamp.zero
-        server.onEvent = { _, event in
+        server.onEvent = { id, event in
             if case .message(let m) = event {
                 received.append(Int(m.bytes[0]) | Int(m.bytes[1]) << 8)
                 lastDelivery = simulator.now
+                if let echoEvery, received.count % echoEvery == 0 { _ = try? server.endpoint.send(m.bytes, on: id) }
             }
+        }
+        client.onEvent = { _, event in
+            if case .message = event { echoes += 1 }
         }
         let serverAddress = simulator.addNode(server)
         let clientAddress = simulator.addNode(client)
@@ -50,7 +57,7 @@ import Testing
         feed()
         let done = simulator.runUntil(deadline: simulator.now + .seconds(60)) {
             feed()
-            return received.count == count
+            return received.count == count && echoes == (echoEvery.map { count / $0 } ?? 0)
         }
         #expect(done, "seed \(seed), pacing \(pacing): \(received.count) of \(count) delivered")
         var burst = 0, largest = 0
@@ -84,5 +91,18 @@ import Testing
         // Pacing at 5/4 of the window per RTT costs at most a few round trips of slow start.
         #expect(paced.finished <= unpaced.finished + .milliseconds(200), "\(context)")
         #expect(paced.livelockDeferrals == 0 && unpaced.livelockDeferrals == 0, "\(context)")
+    }
+
+    /// The client is paced while it acknowledges the server's echoes: its ACK-only packets are not
+    /// held back, so the server's RTT estimate stays at the path's 50 ms plus at most the
+    /// client's 5 ms max_ack_delay.
+    @Test func acknowledgementsAreNotHeldBack() throws {
+        let paced = try Self.transfer(pacing: true, echoEvery: 10)
+        let context = "paced: \(paced.client.pacingDelays) delays, server SRTT \(paced.server.smoothedRTT) ns, "
+            + "client SRTT \(paced.client.smoothedRTT) ns"
+        print("pacing with echoes: \(context)")
+        #expect(paced.deliveredInOrder, "\(context)")
+        #expect(paced.client.pacingDelays > 0, "\(context)")
+        #expect(paced.server.smoothedRTT <= 56_000_000, "\(context)")
     }
 }
