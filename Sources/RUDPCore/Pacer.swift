@@ -9,8 +9,9 @@
 ///   window (RFC 9002 7.7: bursts no larger than it), enough for one segmentation-offload batch,
 ///   and lets a timer with 1 ms granularity keep up with the rate. 256 bounds the work of one
 ///   wake-up. With an SRTT of 2 ms or less (loopback, a LAN) the allowance is the whole window up
-///   to 256 datagrams and refills within microseconds, so pacing holds nothing back there; on a
-///   long path it keeps a window's worth from arriving at the bottleneck queue in one burst.
+///   to 256 datagrams and refills within microseconds, so pacing seldom holds anything back there
+///   (only while scheduling stalls of the hosts inflate the SRTT: a loaded loopback bench saw 0
+///   to 120 holds per 22,000 packets); on a long path it keeps a window's worth from arriving at the bottleneck queue in one burst.
 ///
 /// The bucket holds time, not bytes: ``credit`` nanoseconds of sending at the rate, at most the
 /// allowance's time, growing with the clock; a packet of `s` bytes costs `s` / rate. (A change of
