@@ -42,6 +42,13 @@ public struct ConnectionConfiguration: Sendable {
     public var keepAliveInterval: Duration? = .seconds(5)
     /// Declare the peer unreachable when outstanding data saw no acknowledgement for this long. Default 10 s.
     public var peerTimeout: Duration = .seconds(10)
+    /// Pace ack-eliciting packets (`Specs/PROTOCOL.md` section 15.2): send at 5/4 × congestion
+    /// window / smoothed RTT with a burst allowance of 10 to 256 datagrams (window × 2 ms / SRTT),
+    /// instead of everything the window allows at once. On a path with an RTT of 2 ms or less
+    /// (loopback, a LAN) it seldom holds anything back (only while host stalls inflate the
+    /// SRTT). Default true; false is for experiments (compare queueing delay and loss at a
+    /// bottleneck with and without it).
+    public var pacing = true
     /// Server: most PATH_CHALLENGEs sent to one candidate address before its validation is
     /// abandoned (`Specs/PROTOCOL.md` section 7.4). The first goes at once, each further one after
     /// max(RTO, initial RTO), doubled for every earlier challenge; the validation is abandoned

@@ -28,6 +28,8 @@ final class ConnectionSettings: Sendable {
     let messageWindow: UInt16
     let maxMessageSize: Int
     let initialMessageSequence: UInt32
+    /// Whether ack-eliciting packets are paced (``ConnectionConfiguration/pacing``).
+    let pacing: Bool
 
     init(_ configuration: ConnectionConfiguration) {
         self.configuration = configuration
@@ -46,5 +48,6 @@ final class ConnectionSettings: Sendable {
         messageWindow = configuration.messageWindow
         maxMessageSize = configuration.maxMessageSize
         initialMessageSequence = configuration.initialMessageSequence
+        pacing = configuration.pacing
     }
 }

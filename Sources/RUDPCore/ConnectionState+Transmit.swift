@@ -187,17 +187,36 @@ extension ConnectionState {
             recovery.rtoStart = now.nanoseconds
             armRetransmission()
         }
-        let congestionAllows = bytesInFlight + mds <= congestion.window || recovery.probesAllowed > 0
+        var congestionAllows = bytesInFlight + mds <= congestion.window || recovery.probesAllowed > 0
         let mayCarryData = phase.isEstablished && congestionAllows
         let wantAck = receive.ackElicitingSinceAck > 0
             && (receive.ackImmediately || timers[.ack].map { now.nanoseconds >= $0 } ?? false)
-        let hasData = mayCarryData && (!sendQueue.retransmissions.isEmpty || hasSendableMessage())
+        var hasData = mayCarryData && (!sendQueue.retransmissions.isEmpty || hasSendableMessage())
         if nextPacketNumber >= Packet.packetNumberLimit - 1 {
             // Unreachable in practice (2^62 packets), but a packet number must never repeat.
             finish(.protocolViolation("packet numbers exhausted"))
             return nil
         }
-        let wantPing = pingPending && phase.isEstablished && congestionAllows
+        var wantPing = pingPending && phase.isEstablished && congestionAllows
+        if (hasData || wantPing), let srtt = pacingRTT {
+            // The pacer (section 15.2): an ack-eliciting packet (new data, retransmissions, probes,
+            // PINGs) waits for its credit; what else is owed (ACK, MAX_DATA, PATH_RESPONSE) goes
+            // now without it. Its timer wakes the connection when a batch may go.
+            let window = congestion.window
+            if let until = pacer.delay(size: mds, room: window - bytesInFlight, window: window, srtt: srtt, datagramSize: mds,
+                                       now: now.nanoseconds) {
+                if timers[.pacing] == nil { stats.pacingDelays += 1 }
+                timers[.pacing] = until
+                congestionAllows = false
+                hasData = false
+                wantPing = false
+            } else if timers[.pacing] != nil {
+                timers[.pacing] = nil
+            }
+        } else if timers[.pacing] != nil {
+            // Nothing paced is waiting (the window is full, or the queue empty): no wake-up.
+            timers[.pacing] = nil
+        }
         let wantPathResponse = pathValidation.responseOwed != nil && !phase.isDraining
         if !wantAck && !hasData && !wantPing && pendingClose == nil && !flow.maxDataUpdateDue && !wantPathResponse {
             return nil
@@ -315,6 +334,8 @@ extension ConnectionState {
         sent.record(draft.packetNumber, timeSent: t, size: size, isAckEliciting: draft.ackEliciting, carriedClose: draft.carriedClose,
                     fragmentStart: draft.fragmentStart)
         if draft.ackEliciting {
+            // A CLOSE is not paced (it carries no data and is not held back): it takes no credit.
+            if !draft.carriedClose && pacingRTT != nil { pacer.onSent(size: size, now: t) }
             if bytesInFlight == 0 && recovery.rtoStart == nil { recovery.lastForwardProgress = t }
             bytesInFlight += size
             congestion.onPacketSent(bytes: size, at: t)
@@ -331,6 +352,13 @@ extension ConnectionState {
         if draft.carriedClose, case .draining(let draining) = phase {
             finish(draining.reason)
         }
+    }
+
+    /// The SRTT the pacer paces with: nil while nothing is paced (pacing turned off in the
+    /// configuration, or no RTT sample yet).
+    @inline(__always)
+    var pacingRTT: UInt64? {
+        settings.pacing ? recovery.rtt.smoothed : nil
     }
 
     /// Whether the oldest unsent message waits for flow-control credit or the message window.

@@ -65,6 +65,9 @@ public struct ConnectionStatistics: Sendable, Hashable {
     /// PATH_RESPONSE frames that echoed no challenge of the validation under way (late, forged,
     /// or none under way): ignored.
     public var pathResponsesIgnored = 0
+    /// Times the pacer held an ack-eliciting packet back (`Specs/PROTOCOL.md` section 15.2):
+    /// each is a wait, of one or more polls, until the pacing timer or an acknowledgement.
+    public var pacingDelays = 0
     /// Smoothed RTT, RTT variation, minimum RTT and current base RTO, in nanoseconds.
     public var smoothedRTT: UInt64 = 0
     public var rttVariation: UInt64 = 0

@@ -39,6 +39,8 @@ public struct ExperimentEngineSettings: Sendable, Equatable {
     public var initialRTO: Duration = defaults.initialRTO
     /// The congestion controller.
     public var congestion: Congestion = .westwood
+    /// Whether the sender paces its packets (``ConnectionConfiguration/pacing``).
+    public var pacing: Bool = defaults.pacing
     /// The receiver's flow-control window in bytes (raised to the message size if smaller).
     public var receiveWindow: Int = defaults.receiveWindow
     /// How far ahead of the oldest unacknowledged message on a channel the sender may go.
@@ -61,6 +63,7 @@ public struct ExperimentEngineSettings: Sendable, Equatable {
         config.maximumRTO = maximumRTO
         config.initialRTO = initialRTO
         config.congestionControllerFactory = congestion.factory
+        config.pacing = pacing
         config.maxDatagramSize = maxDatagramSize
         config.maxMessageSize = messageSize
         config.receiveWindow = max(receiveWindow, config.maxMessageSize)

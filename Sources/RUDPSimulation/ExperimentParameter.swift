@@ -24,6 +24,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
     case maximumRTO = "max-rto"
     case initialRTO = "initial-rto"
     case congestion
+    case pacing
     case receiveWindow = "receive-window"
     case messageWindow = "message-window"
     case sendBuffer = "send-buffer"
@@ -84,6 +85,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .maximumRTO: return "upper bound of the retransmission timeout, e.g. 2s"
         case .initialRTO: return "retransmission timeout before the first RTT sample, e.g. 250ms"
         case .congestion: return "congestion controller: " + ExperimentEngineSettings.Congestion.allCases.map(\.rawValue).joined(separator: ", ")
+        case .pacing: return "on (pace packets at 5/4 of window per RTT, PROTOCOL.md 15.2) or off (send what the window allows at once)"
         case .receiveWindow: return "receiver flow-control window in bytes, e.g. 4MiB"
         case .messageWindow: return "messages a channel may run ahead of its oldest unacknowledged one (1...65535)"
         case .sendBuffer: return "sender's send buffer in bytes, or auto (twice the path's capacity plus its queue)"
@@ -151,6 +153,12 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
                               + ExperimentEngineSettings.Congestion.allCases.map(\.rawValue).joined(separator: ", "))
             }
             setup.engine.congestion = congestion
+        case .pacing:
+            switch value.lowercased() {
+            case "on", "true", "yes": setup.engine.pacing = true
+            case "off", "false", "no": setup.engine.pacing = false
+            default: throw invalid("expected on or off")
+            }
         case .receiveWindow: setup.engine.receiveWindow = try ExperimentQuantity.bytes(value, for: name, range: 1024...(1 << 30))
         case .messageWindow: setup.engine.messageWindow = try ExperimentQuantity.count(value, for: name, range: 1...65_535)
         case .sendBuffer:
@@ -199,6 +207,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .maximumRTO: return q.formatDuration(setup.engine.maximumRTO)
         case .initialRTO: return q.formatDuration(setup.engine.initialRTO)
         case .congestion: return setup.engine.congestion.rawValue
+        case .pacing: return setup.engine.pacing ? "on" : "off"
         case .receiveWindow: return q.formatBytes(setup.engine.receiveWindow)
         case .messageWindow: return "\(setup.engine.messageWindow)"
         case .sendBuffer: return setup.engine.sendBufferBytes.map(q.formatBytes) ?? "auto"
@@ -215,7 +224,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
     }
 
     /// The option's value as a number for a chart axis, in ``axisUnit``; nil for options that
-    /// are not numbers (mode, congestion, reverse) or unset (unlimited rate).
+    /// are not numbers (mode, congestion, pacing, reverse) or unset (unlimited rate).
     public func numericValue(in setup: ExperimentSetup) -> Double? {
         switch self {
         case .loss: return setup.link.loss
@@ -240,7 +249,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .datagramSize: return Double(setup.engine.maxDatagramSize)
         case .peerTimeout: return Double(setup.engine.peerTimeout.nanosecondsClamped) / 1e9
         case .seed: return Double(setup.seed)
-        case .reverse, .mode, .congestion: return nil
+        case .reverse, .mode, .congestion, .pacing: return nil
         }
     }
 

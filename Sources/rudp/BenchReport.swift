@@ -27,6 +27,9 @@ struct BenchReport: Codable, Sendable {
         var duplicatePacketsDropped: Int
         var smoothedRTTMs: Double
         var congestionWindow: Int
+        /// Times the pacer held a packet back (`Specs/PROTOCOL.md` 15.2); optional so that
+        /// reports written before it still decode.
+        var pacingDelays: Int?
 
         init(_ statistics: ConnectionStatistics) {
             packetsSent = statistics.packetsSent
@@ -38,6 +41,7 @@ struct BenchReport: Codable, Sendable {
             duplicatePacketsDropped = statistics.duplicatePacketsDropped
             smoothedRTTMs = Double(statistics.smoothedRTT) / 1e6
             congestionWindow = statistics.congestionWindow
+            pacingDelays = statistics.pacingDelays
         }
     }
 
@@ -83,7 +87,7 @@ struct BenchReport: Codable, Sendable {
     func text() -> String {
         let windowOrRate = window.map { "at most \($0) unacknowledged" } ?? rate.map { "paced at \(Format.fixed($0, digits: 0)) messages/s" } ?? ""
         func counters(_ c: ConnectionCounters) -> String {
-            "packets sent \(c.packetsSent), received \(c.packetsReceived), declared lost \(c.packetsLost) (spurious \(c.spuriousLosses)), fragments retransmitted \(c.fragmentsRetransmitted), RTOs \(c.retransmissionTimeouts), duplicates dropped \(c.duplicatePacketsDropped), srtt \(Format.fixed(c.smoothedRTTMs, digits: 3)) ms, cwnd \(c.congestionWindow) B"
+            "packets sent \(c.packetsSent), received \(c.packetsReceived), declared lost \(c.packetsLost) (spurious \(c.spuriousLosses)), fragments retransmitted \(c.fragmentsRetransmitted), RTOs \(c.retransmissionTimeouts), duplicates dropped \(c.duplicatePacketsDropped), srtt \(Format.fixed(c.smoothedRTTMs, digits: 3)) ms, cwnd \(c.congestionWindow) B, pacing delays \(c.pacingDelays ?? 0)"
         }
         return """
             rudp bench: \(mode), security \(security), \(messages) messages of \(messageSize) B after \(warmupMessages) warm-up, loss \(Format.fixed(loss * 100, digits: 2))% of received datagrams on each endpoint (seed \(seed)), \(windowOrRate)

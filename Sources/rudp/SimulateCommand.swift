@@ -63,6 +63,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-rto"), help: ArgumentHelp(ExperimentParameter.maximumRTO.valueHelp, valueName: "duration")) var maxRTO: String?
     @Option(name: .customLong("initial-rto"), help: ArgumentHelp(ExperimentParameter.initialRTO.valueHelp, valueName: "duration")) var initialRTO: String?
     @Option(help: ArgumentHelp(ExperimentParameter.congestion.valueHelp + " (default westwood)", valueName: "name")) var congestion: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.pacing.valueHelp + " (default on)", valueName: "on|off")) var pacing: String?
     @Option(name: .customLong("receive-window"), help: ArgumentHelp(ExperimentParameter.receiveWindow.valueHelp, valueName: "bytes")) var receiveWindow: String?
     @Option(name: .customLong("message-window"), help: ArgumentHelp(ExperimentParameter.messageWindow.valueHelp, valueName: "n")) var messageWindow: String?
     @Option(name: .customLong("send-buffer"), help: ArgumentHelp(ExperimentParameter.sendBuffer.valueHelp + " (default auto)", valueName: "bytes")) var sendBuffer: String?
@@ -85,7 +86,7 @@ struct SimulateCommand: AsyncParsableCommand {
             (.loss, loss), (.burst, burst), (.delay, delay), (.jitter, jitter), (.rate, rate), (.queue, queue),
             (.duplicate, duplicate), (.reorder, reorder), (.corrupt, corrupt), (.reverse, reverse),
             (.messages, messages), (.size, size), (.duration, duration), (.messageRate, messageRate), (.mode, mode),
-            (.minimumRTO, minRTO), (.maximumRTO, maxRTO), (.initialRTO, initialRTO), (.congestion, congestion),
+            (.minimumRTO, minRTO), (.maximumRTO, maxRTO), (.initialRTO, initialRTO), (.congestion, congestion), (.pacing, pacing),
             (.receiveWindow, receiveWindow), (.messageWindow, messageWindow), (.sendBuffer, sendBuffer),
             (.datagramSize, datagramSize), (.peerTimeout, peerTimeout), (.seed, seed),
         ]
