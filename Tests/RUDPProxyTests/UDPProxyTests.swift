@@ -336,7 +336,10 @@ import Testing
         // 100 datagrams of 1000 B at once into a 10 kB queue drained at 100 kB/s.
         for index in 0..<100 { client.send(Self.payload(index, size: 1000), toPort: port) }
         client.send(Self.payload(100, size: 1201), toPort: port)
-        let statistics = await Self.eventually(proxy) { $0.up.received == 101 && $0.up.held == 0 && $0.down.held == 0 }
+        // The echo server reads on its own thread: wait until it has read what was forwarded.
+        let statistics = await Self.eventually(proxy) {
+            $0.up.received == 101 && $0.up.held == 0 && $0.down.held == 0 && echo.received == $0.up.forwarded
+        }
         print(statistics)
         #expect(statistics.up.dropped.mtu == 1)
         #expect(statistics.up.dropped.queueFull >= 80)
