@@ -46,7 +46,6 @@ let package = Package(
                 "RUDPCore",
                 "RUDPWire",
                 "RUDPSecurity",
-                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         .target(

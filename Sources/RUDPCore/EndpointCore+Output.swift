@@ -36,7 +36,9 @@ extension EndpointCore {
             transmitQueue.removeFirst()
             slots[slot].inTransmitQueue = false
             markTimer(slot)
-            markEvents(slot)
+            // Transmitting can queue events (the final CLOSE went out: `.closed`). Marking a
+            // connection without any cost the caller's next `pollEvent` a call into it for nothing.
+            if connection.hasPendingEvents { markEvents(slot) }
         }
         return nil
     }

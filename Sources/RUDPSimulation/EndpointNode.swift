@@ -3,9 +3,12 @@ import RUDPWire
 
 /// Puts an ``Endpoint`` on the simulated network.
 ///
-/// After every delivery or timeout it drains the endpoint's events and hands each to
-/// ``onEvent`` (which may send more messages); the simulator then drains its datagrams.
-/// Messages sent from outside a callback need ``NetworkSimulator/poll(_:)`` on this node's address.
+/// Its events go to ``onEvent`` (which may send more messages) before it is asked for
+/// datagrams, and again whenever it has nothing more to send, until there are none: the
+/// datagrams of one instant are handled first, then the events they caused, then the output.
+/// Through the ``SimulatedNode`` methods (used by nodes that wrap this one) it takes its events
+/// after every datagram. Messages sent from outside a callback need ``NetworkSimulator/poll(_:)``
+/// on this node's address.
 ///
 /// ```swift
 /// let simulator = NetworkSimulator(seed: 7)
@@ -15,12 +18,18 @@ import RUDPWire
 /// }
 /// let serverAddress = simulator.addNode(server)
 /// ```
-public final class EndpointNode: SimulatedNode {
+public final class EndpointNode: DirectSimulatedNode {
     /// The engine this node drives.
     public let endpoint: Endpoint
     /// Called for every event, in order, from inside the simulator's callbacks.
-    public var onEvent: ((ConnectionID, ConnectionEvent) -> Void)?
-    /// Where the endpoint writes each datagram.
+    public var onEvent: ((ConnectionID, ConnectionEvent) -> Void)? {
+        get { handler.pointee }
+        set { handler.pointee = newValue }
+    }
+    /// Where ``onEvent`` lives: read as a stored property of the class, it paid a run-time
+    /// exclusivity check on every poll.
+    private let handler: UnsafeMutablePointer<((ConnectionID, ConnectionEvent) -> Void)?>
+    /// Where the endpoint writes each datagram (for ``pollTransmit(at:)`` only).
     private var scratch = TransmitScratch()
 
     /// A node running an endpoint with `configuration`, connection IDs drawn from a
@@ -28,6 +37,33 @@ public final class EndpointNode: SimulatedNode {
     /// optional packet security.
     public init(configuration: EndpointConfiguration, seed: UInt64, security: EndpointSecurity? = nil) {
         endpoint = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: seed), security: security)
+        handler = .allocate(capacity: 1)
+        handler.initialize(to: nil)
+    }
+
+    deinit {
+        handler.deinitialize(count: 1)
+        handler.deallocate()
+    }
+
+    public var maximumDatagramSize: Int { endpoint.maximumDatagramSize }
+
+    public func receive(_ datagram: UnsafeRawBufferPointer, from source: SimulatedAddress, at now: Timestamp) {
+        endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
+    }
+
+    public func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> (byteCount: Int, destination: SimulatedAddress)? {
+        // Events first: the handler's sends go out with what the input provoked (an ACK with
+        // the data it lets through), and a taken message frees its credit.
+        drainEvents()
+        while true {
+            if let transmit = endpoint.pollTransmit(into: buffer, at: now) {
+                return (transmit.byteCount, SimulatedAddress(transmit.destination))
+            }
+            // Transmitting can end a connection (its final CLOSE went out): report that, and
+            // give the handler's reaction a chance to go out too.
+            guard drainEvents() else { return nil }
+        }
     }
 
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
@@ -52,10 +88,14 @@ public final class EndpointNode: SimulatedNode {
         endpoint.nextDeadline()
     }
 
-    /// Hands every pending event to ``onEvent``.
-    public func drainEvents() {
+    /// Hands every pending event to ``onEvent``; returns whether there was any.
+    @discardableResult
+    public func drainEvents() -> Bool {
+        guard let (firstID, firstEvent) = endpoint.pollEvent() else { return false }
+        handler.pointee?(firstID, firstEvent)
         while let (id, event) = endpoint.pollEvent() {
-            onEvent?(id, event)
+            handler.pointee?(id, event)
         }
+        return true
     }
 }

@@ -50,31 +50,14 @@ public enum ExperimentRunner {
         // The receiver's tally.
         let intervalNanoseconds = sampleInterval.nanosecondsClamped
         let maxIntervals = Int(workload.runLimit.nanosecondsClamped / intervalNanoseconds) + 2
-        var histogram = LatencyHistogram()
-        var delivered = 0
-        var deliveredBytes = 0
-        var bytesAfterWindow = 0
-        var lastDelivery: Timestamp?
-        var perInterval: [Int] = []
+        var tally = ReceiverTally(intervalNanoseconds: intervalNanoseconds, maxIntervals: maxIntervals)
         var receiverConnection: Connection?
         receiver.onEvent = { id, event in
             guard case .message(let message) = event else {
                 if case .connected = event, receiverConnection == nil { receiverConnection = receiver.endpoint.connection(id) }
                 return
             }
-            let now = simulator.now
-            delivered += 1
-            deliveredBytes += message.bytes.count
-            if let deadline = sender.offerDeadline, now > deadline { bytesAfterWindow += message.bytes.count }
-            lastDelivery = now
-            if message.bytes.count >= 8 {
-                var sentAt: UInt64 = 0
-                for index in 0..<8 { sentAt |= UInt64(message.bytes[index]) << (8 * UInt64(index)) }
-                histogram.record(now.nanoseconds(since: Timestamp(nanoseconds: sentAt)))
-            }
-            let bucket = min(Int(now.nanoseconds / intervalNanoseconds), maxIntervals)
-            if bucket >= perInterval.count { perInterval += [Int](repeating: 0, count: bucket - perInterval.count + 1) }
-            perInterval[bucket] += message.bytes.count
+            tally.record(message.bytes, at: simulator.now, offerDeadline: sender.offerDeadline)
         }
 
         sender.connect(to: receiverAddress, at: simulator.now)
@@ -100,7 +83,7 @@ public enum ExperimentRunner {
             let reliable = workload.mode.isReliable
             let countDone: () -> Bool = {
                 guard let count = workload.messageCount else { return false }
-                return reliable ? delivered >= count : sender.isDrained(at: simulator.now)
+                return reliable ? tally.delivered >= count : sender.isDrained(at: simulator.now)
             }
             let end = sender.offerDeadline.map { min($0, limit) } ?? limit
             completed = advance(to: end) { countDone() || sender.closeReason != nil } && countDone()
@@ -108,7 +91,7 @@ public enum ExperimentRunner {
                 // Unreliable messages have left the sender: give the last ones time to arrive.
                 let grace = setup.link.delay * 2 + setup.link.jitter * 2 + setup.link.reorderExtraDelay
                     + queueDrainTime(setup.link) + .milliseconds(10)
-                _ = advance(to: min(limit, simulator.now + grace)) { delivered >= workload.messageCount ?? .max }
+                _ = advance(to: min(limit, simulator.now + grace)) { tally.delivered >= workload.messageCount ?? .max }
             }
             if !completed, workload.duration != nil, sender.closeReason == nil, simulator.now >= end {
                 completed = true
@@ -118,7 +101,7 @@ public enum ExperimentRunner {
                     + queueDrainTime(setup.link) + .milliseconds(10)
                 let drainEnd = min(limit, simulator.now + (reliable ? drainLimit : grace))
                 _ = advance(to: drainEnd) {
-                    (delivered >= sender.accepted && sender.isDrained(at: simulator.now)) || sender.closeReason != nil
+                    (tally.delivered >= sender.accepted && sender.isDrained(at: simulator.now)) || sender.closeReason != nil
                 }
             }
             _ = start
@@ -127,7 +110,7 @@ public enum ExperimentRunner {
         // The measurement window.
         let windowStart = sender.start ?? simulator.now
         var windowEnd = simulator.now
-        if workload.messageCount != nil, completed, let lastDelivery, sender.offerDeadline.map({ lastDelivery <= $0 }) ?? true {
+        if workload.messageCount != nil, completed, let lastDelivery = tally.lastDelivery, sender.offerDeadline.map({ lastDelivery <= $0 }) ?? true {
             windowEnd = max(windowStart, lastDelivery)
         } else if let deadline = sender.offerDeadline, deadline <= simulator.now {
             windowEnd = deadline
@@ -144,7 +127,7 @@ public enum ExperimentRunner {
         let bound = schedule.average(from: windowStart - .zero, to: windowEnd - .zero, partitioned: true)
         let capacity = schedule.average(from: windowStart - .zero, to: windowEnd - .zero, partitioned: false)
         let efficiency = payloadEfficiency(messageSize: workload.messageSize, datagramSize: configuration.maxDatagramSize)
-        let intervalCount = perInterval.count
+        let intervalCount = tally.perInterval.count
         let boundPerInterval = (0..<intervalCount).map { index in
             schedule.average(from: sampleInterval * index, to: sampleInterval * (index + 1), partitioned: true)
         }
@@ -159,17 +142,17 @@ public enum ExperimentRunner {
             messagesAccepted: sender.accepted,
             messagesRefused: sender.refused,
             messagesAcknowledged: sender.acknowledged,
-            messagesDelivered: delivered,
-            payloadBytesInWindow: deliveredBytes - bytesAfterWindow,
-            payloadBytesDelivered: deliveredBytes,
-            goodput: windowSeconds > 0 ? Double(deliveredBytes - bytesAfterWindow) / windowSeconds : 0,
+            messagesDelivered: tally.delivered,
+            payloadBytesInWindow: tally.deliveredBytes - tally.bytesAfterWindow,
+            payloadBytesDelivered: tally.deliveredBytes,
+            goodput: windowSeconds > 0 ? Double(tally.deliveredBytes - tally.bytesAfterWindow) / windowSeconds : 0,
             capacity: capacity,
             bound: bound,
             headerBound: bound.map { $0 * efficiency },
-            latencyP50: histogram.percentile(0.5),
-            latencyP99: histogram.percentile(0.99),
-            latencyMax: histogram.maximum,
-            latencyMean: histogram.mean,
+            latencyP50: tally.histogram.percentile(0.5),
+            latencyP99: tally.histogram.percentile(0.99),
+            latencyMax: tally.histogram.maximum,
+            latencyMean: tally.histogram.mean,
             retransmittedFragments: senderStats.fragmentsRetransmitted,
             retransmittedBytes: senderStats.bytesRetransmitted,
             duplicateFragments: receiverStats.duplicateFragmentsDropped,
@@ -181,12 +164,12 @@ public enum ExperimentRunner {
             receiverWireBytes: receiverWire,
             senderPackets: sender.endpoint.statistics.datagramsSent,
             receiverPackets: receiver.endpoint.statistics.datagramsSent,
-            overheadBytes: senderWire + receiverWire - deliveredBytes,
+            overheadBytes: senderWire + receiverWire - tally.deliveredBytes,
             forwardLink: simulator.statistics(from: senderAddress, to: receiverAddress) ?? LinkStatistics(),
             backwardLink: simulator.statistics(from: receiverAddress, to: senderAddress) ?? LinkStatistics(),
             closeReason: sender.closeReason.map { "\($0)" },
             traceDigest: simulator.traceDigest,
-            deliveredPerInterval: perInterval,
+            deliveredPerInterval: tally.perInterval,
             sampleInterval: sampleInterval,
             boundPerInterval: boundPerInterval
         )

@@ -36,6 +36,11 @@ public struct ImpairmentModel: Sendable {
     private var queueHead = 0
     /// Sum of the sizes in `queue[queueHead...]`.
     private var queuedBytes = 0
+    /// The options' durations in nanoseconds, converted once (a `Duration` is 128 bits wide:
+    /// converting per datagram cost more than the rest of the decision).
+    private var delayNanoseconds: UInt64
+    private var jitterNanoseconds: UInt64
+    private var reorderExtraDelayNanoseconds: UInt64
 
     /// A model with `options` drawing from `generator`.
     ///
@@ -45,6 +50,9 @@ public struct ImpairmentModel: Sendable {
         options.validate()
         self.options = options
         self.generator = generator
+        delayNanoseconds = options.delay.nanosecondsClamped
+        jitterNanoseconds = options.jitter.nanosecondsClamped
+        reorderExtraDelayNanoseconds = options.reorderExtraDelay.nanosecondsClamped
     }
 
     /// The outcome of one datagram.
@@ -84,6 +92,9 @@ public struct ImpairmentModel: Sendable {
     public mutating func update(options: LinkOptions) {
         options.validate()
         self.options = options
+        delayNanoseconds = options.delay.nanosecondsClamped
+        jitterNanoseconds = options.jitter.nanosecondsClamped
+        reorderExtraDelayNanoseconds = options.reorderExtraDelay.nanosecondsClamped
     }
 
     /// Bytes waiting in the bottleneck queue (including the datagram being serialized) at `now`.
@@ -100,7 +111,7 @@ public struct ImpairmentModel: Sendable {
     /// Decides the fate of a datagram of `size` bytes sent at `now`, going through the stages
     /// of ``LinkOptions`` in order. Times passed in must not go backwards.
     public mutating func decide(size: Int, at now: Timestamp) -> Decision {
-        if options.partitions.contains(where: { $0.contains(now) }) {
+        if !options.partitions.isEmpty, options.partitions.contains(where: { $0.contains(now) }) {
             return .dropped(.partition)
         }
 
@@ -137,13 +148,13 @@ public struct ImpairmentModel: Sendable {
             flippedBits = drawBitFlips(size: size)
         }
 
-        let delay = options.delay.nanosecondsClamped
+        let delay = delayNanoseconds
         let base = departure.adding(nanoseconds: delay)
         let arrival: Timestamp
         let reordered = generator.chance(options.reordering)
         if reordered {
             let maxExtra = delay.multipliedReportingOverflow(by: 2).partialValue
-                &+ options.reorderExtraDelay.nanosecondsClamped
+                &+ reorderExtraDelayNanoseconds
             arrival = base.adding(nanoseconds: drawJitter()).adding(nanoseconds: 1 + generator.uniform(through: maxExtra))
         } else {
             arrival = inOrderArrival(after: base)
@@ -158,7 +169,7 @@ public struct ImpairmentModel: Sendable {
     }
 
     private mutating func drawJitter() -> UInt64 {
-        let jitter = options.jitter.nanosecondsClamped
+        let jitter = jitterNanoseconds
         return jitter > 0 ? generator.uniform(through: jitter) : 0
     }
 

@@ -42,25 +42,19 @@ public struct Link: Sendable {
         model.queuedBytes(at: now)
     }
 
-    /// What happened to a datagram handed to the link.
-    enum Outcome {
-        case dropped(DropReason)
-        /// Carried: the (possibly corrupted) bytes, when they arrive, and when a duplicate
-        /// arrives, if any.
-        case carried(datagram: [UInt8], arrival: Timestamp, duplicateArrival: Timestamp?)
-    }
-
     /// Replaces the options; in-flight datagrams, the queue and the burst state are kept.
     mutating func update(options: LinkOptions) {
         model.update(options: options)
     }
 
-    /// Runs `datagram`, sent at `now`, through the link's stages (see ``LinkOptions``).
-    mutating func transmit(_ datagram: [UInt8], at now: Timestamp) -> Outcome {
+    /// Runs a datagram of `size` bytes, sent at `now`, through the link's stages (see
+    /// ``LinkOptions``) and counts what happens to it; the caller flips the bits of a corrupted
+    /// one.
+    mutating func transmit(size: Int, at now: Timestamp) -> ImpairmentModel.Decision {
         statistics.sent += 1
-        statistics.bytesSent += datagram.count
-
-        switch model.decide(size: datagram.count, at: now) {
+        statistics.bytesSent += size
+        let decision = model.decide(size: size, at: now)
+        switch decision {
         case let .dropped(reason):
             switch reason {
             case .partition: statistics.droppedByPartition += 1
@@ -69,18 +63,12 @@ public struct Link: Sendable {
             case .loss: statistics.droppedByLoss += 1
             case .unroutable: break
             }
-            return .dropped(reason)
         case let .carried(carried):
-            var bytes = datagram
-            if carried.corrupted {
-                carried.applyCorruption(to: &bytes)
-                statistics.corrupted += 1
-            }
+            if carried.corrupted { statistics.corrupted += 1 }
             if carried.reordered { statistics.reordered += 1 }
             if carried.duplicateArrival != nil { statistics.duplicated += 1 }
-            return .carried(datagram: bytes, arrival: carried.arrival,
-                            duplicateArrival: carried.duplicateArrival)
         }
+        return decision
     }
 
     /// Counts a datagram handed to the destination node.

@@ -1,4 +1,3 @@
-import HeapModule
 import RUDPCore
 
 /// A deterministic, single-threaded simulation of a lossy datagram network, in virtual time.
@@ -18,13 +17,20 @@ import RUDPCore
 /// `recordTrace` is true).
 ///
 /// **Driving nodes.** The simulator
-/// - delivers each datagram at its arrival time with `receive`;
+/// - delivers each datagram at its arrival time with `receive`; every datagram that arrives at
+///   one instant (with no timer of that instant scheduled between them) is handed over before
+///   any node is serviced, as a socket's vector read would, and ``step()`` counts them as one
+///   event;
 /// - calls `handleTimeout` when the time returned by `nextDeadline()` is reached (a deadline
 ///   in the past counts as now);
-/// - after every `receive` or `handleTimeout` (and once when a node is added, when the run
+/// - after `handleTimeout`, after the datagrams of an instant (once per node that received
+///   some, in the order of their first datagram) and once when a node is added (when the run
 ///   starts), drains `pollTransmit` until it returns nil, sends each datagram on the link from
 ///   that node to its destination, then re-reads `nextDeadline()`. A datagram to a node with
 ///   no link from the sender is dropped and counted in ``unroutableCount``.
+///
+/// A ``DirectSimulatedNode`` reads and writes its datagrams in the simulator's buffers, which
+/// are reused from one datagram to the next: no allocation or copy per datagram.
 ///
 /// Each (re)read of a deadline bumps a per-node generation number; a timer event whose
 /// generation is no longer current is stale and skipped. Before firing, the deadline is read
@@ -61,18 +67,18 @@ public final class NetworkSimulator {
     /// The seed every random draw of the run derives from.
     public let seed: UInt64
     /// The virtual clock.
-    public private(set) var now: Timestamp = .zero
+    public var now: Timestamp { state.pointee.now }
     /// Every link, in the order they were connected.
-    public private(set) var links: [Link] = []
+    public var links: [Link] { state.pointee.links }
     /// Datagrams sent to a node with no link from the sender (or to no node at all).
-    public private(set) var unroutableCount = 0
+    public var unroutableCount: Int { state.pointee.unroutableCount }
     /// How many times the livelock guard deferred a timer.
-    public private(set) var livelockDeferrals = 0
+    public var livelockDeferrals: Int { state.pointee.livelockDeferrals }
     /// A hash of every delivery, drop and timeout so far (time, addresses, bytes): equal for
     /// two runs with the same seed and setup, and almost surely different otherwise.
-    public var traceDigest: UInt64 { digest.value }
+    public var traceDigest: UInt64 { state.pointee.digest.value }
     /// Every event so far, if the simulator was created with `recordTrace: true`; else empty.
-    public private(set) var trace: [TraceEntry] = []
+    public var trace: [TraceEntry] { state.pointee.trace }
     /// Whether ``trace`` is kept.
     public let recordsTrace: Bool
     /// How far the livelock guard pushes a spinning node's timer.
@@ -80,12 +86,19 @@ public final class NetworkSimulator {
 
     private struct NodeSlot {
         let node: any SimulatedNode
+        /// The same node, if it reads and writes the simulator's buffers.
+        let direct: (any DirectSimulatedNode)?
         /// When the current timer event fires, if one is scheduled.
         var scheduled: Timestamp?
         /// Bumped whenever the timer is rescheduled or cancelled; older timer events are stale.
         var generation: UInt64 = 0
         /// The instant of the last `handleTimeout` (nil before the first).
         var timeoutInstant: Timestamp?
+        /// The link to each node by its index (`links` index, or -1: none), for routing
+        /// without hashing.
+        var outgoing: [Int] = []
+        /// Received datagrams at this instant and waits to be serviced (it is in `pendingNodes`).
+        var pending = false
     }
 
     private struct LinkKey: Hashable {
@@ -93,15 +106,76 @@ public final class NetworkSimulator {
         var destination: Int
     }
 
-    private var generator: SeededGenerator
-    private var slots: [NodeSlot] = []
-    /// Used for lookups only, never iterated.
-    private var linkIndex: [LinkKey: Int] = [:]
-    private var events = Heap<SimulatorEvent>()
-    private var nextSequence: UInt64 = 0
-    private var digest = TraceDigest()
-    private var isDispatching = false
-    private var translation = AddressTranslation()
+    /// Everything that changes as the simulation runs, behind a pointer the simulator owns. As
+    /// stored properties of the class, each access in the event loop paid a run-time
+    /// exclusivity check (about 90 instructions, some 50 per delivered message); through the
+    /// pointer only the static checks remain. That is sound because nodes cannot drive the
+    /// simulator from their callbacks, and the simulator calls a node only between its own
+    /// accesses to this state (it copies what it needs into locals first), so a node that reads
+    /// ``now`` or ``links`` from a callback never overlaps a write.
+    private struct State {
+        var now: Timestamp = .zero
+        var links: [Link] = []
+        var unroutableCount = 0
+        var livelockDeferrals = 0
+        var trace: [TraceEntry] = []
+        var generator: SeededGenerator
+        var slots: [NodeSlot] = []
+        /// Used for lookups only, never iterated.
+        var linkIndex: [LinkKey: Int] = [:]
+        var events = EventQueue()
+        var nextSequence: UInt64 = 0
+        var digest = TraceDigest()
+        var isDispatching = false
+        var translation = AddressTranslation()
+        /// The bytes of every datagram in flight.
+        var store = DatagramStore()
+        /// Nodes that received datagrams at this instant, in the order of their first one.
+        var pendingNodes: [Int] = []
+    }
+
+    private let state: UnsafeMutablePointer<State>
+
+    private var generator: SeededGenerator {
+        _read { yield state.pointee.generator }
+        _modify { yield &state.pointee.generator }
+    }
+    private var slots: [NodeSlot] {
+        _read { yield state.pointee.slots }
+        _modify { yield &state.pointee.slots }
+    }
+    private var linkIndex: [LinkKey: Int] {
+        _read { yield state.pointee.linkIndex }
+        _modify { yield &state.pointee.linkIndex }
+    }
+    private var events: EventQueue {
+        _read { yield state.pointee.events }
+        _modify { yield &state.pointee.events }
+    }
+    private var nextSequence: UInt64 {
+        _read { yield state.pointee.nextSequence }
+        _modify { yield &state.pointee.nextSequence }
+    }
+    private var digest: TraceDigest {
+        _read { yield state.pointee.digest }
+        _modify { yield &state.pointee.digest }
+    }
+    private var isDispatching: Bool {
+        _read { yield state.pointee.isDispatching }
+        _modify { yield &state.pointee.isDispatching }
+    }
+    private var translation: AddressTranslation {
+        _read { yield state.pointee.translation }
+        _modify { yield &state.pointee.translation }
+    }
+    private var store: DatagramStore {
+        _read { yield state.pointee.store }
+        _modify { yield &state.pointee.store }
+    }
+    private var pendingNodes: [Int] {
+        _read { yield state.pointee.pendingNodes }
+        _modify { yield &state.pointee.pendingNodes }
+    }
 
     /// Creates an empty network at time zero.
     ///
@@ -119,7 +193,14 @@ public final class NetworkSimulator {
         self.seed = seed
         self.recordsTrace = recordTrace
         self.livelockBackoff = livelockBackoff
-        self.generator = SeededGenerator(seed: seed)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(generator: SeededGenerator(seed: seed)))
+    }
+
+    deinit {
+        state.pointee.store.deallocateAll()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     // MARK: - Building the network
@@ -130,7 +211,7 @@ public final class NetworkSimulator {
     /// simulation runs, so links may be connected after adding it.
     public func addNode(_ node: any SimulatedNode) -> SimulatedAddress {
         let index = slots.count
-        slots.append(NodeSlot(node: node))
+        slots.append(NodeSlot(node: node, direct: node as? any DirectSimulatedNode))
         schedule(.poll(node: index), at: now)
         return SimulatedAddress(node: index)
     }
@@ -153,7 +234,11 @@ public final class NetworkSimulator {
         let key = LinkKey(source: source.node, destination: destination.node)
         precondition(linkIndex[key] == nil, "\(source)→\(destination) is already connected; use updateLink")
         linkIndex[key] = links.count
-        links.append(Link(from: source, to: destination, options: options, generator: generator.fork()))
+        if slots[source.node].outgoing.count <= destination.node {
+            slots[source.node].outgoing += [Int](repeating: -1, count: destination.node + 1 - slots[source.node].outgoing.count)
+        }
+        slots[source.node].outgoing[destination.node] = links.count
+        state.pointee.links.append(Link(from: source, to: destination, options: options, generator: generator.fork()))
     }
 
     /// Connects `a` and `b` in both directions with the same options (two independent links,
@@ -180,7 +265,7 @@ public final class NetworkSimulator {
         guard let index = linkIndex[LinkKey(source: source.node, destination: destination.node)] else {
             preconditionFailure("updateLink: no link \(source)→\(destination)")
         }
-        links[index].update(options: options)
+        state.pointee.links[index].update(options: options)
     }
 
     /// The link `source → destination`, if connected.
@@ -225,7 +310,8 @@ public final class NetworkSimulator {
 
     // MARK: - Running
 
-    /// Processes the next event, advancing the clock to its time. Stale timer events are
+    /// Processes the next event, advancing the clock to its time: a timer, or every datagram
+    /// that arrives at that instant (see "Driving nodes" above). Stale timer events are
     /// skipped. Returns false if nothing is left to do.
     @discardableResult
     public func step() -> Bool {
@@ -243,7 +329,7 @@ public final class NetworkSimulator {
         while let next = events.min, next.time <= deadline {
             dispatch(events.removeMin())
         }
-        if deadline > now { now = deadline }
+        if deadline > now { state.pointee.now = deadline }
     }
 
     /// Runs for `duration` of virtual time from now.
@@ -261,7 +347,7 @@ public final class NetworkSimulator {
         while let next = events.min, next.time <= deadline {
             if dispatch(events.removeMin()), condition() { return true }
         }
-        if deadline > now { now = deadline }
+        if deadline > now { state.pointee.now = deadline }
         return condition()
     }
 
@@ -291,7 +377,8 @@ public final class NetworkSimulator {
         case let .timer(index, generation):
             guard slots[index].generation == generation else { return false }
             slots[index].scheduled = nil
-            guard let deadline = slots[index].node.nextDeadline(), deadline <= event.time else {
+            let node = slots[index].node
+            guard let deadline = node.nextDeadline(), deadline <= event.time else {
                 // The node moved its deadline without the simulator seeing it: reschedule.
                 refreshDeadline(index)
                 return false
@@ -299,17 +386,26 @@ public final class NetworkSimulator {
             advanceClock(to: event.time)
             slots[index].timeoutInstant = now
             record(.timeout(node: SimulatedAddress(node: index)))
-            slots[index].node.handleTimeout(at: now)
+            node.handleTimeout(at: now)
             drain(index)
 
-        case let .delivery(linkIndex, datagram, source):
+        case let .delivery(link, datagram, source):
             advanceClock(to: event.time)
-            links[linkIndex].recordDelivery(size: datagram.count)
-            let destination = links[linkIndex].destination
-            record(.delivered(source: source, destination: destination, size: datagram.count,
-                              fingerprint: TraceDigest.fingerprint(of: datagram)))
-            slots[destination.node].node.receive(datagram, from: source, at: now)
-            drain(destination.node)
+            deliver(datagram, over: link, from: source)
+            // Every datagram of this instant goes in before any node is serviced, up to the next
+            // timer (which was scheduled before the datagrams after it).
+            while let next = events.min, next.time == now, case let .delivery(link, datagram, source) = next.action {
+                events.removeMin()
+                deliver(datagram, over: link, from: source)
+            }
+            var serviced = 0
+            while serviced < pendingNodes.count {
+                let index = pendingNodes[serviced]
+                serviced += 1
+                slots[index].pending = false
+                drain(index)
+            }
+            pendingNodes.removeAll(keepingCapacity: true)
 
         case let .poll(index):
             advanceClock(to: event.time)
@@ -320,50 +416,107 @@ public final class NetworkSimulator {
 
     private func advanceClock(to time: Timestamp) {
         assert(time >= now, "event queue went back in time")
-        now = time
+        state.pointee.now = time
+    }
+
+    /// Hands the datagram in `slot` to the destination of `links[link]`; the node is serviced
+    /// once every datagram of the instant is in.
+    private func deliver(_ slot: Int, over link: Int, from source: SimulatedAddress) {
+        let bytes = store.bytes(slot)
+        state.pointee.links[link].recordDelivery(size: bytes.count)
+        let destination = state.pointee.links[link].destination
+        record(.delivered(source: source, destination: destination, size: bytes.count,
+                          fingerprint: TraceDigest.fingerprint(of: bytes)))
+        let index = destination.node
+        if let direct = slots[index].direct {
+            direct.receive(bytes, from: source, at: now)
+        } else {
+            let node = slots[index].node
+            node.receive(Array(bytes), from: source, at: now)
+        }
+        store.release(slot)
+        if !slots[index].pending {
+            slots[index].pending = true
+            pendingNodes.append(index)
+        }
     }
 
     /// Sends everything the node has to send, then reschedules its timer.
     private func drain(_ index: Int) {
-        let node = slots[index].node
         let source = SimulatedAddress(node: index)
-        while let (datagram, destination) = node.pollTransmit(at: now) {
-            route(datagram, from: source, to: destination)
+        if let direct = slots[index].direct {
+            let capacity = direct.maximumDatagramSize
+            while true {
+                let slot = store.take(capacity: capacity)
+                guard let (count, destination) = direct.pollTransmit(into: store.buffer(slot), at: now) else {
+                    store.giveBack(slot)
+                    break
+                }
+                precondition(count <= capacity, "\(direct) wrote \(count) bytes, more than its maximumDatagramSize \(capacity)")
+                route(slot, count: count, from: source, to: destination)
+            }
+        } else {
+            let node = slots[index].node
+            while let (datagram, destination) = node.pollTransmit(at: now) {
+                let slot = store.take(capacity: datagram.count)
+                datagram.withUnsafeBytes { store.buffer(slot).copyMemory(from: $0) }
+                route(slot, count: datagram.count, from: source, to: destination)
+            }
         }
         refreshDeadline(index)
     }
 
-    private func route(_ datagram: [UInt8], from source: SimulatedAddress, to destination: SimulatedAddress) {
+    /// The link `source → destination` (-1: none), without hashing.
+    private func outgoingLink(from source: Int, to destination: Int) -> Int {
+        guard source >= 0, source < slots.count, destination >= 0, destination < slots[source].outgoing.count else { return -1 }
+        return slots[source].outgoing[destination]
+    }
+
+    /// Puts the datagram of `count` bytes written in `slot` on the link to its destination (or
+    /// drops it), and gives the slot back if it goes nowhere.
+    private func route(_ slot: Int, count: Int, from source: SimulatedAddress, to destination: SimulatedAddress) {
         var target = destination.node
         var presented = source
         if !translation.isEmpty {
             guard let node = translation.target(of: destination.node, from: source.node) else {
-                unroutableCount += 1
-                recordDrop(datagram, from: source, to: destination, reason: .unroutable)
+                state.pointee.unroutableCount += 1
+                recordDrop(slot, count: count, from: source, to: destination, reason: .unroutable)
+                store.giveBack(slot)
                 return
             }
             target = node
             presented = SimulatedAddress(node: translation.source(of: source.node, toward: target))
         }
-        guard let index = linkIndex[LinkKey(source: source.node, destination: target)] else {
-            unroutableCount += 1
-            recordDrop(datagram, from: source, to: destination, reason: .unroutable)
+        let index = outgoingLink(from: source.node, to: target)
+        guard index >= 0 else {
+            state.pointee.unroutableCount += 1
+            recordDrop(slot, count: count, from: source, to: destination, reason: .unroutable)
+            store.giveBack(slot)
             return
         }
-        switch links[index].transmit(datagram, at: now) {
+        switch state.pointee.links[index].transmit(size: count, at: now) {
         case let .dropped(reason):
-            recordDrop(datagram, from: source, to: destination, reason: reason)
-        case let .carried(bytes, arrival, duplicateArrival):
-            schedule(.delivery(link: index, datagram: bytes, source: presented), at: arrival)
-            if let duplicateArrival {
-                schedule(.delivery(link: index, datagram: bytes, source: presented), at: duplicateArrival)
+            recordDrop(slot, count: count, from: source, to: destination, reason: reason)
+            store.giveBack(slot)
+        case let .carried(carried):
+            if carried.corrupted {
+                let buffer = store.buffer(slot)
+                for bit in carried.flippedBits {
+                    buffer[bit / 8] ^= UInt8(1) << UInt8(bit % 8)
+                }
+            }
+            store.hold(slot, count: count, deliveries: carried.duplicateArrival == nil ? 1 : 2)
+            schedule(.delivery(link: index, datagram: slot, source: presented), at: carried.arrival)
+            if let duplicateArrival = carried.duplicateArrival {
+                schedule(.delivery(link: index, datagram: slot, source: presented), at: duplicateArrival)
             }
         }
     }
 
     /// Reads the node's deadline and makes sure exactly one live timer event matches it.
     private func refreshDeadline(_ index: Int) {
-        guard let deadline = slots[index].node.nextDeadline() else {
+        let node = slots[index].node
+        guard let deadline = node.nextDeadline() else {
             if slots[index].scheduled != nil {
                 slots[index].scheduled = nil
                 slots[index].generation += 1
@@ -378,7 +531,7 @@ public final class NetworkSimulator {
         }
         if slots[index].scheduled == due { return }
         if deferred {
-            livelockDeferrals += 1
+            state.pointee.livelockDeferrals += 1
             record(.timerDeferred(node: SimulatedAddress(node: index)))
         }
         slots[index].scheduled = due
@@ -388,10 +541,11 @@ public final class NetworkSimulator {
 
     // MARK: - Trace
 
-    private func recordDrop(_ datagram: [UInt8], from source: SimulatedAddress, to destination: SimulatedAddress,
+    private func recordDrop(_ slot: Int, count: Int, from source: SimulatedAddress, to destination: SimulatedAddress,
                             reason: DropReason) {
-        record(.dropped(source: source, destination: destination, size: datagram.count,
-                        fingerprint: TraceDigest.fingerprint(of: datagram), reason: reason))
+        let bytes = UnsafeRawBufferPointer(start: store.buffer(slot).baseAddress, count: count)
+        record(.dropped(source: source, destination: destination, size: count,
+                        fingerprint: TraceDigest.fingerprint(of: bytes), reason: reason))
     }
 
     private func record(_ event: TraceEntry.Event) {
@@ -418,7 +572,7 @@ public final class NetworkSimulator {
             digest.mix(UInt64(node.node))
         }
         if recordsTrace {
-            trace.append(TraceEntry(time: now, event: event))
+            state.pointee.trace.append(TraceEntry(time: now, event: event))
         }
     }
 }

@@ -15,8 +15,10 @@ public struct SimulatedAddress: Hashable, Sendable, Comparable, CustomStringConv
 /// Anything that can sit on the simulated network: a sans-IO endpoint driven in virtual time.
 ///
 /// The simulator calls these methods only from its own run loop, with non-decreasing times.
-/// After every `receive` or `handleTimeout` it drains `pollTransmit` until it returns nil, then
-/// asks `nextDeadline()`.
+/// After every `handleTimeout`, and after handing over every datagram that arrives at one instant
+/// (several `receive` calls in a row), it drains `pollTransmit` until it returns nil, then asks
+/// `nextDeadline()`. A node that conforms to ``DirectSimulatedNode`` reads and writes the
+/// simulator's buffers instead of arrays.
 public protocol SimulatedNode: AnyObject {
     /// A datagram arrived from `source` at time `now`.
     func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp)

@@ -181,4 +181,53 @@ struct SimulatorBehaviourTests {
         #expect(second != external)
         #expect(simulator.externalAddress(of: senderAddress, toward: echoAddress) == second)
     }
+
+    /// Datagrams that arrive at one instant are all handed over before the node is polled, as a
+    /// socket's vector read would; datagrams of other instants are not merged.
+    @Test func datagramsOfAnInstantArriveBeforeTheNodeIsPolled() {
+        let simulator = NetworkSimulator(seed: 21)
+        let echo = DirectEchoNode()
+        let echoAddress = simulator.addNode(echo)
+        // Five datagrams every 10 ms, all five of a batch arriving 7 ms later at one instant.
+        let sender = SenderNode(to: echoAddress, count: 50, interval: .milliseconds(10), size: 100, batch: 5)
+        let senderAddress = simulator.addNode(sender)
+        simulator.connectBidirectional(senderAddress, echoAddress, options: LinkOptions(delay: .milliseconds(7)))
+        simulator.run(for: .seconds(1))
+        #expect(echo.batches == Array(repeating: 5, count: 10), "\(simulator.report)")
+        #expect(sender.replies.count == 50)
+        for (index, reply) in sender.replies.enumerated() {
+            #expect(reply.datagram == payload(index, size: 100))
+            #expect(reply.time == sender.sendTimes[index] + .milliseconds(14))
+        }
+        #expect(simulator.totalStatistics.delivered == 100)
+    }
+
+    /// A node that reads and writes the simulator's buffers sees the bytes a link delivers,
+    /// corrupted and duplicated ones included, and its replies arrive intact.
+    @Test func directNodesSeeWhatTheLinkDelivers() {
+        let simulator = NetworkSimulator(seed: 22)
+        let echo = DirectEchoNode()
+        let echoAddress = simulator.addNode(echo)
+        let sender = SenderNode(to: echoAddress, count: 400, interval: .milliseconds(1), size: 1_200)
+        let senderAddress = simulator.addNode(sender)
+        var forward = LinkOptions(delay: .milliseconds(5), loss: 0.1)
+        forward.duplication = 0.2
+        forward.corruption = 0.2
+        forward.reordering = 0.1
+        simulator.connect(senderAddress, echoAddress, options: forward)
+        simulator.connect(echoAddress, senderAddress, options: LinkOptions(delay: .milliseconds(5)))
+        simulator.run(for: .seconds(2))
+        let statistics = simulator.statistics(from: senderAddress, to: echoAddress)!
+        #expect(echo.received.count == statistics.delivered, "\(simulator.report)")
+        #expect(statistics.duplicated > 0 && statistics.corrupted > 0 && statistics.droppedByLoss > 0)
+        var intact = 0
+        for arrival in echo.received where arrival.datagram == payload(sequenceNumber(of: arrival.datagram), size: 1_200) {
+            intact += 1
+        }
+        // Every corrupted datagram differs from what was sent (a duplicate of one is corrupted too).
+        #expect(echo.received.count - intact >= statistics.corrupted, "\(simulator.report)")
+        #expect(intact > 0)
+        // The replies carry exactly the bytes the echo received.
+        #expect(sender.replies.map(\.datagram) == echo.received.map(\.datagram))
+    }
 }

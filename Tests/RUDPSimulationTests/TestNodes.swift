@@ -170,3 +170,46 @@ struct SenderSinkScenario {
     /// The seed, options and counters, for failure messages.
     var context: String { "\(simulator.report)" }
 }
+
+/// Sends every datagram it receives back to its source, in the simulator's buffers (a
+/// ``DirectSimulatedNode``), and notes how many datagrams came in before each poll.
+final class DirectEchoNode: DirectSimulatedNode {
+    private(set) var received: [(datagram: [UInt8], source: SimulatedAddress, time: Timestamp)] = []
+    /// Datagrams received since the last poll, recorded at each poll that follows some.
+    private(set) var batches: [Int] = []
+    private var outbox: [([UInt8], SimulatedAddress)] = []
+    private var sinceLastPoll = 0
+
+    var maximumDatagramSize: Int { 2_000 }
+
+    func receive(_ datagram: UnsafeRawBufferPointer, from source: SimulatedAddress, at now: Timestamp) {
+        let bytes = Array(datagram)
+        received.append((bytes, source, now))
+        outbox.append((bytes, source))
+        sinceLastPoll += 1
+    }
+
+    func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> (byteCount: Int, destination: SimulatedAddress)? {
+        if sinceLastPoll > 0 {
+            batches.append(sinceLastPoll)
+            sinceLastPoll = 0
+        }
+        guard !outbox.isEmpty else { return nil }
+        let (bytes, destination) = outbox.removeFirst()
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        return (bytes.count, destination)
+    }
+
+    func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
+        datagram.withUnsafeBytes { receive($0, from: source, at: now) }
+    }
+
+    func handleTimeout(at now: Timestamp) {}
+
+    func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
+        guard !outbox.isEmpty else { return nil }
+        return outbox.removeFirst()
+    }
+
+    func nextDeadline() -> Timestamp? { nil }
+}
