@@ -33,6 +33,8 @@ struct EndpointCore {
     let memoryPool: ReceiveMemoryPool
     /// The largest datagram the endpoint produces (see ``Endpoint/maximumDatagramSize``).
     let maximumDatagramSize: Int
+    /// Secure endpoints: where a DATA packet is opened (verified, decrypted) to be read in place.
+    let receiveScratch: ReceiveScratch?
 
     /// Connection ID → slot.
     var table = ConnectionTable()
@@ -88,6 +90,7 @@ struct EndpointCore {
         self.memoryPool = ReceiveMemoryPool(budget: configuration.receiveMemoryBudget)
         self.settings = ConnectionSettings(configuration.connection)
         self.maximumDatagramSize = max(configuration.connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
+        self.receiveScratch = security == nil ? nil : ReceiveScratch(byteCount: Packet.maximumDatagramSize)
     }
 
     // MARK: - Lookup
@@ -150,29 +153,54 @@ struct EndpointCore {
             handleSecure(datagram: datagram, from: address, at: now, security: security)
             return
         }
-        let packet: Packet
+        // DATA packets are validated and read in place (no `Packet`, no copy of the datagram);
+        // the handshake packets (rare) are parsed with the reference codec.
+        let data: DataPacketView
         do {
-            packet = try Datagram.open(datagram)
+            let body = try Datagram.verify(datagram)
+            switch try PacketView(validating: body) {
+            case .data(let view):
+                data = view
+            case .handshake:
+                handle(handshake: try Packet.parse(body), size: datagram.count, from: address, at: now)
+                return
+            }
         } catch {
             statistics.malformedDatagrams += 1
             answerProtectedConnect(datagram, from: address)
             return
         }
+        if data.header.flags != .plain {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        guard let slot = table.find(data.header.destination), let connection = connections[slot] else {
+            statistics.unroutableDatagrams += 1
+            return
+        }
+        connection.handle(data: data, size: datagram.count, at: now)
+        if memoryPool.hasClosed { collectMemoryVictims() }
+        afterRouted(slot, connection, size: datagram.count, from: address, at: now)
+        touch(slot)
+    }
+
+    /// A plain handshake packet (CONNECT, ACCEPT, RETRY), parsed and intact.
+    mutating func handle(handshake packet: Packet, size: Int, from address: PeerAddress, at now: Timestamp) {
         if packet.flags != .plain {
             statistics.malformedDatagrams += 1
             return
         }
         if case .connect(let params, let cookie) = packet.body {
-            acceptConnect(packet, params, cookie: cookie, size: datagram.count, from: address, at: now)
+            acceptConnect(packet, params, cookie: cookie, size: size, from: address, at: now)
             return
         }
         guard let slot = table.find(packet.destination), let connection = connections[slot] else {
             statistics.unroutableDatagrams += 1
             return
         }
-        connection.handle(packet: packet, size: datagram.count, at: now)
+        connection.handle(packet: packet, size: size, at: now)
         if memoryPool.hasClosed { collectMemoryVictims() }
-        afterRouted(slot, connection, size: datagram.count, from: address, at: now)
+        afterRouted(slot, connection, size: size, from: address, at: now)
         touch(slot)
     }
 
