@@ -147,7 +147,7 @@ public final class Connection {
     /// See ``ConnectionState/receiveMemoryCeiling``.
     var receiveMemoryCeiling: Int { machine.receiveMemoryCeiling }
     /// What the last datagram handed in did, for the endpoint's address bookkeeping.
-    var lastReceive: ReceiveOutcome { machine.lastReceive }
+    var lastReceive: ReceiveOutcome { machine.reportedReceive }
     /// Whether a validation of a candidate peer address is under way.
     var isValidatingPath: Bool { machine.pathValidation.isActive }
     /// Whether a PATH_CHALLENGE is owed now (see ``pathChallengeDatagram(data:at:)``).
@@ -218,14 +218,18 @@ public final class Connection {
         checkTimers()
     }
 
-    /// Processes one validated DATA packet, read in place from the caller's memory. Only the
-    /// endpoint calls this, with packets it routed.
-    func handle(data: DataPacketView, size: Int, at now: Timestamp) {
-        let progress = machine.handle(data: data, size: size, at: now)
-        if case .needsRoom(let data, let size, let incoming) = progress {
-            makeRoomThenContinue(data, size: size, incoming: incoming, at: now)
+    /// Processes one validated DATA packet, read in place from the caller's memory, and returns
+    /// what it did (``lastReceive``, without a second access to the state). Only the endpoint
+    /// calls this, with packets it routed.
+    func handle(data: DataPacketView, size: Int, at now: Timestamp) -> ReceiveOutcome {
+        let (progress, outcome) = machine.handleReporting(data: data, size: size, at: now)
+        guard case .needsRoom(let data, let size, let incoming) = progress else {
+            checkTimers()
+            return outcome
         }
+        makeRoomThenContinue(data, size: size, incoming: incoming, at: now)
         checkTimers()
+        return machine.reportedReceive
     }
 
     /// Processes one parsed handshake packet (CONNECT, ACCEPT, RETRY) from the peer. Only the

@@ -117,6 +117,19 @@ extension ConnectionState {
         }
     }
 
+    /// ``handle(data:size:at:)``, and what the packet did (``reportedReceive``).
+    mutating func handleReporting(data: DataPacketView, size: Int, at now: Timestamp) -> (ReceiveProgress, ReceiveOutcome) {
+        let progress = handle(data: data, size: size, at: now)
+        return (progress, reportedReceive)
+    }
+
+    /// ``lastReceive`` with ``ReceiveOutcome/isValidatingPath`` filled in, for the endpoint.
+    var reportedReceive: ReceiveOutcome {
+        var outcome = lastReceive
+        outcome.isValidatingPath = pathValidation.isActive
+        return outcome
+    }
+
     /// After ``ReceiveProgress/needsRoom(_:size:incoming:)``: processes the DATA packet if the
     /// endpoint made room, drops it (counted) if not.
     mutating func continueData(_ data: DataPacketView, size: Int, admitted: Bool, at now: Timestamp) {

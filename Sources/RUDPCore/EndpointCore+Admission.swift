@@ -101,7 +101,7 @@ extension EndpointCore {
         // Only a packet that verified (and was new) may start or finish a path validation, and
         // only a server validates (PROTOCOL.md sections 7.4, 20.5): a client keeps the address it
         // connected to.
-        afterRouted(slot, connection, size: datagram.count, from: address, at: now)
+        afterRouted(slot, connection, outcome: connection.lastReceive, size: datagram.count, from: address, at: now)
         touch(slot)
     }
 

@@ -178,9 +178,9 @@ struct EndpointCore {
             statistics.unroutableDatagrams += 1
             return
         }
-        connection.handle(data: data, size: datagram.count, at: now)
+        let outcome = connection.handle(data: data, size: datagram.count, at: now)
         if memoryPool.hasClosed { collectMemoryVictims() }
-        afterRouted(slot, connection, size: datagram.count, from: address, at: now)
+        afterRouted(slot, connection, outcome: outcome, size: datagram.count, from: address, at: now)
         touch(slot)
     }
 
@@ -200,7 +200,7 @@ struct EndpointCore {
         }
         connection.handle(packet: packet, size: size, at: now)
         if memoryPool.hasClosed { collectMemoryVictims() }
-        afterRouted(slot, connection, size: size, from: address, at: now)
+        afterRouted(slot, connection, outcome: connection.lastReceive, size: size, from: address, at: now)
         touch(slot)
     }
 
@@ -210,10 +210,11 @@ struct EndpointCore {
     /// way, or for a new packet that is the largest so far; never for a client connection, a
     /// duplicate or a dropped datagram on a verified connection.
     @inline(__always)
-    mutating func afterRouted(_ slot: Int, _ connection: Connection, size: Int, from address: PeerAddress, at now: Timestamp) {
+    mutating func afterRouted(_ slot: Int, _ connection: Connection, outcome: @autoclosure () -> ReceiveOutcome, size: Int,
+                              from address: PeerAddress, at now: Timestamp) {
         let kind = slots[slot].kind
         if kind == .client { return }
-        let outcome = connection.lastReceive
+        let outcome = outcome()
         if kind == .halfOpen && connection.state != .accepting {
             // The first DATA packet: the client has the ACCEPT, so it received at its address.
             slots[slot].kind = .established
@@ -221,7 +222,7 @@ struct EndpointCore {
             establishedCount += 1
             if outcome.newPacket && slots[slot].address == address { slots[slot].unverifiedCredit = nil }
         }
-        guard slots[slot].unverifiedCredit != nil || outcome.newLargest || connection.isValidatingPath else { return }
+        guard slots[slot].unverifiedCredit != nil || outcome.newLargest || outcome.isValidatingPath else { return }
         followPath(slot, connection, size: size, from: address, outcome: outcome, at: now)
     }
 
