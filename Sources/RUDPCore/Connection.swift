@@ -147,7 +147,7 @@ public final class Connection {
     /// See ``ConnectionState/receiveMemoryCeiling``.
     var receiveMemoryCeiling: Int { machine.receiveMemoryCeiling }
     /// What the last datagram handed in did, for the endpoint's address bookkeeping.
-    var lastReceive: ReceiveOutcome { machine.lastReceive }
+    var lastReceive: ReceiveOutcome { machine.reportedReceive }
     /// Whether a validation of a candidate peer address is under way.
     var isValidatingPath: Bool { machine.pathValidation.isActive }
     /// Whether a PATH_CHALLENGE is owed now (see ``pathChallengeDatagram(data:at:)``).
@@ -200,30 +200,52 @@ public final class Connection {
     /// or, on a secure connection, a protected datagram). Corrupted, forged, replayed or
     /// malformed datagrams are counted and dropped without any other effect.
     public func handle(datagram: [UInt8], at now: Timestamp) {
-        let progress = machine.handle(datagram: datagram, at: now)
-        if case .needsRoom(let packet, let size, let incoming) = progress {
-            makeRoomThenContinue(packet, size: size, incoming: incoming, at: now)
+        datagram.withUnsafeBytes { raw in
+            withUnsafeTemporaryAllocation(byteCount: max(raw.count, 1), alignment: 1) { scratch in
+                handle(datagram: raw, scratch: scratch, at: now)
+            }
+        }
+    }
+
+    /// Processes one datagram from the peer, read from the caller's memory; a secure DATA packet
+    /// is opened into `scratch` (at least `datagram.count` bytes, the endpoint's). Only the
+    /// endpoint calls this (for a secure connection's datagrams).
+    func handle(datagram: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer, at now: Timestamp) {
+        let progress = machine.handle(datagram: datagram, scratch: scratch, at: now)
+        if case .needsRoom(let data, let size, let incoming) = progress {
+            makeRoomThenContinue(data, size: size, incoming: incoming, at: now)
         }
         checkTimers()
     }
 
-    /// Processes one parsed packet from the peer. Only the endpoint calls this, with packets it
-    /// routed (and, for a secure CONNECT, verified).
-    func handle(packet: Packet, size: Int, at now: Timestamp) {
-        let progress = machine.handle(packet: packet, size: size, at: now)
-        if case .needsRoom(let packet, let size, let incoming) = progress {
-            makeRoomThenContinue(packet, size: size, incoming: incoming, at: now)
+    /// Processes one validated DATA packet, read in place from the caller's memory, and returns
+    /// what it did (``lastReceive``, without a second access to the state). Only the endpoint
+    /// calls this, with packets it routed.
+    func handle(data: DataPacketView, size: Int, at now: Timestamp) -> ReceiveOutcome {
+        let (progress, outcome) = machine.handleReporting(data: data, size: size, at: now)
+        guard case .needsRoom(let data, let size, let incoming) = progress else {
+            checkTimers()
+            return outcome
         }
+        makeRoomThenContinue(data, size: size, incoming: incoming, at: now)
+        checkTimers()
+        return machine.reportedReceive
+    }
+
+    /// Processes one parsed handshake packet (CONNECT, ACCEPT, RETRY) from the peer. Only the
+    /// endpoint calls this, with packets it routed (and, for a secure CONNECT, verified).
+    func handle(packet: Packet, size: Int, at now: Timestamp) {
+        machine.handle(packet: packet, size: size, at: now)
         checkTimers()
     }
 
     /// The endpoint's receive-memory budget is short for a DATA packet: asks the endpoint to
     /// make room (it may close other connections, or this one), outside any access to the
-    /// state, then processes or drops the packet.
-    private func makeRoomThenContinue(_ packet: Packet, size: Int, incoming: Int, at now: Timestamp) {
+    /// state, then processes or drops the packet (whose bytes are still the caller's, unchanged).
+    private func makeRoomThenContinue(_ data: DataPacketView, size: Int, incoming: Int, at now: Timestamp) {
         let makeRoom = machine.buffers.pool?.makeRoom
         let admitted = makeRoom?(incoming, self, now) ?? false
-        machine.continueData(packet, size: size, admitted: admitted, at: now)
+        machine.continueData(data, size: size, admitted: admitted, at: now)
     }
 
     /// Handles an expired deadline. Call when ``nextDeadline()`` has passed; extra calls are harmless.

@@ -7,36 +7,52 @@ enum ReceiveProgress {
     /// A DATA packet whose MESSAGE frames could take the endpoint's receive memory past its
     /// budget: the owner must ask the endpoint to make room for `incoming` bytes (which may
     /// close other connections, or this one) and then call
-    /// ``ConnectionState/continueData(_:size:admitted:at:)``. Splitting here keeps the
-    /// endpoint's callback outside any access to this state.
-    case needsRoom(Packet, size: Int, incoming: Int)
+    /// ``ConnectionState/continueData(_:size:admitted:at:)`` with the same packet, whose bytes
+    /// (the caller's datagram, or the scratch it was opened into) are still valid and unchanged.
+    /// Splitting here keeps the endpoint's callback outside any access to this state.
+    case needsRoom(DataPacketView, size: Int, incoming: Int)
 }
 
 /// Input from the network: the handshake packets, DATA packets and their frames.
+///
+/// DATA packets, the per-datagram path, are validated and read in place (``PacketView``,
+/// ``FrameCursor``): no `Packet`, no frame array, a message's payload copied once, from the
+/// datagram into the delivered message or its reassembly. The handshake packets (CONNECT,
+/// ACCEPT, RETRY; rare) are parsed with the reference codec (``Packet``).
 extension ConnectionState {
     /// A datagram from the peer (a packet with its checksum trailer, or a protected datagram on
-    /// a secure connection).
-    mutating func handle(datagram: [UInt8], at now: Timestamp) -> ReceiveProgress {
+    /// a secure connection), read from the caller's memory. `scratch` (at least `datagram.count`
+    /// bytes) receives a secure DATA packet's opened bytes; it must stay unchanged until a
+    /// ``ReceiveProgress/needsRoom(_:size:incoming:)`` was continued.
+    mutating func handle(datagram: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer, at now: Timestamp) -> ReceiveProgress {
         lastReceive = ReceiveOutcome()
         if phase.isClosed { return .done }
         if handshakeSecurity != nil {
-            return handle(protectedDatagram: datagram, at: now)
+            return handle(protectedDatagram: datagram, scratch: scratch, at: now)
         }
-        let packet: Packet
+        let data: DataPacketView
         do {
-            packet = try Datagram.open(datagram)
+            let body = try Datagram.verify(datagram)
+            switch try PacketView(validating: body) {
+            case .data(let view):
+                data = view
+            case .handshake:
+                handle(packet: try Packet.parse(body), size: datagram.count, at: now)
+                return .done
+            }
         } catch {
             stats.malformedPacketsDropped += 1
             return .done
         }
-        return handle(packet: packet, size: datagram.count, at: now)
+        return handle(data: data, size: datagram.count, at: now)
     }
 
-    /// A parsed packet from the peer (from the endpoint, which verified it if it is a CONNECT
-    /// of a secure connection).
-    mutating func handle(packet: Packet, size: Int, at now: Timestamp) -> ReceiveProgress {
+    /// A parsed handshake packet from the peer (CONNECT, ACCEPT or RETRY; from the endpoint,
+    /// which verified it if it is a CONNECT of a secure connection). DATA packets go to
+    /// ``handle(data:size:at:)``; one that comes here is ignored.
+    mutating func handle(packet: Packet, size: Int, at now: Timestamp) {
         lastReceive = ReceiveOutcome()
-        if phase.isClosed { return .done }
+        if phase.isClosed { return }
         switch packet.body {
         case .connect(let params, _), .secureConnect(let params, _, _):
             if case .accepting(var handshake) = phase, role == .server, params.sourceConnectionID == peerID {
@@ -45,93 +61,113 @@ extension ConnectionState {
                 lastReceiveTime = now.nanoseconds
                 armIdle()
             }
-            return .done
         case .retry(let cookie) where packet.flags == .plain && handshakeSecurity == nil:
             // Section 4.5: only while Connecting, only for this connection, only with a cookie.
             guard role == .client, case .connecting = phase, packet.destination == localID, !cookie.isEmpty else {
                 stats.plainRetriesDropped += 1
-                return .done
+                return
             }
             acceptRetry(cookie, at: now)
-            return .done
         case .secureAccept, .retry:
-            return .done   // only through handle(protectedDatagram:at:), which verifies them
+            return   // only through handle(protectedDatagram:at:), which verifies them
         case .accept(let params):
-            guard role == .client, case .connecting = phase, packet.destination == localID, handshakeSecurity == nil else { return .done }
+            guard role == .client, case .connecting = phase, packet.destination == localID, handshakeSecurity == nil else { return }
             completeHandshake(params, size: size, at: now)
-            return .done
-        case .data(let frames):
-            guard packet.destination == localID else { return .done }
-            switch phase {
-            case .connecting:
-                // A plain client told in clear that the server requires security, or refuses the
-                // connection (section 7.2 server step 5), fails fast.
-                for case .close(let close) in frames where close.code.endsConnectAttempt && handshakeSecurity == nil {
-                    finish(.peerClosed(close.code, close.reason))
-                }
-                return .done
-            case .closed:
-                return .done
-            case .accepting:
-                phase = .established   // the server random goes with the handshake data
-                lastApplicationActivity = now.nanoseconds
-                protection?.discardHandshakeKey()
-                events.append(.connected)
-                armPhaseTimers()
-                startClosingIfDrained(at: now)
-            default:
-                break
-            }
-            switch admission(of: frames) {
-            case .refused:
-                stats.packetsDroppedForMemory += 1
-                return .done
-            case .needsRoom(let incoming):
-                return .needsRoom(packet, size: size, incoming: incoming)
-            case .admitted:
-                process(packet, frames: frames, size: size, at: now)
-                return .done
-            }
+        case .data:
+            return   // the endpoint hands DATA packets to handle(data:size:at:), as views
         }
+    }
+
+    /// A validated DATA packet from the peer, read in place (from the endpoint, which routed it,
+    /// or opened from a datagram here).
+    mutating func handle(data: DataPacketView, size: Int, at now: Timestamp) -> ReceiveProgress {
+        lastReceive = ReceiveOutcome()
+        if phase.isClosed { return .done }
+        guard data.header.destination == localID else { return .done }
+        switch phase {
+        case .connecting:
+            // A plain client told in clear that the server requires security, or refuses the
+            // connection (section 7.2 server step 5), fails fast.
+            guard handshakeSecurity == nil else { return .done }
+            for case .close(let close) in data.frames where close.code.endsConnectAttempt {
+                finish(.peerClosed(close.code, close.reason))
+            }
+            return .done
+        case .closed:
+            return .done
+        case .accepting:
+            phase = .established   // the server random goes with the handshake data
+            lastApplicationActivity = now.nanoseconds
+            protection?.discardHandshakeKey()
+            events.append(.connected)
+            armPhaseTimers()
+            startClosingIfDrained(at: now)
+        default:
+            break
+        }
+        switch admission(of: data) {
+        case .refused:
+            stats.packetsDroppedForMemory += 1
+            return .done
+        case .needsRoom(let incoming):
+            return .needsRoom(data, size: size, incoming: incoming)
+        case .admitted:
+            process(data, size: size, at: now)
+            return .done
+        }
+    }
+
+    /// ``handle(data:size:at:)``, and what the packet did (``reportedReceive``).
+    mutating func handleReporting(data: DataPacketView, size: Int, at now: Timestamp) -> (ReceiveProgress, ReceiveOutcome) {
+        let progress = handle(data: data, size: size, at: now)
+        return (progress, reportedReceive)
+    }
+
+    /// ``lastReceive`` with ``ReceiveOutcome/isValidatingPath`` filled in, for the endpoint.
+    var reportedReceive: ReceiveOutcome {
+        var outcome = lastReceive
+        outcome.isValidatingPath = pathValidation.isActive
+        return outcome
     }
 
     /// After ``ReceiveProgress/needsRoom(_:size:incoming:)``: processes the DATA packet if the
     /// endpoint made room, drops it (counted) if not.
-    mutating func continueData(_ packet: Packet, size: Int, admitted: Bool, at now: Timestamp) {
-        guard admitted, !phase.isClosed, case .data(let frames) = packet.body else {
+    mutating func continueData(_ data: DataPacketView, size: Int, admitted: Bool, at now: Timestamp) {
+        guard admitted, !phase.isClosed else {
             stats.packetsDroppedForMemory += 1
             return
         }
-        process(packet, frames: frames, size: size, at: now)
+        process(data, size: size, at: now)
     }
 
     /// Records an admitted DATA packet (section 9.1), processes its frames in order and decides
     /// when to acknowledge it (section 9.2).
-    private mutating func process(_ packet: Packet, frames: [Frame], size: Int, at now: Timestamp) {
+    private mutating func process(_ data: DataPacketView, size: Int, at now: Timestamp) {
+        let packetNumber = data.header.packetNumber
         let previousLargest = receive.tracker.largest
-        guard receive.tracker.insert(packet.packetNumber, at: now) else {
+        guard receive.tracker.insert(packetNumber, at: now) else {
             stats.duplicatePacketsDropped += 1
             return
         }
         lastReceiveTime = now.nanoseconds
         armIdle()
         lastReceive.newPacket = true
-        lastReceive.newLargest = receive.tracker.largest == packet.packetNumber
+        lastReceive.newLargest = receive.tracker.largest == packetNumber
         stats.packetsReceived += 1
         stats.bytesReceived += size
         receive.packetsSinceAck += 1
         var ackEliciting = false
         var immediateAckRequested = false
-        for frame in frames {
+        for frame in data.frames {
             // A frame may end the connection (CLOSE, a violation): the rest is not processed.
             if phase.isClosed || phase.isDraining { break }
             if frame.isAckEliciting { ackEliciting = true }
             if case .ping = frame { immediateAckRequested = true }
-            process(frame, packetNumber: packet.packetNumber, at: now)
+            process(frame, packetNumber: packetNumber, at: now)
         }
         if ackEliciting && !phase.isClosed {
             receive.ackElicitingSinceAck += 1
-            let inOrder = previousLargest.map { packet.packetNumber == $0 + 1 } ?? (packet.packetNumber == 0)
+            let inOrder = previousLargest.map { packetNumber == $0 + 1 } ?? (packetNumber == 0)
             if receive.ackElicitingSinceAck >= 2 || !inOrder || receive.tracker.hasGaps || immediateAckRequested {
                 receive.ackImmediately = true
                 timers[.ack] = nil
@@ -158,12 +194,12 @@ extension ConnectionState {
     }
 
     /// A datagram on a secure connection (`Specs/PROTOCOL.md` section 20.5): verified before
-    /// anything else; a datagram that fails changes nothing but a drop counter.
-    private mutating func handle(protectedDatagram datagram: [UInt8], at now: Timestamp) -> ReceiveProgress {
+    /// anything else; a datagram that fails changes nothing but a drop counter. A DATA packet is
+    /// opened into `scratch` and read in place from there.
+    private mutating func handle(protectedDatagram datagram: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer,
+                                 at now: Timestamp) -> ReceiveProgress {
         guard let security = handshakeSecurity else { return .done }
-        let parsedHeader = datagram.withUnsafeBytes { raw in
-            Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) }
-        }
+        let parsedHeader = Result { () throws(WireError) -> Packet.Header in try PacketView.header(datagram) }
         guard case .success(let header) = parsedHeader, header.destination == localID else {
             stats.malformedPacketsDropped += 1
             return .done
@@ -183,8 +219,7 @@ extension ConnectionState {
                 stats.authenticationFailures += 1   // no keys yet: cannot be verified
                 return .done
             }
-            var bytes = datagram
-            switch protection.open(&bytes) {
+            switch protection.open(datagram, into: scratch) {
             case .verified: break
             case .replayed, .tooOld:
                 stats.replayedPacketsDropped += 1
@@ -193,21 +228,23 @@ extension ConnectionState {
                 stats.authenticationFailures += 1
                 return .done
             }
-            guard let packet = try? Packet.parse(bytes), case .data = packet.body else {
+            let opened = UnsafeRawBufferPointer(rebasing: scratch[..<(datagram.count - protection.overhead)])
+            guard case .data(let data)? = try? PacketView(validating: opened) else {
                 stats.malformedPacketsDropped += 1
                 return .done
             }
-            return handle(packet: packet, size: datagram.count, at: now)
+            return handle(data: data, size: datagram.count, at: now)
         case .retry:
             guard role == .client, case .connecting = phase else {
                 stats.duplicatePacketsDropped += 1   // late (or misdirected) handshake packet
                 return .done
             }
-            guard security.verifyConnectKeyTag(datagram) else {
+            let bytes = Array(datagram)
+            guard security.verifyConnectKeyTag(bytes) else {
                 stats.authenticationFailures += 1
                 return .done
             }
-            guard let packet = try? Packet.parse(Array(datagram.dropLast(Packet.protectionTagSize))),
+            guard let packet = try? Packet.parse(Array(bytes.dropLast(Packet.protectionTagSize))),
                   case .retry(let cookie) = packet.body, !cookie.isEmpty else {
                 stats.malformedPacketsDropped += 1
                 return .done
@@ -218,7 +255,8 @@ extension ConnectionState {
                 stats.duplicatePacketsDropped += 1   // a retransmitted ACCEPT after the handshake
                 return .done
             }
-            guard let packet = try? Packet.parse(Array(datagram.dropLast(Packet.protectionTagSize))),
+            let bytes = Array(datagram)
+            guard let packet = try? Packet.parse(Array(bytes.dropLast(Packet.protectionTagSize))),
                   case let .secureAccept(params, random) = packet.body else {
                 stats.malformedPacketsDropped += 1
                 return .done
@@ -226,7 +264,7 @@ extension ConnectionState {
             guard let candidate = security.sessionProtection(clientRandom: handshake.clientRandom, serverRandom: random,
                                                              clientConnectionID: localID, serverConnectionID: params.sourceConnectionID,
                                                              isClient: true),
-                  candidate.verifyHandshake(datagram) else {
+                  candidate.verifyHandshake(bytes) else {
                 stats.authenticationFailures += 1
                 return .done
             }
@@ -257,7 +295,7 @@ extension ConnectionState {
 
     /// Secure client, still connecting: keeps a CLOSE in clear that reports a security mismatch
     /// (it may be forged, so it is only a diagnostic for the connect timeout).
-    private mutating func noteDiagnostic(in datagram: [UInt8]) {
+    private mutating func noteDiagnostic(in datagram: UnsafeRawBufferPointer) {
         guard role == .client, case .connecting(var handshake) = phase,
               let packet = try? Datagram.open(datagram), packet.flags == .plain, case .data(let frames) = packet.body else { return }
         for case .close(let close) in frames where close.code.endsConnectAttempt {
@@ -268,7 +306,7 @@ extension ConnectionState {
 
     // MARK: - Frames
 
-    private mutating func process(_ frame: Frame, packetNumber: UInt64, at now: Timestamp) {
+    private mutating func process(_ frame: FrameView, packetNumber: UInt64, at now: Timestamp) {
         switch frame {
         case .ping:
             break
@@ -292,11 +330,11 @@ extension ConnectionState {
         case .message(let message):
             receive(message, at: now)
         case .close(let close):
-            onPeerClose(close, at: now)
+            onPeerClose(close.frame, at: now)
         }
     }
 
-    private mutating func receive(_ frame: MessageFrame, at now: Timestamp) {
+    private mutating func receive(_ frame: MessageFrameView, at now: Timestamp) {
         isIdle = false
         if frame.channel >= settings.channelCount {
             violate("message on channel \(frame.channel), beyond the channel count \(settings.channelCount)")
@@ -337,7 +375,7 @@ extension ConnectionState {
         }
     }
 
-    private mutating func receiveUnreliable(_ frame: MessageFrame, at now: Timestamp) {
+    private mutating func receiveUnreliable(_ frame: MessageFrameView, at now: Timestamp) {
         let total = Int(frame.totalLength)
         if total > settings.maxMessageSize {
             violate("unreliable message of \(total) bytes exceeds the maximum message size")
@@ -361,7 +399,7 @@ extension ConnectionState {
                     return
                 }
             }
-            bytes = frame.payload
+            bytes = Array(frame.payload)
         } else {
             // The partial messages may use the reassembly budget, as far as the window has room.
             let room = window - (buffers.memory - buffers.unreliable.memory)
@@ -399,11 +437,11 @@ extension ConnectionState {
     /// this connection's limits and the endpoint's budget. If not, the packet is dropped
     /// unrecorded (the peer sees a loss) and counted; when the endpoint's budget is exhausted,
     /// the endpoint first closes the connections holding the most (perhaps this one).
-    private mutating func admission(of frames: [Frame]) -> Admission {
+    private mutating func admission(of data: DataPacketView) -> Admission {
         var incoming = 0
-        for case .message(let message) in frames { incoming += ReceiveMemory.bound(payloadCount: message.payload.count) }
+        for case .message(let message) in data.frames { incoming += ReceiveMemory.bound(payloadCount: message.payload.count) }
         if incoming == 0 { return .admitted }
-        if buffers.memory + incoming > receiveMemoryLimit && !admitsBeyondLimit(frames, incoming: incoming) {
+        if buffers.memory + incoming > receiveMemoryLimit && !admitsBeyondLimit(data, incoming: incoming) {
             return .refused
         }
         if let pool = buffers.pool, pool.held + incoming > pool.budget {
@@ -415,12 +453,12 @@ extension ConnectionState {
     /// The connection is at its limit: partial unreliable messages give way first; then the
     /// packet is taken only if it carries a fragment of a channel's next reliable message (the
     /// one that, once complete, releases those waiting behind it) and stays below the ceiling.
-    private mutating func admitsBeyondLimit(_ frames: [Frame], incoming: Int) -> Bool {
+    private mutating func admitsBeyondLimit(_ data: DataPacketView, incoming: Int) -> Bool {
         let excess = buffers.memory + incoming - receiveMemoryLimit
         buffers.adjust(by: -buffers.unreliable.shrink(to: max(0, buffers.unreliable.memory - excess)))
         if buffers.memory + incoming <= receiveMemoryLimit { return true }
         guard buffers.memory + incoming <= receiveMemoryCeiling else { return false }
-        for case .message(let message) in frames where message.mode.isReliable {
+        for case .message(let message) in data.frames where message.mode.isReliable {
             let channel = Int(message.channel)
             let next = channel < buffers.channels.count ? buffers.channels[channel].nextToDeliver : settings.initialMessageSequence
             if message.sequence == next { return true }

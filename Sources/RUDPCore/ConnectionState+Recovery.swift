@@ -3,7 +3,9 @@ import RUDPWire
 /// Acknowledgements, loss detection and the retransmission timer (`Specs/PROTOCOL.md` sections
 /// 9.5, 10, 11), over the ``SentPacketStore``.
 extension ConnectionState {
-    mutating func onAck(_ ack: AckFrame, at now: Timestamp) {
+    /// An ACK frame, read in place from the received packet: the ranges are walked from the
+    /// lowest without building an array.
+    mutating func onAck(_ ack: AckFrameView, at now: Timestamp) {
         guard let largest = ack.largestAcknowledged else { return }
         if largest >= nextPacketNumber {
             violate("acknowledgement of packet \(largest), which was never sent")
@@ -15,14 +17,12 @@ extension ConnectionState {
 
         // The packets the frame acknowledges, in ascending order: below the cumulative point,
         // then each range from the lowest (ranges are descending, disjoint, above it).
-        var newlyAckedEliciting = acknowledgePackets(from: 0, to: ack.cumulative, largest: largest, ack: ack, at: t)
-        var index = ack.ranges.count - 1
-        while index >= 0 {
-            let range = ack.ranges[index]
-            if acknowledgePackets(from: range.lower, to: range.upper + 1, largest: largest, ack: ack, at: t) {
+        let cumulative = ack.cumulative, delay = ack.ackDelayMicroseconds
+        var newlyAckedEliciting = acknowledgePackets(from: 0, to: cumulative, largest: largest, cumulative: cumulative, delay: delay, at: t)
+        for range in ack.rangesAscending {
+            if acknowledgePackets(from: range.lower, to: range.upper + 1, largest: largest, cumulative: cumulative, delay: delay, at: t) {
                 newlyAckedEliciting = true
             }
-            index -= 1
         }
 
         if newlyAckedEliciting {
@@ -47,20 +47,22 @@ extension ConnectionState {
 
     /// The packets `lower ..< upper` the store holds are covered by an ACK frame; returns
     /// whether any was an ack-eliciting packet in flight (newly acknowledged).
-    private mutating func acknowledgePackets(from lower: UInt64, to upper: UInt64, largest: UInt64, ack: AckFrame, at t: UInt64) -> Bool {
+    private mutating func acknowledgePackets(from lower: UInt64, to upper: UInt64, largest: UInt64, cumulative: UInt64, delay: UInt32,
+                                             at t: UInt64) -> Bool {
         var pn = max(lower, sent.firstPacketNumber)
         let stop = min(upper, sent.endPacketNumber)
         var newly = false
         while pn < stop {
-            if acknowledgePacket(pn, largest: largest, ack: ack, at: t) { newly = true }
+            if acknowledgePacket(pn, largest: largest, cumulative: cumulative, delay: delay, at: t) { newly = true }
             pn += 1
         }
         return newly
     }
 
-    /// Packet `pn` is covered by an ACK frame; returns whether it was an ack-eliciting packet in
-    /// flight (newly acknowledged).
-    private mutating func acknowledgePacket(_ pn: UInt64, largest: UInt64, ack: AckFrame, at t: UInt64) -> Bool {
+    /// Packet `pn` is covered by an ACK frame (whose cumulative point and ACK delay in µs are
+    /// `cumulative` and `delay`); returns whether it was an ack-eliciting packet in flight (newly
+    /// acknowledged).
+    private mutating func acknowledgePacket(_ pn: UInt64, largest: UInt64, cumulative: UInt64, delay: UInt32, at t: UInt64) -> Bool {
         let position = Int(pn - sent.firstPacketNumber)
         let packet = sent[position]
         switch packet.state {
@@ -70,15 +72,14 @@ extension ConnectionState {
             congestion.onPacketAcknowledged(bytes: Int(packet.size), sentTime: packet.timeSent, at: t)
             if pn == largest {
                 let sample = t >= packet.timeSent ? t - packet.timeSent : 0
-                let delay = min(UInt64(ack.ackDelayMicroseconds) * 1000, peerMaxAckDelay)
-                recovery.rtt.addSample(sample, ackDelay: delay)
+                recovery.rtt.addSample(sample, ackDelay: min(UInt64(delay) * 1000, peerMaxAckDelay))
             }
             acknowledgeContents(of: packet)
             return true
         case .lost:
             // Declared lost, yet acknowledged: delivery of its contents only when the
             // acknowledgement proves receipt (PROTOCOL.md section 9.5).
-            guard Connection.lateAcknowledgementProvesReceipt(of: pn, cumulative: ack.cumulative,
+            guard Connection.lateAcknowledgementProvesReceipt(of: pn, cumulative: cumulative,
                                                               largestFloorSent: recovery.largestFloorSent) else { return false }
             sent.setState(.acknowledged, at: position)
             stats.spuriousLosses += 1

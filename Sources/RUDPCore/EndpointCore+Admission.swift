@@ -93,13 +93,15 @@ extension EndpointCore {
             statistics.unroutableDatagrams += 1
             return
         }
-        // The connection verifies (and decrypts) the datagram itself, from an array for now.
-        connection.handle(datagram: Array(datagram), at: now)
+        // The connection verifies (and decrypts) the datagram itself, into the endpoint's scratch
+        // buffer (the size was checked above).
+        guard let scratch = receiveScratch?.bytes else { return }
+        connection.handle(datagram: datagram, scratch: scratch, at: now)
         if memoryPool.hasClosed { collectMemoryVictims() }
         // Only a packet that verified (and was new) may start or finish a path validation, and
         // only a server validates (PROTOCOL.md sections 7.4, 20.5): a client keeps the address it
         // connected to.
-        afterRouted(slot, connection, size: datagram.count, from: address, at: now)
+        afterRouted(slot, connection, outcome: connection.lastReceive, size: datagram.count, from: address, at: now)
         touch(slot)
     }
 

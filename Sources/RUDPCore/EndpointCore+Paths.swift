@@ -12,7 +12,7 @@ extension EndpointCore {
         if sameAddress, let credit = slots[slot].unverifiedCredit {
             slots[slot].unverifiedCredit = credit + Self.amplificationFactor * size
         }
-        let validating = connection.isValidatingPath
+        let validating = outcome.isValidatingPath
         if validating && !sameAddress, let candidate = slots[slot].candidate, candidate == address {
             slots[slot].candidateCredit += Self.amplificationFactor * size
             if outcome.pathResponseMatched { switchPath(slot, connection, to: candidate, at: now) }

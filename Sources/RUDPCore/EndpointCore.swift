@@ -33,6 +33,8 @@ struct EndpointCore {
     let memoryPool: ReceiveMemoryPool
     /// The largest datagram the endpoint produces (see ``Endpoint/maximumDatagramSize``).
     let maximumDatagramSize: Int
+    /// Secure endpoints: where a DATA packet is opened (verified, decrypted) to be read in place.
+    let receiveScratch: ReceiveScratch?
 
     /// Connection ID → slot.
     var table = ConnectionTable()
@@ -88,6 +90,7 @@ struct EndpointCore {
         self.memoryPool = ReceiveMemoryPool(budget: configuration.receiveMemoryBudget)
         self.settings = ConnectionSettings(configuration.connection)
         self.maximumDatagramSize = max(configuration.connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
+        self.receiveScratch = security == nil ? nil : ReceiveScratch(byteCount: Packet.maximumDatagramSize)
     }
 
     // MARK: - Lookup
@@ -150,29 +153,54 @@ struct EndpointCore {
             handleSecure(datagram: datagram, from: address, at: now, security: security)
             return
         }
-        let packet: Packet
+        // DATA packets are validated and read in place (no `Packet`, no copy of the datagram);
+        // the handshake packets (rare) are parsed with the reference codec.
+        let data: DataPacketView
         do {
-            packet = try Datagram.open(datagram)
+            let body = try Datagram.verify(datagram)
+            switch try PacketView(validating: body) {
+            case .data(let view):
+                data = view
+            case .handshake:
+                handle(handshake: try Packet.parse(body), size: datagram.count, from: address, at: now)
+                return
+            }
         } catch {
             statistics.malformedDatagrams += 1
             answerProtectedConnect(datagram, from: address)
             return
         }
+        if data.header.flags != .plain {
+            statistics.malformedDatagrams += 1
+            return
+        }
+        guard let slot = table.find(data.header.destination), let connection = connections[slot] else {
+            statistics.unroutableDatagrams += 1
+            return
+        }
+        let outcome = connection.handle(data: data, size: datagram.count, at: now)
+        if memoryPool.hasClosed { collectMemoryVictims() }
+        afterRouted(slot, connection, outcome: outcome, size: datagram.count, from: address, at: now)
+        touch(slot)
+    }
+
+    /// A plain handshake packet (CONNECT, ACCEPT, RETRY), parsed and intact.
+    mutating func handle(handshake packet: Packet, size: Int, from address: PeerAddress, at now: Timestamp) {
         if packet.flags != .plain {
             statistics.malformedDatagrams += 1
             return
         }
         if case .connect(let params, let cookie) = packet.body {
-            acceptConnect(packet, params, cookie: cookie, size: datagram.count, from: address, at: now)
+            acceptConnect(packet, params, cookie: cookie, size: size, from: address, at: now)
             return
         }
         guard let slot = table.find(packet.destination), let connection = connections[slot] else {
             statistics.unroutableDatagrams += 1
             return
         }
-        connection.handle(packet: packet, size: datagram.count, at: now)
+        connection.handle(packet: packet, size: size, at: now)
         if memoryPool.hasClosed { collectMemoryVictims() }
-        afterRouted(slot, connection, size: datagram.count, from: address, at: now)
+        afterRouted(slot, connection, outcome: connection.lastReceive, size: size, from: address, at: now)
         touch(slot)
     }
 
@@ -182,10 +210,11 @@ struct EndpointCore {
     /// way, or for a new packet that is the largest so far; never for a client connection, a
     /// duplicate or a dropped datagram on a verified connection.
     @inline(__always)
-    mutating func afterRouted(_ slot: Int, _ connection: Connection, size: Int, from address: PeerAddress, at now: Timestamp) {
+    mutating func afterRouted(_ slot: Int, _ connection: Connection, outcome: @autoclosure () -> ReceiveOutcome, size: Int,
+                              from address: PeerAddress, at now: Timestamp) {
         let kind = slots[slot].kind
         if kind == .client { return }
-        let outcome = connection.lastReceive
+        let outcome = outcome()
         if kind == .halfOpen && connection.state != .accepting {
             // The first DATA packet: the client has the ACCEPT, so it received at its address.
             slots[slot].kind = .established
@@ -193,7 +222,7 @@ struct EndpointCore {
             establishedCount += 1
             if outcome.newPacket && slots[slot].address == address { slots[slot].unverifiedCredit = nil }
         }
-        guard slots[slot].unverifiedCredit != nil || outcome.newLargest || connection.isValidatingPath else { return }
+        guard slots[slot].unverifiedCredit != nil || outcome.newLargest || outcome.isValidatingPath else { return }
         followPath(slot, connection, size: size, from: address, outcome: outcome, at: now)
     }
 

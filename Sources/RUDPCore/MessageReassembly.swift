@@ -1,6 +1,7 @@
 /// Collects the fragments of one message as they arrive, without allocating the length the
-/// message claims: each fragment's new bytes are kept as an engine-owned array (a *chunk*), and
-/// the message is built once, when complete.
+/// message claims: each fragment's new bytes are copied, once, out of the received packet into
+/// an engine-owned array (a *chunk*), and the message is built once, when complete (a message
+/// one chunk holds is that chunk).
 ///
 /// Overlapping and duplicated fragments are harmless: only bytes not yet received are kept (the
 /// first copy of a byte wins). The number of separate received intervals is bounded against
@@ -9,7 +10,7 @@
 ///
 /// Small fragments that arrive in order are appended to the chunk they continue, in chunks of
 /// ``mergedChunkCapacity`` bytes, so a sender with tiny fragments costs bytes, not bookkeeping;
-/// fragments of ordinary size stay the arrays they arrived in.
+/// fragments of ordinary size get a chunk each.
 struct MessageReassembly {
     static let maximumIntervals = 4096
     /// A fragment shorter than this is appended to the chunk it continues.
@@ -48,10 +49,15 @@ struct MessageReassembly {
 
     enum InsertResult { case added, duplicate, tooFragmented }
 
-    /// Keeps the bytes of a fragment that were not received yet: the payload array itself when
-    /// all of it is new (no copy), otherwise copies of the new parts. The caller has checked
-    /// `offset + payload.count <= totalLength`.
+    /// Keeps the bytes of a fragment that were not received yet (an array's bytes; for tests).
     mutating func insert(offset: Int, payload: [UInt8]) -> InsertResult {
+        payload.withUnsafeBytes { insert(offset: offset, payload: $0) }
+    }
+
+    /// Keeps the bytes of a fragment that were not received yet, read from the received packet:
+    /// one copy of the new bytes (a new chunk, or appended to the chunk a small fragment
+    /// continues), none of a duplicate. The caller has checked `offset + payload.count <= totalLength`.
+    mutating func insert(offset: Int, payload: UnsafeRawBufferPointer) -> InsertResult {
         let lower = offset, upper = offset + payload.count
         if payload.isEmpty { return .duplicate }
         // Fast path: at or beyond the end of everything received (in order, or a gap ahead).
@@ -73,9 +79,10 @@ struct MessageReassembly {
                 if intervalCount >= Self.maximumIntervals { return .tooFragmented }
                 intervalCount += 1
             }
-            chunks.append(Chunk(offset: lower, bytes: payload))
-            receivedBytes += payload.count
-            storedBytes += payload.capacity
+            let bytes = Array(payload)
+            chunks.append(Chunk(offset: lower, bytes: bytes))
+            receivedBytes += bytes.count
+            storedBytes += bytes.capacity
             return .added
         }
         // The first chunk that ends at or after `lower` (ends ascend: the chunks are disjoint).
@@ -121,8 +128,8 @@ struct MessageReassembly {
 
     /// A new chunk for the part `range` (message offsets) of a fragment that starts at `start`;
     /// counts its bytes.
-    private mutating func piece(_ range: Range<Int>, of payload: [UInt8], at start: Int) -> Chunk {
-        let bytes = range.count == payload.count ? payload : Array(payload[(range.lowerBound - start)..<(range.upperBound - start)])
+    private mutating func piece(_ range: Range<Int>, of payload: UnsafeRawBufferPointer, at start: Int) -> Chunk {
+        let bytes = Array(UnsafeRawBufferPointer(rebasing: payload[(range.lowerBound - start)..<(range.upperBound - start)]))
         receivedBytes += bytes.count
         storedBytes += bytes.capacity
         return Chunk(offset: range.lowerBound, bytes: bytes)

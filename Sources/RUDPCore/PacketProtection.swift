@@ -30,6 +30,14 @@ public protocol PacketProtection: AnyObject {
     /// contents of `datagram` are unspecified.
     func open(_ datagram: inout [UInt8]) -> PacketOpenResult
 
+    /// Verifies a received datagram, read from the caller's memory, and writes the packet bytes
+    /// (header and decrypted payload: the first `datagram.count - overhead` bytes) into `packet`,
+    /// which has room for at least `datagram.count` bytes and does not overlap `datagram`. The
+    /// same checks and state changes as ``open(_:)``; after a failure the
+    /// contents of `packet` are unspecified. The engine's receive path calls this one, so that
+    /// opening allocates nothing; the default implementation goes through an array.
+    func open(_ datagram: UnsafeRawBufferPointer, into packet: UnsafeMutableRawBufferPointer) -> PacketOpenResult
+
     /// Appends the handshake tag (the connection's handshake key) to an encoded ACCEPT.
     func authenticateHandshake(_ packet: inout [UInt8])
 
@@ -38,6 +46,21 @@ public protocol PacketProtection: AnyObject {
 
     /// Forgets the handshake key once the handshake is complete (it is not needed any more).
     func discardHandshakeKey()
+}
+
+extension PacketProtection {
+    /// Opens a copy of `datagram` with ``open(_:)`` and copies the packet out
+    /// (for protections that only implement the array form).
+    public func open(_ datagram: UnsafeRawBufferPointer, into packet: UnsafeMutableRawBufferPointer) -> PacketOpenResult {
+        var bytes = Array(datagram)
+        let result = open(&bytes)
+        if result == .verified {
+            bytes.withUnsafeBytes { opened in
+                packet.copyMemory(from: UnsafeRawBufferPointer(rebasing: opened.prefix(packet.count)))
+            }
+        }
+        return result
+    }
 }
 
 /// The outcome of ``PacketProtection/open(_:)``.

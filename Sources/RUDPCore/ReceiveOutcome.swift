@@ -8,4 +8,7 @@ struct ReceiveOutcome {
     var newLargest = false
     /// It carried a PATH_RESPONSE echoing a challenge of the validation under way.
     var pathResponseMatched = false
+    /// After it, a validation of a candidate address is under way (filled in when the endpoint
+    /// reads the outcome, ``Connection/lastReceive``, so that it need not ask again).
+    var isValidatingPath = false
 }

@@ -117,18 +117,20 @@ struct SendQueue {
     }
 
     /// Removes a message (acknowledged, fully sent unreliable, or failed).
+    /// Reads the fields it needs in place: copying the slot (two arrays) costs a retain and a
+    /// release each, once per acknowledged message.
     mutating func release(_ id: MessageID) {
         guard let position = position(of: id) else { return }
-        let message = slots[position]
+        let byteCount = slots[position].bytes.count
+        let reliableChannel = slots[position].mode.isReliable ? Int(slots[position].channel) : nil
         slots[position] = .empty
         count -= 1
-        bufferedBytes -= message.bytes.count
-        while let first = slots.first, !first.isLive {
+        bufferedBytes -= byteCount
+        while !slots.isEmpty && !slots[0].isLive {
             slots.removeFirst()
             oldestID += 1
         }
-        if message.mode.isReliable {
-            let c = Int(message.channel)
+        if let c = reliableChannel {
             while let first = channels[c].reliable.first, !contains(first.id) {
                 channels[c].reliable.removeFirst()
             }

@@ -35,7 +35,7 @@ struct UnreliableReassembler {
     /// Takes one fragment of an unreliable message that does not cover the whole message.
     /// `limit`: the most memory the partial messages may hold after it (the smaller of the
     /// reassembly budget and the room the connection has).
-    mutating func receive(_ frame: MessageFrame, limit: Int, maxMessageSize: Int) -> Outcome {
+    mutating func receive(_ frame: MessageFrameView, limit: Int, maxMessageSize: Int) -> Outcome {
         let total = Int(frame.totalLength)
         if total > maxMessageSize { return .dropped }
         let key = Key(channel: frame.channel, sequence: frame.sequence)

@@ -207,6 +207,56 @@ public final class PacketProtector {
         datagram.removeLast(Self.tagSize)
     }
 
+    /// Verifies a received datagram, read from the caller's memory, and writes the packet bytes
+    /// (header followed by the decrypted payload) into `packet` (room for `datagram.count` bytes,
+    /// not overlapping `datagram`); returns their count. The checks, errors and replay-window
+    /// update of ``openInPlace(_:)``, without an array; after an error the contents of `packet`
+    /// are unspecified.
+    public func open(_ datagram: UnsafeRawBufferPointer, into packet: UnsafeMutableRawBufferPointer) throws(SecurityError) -> Int {
+        guard datagram.count <= Packet.maximumDatagramSize else { throw .oversize(size: datagram.count) }
+        let minimum = Packet.headerSize + overhead
+        guard datagram.count >= minimum else { throw .truncated(size: datagram.count, minimum: minimum) }
+        precondition(packet.count >= datagram.count, "PacketProtector.open(_:into:): the output buffer is too small")
+        let source = datagram.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let output = packet.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        guard let key else {
+            guard (try? Datagram.verify(datagram)) != nil else { throw .checksumMismatch }
+            let count = datagram.count - Datagram.trailerSize
+            output.update(from: source, count: count)
+            return count
+        }
+        var pn: UInt64 = 0
+        for i in 11..<Packet.headerSize { pn = pn << 8 | UInt64(source[i]) }
+        guard pn < Packet.packetNumberLimit else { throw .invalidPacketNumber }
+        switch replayWindow.status(of: pn) {
+        case .fresh: break
+        case .duplicate: throw .replayed(packetNumber: pn)
+        case .tooOld: throw .tooOld(packetNumber: pn)
+        }
+        let bodyCount = datagram.count - Self.tagSize
+        let mode = self.mode
+        let verified = withNonce(pn) { nonce in
+            let tag = source + bodyCount
+            if mode == .authenticated {
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { scratch in
+                    guard crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                        scratch.baseAddress!, nil, scratch.baseAddress!, 0, tag,
+                        source, UInt64(bodyCount), nonce, key.unsafePointer) == 0 else { return false }
+                    output.update(from: source, count: bodyCount)
+                    return true
+                }
+            } else {
+                output.update(from: source, count: Packet.headerSize)
+                return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                    output + Packet.headerSize, nil, source + Packet.headerSize, UInt64(bodyCount - Packet.headerSize), tag,
+                    source, UInt64(Packet.headerSize), nonce, key.unsafePointer) == 0
+            }
+        }
+        guard verified else { throw .authenticationFailed }
+        replayWindow.accept(pn)
+        return bodyCount
+    }
+
     // MARK: helpers
 
     /// The big-endian packet number at bytes 11 ..< 19 of a header.

@@ -58,6 +58,22 @@ public final class SessionProtection: PacketProtection {
         }
     }
 
+    /// Opens with the incoming key into `packet`, without an array (see ``PacketProtector/open(_:into:)``).
+    public func open(_ datagram: UnsafeRawBufferPointer, into packet: UnsafeMutableRawBufferPointer) -> PacketOpenResult {
+        do {
+            _ = try incoming.open(datagram, into: packet)
+            return .verified
+        } catch .replayed {
+            return .replayed
+        } catch .tooOld {
+            return .tooOld
+        } catch .authenticationFailed {
+            return .authenticationFailed
+        } catch {
+            return .malformed
+        }
+    }
+
     /// Appends `handshake_tag(handshake_key, packet)`; does nothing once the handshake key was discarded.
     public func authenticateHandshake(_ packet: inout [UInt8]) {
         guard let handshake else { return }

@@ -193,6 +193,55 @@ struct PacketProtectorTests {
         #expect(opener.replayWindow.highest == nil, "seed \(seed)")
     }
 
+    /// The engine's receive path opens into its scratch buffer (`open(_:into:)`): for genuine,
+    /// replayed, reordered, tampered, truncated and random datagrams it must give the results,
+    /// packet bytes and replay window that `openInPlace` gives.
+    @Test("opening into a buffer agrees with opening in place", arguments: SecurityMode.allCases)
+    func openIntoBufferAgrees(mode: SecurityMode) throws {
+        let seed: UInt64 = 0x5C4A_7C8 + UInt64(mode.overhead)
+        var rng = TestRandom(seed: seed)
+        let keys = try Fixtures.keys()
+        let sealer = mode == .none ? PacketProtector(unprotected: .clientToServer) : Fixtures.pair(mode, keys: keys).sealer
+        let (inPlace, intoBuffer) = mode == .none
+            ? (PacketProtector(unprotected: .clientToServer), PacketProtector(unprotected: .clientToServer))
+            : (Fixtures.pair(mode, keys: keys).opener, Fixtures.pair(mode, keys: keys).opener)
+        var sent: [[UInt8]] = []
+        for pn in 0..<UInt64(400) {
+            let (header, payload) = Fixtures.packet(pn, payloadSize: Int(rng.below(rng.chance(10) ? 1400 : 100)))
+            sent.append(try sealer.seal(header: header, payload: payload, packetNumber: pn))
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Packet.maximumDatagramSize, alignment: 16)
+        defer { buffer.deallocate() }
+        for i in 0..<1500 {
+            var datagram: [UInt8]
+            switch rng.below(6) {
+            case 0, 1: datagram = sent[Int(rng.below(UInt64(sent.count)))]   // genuine, often a replay, out of order
+            case 2:
+                datagram = sent[Int(rng.below(UInt64(sent.count)))]
+                datagram[Int(rng.below(UInt64(datagram.count)))] ^= UInt8(1 + rng.below(255))
+            case 3: datagram = Array(sent[Int(rng.below(UInt64(sent.count)))].prefix(Int(rng.below(60))))
+            case 4: datagram = rng.bytes(Int(rng.below(200)))
+            default:
+                datagram = rng.bytes(Int(rng.below(200)))
+                if datagram.count >= 19 { datagram.replaceSubrange(0..<19, with: Fixtures.header(rng.below(500))) }
+            }
+            var expected = datagram
+            let expectedResult = Result { () throws(SecurityError) in try inPlace.openInPlace(&expected) }
+            let result = datagram.withUnsafeBytes { raw in
+                Result { () throws(SecurityError) -> Int in try intoBuffer.open(raw, into: buffer) }
+            }
+            switch (expectedResult, result) {
+            case (.success, .success(let count)):
+                #expect(Array(buffer.prefix(count)) == expected, "seed \(seed) datagram \(i)")
+            case (.failure(let a), .failure(let b)):
+                #expect(a == b, "seed \(seed) datagram \(i)")
+            default:
+                Issue.record("seed \(seed) datagram \(i): in place \(expectedResult), into a buffer \(result)")
+            }
+            #expect(inPlace.replayWindow == intoBuffer.replayWindow, "seed \(seed) datagram \(i)")
+        }
+    }
+
     @Test func noneModeIsTheCRCTrailer() throws {
         let (outgoing, incoming) = try PacketProtector.pair(mode: .none, keys: nil, isClient: true)
         #expect(outgoing.overhead == 4 && incoming.direction == .serverToClient)
