@@ -26,13 +26,7 @@ enum SocketBinding {
 
     /// Binds a UDP socket at `address` whose pipeline feeds `driver`.
     static func bind(_ address: SocketAddress, driver: EndpointDriver, vectorReadCount: Int) async throws(RUDPError) -> any Channel {
-        // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
-        let datagramSize = max(driver.configuration.connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
-        let bootstrap = DatagramBootstrap(group: driver.eventLoop)
-            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))
-            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
-            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
+        let bootstrap = configuredBootstrap(on: driver.eventLoop, connection: driver.configuration.connection, vectorReadCount: vectorReadCount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(driver: driver))
@@ -47,6 +41,21 @@ enum SocketBinding {
         } catch {
             throw RUDPError(.invalidArgument, "could not bind a UDP socket to \(describe(address)): \(error)")
         }
+    }
+
+    /// The datagram bootstrap every RUDP socket uses, without its channel initializer: vector
+    /// reads of `vectorReadCount` datagrams, a receive allocator sized for that many of the
+    /// largest datagrams, and large socket buffers. The raw-UDP baseline of `rudp bench
+    /// --baseline` (``RawDatagramPath``) binds its sockets with it too, so that both measure the
+    /// same socket setup.
+    static func configuredBootstrap(on eventLoop: any EventLoop, connection: ConnectionConfiguration, vectorReadCount: Int) -> DatagramBootstrap {
+        // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
+        let datagramSize = max(connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
+        return DatagramBootstrap(group: eventLoop)
+            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
+            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
     }
 
     /// "127.0.0.1:9000" or "[::1]:9000".
