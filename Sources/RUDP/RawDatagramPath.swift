@@ -22,8 +22,9 @@ import RUDPCore
 /// What it leaves out: the engine (headers, CRC-32C, encryption, packet numbers, ACK frames and
 /// datagrams, reordering and duplicate checks, reassembly, congestion and flow control, pacing,
 /// timers, loss recovery, handshake). A message is one datagram, so messages must fit in
-/// `maxDatagramSize` bytes. The send budget is freed by a direct hop from the receiving loop
-/// (the highest sequence number read) instead of acknowledgements on the wire, and a datagram
+/// `maxDatagramSize` bytes. The send budget is freed through memory shared by the two loops (the
+/// highest sequence number read; ``RawDatagramAcknowledgements``) instead of acknowledgements on
+/// the wire, with a hop to the sender's loop only when a task waits for it, and a datagram
 /// the network drops is simply missing: the baseline is the loss-free floor.
 ///
 /// ```swift
@@ -60,7 +61,8 @@ package final class RawDatagramPath: Sendable {
         }
         let requested = try await SocketBinding.resolve(host: host, port: 0)
         let receiverLoop = MultiThreadedEventLoopGroup.singleton.next()
-        let receiver = RawDatagramReceiver(eventLoop: receiverLoop, configuration: configuration)
+        let acknowledgements = RawDatagramAcknowledgements()
+        let receiver = RawDatagramReceiver(eventLoop: receiverLoop, configuration: configuration, acknowledgements: acknowledgements)
         let receiverChannel = try await bind(requested, on: receiverLoop, configuration: configuration,
                                              vectorReadCount: SocketBinding.serverVectorReadCount) { RawDatagramHandler(driver: receiver) }
         do {
@@ -69,10 +71,11 @@ package final class RawDatagramPath: Sendable {
             }
             let wildcard = try SocketAddress(ipAddress: bound.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
             let senderLoop = MultiThreadedEventLoopGroup.singleton.next()
-            let sender = RawDatagramSender(eventLoop: senderLoop, configuration: configuration, destination: bound, peer: peer)
+            let sender = RawDatagramSender(eventLoop: senderLoop, configuration: configuration, destination: bound, peer: peer,
+                                           acknowledgements: acknowledgements)
             try await receiverLoop.submit {
-                receiver.setAcknowledge { through in
-                    senderLoop.execute { sender.acknowledge(through: through) }
+                receiver.setWakeSender {
+                    senderLoop.execute { sender.collectAcknowledgements() }
                 }
             }.get()
             let senderChannel = try await bind(wildcard, on: senderLoop, configuration: configuration,

@@ -9,8 +9,9 @@ import RUDPCore
 /// releases hop back to this loop as the protocol's do (there is no engine to give them to).
 ///
 /// No checksum, header, reordering, duplicate check or acknowledgement: after each batch it
-/// reports the highest sequence number read (bytes 8..<16, little-endian, of the bench's stamp)
-/// to the sender's loop, which frees the send budget.
+/// stores the highest sequence number read (bytes 8..<16, little-endian, of the bench's stamp) in
+/// ``RawDatagramAcknowledgements``, which frees the sender's budget, and wakes the sender's loop
+/// only if it waits for that.
 ///
 /// Loop-side members are confined to `eventLoop` (hence `@unchecked Sendable`); the application
 /// uses ``messages`` only.
@@ -22,14 +23,17 @@ package final class RawDatagramReceiver: @unchecked Sendable {
     /// One more than the highest sequence number read.
     private var through: UInt64 = 0
     private var reportedThrough: UInt64 = 0
-    /// Where `through` goes after each batch (set before traffic starts).
-    private var acknowledge: (@Sendable (UInt64) -> Void)?
+    /// Where `through` goes after each batch.
+    private let acknowledgements: RawDatagramAcknowledgements
+    /// Wakes the sender's loop when it asked for it (set before traffic starts).
+    private var wakeSender: (@Sendable () -> Void)?
     private var isFinished = false
     /// Datagrams read from the socket.
     private(set) var datagramsReceived = 0
 
-    init(eventLoop: any EventLoop, configuration: ConnectionConfiguration) {
+    init(eventLoop: any EventLoop, configuration: ConnectionConfiguration, acknowledgements: RawDatagramAcknowledgements) {
         self.eventLoop = eventLoop
+        self.acknowledgements = acknowledgements
         self.mailbox = ConnectionMailbox(configuration: configuration, messageLimit: configuration.maxMessageSize, channelCount: 1)
         mailbox.connected(messageLimit: configuration.maxMessageSize, channelCount: 1)
     }
@@ -51,8 +55,8 @@ package final class RawDatagramReceiver: @unchecked Sendable {
 
     // MARK: - Loop side
 
-    func setAcknowledge(_ acknowledge: @escaping @Sendable (UInt64) -> Void) {
-        self.acknowledge = acknowledge
+    func setWakeSender(_ wakeSender: @escaping @Sendable () -> Void) {
+        self.wakeSender = wakeSender
     }
 
     func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {
@@ -71,9 +75,10 @@ package final class RawDatagramReceiver: @unchecked Sendable {
         guard !delivered.isEmpty else { return }
         _ = mailbox.publish(statistics: ConnectionStatistics(), moved: (0, 0), delivered: delivered, resolutions: [])
         delivered.removeAll(keepingCapacity: true)
-        if through > reportedThrough, let acknowledge {
+        if through > reportedThrough {
             reportedThrough = through
-            acknowledge(through)
+            acknowledgements.through.store(through, ordering: .releasing)
+            if acknowledgements.wanted.exchange(false, ordering: .acquiringAndReleasing) { wakeSender?() }
         }
     }
 

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import NIOCore
 import RUDPCore
+import Synchronization
 
 /// The sending end of the raw-UDP baseline of `rudp bench --baseline` (``RawDatagramPath``):
 /// each message leaves as one datagram, with no header, no acknowledgement, no retransmission.
@@ -16,8 +17,9 @@ import RUDPCore
 ///
 /// The send budget (``ConnectionConfiguration/sendBufferMessages`` and `sendBufferBytes`) counts
 /// the messages the receiving loop has not yet read, the stand-in for "not yet acknowledged": the
-/// receiver reports the highest sequence number it read (``RawDatagramReceiver``) straight to this
-/// loop, a hop between threads that costs less than an acknowledgement. Messages must carry the
+/// receiver stores the highest sequence number it read in ``RawDatagramAcknowledgements``, which
+/// this loop reads whenever it runs; it asks for a hop from the receiving loop only while a task
+/// waits for room or for everything to be acknowledged. Messages must carry the
 /// bench's stamp: a sequence number counting from 0 in bytes 8..<16. A datagram not read
 /// ``lossTimeout`` after the last progress counts as lost (loopback rarely loses any).
 ///
@@ -35,6 +37,7 @@ package final class RawDatagramSender: @unchecked Sendable {
     package let maximumMessageSize: Int
 
     private let destination: SocketAddress
+    private let acknowledgements: RawDatagramAcknowledgements
     private var addresses = SocketAddressCache()
     private let allocator = ByteBufferAllocator()
     private var context: ChannelHandlerContext?
@@ -61,8 +64,10 @@ package final class RawDatagramSender: @unchecked Sendable {
     /// Datagrams counted as lost (not read within ``lossTimeout``).
     private(set) var datagramsLost = 0
 
-    init(eventLoop: any EventLoop, configuration: ConnectionConfiguration, destination: SocketAddress, peer: PeerAddress) {
+    init(eventLoop: any EventLoop, configuration: ConnectionConfiguration, destination: SocketAddress, peer: PeerAddress,
+         acknowledgements: RawDatagramAcknowledgements) {
         self.eventLoop = eventLoop
+        self.acknowledgements = acknowledgements
         self.destination = destination
         self.maximumMessageSize = configuration.maxDatagramSize
         self.queue = RawDatagramQueue(destination: peer)
@@ -109,7 +114,8 @@ package final class RawDatagramSender: @unchecked Sendable {
             if s.closeReason != nil || s.closeRequested || s.abortRequested { return .finish(.failure(s.closedError)) }
             if mailbox.hasRoom(s, for: size) { return .finish(.success(())) }
             s.roomWaiters.append(token)
-            return .wait
+            // The loop asks the receiver for a wake-up only while someone waits: tell it.
+            return mailbox.needsDrain(&s) ? .waitAndDrain : .wait
         }
     }
 
@@ -183,32 +189,48 @@ package final class RawDatagramSender: @unchecked Sendable {
         context.flush()
     }
 
-    /// The receiver read every message below `through` (on this loop).
-    func acknowledge(through: UInt64) {
-        guard !isClosed, through > acknowledged else { return }
-        let newest = min(through, handedOver)
+    /// The receiving loop woke this one, as asked: take what it read and publish (on this loop).
+    func collectAcknowledgements() {
+        guard !isClosed else { return }
+        publish()
+    }
+
+    /// Takes what the receiver has read so far; returns whether that freed anything.
+    @discardableResult
+    private func takeAcknowledgements() -> Bool {
+        let newest = min(acknowledgements.through.load(ordering: .acquiring), handedOver)
+        guard newest > acknowledged else { return false }
         while acknowledged < newest, let size = unacknowledgedSizes.popFirst() {
             unacknowledgedBytes -= size
             acknowledged += 1
         }
         lastProgress = .now()
-        publish()
+        return true
     }
 
-    /// Resolves the barriers that are due, hands the budget's level and the results to the mailbox,
+    /// Takes the receiver's progress, resolves the barriers that are due, hands the budget's level
+    /// and the results to the mailbox, asks for a wake-up while a task waits for the receiver,
     /// and keeps the stall check armed while datagrams are outstanding.
     private func publish() {
-        while let barrier = barriers.first, barrier.through <= acknowledged {
-            barriers.removeFirst()
-            resolutions.append((barrier.token, .success(())))
+        takeAcknowledgements()
+        while true {
+            while let barrier = barriers.first, barrier.through <= acknowledged {
+                barriers.removeFirst()
+                resolutions.append((barrier.token, .success(())))
+            }
+            var statistics = ConnectionStatistics()
+            statistics.sendBufferMessages = unacknowledgedSizes.count
+            statistics.sendBufferBytes = unacknowledgedBytes
+            let (_, sendersWaiting) = mailbox.publish(statistics: statistics, moved: (movedMessages, movedBytes), delivered: [],
+                                                      resolutions: resolutions)
+            movedMessages = 0
+            movedBytes = 0
+            resolutions.removeAll(keepingCapacity: true)
+            guard sendersWaiting || !barriers.isEmpty else { break }
+            acknowledgements.wanted.store(true, ordering: .releasing)
+            // A batch read before the flag was set did not see it: look once more.
+            guard takeAcknowledgements() else { break }
         }
-        var statistics = ConnectionStatistics()
-        statistics.sendBufferMessages = unacknowledgedSizes.count
-        statistics.sendBufferBytes = unacknowledgedBytes
-        _ = mailbox.publish(statistics: statistics, moved: (movedMessages, movedBytes), delivered: [], resolutions: resolutions)
-        movedMessages = 0
-        movedBytes = 0
-        resolutions.removeAll(keepingCapacity: true)
         if !unacknowledgedSizes.isEmpty && stallTimer == nil {
             stallTimer = eventLoop.scheduleTask(in: Self.stallCheckInterval) { [self] in checkStall() }
         }
@@ -217,7 +239,7 @@ package final class RawDatagramSender: @unchecked Sendable {
     private func checkStall() {
         stallTimer = nil
         guard !isClosed, !unacknowledgedSizes.isEmpty else { return }
-        if NIODeadline.now() - lastProgress >= Self.lossTimeout {
+        if !takeAcknowledgements() && NIODeadline.now() - lastProgress >= Self.lossTimeout {
             datagramsLost += unacknowledgedSizes.count
             unacknowledgedSizes.removeAll()
             unacknowledgedBytes = 0

@@ -12,6 +12,14 @@ extension BenchCommand {
     /// `--baseline`: `--rounds` rounds of one raw-UDP baseline run and one protocol run, the order
     /// alternating per round, then the medians, spreads and ratios.
     func runBaselineComparison(security: SecurityConfiguration?, logger: Logger) async throws {
+        // The first run in a process pays for starting threads, first sockets and allocations:
+        // one unmeasured short run of each kind (the warm-up and one message) takes that cost, so
+        // that it does not fall on round 1's first run.
+        var priming = self
+        priming.messages = 1
+        priming.mode = .bulk
+        _ = try await priming.measureBaseline(logger: logger)
+        _ = try await priming.measure(security: security, logger: logger)
         let loadAtStart = LoadAverage.read()
         var baselineRuns: [BaselineReport] = [], protocolRuns: [BenchReport] = []
         for round in 0..<rounds {

@@ -50,7 +50,8 @@ struct BenchCommand: AsyncParsableCommand {
             RUDP_PSK, or else a fresh random key held in memory only.
 
             Baseline: --baseline measures the floor under the protocol in the same invocation. \
-            It runs --rounds rounds, each one baseline run and one protocol run (the order \
+            After one unmeasured short run of each kind (it takes the cost of a process's first \
+            run), it runs --rounds rounds, each one baseline run and one protocol run (the order \
             alternating per round), and prints both, their medians with the spread (min-max) of \
             the rounds, the protocol/baseline ratios of throughput, p50 and p99 (of the medians; \
             the spread is that of the rounds' ratios) and the load average (/proc/loadavg) before \
@@ -61,7 +62,8 @@ struct BenchCommand: AsyncParsableCommand {
             the same batched writes (one copy into the socket's buffer, UDP GSO runs, one flush \
             per step), the same mailbox between tasks and event loops (send budget, back-pressure, \
             one hop to the loop; one hand-over per read batch to the consuming task) and the \
-            same receiving task's checks and latency histogram. It leaves out everything the \
+            same receiving task (size check, sequence tally, latency histogram; a skipped \
+            sequence number is counted as missing instead of failing the run). It leaves out everything the \
             protocol adds: headers, CRC-32C, encryption, acknowledgements (the receiving loop \
             reports the highest sequence number read straight to the sender's loop, freeing the \
             send budget), retransmission, reordering and duplicate checks, congestion and flow \
@@ -79,7 +81,7 @@ struct BenchCommand: AsyncParsableCommand {
               rudp bench --psk-file rudp.key --security authenticated
               rudp bench --compare-security --runs 5               # encrypted vs plain
               rudp bench --compare-security --security authenticated --runs 7 --json
-              rudp bench --baseline --mode bulk --loss 0.01          # protocol/baseline ratios
+              rudp bench --baseline --mode bulk --loss 0.01
               rudp bench --baseline --mode paced --rounds 5 --json
             """
     )
