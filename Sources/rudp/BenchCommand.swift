@@ -65,9 +65,9 @@ struct BenchCommand: AsyncParsableCommand {
             same receiving task (size check, sequence tally, latency histogram; a skipped \
             sequence number is counted as missing instead of failing the run). It leaves out everything the \
             protocol adds: headers, CRC-32C, encryption, acknowledgements (the receiving loop \
-            reports the highest sequence number read straight to the sender's loop, freeing the \
-            send budget), retransmission, reordering and duplicate checks, congestion and flow \
-            control, pacing and timers. It cannot retransmit, so it always runs without injected \
+            shares the highest sequence number read with the sender's loop, which frees the send \
+            budget, and wakes it only while a task waits for that), retransmission, reordering \
+            and duplicate checks, congestion and flow control, pacing and timers. It cannot retransmit, so it always runs without injected \
             loss: a lossy protocol run is compared with the loss-free floor. Datagrams that the \
             network loses are counted as missing (a datagram not read 1 s after the last progress \
             counts as lost). --size is at most 1148 bytes with --baseline, so that both send one \
