@@ -7,9 +7,14 @@ import Synchronization
 /// (`wanted`: a sender task waits for room in the send budget, or a waiter for everything to be
 /// acknowledged). Otherwise the sender reads `through` whenever it runs anyway.
 ///
+/// Each side stores one variable and then reads the other (the sender: `wanted`, then
+/// `through`; the receiver: `through`, then `wanted`), so every access is sequentially
+/// consistent: with acquire/release only, both reads could miss both stores, and a waiting
+/// sender would sleep until the stall check.
+///
 /// ```swift
-/// acknowledgements.through.store(newest, ordering: .releasing)                       // receiving loop
-/// if acknowledgements.wanted.exchange(false, ordering: .acquiringAndReleasing) { wakeSender() }
+/// acknowledgements.through.store(newest, ordering: .sequentiallyConsistent)                // receiving loop
+/// if acknowledgements.wanted.exchange(false, ordering: .sequentiallyConsistent) { wakeSender() }
 /// ```
 final class RawDatagramAcknowledgements: Sendable {
     /// One more than the highest sequence number the receiver read (written by its loop only).

@@ -77,8 +77,8 @@ package final class RawDatagramReceiver: @unchecked Sendable {
         delivered.removeAll(keepingCapacity: true)
         if through > reportedThrough {
             reportedThrough = through
-            acknowledgements.through.store(through, ordering: .releasing)
-            if acknowledgements.wanted.exchange(false, ordering: .acquiringAndReleasing) { wakeSender?() }
+            acknowledgements.through.store(through, ordering: .sequentiallyConsistent)
+            if acknowledgements.wanted.exchange(false, ordering: .sequentiallyConsistent) { wakeSender?() }
         }
     }
 

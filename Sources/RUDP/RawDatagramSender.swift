@@ -198,7 +198,7 @@ package final class RawDatagramSender: @unchecked Sendable {
     /// Takes what the receiver has read so far; returns whether that freed anything.
     @discardableResult
     private func takeAcknowledgements() -> Bool {
-        let newest = min(acknowledgements.through.load(ordering: .acquiring), handedOver)
+        let newest = min(acknowledgements.through.load(ordering: .sequentiallyConsistent), handedOver)
         guard newest > acknowledged else { return false }
         while acknowledged < newest, let size = unacknowledgedSizes.popFirst() {
             unacknowledgedBytes -= size
@@ -227,7 +227,7 @@ package final class RawDatagramSender: @unchecked Sendable {
             movedBytes = 0
             resolutions.removeAll(keepingCapacity: true)
             guard sendersWaiting || !barriers.isEmpty else { break }
-            acknowledgements.wanted.store(true, ordering: .releasing)
+            acknowledgements.wanted.store(true, ordering: .sequentiallyConsistent)
             // A batch read before the flag was set did not see it: look once more.
             guard takeAcknowledgements() else { break }
         }
