@@ -54,8 +54,10 @@ package final class RawDatagramPath: Sendable {
     /// port and the sending socket on the wildcard address, as ``RUDPServer`` and ``RUDPClient``
     /// do. `configuration` sets the send budget (`sendBufferMessages`, `sendBufferBytes`), the
     /// largest message (`maxDatagramSize`), the receive allocator and the credit-release batch
-    /// (`receiveWindow`).
-    package static func open(host: String = "127.0.0.1", configuration: ConnectionConfiguration) async throws -> RawDatagramPath {
+    /// (`receiveWindow`). Datagrams not read `lossTimeout` after the receiver's last progress
+    /// count as lost (``RawDatagramSender/lossTimeout``).
+    package static func open(host: String = "127.0.0.1", configuration: ConnectionConfiguration,
+                             lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout) async throws -> RawDatagramPath {
         if let problem = configuration.validate() {
             throw RUDPError(.invalidArgument, "invalid connection configuration: \(problem)")
         }
@@ -72,7 +74,7 @@ package final class RawDatagramPath: Sendable {
             let wildcard = try SocketAddress(ipAddress: bound.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
             let senderLoop = MultiThreadedEventLoopGroup.singleton.next()
             let sender = RawDatagramSender(eventLoop: senderLoop, configuration: configuration, destination: bound, peer: peer,
-                                           acknowledgements: acknowledgements)
+                                           acknowledgements: acknowledgements, lossTimeout: lossTimeout)
             try await receiverLoop.submit {
                 receiver.setWakeSender {
                     senderLoop.execute { sender.collectAcknowledgements() }

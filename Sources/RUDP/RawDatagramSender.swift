@@ -26,8 +26,8 @@ import Synchronization
 /// Every property is confined to `eventLoop` (hence `@unchecked Sendable`); the application
 /// calls only ``send(_:)`` and ``waitUntilAllAcknowledged()``, which go through the mailbox.
 package final class RawDatagramSender: @unchecked Sendable {
-    /// Nothing read for this long while datagrams are outstanding: they count as lost.
-    package static let lossTimeout = TimeAmount.seconds(1)
+    /// The default of ``lossTimeout``: 1 s.
+    package static let defaultLossTimeout = TimeAmount.seconds(1)
     /// How often outstanding datagrams are checked for ``lossTimeout``.
     static let stallCheckInterval = TimeAmount.milliseconds(100)
 
@@ -35,6 +35,8 @@ package final class RawDatagramSender: @unchecked Sendable {
     let mailbox: ConnectionMailbox
     /// The largest message: one datagram of the configuration's `maxDatagramSize`.
     package let maximumMessageSize: Int
+    /// Nothing read for this long while datagrams are outstanding: they count as lost.
+    package let lossTimeout: TimeAmount
 
     private let destination: SocketAddress
     private let acknowledgements: RawDatagramAcknowledgements
@@ -65,8 +67,9 @@ package final class RawDatagramSender: @unchecked Sendable {
     private(set) var datagramsLost = 0
 
     init(eventLoop: any EventLoop, configuration: ConnectionConfiguration, destination: SocketAddress, peer: PeerAddress,
-         acknowledgements: RawDatagramAcknowledgements) {
+         acknowledgements: RawDatagramAcknowledgements, lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout) {
         self.eventLoop = eventLoop
+        self.lossTimeout = lossTimeout
         self.acknowledgements = acknowledgements
         self.destination = destination
         self.maximumMessageSize = configuration.maxDatagramSize
@@ -239,7 +242,7 @@ package final class RawDatagramSender: @unchecked Sendable {
     private func checkStall() {
         stallTimer = nil
         guard !isClosed, !unacknowledgedSizes.isEmpty else { return }
-        if !takeAcknowledgements() && NIODeadline.now() - lastProgress >= Self.lossTimeout {
+        if !takeAcknowledgements() && NIODeadline.now() - lastProgress >= lossTimeout {
             datagramsLost += unacknowledgedSizes.count
             unacknowledgedSizes.removeAll()
             unacknowledgedBytes = 0

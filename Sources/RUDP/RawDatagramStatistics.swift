@@ -4,7 +4,7 @@ package struct RawDatagramStatistics: Sendable, Hashable, Codable {
     package var datagramsSent = 0
     /// Datagrams the receiver read from its socket.
     package var datagramsReceived = 0
-    /// Datagrams the sender counted as lost: not read within ``RawDatagramSender/lossTimeout``
+    /// Datagrams the sender counted as lost: not read within the sender's ``RawDatagramSender/lossTimeout``
     /// of the last progress.
     package var datagramsTimedOut = 0
     /// Whether the sender wrote runs of datagrams as UDP GSO writes.

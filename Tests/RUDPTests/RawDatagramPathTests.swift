@@ -22,7 +22,10 @@ struct RawDatagramPathTests {
     func everyDatagramArrives(host: String) async throws {
         var configuration = ConnectionConfiguration()
         configuration.sendBufferMessages = 16   // a small window: the sender waits for the receiver often
-        let path = try await RawDatagramPath.open(host: host, configuration: configuration)
+        // No datagram counts as lost before the hang guard: a loaded run can starve the
+        // receiving loop for seconds (the 1 s default fired in a suite run at load 20).
+        let path = try await RawDatagramPath.open(host: host, configuration: configuration,
+                                                  lossTimeout: .seconds(Int64(HangGuard.seconds)))
         let count = 3_000
         let received = try await withHangGuard("raw baseline on \(host)") {
             let receiving = Task { () throws -> [UInt64] in
