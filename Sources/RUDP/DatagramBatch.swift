@@ -52,7 +52,18 @@ struct DatagramBatch {
     /// and bytes. Datagrams for a peer address that is not an IP address are dropped.
     mutating func fill(from endpoint: Endpoint, addresses: inout SocketAddressCache, allocator: ByteBufferAllocator,
                        at now: Timestamp) -> (datagrams: Int, bytes: Int) {
-        let maximumDatagram = endpoint.maximumDatagramSize
+        fill(maximumDatagramSize: endpoint.maximumDatagramSize, addresses: &addresses, allocator: allocator) { buffer, segments in
+            endpoint.pollTransmit(into: buffer, maxSegments: segments, at: now)
+        }
+    }
+
+    /// Takes everything `poll` has to send into the buffer, as ``fill(from:addresses:allocator:at:)``
+    /// does with an endpoint's `pollTransmit(into:maxSegments:at:)`: `poll` writes up to its
+    /// second argument datagrams of at most `maximumDatagramSize` bytes for one destination into
+    /// its first and describes them, or returns nil. The raw-UDP baseline of `rudp bench`
+    /// (``RawDatagramQueue``) sends through here, so both measure the same write path.
+    mutating func fill(maximumDatagramSize maximumDatagram: Int, addresses: inout SocketAddressCache, allocator: ByteBufferAllocator,
+                       poll: (UnsafeMutableRawBufferPointer, Int) -> Transmit?) -> (datagrams: Int, bytes: Int) {
         let segments = max(1, min(Self.maximumSegments, Self.maximumSegmentedBytes / maximumDatagram))
         let room = segments * maximumDatagram
         var datagrams = 0, bytes = 0
@@ -60,7 +71,7 @@ struct DatagramBatch {
             // Poll into scratch first: nothing to send (the usual case) leaves the buffer alone.
             if scratch.count < room { scratch = [UInt8](repeating: 0, count: room) }
             let first = scratch.withUnsafeMutableBytes { raw in
-                endpoint.pollTransmit(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), maxSegments: segments, at: now)
+                poll(UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), segments)
             }
             guard let first else { return (0, 0) }
             // Something to send: continue in a fresh buffer (the old storage belongs to NIO until the flush).
@@ -83,7 +94,7 @@ struct DatagramBatch {
             var transmit: Transmit?
             let offset = buffer.writerIndex - buffer.readerIndex
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { raw in
-                transmit = endpoint.pollTransmit(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), maxSegments: segments, at: now)
+                transmit = poll(UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), segments)
                 return transmit?.byteCount ?? 0
             }
             guard let transmit else { break }

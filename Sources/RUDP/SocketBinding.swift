@@ -48,20 +48,30 @@ enum SocketBinding {
         }
     }
 
-    /// The channel setup of every endpoint's socket.
+    /// The channel setup of every endpoint's socket: the shared configuration and the
+    /// endpoint's handler.
     private static func bootstrap(for driver: EndpointDriver, vectorReadCount: Int) -> DatagramBootstrap {
-        // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
-        let datagramSize = max(driver.configuration.connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
-        return DatagramBootstrap(group: driver.eventLoop)
-            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))
-            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
-            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
+        configuredBootstrap(on: driver.eventLoop, connection: driver.configuration.connection, vectorReadCount: vectorReadCount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(driver: driver))
                 }
             }
+    }
+
+    /// The datagram bootstrap every RUDP socket uses, without its channel initializer: vector
+    /// reads of `vectorReadCount` datagrams, a receive allocator sized for that many of the
+    /// largest datagrams, and large socket buffers. The raw-UDP baseline of `rudp bench
+    /// --baseline` (``RawDatagramPath``) binds its sockets with it too, so that both measure the
+    /// same socket setup.
+    static func configuredBootstrap(on eventLoop: any EventLoop, connection: ConnectionConfiguration, vectorReadCount: Int) -> DatagramBootstrap {
+        // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
+        let datagramSize = max(connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
+        return DatagramBootstrap(group: eventLoop)
+            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
+            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
     }
 
     /// "127.0.0.1:9000" or "[::1]:9000".

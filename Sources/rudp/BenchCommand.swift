@@ -16,6 +16,7 @@ import RUDPSecurity
 /// rudp bench --mode paced --rate 1000 --loss 0.1 --json
 /// rudp bench --psk-file rudp.key                       # encrypted
 /// rudp bench --compare-security --runs 5                # encrypted/plain ratio
+/// rudp bench --baseline --loss 0.01                     # protocol/raw-UDP ratios
 /// ```
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,6 +49,30 @@ struct BenchCommand: AsyncParsableCommand {
             latency of each and the protected/plain ratio. It uses the key of --psk-file or \
             RUDP_PSK, or else a fresh random key held in memory only.
 
+            Baseline: --baseline measures the floor under the protocol in the same invocation. \
+            After one unmeasured short run of each kind (it takes the cost of a process's first \
+            run), it runs --rounds rounds, each one baseline run and one protocol run (the order \
+            alternating per round), and prints both, their medians with the spread (min-max) of \
+            the rounds, the protocol/baseline ratios of throughput, p50 and p99 (of the medians; \
+            the spread is that of the rounds' ratios) and the load average (/proc/loadavg) before \
+            and after. A baseline run sends the same workload (same messages with the same send \
+            time and sequence number, warm-up, --mode, --rate, --window as the send budget) as raw \
+            UDP datagrams, one per message, through the same path as the protocol: the same NIO \
+            sockets and options (vector reads, receive allocator, socket buffers, event loops), \
+            the same batched writes (one copy into the socket's buffer, UDP GSO runs, one flush \
+            per step), the same mailbox between tasks and event loops (send budget, back-pressure, \
+            one hop to the loop; one hand-over per read batch to the consuming task) and the \
+            same receiving task (size check, sequence tally, latency histogram; a skipped \
+            sequence number is counted as missing instead of failing the run). It leaves out everything the \
+            protocol adds: headers, CRC-32C, encryption, acknowledgements (the receiving loop \
+            shares the highest sequence number read with the sender's loop, which frees the send \
+            budget, and wakes it only while a task waits for that), retransmission, reordering \
+            and duplicate checks, congestion and flow control, pacing and timers. It cannot retransmit, so it always runs without injected \
+            loss: a lossy protocol run is compared with the loss-free floor. Datagrams that the \
+            network loses are counted as missing (a datagram not read 1 s after the last progress \
+            counts as lost). --size is at most 1148 bytes with --baseline, so that both send one \
+            datagram per message.
+
             Examples:
               rudp bench
               rudp bench --mode bulk --loss 0.10 --seed 1
@@ -56,6 +81,8 @@ struct BenchCommand: AsyncParsableCommand {
               rudp bench --psk-file rudp.key --security authenticated
               rudp bench --compare-security --runs 5               # encrypted vs plain
               rudp bench --compare-security --security authenticated --runs 7 --json
+              rudp bench --baseline --mode bulk --loss 0.01
+              rudp bench --baseline --mode paced --rounds 5 --json
             """
     )
 
@@ -105,6 +132,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("With --compare-security: runs of each kind (plain and protected).", valueName: "count"))
     var runs = 5
 
+    @Flag(help: ArgumentHelp(
+        "Alternate raw-UDP baseline runs (the same workload and path without the protocol, loss-free) with protocol runs; print both and the protocol/baseline ratios.",
+        discussion: "See Baseline above for what the baseline includes and leaves out."
+    ))
+    var baseline = false
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --baseline: rounds, each one baseline and one protocol run.", valueName: "count"))
+    var rounds = 3
+
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -123,6 +159,15 @@ struct BenchCommand: AsyncParsableCommand {
         try OptionCheck.count(warmup, "--warmup", in: 0...1_000_000)
         try OptionCheck.seconds(timeout, "--timeout")
         try OptionCheck.count(runs, "--runs", in: 1...100)
+        try OptionCheck.count(rounds, "--rounds", in: 1...100)
+        if baseline {
+            if compareSecurity {
+                throw ValidationError("--baseline and --compare-security cannot be combined: run them one after the other")
+            }
+            if size > Self.baselineMaximumSize {
+                throw ValidationError("--size must be at most \(Self.baselineMaximumSize) bytes with --baseline (one datagram per message for both the protocol and the baseline), got \(size)")
+            }
+        }
     }
 
     /// What the receiving side measured.
@@ -137,6 +182,10 @@ struct BenchCommand: AsyncParsableCommand {
         metricsOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
         let security = try securityOptions.resolve(allowModeWithoutKey: compareSecurity)
+        if baseline {
+            try await runBaselineComparison(security: security?.configuration, logger: logger)
+            return
+        }
         guard compareSecurity else {
             let report = try await measure(security: security?.configuration, logger: logger)
             Console.printLine(json ? try report.json() : report.text())
@@ -169,7 +218,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     /// One benchmark run: a fresh server and client, both protected by `security` (nil: plain).
-    private func measure(security: SecurityConfiguration?, logger: Logger) async throws -> BenchReport {
+    func measure(security: SecurityConfiguration?, logger: Logger) async throws -> BenchReport {
         let total = warmup + measuredMessages
         let warmup = self.warmup, size = self.size
 
@@ -204,30 +253,9 @@ struct BenchCommand: AsyncParsableCommand {
             guard let connection = await connections.next() else {
                 throw CLIError("the benchmark server stopped before the client connected")
             }
-            var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestTrackableNanoseconds, numberOfSignificantValueDigits: .three)
-            var expected: UInt64 = 0
-            var lastDelivery: UInt64 = 0
-            for try await message in connection.messages {
-                let now = MonotonicClock.nanoseconds()
-                guard message.bytes.count == size else {
-                    throw CLIError("message \(expected) arrived with \(message.bytes.count) bytes instead of \(size)")
-                }
-                let (sentAt, sequence) = Self.readStamp(message.bytes)
-                guard sequence == expected else {
-                    throw CLIError("message \(sequence) arrived when \(expected) was expected: delivery is not exactly once and in order")
-                }
-                expected += 1
-                if sequence >= UInt64(warmup) {
-                    histogram.record(min(now &- sentAt, Self.highestTrackableNanoseconds))
-                    lastDelivery = now
-                }
-                if expected == UInt64(total) { break }
-            }
-            guard expected == UInt64(total) else {
-                throw CLIError("the connection closed after \(expected) of \(total) messages")
-            }
+            let tally = try await Self.tally(connection.messages, size: size, warmup: warmup, total: total, exactlyOnceInOrder: true)
             let statistics = await connection.statistics()
-            return Reception(histogram: histogram, lastDeliveryNanoseconds: lastDelivery, statistics: statistics)
+            return Reception(histogram: tally.histogram, lastDeliveryNanoseconds: tally.lastDeliveryNanoseconds, statistics: statistics)
         }
 
         let client: RUDPConnection
@@ -247,28 +275,7 @@ struct BenchCommand: AsyncParsableCommand {
         let reception: Reception
         let senderStatistics: ConnectionStatistics
         do {
-            var message = [UInt8](repeating: 0xA5, count: size)
-            watchdog.progress(phase: "sending the warm-up messages")
-            for sequence in 0..<warmup {
-                Self.writeStamp(into: &message, sentAt: MonotonicClock.nanoseconds(), sequence: UInt64(sequence))
-                try await client.send(message)
-            }
-            watchdog.progress(phase: "waiting for the warm-up messages to be acknowledged")
-            try await client.waitUntilAllAcknowledged()
-            measuredStart = MonotonicClock.nanoseconds()
-            let interval = 1e9 / rate
-            for index in 0..<measuredMessages {
-                if mode == .paced {
-                    let due = measuredStart + UInt64(Double(index) * interval)
-                    let now = MonotonicClock.nanoseconds()
-                    if due > now { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
-                }
-                if index % 1024 == 0 {
-                    watchdog.progress(phase: "sending message \(index) of \(measuredMessages)")
-                }
-                Self.writeStamp(into: &message, sentAt: MonotonicClock.nanoseconds(), sequence: UInt64(warmup + index))
-                try await client.send(message)
-            }
+            measuredStart = try await sendWorkload(through: client, watchdog: watchdog)
             watchdog.progress(phase: "waiting for the last messages to arrive")
             reception = try await receiving.value
             try await client.waitUntilAllAcknowledged()
@@ -315,8 +322,97 @@ struct BenchCommand: AsyncParsableCommand {
         )
     }
 
+    /// The workload's sending side, the same for protocol and baseline runs: `--warmup` stamped
+    /// messages, a wait until they are acknowledged, then the measured messages (paced or bulk).
+    /// Returns when the measurement started (monotonic nanoseconds).
+    func sendWorkload<Sender: BenchSender>(through sender: Sender, watchdog: InactivityWatchdog) async throws -> UInt64 {
+        var message = [UInt8](repeating: 0xA5, count: size)
+        watchdog.progress(phase: "sending the warm-up messages")
+        for sequence in 0..<warmup {
+            Self.writeStamp(into: &message, sentAt: MonotonicClock.nanoseconds(), sequence: UInt64(sequence))
+            try await sender.send(message)
+        }
+        watchdog.progress(phase: "waiting for the warm-up messages to be acknowledged")
+        try await sender.waitUntilAllAcknowledged()
+        let measuredStart = MonotonicClock.nanoseconds()
+        let interval = 1e9 / rate
+        for index in 0..<measuredMessages {
+            if mode == .paced {
+                let due = measuredStart + UInt64(Double(index) * interval)
+                let now = MonotonicClock.nanoseconds()
+                if due > now { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
+            }
+            if index % 1024 == 0 {
+                watchdog.progress(phase: "sending message \(index) of \(measuredMessages)")
+            }
+            Self.writeStamp(into: &message, sentAt: MonotonicClock.nanoseconds(), sequence: UInt64(warmup + index))
+            try await sender.send(message)
+        }
+        return measuredStart
+    }
+
+    /// What the receiving task counted and measured.
+    struct Tally: Sendable {
+        var histogram: Histogram<UInt64>
+        var lastDeliveryNanoseconds: UInt64
+        /// Messages taken in sequence order (every message, when `exactlyOnceInOrder`).
+        var received = 0
+        /// Measured messages (after the warm-up) among them.
+        var measuredReceived = 0
+        /// Sequence numbers skipped: lost, or overtaken (arriving later, counted as `late`).
+        var missing = 0
+        /// Messages older than one already taken (reordered or duplicated); not measured.
+        var late = 0
+    }
+
+    /// The workload's receiving side, the same for protocol and baseline runs: takes `messages`
+    /// until the last sequence number (or the end of the stream), records the one-way latency of
+    /// the measured ones, and checks each message's size. With `exactlyOnceInOrder` (the
+    /// protocol) a message out of sequence or a stream that ends early is an error; without (the
+    /// raw baseline) skipped and late messages are counted.
+    static func tally<Messages: AsyncSequence>(_ messages: Messages, size: Int, warmup: Int, total: Int,
+                                               exactlyOnceInOrder: Bool) async throws -> Tally where Messages.Element == ReceivedMessage {
+        var tally = Tally(histogram: Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableNanoseconds,
+                                                       numberOfSignificantValueDigits: .three),
+                          lastDeliveryNanoseconds: 0)
+        var expected: UInt64 = 0
+        for try await message in messages {
+            let now = MonotonicClock.nanoseconds()
+            guard message.bytes.count == size else {
+                throw CLIError("message \(expected) arrived with \(message.bytes.count) bytes instead of \(size)")
+            }
+            let (sentAt, sequence) = readStamp(message.bytes)
+            if sequence != expected {
+                guard !exactlyOnceInOrder else {
+                    throw CLIError("message \(sequence) arrived when \(expected) was expected: delivery is not exactly once and in order")
+                }
+                guard sequence > expected, sequence < UInt64(total) else {
+                    tally.late += 1
+                    continue
+                }
+                tally.missing += Int(sequence - expected)
+            }
+            expected = sequence + 1
+            tally.received += 1
+            if sequence >= UInt64(warmup) {
+                tally.histogram.record(min(now &- sentAt, highestTrackableNanoseconds))
+                tally.lastDeliveryNanoseconds = now
+                tally.measuredReceived += 1
+            }
+            if expected == UInt64(total) { break }
+        }
+        guard expected == UInt64(total) else {
+            if exactlyOnceInOrder {
+                throw CLIError("the connection closed after \(expected) of \(total) messages")
+            }
+            tally.missing += total - Int(expected)
+            return tally
+        }
+        return tally
+    }
+
     /// The receiver's own error if it failed (it explains more than the sender's).
-    private static func failure(of receiving: Task<Reception, any Error>) async -> CLIError? {
+    static func failure<Value>(of receiving: Task<Value, any Error>) async -> CLIError? {
         do {
             _ = try await receiving.value
             return nil

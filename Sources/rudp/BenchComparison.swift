@@ -85,10 +85,3 @@ struct BenchComparison: Codable, Sendable {
             """
     }
 }
-
-extension String {
-    /// The string followed by spaces up to `length` characters (unchanged if longer).
-    fileprivate func paddedRight(to length: Int) -> String {
-        self + String(repeating: " ", count: Swift.max(0, length - count))
-    }
-}

@@ -44,7 +44,7 @@ import Testing
         ("send", ["--psk-file", "--security", "RUDP_PSK", "<file>", "--to", "--timeout", "--max-rate", "--no-progress", "--log-level", "Examples"]),
         ("recv", ["--psk-file", "--security", "RUDP_PSK", "--host", "--port", "--output", "--force", "--timeout", "--max-size", "--log-level", "Examples"]),
         ("demo", ["--psk-file", "--security", "RUDP_PSK", "--messages", "--loss", "--seed", "--timeout", "--log-level", "Examples"]),
-        ("bench", ["--psk-file", "--security", "RUDP_PSK", "--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed", "--warmup", "--json", "--timeout", "--compare-security", "--runs", "--log-level", "Examples"]),
+        ("bench", ["--psk-file", "--security", "RUDP_PSK", "--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed", "--warmup", "--json", "--timeout", "--compare-security", "--runs", "--baseline", "--rounds", "--log-level", "Examples"]),
     ])
     func helpOfEverySubcommandExplainsItsOptions(subcommand: String, mentions: [String]) async throws {
         let result = try await RudpProcess.run([subcommand, "--help"], seconds: HangGuard.processSeconds)
