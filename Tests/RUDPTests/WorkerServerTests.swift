@@ -132,10 +132,11 @@ import Testing
         #expect(await server.statistics().connectionsAccepted == clients)
         // A datagram steered to the wrong worker would be unroutable there: with 4 workers about
         // three quarters of all datagrams. A few are normal with one worker too (a late
-        // retransmission after its connection ended).
+        // retransmission after its connection ended: a loaded run saw 52 of 5,104), so the bound
+        // is a tenth, far from what broken steering gives.
         let unroutable = statistics.map(\.unroutableDatagrams).reduce(0, +)
         let received = statistics.map(\.datagramsReceived).reduce(0, +)
-        #expect(unroutable * 100 < received, "datagrams reached the worker holding their connection: \(unroutable) of \(received) unroutable")
+        #expect(unroutable * 10 < received, "datagrams reached the worker holding their connection: \(unroutable) of \(received) unroutable")
         await server.shutdown()
         try await withHangGuard("serve returns after shutdown") { try await serving.value }
     }
