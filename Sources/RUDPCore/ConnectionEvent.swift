@@ -81,7 +81,9 @@ public enum ConnectionEvent: Hashable, Sendable {
     case acknowledged(MessageID)
     /// The connection ended before this reliable message was acknowledged.
     case failed(MessageID)
-    /// The send buffer has room again after a send was refused with ``SendError/sendBufferFull``.
+    /// The send buffer has room again after a send was refused with ``SendError/sendBufferFull``:
+    /// room for the smallest message refused since the last `writable`, so sending that message
+    /// again now succeeds (unless the connection closed or the peer lowered a limit meanwhile).
     case writable
     /// The connection ended. No event follows.
     case closed(CloseReason)

@@ -101,9 +101,11 @@ extension ConnectionState {
         }
     }
 
-    /// A refused send waits for room, and there is room now.
+    /// A refused send waits for room, and there is room now for the smallest message refused
+    /// (one larger than the whole buffer waits until the buffer is empty).
     var writableIsDue: Bool {
-        writableWanted && sendQueue.count < config.sendBufferMessages && sendQueue.bufferedBytes < config.sendBufferBytes
+        writableWanted && sendQueue.count < config.sendBufferMessages
+            && (sendQueue.bufferedBytes + writableSize <= config.sendBufferBytes || sendQueue.bufferedBytes == 0)
             && sendQueue.span < Self.maximumSpanFactor * config.sendBufferMessages
     }
 

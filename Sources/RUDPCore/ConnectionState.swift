@@ -74,6 +74,9 @@ struct ConnectionState {
     var flow: FlowControl
     /// A send was refused for a full buffer: signal ``ConnectionEvent/writable`` once there is room.
     var writableWanted = false
+    /// The smallest message refused since the last ``ConnectionEvent/writable``: the signal waits
+    /// until a message of this size fits, so a caller that retries on it is not refused again.
+    var writableSize = 0
 
     // Receiving.
     var receive = ReceiveState()
@@ -219,6 +222,7 @@ struct ConnectionState {
         let limit = min(settings.maxMessageSize, Int(peerParameters?.maxMessageSize ?? UInt32(settings.maxMessageSize)))
         if message.count > limit { throw .messageTooLarge(size: message.count, limit: limit) }
         if sendQueueIsFull(adding: message.count) {
+            writableSize = writableWanted ? min(writableSize, message.count) : message.count
             writableWanted = true
             throw .sendBufferFull
         }

@@ -135,4 +135,58 @@ import RUDPWire
         #expect(pair.drive { pair.serverMessages.count == 4 })
         #expect(pair.serverMessages.map(\.bytes) == [[1], [2], [3], [4]])
     }
+
+    /// `.writable` means the refused message now fits: a sender that retries only on the signal
+    /// is never refused twice for one message, whatever mix of sizes fills the buffer.
+    @Test func writableMeansTheRefusedMessageFits() throws {
+        var config = ConnectionConfiguration()
+        config.maxMessageSize = 1000
+        config.sendBufferBytes = 3000
+        config.sendBufferMessages = 100
+        let pair = Pair(clientConfig: config)
+        let c = pair.connect()
+        let sizes = [1000, 1000, 500, 900, 100, 1000, 700]
+        var refusals = 0
+        for index in 0..<70 {
+            let message = [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: sizes[index % sizes.count])
+            do {
+                try pair.client.send(message, on: c)
+            } catch SendError.sendBufferFull {
+                refusals += 1
+                let seen = pair.clientEvents.filter { $0.1 == .writable }.count
+                #expect(pair.drive { pair.clientEvents.filter { $0.1 == .writable }.count > seen }, "message \(index)")
+                try pair.client.send(message, on: c)   // must fit now
+            }
+        }
+        #expect(refusals > 0)
+        #expect(pair.drive { pair.serverMessages.count == 70 })
+        #expect(pair.serverMessages.map(\.bytes.count) == (0..<70).map { sizes[$0 % sizes.count] })
+    }
+
+    /// The case that made a retrying sender spin: an acknowledgement frees a small message while
+    /// a large one waits. `.writable` comes only once the large one fits.
+    @Test func freeingLessThanTheRefusedMessageIsNotWritable() throws {
+        var config = ConnectionConfiguration()
+        config.maxMessageSize = 1000
+        config.sendBufferBytes = 3000
+        config.sendBufferMessages = 100
+        let pair = Pair(clientConfig: config)
+        let c = pair.connect()
+        #expect(pair.drive { pair.clientEvents.contains { $0.1 == .connected } })
+        // The large messages' first transmissions are lost, so the small one is acknowledged alone.
+        var dropped = 0
+        pair.filter = { datagram, toServer in
+            if toServer && datagram.count > 600 && dropped < 3 { dropped += 1; return false }
+            return true
+        }
+        let small = try pair.client.send([UInt8](repeating: 1, count: 100), on: c)
+        pair.collect()   // the small message goes out in a packet of its own
+        for size in [1000, 1000, 900] { try pair.client.send([UInt8](repeating: 2, count: size), on: c) }
+        #expect(throws: SendError.sendBufferFull) { try pair.client.send([UInt8](repeating: 3, count: 1000), on: c) }
+        #expect(pair.drive { pair.clientEvents.contains { $0.1 == .acknowledged(small) } })
+        #expect(dropped == 3)
+        #expect(pair.drive { pair.clientEvents.contains { $0.1 == .writable } })
+        try pair.client.send([UInt8](repeating: 3, count: 1000), on: c)   // fits: writable said so
+        #expect(pair.drive { pair.serverMessages.count == 5 })
+    }
 }
