@@ -25,27 +25,76 @@ enum HangGuard {
 /// Runs `body`, failing with ``TimeoutError`` if it is still running ``HangGuard/seconds``
 /// after it *started* (the body is then cancelled), so no test can hang. The clock starts when
 /// the body first runs, not when it was queued; later waits for the cooperative pool do count,
-/// which is why the limit exceeds a whole loaded run of the suite.
+/// which is why the limit exceeds a whole loaded run of the suite. The guard returns at its
+/// limit even if the body ignores cancellation (a stuck transfer does): the body runs in an
+/// unstructured task that is left behind, not awaited, so the test fails instead of hanging.
 ///
 /// ```swift
 /// let reply = try await withHangGuard("echo") { try await client.messages.first { _ in true } }
 /// ```
-func withHangGuard<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let limit = HangGuard.seconds
-    let started = AsyncStream<Void>.makeStream()
-    return try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask {
-            started.continuation.yield()
-            started.continuation.finish()
-            return try await body()
+func withHangGuard<T: Sendable>(_ what: String, limit: Double = HangGuard.seconds,
+                                 _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let outcome = FirstOutcome<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            outcome.install(continuation)
+            let work = Task {
+                let timer = Task {
+                    try await Task.sleep(for: .seconds(limit))
+                    outcome.finish(.failure(TimeoutError(seconds: limit, what: what)))
+                }
+                outcome.onFinish { timer.cancel() }
+                let result: Result<T, any Error>
+                do { result = .success(try await body()) } catch { result = .failure(error) }
+                outcome.finish(result)
+            }
+            outcome.onFinish { work.cancel() }
         }
-        group.addTask {
-            for await _ in started.stream { break }
-            try await Task.sleep(for: .seconds(limit))
-            throw TimeoutError(seconds: limit, what: what)
+    } onCancel: {
+        outcome.finish(.failure(CancellationError()))
+    }
+}
+
+/// The first of several racing results, delivered once to a continuation; later ones are
+/// dropped. Actions registered with `onFinish` run once the result is in (at once if it is).
+final class FirstOutcome<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, any Error>?
+    private var pending: Result<T, any Error>?
+    private var finished = false
+    private var actions: [@Sendable () -> Void] = []
+
+    func install(_ continuation: CheckedContinuation<T, any Error>) {
+        lock.lock()
+        if let pending {
+            self.pending = nil
+            lock.unlock()
+            continuation.resume(with: pending)
+            return
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+        self.continuation = continuation
+        lock.unlock()
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        lock.lock()
+        if finished { lock.unlock(); return }
+        finished = true
+        let continuation = self.continuation
+        self.continuation = nil
+        if continuation == nil { pending = result }
+        let actions = self.actions
+        self.actions = []
+        lock.unlock()
+        continuation?.resume(with: result)
+        for action in actions { action() }
+    }
+
+    func onFinish(_ action: @escaping @Sendable () -> Void) {
+        lock.lock()
+        if finished { lock.unlock(); action(); return }
+        actions.append(action)
+        lock.unlock()
     }
 }
 
