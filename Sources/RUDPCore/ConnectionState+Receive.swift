@@ -324,7 +324,14 @@ extension ConnectionState {
         case .ack(let ack):
             onAck(ack, at: now)
         case .maxData(let value):
-            if value > flow.peerMaxData { flow.peerMaxData = value }
+            if value > flow.peerMaxData {
+                flow.peerMaxData = value
+                // The window opened: what is sent next starts with an unbacked-off timer.
+                if bytesInFlight == 0 && recovery.rtoBackoff > 0 {
+                    recovery.rtoBackoff = 0
+                    armRetransmission()
+                }
+            }
         case .ackFloor(let floor):
             receive.tracker.applyFloor(min(floor, packetNumber + 1))
         case .message(let message):

@@ -26,7 +26,10 @@ extension ConnectionState {
         }
 
         if newlyAckedEliciting {
-            recovery.rtoBackoff = 0
+            // An answered zero-window probe keeps its backoff (section 14.3): the peer is alive
+            // but its window is still closed, and probing again one plain RTO later would keep
+            // both ends busy at round-trip pace for as long as its application does not read.
+            if !flowBlockedWithNothingInFlight { recovery.rtoBackoff = 0 }
             recovery.probesAllowed = 0
             recovery.lastForwardProgress = t
             recovery.rtoStart = t

@@ -51,6 +51,32 @@ import RUDPWire
         dropUntil = .zero
     }
 
+    /// A receiver whose application stopped reading answers every zero-window probe: the probes
+    /// still back off (section 14.3), instead of going out one plain RTO apart for as long as the
+    /// window stays closed (a loaded test run saw two endpoints exchange 860 datagrams a second).
+    @Test func answeredZeroWindowProbesBackOff() throws {
+        var server = ConnectionConfiguration()
+        server.maxMessageSize = 2048
+        server.receiveWindow = 4096
+        let (pair, c) = connectedPair(serverConfig: server)
+        pair.holdServerEvents = true
+        for i in 0..<12 { try pair.client.send(Array(repeating: UInt8(i), count: 1024), on: c) }
+        _ = pair.drive(for: .seconds(1)) { false }
+        var probes = 0
+        pair.filter = { _, toServer in
+            if toServer { probes += 1 }
+            return true
+        }
+        _ = pair.drive(for: .seconds(60)) { false }
+        // Backing off to the cap (a quarter of the 10 s peer timeout) gives about 30 probes and
+        // keep-alives in 60 s; one per RTO (20 ms of path) would be well over a thousand.
+        #expect(probes < 100, "\(probes) datagrams from the blocked sender in 60 s")
+        #expect(pair.client.connection(c)?.state == .established)
+        pair.holdServerEvents = false
+        pair.filter = nil
+        #expect(pair.drive(for: .seconds(30)) { pair.serverMessages.count == 12 })
+    }
+
     @Test func deadPeerIsDetectedAfterThePeerTimeout() throws {
         var config = ConnectionConfiguration()
         config.peerTimeout = .seconds(3)
