@@ -188,8 +188,11 @@ public final class Connection {
     }
 
     /// Gives a delivered message's bytes back to the flow-control window (reliable) or to the
-    /// undelivered-unreliable budget. Only needed when
-    /// ``ConnectionConfiguration/releasesCreditOnPoll`` is false; call it once per message event.
+    /// undelivered-unreliable budget. Call it once per ``ConnectionEvent/message(_:)`` event, when
+    /// the application has consumed the message (at once, or later from its own buffer): taking
+    /// the event with ``pollEvent()`` releases nothing, so what the application has not consumed
+    /// bounds what the peer may send and what the connection buffers for it. Releasing may let a
+    /// MAX_DATA go: poll transmit again after it.
     public func releaseCredit(_ message: ReceivedMessage) {
         machine.releaseCredit(message)
     }
@@ -258,7 +261,8 @@ public final class Connection {
     /// maximum datagram size.
     var maxDatagramSize: Int { machine.maxDatagramSize }
 
-    /// The next event for the application, or nil.
+    /// The next event for the application, or nil. A ``ConnectionEvent/message(_:)`` keeps its
+    /// credit until ``releaseCredit(_:)``.
     public func pollEvent() -> ConnectionEvent? {
         machine.pollEvent()
     }

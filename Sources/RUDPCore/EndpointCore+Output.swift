@@ -141,7 +141,7 @@ extension EndpointCore {
                     slots[slot].announced = true
                     markTransmit(slot)
                 default:
-                    markTransmit(slot)   // taking a message may free flow-control credit
+                    markTransmit(slot)   // kept from release-on-poll (cheap); releaseCredit marks the slot itself
                 }
                 return (id, event)
             }

@@ -4,7 +4,9 @@ import RUDPWire
 /// Puts an ``Endpoint`` on the simulated network.
 ///
 /// After every delivery or timeout it drains the endpoint's events and hands each to
-/// ``onEvent`` (which may send more messages); the simulator then drains its datagrams.
+/// ``onEvent`` (which may send more messages); the simulator then drains its datagrams. The
+/// node's application consumes every message at once: the node releases its credit
+/// (``Endpoint/releaseCredit(_:on:)``) as it takes the event, before ``onEvent``.
 /// Messages sent from outside a callback need ``NetworkSimulator/poll(_:)`` on this node's address.
 ///
 /// ```swift
@@ -52,9 +54,10 @@ public final class EndpointNode: SimulatedNode {
         endpoint.nextDeadline()
     }
 
-    /// Hands every pending event to ``onEvent``.
+    /// Hands every pending event to ``onEvent``, releasing each message's credit first.
     public func drainEvents() {
         while let (id, event) = endpoint.pollEvent() {
+            if case .message(let message) = event { endpoint.releaseCredit(message, on: id) }
             onEvent?(id, event)
         }
     }

@@ -147,8 +147,8 @@ public final class WorkloadSenderNode: SimulatedNode {
             case .closed(let reason):
                 closeReason = reason
                 nextOffer = nil
-            case .message:
-                break
+            case .message(let message):
+                endpoint.releaseCredit(message, on: id)   // nothing to do with it: consumed
             }
         }
     }

@@ -69,12 +69,12 @@ final class Hub {
 
     private func collect() {
         while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to.node!) }
-        while let e = server.pollEvent() { events[Self.serverAddress, default: []].append(e) }
+        while let e = server.pollEventConsuming() { events[Self.serverAddress, default: []].append(e) }
         while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to.node!) }
         for address in clientOrder {
             let client = clients[address]!
             while let (d, to) = client.pollTransmit(at: now) { inFlight.append((now + latency, d, address, to.node!)) }
-            while let e = client.pollEvent() { events[address, default: []].append(e) }
+            while let e = client.pollEventConsuming() { events[address, default: []].append(e) }
             while let (d, to) = client.pollTransmit(at: now) { inFlight.append((now + latency, d, address, to.node!)) }
         }
     }

@@ -137,8 +137,7 @@ public struct Exchange {
     public init(options: ExchangeOptions) {
         precondition(options.messageSize >= 8, "messages carry their index in their first 8 bytes")
         self.options = options
-        var connection = ConnectionConfiguration()
-        connection.releasesCreditOnPoll = false   // the transport's contract: release once consumed
+        let connection = ConnectionConfiguration()
         client = Endpoint(configuration: EndpointConfiguration(connection: connection), randomness: SeededGenerator(seed: options.seed))
         server = Endpoint(configuration: EndpointConfiguration(connection: connection, acceptsConnections: true),
                           randomness: SeededGenerator(seed: options.seed &+ 1))
