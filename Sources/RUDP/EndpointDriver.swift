@@ -54,6 +54,9 @@ final class EndpointDriver: @unchecked Sendable {
     private var busy: [ConnectionRecord] = []
     /// Client connections given up because the server's port was unreachable (ICMP).
     private var refused: Set<ConnectionID> = []
+    /// A write failed with ECONNREFUSED (ICMP port unreachable on the client's connected socket),
+    /// which closes the channel: its connections end with a refusal.
+    private var refusedByWrite = false
     /// Handshakes that failed authentication, as of the last warning, and when it was logged.
     private var warnedHandshakeFailures = 0
     private var lastHandshakeWarning: Timestamp?
@@ -138,16 +141,27 @@ final class EndpointDriver: @unchecked Sendable {
         service(at: now)
     }
 
+    /// The error of a connection whose server's host answered ICMP port unreachable.
+    private static func refusal(_ record: ConnectionRecord) -> RUDPError {
+        let target = SocketBinding.describe(record.handle.remoteAddress)
+        return RUDPError(.connectionRefused, "nothing listens on \(target): its host answered 'port unreachable'; is the server running?")
+    }
+
     func channelInactive() {
         isChannelClosed = true
         context = nil
         timer?.cancel()
         timer = nil
         armedDeadline = nil
-        let error = isShuttingDown
-            ? RUDPError(.serverShutdown, "the server shut down")
-            : RUDPError(.connectionClosed, "the socket was closed")
         for record in records.values {
+            let error: RUDPError
+            if isShuttingDown {
+                error = RUDPError(.serverShutdown, "the server shut down")
+            } else if refusedByWrite {
+                error = Self.refusal(record)
+            } else {
+                error = RUDPError(.connectionClosed, "the socket was closed")
+            }
             finish(record, reason: .aborted, error: error)
         }
         records.removeAll()
@@ -192,13 +206,27 @@ final class EndpointDriver: @unchecked Sendable {
         batchCounts.bytesSent += bytes
         if !outgoing.isEmpty {
             if segmentationFailed { outgoing.usesSegmentation = false }
-            outgoing.write(to: context) { [self] error in
+            // A client's socket connected for failsWhenPortUnreachable can see ICMP port
+            // unreachable as a write error, which closes NIO's datagram channel (a read error does
+            // not): remember it so channelInactive reports a refusal, not a closed socket.
+            let watchesRefusals = role == .client && configuration.failsWhenPortUnreachable
+            let onSegmentationFailure: @Sendable (any Error) -> Void = { [self] error in
                 // On the loop, possibly inside the write: only set a flag, applied before the next one.
-                if !segmentationFailed && !isChannelClosed && (error as? IOError)?.errnoCode != ECONNREFUSED {
+                if (error as? IOError)?.errnoCode == ECONNREFUSED {
+                    if watchesRefusals { refusedByWrite = true }
+                } else if !segmentationFailed && !isChannelClosed {
                     segmentationFailed = true
                     logger.debug("UDP segmentation offload failed; using plain writes", metadata: ["error": "\(error)"])
                 }
             }
+            var onLastWriteFailure: (@Sendable (any Error) -> Void)? = nil
+            if watchesRefusals {
+                onLastWriteFailure = { [self] error in
+                    // Runs inside the write, before channelInactive: only set the flag.
+                    if (error as? IOError)?.errnoCode == ECONNREFUSED { refusedByWrite = true }
+                }
+            }
+            outgoing.write(to: context, onSegmentationFailure: onSegmentationFailure, onLastWriteFailure: onLastWriteFailure)
             hasUnflushedWrites = true
         }
     }
@@ -264,10 +292,7 @@ final class EndpointDriver: @unchecked Sendable {
                 logger.debug("connection closed", metadata: ["connection": "\(id)", "reason": "\(reason)"])
                 var error = RUDPError(closeReason: reason)
                 if isShuttingDown, error != nil { error = RUDPError(.serverShutdown, "the server shut down") }
-                if refused.remove(id) != nil {
-                    let target = SocketBinding.describe(record.handle.remoteAddress)
-                    error = RUDPError(.connectionRefused, "nothing listens on \(target): its host answered 'port unreachable'; is the server running?")
-                }
+                if refused.remove(id) != nil { error = Self.refusal(record) }
                 // Count first: finishing resumes the application's close(), which may read the metrics.
                 metrics.connectionClosed()
                 // Hand the final CLOSE to the socket before anyone learns of the close: a process

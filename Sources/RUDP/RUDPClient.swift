@@ -58,14 +58,18 @@ public enum RUDPClient {
         let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .client,
                                     security: try TransportSecurity.make(configuration))
         let channel = try await SocketBinding.bind(local, driver: driver, vectorReadCount: SocketBinding.clientVectorReadCount)
-        // A connected socket: the kernel delivers ICMP errors about the server (port
-        // unreachable) and drops datagrams from any other address. The client never changes
-        // its server address, so nothing else needs to reach this socket.
-        do {
-            try await channel.connect(to: remote).get()
-        } catch {
-            try? await channel.close()
-            throw RUDPError(.invalidArgument, "cannot connect a UDP socket to \(SocketBinding.describe(remote)): \(error)")
+        // With failsWhenPortUnreachable the socket is connected, so the kernel delivers ICMP
+        // errors about the server (port unreachable) and drops datagrams from other addresses.
+        // Not by default: on a connected socket such an error can surface as a write error,
+        // which closes NIO's datagram channel, and a client that waits for its server (or
+        // whose server restarts) must keep its socket.
+        if configuration.failsWhenPortUnreachable {
+            do {
+                try await channel.connect(to: remote).get()
+            } catch {
+                try? await channel.close()
+                throw RUDPError(.invalidArgument, "cannot connect a UDP socket to \(SocketBinding.describe(remote)): \(error)")
+            }
         }
         let connection: RUDPConnection
         do {

@@ -50,8 +50,9 @@ public struct RUDPConfiguration: Sendable {
     /// Whether a client gives up at once with ``RUDPError/Code/connectionRefused`` when the
     /// server's host answers CONNECT with ICMP port unreachable (nothing listens there). Off by
     /// default: the client keeps retrying until the connect timeout, so it may start before its
-    /// server. Only before the handshake completes; the client's socket is connected to the
-    /// server's address either way, so such answers reach it.
+    /// server. When on, the client's socket is connected to the server's address so that such
+    /// answers reach it: one during the handshake ends the connect, and one the socket reports
+    /// on a write later (which closes the socket) ends the connection with the same error.
     public var failsWhenPortUnreachable = false
 
     /// Creates the default configuration.

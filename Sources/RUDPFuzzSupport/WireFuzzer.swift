@@ -124,17 +124,13 @@ public enum WireFuzzer {
     // MARK: the fast paths
 
     /// `PacketView` against `Packet.parse` on the bytes as a packet; when a DATA packet parses,
-    /// `PacketWriter` against its serialization.
+    /// `PacketWriter` against its serialization (``FastPathOracle``).
     private static func checkFastReader(_ bytes: UnsafeRawBufferPointer) -> String? {
-        let referenceHeader = Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(bytes) }
-        let fastHeader = Result { () throws(WireError) -> Packet.Header in try PacketView.header(bytes) }
-        if referenceHeader != fastHeader { return "Packet.parseHeader gave \(referenceHeader), PacketView.header \(fastHeader)" }
-        let reference = Result { () throws(WireError) -> Packet in try Packet.parse(bytes) }
-        let fast = Result { () throws(WireError) -> PacketView in try PacketView(validating: bytes) }
-        if let problem = compareFast(fast, reference: reference, header: { () throws(WireError) in try Packet.parseHeader(bytes) }) {
-            return problem
+        if let problem = FastPathOracle.compareReader(bytes) { return problem }
+        if case .success(let packet) = Result(catching: { () throws(WireError) -> Packet in try Packet.parse(bytes) }),
+           case .data = packet.body {
+            return FastPathOracle.compareWriter(packet)
         }
-        if case .success(let packet) = reference, case .data = packet.body { return checkFastWriter(packet) }
         return nil
     }
 
@@ -152,7 +148,7 @@ public enum WireFuzzer {
                                     header: () throws(WireError) -> Packet.Header) -> String? {
         switch (reference, fast) {
         case let (.success(packet), .success(view)):
-            return compareView(view, with: packet)
+            return FastPathOracle.compareView(view, with: packet)
         case let (.failure(expected), .failure(got)):
             return expected == got ? nil : "Packet.parse threw \(expected), PacketView threw \(got)"
         case let (.failure(expected), .success(.handshake(h))):
@@ -165,143 +161,6 @@ public enum WireFuzzer {
             return "Packet.parse threw \(expected) but PacketView accepted a DATA packet of \(data.frameCount) frames"
         case let (.success(packet), .failure(got)):
             return "Packet.parse accepted \(packet) but PacketView threw \(got)"
-        }
-    }
-
-    /// A successful `PacketView` against the reference's packet: header, frames, ACK details.
-    private static func compareView(_ view: PacketView, with packet: Packet) -> String? {
-        let h = view.header
-        if h.type != packet.type || h.flags != packet.flags || h.destination != packet.destination || h.packetNumber != packet.packetNumber {
-            return "PacketView header \(h) for \(packet)"
-        }
-        switch (view, packet.body) {
-        case (.handshake, .data): return "PacketView called a DATA packet a handshake packet"
-        case (.handshake, _): return nil
-        case let (.data(data), .data(frames)):
-            if data.frameCount != frames.count || data.isAckEliciting != frames.contains(where: \.isAckEliciting) {
-                return "frameCount \(data.frameCount) / isAckEliciting \(data.isAckEliciting) for \(frames)"
-            }
-            var cursor = data.frames
-            for (i, expected) in frames.enumerated() {
-                guard let frame = cursor.next() else { return "the cursor ended after \(i) of \(frames.count) frames" }
-                if frame.frame != expected || frame.encodedSize != expected.encodedSize || frame.type != expected.type
-                    || frame.isAckEliciting != expected.isAckEliciting {
-                    return "frame \(i) decoded as \(frame.frame), expected \(expected)"
-                }
-                if case .ack(let ack) = frame, case .ack(let reference) = expected, let problem = compareAck(ack, with: reference) {
-                    return "frame \(i): \(problem)"
-                }
-            }
-            if let extra = cursor.next() { return "the cursor returned an extra frame \(extra.frame)" }
-            return nil
-        case (.data, _): return "PacketView called a \(packet.type) packet a DATA packet"
-        }
-    }
-
-    /// An ACK view against the reference: ranges both ways, largest, and "acknowledged?" on
-    /// every packet number next to a boundary, one at a time and through the ascending walker.
-    private static func compareAck(_ ack: AckFrameView, with reference: AckFrame) -> String? {
-        if Array(ack.ranges) != reference.ranges || Array(ack.rangesAscending) != Array(reference.ranges.reversed())
-            || ack.largestAcknowledged != reference.largestAcknowledged || ack.rangeCount != reference.ranges.count {
-            return "ACK view \(ack.frame) (ascending \(Array(ack.rangesAscending))) for \(reference)"
-        }
-        var probes: Set<UInt64> = [0, reference.cumulative, reference.cumulative &- 1, reference.cumulative + 1]
-        for r in reference.ranges {
-            for pn in [r.lower &- 1, r.lower, r.upper, r.upper &+ 1] { probes.insert(pn) }
-        }
-        var walker = ack.makeWalker()
-        for pn in probes.sorted() where pn < Packet.packetNumberLimit {
-            let expected = reference.acknowledges(pn)
-            if ack.acknowledges(pn) != expected || walker.acknowledges(pn) != expected {
-                return "acknowledges(\(pn)) disagrees with the reference for \(reference)"
-            }
-        }
-        return nil
-    }
-
-    /// `PacketWriter` against `serialized()` + `Datagram.seal` for a parsed DATA packet, in a
-    /// buffer of exactly the datagram's size (so AddressSanitizer sees a write past its end):
-    /// from the reference frames, then from the reader's views of the serialized packet.
-    private static func checkFastWriter(_ packet: Packet) -> String? {
-        guard case .data(let frames) = packet.body else { return nil }
-        var expected = packet.serialized()
-        Datagram.seal(&expected)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: expected.count, alignment: 1)
-        defer { buffer.deallocate() }
-        for pass in 0..<2 {
-            buffer.initializeMemory(as: UInt8.self, repeating: 0xEE)
-            var writer = PacketWriter(buffer: buffer)
-            writer.writeHeader(type: .data, flags: packet.flags, destination: packet.destination, packetNumber: packet.packetNumber)
-            if pass == 0 {
-                for frame in frames {
-                    let before = writer.position
-                    writeFrame(frame, into: &writer)
-                    if writer.position - before != plannedSize(frame) {
-                        return "PacketWriter wrote \(writer.position - before) bytes for \(frame), EncodedSize plans \(plannedSize(frame))"
-                    }
-                }
-            } else {
-                let problem = expected.withUnsafeBytes { raw -> String? in
-                    let view = try? PacketView(validating: UnsafeRawBufferPointer(rebasing: raw.dropLast(Datagram.trailerSize)))
-                    guard case .data(let data)? = view else { return "PacketView rejected the serialized packet" }
-                    for frame in data.frames { writeView(frame, into: &writer) }
-                    return nil
-                }
-                if let problem { return problem }
-            }
-            let range = writer.sealDatagram()
-            if range != 0..<expected.count || writer.remaining != 0 || !buffer.elementsEqual(expected) {
-                return "PacketWriter (pass \(pass)) wrote \(hex(Array(buffer[..<writer.position]))), the reference \(hex(expected))"
-            }
-        }
-        return nil
-    }
-
-    /// The size ``EncodedSize`` plans for `frame`.
-    private static func plannedSize(_ frame: Frame) -> Int {
-        switch frame {
-        case .ping: return EncodedSize.ping
-        case .ack(let a): return EncodedSize.ack(rangeCount: a.ranges.count)
-        case .maxData: return EncodedSize.maxData
-        case .ackFloor: return EncodedSize.ackFloor
-        case .message(let m): return EncodedSize.message(payloadCount: m.payload.count)
-        case .close(let c): return EncodedSize.close(c)
-        case .pathChallenge: return EncodedSize.pathChallenge
-        case .pathResponse: return EncodedSize.pathResponse
-        }
-    }
-
-    /// A reference frame through the writer made for its type.
-    private static func writeFrame(_ frame: Frame, into writer: inout PacketWriter) {
-        switch frame {
-        case .ping: writer.writePing()
-        case .ack(let a): writer.writeAck(cumulative: a.cumulative, ackDelayMicroseconds: a.ackDelayMicroseconds, ranges: a.ranges)
-        case .maxData(let v): writer.writeMaxData(v)
-        case .ackFloor(let v): writer.writeAckFloor(v)
-        case .message(let m):
-            m.payload.withUnsafeBytes { payload in
-                writer.writeMessage(channel: m.channel, mode: m.mode, sequence: m.sequence, totalLength: m.totalLength,
-                                    offset: m.offset, payload: payload)
-            }
-        case .close(let c): writer.writeClose(c)
-        case .pathChallenge(let v): writer.writePathChallenge(v)
-        case .pathResponse(let v): writer.writePathResponse(v)
-        }
-    }
-
-    /// A decoded frame back through the writer: ACK ranges from the view, payloads from views.
-    private static func writeView(_ frame: FrameView, into writer: inout PacketWriter) {
-        switch frame {
-        case .ack(let a): writer.writeAck(cumulative: a.cumulative, ackDelayMicroseconds: a.ackDelayMicroseconds, ranges: a.ranges)
-        case .message(let m):
-            writer.writeMessage(channel: m.channel, mode: m.mode, sequence: m.sequence, totalLength: m.totalLength,
-                                offset: m.offset, payload: m.payload)
-        case .close(let c): writer.writeClose(c.frame)
-        case .ping: writer.writePing()
-        case .maxData(let v): writer.writeMaxData(v)
-        case .ackFloor(let v): writer.writeAckFloor(v)
-        case .pathChallenge(let v): writer.writePathChallenge(v)
-        case .pathResponse(let v): writer.writePathResponse(v)
         }
     }
 

@@ -101,8 +101,12 @@ import Testing
         let client = try PlainUDPSocket(receiveTimeout: 0.02)
         let count = 3000
         let firstReplies = Self.exchange(client, proxyPort: proxy.localAddress.port!, count: count)
+        // Every stage has caught up: the proxy has read all the client sent (a loaded machine
+        // can leave datagrams waiting in its socket while the rest of the pipeline is idle),
+        // the echo server has read all the proxy forwarded, and the proxy all it echoed.
         let statistics = await Self.eventually(proxy) {
-            $0.up.held == 0 && $0.down.held == 0 && $0.down.received == echo.received
+            $0.up.received == count && $0.up.held == 0 && $0.down.held == 0
+                && echo.received == $0.up.forwarded && $0.down.received == echo.received
         }
         var replies = firstReplies
         client.setReceiveTimeout(0.5)   // the last replies may still be on their way on a loaded machine
@@ -134,7 +138,9 @@ import Testing
             let echoedBefore = echo.received
             var replies = Self.exchange(client, proxyPort: proxy.localAddress.port!, count: 500)
             _ = await Self.eventually(proxy) {
-                $0.up.held == 0 && $0.down.held == 0 && $0.down.received == echo.received - echoedBefore
+                $0.up.received == 500 && $0.up.held == 0 && $0.down.held == 0
+                    && echo.received - echoedBefore == $0.up.forwarded
+                    && $0.down.received == echo.received - echoedBefore
             }
             // Replies still on their way back wait in the socket: collect them with a roomier
             // receive timeout (a loaded machine can delay the last ones).

@@ -1,4 +1,5 @@
 import Testing
+import RUDPFuzzSupport
 import RUDPWire
 
 /// The allocation-free fast paths against the reference codec (``FastPathOracle``): the reader

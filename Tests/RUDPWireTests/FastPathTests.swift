@@ -1,4 +1,5 @@
 import Testing
+import RUDPFuzzSupport
 import RUDPWire
 
 /// The fast paths' API as the engine uses it: examples, batches, in-place payloads and the size

@@ -2,8 +2,13 @@ import RUDPWire
 
 /// Compares the allocation-free fast paths (``PacketView``, ``PacketWriter``) with the reference
 /// codec (`Packet.parse`, `Packet.serialized()`, `Datagram.seal`) on one input. Every function
-/// returns nil when they agree, or a description of the first difference.
-enum FastPathOracle {
+/// returns nil when they agree, or a description of the first difference. Used by the wire
+/// fuzzer (``WireFuzzer``) and by the fast paths' equivalence tests.
+///
+/// ```swift
+/// if let problem = FastPathOracle.compareReader(bytes) { print(problem) }
+/// ```
+public enum FastPathOracle {
     // MARK: reader
 
     /// `PacketView(validating:)` against `Packet.parse` on the packet bytes (no trailer): a DATA
@@ -11,11 +16,11 @@ enum FastPathOracle {
     /// included), and then decodes to the same frames; any packet with an invalid header is
     /// rejected by both with the same error; a handshake packet with a valid header gives its
     /// header (its body is not the fast path's business).
-    static func compareReader(_ bytes: [UInt8]) -> String? {
+    public static func compareReader(_ bytes: [UInt8]) -> String? {
         bytes.withUnsafeBytes { compareReader($0) }
     }
 
-    static func compareReader(_ raw: UnsafeRawBufferPointer) -> String? {
+    public static func compareReader(_ raw: UnsafeRawBufferPointer) -> String? {
         let referenceHeader = Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) }
         let fastHeader = Result { () throws(WireError) -> Packet.Header in try PacketView.header(raw) }
         if referenceHeader != fastHeader { return "Packet.parseHeader gave \(referenceHeader), PacketView.header \(fastHeader)" }
@@ -41,7 +46,7 @@ enum FastPathOracle {
     }
 
     /// A successful `PacketView` against the packet the reference parsed from the same bytes.
-    static func compareView(_ view: PacketView, with packet: Packet) -> String? {
+    public static func compareView(_ view: PacketView, with packet: Packet) -> String? {
         let expectedHeader = (packet.type, packet.flags, packet.destination, packet.packetNumber)
         let h = view.header
         if (h.type, h.flags, h.destination, h.packetNumber) != expectedHeader {
@@ -62,7 +67,7 @@ enum FastPathOracle {
     }
 
     /// The frames of a `DataPacketView` against the reference's.
-    static func compareFrames(_ data: DataPacketView, with frames: [Frame]) -> String? {
+    public static func compareFrames(_ data: DataPacketView, with frames: [Frame]) -> String? {
         if data.frameCount != frames.count { return "frameCount \(data.frameCount), expected \(frames.count)" }
         if data.isAckEliciting != frames.contains(where: \.isAckEliciting) {
             return "isAckEliciting \(data.isAckEliciting) for \(frames)"
@@ -94,7 +99,7 @@ enum FastPathOracle {
     /// An `AckFrameView` against the reference `AckFrame`: ranges both ways, largest
     /// acknowledged, and "acknowledged?" for every packet number next to a boundary, asked both
     /// one at a time and through the ascending walker.
-    static func compareAck(_ ack: AckFrameView, with reference: AckFrame) -> String? {
+    public static func compareAck(_ ack: AckFrameView, with reference: AckFrame) -> String? {
         if ack.cumulative != reference.cumulative || ack.ackDelayMicroseconds != reference.ackDelayMicroseconds
             || ack.rangeCount != reference.ranges.count {
             return "ACK fields differ: \(ack.frame) vs \(reference)"
@@ -133,7 +138,7 @@ enum FastPathOracle {
     /// frame is written twice over: once from the reference `Frame` through the specific writers,
     /// once from the frames as the fast reader decodes them (ACK ranges straight from the packet,
     /// payloads from views), as the engine will forward them. Checks the planned sizes too.
-    static func compareWriter(_ packet: Packet, offset: Int = 0) -> String? {
+    public static func compareWriter(_ packet: Packet, offset: Int = 0) -> String? {
         guard case .data(let frames) = packet.body else { return compareHeaderWriter(packet) }
         var expected = packet.serialized()
         Datagram.seal(&expected)
@@ -153,7 +158,7 @@ enum FastPathOracle {
         switch direct {
         case .problem(let problem): return problem
         case .bytes(let bytes) where bytes != expected:
-            return "PacketWriter wrote \(hex(bytes)), the reference \(hex(expected)) for \(packet)"
+            return "PacketWriter wrote \(WireFuzzer.hex(bytes)), the reference \(WireFuzzer.hex(expected)) for \(packet)"
         default: break
         }
 
@@ -171,13 +176,13 @@ enum FastPathOracle {
         switch viaViews {
         case .problem(let problem): return problem
         case .bytes(let bytes) where bytes != expected:
-            return "PacketWriter from views wrote \(hex(bytes)), the reference \(hex(expected)) for \(packet)"
+            return "PacketWriter from views wrote \(WireFuzzer.hex(bytes)), the reference \(WireFuzzer.hex(expected)) for \(packet)"
         default: return nil
         }
     }
 
     /// The header alone for a handshake packet: the first 19 bytes of the reference's encoding.
-    static func compareHeaderWriter(_ packet: Packet) -> String? {
+    public static func compareHeaderWriter(_ packet: Packet) -> String? {
         let expected = Array(packet.serialized().prefix(EncodedSize.header))
         let written = write(count: EncodedSize.header, offset: 0, seal: false) { writer in
             writer.writeHeader(type: packet.type, flags: packet.flags, destination: packet.destination, packetNumber: packet.packetNumber)
@@ -190,7 +195,7 @@ enum FastPathOracle {
     /// Runs `body` on a writer over a buffer of exactly `count` bytes starting at `offset`, seals
     /// (unless `seal` is false), and returns the bytes from `offset`; checks that the writer
     /// filled the buffer exactly and that sealing returned the datagram's range.
-    static func write(count: Int, offset: Int, seal: Bool = true, _ body: (inout PacketWriter) -> String?) -> WriteOutcome {
+    public static func write(count: Int, offset: Int, seal: Bool = true, _ body: (inout PacketWriter) -> String?) -> WriteOutcome {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
         defer { buffer.deallocate() }
         buffer.initializeMemory(as: UInt8.self, repeating: 0xEE)
@@ -208,13 +213,13 @@ enum FastPathOracle {
     }
 
     /// What ``write(count:offset:seal:_:)`` produced.
-    enum WriteOutcome {
+    public enum WriteOutcome {
         case bytes([UInt8])
         case problem(String)
     }
 
     /// The size `EncodedSize` plans for `frame`.
-    static func size(of frame: Frame) -> Int {
+    public static func size(of frame: Frame) -> Int {
         switch frame {
         case .ping: return EncodedSize.ping
         case .ack(let a): return EncodedSize.ack(rangeCount: a.ranges.count)
@@ -228,7 +233,7 @@ enum FastPathOracle {
     }
 
     /// Writes `frame` with the writer made for its type (not `writeFrame`).
-    static func writeSpecific(_ frame: Frame, into writer: inout PacketWriter) {
+    public static func writeSpecific(_ frame: Frame, into writer: inout PacketWriter) {
         switch frame {
         case .ping: writer.writePing()
         case .ack(let a): writer.writeAck(cumulative: a.cumulative, ackDelayMicroseconds: a.ackDelayMicroseconds, ranges: a.ranges)
@@ -247,7 +252,7 @@ enum FastPathOracle {
 
     /// Writes a decoded frame back: ACK ranges from the view's lazy sequence, MESSAGE payloads
     /// assembled in place through `writeMessageHeader`.
-    static func writeView(_ frame: FrameView, into writer: inout PacketWriter) {
+    public static func writeView(_ frame: FrameView, into writer: inout PacketWriter) {
         switch frame {
         case .ack(let a):
             writer.writeAck(cumulative: a.cumulative, ackDelayMicroseconds: a.ackDelayMicroseconds, ranges: a.ranges)
