@@ -187,12 +187,8 @@ public final class Connection {
         checkTimers()
     }
 
-    /// Gives a delivered message's bytes back to the flow-control window (reliable) or to the
-    /// undelivered-unreliable budget. Call it once per ``ConnectionEvent/message(_:)`` event, when
-    /// the application has consumed the message (at once, or later from its own buffer): taking
-    /// the event with ``pollEvent()`` releases nothing, so what the application has not consumed
-    /// bounds what the peer may send and what the connection buffers for it. Releasing may let a
-    /// MAX_DATA go: poll transmit again after it.
+    /// Releases the credit of a message the application has consumed, once per
+    /// ``ConnectionEvent/message(_:)`` event: see "Credit" in ``Endpoint`` (the one contract).
     public func releaseCredit(_ message: ReceivedMessage) {
         machine.releaseCredit(message)
     }
@@ -262,7 +258,7 @@ public final class Connection {
     var maxDatagramSize: Int { machine.maxDatagramSize }
 
     /// The next event for the application, or nil. A ``ConnectionEvent/message(_:)`` keeps its
-    /// credit until ``releaseCredit(_:)``.
+    /// credit until ``releaseCredit(_:)`` (see "Credit" in ``Endpoint``).
     public func pollEvent() -> ConnectionEvent? {
         machine.pollEvent()
     }

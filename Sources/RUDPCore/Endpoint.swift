@@ -32,10 +32,14 @@ import RUDPWire
 /// ``releaseCredit(_:on:)`` may let a MAX_DATA go: poll transmit again if there were any), then
 /// ``nextDeadline()`` to arm a timer. Time never goes backwards.
 ///
-/// Credit has one contract: a message event keeps its bytes counted against the connection's
-/// flow-control window (or unreliable budget) until the application calls
-/// ``releaseCredit(_:on:)`` for it, once it has consumed the message; so what the application
-/// has not consumed bounds what the peer may send.
+/// ## Credit
+/// There is one credit contract, for ``Endpoint`` and ``Connection`` alike: a
+/// ``ConnectionEvent/message(_:)`` keeps its bytes counted against its connection's flow-control
+/// window (a reliable message) or undelivered-unreliable budget (an unreliable one) until the
+/// application calls ``releaseCredit(_:on:)`` for it, once, when it has consumed the message (at
+/// once, or later from its own buffer). Taking the event with ``pollEvent()`` releases nothing, so
+/// what the application has not consumed bounds what the peer may send and what the connection
+/// buffers for it. Releasing may let a MAX_DATA go: poll transmit again after it.
 ///
 /// The endpoint draws connection IDs (and its cookie secret) from `randomness`: a seeded
 /// generator in tests and simulations, the system's secure generator in the transport. IDs have
@@ -168,8 +172,8 @@ public final class Endpoint {
         try core.send(message, on: id, channel: channel, mode: mode)
     }
 
-    /// Returns a consumed message's bytes to its connection's flow-control window. See
-    /// ``Connection/releaseCredit(_:)``.
+    /// Releases the credit of a message the application has consumed, once per message event:
+    /// see "Credit" in ``Endpoint``.
     public func releaseCredit(_ message: ReceivedMessage, on id: ConnectionID) {
         core.releaseCredit(message, on: id)
     }
@@ -235,7 +239,8 @@ public final class Endpoint {
     }
 
     /// The next connection event, or nil. A `.closed` event is the last of its connection, which
-    /// is then forgotten. A `.message` keeps its credit until ``releaseCredit(_:on:)``.
+    /// is then forgotten. A `.message` keeps its credit until ``releaseCredit(_:on:)`` (see
+    /// "Credit" in ``Endpoint``).
     public func pollEvent() -> (ConnectionID, ConnectionEvent)? {
         core.pollEvent()
     }

@@ -141,7 +141,9 @@ extension EndpointCore {
                     slots[slot].announced = true
                     markTransmit(slot)
                 default:
-                    markTransmit(slot)   // kept from release-on-poll (cheap); releaseCredit marks the slot itself
+                    // Not needed for credit (releaseCredit marks the slot itself); kept so that
+                    // the transmit order, and so every seed's trace, stays as it was.
+                    markTransmit(slot)
                 }
                 return (id, event)
             }
