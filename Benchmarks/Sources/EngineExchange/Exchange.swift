@@ -257,7 +257,8 @@ public struct Exchange {
     }
 
     /// Offers messages (client), then takes every datagram and event the endpoint has, until it
-    /// has none (taking events can free credit and send-buffer room, so it loops).
+    /// has none (it loops: the server releases each message's credit as it takes it, which may
+    /// let a MAX_DATA go, and acknowledgements free send-buffer room).
     private mutating func service(_ side: Side) throws(ExchangeError) {
         repeat {
             if side == .client {
