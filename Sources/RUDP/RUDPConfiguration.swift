@@ -95,7 +95,6 @@ public struct RUDPConfiguration: Sendable {
     /// The engine's configuration for a server (`acceptsConnections`) or client endpoint.
     func endpointConfiguration(acceptsConnections: Bool) -> EndpointConfiguration {
         var endpoint = EndpointConfiguration(connection: connection, acceptsConnections: acceptsConnections)
-        endpoint.connection.releasesCreditOnPoll = false
         endpoint.maxConnections = maxConnections
         endpoint.maxHalfOpenConnections = maxHalfOpenConnections
         endpoint.maxConnectionsPerAddress = maxConnectionsPerAddress

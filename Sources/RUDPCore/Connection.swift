@@ -187,9 +187,8 @@ public final class Connection {
         checkTimers()
     }
 
-    /// Gives a delivered message's bytes back to the flow-control window (reliable) or to the
-    /// undelivered-unreliable budget. Only needed when
-    /// ``ConnectionConfiguration/releasesCreditOnPoll`` is false; call it once per message event.
+    /// Releases the credit of a message the application has consumed, once per
+    /// ``ConnectionEvent/message(_:)`` event: see "Credit" in ``Endpoint`` (the one contract).
     public func releaseCredit(_ message: ReceivedMessage) {
         machine.releaseCredit(message)
     }
@@ -280,7 +279,8 @@ public final class Connection {
     /// maximum datagram size.
     var maxDatagramSize: Int { machine.maxDatagramSize }
 
-    /// The next event for the application, or nil.
+    /// The next event for the application, or nil. A ``ConnectionEvent/message(_:)`` keeps its
+    /// credit until ``releaseCredit(_:)`` (see "Credit" in ``Endpoint``).
     public func pollEvent() -> ConnectionEvent? {
         machine.pollEvent()
     }

@@ -65,12 +65,6 @@ public struct ConnectionConfiguration: Sendable {
     public var unreliableDeliveryBytes: Int = 4 << 20
     /// Creates the congestion controller for a connection, given the maximum datagram size.
     public var congestionControllerFactory: @Sendable (Int) -> any CongestionController = { WestwoodCongestionController(maxDatagramSize: $0) }
-    /// Whether taking a message event with ``Connection/pollEvent()`` gives its bytes back to the
-    /// peer's flow-control window (default). Set to false when the application consumes messages
-    /// later than it polls them (an async transport's buffer): then call
-    /// ``Connection/releaseCredit(_:)`` once the application has taken the message, and the window
-    /// bounds what is buffered for it.
-    public var releasesCreditOnPoll = true
     /// First message sequence number on every channel. Both endpoints must use the same value;
     /// only useful to test sequence wraparound. Default 0.
     public var initialMessageSequence: UInt32 = 0

@@ -75,7 +75,9 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
 public enum ConnectionEvent: Hashable, Sendable {
     /// The handshake completed.
     case connected
-    /// A complete message arrived.
+    /// A complete message arrived. It keeps its credit until the application releases it with
+    /// ``Endpoint/releaseCredit(_:on:)`` (or ``Connection/releaseCredit(_:)``): see "Credit" in
+    /// ``Endpoint``.
     case message(ReceivedMessage)
     /// The peer acknowledged every fragment of this reliable message; it has left the send buffer.
     case acknowledged(MessageID)

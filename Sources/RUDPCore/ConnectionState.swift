@@ -260,11 +260,7 @@ struct ConnectionState {
     // MARK: - Events and credit
 
     mutating func pollEvent() -> ConnectionEvent? {
-        guard let event = events.popFirst() else { return nil }
-        if case .message(let m) = event, config.releasesCreditOnPoll {
-            releaseCredit(m)
-        }
-        return event
+        events.popFirst()
     }
 
     mutating func releaseCredit(_ message: ReceivedMessage) {

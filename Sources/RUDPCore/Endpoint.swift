@@ -17,7 +17,10 @@ import RUDPWire
 /// while let transmit = buffer.withUnsafeMutableBytes({ client.pollTransmit(into: $0, at: .zero) }) {
 ///     buffer.withUnsafeBytes { server.handle(datagram: UnsafeRawBufferPointer(rebasing: $0[..<transmit.byteCount]), from: 1, at: .zero) }
 /// }
-/// while let (connection, event) = server.pollEvent() { print(connection, event) }
+/// while let (connection, event) = server.pollEvent() {
+///     print(connection, event)
+///     if case .message(let message) = event { server.releaseCredit(message, on: connection) }
+/// }
 /// ```
 ///
 /// The API has the four kinds of method of quinn's: getters; `handle...` for input from the
@@ -25,8 +28,18 @@ import RUDPWire
 /// ``handleTimeout(at:)``); commands (``connect(to:at:)``, ``send(_:on:channel:mode:)``,
 /// ``releaseCredit(_:on:)``, ``close(_:at:)``, ``abort(_:at:with:)``); and `poll...` for output.
 /// After any input or command, poll in this order: ``pollTransmit(into:at:)`` until nil,
-/// ``pollEvent()`` until nil (taking events can free credit and room: poll transmit again if
-/// there were any), then ``nextDeadline()`` to arm a timer. Time never goes backwards.
+/// ``pollEvent()`` until nil (taking events can free room, and releasing a message's credit with
+/// ``releaseCredit(_:on:)`` may let a MAX_DATA go: poll transmit again if there were any), then
+/// ``nextDeadline()`` to arm a timer. Time never goes backwards.
+///
+/// ## Credit
+/// There is one credit contract, for ``Endpoint`` and ``Connection`` alike: a
+/// ``ConnectionEvent/message(_:)`` keeps its bytes counted against its connection's flow-control
+/// window (a reliable message) or undelivered-unreliable budget (an unreliable one) until the
+/// application calls ``releaseCredit(_:on:)`` for it, once, when it has consumed the message (at
+/// once, or later from its own buffer). Taking the event with ``pollEvent()`` releases nothing, so
+/// what the application has not consumed bounds what the peer may send and what the connection
+/// buffers for it. Releasing may let a MAX_DATA go: poll transmit again after it.
 ///
 /// The endpoint draws connection IDs (and its cookie secret) from `randomness`: a seeded
 /// generator in tests and simulations, the system's secure generator in the transport. IDs have
@@ -159,8 +172,8 @@ public final class Endpoint {
         try core.send(message, on: id, channel: channel, mode: mode)
     }
 
-    /// Returns a consumed message's bytes to its connection's flow-control window. See
-    /// ``Connection/releaseCredit(_:)``.
+    /// Releases the credit of a message the application has consumed, once per message event:
+    /// see "Credit" in ``Endpoint``.
     public func releaseCredit(_ message: ReceivedMessage, on id: ConnectionID) {
         core.releaseCredit(message, on: id)
     }
@@ -226,7 +239,8 @@ public final class Endpoint {
     }
 
     /// The next connection event, or nil. A `.closed` event is the last of its connection, which
-    /// is then forgotten.
+    /// is then forgotten. A `.message` keeps its credit until ``releaseCredit(_:on:)`` (see
+    /// "Credit" in ``Endpoint``).
     public func pollEvent() -> (ConnectionID, ConnectionEvent)? {
         core.pollEvent()
     }

@@ -143,7 +143,9 @@ extension EndpointCore {
                     slots[slot].announced = true
                     markTransmit(slot)
                 default:
-                    markTransmit(slot)   // taking a message may free flow-control credit
+                    // Not needed for credit (releaseCredit marks the slot itself); kept so that
+                    // the transmit order, and so every seed's trace, stays as it was.
+                    markTransmit(slot)
                 }
                 return (id, event)
             }

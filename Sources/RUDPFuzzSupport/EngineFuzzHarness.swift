@@ -48,6 +48,10 @@ final class EngineFuzzHarness {
 
     /// The packet security of both endpoints (nil: plain, CRC-32C only).
     let security: SecurityMode?
+    /// Whether the applications hold delivered messages until an
+    /// ``EngineFuzzOperation/releaseCredit`` operation (flags bit 0) rather than consuming, and
+    /// releasing, each one as they take its event.
+    let holdsCredit: Bool
 
     /// Reads the header and sets up both endpoints; the client starts one connection. With
     /// `secure`, both endpoints protect their packets with the fuzz test key, in authenticated mode
@@ -56,6 +60,7 @@ final class EngineFuzzHarness {
          wrapServerHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }) {
         let flags = input.readByte()
         let seed = UInt64(input.readUInt16())
+        holdsCredit = flags & 0x01 != 0
         security = secure ? (seed & 1 == 1 ? .authenticated : .encrypted) : nil
         let (clientConfiguration, serverConfiguration) = EngineFuzzProgram.configurations(flags: flags, seed: UInt16(seed))
         client = EngineFuzzPeer(name: "client", address: 1, configuration: clientConfiguration, seed: seed &* 2 &+ 1, security: security)
@@ -531,6 +536,7 @@ final class EngineFuzzHarness {
                 report.connectionsEstablished += 1
             case .message(let message):
                 report.messagesDelivered += 1
+                if !holdsCredit { peer.endpoint.releaseCredit(message, on: id) }   // consumed at once
                 try checkDelivery(message, on: id, at: peer, sentBy: other, record: &record)
             case .acknowledged(let messageID), .failed(let messageID):
                 if record.pendingReliable.remove(messageID) == nil {
@@ -570,7 +576,7 @@ final class EngineFuzzHarness {
 
     private func checkDelivery(_ message: ReceivedMessage, on id: ConnectionID, at receiver: EngineFuzzPeer, sentBy sender: EngineFuzzPeer, record: inout EngineFuzzPeer.ConnectionRecord) throws(FuzzViolation) {
         let window = receiver.configuration.connection.receiveWindow
-        if !receiver.configuration.connection.releasesCreditOnPoll {
+        if holdsCredit {
             receiver.held.append((id, message))
             if message.mode.isReliable { record.heldReliableBytes += message.bytes.count }
         }

@@ -5,7 +5,9 @@ import RUDPCore
 /// ``EngineFuzzOperation``s with their argument bytes.
 ///
 /// The flags choose among small configurations, so that every limit is reachable in a short
-/// run: bit 0 holds messages back from the flow-control window until released, bit 1 starts
+/// run: bit 0 makes the applications hold delivered messages until a
+/// ``EngineFuzzOperation/releaseCredit`` operation (else each is released as its event is
+/// taken; the bit chose the engine's credit contract until issue 14 left one), bit 1 starts
 /// sequence numbers just below the 32-bit wrap, bit 2 a message window of 4 (else 64), bit 3
 /// gives the server 2 channels (the client has 4), bit 4 the client the minimum datagram size,
 /// bit 5 disables keep-alives, bit 6 a send buffer of 4 messages (else 32), bit 7 a zero ack delay.
@@ -65,7 +67,6 @@ public struct EngineFuzzProgram: Sendable {
         connection.idleTimeout = .seconds(3)
         connection.peerTimeout = .seconds(2)
         connection.keepAliveInterval = flags & 0x20 != 0 ? nil : .milliseconds(200)
-        connection.releasesCreditOnPoll = flags & 0x01 == 0
         connection.initialMessageSequence = flags & 0x02 != 0 ? UInt32.max - 3 : 0
         connection.messageWindow = flags & 0x04 != 0 ? 4 : 64
         connection.sendBufferMessages = flags & 0x40 != 0 ? 4 : 32

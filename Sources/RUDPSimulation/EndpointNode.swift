@@ -7,8 +7,10 @@ import RUDPWire
 /// datagrams, and again whenever it has nothing more to send, until there are none: the
 /// datagrams of one instant are handled first, then the events they caused, then the output.
 /// Through the ``SimulatedNode`` methods (used by nodes that wrap this one) it takes its events
-/// after every datagram. Messages sent from outside a callback need ``NetworkSimulator/poll(_:)``
-/// on this node's address.
+/// after every datagram. The node's application consumes every message at once: the node
+/// releases its credit (``Endpoint/releaseCredit(_:on:)``) as it takes the event, before
+/// ``onEvent``. Messages sent from outside a callback need ``NetworkSimulator/poll(_:)`` on
+/// this node's address.
 ///
 /// ```swift
 /// let simulator = NetworkSimulator(seed: 7)
@@ -88,12 +90,15 @@ public final class EndpointNode: DirectSimulatedNode {
         endpoint.nextDeadline()
     }
 
-    /// Hands every pending event to ``onEvent``; returns whether there was any.
+    /// Hands every pending event to ``onEvent``, releasing each message's credit first;
+    /// returns whether there was any.
     @discardableResult
     public func drainEvents() -> Bool {
         guard let (firstID, firstEvent) = endpoint.pollEvent() else { return false }
+        if case .message(let message) = firstEvent { endpoint.releaseCredit(message, on: firstID) }
         handler.pointee?(firstID, firstEvent)
         while let (id, event) = endpoint.pollEvent() {
+            if case .message(let message) = event { endpoint.releaseCredit(message, on: id) }
             handler.pointee?(id, event)
         }
         return true

@@ -113,6 +113,7 @@ public final class MemoryAttackerNode: SimulatedNode {
 
     private func drainEvents(at now: Timestamp) {
         while let (id, event) = endpoint.pollEvent() {
+            if case .message(let message) = event { endpoint.releaseCredit(message, on: id) }   // consumed at once
             guard let index = targets.firstIndex(where: { $0.id == id }) else { continue }
             switch event {
             case .connected:

@@ -258,8 +258,8 @@ public final class WorkloadSenderNode: DirectSimulatedNode {
             case .closed(let reason):
                 closeReason = reason
                 nextOffer = nil
-            case .message:
-                break
+            case .message(let message):
+                endpoint.releaseCredit(message, on: id)   // nothing to do with it: consumed
             }
         }
         // Once, after every event is counted (see `sendBufferIsFull`): the engine released the

@@ -65,7 +65,7 @@ final class ConnectAttemptsNode: SimulatedNode {
     }
 
     private func drain(at now: Timestamp) {
-        while let (id, event) = endpoint.pollEvent() {
+        while let (id, event) = endpoint.pollEventConsuming() {
             switch event {
             case .connected:
                 if let start = started.removeValue(forKey: id) {

@@ -24,6 +24,9 @@ final class Hub {
     /// Called with every datagram about to reach the server from a client (not for `inject`),
     /// before the server handles it: an on-path observer can inject copies or forgeries first.
     var tap: ((_ datagram: [UInt8], _ from: Int) -> Void)?
+    /// When false, the server's application takes its messages without releasing their credit
+    /// (``Endpoint/releaseCredit(_:on:)``), so what they hold stays counted.
+    var serverReleasesCredit = true
     private var seed: UInt64
 
     init(server configuration: EndpointConfiguration, seed: UInt64 = 1, security: EndpointSecurity? = nil) {
@@ -69,12 +72,14 @@ final class Hub {
 
     private func collect() {
         while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to.node!) }
-        while let e = server.pollEvent() { events[Self.serverAddress, default: []].append(e) }
+        while let e = serverReleasesCredit ? server.pollEventConsuming() : server.pollEvent() {
+            events[Self.serverAddress, default: []].append(e)
+        }
         while let (d, to) = server.pollTransmit(at: now) { sent(d, to: to.node!) }
         for address in clientOrder {
             let client = clients[address]!
             while let (d, to) = client.pollTransmit(at: now) { inFlight.append((now + latency, d, address, to.node!)) }
-            while let e = client.pollEvent() { events[address, default: []].append(e) }
+            while let e = client.pollEventConsuming() { events[address, default: []].append(e) }
             while let (d, to) = client.pollTransmit(at: now) { inFlight.append((now + latency, d, address, to.node!)) }
         }
     }

@@ -23,6 +23,8 @@ final class Pair {
     var serverEvents: [(ConnectionID, ConnectionEvent)] = []
     var clientConnection: ConnectionID?
     /// When true, the server's events are left in the engine (an application that stopped reading).
+    /// Otherwise both applications consume every message as they take its event: its credit is
+    /// released at once (``Endpoint/pollEventConsuming()``).
     var holdServerEvents = false
 
     init(clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
@@ -51,9 +53,9 @@ final class Pair {
         while let (d, _) = server.pollTransmit(at: now) {
             if filter?(d, false) ?? true { toClient.append(d) }
         }
-        while let e = client.pollEvent() { clientEvents.append(e) }
-        while !holdServerEvents, let e = server.pollEvent() { serverEvents.append(e) }
-        // taking events may free credit
+        while let e = client.pollEventConsuming() { clientEvents.append(e) }
+        while !holdServerEvents, let e = server.pollEventConsuming() { serverEvents.append(e) }
+        // releasing messages' credit may let a MAX_DATA go
         while let (d, _) = client.pollTransmit(at: now) {
             if filter?(d, true) ?? true { toServer.append(d) }
         }
@@ -145,4 +147,14 @@ func packetType(_ datagram: [UInt8]) -> PacketType? {
 func hasMessageFrame(_ datagram: [UInt8]) -> Bool {
     guard let p = try? Datagram.open(datagram), case .data(let frames) = p.body else { return false }
     return frames.contains { if case .message = $0 { return true } else { return false } }
+}
+
+extension Endpoint {
+    /// The next event, as ``pollEvent()``; a message's credit is released at once
+    /// (``releaseCredit(_:on:)``), as by an application that consumes each message as it takes it.
+    func pollEventConsuming() -> (ConnectionID, ConnectionEvent)? {
+        guard let (id, event) = pollEvent() else { return nil }
+        if case .message(let message) = event { releaseCredit(message, on: id) }
+        return (id, event)
+    }
 }

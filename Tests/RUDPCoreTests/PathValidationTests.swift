@@ -345,8 +345,8 @@ import Testing
                     if to == clientAddress { client.handle(datagram: d, from: serverAddress, at: now) }
                     progressed = true
                 }
-                while client.pollEvent() != nil {}
-                while server.pollEvent() != nil {}
+                while client.pollEventConsuming() != nil {}
+                while server.pollEventConsuming() != nil {}
             }
         }
         let id = client.connect(to: serverAddress, at: now)

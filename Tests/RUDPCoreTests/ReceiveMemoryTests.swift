@@ -12,7 +12,12 @@ import RUDPWire
         let connection: Connection
         var packetNumber: UInt64 = 1
 
-        init(_ config: ConnectionConfiguration = ConnectionConfiguration()) {
+        /// Whether ``messages()`` releases each message's credit (an application that consumes them
+        /// at once) or leaves that to the test.
+        let consuming: Bool
+
+        init(_ config: ConnectionConfiguration = ConnectionConfiguration(), consuming: Bool = true) {
+            self.consuming = consuming
             connection = Connection(serverWith: config, localID: ConnectionID(77), connect: TransportParameters(sourceConnectionID: ConnectionID(5)), at: .zero)
             _ = connection.pollTransmit(at: .zero)   // ACCEPT
             deliver([.ping])                          // established
@@ -32,7 +37,11 @@ import RUDPWire
 
         func messages() -> [ReceivedMessage] {
             var out: [ReceivedMessage] = []
-            while let event = connection.pollEvent() { if case .message(let m) = event { out.append(m) } }
+            while let event = connection.pollEvent() {
+                guard case .message(let m) = event else { continue }
+                out.append(m)
+                if consuming { connection.releaseCredit(m) }
+            }
             return out
         }
     }
@@ -56,9 +65,7 @@ import RUDPWire
     }
 
     @Test func undeliveredUnreliableMessagesCountUntilReleased() {
-        var config = ConnectionConfiguration()
-        config.releasesCreditOnPoll = false
-        let fed = Fed(config)
+        let fed = Fed(consuming: false)
         fed.deliver([Self.fragment(0, total: 700, offset: 0, count: 700, mode: .unreliable)])
         #expect(fed.connection.receiveMemory == 700 + Self.overhead)
         let messages = fed.messages()
@@ -72,11 +79,10 @@ import RUDPWire
 
     @Test func unreliableDataMustFitTheWindow() {
         var config = ConnectionConfiguration()
-        config.releasesCreditOnPoll = false
         config.maxMessageSize = 4096
         config.receiveWindow = 4096
         config.unreliableDeliveryBytes = 1 << 20
-        let fed = Fed(config)
+        let fed = Fed(config, consuming: false)
         // A partial unreliable message first, then whole ones: the partial one gives way first.
         fed.deliver([Self.fragment(50, total: 2000, offset: 1000, count: 1000, mode: .unreliable)])
         for sequence in 0..<4 as Range<UInt32> {

@@ -15,8 +15,9 @@ import Testing
         let messageSize = 12_000
         var configuration = EndpointConfiguration(acceptsConnections: true)
         configuration.receiveMemoryBudget = budget
-        configuration.connection.releasesCreditOnPoll = false   // unreliable messages count until released
+
         let hub = Hub(server: configuration, seed: 3, security: SecurityTestSupport.security(mode, seed: 11))
+        hub.serverReleasesCredit = false   // unreliable messages count until released
         _ = hub.client(1, security: SecurityTestSupport.security(mode, seed: 12))
         _ = hub.client(2, security: SecurityTestSupport.security(mode, seed: 13))
         let holderID = hub.connect(from: 1), senderID = hub.connect(from: 2)

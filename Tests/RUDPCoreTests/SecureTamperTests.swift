@@ -218,7 +218,7 @@ extension SecureTamperTests {
         #expect(pair.server.pollEvent() == nil)
         pair.server.handle(datagram: data, from: Pair.clientAddress, at: pair.now)
         var delivered: [[UInt8]] = []
-        while let (_, event) = pair.server.pollEvent() { if case .message(let m) = event { delivered.append(m.bytes) } }
+        while let (_, event) = pair.server.pollEventConsuming() { if case .message(let m) = event { delivered.append(m.bytes) } }
         #expect(delivered == [[42]])
     }
 }

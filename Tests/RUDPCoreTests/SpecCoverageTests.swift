@@ -237,7 +237,6 @@ extension SpecCoverageTests {
     static func budgetEndpoint(budget: Int, seed: UInt64, count: Int = 3) -> (Endpoint, [PeerAddress: ConnectionID]) {
         var configuration = EndpointConfiguration(acceptsConnections: true)
         configuration.receiveMemoryBudget = budget
-        configuration.connection.releasesCreditOnPoll = false   // unreliable messages count until released
         configuration.retryPolicy = .never
         let endpoint = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: seed))
         var ids: [PeerAddress: ConnectionID] = [:]

@@ -78,13 +78,13 @@ import RUDPWire
                 let datagrams = Self.drain(pair.server, batched: index == 0, at: pair.now)
                 streams[index] += datagrams
                 for datagram in datagrams { pair.client.handle(datagram: datagram, from: Pair.serverAddress, at: pair.now) }
-                while pair.client.pollEvent() != nil {}
+                while pair.client.pollEventConsuming() != nil {}
                 pair.now = pair.now + .milliseconds(10)
                 pair.client.handleTimeout(at: pair.now)
                 for datagram in Self.drain(pair.client, batched: false, at: pair.now) {
                     pair.server.handle(datagram: datagram, from: Pair.clientAddress, at: pair.now)
                 }
-                while pair.server.pollEvent() != nil {}
+                while pair.server.pollEventConsuming() != nil {}
             }
         }
         #expect(streams[0].count > 100)

@@ -197,6 +197,7 @@ final class ClientSwarm {
                 busy = true
             }
             while let (id, event) = client.endpoint.pollEvent() {
+                if case .message(let message) = event { client.endpoint.releaseCredit(message, on: id) }
                 switch event {
                 case .connected: connected += 1
                 case .closed(let reason): closed[id] = reason

@@ -137,8 +137,7 @@ public struct Exchange {
     public init(options: ExchangeOptions) {
         precondition(options.messageSize >= 8, "messages carry their index in their first 8 bytes")
         self.options = options
-        var connection = ConnectionConfiguration()
-        connection.releasesCreditOnPoll = false   // the transport's contract: release once consumed
+        let connection = ConnectionConfiguration()
         client = Endpoint(configuration: EndpointConfiguration(connection: connection), randomness: SeededGenerator(seed: options.seed))
         server = Endpoint(configuration: EndpointConfiguration(connection: connection, acceptsConnections: true),
                           randomness: SeededGenerator(seed: options.seed &+ 1))
@@ -258,7 +257,8 @@ public struct Exchange {
     }
 
     /// Offers messages (client), then takes every datagram and event the endpoint has, until it
-    /// has none (taking events can free credit and send-buffer room, so it loops).
+    /// has none (it loops: the server releases each message's credit as it takes it, which may
+    /// let a MAX_DATA go, and acknowledgements free send-buffer room).
     private mutating func service(_ side: Side) throws(ExchangeError) {
         repeat {
             if side == .client {
