@@ -85,20 +85,30 @@ final class EndpointDriver: @unchecked Sendable {
         self.context = context
     }
 
+    /// One read: a datagram, or with GRO several of one peer coalesced, each handed to the
+    /// engine as a slice of the read's buffer.
     func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        datagramsSeen += 1
-        if configuration.receiveLoss > 0, datagramsSeen > configuration.lossWarmupDatagrams,
-           lossGenerator.nextUnitDouble() < configuration.receiveLoss {
-            injectedLosses += 1
-            return
-        }
         guard let peer = PeerAddress(envelope.remoteAddress) else { return }   // not an IP peer
-        addresses.remember(envelope.remoteAddress, as: peer)
-        batchCounts.datagramsReceived += 1
-        batchCounts.bytesReceived += envelope.data.readableBytes
         let now = self.now
-        envelope.data.withUnsafeReadableBytes { endpoint.handle(datagram: $0, from: peer, at: now) }
-        inputPending = true
+        var remembered = false
+        envelope.data.withUnsafeReadableBytes { bytes in
+            ReceiveOffload.forEachSegment(of: bytes, segmentSize: envelope.metadata?.segmentSize) { datagram in
+                datagramsSeen += 1
+                if configuration.receiveLoss > 0, datagramsSeen > configuration.lossWarmupDatagrams,
+                   lossGenerator.nextUnitDouble() < configuration.receiveLoss {
+                    injectedLosses += 1
+                    return
+                }
+                if !remembered {
+                    addresses.remember(envelope.remoteAddress, as: peer)
+                    remembered = true
+                }
+                batchCounts.datagramsReceived += 1
+                batchCounts.bytesReceived += datagram.count
+                endpoint.handle(datagram: datagram, from: peer, at: now)
+                inputPending = true
+            }
+        }
     }
 
     func channelReadComplete() {

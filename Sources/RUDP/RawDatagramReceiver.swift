@@ -59,16 +59,20 @@ package final class RawDatagramReceiver: @unchecked Sendable {
         self.wakeSender = wakeSender
     }
 
+    /// One read: a datagram, or with GRO several coalesced (as ``EndpointDriver`` splits them).
     func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {
         guard !isFinished else { return }
-        datagramsReceived += 1
-        let bytes = envelope.data.withUnsafeReadableBytes { [UInt8]($0) }
-        if bytes.count >= 16 {
-            var sequence: UInt64 = 0
-            for index in (8..<16).reversed() { sequence = sequence << 8 | UInt64(bytes[index]) }
-            if sequence &+ 1 > through { through = sequence &+ 1 }
+        envelope.data.withUnsafeReadableBytes { bytes in
+            ReceiveOffload.forEachSegment(of: bytes, segmentSize: envelope.metadata?.segmentSize) { datagram in
+                datagramsReceived += 1
+                if datagram.count >= 16 {
+                    var sequence: UInt64 = 0
+                    for index in (8..<16).reversed() { sequence = sequence << 8 | UInt64(datagram[index]) }
+                    if sequence &+ 1 > through { through = sequence &+ 1 }
+                }
+                delivered.append(ReceivedMessage(bytes: [UInt8](datagram), channel: 0, mode: .reliableOrdered))
+            }
         }
-        delivered.append(ReceivedMessage(bytes: bytes, channel: 0, mode: .reliableOrdered))
     }
 
     func channelReadComplete() {

@@ -40,9 +40,14 @@ enum SocketBinding {
 
     /// Runs `driver` on an already bound, nonblocking UDP socket (a worker's socket of a
     /// ``RUDPWorkerSockets`` group); the channel takes ownership of `descriptor`.
+    ///
+    /// Without GRO: the kernel picks a worker's socket once per coalesced read, by its first
+    /// datagram's connection ID, so datagrams of other connections coalesced behind it (one
+    /// client socket, several connections) would reach a worker that does not own them.
     static func adopt(_ descriptor: CInt, driver: EndpointDriver, vectorReadCount: Int) async throws(RUDPError) -> any Channel {
         do {
-            return try await bootstrap(for: driver, vectorReadCount: vectorReadCount).withBoundSocket(descriptor).get()
+            return try await bootstrap(for: driver, vectorReadCount: vectorReadCount, receiveOffload: false)
+                .withBoundSocket(descriptor).get()
         } catch {
             throw RUDPError(.invalidArgument, "could not use the bound UDP socket \(descriptor): \(error)")
         }
@@ -50,8 +55,10 @@ enum SocketBinding {
 
     /// The channel setup of every endpoint's socket: the shared configuration and the
     /// endpoint's handler.
-    private static func bootstrap(for driver: EndpointDriver, vectorReadCount: Int) -> DatagramBootstrap {
-        configuredBootstrap(on: driver.eventLoop, connection: driver.configuration.connection, vectorReadCount: vectorReadCount)
+    private static func bootstrap(for driver: EndpointDriver, vectorReadCount: Int,
+                                  receiveOffload: Bool = ReceiveOffload.isEnabled) -> DatagramBootstrap {
+        configuredBootstrap(on: driver.eventLoop, connection: driver.configuration.connection, vectorReadCount: vectorReadCount,
+                            receiveOffload: receiveOffload)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(driver: driver))
@@ -60,18 +67,32 @@ enum SocketBinding {
     }
 
     /// The datagram bootstrap every RUDP socket uses, without its channel initializer: vector
-    /// reads of `vectorReadCount` datagrams, a receive allocator sized for that many of the
-    /// largest datagrams, and large socket buffers. The raw-UDP baseline of `rudp bench
-    /// --baseline` (``RawDatagramPath``) binds its sockets with it too, so that both measure the
-    /// same socket setup.
-    static func configuredBootstrap(on eventLoop: any EventLoop, connection: ConnectionConfiguration, vectorReadCount: Int) -> DatagramBootstrap {
+    /// reads of `vectorReadCount` datagrams, UDP GRO when `receiveOffload` (by default where the
+    /// kernel offers it, see ``ReceiveOffload``), a receive allocator sized for that many of the
+    /// largest reads (a datagram, or 64 KiB of coalesced ones with GRO: NIO splits the buffer
+    /// evenly between the reads and the kernel truncates silently what does not fit), and large
+    /// socket buffers. The raw-UDP baseline of `rudp bench --baseline` (``RawDatagramPath``)
+    /// binds its sockets with it too, so that both measure the same socket setup.
+    ///
+    /// With GRO a read may carry several datagrams; its `metadata?.segmentSize` gives their size
+    /// and ``ReceiveOffload/forEachSegment(of:segmentSize:_:)`` splits it.
+    static func configuredBootstrap(on eventLoop: any EventLoop, connection: ConnectionConfiguration, vectorReadCount: Int,
+                                    receiveOffload: Bool = ReceiveOffload.isEnabled) -> DatagramBootstrap {
         // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
         let datagramSize = max(connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
-        return DatagramBootstrap(group: eventLoop)
+        let offload = receiveOffload && System.supportsUDPReceiveOffload
+        let readBytes = offload ? max(datagramSize, ReceiveOffload.slotBytes) : datagramSize
+        var bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSize))
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * readBytes))
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
             .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
+        if offload {
+            bootstrap = bootstrap
+                .channelOption(.datagramReceiveOffload, value: true)
+                .channelOption(.datagramReceiveSegmentSize, value: true)
+        }
+        return bootstrap
     }
 
     /// "127.0.0.1:9000" or "[::1]:9000".
