@@ -189,6 +189,8 @@ final class ConnectionMailbox: Sendable {
     }
 
     /// Records that the application took `message`; returns whether to schedule a credit release.
+    /// A caller that gets true must schedule it: `releaseScheduled` stays set until the loop's
+    /// ``takeReleases()``, and while it is set no take schedules another.
     func noteTaken(_ s: inout State, _ message: ReceivedMessage) -> Bool {
         guard s.closeReason == nil else { return false }
         s.toRelease.append(message)
@@ -293,7 +295,12 @@ final class ConnectionMailbox: Sendable {
                 s.inbound.append(contentsOf: delivered)
                 if let consumer = s.consumer, let first = s.inbound.popFirst() {
                     s.consumer = nil
-                    _ = noteTaken(&s, first)
+                    // Not noteTaken: its credit goes back with this publish (below), and a
+                    // release marked as scheduled here would never run, so no later take
+                    // would schedule one: credit would return only with the next delivery,
+                    // and a sender blocked on it sends none (the stalled 10 MB lossy transfer).
+                    s.toRelease.append(first)
+                    s.toReleaseBytes += first.bytes.count
                     handOver = (consumer.continuation, first)
                 } else if let dispatch = s.dispatch, !s.dispatchScheduled {
                     s.dispatchScheduled = true

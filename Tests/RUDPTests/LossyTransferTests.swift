@@ -40,7 +40,12 @@ struct LossyTransferTests {
                 try await client.send(payload)
             }
             try await client.waitUntilAllAcknowledged()
-            let received = try await receiving.value
+            // The guard cancels this body only: pass it on, or a stall would outlive the guard.
+            let received = try await withTaskCancellationHandler {
+                try await receiving.value
+            } onCancel: {
+                receiving.cancel()
+            }
             let statistics = await client.statistics()
             #expect(statistics.fragmentsRetransmitted > 0, "10% loss must cause retransmissions")
             try await client.close()
