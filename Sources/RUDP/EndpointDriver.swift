@@ -79,7 +79,7 @@ final class EndpointDriver: @unchecked Sendable {
 
     private var now: Timestamp { Timestamp(nanoseconds: NIODeadline.now().uptimeNanoseconds) }
 
-    // MARK: - Channel events (from EndpointChannelHandler)
+    // MARK: - Channel events (from DatagramChannelHandler)
 
     func channelActive(_ context: ChannelHandlerContext) {
         self.context = context
@@ -526,3 +526,5 @@ final class EndpointDriver: @unchecked Sendable {
         }
     }
 }
+
+extension EndpointDriver: DatagramChannelDriver {}

@@ -66,7 +66,7 @@ package final class RawDatagramPath: Sendable {
         let acknowledgements = RawDatagramAcknowledgements()
         let receiver = RawDatagramReceiver(eventLoop: receiverLoop, configuration: configuration, acknowledgements: acknowledgements)
         let receiverChannel = try await bind(requested, on: receiverLoop, configuration: configuration,
-                                             vectorReadCount: SocketBinding.serverVectorReadCount) { RawDatagramHandler(driver: receiver) }
+                                             vectorReadCount: SocketBinding.serverVectorReadCount) { DatagramChannelHandler(driver: receiver) }
         do {
             guard let bound = receiverChannel.localAddress, let peer = PeerAddress(bound) else {
                 throw RUDPError(.invalidArgument, "the baseline's receiving socket has no IP address")
@@ -81,7 +81,7 @@ package final class RawDatagramPath: Sendable {
                 }
             }.get()
             let senderChannel = try await bind(wildcard, on: senderLoop, configuration: configuration,
-                                               vectorReadCount: SocketBinding.clientVectorReadCount) { RawDatagramHandler(driver: sender) }
+                                               vectorReadCount: SocketBinding.clientVectorReadCount) { DatagramChannelHandler(driver: sender) }
             return RawDatagramPath(sender: sender, receiver: receiver, senderChannel: senderChannel, receiverChannel: receiverChannel)
         } catch {
             try? await receiverChannel.close()
@@ -89,9 +89,9 @@ package final class RawDatagramPath: Sendable {
         }
     }
 
-    private static func bind<Driver: RawDatagramChannelDriver>(
+    private static func bind<Driver: DatagramChannelDriver>(
         _ address: SocketAddress, on loop: any EventLoop, configuration: ConnectionConfiguration, vectorReadCount: Int,
-        handler: @escaping @Sendable () -> RawDatagramHandler<Driver>
+        handler: @escaping @Sendable () -> DatagramChannelHandler<Driver>
     ) async throws -> any Channel {
         let bootstrap = SocketBinding.configuredBootstrap(on: loop, connection: configuration, vectorReadCount: vectorReadCount)
             .channelInitializer { channel in

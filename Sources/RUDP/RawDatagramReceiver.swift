@@ -97,3 +97,7 @@ package final class RawDatagramReceiver: @unchecked Sendable {
         delivered.removeAll()
     }
 }
+
+extension RawDatagramReceiver: DatagramChannelDriver {
+    func channelActive(_ context: ChannelHandlerContext) {}
+}

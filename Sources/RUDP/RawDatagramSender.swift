@@ -252,3 +252,8 @@ package final class RawDatagramSender: @unchecked Sendable {
         publish()
     }
 }
+
+extension RawDatagramSender: DatagramChannelDriver {
+    func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {}   // the sender reads nothing
+    func channelReadComplete() {}
+}

@@ -61,7 +61,7 @@ enum SocketBinding {
                             receiveOffload: receiveOffload)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(driver: driver))
+                    try channel.pipeline.syncOperations.addHandler(DatagramChannelHandler(driver: driver))
                 }
             }
     }

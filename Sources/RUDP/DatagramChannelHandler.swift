@@ -1,16 +1,25 @@
 import NIOCore
 
-/// What a ``RawDatagramHandler`` hands its socket's events to: the baseline's sender or receiver.
-protocol RawDatagramChannelDriver: AnyObject {
+/// What a ``DatagramChannelHandler`` hands its socket's events to: the ``EndpointDriver`` of an
+/// RUDP socket, or the sender or receiver of a raw-UDP baseline socket (``RawDatagramPath``).
+protocol DatagramChannelDriver: AnyObject {
     func channelActive(_ context: ChannelHandlerContext)
     func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>)
     func channelReadComplete()
     func channelInactive()
+    /// An error of the socket, which stays open: a UDP socket's errors (e.g. ICMP-reported
+    /// refusals) concern single datagrams.
+    func socketError(_ error: any Error)
 }
 
-/// The only handler of a raw-UDP baseline socket's pipeline (``RawDatagramPath``): the
-/// counterpart of ``EndpointChannelHandler``, handing datagrams and batch boundaries to its driver.
-final class RawDatagramHandler<Driver: RawDatagramChannelDriver>: ChannelInboundHandler {
+extension DatagramChannelDriver {
+    func socketError(_ error: any Error) {}
+}
+
+/// The only handler of a UDP socket's pipeline: hands datagrams and batch boundaries to its
+/// driver, which runs on this event loop. One type for the RUDP sockets and the raw baseline's,
+/// so that `rudp bench --baseline` measures the same channel path.
+final class DatagramChannelHandler<Driver: DatagramChannelDriver>: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
@@ -43,15 +52,7 @@ final class RawDatagramHandler<Driver: RawDatagramChannelDriver>: ChannelInbound
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Errors of single datagrams (as for RUDP sockets): keep the socket open.
+        // Keep the socket open; the driver decides (a client may give up on a refused CONNECT).
+        driver.socketError(error)
     }
-}
-
-extension RawDatagramSender: RawDatagramChannelDriver {
-    func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {}   // the sender reads nothing
-    func channelReadComplete() {}
-}
-
-extension RawDatagramReceiver: RawDatagramChannelDriver {
-    func channelActive(_ context: ChannelHandlerContext) {}
 }
