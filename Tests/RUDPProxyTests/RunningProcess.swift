@@ -31,14 +31,35 @@ final class RunningProcess: @unchecked Sendable {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            self?.appendOutput(handle.availableData)
-        }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.errorOutput.append(data) }
-        }
+        process.standardInput = FileHandle.nullDevice
         try process.run()
+        // Blocking reader threads, not `readabilityHandler`: handlers that are never cleared
+        // crash libdispatch's event loop on Linux (`_dispatch_event_loop_drain`; a CI run died so).
+        Self.read(output.fileHandleForReading) { [weak self] data in self?.appendOutput(data) } done: { [weak self] in
+            self?.lock.withLock { self?.openStreams -= 1 }
+        }
+        Self.read(errors.fileHandleForReading) { [weak self] data in
+            self?.lock.withLock { self?.errorOutput.append(data) }
+        } done: { [weak self] in
+            self?.lock.withLock { self?.openStreams -= 1 }
+        }
+    }
+
+    /// Streams still open (standard output and error): their readers end at end of file.
+    private var openStreams = 2
+
+    /// Reads `handle` on a thread of its own until end of file.
+    private static func read(_ handle: FileHandle, _ append: @escaping @Sendable (Data) -> Void,
+                             done: @escaping @Sendable () -> Void) {
+        let thread = Thread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                append(data)
+            }
+            done()
+        }
+        thread.start()
     }
 
     deinit {
@@ -90,8 +111,11 @@ final class RunningProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             return nil
         }
-        // Let the pipe handlers drain what the process wrote last.
-        Thread.sleep(forTimeInterval: 0.1)
+        // Let the readers take what the process wrote last (they end at end of file).
+        let drained = Date().addingTimeInterval(timeout)
+        while lock.withLock({ openStreams > 0 }), Date() < drained {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
         return process.terminationStatus
     }
 }
