@@ -46,6 +46,7 @@ let package = Package(
                 "RUDPCore",
                 "RUDPWire",
                 "RUDPSecurity",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .target(
