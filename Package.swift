@@ -32,6 +32,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "CRC32CKernel"),
+        // The one time limit of the tool and the tests (returns at its limit even if the body ignores cancellation).
+        .target(name: "TimeLimit"),
         .target(name: "RUDPWire", dependencies: ["CRC32CKernel"]),
         .target(
             name: "RUDPCore",
@@ -84,6 +86,7 @@ let package = Package(
                 "CSodium",
                 "RUDPProxy",
                 "RUDPSimulation",
+                "TimeLimit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -102,9 +105,11 @@ let package = Package(
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPFuzzSupport"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
-        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
-        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
+        // Hang guards shared by the socket and process tests.
+        .target(name: "RUDPTestSupport", dependencies: ["TimeLimit"], path: "Tests/RUDPTestSupport"),
+        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPTestSupport", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
+        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDPTestSupport", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPTestSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire", "RUDPCore"]),
     ],
