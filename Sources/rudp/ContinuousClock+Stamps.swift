@@ -8,7 +8,7 @@ import RUDP
 ///
 /// ```swift
 /// let start = ContinuousClock.now
-/// let seconds = (ContinuousClock.now - start).seconds
+/// let seconds = (ContinuousClock.now - start) / .seconds(1)
 /// let stamp = ContinuousClock.processNanoseconds()
 /// ```
 extension ContinuousClock {
@@ -18,13 +18,5 @@ extension ContinuousClock {
     /// Nanoseconds on this clock since the process first asked (0 then).
     static func processNanoseconds() -> UInt64 {
         (now - processStart).nanosecondsClamped
-    }
-}
-
-extension Duration {
-    /// This duration in seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

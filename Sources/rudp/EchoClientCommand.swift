@@ -184,7 +184,7 @@ struct EchoClientCommand: AsyncParsableCommand {
             }
             group.cancelAll()
         }
-        let seconds = (ContinuousClock.now - started).seconds
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
         let bytes = progress.bytes
         Console.printLine("\(progress.replies) replies on \(Format.count(connections, "connection")) in \(Format.fixed(seconds, digits: 3)) s: "
                           + "\(Format.fixed(Double(bytes) / seconds / 1e6, digits: 1)) MB/s of replies")

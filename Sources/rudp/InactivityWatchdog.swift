@@ -57,7 +57,7 @@ final class InactivityWatchdog: Sendable {
         let task = Task { [self] in
             while !Task.isCancelled {
                 let (remaining, phase) = state.withLock { state -> (Double, String) in
-                    let idle = (ContinuousClock.now - state.lastProgress).seconds
+                    let idle = (ContinuousClock.now - state.lastProgress) / .seconds(1)
                     return (limit - idle, state.phase)
                 }
                 if remaining <= 0 {

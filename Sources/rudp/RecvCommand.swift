@@ -269,6 +269,6 @@ struct RecvCommand: AsyncParsableCommand {
                 "SHA-256 mismatch: the sender announced \(SHA256.hexString(header.sha256)), the content received hashes to \(SHA256.hexString(digest))"
             )
         }
-        return Outcome(name: header.name, size: received, sha256: digest, seconds: (ContinuousClock.now - start).seconds)
+        return Outcome(name: header.name, size: received, sha256: digest, seconds: (ContinuousClock.now - start) / .seconds(1))
     }
 }

@@ -161,7 +161,7 @@ struct SendCommand: AsyncParsableCommand {
             let acknowledged = Self.acknowledgedContentBytes(await connection.statistics(), size: size)
             throw CLIError("the transfer to \(to) failed after \(acknowledged) of \(size) bytes were acknowledged by the receiver: \(error)")
         }
-        let seconds = (ContinuousClock.now - start).seconds
+        let seconds = (ContinuousClock.now - start) / .seconds(1)
         Console.printLine(
             "sent \(name): \(size) bytes in \(Format.fixed(seconds, digits: 2)) s "
                 + "(\(Format.fixed(Double(size) / max(seconds, 1e-9) / 1e6, digits: 1)) MB/s), "

@@ -74,12 +74,12 @@ final class RudpProcess: @unchecked Sendable {
     /// Waits (at most `seconds`) for a line of standard output containing `text`; returns it.
     /// Blocks the calling thread: call it inside ``OffPool/run(_:)``.
     func waitForOutputLine(containing text: String, seconds: Double) throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while true {
             if let line = standardOutput.text.split(separator: "\n").first(where: { $0.contains(text) }) {
                 return String(line)
             }
-            if Date() >= deadline || (!process.isRunning && standardOutput.isClosed) { break }
+            if ContinuousClock.now >= deadline || (!process.isRunning && standardOutput.isClosed) { break }
             Thread.sleep(forTimeInterval: 0.01)
         }
         throw Failure("no output line containing '\(text)' within \(seconds) s from rudp \(arguments.joined(separator: " "))\n\(transcript)")
@@ -90,17 +90,17 @@ final class RudpProcess: @unchecked Sendable {
     /// thread: call it inside ``OffPool/run(_:)``.
     @discardableResult
     func waitForExit(seconds: Double) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning {
-            if Date() >= deadline {
+            if ContinuousClock.now >= deadline {
                 stop()
                 throw Failure("rudp \(arguments.joined(separator: " ")) still running after \(seconds) s; killed\n\(transcript)")
             }
             Thread.sleep(forTimeInterval: 0.01)
         }
         // Let the reader threads collect the last output.
-        let drainDeadline = Date().addingTimeInterval(5)
-        while (!standardOutput.isClosed || !standardError.isClosed) && Date() < drainDeadline {
+        let drainDeadline = ContinuousClock.now + .seconds(5)
+        while (!standardOutput.isClosed || !standardError.isClosed) && ContinuousClock.now < drainDeadline {
             Thread.sleep(forTimeInterval: 0.005)
         }
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
