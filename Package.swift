@@ -28,9 +28,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
     ],
     targets: [
         .target(name: "CRC32CKernel"),
+        // The one time limit of the tool and the tests (returns at its limit even if the body ignores cancellation).
+        .target(name: "TimeLimit"),
         .target(name: "RUDPWire", dependencies: ["CRC32CKernel"]),
         .target(
             name: "RUDPCore",
@@ -46,6 +50,7 @@ let package = Package(
                 "RUDPCore",
                 "RUDPWire",
                 "RUDPSecurity",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .target(
@@ -82,11 +87,13 @@ let package = Package(
                 "CSodium",
                 "RUDPProxy",
                 "RUDPSimulation",
+                "TimeLimit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -99,9 +106,11 @@ let package = Package(
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPFuzzSupport"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
-        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
-        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
+        // Hang guards shared by the socket and process tests.
+        .target(name: "RUDPTestSupport", dependencies: ["TimeLimit"], path: "Tests/RUDPTestSupport"),
+        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPTestSupport", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
+        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDPTestSupport", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPTestSupport", .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"), "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire", "RUDPCore"]),
     ],

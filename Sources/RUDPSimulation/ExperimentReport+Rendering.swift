@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import RUDPCore
 
 extension ExperimentResult {
@@ -130,80 +135,150 @@ extension ExperimentReport {
 
     // MARK: - JSON
 
-    /// The whole report as a JSON object: `tool`, `seed`, `settings`, `timeline`, `sweep`,
+    /// The whole report as a JSON object (Foundation's `JSONEncoder`, keys sorted, so the text is
+    /// byte-for-byte reproducible): `tool`, `seed`, `settings`, `timeline`, `sweep`,
     /// `reproduce`, and `points` (each with its `value`, `x`, `settings`, `status`, the metrics,
-    /// link counters and goodput per interval).
+    /// link counters and goodput per interval). A metric that was not measured is `null`;
+    /// fractional numbers keep 6 decimals.
     public func json() -> String {
-        let json = JSONWriter()
-        json.object {
-            json.field("tool") { json.string("rudp simulate") }
-            if let name = base.name { json.field("scenario") { json.string(name) } }
-            json.field("seed") { json.integer(base.seed) }
-            json.field("settings") { settingsObject(json, base.settings) }
-            json.field("timeline") { json.array { for line in timelineSummary { json.element { json.string(line) } } } }
-            if let sweep {
-                json.field("sweep") {
-                    json.object {
-                        json.field("option") { json.string(sweep.parameter.name) }
-                        json.field("values") { json.array { for v in sweep.values { json.element { json.string(v) } } } }
-                        json.field("unit") { json.string(sweep.parameter.axisUnit) }
-                    }
-                }
-            }
-            if let reproduction { json.field("reproduce") { json.string(reproduction) } }
-            json.field("points") {
-                json.array {
-                    for point in points {
-                        json.element { pointObject(json, point) }
-                    }
-                }
-            }
-        }
-        return json.text + "\n"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Every value is a string, an integer, a Bool or a finite number (see `JSONNumber`), so
+        // encoding cannot fail.
+        let data = (try? encoder.encode(JSONReport(self))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+/// The JSON form of an ``ExperimentReport``.
+private struct JSONReport: Encodable {
+    struct Sweep: Encodable {
+        var option: String
+        var values: [String]
+        var unit: String
     }
 
-    private func settingsObject(_ json: JSONWriter, _ settings: [(name: String, value: String)]) {
-        json.object {
-            for (name, value) in settings { json.field(name) { json.string(value) } }
-        }
-    }
+    struct Point: Encodable {
+        var value: String?
+        var x: JSONNumber?
+        var settings: JSONObject<String>
+        var completed: Bool
+        var status: String
+        var metrics: JSONObject<JSONNumber>
+        var forwardLink: JSONObject<Int>
+        var backwardLink: JSONObject<Int>
+        var traceDigest: String
+        var sampleInterval: JSONNumber
+        var goodputPerInterval: [JSONNumber]
+        var boundPerInterval: [JSONNumber]
 
-    private func pointObject(_ json: JSONWriter, _ point: Point) {
-        let r = point.result
-        json.object {
-            if let label = point.label { json.field("value") { json.string(label) } }
-            if sweep != nil { json.field("x") { json.number(point.x) } }
-            json.field("settings") { settingsObject(json, point.setup.settings) }
-            json.field("completed") { json.bool(r.completed) }
-            json.field("status") { json.string(r.status) }
-            for metric in ExperimentMetric.all {
-                json.field(metric.key) { json.number(metric.value(r)) }
-            }
-            json.field("forward_link") { linkObject(json, r.forwardLink) }
-            json.field("backward_link") { linkObject(json, r.backwardLink) }
-            json.field("trace_digest") { json.string(r.digestHex) }
-            json.field("sample_interval_s") { json.number(Double(r.sampleInterval.nanosecondsClamped) / 1e9) }
-            json.field("goodput_per_interval_mbps") {
-                let seconds = Double(r.sampleInterval.nanosecondsClamped) / 1e9
-                json.array { for bytes in r.deliveredPerInterval { json.element { json.number(Double(bytes) * 8 / 1e6 / seconds) } } }
-            }
-            json.field("bound_per_interval_mbps") {
-                json.array { for b in r.boundPerInterval { json.element { json.number(b.map { $0 * 8 / 1e6 }) } } }
-            }
+        enum CodingKeys: String, CodingKey {
+            case value, x, settings, completed, status
+            case forwardLink = "forward_link", backwardLink = "backward_link", traceDigest = "trace_digest"
+            case sampleInterval = "sample_interval_s", goodputPerInterval = "goodput_per_interval_mbps"
+            case boundPerInterval = "bound_per_interval_mbps"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(value, forKey: .value)
+            try container.encodeIfPresent(x, forKey: .x)
+            try container.encode(settings, forKey: .settings)
+            try container.encode(completed, forKey: .completed)
+            try container.encode(status, forKey: .status)
+            try container.encode(forwardLink, forKey: .forwardLink)
+            try container.encode(backwardLink, forKey: .backwardLink)
+            try container.encode(traceDigest, forKey: .traceDigest)
+            try container.encode(sampleInterval, forKey: .sampleInterval)
+            try container.encode(goodputPerInterval, forKey: .goodputPerInterval)
+            try container.encode(boundPerInterval, forKey: .boundPerInterval)
+            // The metrics sit beside the other fields, one key each.
+            try metrics.encode(to: encoder)
         }
     }
 
-    private func linkObject(_ json: JSONWriter, _ s: LinkStatistics) {
-        json.object {
-            let pairs: [(String, Int)] = [
-                ("sent", s.sent), ("delivered", s.delivered), ("dropped_by_loss", s.droppedByLoss),
-                ("dropped_by_burst", s.droppedByBurst), ("dropped_by_queue", s.droppedByQueue),
-                ("dropped_by_partition", s.droppedByPartition), ("duplicated", s.duplicated),
-                ("reordered", s.reordered), ("corrupted", s.corrupted), ("bytes_sent", s.bytesSent),
-                ("bytes_delivered", s.bytesDelivered),
-            ]
-            for (key, value) in pairs { json.field(key) { json.integer(value) } }
+    var tool = "rudp simulate"
+    var scenario: String?
+    var seed: UInt64
+    var settings: JSONObject<String>
+    var timeline: [String]
+    var sweep: Sweep?
+    var reproduce: String?
+    var points: [Point]
+
+    init(_ report: ExperimentReport) {
+        scenario = report.base.name
+        seed = report.base.seed
+        settings = JSONObject(report.base.settings)
+        timeline = report.timelineSummary
+        sweep = report.sweep.map { Sweep(option: $0.parameter.name, values: $0.values, unit: $0.parameter.axisUnit) }
+        reproduce = report.reproduction
+        points = report.points.map { point in
+            let r = point.result
+            let seconds = Double(r.sampleInterval.nanosecondsClamped) / 1e9
+            return Point(
+                value: point.label,
+                x: report.sweep == nil ? nil : JSONNumber(point.x),
+                settings: JSONObject(point.setup.settings),
+                completed: r.completed,
+                status: r.status,
+                metrics: JSONObject(ExperimentMetric.all.map { ($0.key, JSONNumber($0.value(r))) }),
+                forwardLink: JSONObject(r.forwardLink.jsonCounters),
+                backwardLink: JSONObject(r.backwardLink.jsonCounters),
+                traceDigest: r.digestHex,
+                sampleInterval: JSONNumber(seconds),
+                goodputPerInterval: r.deliveredPerInterval.map { JSONNumber(Double($0) * 8 / 1e6 / seconds) },
+                boundPerInterval: r.boundPerInterval.map { JSONNumber($0.map { $0 * 8 / 1e6 }) }
+            )
         }
+    }
+}
+
+/// A JSON object whose keys are only known at run time (settings, metrics, link counters).
+private struct JSONObject<Value: Encodable>: Encodable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    var fields: [(name: String, value: Value)]
+
+    init(_ fields: [(name: String, value: Value)]) { self.fields = fields }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for (name, value) in fields { try container.encode(value, forKey: Key(stringValue: name)) }
+    }
+}
+
+/// A number in the JSON report: `null` if missing or not finite, else rounded to 6 decimals
+/// (whole numbers print without a fraction).
+private struct JSONNumber: Encodable {
+    var value: Double?
+
+    init(_ value: Double?) {
+        guard let value, value.isFinite else { self.value = nil; return }
+        self.value = Double(ExperimentQuantity.trimmed(value, digits: 6)) ?? value
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
+extension LinkStatistics {
+    /// The counters of the JSON report, by key.
+    fileprivate var jsonCounters: [(name: String, value: Int)] {
+        [
+            ("sent", sent), ("delivered", delivered), ("dropped_by_loss", droppedByLoss),
+            ("dropped_by_burst", droppedByBurst), ("dropped_by_queue", droppedByQueue),
+            ("dropped_by_partition", droppedByPartition), ("duplicated", duplicated),
+            ("reordered", reordered), ("corrupted", corrupted), ("bytes_sent", bytesSent),
+            ("bytes_delivered", bytesDelivered),
+        ]
     }
 }
 

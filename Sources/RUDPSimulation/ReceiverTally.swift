@@ -1,3 +1,4 @@
+import Histogram
 import RUDPCore
 
 /// What the receiving side of an ``ExperimentRunner`` run counts: messages and bytes delivered,
@@ -9,15 +10,18 @@ import RUDPCore
 /// ```swift
 /// var tally = ReceiverTally(intervalNanoseconds: 1_000_000_000, maxIntervals: 62)
 /// tally.record(message.bytes, at: now, offerDeadline: nil)
-/// print(tally.delivered, tally.histogram.percentile(0.99) ?? 0)
+/// print(tally.delivered, tally.latency(atPercentile: 99) ?? 0)
 /// ```
 struct ReceiverTally {
     /// Width of a ``perInterval`` bucket.
     let intervalNanoseconds: UInt64
     /// Index of the last bucket (later deliveries count there).
     let maxIntervals: Int
-    /// Latencies, from the offer time in each message's first 8 bytes.
-    var histogram = LatencyHistogram()
+    /// Latencies in nanoseconds, from the offer time in each message's first 8 bytes, to 3
+    /// significant digits (an HdrHistogram that grows to the largest value recorded).
+    var latencies = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+    /// The exact sum of the latencies (saturating), for their mean.
+    var latencySum: UInt64 = 0
     /// Messages delivered.
     var delivered = 0
     /// Payload bytes delivered.
@@ -39,10 +43,25 @@ struct ReceiverTally {
         if bytes.count >= 8 {
             var sentAt: UInt64 = 0
             for index in 0..<8 { sentAt |= UInt64(bytes[index]) << (8 * UInt64(index)) }
-            histogram.record(now.nanoseconds(since: Timestamp(nanoseconds: sentAt)))
+            let latency = now.nanoseconds(since: Timestamp(nanoseconds: sentAt))
+            latencies.record(latency)
+            let (sum, overflow) = latencySum.addingReportingOverflow(latency)
+            latencySum = overflow ? .max : sum
         }
         let bucket = min(Int(now.nanoseconds / intervalNanoseconds), maxIntervals)
         if bucket >= perInterval.count { perInterval += [Int](repeating: 0, count: bucket - perInterval.count + 1) }
         perInterval[bucket] += bytes.count
     }
+
+    /// The latency at or below which `percentile` (0...100) of the messages arrived (the top of
+    /// its HdrHistogram bucket, within 0.1 %); nil if no message arrived.
+    func latency(atPercentile percentile: Double) -> UInt64? {
+        latencies.totalCount > 0 ? latencies.valueAtPercentile(percentile) : nil
+    }
+
+    /// The largest latency (exact); nil if no message arrived.
+    var latencyMax: UInt64? { latencies.totalCount > 0 ? latencies.maxRecorded : nil }
+
+    /// The mean latency (exact); nil if no message arrived.
+    var latencyMean: Double? { latencies.totalCount > 0 ? Double(latencySum) / Double(latencies.totalCount) : nil }
 }

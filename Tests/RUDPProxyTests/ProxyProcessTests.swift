@@ -49,8 +49,8 @@ import Testing
         // The control port answers with the same counters (once the proxy has seen every datagram).
         let control = try LineConnection(port: controlPort)
         var live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
-        let deadline = Date().addingTimeInterval(HangGuard.processSeconds)
-        while live.up.received < count, Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
+        while live.up.received < count, ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.05)
             live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
         }

@@ -54,9 +54,9 @@ import Testing
 
     /// Waits until `condition` holds for the proxy's counters (a hang guard bounds the wait).
     static func eventually(_ proxy: UDPProxy, _ condition: (ProxyStatistics) -> Bool) async -> ProxyStatistics {
-        let deadline = Date().addingTimeInterval(HangGuard.processSeconds)
+        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
         var statistics = await proxy.statistics()
-        while !condition(statistics), Date() < deadline {
+        while !condition(statistics), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
             statistics = await proxy.statistics()
         }

@@ -1,6 +1,6 @@
 import Foundation
 import RUDPCore
-import RUDPSimulation
+@testable import RUDPSimulation
 import Testing
 
 /// Reproducibility, the report formats, option parsing and scenario files of `rudp simulate`.
@@ -183,15 +183,21 @@ struct SimulateReportTests {
         #expect(throws: ExperimentError.self) { try JSONDecoder().decode(ScenarioFile.self, from: Data(unknown.utf8)).apply(to: &other) }
     }
 
-    @Test func histogramPercentilesAreWithinHalfAPercent() {
-        var histogram = LatencyHistogram()
-        for value in 1...100_000 { histogram.record(UInt64(value) * 1_000) }
-        let p50 = Double(histogram.percentile(0.5)!)
-        let p99 = Double(histogram.percentile(0.99)!)
-        #expect(abs(p50 - 50_000_000) / 50_000_000 < 0.005, "\(p50)")
-        #expect(abs(p99 - 99_000_000) / 99_000_000 < 0.005, "\(p99)")
-        #expect(histogram.maximum == 100_000_000 && histogram.minimum == 1_000 && histogram.count == 100_000)
-        #expect(histogram.percentile(1) == 100_000_000)
-        #expect(LatencyHistogram().percentile(0.5) == nil)
+    @Test func latencyPercentilesAreWithinATenthOfAPercent() {
+        var tally = ReceiverTally(intervalNanoseconds: 1_000_000_000, maxIntervals: 10)
+        #expect(tally.latency(atPercentile: 50) == nil && tally.latencyMax == nil && tally.latencyMean == nil)
+        let sentAt: UInt64 = 5_000_000
+        for value in 1...100_000 {
+            // The first 8 bytes hold the offer time (little-endian), as the workload sender writes it.
+            let bytes = (0..<8).map { UInt8(truncatingIfNeeded: sentAt >> (8 * UInt64($0))) } + [0, 0]
+            tally.record(bytes, at: Timestamp(nanoseconds: sentAt + UInt64(value) * 1_000), offerDeadline: nil)
+        }
+        let p50 = Double(tally.latency(atPercentile: 50)!)
+        let p99 = Double(tally.latency(atPercentile: 99)!)
+        #expect(abs(p50 - 50_000_000) / 50_000_000 < 0.001, "\(p50)")
+        #expect(abs(p99 - 99_000_000) / 99_000_000 < 0.001, "\(p99)")
+        #expect(tally.latencyMax == 100_000_000 && tally.latencies.totalCount == 100_000)
+        #expect(tally.latencyMean == 50_000_500)
+        #expect(tally.latency(atPercentile: 100) == 100_000_000)
     }
 }
