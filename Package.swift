@@ -5,18 +5,24 @@ import PackageDescription
 ///
 /// The arrows only point down: `RUDPWire` (the codec) knows nothing of the engine,
 /// `RUDPCore` (the sans-IO connection engine) knows nothing of sockets or clocks,
-/// `RUDPSimulation` drives engines over a deterministic virtual network, `RUDP` is the thin
-/// SwiftNIO transport with the public async API, `RUDPProxy` the loss-injecting UDP proxy,
-/// and `rudp` the command-line tool.
+/// `RUDPSecurity` wraps libsodium, `RUDPImpairment` is the impairment model, its link options
+/// and their vocabulary (shared by the simulator and the proxy), `RUDPSimulation` drives
+/// engines over a deterministic virtual network, `RUDPExperiments` runs, reports and charts
+/// experiments on it, `RUDP` is the thin SwiftNIO transport with the public async API,
+/// `RUDPProxy` the loss-injecting UDP proxy, and `rudp` the command-line tool.
+/// `_RUDPFuzzSupport` is not API: it exists for the `Fuzz/` package.
 let package = Package(
     name: "rudp",
     products: [
         .library(name: "RUDP", targets: ["RUDP"]),
         .library(name: "RUDPWire", targets: ["RUDPWire"]),
         .library(name: "RUDPCore", targets: ["RUDPCore"]),
+        .library(name: "RUDPImpairment", targets: ["RUDPImpairment"]),
         .library(name: "RUDPSimulation", targets: ["RUDPSimulation"]),
+        .library(name: "RUDPExperiments", targets: ["RUDPExperiments"]),
         .library(name: "RUDPProxy", targets: ["RUDPProxy"]),
-        .library(name: "RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
+        // Not API: the fuzz targets of the Fuzz/ sub-package link it.
+        .library(name: "_RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
         .library(name: "RUDPSecurity", targets: ["RUDPSecurity"]),
         .executable(name: "rudp", targets: ["rudp"]),
     ],
@@ -40,13 +46,11 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "RUDPImpairment", dependencies: ["RUDPCore"]),
+        .target(name: "RUDPSimulation", dependencies: ["RUDPCore", "RUDPWire", "RUDPImpairment"]),
         .target(
-            name: "RUDPSimulation",
-            dependencies: [
-                "RUDPCore",
-                "RUDPWire",
-                "RUDPSecurity",
-            ]
+            name: "RUDPExperiments",
+            dependencies: ["RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire", "RUDPSecurity"]
         ),
         .target(
             name: "RUDP",
@@ -64,7 +68,7 @@ let package = Package(
             name: "RUDPProxy",
             dependencies: [
                 "RUDPCore",
-                "RUDPSimulation",
+                "RUDPImpairment",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -79,9 +83,9 @@ let package = Package(
             dependencies: [
                 "RUDP",
                 "RUDPSecurity",
-                "CSodium",
                 "RUDPProxy",
-                "RUDPSimulation",
+                "RUDPImpairment",
+                "RUDPExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -96,11 +100,13 @@ let package = Package(
         .executableTarget(name: "ExampleEchoClient", dependencies: ["RUDP"], path: "Examples/EchoClient"),
         .executableTarget(name: "ExampleSecureConnection", dependencies: ["RUDP"], path: "Examples/SecureConnection"),
         .executableTarget(name: "ExampleMessageServer", dependencies: ["RUDP"], path: "Examples/MessageServer"),
-        .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPFuzzSupport"]),
-        .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
-        .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
+        .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPCore", "RUDPFuzzSupport"]),
+        .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPImpairment", "RUDPSimulation", "RUDPExperiments", "RUDPSecurity"]),
+        .testTarget(name: "RUDPImpairmentTests", dependencies: ["RUDPImpairment", "RUDPCore"]),
+        .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
+        .testTarget(name: "RUDPExperimentsTests", dependencies: ["RUDPExperiments", "RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
         .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
-        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPImpairment", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire", "RUDPCore"]),
