@@ -11,7 +11,7 @@ import RUDPSimulation
 /// ```swift
 /// let timeline: [ConditionChange] = [
 ///     .init(at: .seconds(10), kind: .partition(.seconds(3))),
-///     .init(at: .seconds(20), kind: .set([(.rate, "5Mbit/s")])),
+///     .init(at: .seconds(20), kind: .set([(.rate, "5mbit")])),
 ///     .init(at: .seconds(30), kind: .ramp(until: .seconds(50), steps: 10, [(.loss, "0.2")])),
 /// ]
 /// ```
@@ -52,7 +52,7 @@ public struct ConditionChange: Sendable, Equatable {
         self.kind = kind
     }
 
-    /// One line for reports: `10s: partition for 3s`, `20s: rate=5Mbit/s`.
+    /// One line for reports: `10s: partition for 3s`, `20s: rate=5mbit`.
     public var summary: String {
         let when = Quantity.formatDuration(at)
         switch kind {

@@ -10,8 +10,8 @@ import RUDPSimulation
 /// ```swift
 /// var setup = ExperimentSetup()
 /// try ExperimentParameter.named("loss").apply("5%", to: &setup)
-/// try ExperimentParameter.rate.apply("10Mbit/s", to: &setup)
-/// print(ExperimentParameter.rate.value(in: setup))   // 10Mbit/s
+/// try ExperimentParameter.rate.apply("10mbit", to: &setup)
+/// print(ExperimentParameter.rate.value(in: setup))   // 10mbit
 /// ```
 public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringConvertible {
     // Link (the data direction; the return path follows ``ExperimentSetup/reversePath``).

@@ -11,7 +11,7 @@ import RUDPSimulation
 ///
 /// ```swift
 /// var setup = ExperimentSetup()
-/// try ExperimentParameter.rate.apply("10Mbit/s", to: &setup)
+/// try ExperimentParameter.rate.apply("10mbit", to: &setup)
 /// try ExperimentParameter.loss.apply("1%", to: &setup)
 /// setup.timeline = [ConditionChange(at: .seconds(10), kind: .partition(.seconds(3)))]
 /// let result = try ExperimentRunner.run(setup)

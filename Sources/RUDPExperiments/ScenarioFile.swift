@@ -9,7 +9,7 @@ import RUDPSimulation
 /// name: partition-at-10s
 /// description: A 3 s partition in the middle of a bulk transfer.
 /// settings:            # any option of `rudp simulate`, as on the command line
-///   rate: 10Mbit/s
+///   rate: 10mbit
 ///   delay: 20ms
 ///   duration: 30s
 ///   seed: 7
@@ -21,7 +21,7 @@ import RUDPSimulation
 ///   - at: 20s
 ///     until: 30s
 ///     steps: 10
-///     ramp: { rate: 2Mbit/s }
+///     ramp: { rate: 2mbit }
 /// ```
 ///
 /// ```swift
