@@ -53,8 +53,8 @@ struct ProxyCommand: AsyncParsableCommand {
 
             Examples:
               rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 10%
-              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --delay down:30ms
-              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --rate 10mbit --delay 20ms
+              rudp proxy --listen 127.0.0.1:9001 --upstream [::1]:9000 --delay up:30ms
+              rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --rate 10mbit
               rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --burst 1%,30%
               rudp proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:9000 --control-port 0
             """
