@@ -69,7 +69,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
     public var valueHelp: String {
         switch self {
         case .loss: return "probability of losing a datagram, e.g. 0.05 or 5%"
-        case .burst: return "Gilbert-Elliott bursty loss as tc-netem's gemodel P,R[,1-H[,1-K]]: good-to-bad and bad-to-good transition probabilities, loss in the bad (default 100%) and good (default 0%) states, e.g. 1%,30%; or off"
+        case .burst: return "Gilbert-Elliott bursty loss as tc-netem's gemodel P,R[,1-H[,1-K]]: good-to-bad and bad-to-good transition probabilities, loss in the bad (default 100%) and good (default 0%) states, e.g. 1%,30% (in a sweep, separate the fields with spaces: burst=1% 30%,2% 30%); or off"
         case .delay: return "one-way propagation delay with a unit, e.g. 20ms, 500us, 1s"
         case .jitter: return "extra uniform delay 0...jitter per datagram, with a unit, e.g. 5ms"
         case .rate: return "bottleneck rate, e.g. 100kbit, 10mbit, 1gbit, 2MB/s, or off"

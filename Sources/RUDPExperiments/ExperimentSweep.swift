@@ -22,7 +22,9 @@ public struct ExperimentSweep: Sendable, Equatable {
     }
 
     /// Parses `NAME=V1,V2,...`, checking every value against a default setup so a typo fails
-    /// before anything runs. Also accepts `NAME=FROM:TO:STEP` for evenly spaced numbers.
+    /// before anything runs. Also accepts `NAME=FROM:TO:STEP` for evenly spaced numbers. A
+    /// value that has commas of its own (a `burst` model) writes its fields with spaces instead:
+    /// `burst=1% 30%,2% 30%`.
     public init(parsing text: String, checkingAgainst setup: ExperimentSetup = ExperimentSetup()) throws(ExperimentError) {
         let parts = text.split(separator: "=", maxSplits: 1)
         guard parts.count == 2 else {

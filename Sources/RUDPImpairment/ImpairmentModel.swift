@@ -7,9 +7,9 @@ import RUDPCore
 /// It applies the stages of ``LinkOptions`` in their documented order and holds the state they
 /// need (the random stream, the Gilbert-Elliott state, the bottleneck queue, the last in-order
 /// arrival). It reads no clock and touches no bytes: the same options, seed and sequence of
-/// `(size, time)` inputs always give the same decisions. ``Link`` (virtual time) and the
-/// `RUDPProxy` module (real time, over sockets) both use it, so the simulator and the proxy
-/// speak the same language.
+/// `(size, time)` inputs always give the same decisions. `RUDPSimulation.Link` (virtual time)
+/// and the `RUDPProxy` module (real time, over sockets) both use it, so the simulator and the
+/// proxy speak the same language.
 ///
 /// ```swift
 /// var model = ImpairmentModel(options: LinkOptions(delay: .zero, loss: 0.1),

@@ -4,8 +4,9 @@ import RUDPCore
 /// and bursty), duplication, reordering, corruption, a bandwidth limit with a bounded queue, and
 /// partitions.
 ///
-/// All times are virtual (see ``NetworkSimulator``); all probabilities are per datagram, in
-/// `0 ... 1`. The default value is a clean link with a 10 ms one-way delay and no impairment.
+/// In the simulator all times are virtual (`RUDPSimulation.NetworkSimulator`), in the proxy
+/// real; all probabilities are per datagram, in `0 ... 1`. The default value is a clean link
+/// with a 10 ms one-way delay and no impairment.
 ///
 /// A datagram entering a link goes through these stages, in this order, and the first one that
 /// drops it ends its journey:
@@ -17,9 +18,9 @@ import RUDPCore
 /// 3. **Bursty loss** (``burstLoss``), then **uniform loss** (``loss``).
 /// 4. **Corruption**: with probability ``corruption``, 1 to 3 distinct random bits are flipped.
 /// 5. **Propagation**: ``delay`` plus a uniform draw in `0 ... jitter`. Jitter alone never
-///    reorders (see ``Link``); with probability ``reordering`` the datagram is instead held back
-///    by an extra uniform delay in `0 ... 2 × delay + reorderExtraDelay`, so later datagrams
-///    overtake it.
+///    reorders (see `RUDPSimulation.Link`); with probability ``reordering`` the datagram is
+///    instead held back by an extra uniform delay in `0 ... 2 × delay + reorderExtraDelay`, so
+///    later datagrams overtake it.
 /// 6. **Duplication**: with probability ``duplication`` a second copy is delivered, in order,
 ///    after its own propagation draw.
 ///

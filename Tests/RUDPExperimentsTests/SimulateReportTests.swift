@@ -106,6 +106,9 @@ struct SimulateReportTests {
         #expect(range.values == ["0", "0.05", "0.1", "0.15", "0.2"])
         let named = try ExperimentSweep(parsing: "min_rto=10ms,100ms")
         #expect(named.parameter == .minimumRTO)
+        // A burst model's fields are separated by spaces in a sweep (commas separate the runs).
+        let bursts = try ExperimentSweep(parsing: "burst=1% 30%,gemodel 2% 30% 90%,off")
+        #expect(bursts.values == ["1% 30%", "gemodel 2% 30% 90%", "off"])
     }
 
     @Test func rampsExpandIntoSteps() throws {
