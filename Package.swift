@@ -5,18 +5,24 @@ import PackageDescription
 ///
 /// The arrows only point down: `RUDPWire` (the codec) knows nothing of the engine,
 /// `RUDPCore` (the sans-IO connection engine) knows nothing of sockets or clocks,
-/// `RUDPSimulation` drives engines over a deterministic virtual network, `RUDP` is the thin
-/// SwiftNIO transport with the public async API, `RUDPProxy` the loss-injecting UDP proxy,
-/// and `rudp` the command-line tool.
+/// `RUDPSecurity` wraps libsodium, `RUDPImpairment` is the impairment model, its link options
+/// and their vocabulary (shared by the simulator and the proxy), `RUDPSimulation` drives
+/// engines over a deterministic virtual network, `RUDPExperiments` runs, reports and charts
+/// experiments on it, `RUDP` is the thin SwiftNIO transport with the public async API,
+/// `RUDPProxy` the loss-injecting UDP proxy, and `rudp` the command-line tool.
+/// `_RUDPFuzzSupport` is not API: it exists for the `Fuzz/` package.
 let package = Package(
     name: "rudp",
     products: [
         .library(name: "RUDP", targets: ["RUDP"]),
         .library(name: "RUDPWire", targets: ["RUDPWire"]),
         .library(name: "RUDPCore", targets: ["RUDPCore"]),
+        .library(name: "RUDPImpairment", targets: ["RUDPImpairment"]),
         .library(name: "RUDPSimulation", targets: ["RUDPSimulation"]),
+        .library(name: "RUDPExperiments", targets: ["RUDPExperiments"]),
         .library(name: "RUDPProxy", targets: ["RUDPProxy"]),
-        .library(name: "RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
+        // Not API: the fuzz targets of the Fuzz/ sub-package link it.
+        .library(name: "_RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
         .library(name: "RUDPSecurity", targets: ["RUDPSecurity"]),
         .executable(name: "rudp", targets: ["rudp"]),
     ],
@@ -44,9 +50,13 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "RUDPImpairment", dependencies: ["RUDPCore"]),
+        .target(name: "RUDPSimulation", dependencies: ["RUDPCore", "RUDPWire", "RUDPImpairment"]),
         .target(
-            name: "RUDPSimulation",
+            name: "RUDPExperiments",
             dependencies: [
+                "RUDPSimulation",
+                "RUDPImpairment",
                 "RUDPCore",
                 "RUDPWire",
                 "RUDPSecurity",
@@ -69,7 +79,7 @@ let package = Package(
             name: "RUDPProxy",
             dependencies: [
                 "RUDPCore",
-                "RUDPSimulation",
+                "RUDPImpairment",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -84,9 +94,9 @@ let package = Package(
             dependencies: [
                 "RUDP",
                 "RUDPSecurity",
-                "CSodium",
                 "RUDPProxy",
-                "RUDPSimulation",
+                "RUDPImpairment",
+                "RUDPExperiments",
                 "TimeLimit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,13 +113,15 @@ let package = Package(
         .executableTarget(name: "ExampleEchoClient", dependencies: ["RUDP"], path: "Examples/EchoClient"),
         .executableTarget(name: "ExampleSecureConnection", dependencies: ["RUDP"], path: "Examples/SecureConnection"),
         .executableTarget(name: "ExampleMessageServer", dependencies: ["RUDP"], path: "Examples/MessageServer"),
-        .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPFuzzSupport"]),
-        .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
-        .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
+        .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPCore", "RUDPFuzzSupport"]),
+        .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPImpairment", "RUDPSimulation", "RUDPExperiments", "RUDPSecurity"]),
+        .testTarget(name: "RUDPImpairmentTests", dependencies: ["RUDPImpairment", "RUDPCore"]),
+        .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
+        .testTarget(name: "RUDPExperimentsTests", dependencies: ["RUDPExperiments", "RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
         // Hang guards shared by the socket and process tests.
         .target(name: "RUDPTestSupport", dependencies: ["TimeLimit"], path: "Tests/RUDPTestSupport"),
         .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPTestSupport", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
-        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDPTestSupport", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDPTestSupport", "RUDP", "RUDPImpairment", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPTestSupport", .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"), "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire", "RUDPCore"]),

@@ -10,6 +10,7 @@ import Glibc
 import Musl
 #elseif canImport(Darwin)
 import Darwin
+import RUDPSecurity
 #endif
 
 /// `rudp recv`: Receive one file from `rudp send` and verify its SHA-256.

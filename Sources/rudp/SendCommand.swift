@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Metrics
 import RUDP
+import RUDPSecurity
 import SystemPackage
 
 /// `rudp send`: Send a file reliably to a `rudp recv` receiver.

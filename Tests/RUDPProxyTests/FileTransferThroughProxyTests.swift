@@ -64,7 +64,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: ends.directory) }
         let (proxy, proxyPort, _) = try Self.startProxy(upstreamPort: ends.receiverPort, [
             "--loss", "\(loss)", "--reorder", "0.05", "--duplicate", "0.03", "--corrupt", "0.02",
-            "--delay", "1", "--jitter", "1", "--seed", "\(seed)",
+            "--delay", "1ms", "--jitter", "1ms", "--seed", "\(seed)",
         ])
         let started = ContinuousClock.now
         let sender = try RunningProcess(try ProxyProcessTests.executable(), [

@@ -83,6 +83,9 @@ import Testing
             (["--loss", "1.5"], "loss"),
             (["--delay", "up:soon"], "delay"),
             (["--rate", "fast"], "rate"),
+            // A time needs its unit, and the message says which.
+            (["--delay", "20"], "20ms"),
+            (["--rate", "10mbps"], "ambiguous"),
         ]
         for (options, word) in cases {
             let proxy = try RunningProcess(try Self.executable(),

@@ -412,8 +412,8 @@ import Testing
         let control = try await ProxyControlServer.start(proxy: proxy, port: 0)
         let connection = try LineConnection(port: control.localAddress.port!)
 
-        #expect(connection.ask("set loss=up:1 delay=down:5") == "ok")
-        #expect(connection.ask("show")?.hasPrefix("up: loss 1.0") == true)
+        #expect(connection.ask("set loss=up:1 delay=down:5ms") == "ok")
+        #expect(connection.ask("show")?.hasPrefix("up: loss 1,") == true)
         #expect(connection.ask("set loss=2")?.hasPrefix("error: invalid impairment") == true)
         #expect(connection.ask("fly")?.hasPrefix("error: invalid command") == true)
         let client = try PlainUDPSocket(receiveTimeout: 0.1)
