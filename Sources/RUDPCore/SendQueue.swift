@@ -127,7 +127,7 @@ struct SendQueue {
         count -= 1
         bufferedBytes -= byteCount
         while !slots.isEmpty && !slots[0].isLive {
-            slots.removeFirst()
+            slots.dropFirst()
             oldestID += 1
         }
         if let c = reliableChannel {
