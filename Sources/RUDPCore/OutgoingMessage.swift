@@ -23,6 +23,14 @@ struct OutgoingMessage {
 
     static let empty = OutgoingMessage(bytes: [], channel: 0, mode: .unreliable, sequence: 0, isLive: false)
 
+    /// Turns this message into an empty slot in place (as ``empty``, without copying it):
+    /// releases its bytes.
+    mutating func empty() {
+        bytes = []
+        if !ackedOverflow.isEmpty { ackedOverflow = [] }
+        isLive = false
+    }
+
     var isStarted: Bool { fragmentCount > 0 }
     var isFullySent: Bool { isStarted && nextFragment >= fragmentCount }
 

@@ -70,6 +70,15 @@ struct RingBuffer<Element> {
         count -= 1
     }
 
+    /// Removes the first element without writing ``filler`` over it: only for an element the
+    /// caller has already emptied in place (it keeps nothing alive, as the filler does), so
+    /// that nothing is copied or destroyed here.
+    mutating func dropEmptiedFirst() {
+        precondition(count > 0, "dropEmptiedFirst on an empty ring")
+        head = (head &+ 1) & (storage.count &- 1)
+        count -= 1
+    }
+
     mutating func popFirst() -> Element? {
         count == 0 ? nil : removeFirst()
     }
