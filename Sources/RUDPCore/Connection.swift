@@ -24,7 +24,8 @@ import RUDPWire
 /// endpoint would go around its security checks).
 ///
 /// The connection is a thin owner of one ``ConnectionState`` value, in which all the logic is
-/// `mutating` methods, behind a pointer: a call here costs no run-time exclusivity check, however much state it touches.
+/// `mutating` methods, behind a pointer: a call here costs no run-time exclusivity check, however
+/// much state it touches.
 public final class Connection {
     /// Which side of the handshake this connection is.
     public enum Role: Sendable { case client, server }

@@ -37,9 +37,9 @@ struct OutgoingMessage {
         Summary(byteCount: bytes.count, channel: channel, mode: mode, sequence: sequence, isStarted: isStarted)
     }
 
-    /// Turns this message into an empty slot in place (as ``empty``, without copying it):
+    /// Turns this message into an empty slot in place (what ``empty`` is, without copying that):
     /// releases its bytes.
-    mutating func empty() {
+    mutating func clear() {
         bytes = []
         if !ackedOverflow.isEmpty { ackedOverflow = [] }
         isLive = false
