@@ -24,7 +24,8 @@ import RUDPWire
 /// endpoint would go around its security checks).
 ///
 /// The connection is a thin owner of one ``ConnectionState`` value, in which all the logic is
-/// `mutating` methods: each call here costs one exclusivity check, however much state it touches.
+/// `mutating` methods, behind a pointer: a call here costs no run-time exclusivity check, however
+/// much state it touches.
 public final class Connection {
     /// Which side of the handshake this connection is.
     public enum Role: Sendable { case client, server }
@@ -49,8 +50,43 @@ public final class Connection {
     public let role: Role
     /// The connection ID this side receives on.
     public let localID: ConnectionID
-    /// The whole state; every method below is one access to it.
-    private var machine: ConnectionState
+    /// The whole state, in memory the connection owns; every method below is one access to it.
+    /// Held as a stored `var`, Swift would check exclusive access to it at run time on every
+    /// call (a class's stored properties are checked dynamically: ~120 instructions each with
+    /// the thread-local access set, 6.7 calls per message in the minimal driver); through the
+    /// pointer only the static checks inside ``ConnectionState`` remain, as for
+    /// ``Endpoint``'s core. That is sound because nothing the state calls reaches back into its
+    /// connection: the receive-memory pool is asked for room only between two accesses (see
+    /// ``handle(data:size:at:)``), and a connection is used from one thread at a time. Debug
+    /// builds check it: an access that starts while another is under way traps, as Swift's own
+    /// check would.
+    private let storage: UnsafeMutablePointer<ConnectionState>
+    #if DEBUG
+    /// Whether an access to ``machine`` is under way (debug builds only).
+    private var accessing = false
+    #endif
+
+    private var machine: ConnectionState {
+        @inline(__always) _read {
+            #if DEBUG
+            precondition(!accessing, "overlapping access to a connection's state")
+            #endif
+            yield storage.pointee
+        }
+        @inline(__always) _modify {
+            #if DEBUG
+            precondition(!accessing, "overlapping access to a connection's state")
+            accessing = true
+            defer { accessing = false }
+            #endif
+            yield &storage.pointee
+        }
+    }
+
+    deinit {
+        storage.deinitialize(count: 1)
+        storage.deallocate()
+    }
 
     // MARK: - Creation (by the endpoint)
 
@@ -69,7 +105,8 @@ public final class Connection {
     init(clientWith settings: ConnectionSettings, localID: ConnectionID, at now: Timestamp, security: (any HandshakeSecurity)? = nil) {
         role = .client
         self.localID = localID
-        machine = .client(settings: settings, localID: localID, at: now, security: security)
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: .client(settings: settings, localID: localID, at: now, security: security))
     }
 
     /// A server connection answering a CONNECT whose parameters are `connect`.
@@ -82,7 +119,9 @@ public final class Connection {
     init(serverWith settings: ConnectionSettings, localID: ConnectionID, connect: TransportParameters, at now: Timestamp) {
         role = .server
         self.localID = localID
-        machine = .server(settings: settings, localID: localID, connect: connect, at: now, security: nil, protection: nil, serverRandom: [])
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: .server(settings: settings, localID: localID, connect: connect, at: now, security: nil, protection: nil,
+                                        serverRandom: []))
     }
 
     /// A secure server connection answering a verified CONNECT (valid connect-key tag and retry
@@ -99,8 +138,9 @@ public final class Connection {
          security: any HandshakeSecurity, protection: any PacketProtection, serverRandom: [UInt8]) {
         role = .server
         self.localID = localID
-        machine = .server(settings: settings, localID: localID, connect: connect, at: now, security: security,
-                          protection: protection, serverRandom: serverRandom)
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: .server(settings: settings, localID: localID, connect: connect, at: now, security: security,
+                                       protection: protection, serverRandom: serverRandom))
     }
 
     // MARK: - Getters

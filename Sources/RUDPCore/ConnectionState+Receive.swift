@@ -354,8 +354,9 @@ extension ConnectionState {
         let channel = Int(frame.channel)
         if channel >= buffers.channels.count { addChannels(through: frame.channel) }
         let before = events.count
+        let pool = buffers.pool
         let outcome = buffers.channels[channel].receive(frame, window: settings.messageWindow, maxMessageSize: settings.maxMessageSize,
-                                                        deliveringTo: &events)
+                                                        recycler: pool, deliveringTo: &events)
         stats.messagesDelivered += events.count - before
         switch outcome {
         case .duplicate:

@@ -362,9 +362,9 @@ extension ConnectionState {
     }
 
     /// Whether the oldest unsent message waits for flow-control credit or the message window.
-    private func isFlowBlocked(_ m: OutgoingMessage) -> Bool {
+    private func isFlowBlocked(_ m: OutgoingMessage.Summary) -> Bool {
         guard m.mode.isReliable, !m.isStarted else { return false }
-        if flow.blocks(length: m.bytes.count) { return true }
+        if flow.blocks(length: m.byteCount) { return true }
         if let oldest = sendQueue.oldestUnacknowledged(channel: m.channel),
            m.sequence &- oldest >= UInt32(peerParameters?.messageWindow ?? 1) {
             return true
@@ -374,12 +374,12 @@ extension ConnectionState {
 
     func hasSendableMessage() -> Bool {
         guard let first = sendQueue.firstUnsent else { return false }
-        return !isFlowBlocked(sendQueue[first])
+        return !isFlowBlocked(sendQueue[first].summary)
     }
 
     var flowBlockedWithNothingInFlight: Bool {
         guard bytesInFlight == 0, let first = sendQueue.firstUnsent else { return false }
-        return isFlowBlocked(sendQueue[first])
+        return isFlowBlocked(sendQueue[first].summary)
     }
 
     /// Adds MESSAGE frames up to `limit` bytes: retransmissions first, then new fragments in send
@@ -411,7 +411,7 @@ extension ConnectionState {
         }
         while let id = sendQueue.firstUnsent {
             if !sendQueue[id].isStarted {
-                let m = sendQueue[id]
+                let m = sendQueue[id].summary
                 if isFlowBlocked(m) {
                     // Zero-window probing runs on the retransmission timer.
                     if recovery.rtoStart == nil && bytesInFlight == 0 {
@@ -420,7 +420,7 @@ extension ConnectionState {
                     }
                     return added
                 }
-                if let peer = peerParameters, m.bytes.count > Int(peer.maxMessageSize) || m.channel >= peer.channelCount {
+                if let peer = peerParameters, m.byteCount > Int(peer.maxMessageSize) || m.channel >= peer.channelCount {
                     // Queued before the handshake told us the peer's limits: it can never be delivered.
                     sendQueue.advanceUnsent()
                     sendQueue.release(id)
@@ -430,10 +430,10 @@ extension ConnectionState {
                     }
                     continue
                 }
-                let need = FrameSize.messageOverhead + min(fragmentSize, m.bytes.count)
+                let need = FrameSize.messageOverhead + min(fragmentSize, m.byteCount)
                 if builder.size + need > limit { return added }
                 sendQueue[id].start(fragmentSize: fragmentSize)
-                if m.mode.isReliable { flow.creditUsed += UInt64(m.bytes.count) }
+                if m.mode.isReliable { flow.creditUsed += UInt64(m.byteCount) }
             }
             let index = sendQueue[id].nextFragment
             let need = sendQueue[id].encodedSize(of: index)

@@ -264,6 +264,7 @@ struct ConnectionState {
     }
 
     mutating func releaseCredit(_ message: ReceivedMessage) {
+        buffers.pool?.recycle(message.bytes)
         if message.mode.isReliable {
             flow.release(message.bytes.count)
         } else {

@@ -39,7 +39,9 @@ import RUDPWire
 /// application calls ``releaseCredit(_:on:)`` for it, once, when it has consumed the message (at
 /// once, or later from its own buffer). Taking the event with ``pollEvent()`` releases nothing, so
 /// what the application has not consumed bounds what the peer may send and what the connection
-/// buffers for it. Releasing may let a MAX_DATA go: poll transmit again after it.
+/// buffers for it. Releasing may let a MAX_DATA go: poll transmit again after it. The endpoint
+/// keeps a few released small arrays and copies later messages into those that nobody else holds
+/// any more (an array the application kept is never changed).
 ///
 /// The endpoint draws connection IDs (and its cookie secret) from `randomness`: a seeded
 /// generator in tests and simulations, the system's secure generator in the transport. IDs have

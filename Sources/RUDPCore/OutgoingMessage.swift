@@ -23,6 +23,28 @@ struct OutgoingMessage {
 
     static let empty = OutgoingMessage(bytes: [], channel: 0, mode: .unreliable, sequence: 0, isLive: false)
 
+    /// What decides whether and how the message may start: its plain fields, without the arrays
+    /// (a copy of the message itself retains and releases both).
+    struct Summary {
+        var byteCount: Int
+        var channel: UInt8
+        var mode: DeliveryMode
+        var sequence: UInt32
+        var isStarted: Bool
+    }
+
+    var summary: Summary {
+        Summary(byteCount: bytes.count, channel: channel, mode: mode, sequence: sequence, isStarted: isStarted)
+    }
+
+    /// Turns this message into an empty slot in place (what ``empty`` is, without copying that):
+    /// releases its bytes.
+    mutating func clear() {
+        bytes = []
+        if !ackedOverflow.isEmpty { ackedOverflow = [] }
+        isLive = false
+    }
+
     var isStarted: Bool { fragmentCount > 0 }
     var isFullySent: Bool { isStarted && nextFragment >= fragmentCount }
 

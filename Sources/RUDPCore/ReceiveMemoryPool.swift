@@ -32,11 +32,16 @@ final class ReceiveMemoryPool {
     /// Whether ``takeClosed()`` has anything: asked for every datagram, so kept behind a
     /// pointer (a `let`), which reads without the run-time exclusivity check of a class's `var`.
     private let closedFlag: UnsafeMutablePointer<Bool>
+    /// Released messages' arrays, reused for later ones (one recycler per endpoint, so an idle
+    /// connection holds none). Behind a pointer like ``closedFlag``: used for every message.
+    private let recycler: UnsafeMutablePointer<MessageBufferRecycler>
 
     init(budget: Int) {
         self.budget = budget
         closedFlag = .allocate(capacity: 1)
         closedFlag.initialize(to: false)
+        recycler = .allocate(capacity: 1)
+        recycler.initialize(to: MessageBufferRecycler())
         makeRoom = { [unowned self] bytes, connection, now in
             closeLargest(toFit: bytes, for: connection, at: now)
         }
@@ -45,12 +50,30 @@ final class ReceiveMemoryPool {
     deinit {
         closedFlag.deinitialize(count: 1)
         closedFlag.deallocate()
+        recycler.deinitialize(count: 1)
+        recycler.deallocate()
     }
 
     /// Whether ``takeClosed()`` has anything.
     var hasClosed: Bool {
         @inline(__always) get { closedFlag.pointee }
     }
+
+    /// Keeps the array of a message whose credit was released, for a later message (see
+    /// ``MessageBufferRecycler``).
+    @inline(__always)
+    func recycle(_ bytes: [UInt8]) {
+        recycler.pointee.recycle(bytes)
+    }
+
+    /// A new delivered message holding a copy of `payload`, in a recycled array if one fits.
+    @inline(__always)
+    func message(copying payload: UnsafeRawBufferPointer) -> [UInt8] {
+        recycler.pointee.message(copying: payload)
+    }
+
+    /// Recycled arrays held now.
+    var recycledCount: Int { recycler.pointee.count }
 
     /// Notes the endpoint's connection in `slot` (nil when the slot is freed).
     func register(_ connection: Connection?, slot: Int) {
@@ -64,6 +87,7 @@ final class ReceiveMemoryPool {
     func unregisterAll() {
         members.removeAll()
         closed.removeAll()
+        recycler.pointee.removeAll()
         closedFlag.pointee = false
     }
 

@@ -58,7 +58,9 @@ struct ReliableChannelReceiver {
     /// Takes one reliable fragment, read in place from the received packet (its payload is copied
     /// once, into the delivered message or the reassembly, and only if it is new); appends
     /// completed, deliverable messages to `events`.
-    mutating func receive(_ frame: MessageFrameView, window: UInt16, maxMessageSize: Int, deliveringTo events: inout Deque<ConnectionEvent>) -> Outcome {
+    /// A message that arrives whole is copied into an array from `recycler` when there is one.
+    mutating func receive(_ frame: MessageFrameView, window: UInt16, maxMessageSize: Int, recycler: ReceiveMemoryPool? = nil,
+                          deliveringTo events: inout Deque<ConnectionEvent>) -> Outcome {
         let distance = frame.sequence &- nextToDeliver
         if distance >= 1 << 31 { return .duplicate }   // behind the window: already delivered
         if distance >= UInt32(window) { return .violation("message sequence beyond the message window") }
@@ -99,7 +101,7 @@ struct ReliableChannelReceiver {
             if total > maxMessageSize { return .violation("message of \(total) bytes exceeds the maximum message size") }
             newBytes = total
             if frame.offset == 0 && frame.payload.count == total {
-                completed = Array(frame.payload)
+                completed = recycler?.message(copying: frame.payload) ?? Array(frame.payload)
             } else {
                 var r = MessageReassembly(totalLength: total)
                 _ = r.insert(offset: Int(frame.offset), payload: frame.payload)

@@ -38,7 +38,8 @@ struct RingBuffer<Element> {
     var first: Element? { count == 0 ? nil : storage[head] }
     var last: Element? { count == 0 ? nil : storage[slot(count - 1)] }
 
-    mutating func append(_ element: Element) {
+    /// Appends `element`, moved in (no copy of it, no retain of what it holds).
+    mutating func append(_ element: consuming Element) {
         if count == storage.count { grow() }
         storage[slot(count)] = element
         count += 1
@@ -61,19 +62,36 @@ struct RingBuffer<Element> {
         return element
     }
 
+    /// Removes the first element without handing it back (no copy of it).
+    mutating func dropFirst() {
+        precondition(count > 0, "dropFirst on an empty ring")
+        storage[head] = filler
+        head = (head &+ 1) & (storage.count &- 1)
+        count -= 1
+    }
+
+    /// Removes the first element without writing ``filler`` over it: only for an element the
+    /// caller has already emptied in place (it keeps nothing alive, as the filler does), so
+    /// that nothing is copied or destroyed here.
+    mutating func dropEmptiedFirst() {
+        precondition(count > 0, "dropEmptiedFirst on an empty ring")
+        head = (head &+ 1) & (storage.count &- 1)
+        count -= 1
+    }
+
     mutating func popFirst() -> Element? {
         count == 0 ? nil : removeFirst()
     }
 
     /// Removes the first `n` elements.
     mutating func removeFirst(_ n: Int) {
-        for _ in 0..<n { removeFirst() }
+        for _ in 0..<n { dropFirst() }
     }
 
     /// Removes every element; keeps the storage unless `keepingCapacity` is false.
     mutating func removeAll(keepingCapacity: Bool = false) {
         if keepingCapacity {
-            while count > 0 { removeFirst() }
+            while count > 0 { dropFirst() }
             head = 0
         } else {
             storage = []

@@ -130,11 +130,11 @@ struct SendQueue {
         guard let position = position(of: id) else { return }
         let byteCount = slots[position].bytes.count
         let reliableChannel = slots[position].mode.isReliable ? Int(slots[position].channel) : nil
-        slots[position] = .empty
+        slots[position].clear()
         count -= 1
         bufferedBytes -= byteCount
         while !slots.isEmpty && !slots[0].isLive {
-            slots.removeFirst()
+            slots.dropEmptiedFirst()
             oldestID += 1
         }
         if let c = reliableChannel {
