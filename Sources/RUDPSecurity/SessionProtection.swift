@@ -47,14 +47,13 @@ public final class SessionProtection: PacketProtection {
         do {
             try incoming.openInPlace(&datagram)
             return .verified
-        } catch .replayed {
-            return .replayed
-        } catch .tooOld {
-            return .tooOld
-        } catch .authenticationFailed {
-            return .authenticationFailed
         } catch {
-            return .malformed
+            switch error.code {
+            case .replayed: return .replayed
+            case .tooOld: return .tooOld
+            case .authenticationFailed: return .authenticationFailed
+            default: return .malformed
+            }
         }
     }
 
@@ -63,14 +62,13 @@ public final class SessionProtection: PacketProtection {
         do {
             _ = try incoming.open(datagram, into: packet)
             return .verified
-        } catch .replayed {
-            return .replayed
-        } catch .tooOld {
-            return .tooOld
-        } catch .authenticationFailed {
-            return .authenticationFailed
         } catch {
-            return .malformed
+            switch error.code {
+            case .replayed: return .replayed
+            case .tooOld: return .tooOld
+            case .authenticationFailed: return .authenticationFailed
+            default: return .malformed
+            }
         }
     }
 
