@@ -16,14 +16,14 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         case addressInUse
         /// The host name did not resolve to an address.
         case hostNotResolved
-        /// The server never answered CONNECT within ``ConnectionConfiguration/connectTimeout``.
+        /// The server never answered CONNECT within `ConnectionConfiguration.connectTimeout`.
         case connectTimedOut
         /// The peer closed the connection.
         case peerClosed
-        /// Data went unacknowledged for ``ConnectionConfiguration/peerTimeout``: the peer is gone.
+        /// Data went unacknowledged for `ConnectionConfiguration.peerTimeout`: the peer is gone.
         case peerUnreachable
-        /// Nothing was received for ``ConnectionConfiguration/idleTimeout``, or no message either
-        /// way for ``ConnectionConfiguration/applicationIdleTimeout`` (on either side).
+        /// Nothing was received for `ConnectionConfiguration.idleTimeout`, or no message either
+        /// way for `ConnectionConfiguration.applicationIdleTimeout` (on either side).
         case idleTimeout
         /// The message is larger than this side's or the peer's maximum message size.
         case messageTooLarge
@@ -42,7 +42,7 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         /// cannot be told apart from silence: it gives ``connectTimedOut``.)
         case securityMismatch
         /// A receive-memory limit closed the connection: this side's endpoint ran out of its
-        /// receive-memory budget (``EndpointConfiguration/receiveMemoryBudget``) while this
+        /// receive-memory budget (`EndpointConfiguration.receiveMemoryBudget`) while this
         /// connection held the most, or the peer's did (it closed with CLOSE(resource limit)).
         case resourceLimit
         /// Nothing listens on the server's port: its host answered the CONNECT with ICMP port

@@ -5,7 +5,7 @@ import RUDPWire
 /// A struct rather than an enum (swift-nio-ssh's `NIOSSHError` pattern): new local reasons
 /// have been added as the engine grew (``resourceLimit``, ``applicationIdle``), and more will
 /// be, so switch on ``code`` with a `default:` branch, or compare with `==`. A peer's close
-/// code is not a case of its own: it arrives as ``peerClosed(_:_:)`` with a ``CloseCode``,
+/// code is not a case of its own: it arrives as ``peerClosed(_:_:)`` with a `CloseCode`,
 /// which is itself an open set of 16-bit wire values.
 ///
 /// ```swift
@@ -53,7 +53,7 @@ public struct CloseReason: Hashable, Sendable, CustomStringConvertible {
         public static let flowControlViolation = Code(base: .flowControlViolation)
         /// The endpoint's receive-memory budget (``EndpointConfiguration/receiveMemoryBudget``) was
         /// exhausted and this connection held the most received data not yet delivered: the endpoint
-        /// closed it (CLOSE with ``CloseCode/resourceLimit``) to make room.
+        /// closed it (CLOSE with `CloseCode.resourceLimit`) to make room.
         public static let resourceLimit = Code(base: .resourceLimit)
         /// No message was sent or received for ``ConnectionConfiguration/applicationIdleTimeout``;
         /// the peer was told with CLOSE(application idle).
@@ -104,7 +104,7 @@ public struct CloseReason: Hashable, Sendable, CustomStringConvertible {
     public static let flowControlViolation = CloseReason(.flowControlViolation)
     /// The endpoint's receive-memory budget (``EndpointConfiguration/receiveMemoryBudget``) was
     /// exhausted and this connection held the most received data not yet delivered: the endpoint
-    /// closed it (CLOSE with ``CloseCode/resourceLimit``) to make room.
+    /// closed it (CLOSE with `CloseCode.resourceLimit`) to make room.
     public static let resourceLimit = CloseReason(.resourceLimit)
     /// No message was sent or received for ``ConnectionConfiguration/applicationIdleTimeout``;
     /// the peer was told with CLOSE(application idle).
@@ -131,7 +131,7 @@ public struct CloseReason: Hashable, Sendable, CustomStringConvertible {
     public var name: String { code.description }
 
     /// Whether the connection ended without losing anything this side sent: this side closed
-    /// gracefully, or the peer closed with ``CloseCode/normal`` or ``CloseCode/serverShutdown``.
+    /// gracefully, or the peer closed with `CloseCode.normal` or `CloseCode.serverShutdown`.
     public var isClean: Bool {
         switch storage {
         case .closedLocally: return true

@@ -1,7 +1,7 @@
 import RUDPCore
 import RUDPWire
 
-/// The engine's per-connection ``PacketProtection`` on libsodium: a ``PacketProtector`` for each
+/// The engine's per-connection `PacketProtection` on libsodium: a ``PacketProtector`` for each
 /// direction (ChaCha20-Poly1305-IETF, nonce = direction || packet number, replay window checked
 /// before and moved after verification) and, until the handshake completes, the
 /// ``HandshakeAuthenticator`` with the connection's handshake key that authenticates ACCEPT.
