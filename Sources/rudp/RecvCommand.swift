@@ -195,7 +195,7 @@ struct RecvCommand: AsyncParsableCommand {
             // The wait fails as soon as the sender's CLOSE arrives, possibly before the
             // connection has finished closing: close, then look at why it ended.
             try? await connection.close()
-            if case .peerClosed(let code, _) = await connection.closeReason(), code == .normal {
+            if await connection.closeReason()?.peerCode == .normal {
                 return nil
             }
             return "\(error)"
