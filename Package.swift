@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RUDPProxy", targets: ["RUDPProxy"]),
         .library(name: "RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
         .library(name: "RUDPSecurity", targets: ["RUDPSecurity"]),
+        .library(name: "RUDPServiceLifecycle", targets: ["RUDPServiceLifecycle"]),
         .executable(name: "rudp", targets: ["rudp"]),
     ],
     dependencies: [
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
     ],
     targets: [
         .target(name: "CRC32CKernel"),
@@ -71,6 +74,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Service conformances for RUDPServer and UDPProxy, in a module of their own so that
+        // RUDP and RUDPProxy do not depend on swift-service-lifecycle (and swift-async-algorithms).
+        .target(
+            name: "RUDPServiceLifecycle",
+            dependencies: [
+                "RUDP",
+                "RUDPProxy",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "RUDPFuzzSupport", dependencies: ["RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "RUDPSecurity", dependencies: ["CSodium", "RUDPWire", "RUDPCore"]),
@@ -82,7 +95,12 @@ let package = Package(
                 "CSodium",
                 "RUDPProxy",
                 "RUDPSimulation",
+                "RUDPServiceLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -99,7 +117,7 @@ let package = Package(
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPFuzzSupport"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
-        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
+        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", "RUDPServiceLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
