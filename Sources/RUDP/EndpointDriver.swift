@@ -334,8 +334,9 @@ final class EndpointDriver: @unchecked Sendable {
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
         records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
         metrics.connectionOpened()
-        // The server's side of the handshake is its first round trip (answer to confirmation).
-        metrics.handshakeCompleted(nanoseconds: engine.statistics.smoothedRTT)
+        // The server's side of the handshake: from the first CONNECT to the client's confirmation.
+        let current = now.nanoseconds
+        metrics.handshakeCompleted(nanoseconds: current > engine.createdAt.nanoseconds ? current - engine.createdAt.nanoseconds : 0)
         logger.debug("accepted connection", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(address))"])
         acceptQueue.append(handle)
     }

@@ -6,8 +6,8 @@ import Metrics
 /// `rudp_bytes_sent`, `rudp_retransmissions` (fragments sent again), `rudp_connections_opened`,
 /// `rudp_connections_closed` (counters); `rudp_connections_open` (a meter: connections open
 /// now); `rudp_handshake_duration_seconds` (a timer: for a client, from `connect` to the end
-/// of the handshake, retries included; for a server, the handshake's round trip, from its
-/// answer to the client's confirmation) and `rudp_rtt_seconds` (a timer: each connection's
+/// of the handshake, retries included; for a server, from the client's first CONNECT to its
+/// confirmation) and `rudp_rtt_seconds` (a timer: each connection's
 /// smoothed round-trip time when it ends). Each has the dimension `role` = `client` or
 /// `server`. Nothing is recorded per packet: counters per batch, timers once per connection.
 final class TransportMetrics: Sendable {

@@ -22,7 +22,9 @@ extension RUDPServer: Service {
     /// server down: every connection gets CLOSE(serverShutdown), the sockets close, and
     /// handlers waiting in ``RUDPServer/serve(_:)`` or
     /// ``RUDPServer/serveMessages(accepted:ended:_:)`` see their connections end, so those
-    /// return. Returns once the sockets are closed; never throws.
+    /// return. Returns once the sockets are closed; never throws. A server shut down some other
+    /// way (``RUDPServer/shutdown()``) keeps this waiting: use ``service(serving:)`` or
+    /// ``messageService(accepted:ended:_:)`` to end with it.
     public func run() async throws {
         // Returns on graceful shutdown, throws CancellationError on cancellation: either way,
         // shut down.
@@ -32,27 +34,40 @@ extension RUDPServer: Service {
 
     /// A service that serves every connection with `handler` (as ``RUDPServer/serve(_:)``)
     /// until graceful shutdown or cancellation, then shuts the server down and waits for the
-    /// handlers to finish.
+    /// handlers to finish. It also returns if the server is shut down some other way.
     public func service(serving handler: @escaping @Sendable (RUDPConnection) async throws -> Void) -> some Service {
         ClosureService { [self] in
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await self.serve(handler) }
-                try await self.run()
-            }
+            try await runServing { try await self.serve(handler) }
         }
     }
 
     /// A service that handles every message with `handler` (as
     /// ``RUDPServer/serveMessages(accepted:ended:_:)``) until graceful shutdown or
-    /// cancellation, then shuts the server down and waits for the connections to end.
+    /// cancellation, then shuts the server down and waits for the connections to end. It also
+    /// returns if the server is shut down some other way.
     public func messageService(accepted: (@Sendable (RUDPConnection) -> Void)? = nil,
                                ended: (@Sendable (RUDPConnection) async -> Void)? = nil,
                                _ handler: @escaping @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void) -> some Service {
         ClosureService { [self] in
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await self.serveMessages(accepted: accepted, ended: ended, handler) }
-                try await self.run()
+            try await runServing { await self.serveMessages(accepted: accepted, ended: ended, handler) }
+        }
+    }
+
+    /// Runs `serving` (which returns once the server shut down) beside ``run()``; if the server
+    /// was shut down some other way (``RUDPServer/shutdown()``), stops waiting for the graceful
+    /// shutdown too, so the service returns.
+    private func runServing(_ serving: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await serving()
+                return true
             }
+            group.addTask {
+                try await self.run()
+                return false
+            }
+            if try await group.next() == true { group.cancelAll() }
+            try await group.waitForAll()
         }
     }
 }

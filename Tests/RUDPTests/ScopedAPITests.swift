@@ -72,9 +72,14 @@ struct ScopedAPITests {
         #expect(await connection.closeReason() != nil)
         let clientPort = try #require(ports.all.first)
         #expect(await UDPSocketTable.waitUntilUnbound(port: clientPort), "the client's socket on port \(clientPort) is still open")
+        // The server's side learns of the abort from the client's CLOSE.
+        let code = try await withHangGuard("the server sees the abort") { () -> RUDPError.Code? in
+            while peerEnded.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+            return peerEnded.withLock { $0 }?.code
+        }
+        #expect(code == .peerClosed)
         await server.shutdown()
         try await withHangGuard("serve returns") { try await serving.value }
-        #expect(peerEnded.withLock { $0 }?.code == .peerClosed, "the server's side should see the abort")
     }
 
     @Test("withServer shuts the server down and closes its socket when the body returns or throws")

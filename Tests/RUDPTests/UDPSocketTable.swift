@@ -1,28 +1,40 @@
 import Foundation
 
-/// Which UDP ports have a socket bound on this machine (this network namespace), read from
-/// `/proc/net/udp` and `/proc/net/udp6`: how the scoped-API and lifecycle tests see that a
-/// socket was really closed, not only that the connection ended.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Whether a UDP port is still held by a socket of this machine: how the scoped-API and
+/// lifecycle tests see that a socket was really closed, not only that the connection ended.
+///
+/// The probe binds a UDP socket of its own to the wildcard address and that port (without
+/// `SO_REUSEADDR`/`SO_REUSEPORT`), which the kernel refuses with `EADDRINUSE` while any socket,
+/// on any local address, holds the port. (Reading `/proc/net/udp` instead can miss a line
+/// while other tests open and close sockets.)
 ///
 /// ```swift
 /// #expect(UDPSocketTable.isBound(port: 9000) == false)
 /// ```
 enum UDPSocketTable {
-    /// Whether any UDP socket (IPv4 or IPv6) is bound to `port`.
+    /// Whether any UDP socket holds `port` on IPv4.
     static func isBound(port: Int) -> Bool {
-        let suffix = ":" + String(format: "%04X", port)
-        for file in ["/proc/net/udp", "/proc/net/udp6"] {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                if fields.count > 1, fields[1].hasSuffix(suffix) { return true }
-            }
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { return true }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = INADDR_ANY
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        return false
+        return result != 0 && errno == EADDRINUSE
     }
 
-    /// Waits until no socket is bound to `port` (closing is asynchronous on the event loop);
-    /// false if one still is after `HangGuard.seconds`.
+    /// Waits until no socket holds `port` (closing is asynchronous on the event loop); false
+    /// if one still does after `HangGuard.seconds`.
     static func waitUntilUnbound(port: Int) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(HangGuard.seconds)
         while isBound(port: port) {
