@@ -114,12 +114,22 @@ let package = Package(
         .executableTarget(name: "ExampleEchoClient", dependencies: ["RUDP"], path: "Examples/EchoClient"),
         .executableTarget(name: "ExampleSecureConnection", dependencies: ["RUDP"], path: "Examples/SecureConnection"),
         .executableTarget(name: "ExampleMessageServer", dependencies: ["RUDP"], path: "Examples/MessageServer"),
+        .executableTarget(
+            name: "ExampleServiceLifecycle",
+            dependencies: [
+                "RUDP",
+                "RUDPServiceLifecycle",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/ServiceLifecycle"
+        ),
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPFuzzSupport"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
         .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", "RUDPServiceLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
+        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDP", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire", "RUDPCore"]),
     ],
