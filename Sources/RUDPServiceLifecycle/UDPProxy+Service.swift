@@ -2,7 +2,7 @@ import RUDPProxy
 import ServiceLifecycle
 
 /// `UDPProxy` as a swift-service-lifecycle `Service`: it relays from
-/// ``RUDPProxy/UDPProxy/start(listen:upstream:configuration:group:)`` on, and ``run()`` holds
+/// `UDPProxy.start(listen:upstream:configuration:group:)` on, and `run()` holds
 /// it until graceful shutdown.
 ///
 /// ```swift
@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// ```
 extension UDPProxy: Service {
     /// Waits until graceful shutdown is triggered (or the task is cancelled), then shuts the
-    /// proxy down (its sockets close; ``RUDPProxy/UDPProxy/statistics()`` keeps the final
+    /// proxy down (its sockets close; `UDPProxy.statistics()` keeps the final
     /// counters). Never throws.
     public func run() async throws {
         try? await gracefulShutdown()
