@@ -5,18 +5,24 @@ import PackageDescription
 ///
 /// The arrows only point down: `RUDPWire` (the codec) knows nothing of the engine,
 /// `RUDPCore` (the sans-IO connection engine) knows nothing of sockets or clocks,
-/// `RUDPSimulation` drives engines over a deterministic virtual network, `RUDP` is the thin
-/// SwiftNIO transport with the public async API, `RUDPProxy` the loss-injecting UDP proxy,
-/// and `rudp` the command-line tool.
+/// `RUDPSecurity` wraps libsodium, `RUDPImpairment` is the impairment model, its link options
+/// and their vocabulary (shared by the simulator and the proxy), `RUDPSimulation` drives
+/// engines over a deterministic virtual network, `RUDPExperiments` runs, reports and charts
+/// experiments on it, `RUDP` is the thin SwiftNIO transport with the public async API,
+/// `RUDPProxy` the loss-injecting UDP proxy, and `rudp` the command-line tool.
+/// `_RUDPFuzzSupport` is not API: it exists for the `Fuzz/` package.
 let package = Package(
     name: "rudp",
     products: [
         .library(name: "RUDP", targets: ["RUDP"]),
         .library(name: "RUDPWire", targets: ["RUDPWire"]),
         .library(name: "RUDPCore", targets: ["RUDPCore"]),
+        .library(name: "RUDPImpairment", targets: ["RUDPImpairment"]),
         .library(name: "RUDPSimulation", targets: ["RUDPSimulation"]),
+        .library(name: "RUDPExperiments", targets: ["RUDPExperiments"]),
         .library(name: "RUDPProxy", targets: ["RUDPProxy"]),
-        .library(name: "RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
+        // Not API: the fuzz targets of the Fuzz/ sub-package link it.
+        .library(name: "_RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
         .library(name: "RUDPSecurity", targets: ["RUDPSecurity"]),
         .library(name: "RUDPServiceLifecycle", targets: ["RUDPServiceLifecycle"]),
         .executable(name: "rudp", targets: ["rudp"]),
@@ -31,9 +37,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
     ],
     targets: [
         .target(name: "CRC32CKernel"),
+        // The one time limit of the tool and the tests (returns at its limit even if the body ignores cancellation).
+        .target(name: "TimeLimit"),
         .target(name: "RUDPWire", dependencies: ["CRC32CKernel"]),
         .target(
             name: "RUDPCore",
@@ -43,12 +53,17 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "RUDPImpairment", dependencies: ["RUDPCore"]),
+        .target(name: "RUDPSimulation", dependencies: ["RUDPCore", "RUDPWire", "RUDPImpairment"]),
         .target(
-            name: "RUDPSimulation",
+            name: "RUDPExperiments",
             dependencies: [
+                "RUDPSimulation",
+                "RUDPImpairment",
                 "RUDPCore",
                 "RUDPWire",
                 "RUDPSecurity",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .target(
@@ -67,7 +82,7 @@ let package = Package(
             name: "RUDPProxy",
             dependencies: [
                 "RUDPCore",
-                "RUDPSimulation",
+                "RUDPImpairment",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -92,9 +107,10 @@ let package = Package(
             dependencies: [
                 "RUDP",
                 "RUDPSecurity",
-                "CSodium",
                 "RUDPProxy",
-                "RUDPSimulation",
+                "RUDPImpairment",
+                "RUDPExperiments",
+                "TimeLimit",
                 "RUDPServiceLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,6 +121,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -124,12 +141,16 @@ let package = Package(
             ],
             path: "Examples/ServiceLifecycle"
         ),
-        .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPFuzzSupport"]),
-        .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPSimulation", "RUDPSecurity"]),
-        .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPCore", "RUDPWire"]),
-        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPProxy", "RUDPServiceLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
-        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDP", "RUDPSimulation", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDP", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
+        .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPCore", "RUDPFuzzSupport"]),
+        .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPImpairment", "RUDPSimulation", "RUDPExperiments", "RUDPSecurity"]),
+        .testTarget(name: "RUDPImpairmentTests", dependencies: ["RUDPImpairment", "RUDPCore"]),
+        .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
+        .testTarget(name: "RUDPExperimentsTests", dependencies: ["RUDPExperiments", "RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
+        // Hang guards shared by the socket and process tests.
+        .target(name: "RUDPTestSupport", dependencies: ["TimeLimit"], path: "Tests/RUDPTestSupport"),
+        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPTestSupport", "RUDPProxy", "RUDPServiceLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
+        .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDPTestSupport", "RUDP", "RUDPImpairment", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDP", "RUDPTestSupport", .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"), "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire", "RUDPCore"]),
     ],

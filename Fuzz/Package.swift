@@ -6,7 +6,8 @@ import PackageDescription
 ///     swift build --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address --product FuzzWire
 ///
 /// Each target's `LLVMFuzzerTestOneInput` only calls a check in the main package's
-/// `RUDPFuzzSupport` library, so that `swift test` replays crash inputs without libFuzzer.
+/// `RUDPFuzzSupport` module (its product is `_RUDPFuzzSupport`: not API), so that `swift test`
+/// replays crash inputs without libFuzzer.
 /// To add a surface: add `FuzzXxx` here and in `Sources/`, and its check and seeds to
 /// `RUDPFuzzSupport` (`FuzzSeeds`); `run` and `ci` find every `Sources/Fuzz*` directory.
 let package = Package(
@@ -21,10 +22,10 @@ let package = Package(
         .package(name: "rudp", path: ".."),
     ],
     targets: [
-        .executableTarget(name: "FuzzWire", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
-        .executableTarget(name: "FuzzEngine", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
-        .executableTarget(name: "FuzzSecurity", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
-        .executableTarget(name: "FuzzSecureEngine", dependencies: [.product(name: "RUDPFuzzSupport", package: "rudp")]),
+        .executableTarget(name: "FuzzWire", dependencies: [.product(name: "_RUDPFuzzSupport", package: "rudp")]),
+        .executableTarget(name: "FuzzEngine", dependencies: [.product(name: "_RUDPFuzzSupport", package: "rudp")]),
+        .executableTarget(name: "FuzzSecurity", dependencies: [.product(name: "_RUDPFuzzSupport", package: "rudp")]),
+        .executableTarget(name: "FuzzSecureEngine", dependencies: [.product(name: "_RUDPFuzzSupport", package: "rudp")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -149,6 +149,16 @@ final class ConnectionMailbox: Sendable {
     /// closed cleanly. Calls `scheduleRelease` when the loop should return credit to the engine
     /// without waiting for its next delivery to this connection.
     nonisolated(nonsending) func nextMessage(scheduleRelease: @Sendable () -> Void) async throws -> ReceivedMessage? {
+        // A message already handed over (the loop publishes a batch at a time) is taken under
+        // one lock, without a cancellation handler or a continuation.
+        let taken: (message: ReceivedMessage, schedule: Bool)? = state.withLock { s in
+            guard let message = s.inbound.popFirst() else { return nil }
+            return (message, noteTaken(&s, message))
+        }
+        if let taken {
+            if taken.schedule { scheduleRelease() }
+            return taken.message
+        }
         let token = state.withLock { $0.makeToken() }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: Consumer) in

@@ -16,15 +16,10 @@ final class ConnectionRecord {
     /// Messages and bytes moved from the mailbox's queue into the engine since the last publish.
     var movedMessages = 0
     var movedBytes = 0
-    /// Reliable messages in the engine not yet acknowledged, in send order (IDs increase).
-    var outstanding: Deque<MessageID> = []
-    /// Acknowledged messages behind an older unacknowledged one.
-    var acknowledgedOutOfOrder: Set<MessageID> = []
-    /// The newest reliable message handed to the engine.
-    var newestReliable: MessageID?
     /// Waiters of sendAndWaitForAcknowledgement, by message.
     var acknowledgementTokens: [MessageID: UInt64] = [:]
-    /// waitUntilAllAcknowledged waiters: resumed once every reliable message up to `through` was acknowledged.
+    /// waitUntilAllAcknowledged waiters: resumed once every message below `through` (the engine's
+    /// ``Connection/nextMessageID`` when the barrier reached the engine) has left the send buffer.
     var barriers: Deque<(through: MessageID, token: UInt64)> = []
     /// Results for waiters, handed over at the next publish.
     var resolutions: [(token: UInt64, result: Result<Void, any Error>)] = []
@@ -43,27 +38,23 @@ final class ConnectionRecord {
         self.handle = handle
     }
 
-    /// Notes that `message` left the send buffer (acknowledged or failed) and resolves the
-    /// waiters that were waiting for it.
+    /// Resolves the waiter of `message` (acknowledged or failed), if it has one. Barriers are
+    /// resolved from the engine's ``Connection/messagesReleasedBelow`` (``resolveBarriers()``):
+    /// the record keeps no copy of the acknowledgement order.
     func settle(_ message: MessageID, result: Result<Void, any Error>) {
-        if let token = acknowledgementTokens.removeValue(forKey: message) {
-            resolutions.append((token, result))
-        }
-        if outstanding.first == message {
-            outstanding.removeFirst()
-            while let first = outstanding.first, acknowledgedOutOfOrder.remove(first) != nil {
-                outstanding.removeFirst()
-            }
-        } else {
-            acknowledgedOutOfOrder.insert(message)
-        }
-        // A failed message means the connection is ending: its barriers fail with it at close.
-        if case .success = result { resolveBarriers() }
+        guard !acknowledgementTokens.isEmpty, let token = acknowledgementTokens.removeValue(forKey: message) else { return }
+        resolutions.append((token, result))
     }
 
-    /// Resolves barriers whose messages have all left the send buffer.
+    /// Resolves the barriers whose messages have all left the engine's send buffer. When the
+    /// connection ends, the engine empties its send buffer (``ConnectionEvent/failed(_:)`` for
+    /// each message left) and reports ``ConnectionEvent/closed(_:)`` in the same batch of
+    /// events, whose handling fails the barriers before the next publish could resolve them.
     func resolveBarriers() {
-        while let barrier = barriers.first, outstanding.first.map({ $0 > barrier.through }) ?? true {
+        guard let first = barriers.first else { return }
+        let releasedBelow = engine.messagesReleasedBelow
+        guard first.through <= releasedBelow else { return }
+        while let barrier = barriers.first, barrier.through <= releasedBelow {
             barriers.removeFirst()
             resolutions.append((barrier.token, .success(())))
         }

@@ -91,23 +91,32 @@ final class EndpointDriver: @unchecked Sendable {
         guard let peer = PeerAddress(envelope.remoteAddress) else { return }   // not an IP peer
         let now = self.now
         var remembered = false
+        // Counted in locals and stored once per read: each access to a stored property of this
+        // class costs a run-time exclusivity check, per datagram.
+        var seen = datagramsSeen, dropped = 0, received = 0, bytesReceived = 0
+        let loss = configuration.receiveLoss, warmup = configuration.lossWarmupDatagrams
         envelope.data.withUnsafeReadableBytes { bytes in
             ReceiveOffload.forEachSegment(of: bytes, segmentSize: envelope.metadata?.segmentSize) { datagram in
-                datagramsSeen += 1
-                if configuration.receiveLoss > 0, datagramsSeen > configuration.lossWarmupDatagrams,
-                   lossGenerator.nextUnitDouble() < configuration.receiveLoss {
-                    injectedLosses += 1
+                seen += 1
+                if loss > 0, seen > warmup, lossGenerator.nextUnitDouble() < loss {
+                    dropped += 1
                     return
                 }
                 if !remembered {
                     addresses.remember(envelope.remoteAddress, as: peer)
                     remembered = true
                 }
-                batchCounts.datagramsReceived += 1
-                batchCounts.bytesReceived += datagram.count
+                received += 1
+                bytesReceived += datagram.count
                 endpoint.handle(datagram: datagram, from: peer, at: now)
-                inputPending = true
             }
+        }
+        datagramsSeen = seen
+        if dropped > 0 { injectedLosses += dropped }
+        if received > 0 {
+            batchCounts.datagramsReceived += received
+            batchCounts.bytesReceived += bytesReceived
+            inputPending = true
         }
     }
 
@@ -279,43 +288,60 @@ final class EndpointDriver: @unchecked Sendable {
     // MARK: - Events
 
     private func processEvents() {
+        // Consecutive events mostly concern one connection: look its record up once.
+        var current: ConnectionRecord?
         while let (id, event) = endpoint.pollEvent() {
             switch event {
             case .connected:
                 connected(id)
-            case .message(let message):
-                guard let record = records[id] else { continue }
-                record.delivered.append(message)
-                touch(record)
-            case .acknowledged(let message):
-                guard let record = records[id] else { continue }
-                record.settle(message, result: .success(()))
-                touch(record)
-            case .failed(let message):
-                guard let record = records[id] else { continue }
-                record.settle(message, result: .failure(RUDPError(.connectionClosed, "the connection ended before message \(message) was acknowledged")))
-                touch(record)
-            case .writable:
-                guard let record = records[id] else { continue }
-                touch(record)
+                continue
             case .closed(let reason):
-                guard let record = records.removeValue(forKey: id) else { continue }
-                logger.debug("connection closed", metadata: ["connection": "\(id)", "reason": "\(reason)"])
-                var error = RUDPError(closeReason: reason)
-                if isShuttingDown, error != nil { error = RUDPError(.serverShutdown, "the server shut down") }
-                if refused.remove(id) != nil { error = Self.refusal(record) }
-                // Count first: finishing resumes the application's close(), which may read the metrics.
-                metrics.connectionClosed(smoothedRTT: record.engine.statistics.smoothedRTT)
-                // Hand the final CLOSE to the socket before anyone learns of the close: a process
-                // that exits as soon as close() or abort() returns must still have told its peer.
-                if hasUnflushedWrites, let context {
-                    hasUnflushedWrites = false
-                    context.flush()
-                }
-                finish(record, reason: reason, error: error)
-                if role == .client && records.isEmpty { closeChannelWhenFlushed() }
+                current = nil
+                closed(id, reason: reason)
+                continue
+            default:
+                break
             }
+            let record: ConnectionRecord
+            if let current, current.id == id {
+                record = current
+            } else if let found = records[id] {
+                current = found
+                record = found
+            } else {
+                continue
+            }
+            switch event {
+            case .message(let message):
+                record.delivered.append(message)
+            case .acknowledged(let message):
+                record.settle(message, result: .success(()))
+            case .failed(let message):
+                record.settle(message, result: .failure(RUDPError(.connectionClosed, "the connection ended before message \(message) was acknowledged")))
+            case .writable, .connected, .closed:
+                break
+            }
+            touch(record)
         }
+    }
+
+    /// The engine reported connection `id` closed.
+    private func closed(_ id: ConnectionID, reason: CloseReason) {
+        guard let record = records.removeValue(forKey: id) else { return }
+        logger.debug("connection closed", metadata: ["connection": "\(id)", "reason": "\(reason)"])
+        var error = RUDPError(closeReason: reason)
+        if isShuttingDown, error != nil { error = RUDPError(.serverShutdown, "the server shut down") }
+        if refused.remove(id) != nil { error = Self.refusal(record) }
+        // Count first: finishing resumes the application's close(), which may read the metrics.
+        metrics.connectionClosed(smoothedRTT: record.engine.statistics.smoothedRTT)
+        // Hand the final CLOSE to the socket before anyone learns of the close: a process
+        // that exits as soon as close() or abort() returns must still have told its peer.
+        if hasUnflushedWrites, let context {
+            hasUnflushedWrites = false
+            context.flush()
+        }
+        finish(record, reason: reason, error: error)
+        if role == .client && records.isEmpty { closeChannelWhenFlushed() }
     }
 
     private func connected(_ id: ConnectionID) {
@@ -353,6 +379,7 @@ final class EndpointDriver: @unchecked Sendable {
         while let record = touched.popLast() {
             record.isTouched = false
             guard records[record.id] != nil else { continue }
+            record.resolveBarriers()
             let statistics = record.engine.statistics
             if statistics.fragmentsRetransmitted > record.reportedRetransmissions {
                 batchCounts.retransmissions += statistics.fragmentsRetransmitted - record.reportedRetransmissions
@@ -430,7 +457,11 @@ final class EndpointDriver: @unchecked Sendable {
         guard let record = records[id] else { return }
         let (commands, abortReason) = record.mailbox.takeCommands()
         let now = self.now
-        record.blocked.append(contentsOf: commands)
+        if record.blocked.isEmpty {
+            record.blocked = commands   // the usual case: no copy of the commands
+        } else {
+            record.blocked.append(contentsOf: commands)
+        }
         if let abortReason {
             endpoint.abort(id, at: now, with: CloseFrame(code: .aborted, reason: abortReason))
         } else {
@@ -453,7 +484,16 @@ final class EndpointDriver: @unchecked Sendable {
         // The first accepted message goes through the endpoint (which marks the connection for
         // output and timers); later ones in the same batch go straight to the connection.
         var endpointTouched = false
-        while let command = record.blocked.first {
+        // Work on the commands outside the record (one exclusivity check, not one per access).
+        var blocked = record.blocked
+        record.blocked = []
+        var movedMessages = 0, movedBytes = 0
+        defer {
+            record.blocked = blocked
+            record.movedMessages += movedMessages
+            record.movedBytes += movedBytes
+        }
+        while let command = blocked.first {
             switch command {
             case .message(let m):
                 do {
@@ -464,12 +504,12 @@ final class EndpointDriver: @unchecked Sendable {
                         messageID = try endpoint.send(m.bytes, on: record.id, channel: m.channel, mode: m.mode)
                         endpointTouched = true
                     }
-                    if m.mode.isReliable {
-                        record.outstanding.append(messageID)
-                        record.newestReliable = messageID
-                        if let token = m.acknowledgementToken { record.acknowledgementTokens[messageID] = token }
-                    } else if let token = m.acknowledgementToken {
-                        record.resolutions.append((token, .success(())))
+                    if let token = m.acknowledgementToken {
+                        if m.mode.isReliable {
+                            record.acknowledgementTokens[messageID] = token
+                        } else {
+                            record.resolutions.append((token, .success(())))
+                        }
                     }
                 } catch .sendBufferFull {
                     return   // resumed on .writable
@@ -478,16 +518,19 @@ final class EndpointDriver: @unchecked Sendable {
                     logger.debug("message refused", metadata: ["connection": "\(record.id)", "error": "\(failure)"])
                     if let token = m.acknowledgementToken { record.resolutions.append((token, .failure(failure))) }
                 }
-                record.movedMessages += 1
-                record.movedBytes += m.bytes.count
+                movedMessages += 1
+                movedBytes += m.bytes.count
             case .barrier(let token):
-                if let newest = record.newestReliable, let oldest = record.outstanding.first, oldest <= newest {
-                    record.barriers.append((newest, token))
-                } else {
+                // Everything queued before the barrier is in the engine now: it is acknowledged
+                // once every message below the next ID has left the send buffer.
+                let through = record.engine.nextMessageID
+                if record.engine.messagesReleasedBelow >= through {
                     record.resolutions.append((token, .success(())))
+                } else {
+                    record.barriers.append((through, token))
                 }
             }
-            record.blocked.removeFirst()
+            blocked.removeFirst()
         }
         if !record.closeIssued && record.mailbox.isCloseDue {
             record.closeIssued = true

@@ -77,7 +77,8 @@ public final class RUDPConnection: Sendable {
     }
 
     /// Suspends until every message sent so far was acknowledged (or throws if the connection
-    /// ends first).
+    /// ends first): until every message queued before the call has left the engine's send
+    /// buffer, reliable ones acknowledged by the peer, unreliable ones once sent.
     public nonisolated(nonsending) func waitUntilAllAcknowledged() async throws {
         try await mailbox.suspend(drain: scheduleDrain) { s, token in
             if s.closeReason != nil {

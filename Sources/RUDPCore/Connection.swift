@@ -134,6 +134,13 @@ public final class Connection {
     public var isClosed: Bool { machine.phase.isClosed }
     /// Whether every message handed to ``send(_:channel:mode:)`` has left the send buffer.
     public var isSendBufferEmpty: Bool { machine.sendQueue.isEmpty }
+    /// Every message with an ID below this one has left the send buffer: acknowledged (reliable),
+    /// sent (unreliable) or failed. Equals ``nextMessageID`` when the send buffer is empty. A
+    /// transport waits for "everything sent so far was acknowledged" by comparing it with the
+    /// ``nextMessageID`` it noted, instead of tracking acknowledgements itself.
+    public var messagesReleasedBelow: MessageID { machine.sendQueue.releasedBelow }
+    /// The ID the next message accepted by ``send(_:channel:mode:)`` gets (IDs are consecutive).
+    public var nextMessageID: MessageID { machine.sendQueue.nextMessageID }
     /// The name of the congestion controller in use.
     public var congestionControllerName: String { machine.congestion.name }
     /// The receive memory held now: partial and waiting messages, undelivered unreliable ones.

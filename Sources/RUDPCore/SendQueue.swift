@@ -47,6 +47,13 @@ struct SendQueue {
     /// when newer messages were released before an older one (acknowledged out of order).
     var span: Int { Int(nextID - oldestID) }
 
+    /// Every message with a smaller ID has left the queue (acknowledged, sent unreliably, or
+    /// failed): the oldest message held, or ``nextMessageID`` when the queue is empty.
+    var releasedBelow: MessageID { MessageID(count == 0 ? nextID : oldestID) }
+
+    /// The ID the next enqueued message gets.
+    var nextMessageID: MessageID { MessageID(nextID) }
+
     mutating func enqueue(_ bytes: [UInt8], channel: UInt8, mode: DeliveryMode) -> MessageID {
         let id = MessageID(nextID)
         if slots.isEmpty { oldestID = nextID }

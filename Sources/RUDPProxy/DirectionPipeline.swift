@@ -1,7 +1,7 @@
 import HeapModule
 import NIOCore
 import RUDPCore
-import RUDPSimulation
+import RUDPImpairment
 
 /// One direction of the proxy without sockets or clocks: it takes datagrams with the time they
 /// were received, decides their fate with an ``ImpairmentModel``, and hands back those due now,

@@ -1,5 +1,5 @@
 import RUDPCore
-import RUDPSimulation
+import RUDPImpairment
 
 /// What the proxy does to the datagrams of one direction: the simulator's ``LinkOptions``
 /// (delay, jitter, uniform and bursty loss, duplication, reordering, corruption, a bandwidth
@@ -101,29 +101,22 @@ public struct Impairments: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Every setting on one line, in the command line's vocabulary.
+    /// Every setting on one line, in the command line's vocabulary (each value reads back).
     public var description: String {
         var parts = [
-            "loss \(link.loss)",
-            "burst " + (link.burstLoss.map { "\($0.goodToBad),\($0.badToGood),\($0.lossInBad),\($0.lossInGood)" } ?? "off"),
-            "duplicate \(link.duplication)",
-            "reorder \(link.reordering)",
-            "reorder-delay \(formatMilliseconds(link.reorderExtraDelay)) ms",
-            "corrupt \(link.corruption)",
-            "delay \(formatMilliseconds(link.delay)) ms",
-            "jitter \(formatMilliseconds(link.jitter)) ms",
-            "rate " + (link.bandwidth.map { "\($0) B/s" } ?? "unlimited"),
-            "queue \(link.queueCapacity) B",
-            "mtu " + (mtu.map { "\($0)" } ?? "off"),
+            "loss \(ImpairmentProbability(link.loss))",
+            "burst \(ImpairmentBurst(link.burstLoss))",
+            "duplicate \(ImpairmentProbability(link.duplication))",
+            "reorder \(ImpairmentProbability(link.reordering))",
+            "reorder-delay \(ImpairmentTime(link.reorderExtraDelay))",
+            "corrupt \(ImpairmentProbability(link.corruption))",
+            "delay \(ImpairmentTime(link.delay))",
+            "jitter \(ImpairmentTime(link.jitter))",
+            "rate \(ImpairmentRate(bytesPerSecond: link.bandwidth))",
+            "queue \(link.queueCapacity)",
+            "mtu \(ImpairmentSize(bytes: mtu))",
         ]
         if !link.partitions.isEmpty { parts.append("partitions \(link.partitions.count)") }
         return parts.joined(separator: ", ")
     }
-}
-
-/// A duration in milliseconds, without trailing zeros (`20`, `0.5`).
-func formatMilliseconds(_ duration: Duration) -> String {
-    let nanoseconds = duration.nanosecondsClamped
-    if nanoseconds % 1_000_000 == 0 { return "\(nanoseconds / 1_000_000)" }
-    return "\(Double(nanoseconds) / 1_000_000)"
 }

@@ -6,7 +6,7 @@ import NIOCore
 /// Commands (one per line; each answered by one line):
 ///
 /// - `set NAME=VALUE ...` — change impairments, with the command line's names and values
-///   (``ImpairmentSetting``), e.g. `set loss=0.1 delay=down:30 rate=up:1mbit`. All or nothing:
+///   (``ImpairmentSetting``), e.g. `set loss=10% delay=down:30ms rate=up:1mbit`. All or nothing:
 ///   on an error nothing changes. Answers `ok`.
 /// - `clear` — no impairment in either direction. `reset` — back to the impairments at start.
 /// - `partition SECONDS [up|down|both]` — drop everything for that long (default both).

@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RUDPCore
-import RUDPSimulation
+import RUDPImpairment
 
 /// The proxy's state and logic, confined to one event loop: the flow table, one
 /// ``DirectionPipeline`` per direction with its timer, the flow sweeper, and the writes.

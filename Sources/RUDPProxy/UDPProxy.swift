@@ -151,7 +151,7 @@ public final class UDPProxy: Sendable {
     /// one-line answer: `ok …`, `error: …`, or a JSON object for `stats`.
     ///
     /// ```swift
-    /// print(await proxy.execute("set loss=up:0.2 delay=30"))   // "ok"
+    /// print(await proxy.execute("set loss=up:20% delay=30ms"))   // "ok"
     /// ```
     public func execute(_ line: String) async -> String {
         (try? await onLoop { $0.execute(line).answer }) ?? "error: \(ProxyError.shutDown)"

@@ -1,4 +1,5 @@
 import RUDPCore
+import RUDPImpairment
 
 /// One directed link of the simulated network: its ``LinkOptions``, its own random generator
 /// (forked from the simulator's when the link is connected) and its ``LinkStatistics``.

@@ -1,4 +1,5 @@
 import RUDPCore
+import RUDPImpairment
 import RUDPWire
 
 /// A hostile *peer* (not a man in the middle like ``NetworkAttacker``): it opens real plain

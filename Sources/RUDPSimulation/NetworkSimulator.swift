@@ -1,4 +1,5 @@
 import RUDPCore
+import RUDPImpairment
 
 /// A deterministic, single-threaded simulation of a lossy datagram network, in virtual time.
 ///

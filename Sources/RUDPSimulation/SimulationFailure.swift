@@ -1,3 +1,5 @@
+import RUDPImpairment
+
 /// A failed check in a simulation, with what it takes to reproduce it: the seed and the
 /// options (or a whole ``SimulationReport``).
 ///

@@ -1,4 +1,5 @@
 import RUDPCore
+import RUDPImpairment
 
 /// Everything needed to reproduce and understand a simulation run: the seed, the clock, and
 /// every link's options and counters. Its description is meant for test failure messages.

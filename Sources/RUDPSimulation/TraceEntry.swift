@@ -1,4 +1,5 @@
 import RUDPCore
+import RUDPImpairment
 
 /// One event of a simulation run, as recorded when ``NetworkSimulator`` is created with
 /// `recordTrace: true`.

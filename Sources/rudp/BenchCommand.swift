@@ -329,23 +329,23 @@ struct BenchCommand: AsyncParsableCommand {
         var message = [UInt8](repeating: 0xA5, count: size)
         watchdog.progress(phase: "sending the warm-up messages")
         for sequence in 0..<warmup {
-            Self.writeStamp(into: &message, sentAt: MonotonicClock.nanoseconds(), sequence: UInt64(sequence))
+            Self.writeStamp(into: &message, sentAt: ContinuousClock.processNanoseconds(), sequence: UInt64(sequence))
             try await sender.send(message)
         }
         watchdog.progress(phase: "waiting for the warm-up messages to be acknowledged")
         try await sender.waitUntilAllAcknowledged()
-        let measuredStart = MonotonicClock.nanoseconds()
+        let measuredStart = ContinuousClock.processNanoseconds()
         let interval = 1e9 / rate
         for index in 0..<measuredMessages {
             if mode == .paced {
                 let due = measuredStart + UInt64(Double(index) * interval)
-                let now = MonotonicClock.nanoseconds()
+                let now = ContinuousClock.processNanoseconds()
                 if due > now { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
             }
             if index % 1024 == 0 {
                 watchdog.progress(phase: "sending message \(index) of \(measuredMessages)")
             }
-            Self.writeStamp(into: &message, sentAt: MonotonicClock.nanoseconds(), sequence: UInt64(warmup + index))
+            Self.writeStamp(into: &message, sentAt: ContinuousClock.processNanoseconds(), sequence: UInt64(warmup + index))
             try await sender.send(message)
         }
         return measuredStart
@@ -377,7 +377,7 @@ struct BenchCommand: AsyncParsableCommand {
                           lastDeliveryNanoseconds: 0)
         var expected: UInt64 = 0
         for try await message in messages {
-            let now = MonotonicClock.nanoseconds()
+            let now = ContinuousClock.processNanoseconds()
             guard message.bytes.count == size else {
                 throw CLIError("message \(expected) arrived with \(message.bytes.count) bytes instead of \(size)")
             }

@@ -105,7 +105,7 @@ struct DemoCommand: AsyncParsableCommand {
             Security: \(security.map { "\($0) on both endpoints" } ?? "none (plain packets; give --psk-file PATH or set RUDP_PSK to protect them)").
 
             """)
-        let started = MonotonicClock.nanoseconds()
+        let started = ContinuousClock.now
         let client: RUDPConnection
         do {
             client = try await RUDPClient.connect(host: "127.0.0.1", port: server.port, configuration: clientConfiguration)
@@ -117,7 +117,7 @@ struct DemoCommand: AsyncParsableCommand {
             await client.abort()
             await server.shutdown()
         }
-        Console.printLine("connected after \(Format.milliseconds(nanoseconds: MonotonicClock.nanoseconds() - started)) ms (the handshake is retried if lost)\n")
+        Console.printLine("connected after \(Format.milliseconds(nanoseconds: (ContinuousClock.now - started).nanosecondsClamped)) ms (the handshake is retried if lost)\n")
         Console.printLine(Self.row("#", "request", "reply", "time ms", "client->server sent/lost/retx", "server->client sent/lost/retx"))
 
         var replies: [String] = []
@@ -127,12 +127,12 @@ struct DemoCommand: AsyncParsableCommand {
             var iterator = client.messages.makeAsyncIterator()
             for index in 1...messages {
                 let text = "message \(index)"
-                let sentAt = MonotonicClock.nanoseconds()
+                let sentAt = ContinuousClock.now
                 try await client.send(Array(text.utf8))
                 guard let reply = try await iterator.next() else {
                     throw CLIError("the server closed the connection after \(replies.count) replies")
                 }
-                let elapsed = MonotonicClock.nanoseconds() - sentAt
+                let elapsed = (ContinuousClock.now - sentAt).nanosecondsClamped
                 watchdog.progress()
                 let replyText = String(decoding: reply.bytes, as: UTF8.self)
                 replies.append(replyText)
@@ -151,7 +151,7 @@ struct DemoCommand: AsyncParsableCommand {
             await server.shutdown()
             throw watchdog.expiredError ?? (error as? CLIError) ?? CLIError("the demo connection failed: \(error)")
         }
-        let totalNanoseconds = MonotonicClock.nanoseconds() - started
+        let totalNanoseconds = (ContinuousClock.now - started).nanosecondsClamped
         let clientStatistics = await client.statistics()
         let serverStatistics = await record.connection?.statistics() ?? previousServer
         let serverDrops = await server.injectedLosses()

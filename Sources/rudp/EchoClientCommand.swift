@@ -131,7 +131,7 @@ struct EchoClientCommand: AsyncParsableCommand {
         let perConnection = messages.count * repetitions
         let (host, port, repetitions, timeout) = (self.host, self.port, self.repetitions, self.timeout)
         let progress = LoadProgress()
-        let started = MonotonicClock.nanoseconds()
+        let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<connections {
                 group.addTask {
@@ -184,7 +184,7 @@ struct EchoClientCommand: AsyncParsableCommand {
             }
             group.cancelAll()
         }
-        let seconds = Double(MonotonicClock.nanoseconds() - started) / 1e9
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
         let bytes = progress.bytes
         Console.printLine("\(progress.replies) replies on \(Format.count(connections, "connection")) in \(Format.fixed(seconds, digits: 3)) s: "
                           + "\(Format.fixed(Double(bytes) / seconds / 1e6, digits: 1)) MB/s of replies")

@@ -1,3 +1,5 @@
+import RUDPSecurity
+
 /// The messages of `rudp send` / `rudp recv` (specified in Specs/APPLICATIONS.md, with vectors in
 /// Specs/vectors/applications/applications.json), all on channel 0, reliable and ordered:
 ///

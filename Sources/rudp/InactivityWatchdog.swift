@@ -27,7 +27,7 @@ import Darwin
 /// ```
 final class InactivityWatchdog: Sendable {
     private struct State {
-        var lastProgress: UInt64
+        var lastProgress: ContinuousClock.Instant
         var phase: String
         var expired = false
         var task: Task<Void, Never>?
@@ -44,7 +44,7 @@ final class InactivityWatchdog: Sendable {
     init(limit: Double, phase: String, hardExitGrace: Double = 5) {
         self.limit = limit
         self.hardExitGrace = hardExitGrace
-        state = Mutex(State(lastProgress: MonotonicClock.nanoseconds(), phase: phase))
+        state = Mutex(State(lastProgress: .now, phase: phase))
     }
 
     /// Sets what runs (once) when `limit` seconds pass without progress; replaces the previous action.
@@ -57,7 +57,7 @@ final class InactivityWatchdog: Sendable {
         let task = Task { [self] in
             while !Task.isCancelled {
                 let (remaining, phase) = state.withLock { state -> (Double, String) in
-                    let idle = Double(MonotonicClock.nanoseconds() - state.lastProgress) / 1e9
+                    let idle = (ContinuousClock.now - state.lastProgress) / .seconds(1)
                     return (limit - idle, state.phase)
                 }
                 if remaining <= 0 {
@@ -80,7 +80,7 @@ final class InactivityWatchdog: Sendable {
     /// Reports progress: the inactivity clock starts again; `phase` (if given) replaces the
     /// description of what is being waited for.
     func progress(phase: String? = nil) {
-        let now = MonotonicClock.nanoseconds()
+        let now = ContinuousClock.now
         state.withLock { state in
             state.lastProgress = now
             if let phase { state.phase = phase }

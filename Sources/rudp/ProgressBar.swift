@@ -1,3 +1,5 @@
+import RUDP
+
 /// A one-line progress bar on standard error, drawn only when standard error is a terminal
 /// (never in pipes, logs or tests), redrawn at most ten times a second.
 ///
@@ -15,8 +17,8 @@ struct ProgressBar {
     let isEnabled: Bool
 
     private var completed: UInt64 = 0
-    private var startNanoseconds: UInt64
-    private var lastDrawNanoseconds: UInt64 = 0
+    private let start = ContinuousClock.now
+    private var lastDraw: ContinuousClock.Instant?
     private var hasDrawn = false
 
     /// The width of the bar itself, in characters.
@@ -27,23 +29,22 @@ struct ProgressBar {
         self.title = title
         self.total = total
         self.isEnabled = enabled && Console.standardErrorIsTerminal
-        self.startNanoseconds = MonotonicClock.nanoseconds()
     }
 
     /// Records progress and redraws if a tenth of a second passed since the last drawing.
     mutating func update(completed: UInt64) {
         self.completed = completed
         guard isEnabled else { return }
-        let now = MonotonicClock.nanoseconds()
-        guard now - lastDrawNanoseconds >= 100_000_000 || completed >= total else { return }
-        lastDrawNanoseconds = now
+        let now = ContinuousClock.now
+        guard lastDraw.map({ now - $0 >= .milliseconds(100) }) ?? true || completed >= total else { return }
+        lastDraw = now
         draw(now: now)
     }
 
     /// Draws the final state and ends the line.
     mutating func finish() {
         guard isEnabled, hasDrawn || completed > 0 else { return }
-        draw(now: MonotonicClock.nanoseconds())
+        draw(now: .now)
         Console.writeError("\n")
         hasDrawn = false
     }
@@ -55,9 +56,9 @@ struct ProgressBar {
         hasDrawn = false
     }
 
-    private mutating func draw(now: UInt64) {
+    private mutating func draw(now: ContinuousClock.Instant) {
         hasDrawn = true
-        Console.writeError("\r\u{1B}[2K" + Self.render(title: title, completed: completed, total: total, elapsedNanoseconds: now - startNanoseconds))
+        Console.writeError("\r\u{1B}[2K" + Self.render(title: title, completed: completed, total: total, elapsedNanoseconds: (now - start).nanosecondsClamped))
     }
 
     /// The text of the bar, for example `sending [#######-------] 45% 1.2/2.6 MB 12.3 MB/s`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import RUDPImpairment
 import RUDPProxy
 import RUDPServiceLifecycle
 import ServiceLifecycle
@@ -9,7 +10,7 @@ import ServiceLifecycle
 /// `rudp proxy`: Relay UDP between clients and an upstream, injecting loss, delay and more.
 ///
 /// ```
-/// rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 0.1 --delay down:30 \
+/// rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 10% --delay down:30ms \
 ///            --stats-interval 1 --control-port 9100
 /// echo "partition 5" | nc -q1 127.0.0.1 9100
 /// echo "rebind" | nc -q1 127.0.0.1 9100      # every flow gets a new upstream port (NAT rebinding)
@@ -23,19 +24,22 @@ struct ProxyCommand: AsyncParsableCommand {
             --idle-timeout are closed, and at most --max-flows are open at once.
 
             DIRECTIONS. Every impairment applies to both directions unless prefixed: \
-            `--loss 0.1` (both), `--loss up:0.2 --loss down:0.05` (each; repeat the option). \
+            `--loss 10%` (both), `--loss up:20% --loss down:5%` (each; repeat the option). \
             "up" is client to upstream, "down" upstream to client.
 
-            VALUES. Probabilities: 0.1 or 10%. Times: milliseconds (20, 0.5) or with a unit \
-            (500us, 20ms, 1s). Rates: 500kbit, 10mbit, 1gbit (bits/s) or 125000, 125KB, 1MiB \
-            (bytes/s), or off. Sizes: 65536, 64KiB, 100KB. Stages, in order: mtu, partition, \
+            VALUES, as tc-netem writes them (the same in `rudp simulate`). Probabilities: 10% \
+            or 0.1. Times need a unit: 500us, 20ms, 1s (a bare number such as 20 is refused; \
+            only 0 may go without). Rates: 100kbit, 10mbit, 1gbit (bits/s) or 2MB/s, 64KiB/s \
+            (bytes/s), or off; kbps/mbps are refused as ambiguous. Sizes: 65536, 64KiB, 100KB. \
+            Bursty loss: --burst P,R[,1-H[,1-K]], tc-netem's gemodel (P good to bad, R bad to \
+            good, 1-H loss in the bad state, 1-K in the good one). Stages, in order: mtu, partition, \
             rate queue (tail drop), burst loss, loss, corruption, delay + jitter (jitter never \
             reorders) or reordering hold-back, duplication. The same --seed and the same \
             sequence of datagrams give the same decisions.
 
             CONTROL. With --control-port, a TCP port on 127.0.0.1 takes one command per line and \
             answers one line: `set NAME=[up:|down:]VALUE ...` (names as the options, e.g. \
-            `set loss=0.3 delay=down:50`), `clear`, `reset`, `partition SECONDS [up|down|both]`, \
+            `set loss=30% delay=down:50ms`), `clear`, `reset`, `partition SECONDS [up|down|both]`, \
             `heal`, `rebind [IP:PORT]`, `stats` (JSON), `show`, `help`, `quit`. `rebind` gives \
             the flow of the client at IP:PORT (default: every flow) a new upstream socket, so \
             the upstream sees the client move to a new source port, as after a NAT rebinding \
@@ -50,9 +54,10 @@ struct ProxyCommand: AsyncParsableCommand {
             tables) are counted and logged to standard error.
 
             Examples:
-              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 0.1
-              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --delay down:30
-              rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --burst 0.01,0.3
+              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --loss 10%
+              rudp proxy --listen 127.0.0.1:9001 --upstream [::1]:9000 --delay up:30ms
+              rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --rate 10mbit
+              rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --burst 1%,30%
               rudp proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:9000 --control-port 0
               rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 \\
                          --metrics-port 9465
@@ -75,43 +80,50 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The server datagrams are relayed to: HOST:PORT.", valueName: "host:port"))
     var upstream: String
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform loss probability.", valueName: "[dir:]p"))
-    var loss: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform loss probability: 1% or 0.01.", valueName: "[dir:]p"),
+            transform: ImpairmentArgument.directed("loss"))
+    var loss: [Directed<ImpairmentProbability>] = []
 
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
-        "Gilbert-Elliott bursty loss: P (good to bad), R (bad to good), loss in bad (default 1) and in good (default 0).",
-        valueName: "[dir:]P,R[,B[,G]]"))
-    var burst: [String] = []
+        "Gilbert-Elliott bursty loss as tc-netem's gemodel: P (good to bad), R (bad to good), 1-H (loss in bad, default 100%), 1-K (loss in good, default 0%); e.g. 1%,30%.",
+        valueName: "[dir:]P,R[,1-H[,1-K]]"), transform: ImpairmentArgument.directed("burst"))
+    var burst: [Directed<ImpairmentBurst>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Duplication probability.", valueName: "[dir:]p"))
-    var duplicate: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Duplication probability.", valueName: "[dir:]p"),
+            transform: ImpairmentArgument.directed("duplicate"))
+    var duplicate: [Directed<ImpairmentProbability>] = []
 
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Probability that a datagram is held back so that later ones overtake it.",
-                               valueName: "[dir:]p"))
-    var reorder: [String] = []
+                               valueName: "[dir:]p"), transform: ImpairmentArgument.directed("reorder"))
+    var reorder: [Directed<ImpairmentProbability>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Slack of the reordering hold-back, which is at most 2 x delay + this (default 5 ms).",
-                               valueName: "[dir:]time"))
-    var reorderDelay: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Slack of the reordering hold-back, which is at most 2 x delay + this (default 5ms).",
+                               valueName: "[dir:]time"), transform: ImpairmentArgument.directed("reorder-delay"))
+    var reorderDelay: [Directed<ImpairmentTime>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Probability that 1 to 3 bits of a datagram are flipped.", valueName: "[dir:]p"))
-    var corrupt: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Probability that 1 to 3 bits of a datagram are flipped.", valueName: "[dir:]p"),
+            transform: ImpairmentArgument.directed("corrupt"))
+    var corrupt: [Directed<ImpairmentProbability>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Fixed one-way delay (ms unless a unit is given).", valueName: "[dir:]time"))
-    var delay: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Fixed one-way delay, with a unit: 20ms, 500us, 1s.", valueName: "[dir:]time"),
+            transform: ImpairmentArgument.directed("delay"))
+    var delay: [Directed<ImpairmentTime>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform extra delay 0 ... jitter (ms unless a unit is given).", valueName: "[dir:]time"))
-    var jitter: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform extra delay 0 ... jitter, with a unit: 5ms.", valueName: "[dir:]time"),
+            transform: ImpairmentArgument.directed("jitter"))
+    var jitter: [Directed<ImpairmentTime>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Bandwidth limit, with a bounded queue in front (see --queue).", valueName: "[dir:]rate"))
-    var rate: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Bandwidth limit, with a bounded queue in front (see --queue): 100kbit, 10mbit, 1gbit, 2MB/s, or off.",
+                               valueName: "[dir:]rate"), transform: ImpairmentArgument.directed("rate"))
+    var rate: [Directed<ImpairmentRate>] = []
 
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Bytes the queue in front of --rate holds; more are tail-dropped (default 64KiB).",
-                               valueName: "[dir:]size"))
-    var queue: [String] = []
+                               valueName: "[dir:]size"), transform: ImpairmentArgument.directed("queue"))
+    var queue: [Directed<ImpairmentSize>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Drop datagrams whose UDP payload is larger than this many bytes.", valueName: "[dir:]bytes"))
-    var mtu: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Drop datagrams whose UDP payload is larger than this many bytes (or off).", valueName: "[dir:]bytes"),
+            transform: ImpairmentArgument.directed("mtu"))
+    var mtu: [Directed<ImpairmentSize>] = []
 
     @Option(parsing: .unconditional, help: "Seed of every random decision.")
     var seed: UInt64 = 1
@@ -157,10 +169,14 @@ struct ProxyCommand: AsyncParsableCommand {
     /// The impairments from the options, in the order the settings are listed.
     func impairments() throws -> ProxyImpairments {
         var impairments = ProxyImpairments.none
+        // Each value was parsed by its option; its description is the same value in the
+        // vocabulary ImpairmentSetting reads (the control port's).
         let settings: [(ImpairmentSetting, [String])] = [
-            (.loss, loss), (.burst, burst), (.duplicate, duplicate), (.reorder, reorder),
-            (.reorderDelay, reorderDelay), (.corrupt, corrupt), (.delay, delay), (.jitter, jitter),
-            (.rate, rate), (.queue, queue), (.mtu, mtu),
+            (.loss, loss.map(\.description)), (.burst, burst.map(\.description)),
+            (.duplicate, duplicate.map(\.description)), (.reorder, reorder.map(\.description)),
+            (.reorderDelay, reorderDelay.map(\.description)), (.corrupt, corrupt.map(\.description)),
+            (.delay, delay.map(\.description)), (.jitter, jitter.map(\.description)),
+            (.rate, rate.map(\.description)), (.queue, queue.map(\.description)), (.mtu, mtu.map(\.description)),
         ]
         do {
             for (setting, values) in settings {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Metrics
 import RUDP
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -9,6 +10,7 @@ import Glibc
 import Musl
 #elseif canImport(Darwin)
 import Darwin
+import RUDPSecurity
 #endif
 
 /// `rudp recv`: Receive one file from `rudp send` and verify its SHA-256.
@@ -91,26 +93,28 @@ struct RecvCommand: AsyncParsableCommand {
         let exporter = prometheusOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
         let security = try securityOptions.resolve()
-        if PosixFile.isDirectory(output) {
+        let existing = FileDescriptor.fileType(atPath: output)
+        if existing == .directory {
             throw CLIError("--output '\(output)' is a directory; give a file name")
         }
-        if PosixFile.exists(output) && !force {
+        if existing != nil && !force {
             throw CLIError("'\(output)' exists already; pass --force to replace it")
         }
         for note in StalePartialFiles.clean(besides: output) {
             Console.writeError("rudp recv: \(note)\n")
         }
         let partialPath = StalePartialFiles.path(for: output, process: getpid())
-        let partial = try PosixFile(creatingForWriting: partialPath)
+        let partial = try FileDescriptor.createForWriting(atPath: partialPath)
         let interruption = TransferInterruption(side: "receiver", command: "recv") {
-            PosixFile.remove(partialPath)
+            FileDescriptor.remove(partialPath)
             return "incomplete file removed"
         }
         await interruption.install()
         var succeeded = false
+        var partialOpen = true
         defer {
-            partial.close()
-            if !succeeded { PosixFile.remove(partialPath) }
+            if partialOpen { try? partial.close() }
+            if !succeeded { FileDescriptor.remove(partialPath) }
         }
 
         var configuration = RUDPConfiguration()
@@ -154,11 +158,12 @@ struct RecvCommand: AsyncParsableCommand {
 
         var progress = Progress()
         do {
-            let outcome = try await receive(from: connection, into: partial, watchdog: watchdog, progress: &progress)
-            try partial.setMode(PosixFile.defaultFileMode)
-            try partial.synchronize()
-            partial.close()
-            try PosixFile.rename(partialPath, to: output)
+            let outcome = try await receive(from: connection, into: partial, path: partialPath, watchdog: watchdog, progress: &progress)
+            try partial.setPermissions(FileDescriptor.defaultPermissions, path: partialPath)
+            try partial.synchronize(path: partialPath)
+            partialOpen = false
+            try CLIError.file("cannot close", partialPath) { try partial.close() }
+            try FileDescriptor.rename(partialPath, to: output)
             succeeded = true
             watchdog.progress(phase: "telling the sender the file is intact")
             let verdict = FileTransferMessage.verdict(.init(isIntact: true, reason: "saved \(outcome.size) bytes, SHA-256 verified"))
@@ -234,7 +239,7 @@ struct RecvCommand: AsyncParsableCommand {
     }
 
     /// Receives the header and the content, writes it to `file`, and verifies size and SHA-256.
-    private func receive(from connection: RUDPConnection, into file: PosixFile, watchdog: InactivityWatchdog,
+    private func receive(from connection: RUDPConnection, into file: FileDescriptor, path: String, watchdog: InactivityWatchdog,
                          progress: inout Progress) async throws -> Outcome {
         var messages = connection.messages.makeAsyncIterator()
         guard let first = try await messages.next() else {
@@ -248,7 +253,7 @@ struct RecvCommand: AsyncParsableCommand {
         }
         progress.size = header.size
         Console.printLine("receiving \(header.name) (\(header.size) bytes) from \(connection.remoteAddress.displayText)")
-        let start = MonotonicClock.nanoseconds()
+        let start = ContinuousClock.now
         var hasher = SHA256()
         var received: UInt64 = 0
         var progressBar = ProgressBar(title: "receiving \(header.name)", total: header.size, enabled: !noProgress)
@@ -267,7 +272,7 @@ struct RecvCommand: AsyncParsableCommand {
             }
             try content.withUnsafeBytes { raw in
                 hasher.update(raw)
-                try file.write(raw)
+                _ = try CLIError.file("cannot write", path) { try file.writeAll(raw) }
             }
             received += UInt64(content.count)
             progress.received = received
@@ -281,6 +286,6 @@ struct RecvCommand: AsyncParsableCommand {
                 "SHA-256 mismatch: the sender announced \(SHA256.hexString(header.sha256)), the content received hashes to \(SHA256.hexString(digest))"
             )
         }
-        return Outcome(name: header.name, size: received, sha256: digest, seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9)
+        return Outcome(name: header.name, size: received, sha256: digest, seconds: (ContinuousClock.now - start) / .seconds(1))
     }
 }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Logging
 import Metrics
 import RUDP
+import RUDPSecurity
+import SystemPackage
 
 /// `rudp send`: Send a file reliably to a `rudp recv` receiver.
 ///
@@ -70,9 +72,10 @@ struct SendCommand: AsyncParsableCommand {
         defer { metricsOptions.printIfRequested() }
 
         let security = try securityOptions.resolve()
-        let input = try PosixFile(reading: file)
-        let size = try input.size()
-        let digest = try Self.hash(input, size: size, showProgress: !noProgress)
+        let input = try FileDescriptor.openRegularFile(atPath: file)
+        defer { try? input.close() }
+        let size = try input.size(path: file)
+        let digest = try Self.hash(input, path: file, size: size, showProgress: !noProgress)
         let name = file.split(separator: "/").last.map(String.init) ?? file
         logger.info("file hashed", metadata: ["file": "\(file)", "bytes": "\(size)", "sha256": "\(SHA256.hexString(digest))"])
 
@@ -98,7 +101,7 @@ struct SendCommand: AsyncParsableCommand {
         let verdicts = VerdictReader(connection)
         defer { verdicts.cancel() }
 
-        let start = MonotonicClock.nanoseconds()
+        let start = ContinuousClock.now
         var progressBar = ProgressBar(title: "sending \(name)", total: size, enabled: !noProgress)
         var sent: UInt64 = 0
         do {
@@ -108,7 +111,7 @@ struct SendCommand: AsyncParsableCommand {
             let bytesSent = Counter(label: "rudp_cli_send_bytes")
             // A refusal can come at any time (the receiver checks the header first): stop sending then.
             while sent < size, verdicts.arrived == nil {
-                let count = try input.readFully(into: &buffer)
+                let count = try input.readFully(into: &buffer, path: file)
                 guard count > 0 else {
                     throw CLIError("'\(file)' shrank while it was being sent: it ended after \(sent) of \(size) bytes")
                 }
@@ -159,7 +162,7 @@ struct SendCommand: AsyncParsableCommand {
             let acknowledged = Self.acknowledgedContentBytes(await connection.statistics(), size: size)
             throw CLIError("the transfer to \(to) failed after \(acknowledged) of \(size) bytes were acknowledged by the receiver: \(error)")
         }
-        let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        let seconds = (ContinuousClock.now - start) / .seconds(1)
         Console.printLine(
             "sent \(name): \(size) bytes in \(Format.fixed(seconds, digits: 2)) s "
                 + "(\(Format.fixed(Double(size) / max(seconds, 1e-9) / 1e6, digits: 1)) MB/s), "
@@ -179,13 +182,13 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     /// Reads the whole file once to compute its SHA-256, then rewinds it for sending.
-    private static func hash(_ file: PosixFile, size: UInt64, showProgress: Bool) throws -> [UInt8] {
+    private static func hash(_ file: FileDescriptor, path: String, size: UInt64, showProgress: Bool) throws -> [UInt8] {
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var progressBar = ProgressBar(title: "hashing", total: size, enabled: showProgress && size >= 64 << 20)
         var total: UInt64 = 0
         while true {
-            let count = try file.read(into: &buffer)
+            let count = try CLIError.file("cannot read", path) { try buffer.withUnsafeMutableBytes { try file.read(into: $0) } }
             if count == 0 { break }
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             total += UInt64(count)
@@ -193,18 +196,17 @@ struct SendCommand: AsyncParsableCommand {
         }
         progressBar.finish()
         guard total == size else {
-            throw CLIError("'\(file.path)' changed while it was being hashed (\(total) bytes read, \(size) expected)")
+            throw CLIError("'\(path)' changed while it was being hashed (\(total) bytes read, \(size) expected)")
         }
-        try file.rewind()
+        _ = try CLIError.file("cannot rewind", path) { try file.seek(offset: 0, from: .start) }
         return hasher.finalize()
     }
 
     /// Sleeps as long as needed to stay at or below the rate.
-    private static func pace(sent: UInt64, since start: UInt64, megabytesPerSecond: Double) async throws {
-        let due = start &+ UInt64(min(Double(sent) / (megabytesPerSecond * 1e6) * 1e9, 9e18))
-        let now = MonotonicClock.nanoseconds()
-        if due > now {
-            try await Task.sleep(for: .nanoseconds(Int64(due - now)))
+    private static func pace(sent: UInt64, since start: ContinuousClock.Instant, megabytesPerSecond: Double) async throws {
+        let due = start + .seconds(min(Double(sent) / (megabytesPerSecond * 1e6), 9e9))
+        if due > .now {
+            try await Task.sleep(until: due, clock: .continuous)
         }
     }
 }

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
-import RUDPSimulation
+import RUDPExperiments
+import RUDPImpairment
 
 /// `rudp simulate`: runs the real engine over the deterministic network simulator, in virtual
 /// time, and reports goodput, latency, retransmissions and overhead, optionally swept over any
 /// option and drawn as an SVG chart.
 ///
 /// ```
-/// rudp simulate --rate 10Mbit/s --delay 20ms --duration 60s
+/// rudp simulate --rate 10mbit --delay 20ms --duration 60s
 /// rudp simulate --messages 5000 --size 1200 --sweep loss=0,0.01,0.05,0.1,0.2 --chart loss.svg
 /// rudp simulate --scenario Specs/scenarios/partition.yaml --json
 /// ```
@@ -20,18 +21,22 @@ struct SimulateCommand: AsyncParsableCommand {
             acknowledgements return over the reverse path (--reverse same|clean). Everything \
             is derived from --seed: the same options print the same report.
 
-            Units: durations 250ms, 1.5s; rates 10Mbit/s, 500kbps, 2MB/s; sizes 1200, 64KiB; \
-            probabilities 0.05 or 5%.
+            Units, as tc-netem writes them (the same in `rudp proxy`): times need a unit, 250ms, \
+            500us, 1.5s (a bare number such as 20 is refused; only 0 may go without); rates \
+            100kbit, 10mbit, 1gbit (bits/s) or 2MB/s (bytes/s), or off (kbps/mbps are refused \
+            as ambiguous); sizes 1200, 64KiB; probabilities 5% or 0.05; bursty loss \
+            --burst P,R[,1-H[,1-K]], tc-netem's gemodel (P good to bad, R bad to good, 1-H loss \
+            in the bad state, 1-K in the good one), e.g. 1%,30%.
 
             Sweep any option with --sweep NAME=V1,V2,... (or NAME=FROM:TO:STEP for plain \
-            numbers), e.g. --sweep loss=0,0.01,0.05,0.1,0.2 or --sweep rate=1Mbit/s,10Mbit/s. \
+            numbers), e.g. --sweep loss=0,0.01,0.05,0.1,0.2 or --sweep rate=1mbit,10mbit. \
             A numeric sweep is charted as lines, a categorical one (congestion=westwood,newreno) \
             as bars. An invalid value exits 64 before anything runs.
 
             Examples:
               rudp simulate
-              rudp simulate --rate 10Mbit/s --delay 20ms --duration 60s
-              rudp simulate --loss 0.1 --delay 50us --rate 1GB/s --queue 4MiB --size 1024
+              rudp simulate --rate 10mbit --delay 20ms --duration 60s
+              rudp simulate --loss 0.1 --delay 50us --rate 8gbit --queue 4MiB --size 1024
               rudp simulate --messages 5000 --sweep loss=0,0.05,0.1,0.2 --chart loss.svg
               rudp simulate --loss 0.01 --sweep congestion=westwood,newreno --chart cc.svg
               rudp simulate --sweep loss=0:0.2:0.05 --csv > loss.csv
@@ -40,15 +45,24 @@ struct SimulateCommand: AsyncParsableCommand {
     )
 
     // MARK: Link
-    @Option(help: ArgumentHelp(ExperimentParameter.loss.valueHelp, valueName: "p")) var loss: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.burst.valueHelp, valueName: "loss:length")) var burst: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.delay.valueHelp + " (default 20ms)", valueName: "duration")) var delay: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.jitter.valueHelp, valueName: "duration")) var jitter: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.rate.valueHelp + " (default 10Mbit/s)", valueName: "rate")) var rate: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.queue.valueHelp + " (default 64KiB)", valueName: "bytes")) var queue: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.duplicate.valueHelp, valueName: "p")) var duplicate: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.reorder.valueHelp, valueName: "p")) var reorder: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.corrupt.valueHelp, valueName: "p")) var corrupt: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.loss.valueHelp, valueName: "p"),
+            transform: ImpairmentArgument.parser("loss")) var loss: ImpairmentProbability?
+    @Option(help: ArgumentHelp(ExperimentParameter.burst.valueHelp, valueName: "P,R[,1-H[,1-K]]"),
+            transform: ImpairmentArgument.parser("burst")) var burst: ImpairmentBurst?
+    @Option(help: ArgumentHelp(ExperimentParameter.delay.valueHelp + " (default 20ms)", valueName: "time"),
+            transform: ImpairmentArgument.parser("delay")) var delay: ImpairmentTime?
+    @Option(help: ArgumentHelp(ExperimentParameter.jitter.valueHelp, valueName: "time"),
+            transform: ImpairmentArgument.parser("jitter")) var jitter: ImpairmentTime?
+    @Option(help: ArgumentHelp(ExperimentParameter.rate.valueHelp + " (default 10mbit)", valueName: "rate"),
+            transform: ImpairmentArgument.parser("rate")) var rate: ImpairmentRate?
+    @Option(help: ArgumentHelp(ExperimentParameter.queue.valueHelp + " (default 64KiB)", valueName: "size"),
+            transform: ImpairmentArgument.parser("queue")) var queue: ImpairmentSize?
+    @Option(help: ArgumentHelp(ExperimentParameter.duplicate.valueHelp, valueName: "p"),
+            transform: ImpairmentArgument.parser("duplicate")) var duplicate: ImpairmentProbability?
+    @Option(help: ArgumentHelp(ExperimentParameter.reorder.valueHelp, valueName: "p"),
+            transform: ImpairmentArgument.parser("reorder")) var reorder: ImpairmentProbability?
+    @Option(help: ArgumentHelp(ExperimentParameter.corrupt.valueHelp, valueName: "p"),
+            transform: ImpairmentArgument.parser("corrupt")) var corrupt: ImpairmentProbability?
     @Option(help: ArgumentHelp(ExperimentParameter.reverse.valueHelp + " (default same)", valueName: "same|clean")) var reverse: String?
 
     // MARK: Workload
@@ -82,9 +96,13 @@ struct SimulateCommand: AsyncParsableCommand {
 
     /// The options given on the command line, in table order.
     private var commandLineValues: [(ExperimentParameter, String)] {
+        // The link options were parsed by their options; each description is the same value
+        // in the vocabulary ExperimentParameter reads (sweeps' and scenario files').
         let all: [(ExperimentParameter, String?)] = [
-            (.loss, loss), (.burst, burst), (.delay, delay), (.jitter, jitter), (.rate, rate), (.queue, queue),
-            (.duplicate, duplicate), (.reorder, reorder), (.corrupt, corrupt), (.reverse, reverse),
+            (.loss, loss?.description), (.burst, burst?.description), (.delay, delay?.description),
+            (.jitter, jitter?.description), (.rate, rate?.description), (.queue, queue?.description),
+            (.duplicate, duplicate?.description), (.reorder, reorder?.description), (.corrupt, corrupt?.description),
+            (.reverse, reverse),
             (.messages, messages), (.size, size), (.duration, duration), (.messageRate, messageRate), (.mode, mode),
             (.minimumRTO, minRTO), (.maximumRTO, maxRTO), (.initialRTO, initialRTO), (.congestion, congestion), (.pacing, pacing),
             (.receiveWindow, receiveWindow), (.messageWindow, messageWindow), (.sendBuffer, sendBuffer),
@@ -113,12 +131,14 @@ struct SimulateCommand: AsyncParsableCommand {
                 try parameter.apply(value, to: &setup)
             }
             let sweepSpec = try sweep.map { try ExperimentSweep(parsing: $0, checkingAgainst: setup) }
-            let sampleInterval = try interval.map { try ExperimentQuantity.duration($0, for: "interval") } ?? .seconds(1)
+            let sampleInterval = try interval.map { try Quantity.duration($0, for: "interval") } ?? .seconds(1)
             guard sampleInterval >= .milliseconds(1) else {
                 throw ValidationError("--interval must be at least 1ms, got \(interval ?? "")")
             }
             return Plan(setup: setup, sweep: sweepSpec, sampleInterval: sampleInterval)
         } catch let error as ExperimentError {
+            throw ValidationError(error.description)
+        } catch let error as ImpairmentError {
             throw ValidationError(error.description)
         } catch let error as SimulateScenarioLoader.LoadError {
             throw ValidationError(error.description)
@@ -157,7 +177,7 @@ struct SimulateCommand: AsyncParsableCommand {
             let simulated = report.points.reduce(0.0) { $0 + Double($1.result.endTime.nanosecondsClamped) / 1e9 }
             let factor = wall > 0 ? simulated / wall : 0
             FileHandle.standardError.write(Data(
-                "simulated \(ExperimentQuantity.trimmed(simulated, digits: 3)) s of virtual time in \(ExperimentQuantity.trimmed(wall, digits: 3)) s (\(ExperimentQuantity.trimmed(factor, digits: 1))x real time)\n".utf8))
+                "simulated \(Quantity.trimmed(simulated, digits: 3)) s of virtual time in \(Quantity.trimmed(wall, digits: 3)) s (\(Quantity.trimmed(factor, digits: 1))x real time)\n".utf8))
         }
     }
 

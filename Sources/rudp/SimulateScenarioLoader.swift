@@ -1,5 +1,5 @@
 import Foundation
-import RUDPSimulation
+import RUDPExperiments
 import Yams
 
 /// Reads a ``ScenarioFile`` for `rudp simulate --scenario`: JSON (`.json`) with Foundation's

@@ -15,7 +15,7 @@ import Darwin
 /// other side prints it and exits non-zero immediately), clean up, and exit with status 130.
 ///
 /// ```swift
-/// let interruption = TransferInterruption(side: "receiver", command: "recv") { PosixFile.remove(partialPath) }
+/// let interruption = TransferInterruption(side: "receiver", command: "recv") { FileDescriptor.remove(partialPath) }
 /// await interruption.install()
 /// interruption.attach(server)        // once bound
 /// interruption.attach(connection)    // once a peer connected

@@ -97,7 +97,7 @@ final class WorkerProcessSupervisor: Sendable {
     private func supervise(_ index: Int) {
         var quickExits = 0
         while !state.withLock({ $0.stopping }) {
-            let started = Date()
+            let started = ContinuousClock.now
             let pid: pid_t
             do {
                 pid = try spawn(index)
@@ -126,7 +126,7 @@ final class WorkerProcessSupervisor: Sendable {
                 report("worker \(index) (pid \(pid)) stopped: \(how)")
                 break
             }
-            quickExits = Date().timeIntervalSince(started) < 1 ? quickExits + 1 : 0
+            quickExits = ContinuousClock.now - started < .seconds(1) ? quickExits + 1 : 0
             let delay = quickExits == 0 ? 0 : Self.restartDelay(afterQuickExits: quickExits)
             report("worker \(index) (pid \(pid)) \(how); starting a new one on the same socket" + (delay > 0 ? String(format: " in %.1f s", delay) : ""))
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }

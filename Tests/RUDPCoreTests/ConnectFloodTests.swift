@@ -3,6 +3,7 @@ import RUDPSecurity
 import RUDPSimulation
 import RUDPWire
 import Testing
+import RUDPImpairment
 
 /// Issue 11 point 7: legitimate clients keep getting in while a flood of spoofed CONNECTs
 /// arrives, and the server never amplifies towards a spoofed address.

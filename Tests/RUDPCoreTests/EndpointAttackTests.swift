@@ -3,6 +3,7 @@ import RUDPSecurity
 import RUDPSimulation
 import RUDPWire
 import Testing
+import RUDPImpairment
 
 /// Issue 11 points 4 and 7: one source cannot take the whole table, replayed CONNECTs create
 /// nothing, and an off-path attacker (without the connection IDs) cannot end or move a

@@ -3,6 +3,7 @@ import Testing
 @testable import RUDPCore
 import RUDPSimulation
 import RUDPWire
+import RUDPImpairment
 
 /// Receive-memory attacks on a simulated server (`Specs/PROTOCOL.md` sections 13.6, 17.4 and
 /// 18): attacker connections send first fragments of huge messages, out-of-order fragments that

@@ -2,6 +2,7 @@ import RUDPCore
 import RUDPSecurity
 import RUDPSimulation
 import Testing
+import RUDPImpairment
 
 /// Issue 11 point 5 on the deterministic network simulator: a client whose NAT binding changes
 /// twice during an echo transfer, on a path with delay and loss, keeps its connection; every

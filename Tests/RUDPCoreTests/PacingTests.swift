@@ -1,6 +1,7 @@
 import RUDPCore
 import RUDPSimulation
 import Testing
+import RUDPImpairment
 
 /// Pacing in the engine (`Specs/PROTOCOL.md` section 15.2), on the deterministic simulator, whose
 /// timers fire exactly at the engine's deadlines: a bulk transfer over a 50 ms path with no rate

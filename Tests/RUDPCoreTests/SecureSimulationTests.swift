@@ -3,6 +3,7 @@ import Testing
 import RUDPCore
 import RUDPSecurity
 import RUDPSimulation
+import RUDPExperiments
 
 /// The randomized simulation suite in secure mode, and under a simulated attacker.
 ///

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import RUDPCore
 import RUDPSimulation
+import RUDPExperiments
 
 /// The randomized simulation suite: thousands of seeded scenarios with loss (0–50 %, uniform and
 /// bursty), duplication, reordering, corruption, bandwidth limits and partitions, each checked for

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import RUDPCore
 import RUDPSimulation
+import RUDPExperiments
 
 /// Writes the trace digest of every seeded scenario of the simulation suite to a file, so that a
 /// refactoring of the engine can be checked for unchanged behaviour run by run:

@@ -1,6 +1,6 @@
 import NIOCore
 import RUDPCore
-import RUDPSimulation
+import RUDPImpairment
 import Testing
 @testable import RUDPProxy
 

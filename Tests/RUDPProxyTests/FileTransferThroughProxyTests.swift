@@ -64,18 +64,18 @@ import Testing
         defer { try? FileManager.default.removeItem(at: ends.directory) }
         let (proxy, proxyPort, _) = try Self.startProxy(upstreamPort: ends.receiverPort, [
             "--loss", "\(loss)", "--reorder", "0.05", "--duplicate", "0.03", "--corrupt", "0.02",
-            "--delay", "1", "--jitter", "1", "--seed", "\(seed)",
+            "--delay", "1ms", "--jitter", "1ms", "--seed", "\(seed)",
         ])
-        let started = Date()
+        let started = ContinuousClock.now
         let sender = try RunningProcess(try ProxyProcessTests.executable(), [
             "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress", "--timeout", "120",
         ])
         let sendStatus = sender.waitForExit(timeout: HangGuard.transferSeconds)
-        let elapsed = Date().timeIntervalSince(started)
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
         // The receiver exits once its close completes, which on a lossy path can take a few
         // retransmissions after the sender is done.
         let receiveStatus = ends.receiver.waitForExit(timeout: HangGuard.processSeconds)
-        let receiverLinger = Date().timeIntervalSince(started) - elapsed
+        let receiverLinger = ((ContinuousClock.now - started) / .seconds(1)) - elapsed
         let statistics = try Self.finalStatistics(of: proxy)
         print(String(format: "loss %.0f%%, %d bytes sent in %.2f s, receiver exited %.2f s later (seed \(seed))\n",
                      loss * 100, size, elapsed, receiverLinger) + "\(statistics)")

@@ -1,7 +1,7 @@
 import RUDPCore
 import NIOCore
 import RUDPProxy
-import RUDPSimulation
+import RUDPImpairment
 import Testing
 
 /// The value syntax shared by `rudp proxy`'s options and its control port, and the control
@@ -11,12 +11,12 @@ import Testing
         var impairments = ProxyImpairments.none
         try ImpairmentSetting.loss.apply("0.1", to: &impairments)
         try ImpairmentSetting.loss.apply("down:25%", to: &impairments)
-        try ImpairmentSetting.delay.apply("up:20", to: &impairments)
+        try ImpairmentSetting.delay.apply("up:20ms", to: &impairments)
         try ImpairmentSetting.jitter.apply("500us", to: &impairments)
         try ImpairmentSetting.rate.apply("down:8mbit", to: &impairments)
         try ImpairmentSetting.queue.apply("down:64KiB", to: &impairments)
         try ImpairmentSetting.mtu.apply("1200", to: &impairments)
-        try ImpairmentSetting.burst.apply("up:0.01,0.25", to: &impairments)
+        try ImpairmentSetting.burst.apply("up:1%,25%", to: &impairments)
         try ImpairmentSetting.apply("corrupt=up:0.02", to: &impairments)
         try ImpairmentSetting.apply("reorder-delay=1s", to: &impairments)
 
@@ -42,8 +42,8 @@ import Testing
     }
 
     @Test func rateUnits() throws {
-        let cases: [(String, Int)] = [("1gbit", 125_000_000), ("500kbit", 62_500), ("125000", 125_000),
-                                      ("125KB", 125_000), ("1MiB", 1_048_576), ("2mb", 2_000_000)]
+        let cases: [(String, Int)] = [("1gbit", 125_000_000), ("500kbit", 62_500), ("10Mbit/s", 1_250_000),
+                                      ("125kB/s", 125_000), ("1MiB/s", 1_048_576), ("2MB/s", 2_000_000)]
         for (text, bytesPerSecond) in cases {
             var impairments = ProxyImpairments.none
             try ImpairmentSetting.rate.apply(text, to: &impairments)
@@ -55,6 +55,8 @@ import Testing
         "loss=1.5", "loss=-0.1", "loss=abc", "loss=", "loss=nan", "loss=sideways:0.1", "delay=-3",
         "delay=2h", "delay=7200s", "burst=0.1", "burst=0.1,2", "rate=fast", "rate=-5mbit", "queue=lots",
         "mtu=-1", "colour=blue", "loss", "jitter=inf",
+        // A time or a rate needs its unit; tc's byte rates (mbps) are ambiguous; sizes are not rates.
+        "delay=20", "jitter=up:5", "rate=125000", "rate=10mbps", "rate=125KB",
     ])
     func badValuesAreRefusedWithAMessageAndChangeNothing(assignment: String) {
         var impairments = ProxyImpairments(both: Impairments(loss: 0.05))
@@ -62,6 +64,33 @@ import Testing
             try ImpairmentSetting.apply(assignment, to: &impairments)
         }
         #expect(impairments == ProxyImpairments(both: Impairments(loss: 0.05)))
+    }
+
+    @Test func aBareTimeIsRefusedWithTheUnitSuggested() {
+        var impairments = ProxyImpairments.none
+        #expect(throws: ProxyError.invalidImpairment("delay \"20\": a time needs a unit: 20ms, 20us or 20s")) {
+            try ImpairmentSetting.delay.apply("20", to: &impairments)
+        }
+        #expect((try? ImpairmentSetting.delay.apply("0", to: &impairments)) != nil)
+    }
+
+    @Test func theSummaryReadsBack() throws {
+        var impairments = ProxyImpairments.none
+        for assignment in ["loss=2.5%", "burst=1%,30%,80%", "delay=up:20ms", "jitter=1500us", "rate=down:10mbit",
+                           "queue=32KiB", "mtu=1200", "reorder=0.01", "reorder-delay=7ms"] {
+            try ImpairmentSetting.apply(assignment, to: &impairments)
+        }
+        // Every "NAME VALUE" of the summary, applied again, gives the same impairments.
+        for direction in [ProxyDirection.up, .down] {
+            var again = ProxyImpairments.none
+            for part in impairments[direction].description.split(separator: ", ") {
+                guard let space = part.firstIndex(of: " ") else { continue }
+                let name = String(part[..<space])
+                guard let setting = ImpairmentSetting(rawValue: name) else { continue }
+                try setting.apply(value: String(part[part.index(after: space)...]), to: &again.up)
+            }
+            #expect(again.up == impairments[direction], "\(impairments[direction])")
+        }
     }
 
     @Test func validationNamesTheBadValue() {
@@ -73,7 +102,7 @@ import Testing
     }
 
     @Test func controlCommandsParse() throws {
-        #expect(try ProxyControlCommand.parse("set loss=0.1 delay=down:30") == .set(["loss=0.1", "delay=down:30"]))
+        #expect(try ProxyControlCommand.parse("set loss=10% delay=down:30ms") == .set(["loss=10%", "delay=down:30ms"]))
         #expect(try ProxyControlCommand.parse("partition 2.5 up") == .partition(.milliseconds(2500), .up))
         #expect(try ProxyControlCommand.parse("  partition 1\r") == .partition(.seconds(1), .both))
         #expect(try ProxyControlCommand.parse("STATS") == .statistics)

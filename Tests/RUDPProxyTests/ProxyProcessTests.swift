@@ -49,8 +49,8 @@ import Testing
         // The control port answers with the same counters (once the proxy has seen every datagram).
         let control = try LineConnection(port: controlPort)
         var live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
-        let deadline = Date().addingTimeInterval(HangGuard.processSeconds)
-        while live.up.received < count, Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
+        while live.up.received < count, ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.05)
             live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
         }
@@ -83,6 +83,9 @@ import Testing
             (["--loss", "1.5"], "loss"),
             (["--delay", "up:soon"], "delay"),
             (["--rate", "fast"], "rate"),
+            // A time needs its unit, and the message says which.
+            (["--delay", "20"], "20ms"),
+            (["--rate", "10mbps"], "ambiguous"),
         ]
         for (options, word) in cases {
             let proxy = try RunningProcess(try Self.executable(),

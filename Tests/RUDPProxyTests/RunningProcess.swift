@@ -79,8 +79,8 @@ final class RunningProcess: @unchecked Sendable {
 
     /// The next line of standard output not returned yet, or nil after `timeout` seconds.
     func nextLine(timeout: Double = HangGuard.processSeconds) -> String? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while ContinuousClock.now < deadline {
             let line: String? = lock.withLock {
                 guard nextLineIndex < outputLines.count else { return nil }
                 nextLineIndex += 1
@@ -103,8 +103,8 @@ final class RunningProcess: @unchecked Sendable {
 
     /// The exit status, or nil (after killing it) if it has not exited within `timeout` seconds.
     func waitForExit(timeout: Double = HangGuard.processSeconds) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while process.isRunning, ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.01)
         }
         if process.isRunning {
@@ -112,8 +112,8 @@ final class RunningProcess: @unchecked Sendable {
             return nil
         }
         // Let the readers take what the process wrote last (they end at end of file).
-        let drained = Date().addingTimeInterval(timeout)
-        while lock.withLock({ openStreams > 0 }), Date() < drained {
+        let drained = ContinuousClock.now + .seconds(timeout)
+        while lock.withLock({ openStreams > 0 }), ContinuousClock.now < drained {
             Thread.sleep(forTimeInterval: 0.005)
         }
         return process.terminationStatus

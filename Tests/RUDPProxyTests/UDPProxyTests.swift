@@ -54,9 +54,9 @@ import Testing
 
     /// Waits until `condition` holds for the proxy's counters (a hang guard bounds the wait).
     static func eventually(_ proxy: UDPProxy, _ condition: (ProxyStatistics) -> Bool) async -> ProxyStatistics {
-        let deadline = Date().addingTimeInterval(HangGuard.processSeconds)
+        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
         var statistics = await proxy.statistics()
-        while !condition(statistics), Date() < deadline {
+        while !condition(statistics), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
             statistics = await proxy.statistics()
         }
@@ -412,8 +412,8 @@ import Testing
         let control = try await ProxyControlServer.start(proxy: proxy, port: 0)
         let connection = try LineConnection(port: control.localAddress.port!)
 
-        #expect(connection.ask("set loss=up:1 delay=down:5") == "ok")
-        #expect(connection.ask("show")?.hasPrefix("up: loss 1.0") == true)
+        #expect(connection.ask("set loss=up:1 delay=down:5ms") == "ok")
+        #expect(connection.ask("show")?.hasPrefix("up: loss 1,") == true)
         #expect(connection.ask("set loss=2")?.hasPrefix("error: invalid impairment") == true)
         #expect(connection.ask("fly")?.hasPrefix("error: invalid command") == true)
         let client = try PlainUDPSocket(receiveTimeout: 0.1)

@@ -1,6 +1,7 @@
 import RUDPCore
 import RUDPSimulation
 import Testing
+import RUDPImpairment
 
 @Suite("Link impairments")
 struct LinkImpairmentTests {

@@ -1,5 +1,6 @@
 import RUDPCore
 import RUDPSimulation
+import RUDPImpairment
 
 /// `t = milliseconds`.
 func ms(_ milliseconds: Int) -> Timestamp { .zero + .milliseconds(milliseconds) }

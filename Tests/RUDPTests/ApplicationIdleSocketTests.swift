@@ -16,7 +16,7 @@ struct ApplicationIdleSocketTests {
         let serving = startEchoServer(server)
         let port = server.port
         let clientSettings = clientConfiguration
-        try await withTimeout(30, "application idle") {
+        try await withHangGuard("application idle") {
             // The server's limit runs from the connection's start or its last message, both at
             // or after `start`, so the close comes at least the limit after it whatever the load.
             // A starved test may even send after the server has closed: then the send itself
@@ -39,6 +39,6 @@ struct ApplicationIdleSocketTests {
             #expect(await client.closeReason() == .peerClosed(.applicationIdle, "application idle"))
         }
         await server.shutdown()
-        try await withTimeout(10, "serve returns") { try await serving.value }
+        try await withHangGuard("serve returns") { try await serving.value }
     }
 }

@@ -34,7 +34,7 @@ struct ConnectFloodSocketTests {
         let serving = startEchoServer(server)
         let port = server.port
         let socketCount = 64, perSocket = 20_000 / 64
-        try await withTimeout(120, "flood (seed \(seed))") {
+        try await withHangGuard("flood (seed \(seed))") {
             // 64 flooding sockets on 127.0.1.1 ... 127.0.1.64: 64 hosts to the server.
             var sockets: [(channel: any Channel, counter: AnswerCounter)] = []
             for index in 1...socketCount {
@@ -99,6 +99,6 @@ struct ConnectFloodSocketTests {
             for (channel, _) in sockets { try await channel.close() }
         }
         await server.shutdown()
-        try await withTimeout(10, "serve returns") { try await serving.value }
+        try await withHangGuard("serve returns") { try await serving.value }
     }
 }

@@ -20,7 +20,7 @@ struct ConnectionIDSourceTests {
 
     private static func connect(server: RUDPServer, port: Int, _ configuration: RUDPConfiguration) async throws
         -> (client: ConnectionID, server: ConnectionID, sources: [String]) {
-        try await withTimeout(30, "connect") {
+        try await withHangGuard("connect") {
             async let accepted: ConnectionID? = {
                 for await connection in server.connections { return connection.id }
                 return nil

@@ -105,6 +105,29 @@ struct FlowAndErrorTests {
         try await withHangGuard("serve returns") { try await serving.value }
     }
 
+    @Test("waitUntilAllAcknowledged fails, never succeeds, when the connection ends with messages unacknowledged")
+    func barrierFailsWhenTheConnectionEnds() async throws {
+        // The server reads the handshake, then drops everything: nothing the client sends next
+        // is acknowledged. The client aborts while a barrier waits: the engine then empties its
+        // send buffer (the messages failed) before the connection has closed, which must not
+        // read as "everything acknowledged".
+        var serverConfiguration = testConfiguration(seed: 77)
+        serverConfiguration.receiveLoss = 1
+        serverConfiguration.lossWarmupDatagrams = 2
+        let server = try await RUDPServer.bind(port: 0, configuration: serverConfiguration)
+        let port = server.port
+        try await withHangGuard("barrier at abort") {
+            let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 78))
+            for i in 0..<20 { try await client.send([UInt8(i)]) }
+            let barrier = Task { try await client.waitUntilAllAcknowledged() }
+            try await Task.sleep(for: .milliseconds(50))
+            await client.abort()
+            await #expect(throws: (any Error).self) { try await barrier.value }
+            #expect(await client.statistics().messagesAcknowledged < 20)
+        }
+        await server.shutdown()
+    }
+
     @Test("messageTooLarge is typed and clear, on either side's limit")
     func messageTooLarge() async throws {
         var serverConfiguration = testConfiguration(seed: 80)

@@ -23,7 +23,7 @@ import Testing
         } catch {
             caught = error
         }
-        #expect(caught is TimeoutError, "\(String(describing: caught))")
+        #expect(caught is TimeLimitExceeded, "\(String(describing: caught))")
         #expect(!bodyEnded.value, "the guard returned before the body ended")
         release.resume()
     }

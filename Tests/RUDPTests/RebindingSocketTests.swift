@@ -29,10 +29,10 @@ import Testing
         let count = 300
         let messages = (0..<count).map { pseudoRandomBytes(count: 1 + ($0 * 977) % 4_000, seed: UInt64(500 + $0)) }
         let label = mode.map { "\($0)" } ?? "plain"
-        let (echoed, switchTimes, elapsed) = try await withTimeout(90, "echo through rebinding proxy (\(label))") {
+        let (echoed, switchTimes, elapsed) = try await withHangGuard("echo through rebinding proxy (\(label))") {
             () -> ([[UInt8]], [Double], Double) in
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: proxyPort, configuration: Self.configuration(seed: 91, mode: mode))
-            let started = Date()
+            let started = ContinuousClock.now
             // A window of messages in flight: every echo lets the next message go, so the
             // client is sending when the proxy rebinds.
             let window = 32
@@ -50,13 +50,13 @@ import Testing
                 if echoed.count == count / 3 || echoed.count == 2 * count / 3 {
                     // Mid-transfer: the proxy gives the flow a new upstream port.
                     let before = await server.statistics().pathMigrations
-                    let rebindAt = Date()
+                    let rebindAt = ContinuousClock.now
                     #expect(await proxy.execute("rebind") == "ok rebinding 1 flow(s)")
                     // Wait for the server to follow (the transport answers the challenge meanwhile).
                     var moved = -1.0
-                    while Date().timeIntervalSince(rebindAt) < 30 {
+                    while ((ContinuousClock.now - rebindAt) / .seconds(1)) < 30 {
                         if await server.statistics().pathMigrations > before {
-                            moved = Date().timeIntervalSince(rebindAt)
+                            moved = (ContinuousClock.now - rebindAt) / .seconds(1)
                             break
                         }
                         try await Task.sleep(for: .milliseconds(2))
@@ -64,7 +64,7 @@ import Testing
                     switchTimes.append(moved)
                 }
             }
-            let elapsed = Date().timeIntervalSince(started)
+            let elapsed = (ContinuousClock.now - started) / .seconds(1)
             try await client.close()
             return (echoed, switchTimes, elapsed)
         }
@@ -79,6 +79,6 @@ import Testing
                      elapsed, switchTimes.map { String(format: "%.3f", $0) }.joined(separator: " and ")))
         await proxy.shutdown()
         await server.shutdown()
-        try await withTimeout(10, "serve returns after shutdown") { try await serving.value }
+        try await withHangGuard("serve returns after shutdown") { try await serving.value }
     }
 }

@@ -24,7 +24,7 @@ struct ServeMessagesTests {
             }
         }
         defer { serving.cancel() }
-        try await withTimeout(60, "three clients echo through serveMessages") {
+        try await withHangGuard("three clients echo through serveMessages") {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in 0..<3 {
                     group.addTask {
@@ -43,13 +43,13 @@ struct ServeMessagesTests {
                 try await group.waitForAll()
             }
         }
-        try await withTimeout(30, "every connection ended") {
+        try await withHangGuard("every connection ended") {
             while hooks.ended < 3 { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(hooks.accepted == 3)
         #expect(hooks.ended == 3)
         await server.shutdown()
-        try await withTimeout(10, "serveMessages returns after shutdown") { await serving.value }
+        try await withHangGuard("serveMessages returns after shutdown") { await serving.value }
     }
 
     struct HandlerFailure: Error {}
@@ -64,7 +64,7 @@ struct ServeMessagesTests {
             }
         }
         defer { serving.cancel() }
-        try await withTimeout(60, "one connection aborted, the other served") {
+        try await withHangGuard("one connection aborted, the other served") {
             let failing = try await RUDPClient.connect(host: "127.0.0.1", port: server.port, configuration: testConfiguration(seed: 51))
             let healthy = try await RUDPClient.connect(host: "127.0.0.1", port: server.port, configuration: testConfiguration(seed: 52))
             try await failing.send(Array("fail".utf8))
@@ -82,7 +82,7 @@ struct ServeMessagesTests {
             try await healthy.close()
         }
         await server.shutdown()
-        try await withTimeout(10, "serveMessages returns after shutdown") { await serving.value }
+        try await withHangGuard("serveMessages returns after shutdown") { await serving.value }
     }
 
     @Test("Shutdown ends idle connections and returns")
@@ -94,14 +94,14 @@ struct ServeMessagesTests {
                                        ended: { _ in hooks.counts.withLock { $0.ended += 1 } }) { _, _ in }
         }
         defer { serving.cancel() }
-        let client = try await withTimeout(30, "connect") {
+        let client = try await withHangGuard("connect") {
             try await RUDPClient.connect(host: "127.0.0.1", port: server.port, configuration: testConfiguration(seed: 61))
         }
-        try await withTimeout(30, "the server adopted the connection") {
+        try await withHangGuard("the server adopted the connection") {
             while hooks.accepted < 1 { try await Task.sleep(for: .milliseconds(20)) }
         }
         await server.shutdown()
-        try await withTimeout(10, "serveMessages returns after shutdown") { await serving.value }
+        try await withHangGuard("serveMessages returns after shutdown") { await serving.value }
         #expect(hooks.ended == 1)
         await client.abort()
     }

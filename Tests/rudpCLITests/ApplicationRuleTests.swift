@@ -1,8 +1,9 @@
 import Foundation
 import RUDP
-@testable import rudp
+import RUDPSecurity
 import Synchronization
 import Testing
+@testable import rudp
 
 /// Rules of `Specs/APPLICATIONS.md` that `Specs/CHANGES.md` entry 31 listed as not covered: text
 /// fields with invalid UTF-8 (section 1), the header's name never used as a path (2.2), and the

@@ -1,4 +1,5 @@
 import Foundation
+import RUDPSecurity
 import Testing
 @testable import rudp
 

@@ -1,4 +1,5 @@
 import Foundation
+import RUDPCore
 import Testing
 
 /// The `rudp` binary run as real processes over loopback UDP. Every process is killed when its
@@ -13,7 +14,7 @@ import Testing
 
     /// `count` pseudo-random bytes from `seed`.
     static func randomBytes(count: Int, seed: UInt64) -> [UInt8] {
-        var generator = SplitMix(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         var bytes = [UInt8](repeating: 0, count: count)
         var index = 0
         while index < count {

@@ -94,7 +94,7 @@ final class ClientSwarm {
     /// Opens `count` more connections, spread over the sockets, `batch` at a time (each batch
     /// waits until its connections are established); throws if that takes more than `seconds`.
     func connect(_ count: Int, batch: Int = 200, seconds: Double) throws {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         var opened = 0
         var next = clients.map(\.connections.count).reduce(0, +)
         while opened < count {
@@ -107,7 +107,7 @@ final class ClientSwarm {
                 opened += 1
             }
             while connected < target {
-                if Date() >= deadline {
+                if ContinuousClock.now >= deadline {
                     throw Failure("only \(connected) of \(target) connections established within \(seconds) s (\(closed.count) closed: \(Set(closed.values)))")
                 }
                 if !step() { usleep(200) }
@@ -117,8 +117,8 @@ final class ClientSwarm {
 
     /// Runs the endpoints (answering keep-alives) for `seconds`.
     func pump(seconds: Double) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
             if !step() { usleep(1000) }
         }
     }

@@ -1,3 +1,4 @@
+import RUDPSecurity
 import Testing
 @testable import rudp
 

@@ -27,8 +27,8 @@ import Testing
         "simulate --loss", "simulate --duplicate", "simulate --reorder", "simulate --corrupt",
     ]
 
-    /// Other documented spellings that are valid: `inf` is a synonym of `unlimited` for a rate.
-    static let otherAccepted: Set<String> = ["simulate --rate inf"]
+    /// Other documented spellings that are valid: `inf` is a synonym of `off` (unlimited) for a rate.
+    static let otherAccepted: Set<String> = ["simulate --rate inf", "proxy --rate inf"]
 
     /// Placeholder values for required arguments, by value name.
     static let placeholders: [String: String] = [

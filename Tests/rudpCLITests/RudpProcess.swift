@@ -1,5 +1,7 @@
 import Foundation
+import Subprocess
 import Synchronization
+import SystemPackage
 
 /// A running `rudp` process with its standard output and error captured; every wait is bounded
 /// and the process is killed when the test ends (``stop()`` in a `defer`, or `deinit`).
@@ -7,7 +9,11 @@ import Synchronization
 /// The waits block their thread on purpose: scenarios that start, watch and kill processes run
 /// inside ``OffPool/run(_:)`` on a thread of their own, so their timing does not depend on the
 /// test runner's cooperative threads, which CPU-heavy suites running in parallel can hold for
-/// tens of seconds.
+/// tens of seconds. That is why this class stays on Foundation's `Process` rather than
+/// swift-subprocess: swift-subprocess is async only, and keeps a child alive only within its
+/// `run` closure, so a line-by-line wait or a timed client run from such a thread would
+/// depend on the cooperative pool again. Runs to completion from async tests
+/// (``run(_:environment:seconds:)``) use swift-subprocess.
 final class RudpProcess: @unchecked Sendable {
     /// Output captured from one pipe by a reader thread.
     final class Capture: Sendable {
@@ -74,12 +80,12 @@ final class RudpProcess: @unchecked Sendable {
     /// Waits (at most `seconds`) for a line of standard output containing `text`; returns it.
     /// Blocks the calling thread: call it inside ``OffPool/run(_:)``.
     func waitForOutputLine(containing text: String, seconds: Double) throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while true {
             if let line = standardOutput.text.split(separator: "\n").first(where: { $0.contains(text) }) {
                 return String(line)
             }
-            if Date() >= deadline || (!process.isRunning && standardOutput.isClosed) { break }
+            if ContinuousClock.now >= deadline || (!process.isRunning && standardOutput.isClosed) { break }
             Thread.sleep(forTimeInterval: 0.01)
         }
         throw Failure("no output line containing '\(text)' within \(seconds) s from rudp \(arguments.joined(separator: " "))\n\(transcript)")
@@ -90,17 +96,17 @@ final class RudpProcess: @unchecked Sendable {
     /// thread: call it inside ``OffPool/run(_:)``.
     @discardableResult
     func waitForExit(seconds: Double) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning {
-            if Date() >= deadline {
+            if ContinuousClock.now >= deadline {
                 stop()
                 throw Failure("rudp \(arguments.joined(separator: " ")) still running after \(seconds) s; killed\n\(transcript)")
             }
             Thread.sleep(forTimeInterval: 0.01)
         }
         // Let the reader threads collect the last output.
-        let drainDeadline = Date().addingTimeInterval(5)
-        while (!standardOutput.isClosed || !standardError.isClosed) && Date() < drainDeadline {
+        let drainDeadline = ContinuousClock.now + .seconds(5)
+        while (!standardOutput.isClosed || !standardError.isClosed) && ContinuousClock.now < drainDeadline {
             Thread.sleep(forTimeInterval: 0.005)
         }
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
@@ -130,14 +136,35 @@ final class RudpProcess: @unchecked Sendable {
         var error: String
     }
 
-    /// Runs `rudp` with `arguments` to completion (at most `seconds`), on a thread of its own.
+    /// Runs `rudp` with `arguments` to completion (at most `seconds`), with swift-subprocess.
     static func run(_ arguments: [String], environment: [String: String] = [:], seconds: Double) async throws -> Result {
-        try await OffPool.run { try runBlocking(arguments, environment: environment, seconds: seconds) }
+        try await run(executable: try RudpBinary.path(), arguments, environment: environment, seconds: seconds)
     }
 
-    /// Runs another executable to completion (at most `seconds`), on a thread of its own.
-    static func run(executable: String, _ arguments: [String], directory: URL? = nil, seconds: Double) async throws -> Result {
-        try await OffPool.run { try runBlocking(executable: executable, arguments, directory: directory, seconds: seconds) }
+    /// Runs another executable to completion (at most `seconds`, then it is killed), with
+    /// swift-subprocess, in the test's environment without `RUDP_PSK` plus `environment`.
+    /// Output is collected (up to 64 MiB per stream) by swift-subprocess's own I/O thread (epoll
+    /// on Linux, no libdispatch handlers); the process is killed if the hang guard fires
+    /// (`withTimeLimit` cancels the run, and swift-subprocess tears the child down).
+    static func run(executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+                    seconds: Double) async throws -> Result {
+        var environmentUpdates: [Environment.Key: String?] = ["RUDP_PSK": nil]
+        for (name, value) in environment { environmentUpdates[Environment.Key(stringLiteral: name)] = value }
+        let updates = environmentUpdates
+        let command = "\(executable) \(arguments.joined(separator: " "))"
+        return try await withTimeLimit(seconds: seconds, command) {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(arguments), environment: .inherit.updating(updates),
+                workingDirectory: directory.map { FilePath($0.path) },
+                output: .string(limit: 64 << 20), error: .string(limit: 64 << 20)
+            )
+            let status: Int32
+            switch result.terminationStatus {
+            case .exited(let code): status = code
+            case .signaled(let signal): status = 128 + signal
+            }
+            return Result(status: status, output: result.standardOutput, error: result.standardError)
+        }
     }
 
     /// Runs `rudp` with `arguments` to completion (at most `seconds`), blocking this thread.

@@ -1,7 +1,8 @@
+import RUDPCore
+import RUDPSecurity
 import Testing
-@testable import rudp
 
-/// `rudp`'s SHA-256 (libsodium's `crypto_hash_sha256`) against the FIPS 180-4 / NIST CAVP
+/// The SHA-256 of `rudp send` / `recv` (`RUDPSecurity.SHA256`, libsodium's `crypto_hash_sha256`) against the FIPS 180-4 / NIST CAVP
 /// example vectors, and incremental hashing in uneven pieces against one-shot hashing.
 @Suite struct SHA256Tests {
     /// The SHA-256 of `bytes` as lower-case hex, for other tests.
@@ -43,7 +44,7 @@ import Testing
     @Test func incrementalUpdatesMatchOneShot() {
         var generator = SystemRandomNumberGenerator()
         let seed = UInt64.random(in: 0...UInt64.max, using: &generator)
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let message = (0..<10_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let expected = SHA256.hash(message)
         var hasher = SHA256()
@@ -54,18 +55,5 @@ import Testing
             offset += length
         }
         #expect(hasher.finalize() == expected, "seed \(seed)")
-    }
-}
-
-/// A tiny seeded generator for the incremental-hashing test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -67,11 +67,11 @@ import Testing
             let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             var runs: [ClientRun] = []
             for arguments in clients {
-                let start = Date()
+                let start = ContinuousClock.now
                 let result = try RudpProcess.runBlocking(
                     ["echo-client", "--port", "\(port)", "--timeout", "2"] + arguments + ["Alice"], seconds: HangGuard.processSeconds
                 )
-                runs.append(ClientRun(result: result, seconds: Date().timeIntervalSince(start)))
+                runs.append(ClientRun(result: result, seconds: (ContinuousClock.now - start) / .seconds(1)))
             }
             server.send(signal: SIGINT)
             _ = try server.waitForExit(seconds: HangGuard.processSeconds)

@@ -24,8 +24,8 @@ import Glibc
         func answered() -> Set<ConnectionID> {
             Set(expected.compactMap { id, reply in swarm.received[id]?.contains(reply) == true ? id : nil })
         }
-        let deadline = Date().addingTimeInterval(seconds)
-        while answered().count < expected.count && Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while answered().count < expected.count && ContinuousClock.now < deadline {
             if !swarm.step() { usleep(500) }
         }
         return answered()
@@ -68,9 +68,9 @@ import Glibc
             // Worker 1's process dies; the parent starts another on the same socket.
             kill(victim, SIGKILL)
             _ = try server.waitForOutputLine(containing: "worker 1 (pid \(victim)) was killed by signal 9", seconds: HangGuard.processSeconds)
-            let deadline = Date().addingTimeInterval(HangGuard.processSeconds)
+            let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
             var replacement: Int32?
-            while Date() < deadline {
+            while ContinuousClock.now < deadline {
                 if let pid = Self.workerPID(1, in: server.standardOutput.text), pid != victim {
                     replacement = pid
                     break
@@ -141,8 +141,8 @@ import Glibc
             server.send(signal: SIGKILL)
             _ = try server.waitForExit(seconds: HangGuard.processSeconds)
             // The children read end-of-file on their lifeline and shut down (bounded wait).
-            let deadline = Date().addingTimeInterval(HangGuard.processSeconds)
-            while children.contains(where: Self.isRunning) && Date() < deadline { usleep(10_000) }
+            let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
+            while children.contains(where: Self.isRunning) && ContinuousClock.now < deadline { usleep(10_000) }
             #expect(!children.contains(where: Self.isRunning), "no worker outlives its parent")
         }
     }
