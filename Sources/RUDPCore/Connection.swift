@@ -154,6 +154,9 @@ public final class Connection {
     public var peerID: ConnectionID { machine.peerID }
     /// The lifecycle state.
     public var state: State { machine.phase.state }
+    /// When the connection was created, on the clock the caller passes in: the client's
+    /// connect, or the server's first CONNECT from the peer (the transport's handshake-time metric).
+    public var createdAt: Timestamp { Timestamp(nanoseconds: machine.createdAt) }
     /// The peer's announced parameters, once known.
     public var peerParameters: TransportParameters? { machine.peerParameters }
     /// Why the connection closed, once it has.
