@@ -62,7 +62,7 @@ public struct Link: Sendable {
             case .queueFull: statistics.droppedByQueue += 1
             case .burstLoss: statistics.droppedByBurst += 1
             case .loss: statistics.droppedByLoss += 1
-            case .unroutable: break
+            default: break   // unroutable: not this link's doing
             }
         case let .carried(carried):
             if carried.corrupted { statistics.corrupted += 1 }

@@ -587,6 +587,7 @@ extension DropReason {
         case .queueFull: 3
         case .partition: 4
         case .unroutable: 5
+        default: 6   // a reason newer than this table: give it its own number here
         }
     }
 }
