@@ -37,11 +37,9 @@ final class EndpointDriver: @unchecked Sendable {
     private var lossGenerator: SeededGenerator
     private var datagramsSeen = 0
     private var hasUnflushedWrites = false
-    private var outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && !EndpointDriver.segmentationDisabled)
+    private var outgoing: DatagramBatch
     /// Set when a segmented write failed: later writes are plain.
     private var segmentationFailed = false
-    /// RUDP_DISABLE_GSO=1 turns UDP segmentation offload off (to compare).
-    static let segmentationDisabled = getenv("RUDP_DISABLE_GSO") != nil
     private var releasedCredit = false
     private var inputPending = false
     private(set) var isShuttingDown = false
@@ -75,6 +73,7 @@ final class EndpointDriver: @unchecked Sendable {
         self.endpoint = Endpoint(configuration: configuration.endpointConfiguration(acceptsConnections: role == .server),
                                  randomness: SystemRandomNumberGenerator(), security: security)
         self.lossGenerator = SeededGenerator(seed: configuration.lossSeed)
+        self.outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && configuration.usesSegmentationOffload)
     }
 
     private var now: Timestamp { Timestamp(nanoseconds: NIODeadline.now().uptimeNanoseconds) }

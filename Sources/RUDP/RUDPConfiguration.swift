@@ -8,7 +8,6 @@ import RUDPSecurity
 /// ```swift
 /// var configuration = RUDPConfiguration()
 /// configuration.connection.maxMessageSize = 8 << 20   // accept messages up to 8 MiB
-/// configuration.receiveLoss = 0.05                    // drop 5% of received datagrams (testing)
 /// let server = try await RUDPServer.bind(port: 9000, configuration: configuration)
 /// ```
 ///
@@ -37,12 +36,23 @@ public struct RUDPConfiguration: Sendable {
     /// When a server without packet security makes clients prove their address with a stateless
     /// RETRY (`EndpointConfiguration.retryPolicy`). Default `.whenHalfOpenExceeds(64)`.
     public var retryPolicy: RetryPolicy = .default
+    // Test knobs: SPI, not public API (`@_spi(Testing) import RUDP` in the tests, `rudp bench`
+    // and `rudp demo`); library code reads no environment variable for them, the CLI maps
+    // RUDP_DISABLE_GSO / RUDP_DISABLE_GRO onto the offload switches.
+
     /// Loss injected on RECEIVED datagrams by a seeded generator (tests, demo, bench): 0...1.
-    public var receiveLoss: Double = 0
+    @_spi(Testing) public var receiveLoss: Double = 0
     /// Seed of the generator that decides which received datagrams ``receiveLoss`` drops.
-    public var lossSeed: UInt64 = 1
+    @_spi(Testing) public var lossSeed: UInt64 = 1
     /// Datagrams received before injected loss starts (bench warm-up). Default 0.
-    public var lossWarmupDatagrams: Int = 0
+    @_spi(Testing) public var lossWarmupDatagrams: Int = 0
+    /// Whether sends use UDP segmentation offload (GSO) where the kernel offers it. Default true;
+    /// false to compare (`RUDP_DISABLE_GSO=1` in the CLI).
+    @_spi(Testing) public var usesSegmentationOffload = true
+    /// Whether sockets ask for UDP generic receive offload (GRO) where the kernel offers it
+    /// (never the worker sockets of a multi-worker server). Default true; false to compare
+    /// (`RUDP_DISABLE_GRO=1` in the CLI).
+    @_spi(Testing) public var usesReceiveOffload = true
     /// Where connection events are logged (debug level per connection; nothing per packet above trace).
     public var logger: Logger = Logger(label: "rudp")
     /// Where the swift-metrics counters go; nil uses the process-wide `MetricsSystem.factory`.

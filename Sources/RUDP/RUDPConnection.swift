@@ -157,7 +157,7 @@ public final class RUDPConnection: Sendable {
     /// Datagrams dropped on purpose by ``RUDPConfiguration/receiveLoss`` on the endpoint this
     /// connection runs on: for a client connection, its own socket; on a server, all of the
     /// server's connections together (as ``RUDPServer/injectedLosses()``).
-    public func endpointInjectedLosses() async -> Int {
+    @_spi(Testing) public func endpointInjectedLosses() async -> Int {
         let driver = self.driver
         return (try? await driver.eventLoop.submit { driver.injectedLosses }.get()) ?? 0
     }

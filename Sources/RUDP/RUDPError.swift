@@ -2,6 +2,9 @@ import RUDPCore
 
 /// Why an RUDP operation failed: a code to switch on and a human-readable message.
 ///
+/// Switch on ``code`` with a `default:` branch (new codes may be added), or compare codes
+/// with `==`.
+///
 /// ```swift
 /// do {
 ///     try await connection.send(bytes)
@@ -10,44 +13,60 @@ import RUDPCore
 /// }
 /// ```
 public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The kind of failure. New cases may be added.
-    public enum Code: Hashable, Sendable {
+    /// The kind of failure, to switch on (with a `default:` branch: new codes may be added) or
+    /// compare with `==`.
+    ///
+    /// A struct rather than an enum (swift-nio-ssh's `NIOSSHError` pattern), like `SendError.Code`
+    /// and `CloseReason.Code`: adding a code does not break a caller's exhaustive `switch`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Base: String, Hashable, Sendable {
+            case addressInUse, hostNotResolved, connectTimedOut, peerClosed
+            case peerUnreachable, idleTimeout, messageTooLarge, connectionClosed
+            case aborted, protocolViolation, invalidArgument, serverShutdown
+            case securityMismatch, resourceLimit, connectionRefused
+        }
+
+        fileprivate var base: Base
+
         /// The local address is already bound by another socket.
-        case addressInUse
+        public static let addressInUse = Code(base: .addressInUse)
         /// The host name did not resolve to an address.
-        case hostNotResolved
+        public static let hostNotResolved = Code(base: .hostNotResolved)
         /// The server never answered CONNECT within `ConnectionConfiguration.connectTimeout`.
-        case connectTimedOut
+        public static let connectTimedOut = Code(base: .connectTimedOut)
         /// The peer closed the connection.
-        case peerClosed
+        public static let peerClosed = Code(base: .peerClosed)
         /// Data went unacknowledged for `ConnectionConfiguration.peerTimeout`: the peer is gone.
-        case peerUnreachable
+        public static let peerUnreachable = Code(base: .peerUnreachable)
         /// Nothing was received for `ConnectionConfiguration.idleTimeout`, or no message either
         /// way for `ConnectionConfiguration.applicationIdleTimeout` (on either side).
-        case idleTimeout
+        public static let idleTimeout = Code(base: .idleTimeout)
         /// The message is larger than this side's or the peer's maximum message size.
-        case messageTooLarge
+        public static let messageTooLarge = Code(base: .messageTooLarge)
         /// The connection was closed (locally) or is closing; nothing more can be sent.
-        case connectionClosed
+        public static let connectionClosed = Code(base: .connectionClosed)
         /// The connection was aborted; unacknowledged messages were discarded.
-        case aborted
+        public static let aborted = Code(base: .aborted)
         /// The peer broke the protocol (or exceeded its flow-control window).
-        case protocolViolation
+        public static let protocolViolation = Code(base: .protocolViolation)
         /// An argument or configuration value is out of range.
-        case invalidArgument
+        public static let invalidArgument = Code(base: .invalidArgument)
         /// The server shut down.
-        case serverShutdown
+        public static let serverShutdown = Code(base: .serverShutdown)
         /// The two sides' packet security does not match: one side has a pre-shared key and the
         /// other has none, or they use different modes (authenticated vs encrypted). (A wrong key
         /// cannot be told apart from silence: it gives ``connectTimedOut``.)
-        case securityMismatch
+        public static let securityMismatch = Code(base: .securityMismatch)
         /// A receive-memory limit closed the connection: this side's endpoint ran out of its
         /// receive-memory budget (`EndpointConfiguration.receiveMemoryBudget`) while this
         /// connection held the most, or the peer's did (it closed with CLOSE(resource limit)).
-        case resourceLimit
+        public static let resourceLimit = Code(base: .resourceLimit)
         /// Nothing listens on the server's port: its host answered the CONNECT with ICMP port
         /// unreachable (only with ``RUDPConfiguration/failsWhenPortUnreachable``).
-        case connectionRefused
+        public static let connectionRefused = Code(base: .connectionRefused)
+
+        /// The code's stable name, for example `"peerClosed"`.
+        public var description: String { base.rawValue }
     }
 
     /// The kind of failure.

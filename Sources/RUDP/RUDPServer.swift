@@ -227,7 +227,7 @@ public final class RUDPServer: Sendable {
     }
 
     /// Datagrams dropped by ``RUDPConfiguration/receiveLoss`` (all workers).
-    public func injectedLosses() async -> Int {
+    @_spi(Testing) public func injectedLosses() async -> Int {
         var total = 0
         for worker in pool.workers {
             let driver = worker.driver

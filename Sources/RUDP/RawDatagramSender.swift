@@ -44,7 +44,7 @@ package final class RawDatagramSender: @unchecked Sendable {
     private let allocator = ByteBufferAllocator()
     private var context: ChannelHandlerContext?
     private var queue: RawDatagramQueue
-    private var outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && !EndpointDriver.segmentationDisabled)
+    private var outgoing: DatagramBatch
     private var segmentationFailed = false
     private var isClosed = false
     /// Sizes of the messages taken from the mailbox and not yet read by the receiver, oldest first.
@@ -67,7 +67,9 @@ package final class RawDatagramSender: @unchecked Sendable {
     private(set) var datagramsLost = 0
 
     init(eventLoop: any EventLoop, configuration: ConnectionConfiguration, destination: SocketAddress, peer: PeerAddress,
-         acknowledgements: RawDatagramAcknowledgements, lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout) {
+         acknowledgements: RawDatagramAcknowledgements, lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout,
+         segmentationOffload: Bool = true) {
+        self.outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && segmentationOffload)
         self.eventLoop = eventLoop
         self.lossTimeout = lossTimeout
         self.acknowledgements = acknowledgements

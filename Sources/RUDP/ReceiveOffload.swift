@@ -14,12 +14,9 @@ import NIOCore
 /// GRO every slot must hold ``slotBytes``. The buffer is reused from read to read (the engine
 /// keeps nothing of it), and pages the kernel never writes are never touched.
 enum ReceiveOffload {
-    /// RUDP_DISABLE_GRO=1 turns receive offload off (to compare, as RUDP_DISABLE_GSO for sends).
-    static let isDisabled = getenv("RUDP_DISABLE_GRO") != nil
-
-    /// Whether sockets ask for GRO: the kernel offers it (Linux 5.0 and later) and it is not
-    /// turned off.
-    static let isEnabled = System.supportsUDPReceiveOffload && !isDisabled
+    /// Whether sockets can ask for GRO: the kernel offers it (Linux 5.0 and later). The
+    /// configuration's `usesReceiveOffload` (SPI) turns it off to compare.
+    static let isEnabled = System.supportsUDPReceiveOffload
 
     /// The largest read GRO can produce: a UDP datagram's length field bounds the coalesced
     /// payload (the kernel caps it below 64 KiB).

@@ -26,7 +26,8 @@ enum SocketBinding {
 
     /// Binds a UDP socket at `address` whose pipeline feeds `driver`.
     static func bind(_ address: SocketAddress, driver: EndpointDriver, vectorReadCount: Int) async throws(RUDPError) -> any Channel {
-        let bootstrap = self.bootstrap(for: driver, vectorReadCount: vectorReadCount)
+        let bootstrap = self.bootstrap(for: driver, vectorReadCount: vectorReadCount,
+                                       receiveOffload: driver.configuration.usesReceiveOffload)
         do {
             return try await bootstrap.bind(to: address).get()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
@@ -56,7 +57,7 @@ enum SocketBinding {
     /// The channel setup of every endpoint's socket: the shared configuration and the
     /// endpoint's handler.
     private static func bootstrap(for driver: EndpointDriver, vectorReadCount: Int,
-                                  receiveOffload: Bool = ReceiveOffload.isEnabled) -> DatagramBootstrap {
+                                  receiveOffload: Bool) -> DatagramBootstrap {
         configuredBootstrap(on: driver.eventLoop, connection: driver.configuration.connection, vectorReadCount: vectorReadCount,
                             receiveOffload: receiveOffload)
             .channelInitializer { channel in

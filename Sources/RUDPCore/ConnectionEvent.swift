@@ -53,6 +53,13 @@ public struct ReceivedMessage: Hashable, Sendable {
 }
 
 /// What a connection reports to the application, in order, through ``Connection/pollEvent()``.
+///
+/// An enum on purpose, unlike the error codes (which are extensible structs): these six events
+/// are the engine's contract with a driver, and a driver must handle every one of them (a
+/// dropped `message` leaks credit, a dropped `closed` leaks the connection). An exhaustive
+/// `switch` without `default:` is the intended use, so that a new event, which would come with a
+/// major version, fails to compile instead of being ignored. What may grow is carried inside the
+/// events: ``CloseReason`` and its code are extensible.
 public enum ConnectionEvent: Hashable, Sendable {
     /// The handshake completed.
     case connected

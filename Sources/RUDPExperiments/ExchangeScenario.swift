@@ -20,9 +20,13 @@ import RUDPWire
 public enum ExchangeScenario {
     /// One message of the workload.
     public struct PlannedMessage: Sendable, Hashable {
+        /// The message's size in bytes.
         public var size: Int
+        /// How it is delivered.
         public var mode: DeliveryMode
+        /// The channel it is sent on.
         public var channel: UInt8
+        /// A message of `size` bytes sent with `mode` on `channel`.
         public init(size: Int, mode: DeliveryMode, channel: UInt8) {
             self.size = size
             self.mode = mode
@@ -32,12 +36,17 @@ public enum ExchangeScenario {
 
     /// Everything that determines a run.
     public struct Setup: Sendable, CustomStringConvertible {
+        /// The seed of every random choice of the run (links, endpoints, workload).
         public var seed: UInt64
+        /// The link from client to server.
         public var forward: LinkOptions
+        /// The link from server to client.
         public var backward: LinkOptions
+        /// Both endpoints' connection configuration.
         public var configuration: ConnectionConfiguration
         /// Messages from client to server, and from server to client.
         public var clientMessages: [PlannedMessage]
+        /// Messages from server to client.
         public var serverMessages: [PlannedMessage]
         /// How long the impaired phase lasts before the links heal (lossless, same delay).
         public var faultPhase: Duration
@@ -48,9 +57,10 @@ public enum ExchangeScenario {
         /// Packet security on both endpoints (nil: plain). The key is derived from the seed;
         /// randoms and cookie secrets are seeded, so the run stays reproducible.
         public var security: SecurityMode? = nil
-        /// A ``NetworkAttacker`` in front of both endpoints (only meaningful with ``security``).
+        /// A `NetworkAttacker` in front of both endpoints (only meaningful with ``security``).
         public var attack: AttackOptions? = nil
 
+        /// A run with these links, configuration and workload (see the properties).
         public init(seed: UInt64, forward: LinkOptions, backward: LinkOptions, configuration: ConnectionConfiguration,
                     clientMessages: [PlannedMessage], serverMessages: [PlannedMessage] = [],
                     faultPhase: Duration = .seconds(30), convergenceLimit: Duration = .seconds(300), closeAtEnd: Bool = true) {
@@ -114,20 +124,31 @@ public enum ExchangeScenario {
 
     /// What happened.
     public struct Outcome: Sendable {
+        /// The run's setup.
         public var setup: Setup
         /// Broken invariants; empty when the run was correct.
         public var violations: [String]
         /// Virtual time from start to the last reliable acknowledgement, and to the end.
         public var timeToAllAcknowledged: Duration?
+        /// Virtual time at the end of the run.
         public var endTime: Timestamp
+        /// The client connection's counters at the end.
         public var clientStatistics: ConnectionStatistics
+        /// The server connection's counters at the end.
         public var serverStatistics: ConnectionStatistics
+        /// Why the client connection closed (nil if still open).
         public var clientCloseReason: CloseReason?
+        /// Why the server connection closed (nil if still open).
         public var serverCloseReason: CloseReason?
+        /// The client-to-server link's counters.
         public var forwardLink: LinkStatistics
+        /// The server-to-client link's counters.
         public var backwardLink: LinkStatistics
+        /// Unreliable messages sent.
         public var unreliableSent: Int
+        /// Unreliable messages delivered.
         public var unreliableDelivered: Int
+        /// Digest of the network trace: equal digests mean identical runs.
         public var traceDigest: UInt64
         /// The client endpoint's counters at the end of the run.
         public var clientEndpointStatistics = EndpointStatistics()

@@ -76,7 +76,7 @@ public struct ExperimentError: Error, Hashable, Sendable, CustomStringConvertibl
         ExperimentError(code: .invalidScenario, description: "invalid scenario: \(why)")
     }
 
-    /// A refused value of the shared vocabulary (see ``Quantity``), as an ``invalidValue``.
+    /// A refused value of the shared vocabulary (see `Quantity`), as an `invalidValue` error.
     public init(_ error: ImpairmentError) {
         self.init(code: .invalidValue, description: error.description)
     }

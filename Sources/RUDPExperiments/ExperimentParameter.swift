@@ -15,24 +15,60 @@ import RUDPSimulation
 /// ```
 public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringConvertible {
     // Link (the data direction; the return path follows ``ExperimentSetup/reversePath``).
-    case loss, burst, delay, jitter, rate, queue, duplicate, reorder, corrupt
+    /// Probability of losing a datagram, e.g. `0.05` or `5%`.
+    case loss
+    /// Bursty (Gilbert-Elliott) loss, in tc-netem's terms.
+    case burst
+    /// One-way delay, e.g. `20ms`.
+    case delay
+    /// Delay variation added to ``delay``.
+    case jitter
+    /// Bottleneck rate, e.g. `10mbit`.
+    case rate
+    /// Bottleneck queue capacity.
+    case queue
+    /// Probability of delivering a datagram twice.
+    case duplicate
+    /// Probability of delivering a datagram out of order.
+    case reorder
+    /// Probability of corrupting a datagram.
+    case corrupt
+    /// What the return path (acknowledgements) suffers: see ``ExperimentSetup/ReversePath``.
     case reverse
     // Workload.
-    case messages, size, duration
+    /// Messages to send.
+    case messages
+    /// Size of each message.
+    case size
+    /// How long the workload runs.
+    case duration
+    /// Messages per second (paced workloads).
     case messageRate = "message-rate"
+    /// Delivery mode of the messages.
     case mode
     // Engine.
+    /// The engine's smallest retransmission timeout.
     case minimumRTO = "min-rto"
+    /// The engine's largest retransmission timeout.
     case maximumRTO = "max-rto"
+    /// The retransmission timeout before the first RTT sample.
     case initialRTO = "initial-rto"
+    /// The congestion controller.
     case congestion
+    /// Whether sends are paced.
     case pacing
+    /// The receive window in bytes.
     case receiveWindow = "receive-window"
+    /// The most messages in flight.
     case messageWindow = "message-window"
+    /// The send buffer in messages.
     case sendBuffer = "send-buffer"
+    /// The largest datagram the engine sends.
     case datagramSize = "datagram-size"
+    /// How long unacknowledged data may wait before the peer counts as gone.
     case peerTimeout = "peer-timeout"
     // Run.
+    /// The seed of the run's random choices.
     case seed
 
     /// The option's name, as on the command line without the dashes.

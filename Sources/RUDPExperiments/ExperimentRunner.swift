@@ -4,7 +4,7 @@ import RUDPSimulation
 import RUDPWire
 
 /// Runs an ``ExperimentSetup`` on the deterministic simulator with the real engine: a
-/// ``WorkloadSenderNode`` sends the workload to a receiving ``EndpointNode`` over the setup's
+/// ``WorkloadSenderNode`` sends the workload to a receiving `EndpointNode` over the setup's
 /// links, the timeline changes the links as it goes, and the run is measured into an
 /// ``ExperimentResult``. Virtual time only: a minute of a 10 Mbit/s link takes a fraction of a
 /// second, and the same setup always gives the same result.

@@ -115,7 +115,7 @@ public struct ScenarioFile: Decodable, Sendable, Equatable {
         setup.timeline = changes
     }
 
-    /// A time of the timeline, in the shared vocabulary (``Quantity/duration(_:for:)``).
+    /// A time of the timeline, in the shared vocabulary (`Quantity.duration(_:for:)`).
     private static func duration(_ text: String, for parameter: String) throws(ExperimentError) -> Duration {
         do {
             return try Quantity.duration(text, for: parameter)

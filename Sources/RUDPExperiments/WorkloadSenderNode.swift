@@ -6,7 +6,7 @@ import RUDPWire
 /// the ``ExperimentWorkload``'s messages, each starting with its offer time, either as fast as
 /// the send buffer takes them or on a timer at a fixed rate.
 ///
-/// Used by ``ExperimentRunner``; it is a ``SimulatedNode`` whose deadline is the earlier of
+/// Used by ``ExperimentRunner``; it is a `SimulatedNode` whose deadline is the earlier of
 /// the endpoint's and the next scheduled offer.
 ///
 /// ```swift
@@ -19,8 +19,8 @@ public final class WorkloadSenderNode: DirectSimulatedNode {
     public let endpoint: Endpoint
     /// What to send.
     public let workload: ExperimentWorkload
-    /// The send buffer's limits (``ConnectionConfiguration/sendBufferMessages`` and
-    /// ``ConnectionConfiguration/sendBufferBytes``).
+    /// The send buffer's limits (`ConnectionConfiguration/sendBufferMessages` and
+    /// `ConnectionConfiguration/sendBufferBytes`).
     private let sendBufferMessages: Int
     private let sendBufferBytes: Int
     /// The connection to the receiver, once ``connect(to:at:)`` was called.
@@ -93,7 +93,7 @@ public final class WorkloadSenderNode: DirectSimulatedNode {
         var offerIndex: UInt64 = 0
         var message: [UInt8]
         /// The engine refused a message for a full send buffer: offer more only after
-        /// ``ConnectionEvent/writable`` (an acknowledgement alone does not make room for one).
+        /// `ConnectionEvent/writable` (an acknowledgement alone does not make room for one).
         var waitsForRoom = false
         /// Where the endpoint writes each datagram (for ``pollTransmit(at:)`` only).
         var scratch = TransmitScratch()

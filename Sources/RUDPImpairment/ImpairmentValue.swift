@@ -1,4 +1,4 @@
-/// A value of one impairment option, read by ``Quantity`` and printed back (``description``) in
+/// A value of one impairment option, read by ``Quantity`` and printed back (`description`) in
 /// the same vocabulary, so that `rudp proxy`, `rudp simulate`, sweeps, scenario files and the
 /// proxy's control port accept the same text. The command-line tool makes each of these an
 /// `ExpressibleByArgument` option.

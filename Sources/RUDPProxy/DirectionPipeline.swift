@@ -103,7 +103,7 @@ struct DirectionPipeline<Target> {
             case .loss: statistics.dropped.loss += 1
             case .burstLoss: statistics.dropped.burst += 1
             case .queueFull: statistics.dropped.queueFull += 1
-            case .partition, .unroutable: statistics.dropped.partition += 1
+            default: statistics.dropped.partition += 1   // partition, unroutable
             }
         case let .carried(carried):
             var payload = payload

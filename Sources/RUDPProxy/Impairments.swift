@@ -67,7 +67,7 @@ public struct Impairments: Sendable, Equatable, CustomStringConvertible {
         self.mtu = mtu
     }
 
-    /// Throws ``ProxyError/invalidImpairment(_:)`` naming the first value out of range.
+    /// Throws ``ProxyError/invalidImpairment(_:)-(String)`` naming the first value out of range.
     public func validate() throws(ProxyError) {
         func probability(_ p: Double, _ name: String) throws(ProxyError) {
             guard p.isFinite, (0...1).contains(p) else {

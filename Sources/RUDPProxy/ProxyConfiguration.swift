@@ -59,7 +59,7 @@ public struct ProxyConfiguration: Sendable {
         self.logger = logger
     }
 
-    /// Throws ``ProxyError/invalidConfiguration(_:)`` or ``ProxyError/invalidImpairment(_:)``
+    /// Throws ``ProxyError/invalidConfiguration(_:)`` or ``ProxyError/invalidImpairment(_:)-(String)``
     /// for the first value out of range.
     public func validate() throws(ProxyError) {
         try impairments.validate()

@@ -33,7 +33,7 @@ public struct ProxyImpairments: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Throws ``ProxyError/invalidImpairment(_:)`` for the first value out of range.
+    /// Throws ``ProxyError/invalidImpairment(_:)-(String)`` for the first value out of range.
     public func validate() throws(ProxyError) {
         do {
             try up.validate()

@@ -102,7 +102,7 @@ public final class UDPProxy: Sendable {
     /// Replaces the impairments of both directions, effective for the next datagram. Datagrams
     /// already delayed keep their arrival times; the random streams and the burst state carry on.
     ///
-    /// - Throws: ``ProxyError/invalidImpairment(_:)`` (nothing changes), or
+    /// - Throws: ``ProxyError/invalidImpairment(_:)-(String)`` (nothing changes), or
     ///   ``ProxyError/shutDown``.
     public func update(up: Impairments, down: Impairments) async throws(ProxyError) {
         try await update(ProxyImpairments(up: up, down: down))

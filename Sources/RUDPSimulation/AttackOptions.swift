@@ -54,6 +54,7 @@ public struct AttackStatistics: Sendable, Hashable, CustomStringConvertible {
     /// Injected datagrams with a spoofed source address.
     public var spoofed = 0
 
+    /// All counters zero.
     public init() {}
 
     /// Datagrams the attacker added.

@@ -1,7 +1,7 @@
 import RUDPCore
 import RUDPImpairment
 
-/// One directed link of the simulated network: its ``LinkOptions``, its own random generator
+/// One directed link of the simulated network: its `LinkOptions`, its own random generator
 /// (forked from the simulator's when the link is connected) and its ``LinkStatistics``.
 ///
 /// Links are created and driven by ``NetworkSimulator``; read them through
@@ -10,7 +10,7 @@ import RUDPImpairment
 /// **Jitter does not reorder.** Each datagram that is not picked by the reordering option
 /// arrives at `max(departure + delay + jitter draw, arrival of the previous such datagram)`.
 /// Real paths mostly keep order, and a protocol should be tested against reordering at a rate
-/// one chooses (``LinkOptions/reordering``), not at a rate that falls out of the jitter and the
+/// one chooses (`LinkOptions.reordering`), not at a rate that falls out of the jitter and the
 /// send rate. A reordered datagram does not take part in that ordering: it gets an extra delay
 /// and later datagrams overtake it.
 ///
@@ -49,7 +49,7 @@ public struct Link: Sendable {
     }
 
     /// Runs a datagram of `size` bytes, sent at `now`, through the link's stages (see
-    /// ``LinkOptions``) and counts what happens to it; the caller flips the bits of a corrupted
+    /// `LinkOptions`) and counts what happens to it; the caller flips the bits of a corrupted
     /// one.
     mutating func transmit(size: Int, at now: Timestamp) -> ImpairmentModel.Decision {
         statistics.sent += 1
@@ -62,7 +62,7 @@ public struct Link: Sendable {
             case .queueFull: statistics.droppedByQueue += 1
             case .burstLoss: statistics.droppedByBurst += 1
             case .loss: statistics.droppedByLoss += 1
-            case .unroutable: break
+            default: break   // unroutable: not this link's doing
             }
         case let .carried(carried):
             if carried.corrupted { statistics.corrupted += 1 }

@@ -22,11 +22,13 @@ import RUDPWire
 public final class MemoryAttackerNode: SimulatedNode {
     /// The attacker's client endpoint (its connections' handshakes and keep-alives).
     public let endpoint: Endpoint
+    /// What the attacker does (pattern, connections, rates).
     public let options: MemoryAttackOptions
     /// The server under attack.
     public let server: SimulatedAddress
     /// Forged datagrams sent, and their bytes.
     public private(set) var forgedDatagrams = 0
+    /// Bytes of the forged datagrams sent.
     public private(set) var forgedBytes = 0
     /// Why each of its connections ended.
     public private(set) var closeReasons: [ConnectionID: CloseReason] = [:]

@@ -4,7 +4,7 @@ import RUDPImpairment
 /// A deterministic, single-threaded simulation of a lossy datagram network, in virtual time.
 ///
 /// Nodes (anything conforming to ``SimulatedNode``, typically a sans-IO endpoint behind an
-/// adapter) are connected by directed ``Link``s whose ``LinkOptions`` describe delay, jitter,
+/// adapter) are connected by directed ``Link``s whose `LinkOptions` describe delay, jitter,
 /// loss, duplication, reordering, corruption, bandwidth and partitions. The simulator owns a
 /// virtual clock, starting at `Timestamp.zero`, and an event queue ordered by
 /// (time, insertion sequence); it advances the clock from event to event, so a minute of
@@ -587,6 +587,7 @@ extension DropReason {
         case .queueFull: 3
         case .partition: 4
         case .unroutable: 5
+        default: 6   // a reason newer than this table: give it its own number here
         }
     }
 }

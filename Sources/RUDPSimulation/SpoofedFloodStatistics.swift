@@ -2,15 +2,18 @@
 public struct SpoofedFloodStatistics: Sendable, Hashable, CustomStringConvertible {
     /// CONNECTs sent, and their bytes.
     public var datagramsSent = 0
+    /// Bytes of the CONNECTs sent.
     public var bytesSent = 0
     /// Datagrams the flooded node sent to spoofed addresses, and their bytes.
     public var answers = 0
+    /// Bytes of the answers to spoofed addresses.
     public var answerBytes = 0
     /// Distinct spoofed addresses used.
     public var addresses = 0
     /// The largest ratio of bytes answered to bytes received over all spoofed addresses.
     public var worstAmplification = 0.0
 
+    /// All counters zero.
     public init() {}
 
     /// Bytes answered per byte sent, over the whole flood.

@@ -58,7 +58,9 @@ extension BenchCommand {
 
         let path: RawDatagramPath
         do {
-            path = try await RawDatagramPath.open(configuration: configuration)
+            path = try await RawDatagramPath.open(configuration: configuration,
+                                                  segmentationOffload: !OffloadEnvironment.disablesSegmentation,
+                                                  receiveOffload: !OffloadEnvironment.disablesReceiveOffload)
         } catch {
             throw CLIError("the baseline could not open its sockets: \(error)")
         }

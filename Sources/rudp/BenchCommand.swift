@@ -1,7 +1,7 @@
 import ArgumentParser
 import Histogram
 import Logging
-import RUDP
+@_spi(Testing) import RUDP
 import RUDPSecurity
 
 /// `rudp bench`: Measure throughput and latency over loopback UDP with injected loss.
@@ -222,7 +222,7 @@ struct BenchCommand: AsyncParsableCommand {
         let total = warmup + measuredMessages
         let warmup = self.warmup, size = self.size
 
-        var serverConfiguration = RUDPConfiguration()
+        var serverConfiguration = RUDPConfiguration.fromEnvironment()
         serverConfiguration.logger = logger
         serverConfiguration.receiveLoss = loss
         serverConfiguration.lossSeed = seed

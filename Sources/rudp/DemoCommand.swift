@@ -1,6 +1,6 @@
 import ArgumentParser
 import Logging
-import RUDP
+@_spi(Testing) import RUDP
 import Synchronization
 
 /// `rudp demo`: Show reliability at work over a lossy path, with no arguments needed.
@@ -74,7 +74,7 @@ struct DemoCommand: AsyncParsableCommand {
         defer { metricsOptions.printIfRequested() }
 
         let security = try securityOptions.resolve()
-        var serverConfiguration = RUDPConfiguration()
+        var serverConfiguration = RUDPConfiguration.fromEnvironment()
         serverConfiguration.logger = logger
         serverConfiguration.security = security?.configuration
         serverConfiguration.receiveLoss = loss

@@ -72,7 +72,7 @@ struct EchoClientCommand: AsyncParsableCommand {
         defer { metricsOptions.printIfRequested() }
         let target = HostPort(host: host, port: port)
         let security = try securityOptions.resolve()
-        var configuration = RUDPConfiguration()
+        var configuration = RUDPConfiguration.fromEnvironment()
         configuration.logger = logger
         configuration.security = security?.configuration
         configuration.connection.connectTimeout = OptionCheck.duration(seconds: timeout)

@@ -164,7 +164,7 @@ struct EchoServerCommand: AsyncParsableCommand {
         let exporter = prometheusOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
         let security = try securityOptions.resolve()
-        var configuration = RUDPConfiguration()
+        var configuration = RUDPConfiguration.fromEnvironment()
         configuration.logger = logger
         configuration.security = security?.configuration
         try limitOptions.apply(to: &configuration)

@@ -117,7 +117,7 @@ struct RecvCommand: AsyncParsableCommand {
             if !succeeded { FileDescriptor.remove(partialPath) }
         }
 
-        var configuration = RUDPConfiguration()
+        var configuration = RUDPConfiguration.fromEnvironment()
         configuration.logger = logger
         configuration.maxConnections = 1
         configuration.security = security?.configuration

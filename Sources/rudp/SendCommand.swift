@@ -79,7 +79,7 @@ struct SendCommand: AsyncParsableCommand {
         let name = file.split(separator: "/").last.map(String.init) ?? file
         logger.info("file hashed", metadata: ["file": "\(file)", "bytes": "\(size)", "sha256": "\(SHA256.hexString(digest))"])
 
-        var configuration = RUDPConfiguration()
+        var configuration = RUDPConfiguration.fromEnvironment()
         configuration.logger = logger
         configuration.security = security?.configuration
         configuration.connection.connectTimeout = OptionCheck.duration(seconds: timeout)

@@ -1,5 +1,5 @@
 import NIOCore
-@testable import RUDP
+@_spi(Testing) @testable import RUDP
 import Testing
 
 @Suite("Connection IDs of the transport")

@@ -1,5 +1,5 @@
 import NIOCore
-import RUDP
+@_spi(Testing) import RUDP
 import Synchronization
 import Testing
 

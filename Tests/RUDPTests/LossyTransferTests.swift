@@ -1,4 +1,4 @@
-import RUDP
+@_spi(Testing) import RUDP
 import Testing
 
 @Suite("Lossy transfer")

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import RUDP
+@_spi(Testing) import RUDP
 
 /// The configuration of these tests: the connect and peer timeouts are hang guards too (a
 /// minute, not the seconds a real network would use), because a test process starved of CPU by
