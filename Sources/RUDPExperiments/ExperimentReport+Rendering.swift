@@ -262,7 +262,7 @@ private struct JSONNumber: Encodable {
 
     init(_ value: Double?) {
         guard let value, value.isFinite else { self.value = nil; return }
-        self.value = Double(ExperimentQuantity.trimmed(value, digits: 6)) ?? value
+        self.value = Double(Quantity.trimmed(value, digits: 6)) ?? value
     }
 
     func encode(to encoder: any Encoder) throws {
