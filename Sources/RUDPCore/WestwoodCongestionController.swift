@@ -16,8 +16,8 @@
 /// ```
 public struct WestwoodCongestionController: CongestionController {
     /// Slow start, congestion avoidance and recovery periods are NewReno's; only the
-    /// reduction after a loss differs.
-    private var reno: NewRenoCongestionController
+    /// reduction after a loss differs. (Internal: ``CongestionControl`` runs NewReno in it.)
+    var reno: NewRenoCongestionController
     public var maxDatagramSize: Int { reno.maxDatagramSize }
     public var window: Int { reno.window }
     public var slowStartThreshold: Int { reno.slowStartThreshold }
