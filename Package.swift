@@ -24,6 +24,7 @@ let package = Package(
         // Not API: the fuzz targets of the Fuzz/ sub-package link it.
         .library(name: "_RUDPFuzzSupport", targets: ["RUDPFuzzSupport"]),
         .library(name: "RUDPSecurity", targets: ["RUDPSecurity"]),
+        .library(name: "RUDPServiceLifecycle", targets: ["RUDPServiceLifecycle"]),
         .executable(name: "rudp", targets: ["rudp"]),
     ],
     dependencies: [
@@ -34,8 +35,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
+        // `swift package generate-documentation` (the DocC catalogs under Sources/<Module>/<Module>.docc);
+        // a command plugin only: it adds nothing to what the library targets link.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         .target(name: "CRC32CKernel"),
@@ -86,6 +92,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Service conformances for RUDPServer and UDPProxy, in a module of their own so that
+        // RUDP and RUDPProxy do not depend on swift-service-lifecycle (and swift-async-algorithms).
+        .target(
+            name: "RUDPServiceLifecycle",
+            dependencies: [
+                "RUDP",
+                "RUDPProxy",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "RUDPFuzzSupport", dependencies: ["RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "RUDPSecurity", dependencies: ["CSodium", "RUDPWire", "RUDPCore"]),
@@ -98,7 +114,12 @@ let package = Package(
                 "RUDPImpairment",
                 "RUDPExperiments",
                 "TimeLimit",
+                "RUDPServiceLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -113,6 +134,16 @@ let package = Package(
         .executableTarget(name: "ExampleEchoClient", dependencies: ["RUDP"], path: "Examples/EchoClient"),
         .executableTarget(name: "ExampleSecureConnection", dependencies: ["RUDP"], path: "Examples/SecureConnection"),
         .executableTarget(name: "ExampleMessageServer", dependencies: ["RUDP"], path: "Examples/MessageServer"),
+        .executableTarget(
+            name: "ExampleServiceLifecycle",
+            dependencies: [
+                "RUDP",
+                "RUDPServiceLifecycle",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/ServiceLifecycle"
+        ),
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPCore", "RUDPFuzzSupport"]),
         .testTarget(name: "RUDPCoreTests", dependencies: ["RUDPCore", "RUDPWire", "RUDPImpairment", "RUDPSimulation", "RUDPExperiments", "RUDPSecurity"]),
         .testTarget(name: "RUDPImpairmentTests", dependencies: ["RUDPImpairment", "RUDPCore"]),
@@ -120,9 +151,9 @@ let package = Package(
         .testTarget(name: "RUDPExperimentsTests", dependencies: ["RUDPExperiments", "RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
         // Hang guards shared by the socket and process tests.
         .target(name: "RUDPTestSupport", dependencies: ["TimeLimit"], path: "Tests/RUDPTestSupport"),
-        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPTestSupport", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
+        .testTarget(name: "RUDPTests", dependencies: ["RUDP", "RUDPTestSupport", "RUDPProxy", "RUDPServiceLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "RUDPProxyTests", dependencies: ["RUDPProxy", "RUDPTestSupport", "RUDP", "RUDPImpairment", "RUDPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDPTestSupport", .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"), "RUDPCore", "RUDPWire", "RUDPSecurity"]),
+        .testTarget(name: "rudpCLITests", dependencies: ["rudp", "RUDP", "RUDPTestSupport", .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"), "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPFuzzSupportTests", dependencies: ["RUDPFuzzSupport", "RUDPCore", "RUDPWire", "RUDPSecurity"]),
         .testTarget(name: "RUDPSecurityTests", dependencies: ["RUDPSecurity", "RUDPWire", "RUDPCore"]),
     ],

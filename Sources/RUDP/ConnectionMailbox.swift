@@ -71,7 +71,7 @@ final class ConnectionMailbox: Sendable {
         /// The error for a call made once the connection is closed or closing.
         var closedError: RUDPError {
             if let failure { return failure }
-            if case .peerClosed = closeReason { return RUDPError(.peerClosed, "the peer closed the connection") }
+            if closeReason?.code == .peerClosed { return RUDPError(.peerClosed, "the peer closed the connection") }
             return .closedLocally
         }
     }

@@ -181,6 +181,7 @@ final class EndpointDriver: @unchecked Sendable {
             } else {
                 error = RUDPError(.connectionClosed, "the socket was closed")
             }
+            metrics.connectionClosed(smoothedRTT: record.engine.statistics.smoothedRTT)
             finish(record, reason: .aborted, error: error)
         }
         records.removeAll()
@@ -332,7 +333,7 @@ final class EndpointDriver: @unchecked Sendable {
         if isShuttingDown, error != nil { error = RUDPError(.serverShutdown, "the server shut down") }
         if refused.remove(id) != nil { error = Self.refusal(record) }
         // Count first: finishing resumes the application's close(), which may read the metrics.
-        metrics.connectionClosed()
+        metrics.connectionClosed(smoothedRTT: record.engine.statistics.smoothedRTT)
         // Hand the final CLOSE to the socket before anyone learns of the close: a process
         // that exits as soon as close() or abort() returns must still have told its peer.
         if hasUnflushedWrites, let context {
@@ -359,6 +360,9 @@ final class EndpointDriver: @unchecked Sendable {
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
         records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
         metrics.connectionOpened()
+        // The server's side of the handshake: from the first CONNECT to the client's confirmation.
+        let current = now.nanoseconds
+        metrics.handshakeCompleted(nanoseconds: current > engine.createdAt.nanoseconds ? current - engine.createdAt.nanoseconds : 0)
         logger.debug("accepted connection", metadata: ["connection": "\(id)", "peer": "\(SocketBinding.describe(address))"])
         acceptQueue.append(handle)
     }

@@ -71,6 +71,7 @@ public enum RUDPClient {
                 throw RUDPError(.invalidArgument, "cannot connect a UDP socket to \(SocketBinding.describe(remote)): \(error)")
             }
         }
+        let started = ContinuousClock.now
         let connection: RUDPConnection
         do {
             connection = try await loop.submit { driver.connect(to: remote, peer: peer) }.get()
@@ -94,6 +95,9 @@ public enum RUDPClient {
             }
             throw error
         }
+        let handshake = ContinuousClock.now - started
+        driver.metrics.handshakeCompleted(nanoseconds: UInt64(clamping: handshake.components.seconds * 1_000_000_000
+                                                                         + handshake.components.attoseconds / 1_000_000_000))
         return connection
     }
 }

@@ -22,20 +22,20 @@ public struct RUDPConfiguration: Sendable {
     public var connection: ConnectionConfiguration = ConnectionConfiguration()
     /// Most connections a server holds at once, half-open ones included; when full, a new
     /// client evicts the oldest half-open connection, or is refused if there is none
-    /// (``EndpointConfiguration/maxConnections``). Default 10,000. Per worker.
+    /// (`EndpointConfiguration.maxConnections`). Default 10,000. Per worker.
     public var maxConnections: Int = 10_000
     /// Most half-open connections (handshake not finished) a server holds; beyond it the oldest
-    /// is evicted (``EndpointConfiguration/maxHalfOpenConnections``). Default 1,024. Per worker.
+    /// is evicted (`EndpointConfiguration.maxHalfOpenConnections`). Default 1,024. Per worker.
     public var maxHalfOpenConnections: Int = 1_024
     /// Most connections a server holds from one IP address, any port
-    /// (``EndpointConfiguration/maxConnectionsPerAddress``). Default 1,024. Per worker (a
+    /// (`EndpointConfiguration.maxConnectionsPerAddress`). Default 1,024. Per worker (a
     /// host's clients are spread over the workers by their ports).
     public var maxConnectionsPerAddress: Int = 1_024
     /// Most connections a server holds from one IPv4 /24 or IPv6 /64 network
-    /// (``EndpointConfiguration/maxConnectionsPerPrefix``). Default 4,096. Per worker.
+    /// (`EndpointConfiguration.maxConnectionsPerPrefix`). Default 4,096. Per worker.
     public var maxConnectionsPerPrefix: Int = 4_096
     /// When a server without packet security makes clients prove their address with a stateless
-    /// RETRY (``EndpointConfiguration/retryPolicy``). Default `.whenHalfOpenExceeds(64)`.
+    /// RETRY (`EndpointConfiguration.retryPolicy`). Default `.whenHalfOpenExceeds(64)`.
     public var retryPolicy: RetryPolicy = .default
     /// Loss injected on RECEIVED datagrams by a seeded generator (tests, demo, bench): 0...1.
     public var receiveLoss: Double = 0

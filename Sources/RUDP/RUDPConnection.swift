@@ -3,9 +3,9 @@ import RUDPCore
 
 /// One reliable connection to a peer: send messages, iterate the messages received, close.
 ///
-/// Obtained from ``RUDPClient/connect(host:port:configuration:)`` or from an ``RUDPServer``.
+/// Obtained from ``RUDPClient/connect(host:port:localHost:configuration:)`` or from an ``RUDPServer``.
 /// Every method may be called from any task. Messages are delivered on each channel in the
-/// order the ``DeliveryMode`` promises; a slow consumer of ``messages`` back-pressures the peer.
+/// order the `DeliveryMode` promises; a slow consumer of ``messages`` back-pressures the peer.
 ///
 /// ```swift
 /// let connection = try await RUDPClient.connect(host: "127.0.0.1", port: 9000)

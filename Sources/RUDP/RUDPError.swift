@@ -16,14 +16,14 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         case addressInUse
         /// The host name did not resolve to an address.
         case hostNotResolved
-        /// The server never answered CONNECT within ``ConnectionConfiguration/connectTimeout``.
+        /// The server never answered CONNECT within `ConnectionConfiguration.connectTimeout`.
         case connectTimedOut
         /// The peer closed the connection.
         case peerClosed
-        /// Data went unacknowledged for ``ConnectionConfiguration/peerTimeout``: the peer is gone.
+        /// Data went unacknowledged for `ConnectionConfiguration.peerTimeout`: the peer is gone.
         case peerUnreachable
-        /// Nothing was received for ``ConnectionConfiguration/idleTimeout``, or no message either
-        /// way for ``ConnectionConfiguration/applicationIdleTimeout`` (on either side).
+        /// Nothing was received for `ConnectionConfiguration.idleTimeout`, or no message either
+        /// way for `ConnectionConfiguration.applicationIdleTimeout` (on either side).
         case idleTimeout
         /// The message is larger than this side's or the peer's maximum message size.
         case messageTooLarge
@@ -42,7 +42,7 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
         /// cannot be told apart from silence: it gives ``connectTimedOut``.)
         case securityMismatch
         /// A receive-memory limit closed the connection: this side's endpoint ran out of its
-        /// receive-memory budget (``EndpointConfiguration/receiveMemoryBudget``) while this
+        /// receive-memory budget (`EndpointConfiguration.receiveMemoryBudget`) while this
         /// connection held the most, or the peer's did (it closed with CLOSE(resource limit)).
         case resourceLimit
         /// Nothing listens on the server's port: its host answered the CONNECT with ICMP port
@@ -68,12 +68,13 @@ public struct RUDPError: Error, Hashable, Sendable, CustomStringConvertible {
 extension RUDPError {
     /// The error that reports a connection that ended for `reason`, or nil if it ended cleanly.
     init?(closeReason reason: CloseReason) {
-        switch reason {
+        switch reason.code {
         case .closedLocally:
             return nil
         case .aborted:
             self.init(.aborted, "connection aborted")
-        case let .peerClosed(code, text):
+        case .peerClosed:
+            let code = reason.peerCode ?? .normal, text = reason.detail ?? ""
             let suffix = text.isEmpty ? "" : ": \(text)"
             switch code {
             case .normal: return nil
@@ -100,23 +101,25 @@ extension RUDPError {
             self.init(.idleTimeout, "connection closed after the idle timeout: nothing received from the peer")
         case .peerUnreachable:
             self.init(.peerUnreachable, "peer unreachable: data went unacknowledged for the peer timeout")
-        case .protocolViolation(let why):
-            self.init(.protocolViolation, "protocol violation: \(why)")
+        case .protocolViolation:
+            self.init(.protocolViolation, "protocol violation: \(reason.detail ?? "")")
         case .flowControlViolation:
             self.init(.protocolViolation, "protocol violation: the peer exceeded the flow-control window")
         case .resourceLimit:
             self.init(.resourceLimit, "connection closed to free memory: this endpoint's receive-memory budget was exhausted and this connection held the most")
         case .applicationIdle:
             self.init(.idleTimeout, "connection closed after the application idle limit: no message sent or received")
+        default:
+            self.init(.aborted, "connection ended: \(reason)")   // a reason newer than this mapping
         }
     }
 
     /// The error for a send the engine refused.
     init(sendError: SendError) {
-        switch sendError {
+        switch sendError.code {
         case .messageTooLarge: self.init(.messageTooLarge, sendError.description)
         case .invalidChannel: self.init(.invalidArgument, sendError.description)
-        case .connectionClosed, .sendBufferFull: self.init(.connectionClosed, sendError.description)
+        default: self.init(.connectionClosed, sendError.description)   // closed, or send buffer full
         }
     }
 

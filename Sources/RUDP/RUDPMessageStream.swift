@@ -1,6 +1,6 @@
 import RUDPCore
 
-/// The messages a connection receives, as an `AsyncSequence` of ``ReceivedMessage``.
+/// The messages a connection receives, as an `AsyncSequence` of `ReceivedMessage`.
 ///
 /// Finishes when the connection closes cleanly; throws ``RUDPError`` when it ends otherwise.
 /// Single consumer: iterate it from one task at a time.

@@ -4,7 +4,12 @@ import Metrics
 ///
 /// Labels: `rudp_datagrams_received`, `rudp_bytes_received`, `rudp_datagrams_sent`,
 /// `rudp_bytes_sent`, `rudp_retransmissions` (fragments sent again), `rudp_connections_opened`,
-/// `rudp_connections_closed`; each with the dimension `role` = `client` or `server`.
+/// `rudp_connections_closed` (counters); `rudp_connections_open` (a meter: connections open
+/// now); `rudp_handshake_duration_seconds` (a timer: for a client, from `connect` to the end
+/// of the handshake, retries included; for a server, from the client's first CONNECT to its
+/// confirmation) and `rudp_rtt_seconds` (a timer: each connection's
+/// smoothed round-trip time when it ends). Each has the dimension `role` = `client` or
+/// `server`. Nothing is recorded per packet: counters per batch, timers once per connection.
 final class TransportMetrics: Sendable {
     let datagramsReceived: Counter
     let bytesReceived: Counter
@@ -13,6 +18,9 @@ final class TransportMetrics: Sendable {
     let retransmissions: Counter
     let connectionsOpened: Counter
     let connectionsClosed: Counter
+    let connectionsOpen: Meter
+    let handshakeDuration: Timer
+    let roundTripTime: Timer
 
     init(role: EndpointDriver.Role, factory: (any MetricsFactory)?) {
         let dimensions = [("role", role == .server ? "server" : "client")]
@@ -24,6 +32,9 @@ final class TransportMetrics: Sendable {
         retransmissions = Counter(label: "rudp_retransmissions", dimensions: dimensions, factory: factory)
         connectionsOpened = Counter(label: "rudp_connections_opened", dimensions: dimensions, factory: factory)
         connectionsClosed = Counter(label: "rudp_connections_closed", dimensions: dimensions, factory: factory)
+        connectionsOpen = Meter(label: "rudp_connections_open", dimensions: dimensions, factory: factory)
+        handshakeDuration = Timer(label: "rudp_handshake_duration_seconds", dimensions: dimensions, factory: factory)
+        roundTripTime = Timer(label: "rudp_rtt_seconds", dimensions: dimensions, factory: factory)
     }
 
     /// Adds a batch's counts and resets them.
@@ -40,6 +51,20 @@ final class TransportMetrics: Sendable {
         counts = BatchCounts()
     }
 
-    func connectionOpened() { connectionsOpened.increment() }
-    func connectionClosed() { connectionsClosed.increment() }
+    func connectionOpened() {
+        connectionsOpened.increment()
+        connectionsOpen.increment()
+    }
+
+    /// A connection ended; `smoothedRTT` (nanoseconds, 0 if never measured) goes to the RTT timer.
+    func connectionClosed(smoothedRTT: UInt64) {
+        connectionsClosed.increment()
+        connectionsOpen.decrement()
+        if smoothedRTT > 0 { roundTripTime.recordNanoseconds(Int64(clamping: smoothedRTT)) }
+    }
+
+    /// A handshake finished after `nanoseconds`.
+    func handshakeCompleted(nanoseconds: UInt64) {
+        if nanoseconds > 0 { handshakeDuration.recordNanoseconds(Int64(clamping: nanoseconds)) }
+    }
 }

@@ -46,6 +46,7 @@ public struct AddressKey: Hashable, Sendable, CustomStringConvertible {
         ipv4 != nil ? masked(toPrefixLength: 96 + 24) : masked(toPrefixLength: 64)
     }
 
+    /// The address in the usual notation: dotted decimal for IPv4, hexadecimal groups for IPv6.
     public var description: String {
         if let v4 = ipv4 {
             return "\(v4 >> 24).\(v4 >> 16 & 0xFF).\(v4 >> 8 & 0xFF).\(v4 & 0xFF)"

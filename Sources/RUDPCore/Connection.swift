@@ -20,15 +20,20 @@ import RUDPWire
 /// or later than `now`: a driver that sleeps until it never spins.
 ///
 /// Connections are made and fed by an ``Endpoint``, which routes datagrams to them and checks
-/// handshakes (the initialisers and ``handle(packet:size:at:)`` are internal: going around the
+/// handshakes (the initialisers and `handle(packet:size:at:)` are internal: going around the
 /// endpoint would go around its security checks).
 ///
-/// The connection is a thin owner of one ``ConnectionState`` value, in which all the logic is
+/// The connection is a thin owner of one `ConnectionState` value, in which all the logic is
 /// `mutating` methods, behind a pointer: a call here costs no run-time exclusivity check, however
 /// much state it touches.
 public final class Connection {
     /// Which side of the handshake this connection is.
-    public enum Role: Sendable { case client, server }
+    public enum Role: Sendable {
+        /// The side that sent CONNECT.
+        case client
+        /// The side that accepted the CONNECT (made by an endpoint that accepts connections).
+        case server
+    }
 
     /// Lifecycle states; see `Specs/PROTOCOL.md`.
     public enum State: Sendable, Hashable {
@@ -145,10 +150,13 @@ public final class Connection {
 
     // MARK: - Getters
 
-    /// The connection ID the peer receives on (``ConnectionID/none`` until the client has the ACCEPT).
+    /// The connection ID the peer receives on (`ConnectionID.none` until the client has the ACCEPT).
     public var peerID: ConnectionID { machine.peerID }
     /// The lifecycle state.
     public var state: State { machine.phase.state }
+    /// When the connection was created, on the clock the caller passes in: the client's
+    /// connect, or the server's first CONNECT from the peer (the transport's handshake-time metric).
+    public var createdAt: Timestamp { Timestamp(nanoseconds: machine.createdAt) }
     /// The peer's announced parameters, once known.
     public var peerParameters: TransportParameters? { machine.peerParameters }
     /// Why the connection closed, once it has.
@@ -242,7 +250,7 @@ public final class Connection {
 
     // MARK: - Input
 
-    /// Processes one datagram from the peer (a packet with its checksum trailer, see ``Datagram``,
+    /// Processes one datagram from the peer (a packet with its checksum trailer, see `Datagram`,
     /// or, on a secure connection, a protected datagram). Corrupted, forged, replayed or
     /// malformed datagrams are counted and dropped without any other effect.
     public func handle(datagram: [UInt8], at now: Timestamp) {

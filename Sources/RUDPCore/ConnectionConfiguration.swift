@@ -69,6 +69,7 @@ public struct ConnectionConfiguration: Sendable {
     /// only useful to test sequence wraparound. Default 0.
     public var initialMessageSequence: UInt32 = 0
 
+    /// The defaults listed with each property; change them before the connection is made.
     public init() {}
 
     /// Checks the values against each other; returns a description of the first problem.

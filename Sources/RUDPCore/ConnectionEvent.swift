@@ -1,73 +1,54 @@
 import RUDPWire
 
 /// Identifies a message handed to ``Connection/send(_:channel:mode:)``; unique per connection.
+///
+/// IDs count up from 0 in the order messages were accepted by `send`, on all channels together,
+/// so a later message has a larger ID. ``ConnectionEvent/acknowledged(_:)`` and
+/// ``ConnectionEvent/failed(_:)`` name reliable messages by their ID.
+///
+/// ```swift
+/// let id = try endpoint.send(Array("hello".utf8), on: connection)
+/// // later, from endpoint.pollEvent():
+/// if case .acknowledged(id) = event { print("\(id) arrived") }   // "#0 arrived"
+/// ```
 public struct MessageID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The message's number: 0 for the first message sent on the connection, then 1, 2, ...
     public var rawValue: UInt64
+    /// The ID with number `rawValue`.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    /// Whether `lhs` was sent before `rhs` (on the same connection).
     public static func < (lhs: MessageID, rhs: MessageID) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The number after a `#`, for example `#12`.
     public var description: String { "#\(rawValue)" }
 }
 
 /// A message delivered to the application: exactly the bytes the peer sent, never truncated.
+///
+/// Carried by ``ConnectionEvent/message(_:)``; in the `RUDP` module, the elements of a
+/// connection's message stream.
+///
+/// ```swift
+/// if case .message(let message) = event {
+///     print(message.channel, message.mode, String(decoding: message.bytes, as: UTF8.self))
+///     endpoint.releaseCredit(message, on: connection)   // done with it: the peer may send more
+/// }
+/// ```
 public struct ReceivedMessage: Hashable, Sendable {
+    /// The message's bytes, exactly as the peer passed them to `send`: reassembled from its
+    /// fragments, never truncated, possibly empty.
     public var bytes: [UInt8]
+    /// The channel the peer sent it on, below the negotiated
+    /// ``ConnectionConfiguration/channelCount``. Ordering holds within a channel only.
     public var channel: UInt8
+    /// How the peer sent it: reliable ordered messages of a channel arrive in the order sent,
+    /// reliable unordered ones as soon as complete, unreliable ones at most once.
     public var mode: DeliveryMode
+    /// A message with these bytes, channel and delivery mode (for tests and adapters; the
+    /// engine makes the ones it delivers).
     public init(bytes: [UInt8], channel: UInt8, mode: DeliveryMode) {
         self.bytes = bytes
         self.channel = channel
         self.mode = mode
-    }
-}
-
-/// Why a connection ended.
-public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
-    /// This side closed gracefully and everything it sent was acknowledged.
-    case closedLocally
-    /// This side aborted; unacknowledged messages were discarded.
-    case aborted
-    /// The peer closed the connection (with its code and reason).
-    case peerClosed(CloseCode, String)
-    /// The client never got an answer to CONNECT (or the server never saw the client's first DATA).
-    case connectTimedOut
-    /// Nothing was received for the idle timeout.
-    case idleTimeout
-    /// Outstanding data went unacknowledged for the peer timeout: the peer is gone.
-    case peerUnreachable
-    /// The peer broke the protocol; the text says how.
-    case protocolViolation(String)
-    /// The peer sent more than the flow-control window allowed.
-    case flowControlViolation
-    /// The endpoint's receive-memory budget (``EndpointConfiguration/receiveMemoryBudget``) was
-    /// exhausted and this connection held the most received data not yet delivered: the endpoint
-    /// closed it (CLOSE with ``CloseCode/resourceLimit``) to make room.
-    case resourceLimit
-    /// No message was sent or received for ``ConnectionConfiguration/applicationIdleTimeout``;
-    /// the peer was told with CLOSE(application idle).
-    case applicationIdle
-
-    /// Whether the connection ended without losing anything this side sent.
-    public var isClean: Bool {
-        switch self {
-        case .closedLocally: return true
-        case .peerClosed(let code, _): return code == .normal || code == .serverShutdown
-        default: return false
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .closedLocally: return "closed"
-        case .aborted: return "aborted"
-        case let .peerClosed(code, reason): return reason.isEmpty ? "peer closed (\(code))" : "peer closed (\(code)): \(reason)"
-        case .connectTimedOut: return "connect timed out"
-        case .idleTimeout: return "idle timeout"
-        case .peerUnreachable: return "peer unreachable (no acknowledgement within the peer timeout)"
-        case .protocolViolation(let why): return "protocol violation: \(why)"
-        case .flowControlViolation: return "peer exceeded the flow-control window"
-        case .resourceLimit: return "closed to free memory: the endpoint's receive-memory budget was exhausted and this connection held the most"
-        case .applicationIdle: return "application idle (no message either way within the application idle limit)"
-        }
     }
 }
 

@@ -1,10 +1,12 @@
 /// Counters and estimates of one connection, for monitoring and benchmarks.
 public struct ConnectionStatistics: Sendable, Hashable {
-    /// Datagrams handed to the network, and their bytes.
+    /// Datagrams handed to the network.
     public var packetsSent = 0
+    /// Bytes of the datagrams handed to the network (UDP payload: header, frames and trailer or tag).
     public var bytesSent = 0
-    /// Datagrams accepted from the network (after parsing and deduplication), and their bytes.
+    /// Datagrams accepted from the network (after parsing and deduplication).
     public var packetsReceived = 0
+    /// Bytes of the datagrams accepted from the network (UDP payload).
     public var bytesReceived = 0
     /// Packets that repeated a packet number already received.
     public var duplicatePacketsDropped = 0
@@ -68,22 +70,30 @@ public struct ConnectionStatistics: Sendable, Hashable {
     /// Times the pacer held an ack-eliciting packet back (`Specs/PROTOCOL.md` section 15.2):
     /// each is a wait, of one or more polls, until the pacing timer or an acknowledgement.
     public var pacingDelays = 0
-    /// Smoothed RTT, RTT variation, minimum RTT and current base RTO, in nanoseconds.
+    /// Smoothed round-trip time in nanoseconds (RFC 6298), updated with each acknowledgement
+    /// that carries an RTT sample; the initial estimate until the first one.
     public var smoothedRTT: UInt64 = 0
+    /// Round-trip time variation in nanoseconds (RFC 6298's RTTVAR), updated with the smoothed RTT.
     public var rttVariation: UInt64 = 0
+    /// The smallest round-trip time sampled so far, in nanoseconds; 0 before the first sample.
     public var minimumRTT: UInt64 = 0
+    /// The current base retransmission timeout in nanoseconds (before exponential backoff),
+    /// from the RTT estimates and clamped to the configured minimum and maximum.
     public var retransmissionTimeout: UInt64 = 0
-    /// Congestion window and bytes in flight.
+    /// The congestion window in bytes: how much the sender may have in flight.
     public var congestionWindow = 0
+    /// Bytes of ack-eliciting packets sent and neither acknowledged nor declared lost.
     public var bytesInFlight = 0
-    /// Messages and bytes held in the send buffer.
+    /// Messages held in the send buffer: queued or sent and not yet acknowledged.
     public var sendBufferMessages = 0
+    /// Bytes of the messages held in the send buffer (payload only).
     public var sendBufferBytes = 0
     /// Receive memory held: fragments of partial messages, reliable messages waiting for an
     /// earlier one, unreliable messages not yet taken, with bookkeeping (`Specs/PROTOCOL.md`
     /// section 17.4).
     public var receiveMemory = 0
 
+    /// All counters zero (the engine fills them in; tests and sums start here).
     public init() {}
 
     /// The counters of `counters`, with the estimates zero (``ConnectionState/statistics`` fills them).

@@ -74,6 +74,7 @@ public final class Endpoint {
     /// Most stateless answers queued at once; more are dropped (and counted).
     static var statelessAnswerLimit: Int { EndpointCore.statelessAnswerLimit }
 
+    /// The configuration the endpoint was created with (validated); fixed for its lifetime.
     public let configuration: EndpointConfiguration
     /// Everything else: one struct, behind a pointer the endpoint owns. Held as a stored `var`,
     /// Swift would check exclusive access to it at run time on every call (a class's stored

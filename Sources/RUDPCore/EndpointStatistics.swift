@@ -1,13 +1,18 @@
 /// Counters of an ``Endpoint`` as a whole.
 public struct EndpointStatistics: Sendable, Hashable {
+    /// Datagrams handed to `handle(datagram:from:at:)`, valid or not.
     public var datagramsReceived = 0
+    /// Bytes of the datagrams received (UDP payload).
     public var bytesReceived = 0
+    /// Datagrams returned by `pollTransmit` (a segmented transmit counts each segment).
     public var datagramsSent = 0
+    /// Bytes of the datagrams sent (UDP payload).
     public var bytesSent = 0
     /// Datagrams that failed their checksum or did not parse.
     public var malformedDatagrams = 0
     /// Datagrams for a connection ID this endpoint does not have.
     public var unroutableDatagrams = 0
+    /// Connections a server created from a CONNECT (counted when created, before the handshake completes).
     public var connectionsAccepted = 0
     /// CONNECTs that could have created a connection but were refused: the endpoint does not
     /// accept connections, or a limit was reached (the sum of the three counters below, plus
@@ -57,6 +62,7 @@ public struct EndpointStatistics: Sendable, Hashable {
     /// Connections moved to a new peer address after a PATH_RESPONSE from it.
     public var pathMigrations = 0
     /// PATH_CHALLENGE datagrams sent to candidate addresses.
+    /// PATH_CHALLENGE datagrams sent to validate a peer's new address (NAT rebinding).
     public var pathChallengesSent = 0
     /// PATH_CHALLENGE datagrams not sent because they would have exceeded three times the bytes
     /// received from the candidate address (anti-amplification).
@@ -64,5 +70,6 @@ public struct EndpointStatistics: Sendable, Hashable {
     /// PATH_RESPONSEs that echoed a challenge but arrived from another address than the
     /// candidate's: they validate nothing (the challenge stays outstanding).
     public var pathResponsesFromOtherAddresses = 0
+    /// All counters zero.
     public init() {}
 }

@@ -14,8 +14,8 @@ import RUDPWire
 ///                       security: EndpointSecurity(handshake: handshake))
 /// ```
 public protocol HandshakeSecurity: AnyObject {
-    /// The header flags of every protected packet: ``PacketFlags/authenticated`` or
-    /// ``PacketFlags/authenticatedAndEncrypted``.
+    /// The header flags of every protected packet: `PacketFlags.authenticated` or
+    /// `PacketFlags.authenticatedAndEncrypted`.
     var flags: PacketFlags { get }
 
     /// A fresh 32-byte handshake random (client_random for a new connection attempt,

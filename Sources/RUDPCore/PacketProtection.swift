@@ -5,7 +5,7 @@ import RUDPWire
 ///
 /// The engine only calls it; the cryptography lives in a module above (`RUDPSecurity` implements
 /// it on libsodium), so `RUDPCore` never links a crypto library. A connection without security
-/// has no protection object at all and uses the CRC-32C trailer of ``Datagram``: the plain path
+/// has no protection object at all and uses the CRC-32C trailer of `Datagram`: the plain path
 /// makes no call through this protocol.
 ///
 /// ```swift

@@ -20,6 +20,8 @@ public struct RTTEstimator: Sendable {
     let minimumRTO: UInt64
     let maximumRTO: UInt64
 
+    /// An estimator without samples: the RTO is `initialRTO` until the first sample, then
+    /// clamped to `minimumRTO ... maximumRTO` (all in nanoseconds).
     public init(initialRTO: UInt64, minimumRTO: UInt64, maximumRTO: UInt64) {
         self.initialRTO = initialRTO
         self.minimumRTO = minimumRTO

@@ -31,6 +31,7 @@ public enum RetryPolicy: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The policy in words, for example `always` or `when more than 64 half-open`.
     public var description: String {
         switch self {
         case .always: return "always"

@@ -24,6 +24,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s0 = splitmix(&sm); s1 = splitmix(&sm); s2 = splitmix(&sm); s3 = splitmix(&sm)
     }
 
+    /// The next 64 random bits of the sequence the seed determines.
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

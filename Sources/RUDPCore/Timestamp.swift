@@ -7,11 +7,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Nanoseconds since the origin.
     public var nanoseconds: UInt64
 
+    /// The point `nanoseconds` after the origin.
     public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     /// The origin.
     public static let zero = Timestamp(nanoseconds: 0)
 
+    /// Whether `lhs` is earlier than `rhs`.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
     /// `self` moved forward by `d` (saturating at the largest representable time).
@@ -36,12 +38,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         .nanoseconds(Int64(clamping: lhs.nanoseconds(since: rhs)))
     }
 
+    /// The time in milliseconds since the origin, for logs, for example `t=1500.0ms`.
     public var description: String {
         let ms = Double(nanoseconds) / 1e6
         return "t=\(ms)ms"
     }
 }
 
+/// Conversions of standard durations into the engine's integer nanoseconds.
 extension Duration {
     /// This duration in whole nanoseconds, clamped to `0 ... UInt64.max`.
     public var nanosecondsClamped: UInt64 {

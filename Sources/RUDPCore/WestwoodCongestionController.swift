@@ -18,8 +18,13 @@ public struct WestwoodCongestionController: CongestionController {
     /// Slow start, congestion avoidance and recovery periods are NewReno's; only the
     /// reduction after a loss differs. (Internal: ``CongestionControl`` runs NewReno in it.)
     var reno: NewRenoCongestionController
+    /// The largest datagram the connection sends, in bytes: the unit of window growth.
     public var maxDatagramSize: Int { reno.maxDatagramSize }
+    /// The congestion window in bytes (NewReno's, reduced to the estimated bandwidth-delay
+    /// product after a loss).
     public var window: Int { reno.window }
+    /// The slow-start threshold in bytes: `Int.max` until the first loss, then the estimated
+    /// bandwidth-delay product (or half the window before the first rate sample).
     public var slowStartThreshold: Int { reno.slowStartThreshold }
     /// Smallest RTT sample seen (acknowledgement time minus send time), in nanoseconds.
     public private(set) var minimumRTT: UInt64?
@@ -35,6 +40,7 @@ public struct WestwoodCongestionController: CongestionController {
     private var nextRateSlot = 0
     private var sampleStart: Timestamp?
     private var sampleBytes = 0
+    /// The short name used in statistics and `rudp simulate` reports: `"westwood"`.
     public var name: String { "westwood" }
 
     /// Rate samples the estimate is the maximum of: a stall (a retransmission timeout, an
@@ -43,6 +49,8 @@ public struct WestwoodCongestionController: CongestionController {
     /// Shortest interval over which one delivery-rate sample is taken.
     public static let minimumSampleInterval: UInt64 = 1_000_000
 
+    /// A controller in slow start with the initial window for datagrams of
+    /// `maxDatagramSize` bytes.
     public init(maxDatagramSize: Int) {
         reno = NewRenoCongestionController(maxDatagramSize: maxDatagramSize)
     }
@@ -63,8 +71,11 @@ public struct WestwoodCongestionController: CongestionController {
         return bytes >= Double(Int.max / 2) ? Int.max / 2 : Int(bytes)
     }
 
+    /// Nothing to do: the window depends on acknowledgements and losses only.
     public mutating func onPacketSent(bytes: Int, at now: Timestamp) {}
 
+    /// Grows the window: by `bytes` in slow start, by one datagram per window acknowledged in
+    /// congestion avoidance; packets sent before the current recovery period started do not count. Also takes a delivery-rate and RTT sample.
     public mutating func onPacketAcknowledged(bytes: Int, sentTime: Timestamp, at now: Timestamp) {
         let sample = now.nanoseconds(since: sentTime)
         if minimumRTT == nil || sample < minimumRTT! { minimumRTT = sample }
@@ -87,6 +98,8 @@ public struct WestwoodCongestionController: CongestionController {
         reno.onPacketAcknowledged(bytes: bytes, sentTime: sentTime, at: now)
     }
 
+    /// Sets the slow-start threshold to the estimated bandwidth-delay product (at least
+    /// ``minimumWindow``) and lowers the window to it, once per recovery period.
     public mutating func onCongestionEvent(newestLostSentTime: Timestamp, at now: Timestamp) {
         guard reno.startsRecovery(newestLostSentTime: newestLostSentTime, at: now) else { return }
         let bdp = estimatedBDP
@@ -95,6 +108,7 @@ public struct WestwoodCongestionController: CongestionController {
         reno.reduce(threshold: threshold, window: min(window, threshold))
     }
 
+    /// Collapses the window to ``minimumWindow`` and restarts slow start (RFC 9002 section 7.6).
     public mutating func onPersistentCongestion() {
         reno.onPersistentCongestion()
     }

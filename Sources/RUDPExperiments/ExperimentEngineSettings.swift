@@ -1,8 +1,8 @@
 import RUDPCore
 import RUDPSimulation
 
-/// The engine settings an experiment varies, mapped onto ``ConnectionConfiguration`` by
-/// ``configuration(messageSize:)``. Everything not listed keeps the engine's default.
+/// The engine settings an experiment varies, mapped onto `ConnectionConfiguration` by
+/// `configuration(messageSize:)`. Everything not listed keeps the engine's default.
 ///
 /// ```swift
 /// var engine = ExperimentEngineSettings()
@@ -21,7 +21,7 @@ public struct ExperimentEngineSettings: Sendable, Equatable {
         /// The option value, e.g. `newreno`.
         public var description: String { rawValue }
 
-        /// A factory for ``ConnectionConfiguration/congestionControllerFactory``.
+        /// A factory for `ConnectionConfiguration.congestionControllerFactory`.
         public var factory: @Sendable (Int) -> any CongestionController {
             switch self {
             case .westwood: return { WestwoodCongestionController(maxDatagramSize: $0) }
@@ -40,7 +40,7 @@ public struct ExperimentEngineSettings: Sendable, Equatable {
     public var initialRTO: Duration = defaults.initialRTO
     /// The congestion controller.
     public var congestion: Congestion = .westwood
-    /// Whether the sender paces its packets (``ConnectionConfiguration/pacing``).
+    /// Whether the sender paces its packets (`ConnectionConfiguration.pacing`).
     public var pacing: Bool = defaults.pacing
     /// The receiver's flow-control window in bytes (raised to the message size if smaller).
     public var receiveWindow: Int = defaults.receiveWindow

@@ -2,7 +2,7 @@ import RUDPCore
 import RUDPSimulation
 
 /// The outcome of `rudp simulate`: the settings (seed included), the swept option if any, and
-/// one measured point per value. Rendered by ``table()``, ``json()``, ``csv()`` and
+/// one measured point per value. Rendered by `table()`, ``json()``, ``csv()`` and
 /// ``ExperimentChart``; nothing in it depends on the wall clock, so the same setup prints the
 /// same report.
 ///

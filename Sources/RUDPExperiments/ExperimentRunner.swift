@@ -25,7 +25,9 @@ public enum ExperimentRunner {
     /// a run that fails to deliver (dead link, connection closed) returns a result with
     /// `completed == false` and the reason.
     ///
-    /// - Parameter sampleInterval: the width of ``ExperimentResult/deliveredPerInterval``'s buckets.
+    /// - Parameters:
+    ///   - setup: the network, engine settings and workload to run.
+    ///   - sampleInterval: the width of ``ExperimentResult/deliveredPerInterval``'s buckets.
     public static func run(_ setup: ExperimentSetup, sampleInterval: Duration = .seconds(1)) throws(ExperimentError) -> ExperimentResult {
         try setup.validate()
         guard sampleInterval >= .milliseconds(10) else { throw .invalidSetup("the sample interval must be at least 10 ms") }

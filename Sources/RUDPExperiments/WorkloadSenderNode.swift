@@ -2,7 +2,7 @@ import RUDPCore
 import RUDPSimulation
 import RUDPWire
 
-/// The sending side of an experiment: an ``Endpoint`` that connects to the receiver and offers
+/// The sending side of an experiment: an `Endpoint` that connects to the receiver and offers
 /// the ``ExperimentWorkload``'s messages, each starting with its offer time, either as fast as
 /// the send buffer takes them or on a timer at a fixed rate.
 ///

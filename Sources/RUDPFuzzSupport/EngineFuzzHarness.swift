@@ -275,19 +275,23 @@ final class EngineFuzzHarness {
             if mode.isReliable && size >= EngineFuzzPayload.tagSize { record.counters[messageID] = counter }
             sender.records[id] = record
         } catch let error as SendError {
-            switch error {
+            switch error.code {
             case .sendBufferFull:
                 if exists { sender.records[id, default: .init()].refusedForFullBuffer = true }
-            case let .messageTooLarge(reported, reportedLimit):
+            case .messageTooLarge:
+                let reported = error.messageSize ?? -1, reportedLimit = error.sizeLimit ?? .max
                 if reported != size || size <= reportedLimit {
                     throw fail("\(sender.name) refused \(size) bytes as too large (\(reported) > \(reportedLimit))")
                 }
-            case let .invalidChannel(reported, count):
+            case .invalidChannel:
+                let reported = error.channel ?? channel, count = error.channelCount ?? .max
                 if reported != channel || reported < count {
                     throw fail("\(sender.name) refused channel \(channel) as invalid (\(reported) of \(count))")
                 }
             case .connectionClosed:
                 break
+            default:
+                throw fail("\(sender.name) refused a send with an unexpected error: \(error)")
             }
         } catch let violation as FuzzViolation {
             throw violation
@@ -551,7 +555,7 @@ final class EngineFuzzHarness {
                 if !record.refusedForFullBuffer { throw fail("\(peer.name) connection \(id) reported .writable without a refused send") }
                 record.refusedForFullBuffer = false
             case .closed(let reason):
-                switch reason {
+                switch reason.code {
                 case .protocolViolation, .flowControlViolation:
                     // The peer is a correct engine: only something it never sent can make it look broken.
                     if !client.tainted && !server.tainted && !keyedDelivered {

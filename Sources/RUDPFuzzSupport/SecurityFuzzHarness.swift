@@ -269,7 +269,7 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         case .success:
             throw fail("sealing with a bad header (misuse kind \(kind), length \(length)) succeeded")
         case .failure(let error):
-            guard case .invalidHeader = error else {
+            guard error.code == .invalidHeader else {
                 throw fail("sealing with a bad header (misuse kind \(kind)) failed with \(error), expected invalidHeader")
             }
             refused(error)
@@ -327,7 +327,7 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             }
             report.opened += 1
         case (.success, .refused(let error)):
-            switch error {
+            switch error.code {
             case .authenticationFailed:
                 throw fail("\(described) opened, but the sender never sealed it: a forged or changed datagram was accepted")
             case .replayed:
@@ -709,7 +709,7 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
 
     /// The kind of a refusal as the engine sees it (``PacketOpenResult``).
     static func kind(of error: SecurityError) -> String {
-        switch error {
+        switch error.code {
         case .replayed, .tooOld, .authenticationFailed: return error.name
         default: return "malformed"
         }

@@ -1,12 +1,12 @@
 import RUDPCore
 import RUDPImpairment
 
-/// What the proxy does to the datagrams of one direction: the simulator's ``LinkOptions``
+/// What the proxy does to the datagrams of one direction: the simulator's `LinkOptions`
 /// (delay, jitter, uniform and bursty loss, duplication, reordering, corruption, a bandwidth
 /// limit with a bounded queue, timed partitions) plus a maximum datagram size.
 ///
-/// The stages and their order are those of ``LinkOptions``, decided by the same
-/// ``ImpairmentModel``; the size limit (``mtu``) is checked first. The proxy's ``delay``
+/// The stages and their order are those of `LinkOptions`, decided by the same
+/// `ImpairmentModel`; the size limit (``mtu``) is checked first. The proxy's `delay`
 /// defaults to zero (the simulator's to 10 ms). Partition windows in ``link`` are measured
 /// from the proxy's start (proxy time); ``UDPProxy/partition(for:directions:)`` is the
 /// easier way to partition now.
@@ -18,7 +18,7 @@ import RUDPImpairment
 /// try impairments.validate()
 /// ```
 public struct Impairments: Sendable, Equatable, CustomStringConvertible {
-    /// The link conditions (see ``LinkOptions``).
+    /// The link conditions (see `LinkOptions`).
     public var link: LinkOptions
     /// Datagrams whose UDP payload is larger than this many bytes are dropped; nil for no limit.
     public var mtu: Int?

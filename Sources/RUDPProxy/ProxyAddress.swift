@@ -10,7 +10,9 @@ import NIOCore
 public enum ProxyAddress {
     /// Splits `HOST:PORT` into its host and port.
     ///
-    /// - Parameter allowPortZero: accept port 0 ("any free port", for listening).
+    /// - Parameters:
+    ///   - text: the address as the command line gives it, for example `127.0.0.1:9000`.
+    ///   - allowPortZero: accept port 0 ("any free port", for listening).
     /// - Throws: ``ProxyError/invalidAddress(_:)`` saying what is wrong.
     public static func parse(_ text: String, allowPortZero: Bool = false) throws(ProxyError) -> (host: String, port: Int) {
         let host: Substring

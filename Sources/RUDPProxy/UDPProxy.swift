@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// Each client address gets its own upstream socket (a *flow*, as a NAT would make), so the
 /// upstream sees one source port per client; idle flows expire and their number is capped.
-/// Each direction's decisions come from an ``RUDPSimulation/ImpairmentModel`` seeded from
+/// Each direction's decisions come from an `ImpairmentModel` seeded from
 /// ``ProxyConfiguration/seed`` — the same model the simulator uses — and the delay line of each
 /// direction is driven by one timer on the proxy's event loop. Everything runs on that one
 /// loop: no lock or task per datagram.

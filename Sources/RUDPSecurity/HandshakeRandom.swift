@@ -40,6 +40,7 @@ public struct HandshakeRandom: Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// The 32 bytes as 64 lowercase hexadecimal digits (a handshake random is not secret).
     public var description: String {
         let digits = Array("0123456789abcdef")
         return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0f)]] })

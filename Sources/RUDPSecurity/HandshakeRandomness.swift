@@ -9,7 +9,7 @@ import RUDPCore
 public enum HandshakeRandomness: Sendable, Hashable {
     /// The operating system's secure random source (`randombytes_buf`). Use this for real traffic.
     case secure
-    /// A ``SeededGenerator``: reproducible runs in simulations and tests only, never on a network,
+    /// A `SeededGenerator`: reproducible runs in simulations and tests only, never on a network,
     /// since anyone who knows the seed can predict the randoms and the cookie secret.
     case seeded(UInt64)
 }

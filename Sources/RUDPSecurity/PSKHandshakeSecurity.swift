@@ -1,7 +1,7 @@
 import RUDPCore
 import RUDPWire
 
-/// The engine's handshake hooks (``HandshakeSecurity``) implemented with a pre-shared key on
+/// The engine's handshake hooks (`HandshakeSecurity`) implemented with a pre-shared key on
 /// libsodium: the connect key authenticates CONNECT and RETRY, a ``CookieIssuer`` makes and
 /// checks retry cookies, and ``KeySchedule`` derives each connection's session keys, which a
 /// ``SessionProtection`` then uses (`Specs/PROTOCOL.md` section 20, `Specs/SECURITY.md`).
@@ -17,7 +17,7 @@ import RUDPWire
 public final class PSKHandshakeSecurity: HandshakeSecurity {
     /// The protection mode (never ``SecurityMode/none``).
     public let mode: SecurityMode
-    /// ``PacketFlags/authenticated`` or ``PacketFlags/authenticatedAndEncrypted``, after ``mode``.
+    /// `PacketFlags.authenticated` or `PacketFlags.authenticatedAndEncrypted`, after ``mode``.
     public let flags: PacketFlags
     private let psk: PreSharedKey
     private let connectAuthenticator: HandshakeAuthenticator

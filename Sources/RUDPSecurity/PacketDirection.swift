@@ -20,6 +20,7 @@ public enum PacketDirection: UInt32, Hashable, Sendable, CaseIterable, CustomStr
         isClient ? .serverToClient : .clientToServer
     }
 
+    /// The direction in words, for logs and test names.
     public var description: String {
         switch self {
         case .clientToServer: return "client→server"

@@ -167,6 +167,7 @@ public struct PreSharedKey: Sendable, Equatable, CustomStringConvertible {
         lhs.secret == rhs.secret
     }
 
+    /// Always `PreSharedKey(<redacted>)`: a key never appears in a description or log line.
     public var description: String { "PreSharedKey(<redacted>)" }
 
     /// Why text is not a key; never quotes the text.

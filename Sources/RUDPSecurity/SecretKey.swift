@@ -3,7 +3,7 @@ import CSodium
 /// 32 bytes of key material in memory of its own, overwritten with zeros (`sodium_memzero`) when
 /// the last reference goes away. Its description never shows the bytes.
 ///
-/// Keys are made by ``PreSharedKey`` and ``SessionKeys/derive(psk:clientRandom:serverRandom:clientConnectionID:serverConnectionID:)``;
+/// Keys are made by ``PreSharedKey`` and `SessionKeys.derive(psk:clientRandom:serverRandom:clientConnectionID:serverConnectionID:)`;
 /// callers pass them around but never see their bytes.
 ///
 /// ```swift
@@ -58,6 +58,8 @@ public final class SecretKey: @unchecked Sendable, Equatable, CustomStringConver
         lhs === rhs || sodium_memcmp(lhs.storage, rhs.storage, byteCount) == 0
     }
 
+    /// Always `SecretKey(<redacted>)`: key bytes never appear in a description or log line.
     public var description: String { "SecretKey(<redacted>)" }
+    /// The same as ``description``: redacted in debugger output too.
     public var debugDescription: String { description }
 }

@@ -21,5 +21,6 @@ public enum SecurityMode: String, Hashable, Sendable, CaseIterable, CustomString
         self == .none ? 4 : PacketProtector.tagSize
     }
 
+    /// The mode as the command line spells it: `none`, `authenticated` or `encrypted`.
     public var description: String { rawValue }
 }

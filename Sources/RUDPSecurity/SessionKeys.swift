@@ -28,5 +28,6 @@ public struct SessionKeys: Sendable, Equatable, CustomStringConvertible {
         direction == .clientToServer ? clientToServer : serverToClient
     }
 
+    /// Always `SessionKeys(<redacted>)`: session keys never appear in a description or log line.
     public var description: String { "SessionKeys(<redacted>)" }
 }

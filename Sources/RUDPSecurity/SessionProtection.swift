@@ -1,7 +1,7 @@
 import RUDPCore
 import RUDPWire
 
-/// The engine's per-connection ``PacketProtection`` on libsodium: a ``PacketProtector`` for each
+/// The engine's per-connection `PacketProtection` on libsodium: a ``PacketProtector`` for each
 /// direction (ChaCha20-Poly1305-IETF, nonce = direction || packet number, replay window checked
 /// before and moved after verification) and, until the handshake completes, the
 /// ``HandshakeAuthenticator`` with the connection's handshake key that authenticates ACCEPT.
@@ -47,14 +47,13 @@ public final class SessionProtection: PacketProtection {
         do {
             try incoming.openInPlace(&datagram)
             return .verified
-        } catch .replayed {
-            return .replayed
-        } catch .tooOld {
-            return .tooOld
-        } catch .authenticationFailed {
-            return .authenticationFailed
         } catch {
-            return .malformed
+            switch error.code {
+            case .replayed: return .replayed
+            case .tooOld: return .tooOld
+            case .authenticationFailed: return .authenticationFailed
+            default: return .malformed
+            }
         }
     }
 
@@ -63,14 +62,13 @@ public final class SessionProtection: PacketProtection {
         do {
             _ = try incoming.open(datagram, into: packet)
             return .verified
-        } catch .replayed {
-            return .replayed
-        } catch .tooOld {
-            return .tooOld
-        } catch .authenticationFailed {
-            return .authenticationFailed
         } catch {
-            return .malformed
+            switch error.code {
+            case .replayed: return .replayed
+            case .tooOld: return .tooOld
+            case .authenticationFailed: return .authenticationFailed
+            default: return .malformed
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 import RUDPCore
 
 /// A ``SimulatedNode`` that reads and writes datagrams in the simulator's memory, as an
-/// ``Endpoint`` does with a socket's buffers: no array per datagram. ``NetworkSimulator`` uses
+/// `Endpoint` does with a socket's buffers: no array per datagram. ``NetworkSimulator`` uses
 /// these methods instead of ``SimulatedNode/receive(_:from:at:)`` and
 /// ``SimulatedNode/pollTransmit(at:)`` for a node that conforms.
 ///

@@ -1,14 +1,14 @@
 import RUDPCore
 import RUDPWire
 
-/// Puts an ``Endpoint`` on the simulated network.
+/// Puts an `Endpoint` on the simulated network.
 ///
 /// Its events go to ``onEvent`` (which may send more messages) before it is asked for
 /// datagrams, and again whenever it has nothing more to send, until there are none: the
 /// datagrams of one instant are handled first, then the events they caused, then the output.
 /// Through the ``SimulatedNode`` methods (used by nodes that wrap this one) it takes its events
 /// after every datagram. The node's application consumes every message at once: the node
-/// releases its credit (``Endpoint/releaseCredit(_:on:)``) as it takes the event, before
+/// releases its credit (`Endpoint.releaseCredit(_:on:)`) as it takes the event, before
 /// ``onEvent``. Messages sent from outside a callback need ``NetworkSimulator/poll(_:)`` on
 /// this node's address.
 ///
@@ -35,7 +35,7 @@ public final class EndpointNode: DirectSimulatedNode {
     private var scratch = TransmitScratch()
 
     /// A node running an endpoint with `configuration`, connection IDs drawn from a
-    /// ``SeededGenerator`` seeded with `seed` (a simulation is reproducible), and
+    /// `SeededGenerator` seeded with `seed` (a simulation is reproducible), and
     /// optional packet security.
     public init(configuration: EndpointConfiguration, seed: UInt64, security: EndpointSecurity? = nil) {
         endpoint = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: seed), security: security)

@@ -10,7 +10,7 @@ import RUDPImpairment
 /// (time, insertion sequence); it advances the clock from event to event, so a minute of
 /// simulated time with nothing happening costs nothing.
 ///
-/// **Determinism.** Every random draw comes from a ``SeededGenerator`` forked from `seed` (one
+/// **Determinism.** Every random draw comes from a `SeededGenerator` forked from `seed` (one
 /// per link, in the order links are connected; nodes may take their own with
 /// ``makeGenerator()``). Nothing reads the wall clock or iterates a `Dictionary`, and ties in
 /// time are broken by insertion order. The same seed, nodes and calls give the same run, byte

@@ -1,6 +1,6 @@
 import RUDPCore
 
-/// A node's buffer for ``Endpoint/pollTransmit(into:at:)``: the endpoint writes each datagram
+/// A node's buffer for `Endpoint.pollTransmit(into:at:)`: the endpoint writes each datagram
 /// into it, and the node copies the bytes into an array of exactly their size to put on a
 /// simulated link (which holds it until delivery).
 ///

@@ -5,12 +5,14 @@ public struct AckRange: Hashable, Sendable {
     /// Largest packet number in the range.
     public var upper: UInt64
 
+    /// The packet numbers `lower ... upper` (`lower` must not exceed `upper`).
     @inlinable
     public init(_ lower: UInt64, _ upper: UInt64) {
         self.lower = lower
         self.upper = upper
     }
 
+    /// Whether packet number `pn` lies in the range.
     @inlinable
     public func contains(_ pn: UInt64) -> Bool { pn >= lower && pn <= upper }
 }
@@ -37,6 +39,8 @@ public struct AckFrame: Hashable, Sendable {
     /// missing packet; the lowest range starts above `cumulative`.
     public var ranges: [AckRange]
 
+    /// An ACK of everything below `cumulative` plus `ranges` (highest first), sent
+    /// `ackDelayMicroseconds` after the largest acknowledged packet arrived.
     public init(cumulative: UInt64, ackDelayMicroseconds: UInt32 = 0, ranges: [AckRange] = []) {
         self.cumulative = cumulative
         self.ackDelayMicroseconds = ackDelayMicroseconds

@@ -1,6 +1,8 @@
 /// Why a connection is being closed, as sent to the peer.
 public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The 16-bit value on the wire.
     public var rawValue: UInt16
+    /// The code with this 16-bit wire value; values this version does not name are kept as they are.
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// Graceful close: everything sent was acknowledged.
@@ -33,6 +35,8 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         self == .securityRequired || self == .securityNotConfigured || self == .securityModeMismatch
     }
 
+    /// The code in words, for example `protocol violation`, or `code 42` for one this version
+    /// does not name.
     public var description: String {
         switch self {
         case .normal: return "normal"
@@ -58,9 +62,12 @@ public struct CloseFrame: Hashable, Sendable {
     /// Longest reason, in UTF-8 bytes.
     public static let maximumReasonLength = 200
 
+    /// Why the sender closes.
     public var code: CloseCode
+    /// A human-readable explanation (UTF-8, at most ``maximumReasonLength`` bytes; often empty).
     public var reason: String
 
+    /// A CLOSE with `code` and `reason` (at most ``maximumReasonLength`` UTF-8 bytes).
     public init(code: CloseCode, reason: String = "") {
         self.code = code
         self.reason = reason

@@ -9,10 +9,13 @@ public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConverti
     /// The reserved "not yet known" identifier.
     public static let none = ConnectionID(0)
 
+    /// The identifier with this 64-bit value (0 is ``none``).
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
+    /// Orders identifiers by value (for sorted output).
     public static func < (lhs: ConnectionID, rhs: ConnectionID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The value as 16 hexadecimal digits, for example `00000000000000ff`.
     public var description: String {
         let hex = String(rawValue, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex

@@ -12,6 +12,8 @@ public enum DeliveryMode: UInt8, Hashable, Sendable, CaseIterable, CustomStringC
     /// Whether the message waits for earlier messages on its channel.
     public var isOrdered: Bool { rawValue & 0b10 != 0 }
 
+    /// The mode as the command line and logs spell it: `reliable-ordered`, `reliable-unordered`
+    /// or `unreliable`.
     public var description: String {
         switch self {
         case .reliableOrdered: return "reliable-ordered"

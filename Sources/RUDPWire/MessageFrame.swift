@@ -20,6 +20,8 @@ public struct MessageFrame: Hashable, Sendable {
     /// This fragment's bytes.
     public var payload: [UInt8]
 
+    /// A fragment of message `sequence` on `channel`, holding `payload` at
+    /// `offset` of the `totalLength`-byte message.
     public init(channel: UInt8, mode: DeliveryMode, sequence: UInt32, totalLength: UInt32, offset: UInt32, payload: [UInt8]) {
         self.channel = channel
         self.mode = mode

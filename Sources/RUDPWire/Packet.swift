@@ -147,10 +147,13 @@ public struct Packet: Hashable, Sendable {
 
     /// The fields of the common header, readable without parsing the body (used for routing).
     public struct Header: Hashable, Sendable {
+        /// The packet type (CONNECT, ACCEPT, DATA, RETRY, ...).
         public var type: PacketType
         /// The flags: whether the datagram is protected, and how.
         public var flags: PacketFlags
+        /// The connection ID of the receiver (``ConnectionID/none`` in a CONNECT).
         public var destination: ConnectionID
+        /// The packet number: 62 bits, never reused on a connection.
         public var packetNumber: UInt64
     }
 

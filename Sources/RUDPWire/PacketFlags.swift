@@ -35,6 +35,7 @@ public struct PacketFlags: OptionSet, Hashable, Sendable, CustomStringConvertibl
         self == .plain || self == .authenticated || self == .authenticatedAndEncrypted
     }
 
+    /// The protection in words: `plain`, `authenticated` or `encrypted`.
     public var description: String {
         switch self {
         case .plain: return "plain"

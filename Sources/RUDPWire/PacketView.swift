@@ -10,7 +10,7 @@
 /// The input is the packet without its trailer: what ``Datagram/verify(_:)`` returns, or what the
 /// security layer opened. Views into it are valid as long as that memory is.
 ///
-/// A valid packet costs one pass of loads and compares (``FastValidation``); an invalid one is
+/// A valid packet costs one pass of loads and compares (`FastValidation`); an invalid one is
 /// checked again field by field, as `Packet.parse` reads it, to name its error.
 ///
 /// ```swift

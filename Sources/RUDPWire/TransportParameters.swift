@@ -24,6 +24,9 @@ public struct TransportParameters: Hashable, Sendable {
     /// Longest time the sender will delay an acknowledgement, in microseconds.
     public var maxAckDelayMicroseconds: UInt16
 
+    /// Parameters announcing `sourceConnectionID`, by default: 1,200-byte
+    /// datagrams, 1 MiB messages, 4 MiB of initial credit, 8 channels, a message window of
+    /// 8,192 and 5 ms of acknowledgement delay.
     public init(
         sourceConnectionID: ConnectionID,
         maxDatagramSize: UInt16 = 1200,

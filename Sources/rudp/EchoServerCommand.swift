@@ -2,6 +2,8 @@ import ArgumentParser
 import Logging
 import Metrics
 import RUDP
+import RUDPServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 
 /// `rudp echo-server`: Run the reliable echo server: answers each message M with 'Hello, M!'.
@@ -41,6 +43,10 @@ struct EchoServerCommand: AsyncParsableCommand {
               rudp echo-server --host ::1 --port 9000 --log-level info
               rudp echo-server --port 0     # any free port, printed at start
               rudp echo-server --port 9000 --psk-file rudp.key    # encrypted
+              rudp echo-server --port 9000 --metrics-port 9464   # GET /metrics
+
+            PROMETHEUS. With --metrics-port, GET http://HOST:PORT/metrics (HOST: --metrics-host, \
+            default 127.0.0.1) answers the metrics in Prometheus' text format. \(PrometheusOptions.metricNames)
             """
     )
 
@@ -72,6 +78,7 @@ struct EchoServerCommand: AsyncParsableCommand {
     @OptionGroup(title: "Limits") var limitOptions: ServerLimitOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
+    @OptionGroup(title: "Prometheus") var prometheusOptions: PrometheusOptions
 
     /// Packets the server's connections dropped for security reasons, summed as each connection
     /// ends (reported on exit when security is on).
@@ -140,6 +147,9 @@ struct EchoServerCommand: AsyncParsableCommand {
     func validate() throws {
         try OptionCheck.count(workers, "--workers", in: 1...RUDPWorkerSockets.maximumCount)
         if processes && workers < 2 { throw ValidationError("--processes needs --workers 2 or more") }
+        if processes && prometheusOptions.metricsPort != nil {
+            throw ValidationError("--metrics-port serves one process's metrics; it does not go with --processes")
+        }
         if (workerFd == nil) != (workerIndex == nil) { throw ValidationError("--worker-fd and --worker-index go together") }
         if let workerIndex { try OptionCheck.count(workerIndex, "--worker-index", in: 0...RUDPWorkerSockets.maximumCount - 1) }
         if workerFd != nil && (processes || workers != 1) { throw ValidationError("--worker-fd is for a worker process, without --workers or --processes") }
@@ -151,7 +161,7 @@ struct EchoServerCommand: AsyncParsableCommand {
             return
         }
         let logger = logOptions.makeLogger(label: workerIndex.map { "rudp.echo-server.worker\($0)" } ?? "rudp.echo-server")
-        metricsOptions.bootstrap()
+        let exporter = prometheusOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
         let security = try securityOptions.resolve()
         var configuration = RUDPConfiguration()
@@ -162,28 +172,53 @@ struct EchoServerCommand: AsyncParsableCommand {
         if let workerFd, let workerIndex {
             server = try await RUDPServer.bind(workerSocket: workerFd, workerIndex: workerIndex, configuration: configuration)
             ParentWatch.start { Task { await server.shutdown() } }
-            TerminationSignal.install { _ in Task { await server.shutdown() } }
         } else {
             server = try await RUDPServer.bind(host: host, port: port, configuration: configuration, workers: workers)
-            TerminationSignal.install { signal in
-                TerminationSignal.writeMessage("rudp echo-server: \(TerminationSignal.name(signal)) received, shutting down\n")
-                Task { await server.shutdown() }
-            }
-            Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port))"
-                              + (workers > 1 ? " with \(workers) worker threads" : "") + " (Ctrl-C to stop)")
-            if let security {
-                Console.printLine("connections are \(security); clients need the same key and mode")
-            }
+        }
+        let endpoint: PrometheusEndpoint?
+        do {
+            endpoint = try await exporter?.start()
+        } catch {
+            await server.shutdown()
+            throw error
         }
 
         let dropped = DroppedPacketTally()
         let service = EchoService(logger: logger, dropped: dropped)
         // Message by message, not a task per connection: an idle client then costs the server
         // only its connection state.
-        await server.serveMessages(accepted: service.connected, ended: service.closed) { connection, message in
+        let serving = server.messageService(accepted: service.connected, ended: service.closed) { connection, message in
             try await Self.echo(message, on: connection, service)
         }
-        if workerFd != nil { return }   // a worker process: its parent reports
+        let isWorkerProcess = workerFd != nil
+        let workers = self.workers, host = self.host
+        // SIGINT and SIGTERM start a graceful shutdown: connected clients get CLOSE(serverShutdown),
+        // the sockets close, then the command returns (status 0). The group traps the signals
+        // before any service starts, so the "listening" line is printed only once a signal
+        // would be handled.
+        let announcedServer = ClosureService {
+            if !isWorkerProcess {
+                Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port))"
+                                  + (workers > 1 ? " with \(workers) worker threads" : "") + " (Ctrl-C to stop)")
+                if let security {
+                    Console.printLine("connections are \(security); clients need the same key and mode")
+                }
+                if let endpoint { Console.printLine("metrics on \(endpoint.url)") }
+            }
+            try await withGracefulShutdownHandler {
+                try await serving.run()
+            } onGracefulShutdown: {
+                if !isWorkerProcess { TerminationSignal.writeMessage("rudp echo-server: shutting down\n") }
+            }
+        }
+        // Shut down in reverse order: the server first, the metrics endpoint last. A server
+        // that ends by itself (a worker process whose parent went away) shuts the group down.
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = (endpoint.map { [.init(service: $0)] } ?? [])
+            + [.init(service: announcedServer, successTerminationBehavior: .gracefullyShutdownGroup)]
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        if isWorkerProcess { return }   // a worker process: its parent reports
         if security != nil {
             let statistics = await server.statistics()
             let totals = dropped.totals
@@ -207,13 +242,20 @@ struct EchoServerCommand: AsyncParsableCommand {
         let supervisor = try WorkerProcessSupervisor(sockets: sockets, arguments: { index in
             childArguments + ["--worker-fd", "\(WorkerProcessSupervisor.childSocketDescriptor)", "--worker-index", "\(index)"]
         }, report: { Console.printLine("rudp echo-server: \($0)") })
-        TerminationSignal.install { signal in
-            TerminationSignal.writeMessage("rudp echo-server: \(TerminationSignal.name(signal)) received, stopping the workers\n")
-            supervisor.stop()
+        let workers = self.workers, host = self.host
+        // SIGINT and SIGTERM stop the workers (each gets SIGTERM and shuts down cleanly).
+        let supervising = ClosureService {
+            Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: sockets.port)) with \(workers) worker processes (Ctrl-C to stop)")
+            supervisor.start()
+            await withGracefulShutdownHandler {
+                await supervisor.waitUntilStopped()
+            } onGracefulShutdown: {
+                TerminationSignal.writeMessage("rudp echo-server: stopping the workers\n")
+                supervisor.stop()
+            }
         }
-        Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: sockets.port)) with \(workers) worker processes (Ctrl-C to stop)")
-        supervisor.start()
-        await supervisor.waitUntilStopped()
+        let logger = logOptions.makeLogger(label: "rudp.echo-server")
+        try await ServiceGroup(services: [supervising], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
         sockets.close()
         Console.printLine("rudp echo-server stopped")
     }

@@ -60,12 +60,19 @@ final class MetricsRegistry: MetricsFactory {
     private static let installed = Mutex<MetricsRegistry?>(nil)
 
     /// Installs a registry as the process-wide swift-metrics backend (only the first call
-    /// installs; later calls return the same registry).
-    static func bootstrapOnce() -> MetricsRegistry {
+    /// installs; later calls return the same registry). With `alsoTo` (the Prometheus
+    /// exporter of `--metrics-port`), every metric goes to both, through swift-metrics'
+    /// `MultiplexMetricsHandler`: swift-metrics can be bootstrapped once per process.
+    @discardableResult
+    static func bootstrapOnce(alsoTo other: (any MetricsFactory)? = nil) -> MetricsRegistry {
         installed.withLock { registry in
             if let registry { return registry }
             let created = MetricsRegistry()
-            MetricsSystem.bootstrap(created)
+            if let other {
+                MetricsSystem.bootstrap(MultiplexMetricsHandler(factories: [created, other]))
+            } else {
+                MetricsSystem.bootstrap(created)
+            }
             registry = created
             return created
         }

@@ -4,6 +4,8 @@ import Logging
 import NIOCore
 import RUDPImpairment
 import RUDPProxy
+import RUDPServiceLifecycle
+import ServiceLifecycle
 
 /// `rudp proxy`: Relay UDP between clients and an upstream, injecting loss, delay and more.
 ///
@@ -57,6 +59,17 @@ struct ProxyCommand: AsyncParsableCommand {
               rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --rate 10mbit
               rudp proxy --listen 127.0.0.1:0 --upstream [::1]:9000 --burst 1%,30%
               rudp proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:9000 --control-port 0
+              rudp proxy --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 \\
+                         --metrics-port 9465
+
+            PROMETHEUS. With --metrics-port, GET http://HOST:PORT/metrics (HOST: --metrics-host, \
+            default 127.0.0.1) answers the proxy's counters in Prometheus' text format: \
+            rudp_proxy_datagrams_received, _bytes_received, _datagrams_forwarded, \
+            _bytes_forwarded, _datagrams_duplicated, _datagrams_reordered, _datagrams_corrupted \
+            (direction="up" or "down"), rudp_proxy_datagrams_dropped (also reason="loss", \
+            "burst", "queue_full", "partition", "mtu", "delay_line_full", "flow_limit", \
+            "send_failed"), rudp_proxy_flows_opened, _expired, _refused, _rebound (counters) and \
+            rudp_proxy_flows_open (gauge).
             """
     )
 
@@ -135,6 +148,8 @@ struct ProxyCommand: AsyncParsableCommand {
                                valueName: "seconds"))
     var duration: Double?
 
+    @OptionGroup(title: "Prometheus") var prometheusOptions: PrometheusOptions
+
     @Option(help: ArgumentHelp("Lowest level of log messages on standard error: trace, debug, info, notice, warning, error, critical.",
                                valueName: "level"))
     var logLevel: String = "warning"
@@ -200,59 +215,81 @@ struct ProxyCommand: AsyncParsableCommand {
             maximumFlows: maxFlows,
             logger: logger)
 
-        let signals = ProxySignalWaiter()
+        let exporter = prometheusOptions.bootstrap()
         let proxy = try await UDPProxy.start(listen: listenAddress, upstream: upstreamAddress,
                                              configuration: configuration)
-        var control: ProxyControlServer?
-        if let controlPort {
-            do {
-                control = try await ProxyControlServer.start(proxy: proxy, port: controlPort)
-            } catch {
-                await proxy.shutdown()
-                throw error
+        var started: ProxyControlServer?
+        let endpoint: PrometheusEndpoint?
+        do {
+            if let controlPort {
+                started = try await ProxyControlServer.start(proxy: proxy, port: controlPort)
             }
+            if let exporter {
+                let metrics = ProxyMetrics()
+                endpoint = try await exporter.start { metrics.update(await proxy.statistics()) }
+            } else {
+                endpoint = nil
+            }
+        } catch {
+            await started?.shutdown()
+            await proxy.shutdown()
+            throw error
         }
-        announce(proxy: proxy, control: control, impairments: configuration.impairments)
+        let control = started
 
-        await withTaskGroup(of: Void.self) { group in
-            if statsInterval > 0 {
-                let interval = statsInterval
-                let json = self.json
-                group.addTask {
+        // SIGINT, SIGTERM and --duration start a graceful shutdown, which the group delivers to
+        // the services in reverse order: the timers, the metrics endpoint, the control port,
+        // then the proxy. The signals are trapped before any service starts, so the first
+        // output line appears only once a signal would be handled.
+        let impairments = configuration.impairments
+        let relaying = ClosureService { [self] in
+            announce(proxy: proxy, control: control, endpoint: endpoint, impairments: impairments)
+            try await proxy.run()
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: relaying)]
+        if let control {
+            services.append(.init(service: ClosureService {
+                try? await gracefulShutdown()
+                await control.shutdown()
+            }))
+        }
+        if let endpoint { services.append(.init(service: endpoint)) }
+        if statsInterval > 0 {
+            let interval = statsInterval
+            let json = self.json
+            services.append(.init(service: ClosureService {
+                try? await cancelWhenGracefulShutdown {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: OptionCheck.duration(seconds: interval))
-                        if Task.isCancelled { break }
+                        try await Task.sleep(for: OptionCheck.duration(seconds: interval))
                         ProxyOutput.statistics(await proxy.statistics(), event: "stats", json: json)
                     }
                 }
-            }
-            // The first of: a termination signal, the --duration.
-            let stop = AsyncStream<Void>.makeStream()
-            group.addTask {
-                _ = await signals.next()
-                stop.continuation.yield()
-            }
-            if let duration {
-                group.addTask {
-                    try? await Task.sleep(for: OptionCheck.duration(seconds: duration))
-                    stop.continuation.yield()
-                }
-            }
-            for await _ in stop.stream { break }
-            group.cancelAll()
-            signals.cancel()
+            }))
         }
-
+        if let duration {
+            services.append(.init(service: ClosureService {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: OptionCheck.duration(seconds: duration)) }
+            }, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await proxy.shutdown()
+            throw error
+        }
         await control?.shutdown()
         await proxy.shutdown()
         ProxyOutput.statistics(await proxy.statistics(), event: "final", json: json)
     }
 
     /// The first output line: where the proxy listens, relays to, and takes commands.
-    private func announce(proxy: UDPProxy, control: ProxyControlServer?, impairments: ProxyImpairments) {
+    private func announce(proxy: UDPProxy, control: ProxyControlServer?, endpoint: PrometheusEndpoint?, impairments: ProxyImpairments) {
         let listenText = ProxyOutput.text(proxy.localAddress)
         let upstreamText = ProxyOutput.text(proxy.upstreamAddress)
         let controlText = control.map { ProxyOutput.text($0.localAddress) }
+        let metricsText = endpoint?.url
         if json {
             var fields = [
                 "\"event\":\"listening\"",
@@ -261,10 +298,12 @@ struct ProxyCommand: AsyncParsableCommand {
                 "\"seed\":\(seed)",
             ]
             if let controlText { fields.append("\"control\":\"\(controlText)\"") }
+            if let metricsText { fields.append("\"metrics\":\"\(metricsText)\"") }
             ProxyOutput.line("{" + fields.joined(separator: ",") + "}")
         } else {
             var text = "rudp proxy: listening on \(listenText), relaying to \(upstreamText)"
             if let controlText { text += ", control on \(controlText)" }
+            if let metricsText { text += ", metrics on \(metricsText)" }
             ProxyOutput.line(text + ", seed \(seed)\n\(impairments)")
         }
     }

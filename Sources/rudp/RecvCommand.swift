@@ -46,6 +46,10 @@ struct RecvCommand: AsyncParsableCommand {
             removed by the next recv to the same --output. SIGINT (Ctrl-C) or SIGTERM aborts the \
             connection with a reason the sender prints at once; the exit status is then 130. The \
             protocol is specified in Specs/APPLICATIONS.md.
+
+            PROMETHEUS. With --metrics-port, GET http://HOST:PORT/metrics (HOST: --metrics-host, \
+            default 127.0.0.1) answers the metrics in Prometheus' text format while the transfer \
+            runs. \(PrometheusOptions.metricNames)
             """
     )
 
@@ -77,6 +81,7 @@ struct RecvCommand: AsyncParsableCommand {
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
+    @OptionGroup(title: "Prometheus") var prometheusOptions: PrometheusOptions
 
     func validate() throws {
         try OptionCheck.seconds(timeout, "--timeout")
@@ -85,7 +90,7 @@ struct RecvCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logOptions.makeLogger(label: "rudp.recv")
-        metricsOptions.bootstrap()
+        let exporter = prometheusOptions.bootstrap()
         defer { metricsOptions.printIfRequested() }
         let security = try securityOptions.resolve()
         let existing = FileDescriptor.fileType(atPath: output)
@@ -104,7 +109,7 @@ struct RecvCommand: AsyncParsableCommand {
             FileDescriptor.remove(partialPath)
             return "incomplete file removed"
         }
-        interruption.install()
+        await interruption.install()
         var succeeded = false
         var partialOpen = true
         defer {
@@ -118,10 +123,18 @@ struct RecvCommand: AsyncParsableCommand {
         configuration.security = security?.configuration
         let server = try await RUDPServer.bind(host: host, port: port, configuration: configuration)
         interruption.attach(server)
+        let endpoint: PrometheusEndpoint?
+        do {
+            endpoint = try await exporter?.start()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
         Console.printLine("rudp recv listening on \(HostPort(host: host, port: server.port)), saving to \(output)")
         if let security {
             Console.printLine("connections are \(security); the sender needs the same key and mode")
         }
+        if let endpoint { Console.printLine("metrics on \(endpoint.url)") }
 
         let watchdog = InactivityWatchdog(limit: timeout, phase: "waiting for a sender to connect")
         watchdog.setExpiryAction { await server.shutdown() }
@@ -132,6 +145,7 @@ struct RecvCommand: AsyncParsableCommand {
         guard let connection = await connections.next() else {
             await interruption.waitIfInterrupted()
             await server.shutdown()
+            await endpoint?.close()
             let hint = SecurityOptions.refusedPeersHint(await server.statistics())
             let failure = watchdog.expiredError ?? CLIError("the server stopped before a sender connected")
             throw CLIError(failure.message + hint)
@@ -180,9 +194,11 @@ struct RecvCommand: AsyncParsableCommand {
                 await connection.abort(reason: "the receiver refused the file: \(failure.message)")
             }
             await server.shutdown()
+            await endpoint?.close()
             throw failure
         }
         await server.shutdown()
+        await endpoint?.close()
     }
 
     /// Sends the verdict and closes. Returns nil once the sender has it: the verdict was
@@ -195,7 +211,7 @@ struct RecvCommand: AsyncParsableCommand {
             // The wait fails as soon as the sender's CLOSE arrives, possibly before the
             // connection has finished closing: close, then look at why it ended.
             try? await connection.close()
-            if case .peerClosed(let code, _) = await connection.closeReason(), code == .normal {
+            if await connection.closeReason()?.peerCode == .normal {
                 return nil
             }
             return "\(error)"

@@ -148,9 +148,9 @@ struct SecurityOptions: ParsableArguments {
     /// The security layer's error as a command-line error with the fix spelled out.
     /// `SecurityError` descriptions never contain key material; neither do the hints added here.
     static func explain(_ error: SecurityError, environmentVariable: String) -> CLIError {
-        switch error {
-        case .unreadableKeyFile(let path, _):
-            return CLIError("\(error) (check the --psk-file path, or create a key with `rudp keygen --output \(path)`)")
+        switch error.code {
+        case .unreadableKeyFile:
+            return CLIError("\(error) (check the --psk-file path, or create a key with `rudp keygen --output \(error.path ?? "PATH")`)")
         case .badKeyText:
             return CLIError("\(error); set it to the contents of a key file, for example \(environmentVariable)=$(cat rudp.key)")
         case .badKeyFile, .insecureKeyFilePermissions:

@@ -84,7 +84,7 @@ struct SendCommand: AsyncParsableCommand {
         configuration.security = security?.configuration
         configuration.connection.connectTimeout = OptionCheck.duration(seconds: timeout)
         let interruption = TransferInterruption(side: "sender", command: "send")
-        interruption.install()
+        await interruption.install()
         let watchdog = InactivityWatchdog(limit: timeout + 1, phase: "connecting to the receiver at \(to)")
         watchdog.start()
         defer { watchdog.stop() }

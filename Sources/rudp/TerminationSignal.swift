@@ -1,5 +1,5 @@
-import Dispatch
 import Synchronization
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -9,37 +9,37 @@ import Musl
 import Darwin
 #endif
 
-/// Turns SIGINT and SIGTERM into a call of a handler, so a command can shut down cleanly; a
-/// second signal exits at once (status 130).
+/// What `rudp send` and `rudp recv` do with SIGINT and SIGTERM (the servers, `echo-server` and
+/// `proxy`, shut down through swift-service-lifecycle's `ServiceGroup` instead): the first
+/// signal calls a handler, which tells the peer and exits; a second one exits at once (status
+/// 130). The signals come from swift-service-lifecycle's `UnixSignalsSequence`.
 ///
 /// ```swift
-/// let server = try await RUDPServer.bind(port: 9000)
-/// TerminationSignal.install { signal in
-///     Task { await server.shutdown() }   // serve(_:) then returns
+/// await TerminationSignal.install { signal in
+///     Task { await connection.abort(reason: "interrupted (\(TerminationSignal.name(signal)))"); exit(130) }
 /// }
-/// try await server.serve { connection in ... }
 /// ```
 enum TerminationSignal {
     private struct State {
-        var sources: [any DispatchSourceSignal] = []
+        var listening = false
         var handler: (@Sendable (Int32) -> Void)?
         var received: Int32?
     }
 
     private static let state = Mutex(State())
 
-    /// Installs `handler` for the first SIGINT or SIGTERM (replacing an earlier handler).
-    static func install(_ handler: @escaping @Sendable (Int32) -> Void) {
-        state.withLock { state in
+    /// Installs `handler` for the first SIGINT or SIGTERM (replacing an earlier handler);
+    /// returns once the signals are trapped.
+    static func install(_ handler: @escaping @Sendable (Int32) -> Void) async {
+        let first = state.withLock { state in
             state.handler = handler
-            guard state.sources.isEmpty else { return }
-            for number in [SIGINT, SIGTERM] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { TerminationSignal.received(number) }
-                source.resume()
-                state.sources.append(source)
-            }
+            defer { state.listening = true }
+            return !state.listening
+        }
+        guard first else { return }
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        Task.detached {
+            for await signal in signals { received(signal.rawValue) }
         }
     }
 

@@ -16,7 +16,7 @@ import Darwin
 ///
 /// ```swift
 /// let interruption = TransferInterruption(side: "receiver", command: "recv") { FileDescriptor.remove(partialPath) }
-/// interruption.install()
+/// await interruption.install()
 /// interruption.attach(server)        // once bound
 /// interruption.attach(connection)    // once a peer connected
 /// ```
@@ -47,8 +47,8 @@ final class TransferInterruption: Sendable {
     }
 
     /// Installs the SIGINT/SIGTERM handler (a second signal exits at once).
-    func install() {
-        TerminationSignal.install { [self] signal in
+    func install() async {
+        await TerminationSignal.install { [self] signal in
             // Whatever happens below, the process ends within two seconds.
             DispatchQueue.global().asyncAfter(deadline: .now() + 2) { exit(130) }
             Task {

@@ -151,7 +151,10 @@ import RUDPWire
             let message = [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: sizes[index % sizes.count])
             do {
                 try pair.client.send(message, on: c)
-            } catch SendError.sendBufferFull {
+            } catch {
+                // Not `catch SendError.sendBufferFull`: an expression pattern on a typed-throws
+                // struct error sends Swift 6.3.1's mandatory SIL passes into an endless loop.
+                guard error.code == .sendBufferFull else { throw error }
                 refusals += 1
                 let seen = pair.clientEvents.filter { $0.1 == .writable }.count
                 #expect(pair.drive { pair.clientEvents.filter { $0.1 == .writable }.count > seen }, "message \(index)")

@@ -24,7 +24,7 @@ import RUDPImpairment
         var hogConnected = 0, hogRefused = 0
         hog.onEvent = { _, event in
             if event == .connected { hogConnected += 1 }
-            if case .closed(.peerClosed(.refused, _)) = event { hogRefused += 1 }
+            if case .closed(let reason) = event, reason.peerCode == .refused { hogRefused += 1 }
         }
         let serverAddress = simulator.addNode(server)
         let hogAddress = simulator.addNode(hog)

@@ -123,12 +123,12 @@ import RUDPWire
         Datagram.seal(&bytes)
         pair.client.handle(datagram: bytes, from: Pair.serverAddress, at: pair.now)
         pair.collect()
-        guard case .protocolViolation? = pair.closeReason(pair.clientEvents) else {
+        guard pair.closeReason(pair.clientEvents)?.code == .protocolViolation else {
             Issue.record("expected a protocol violation, got \(String(describing: pair.closeReason(pair.clientEvents)))")
             return
         }
         #expect(pair.drive { pair.closeReason(pair.serverEvents) != nil })
-        if case .peerClosed(let code, _)? = pair.closeReason(pair.serverEvents) {
+        if let code = pair.closeReason(pair.serverEvents)?.peerCode {
             #expect(code == .protocolViolation)
         } else {
             Issue.record("server should learn of the violation")

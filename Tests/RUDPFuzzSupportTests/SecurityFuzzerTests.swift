@@ -191,7 +191,8 @@ final class UnauthenticatedReceiver: SecurityFuzzReceiver {
     func open(datagram: [UInt8]) throws(SecurityError) -> (header: [UInt8], payload: [UInt8]) {
         do {
             return try real.open(datagram: datagram)
-        } catch .authenticationFailed {
+        } catch {
+            guard error.code == .authenticationFailed else { throw error }
             let body = datagram.dropLast(PacketProtector.tagSize)
             return (Array(body.prefix(Packet.headerSize)), Array(body.dropFirst(Packet.headerSize)))
         }

@@ -22,6 +22,9 @@ struct MetricsTests {
                 try await client.send([UInt8](repeating: UInt8(i), count: 500))
                 _ = try await iterator.next()
             }
+            // Both ends count the open connection (the server's since it accepted it).
+            #expect(try metrics.expectMeter("rudp_connections_open", [("role", "client")]).lastValue == 1)
+            #expect(try metrics.expectMeter("rudp_connections_open", [("role", "server")]).lastValue == 1)
             try await client.close()
         }
         await server.shutdown()
@@ -35,5 +38,14 @@ struct MetricsTests {
         #expect(try metrics.expectCounter("rudp_connections_opened", serverRole).totalValue == 1)
         #expect(try metrics.expectCounter("rudp_connections_closed", [("role", "client")]).totalValue == 1)
         #expect(try metrics.expectCounter("rudp_bytes_sent", [("role", "client")]).totalValue > 20 * 500)
+        // The gauge is back to zero once the connections ended; a handshake time for each side,
+        // a smoothed RTT for each connection that ended.
+        for role in ["client", "server"] {
+            #expect(try metrics.expectMeter("rudp_connections_open", [("role", role)]).lastValue == 0)
+            let handshakes = try metrics.expectTimer("rudp_handshake_duration_seconds", [("role", role)]).values
+            #expect(handshakes.count == 1 && handshakes.allSatisfy { $0 > 0 }, "\(role) handshake times \(handshakes)")
+            let rtts = try metrics.expectTimer("rudp_rtt_seconds", [("role", role)]).values
+            #expect(rtts.count == 1 && rtts.allSatisfy { $0 > 0 }, "\(role) RTTs \(rtts)")
+        }
     }
 }

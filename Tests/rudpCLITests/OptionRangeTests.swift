@@ -14,7 +14,7 @@ import Testing
 @Suite struct OptionRangeTests {
     /// Options whose value is a name, a path, an address or an enumeration's text.
     static let nonNumericOptions: Set<String> = ["host", "to", "o", "output", "psk-file", "log-level", "listen", "upstream",
-                                                  "sweep", "scenario", "chart"]
+                                                  "sweep", "scenario", "chart", "metrics-host"]
 
     /// Values no numeric option may accept (or crash on).
     static let extremeValues = ["1e300", "-1e300", "nan", "inf", "-inf", "-1", "18446744073709551616", "1e-300"]

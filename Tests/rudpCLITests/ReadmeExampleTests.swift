@@ -79,6 +79,13 @@ import Testing
         #expect(result.output == "accepted\nping\nended\n")
     }
 
+    @Test func theServiceLifecycleExampleRuns() async throws {
+        let example = try Self.executable("ExampleServiceLifecycle")
+        let result = try await RudpProcess.run(executable: example, [], seconds: HangGuard.processSeconds)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output == "ping\nstopped\n")
+    }
+
     @Test func theSecurityExampleRuns() async throws {
         let example = try Self.executable("ExampleSecureConnection")
         let directory = try CLIProcessTests.makeTemporaryDirectory()

@@ -1,0 +1,140 @@
+import Foundation
+import RUDP
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The CLI's servers under swift-service-lifecycle, as real processes: SIGTERM or SIGINT shuts
+/// them down gracefully (clients are told, status 0), and `--metrics-port` serves Prometheus
+/// metrics that a scrape over HTTP can read. Metrics can be bootstrapped only once per
+/// process, which is why these run a child process rather than the commands in the test.
+@Suite("Lifecycle and metrics of the CLI processes")
+struct LifecycleProcessTests {
+    /// A client configuration whose timeouts are hang guards (the machine may be loaded).
+    static var clientConfiguration: RUDPConfiguration {
+        var configuration = RUDPConfiguration()
+        configuration.connection.connectTimeout = .seconds(120)
+        configuration.connection.peerTimeout = .seconds(120)
+        configuration.connection.idleTimeout = .seconds(300)
+        return configuration
+    }
+
+    /// The port of `http://127.0.0.1:PORT/metrics` in a line of output.
+    static func metricsPort(in line: String) throws -> Int {
+        guard let range = line.range(of: "metrics on http://127.0.0.1:") else { throw RudpProcess.Failure("no metrics URL in '\(line)'") }
+        guard let port = Int(line[range.upperBound...].prefix { $0.isNumber }) else { throw RudpProcess.Failure("no port in '\(line)'") }
+        return port
+    }
+
+    /// Connects to `port`, sends `count` messages and reads their echoes; returns the open connection.
+    static func exchange(port: Int, count: Int) async throws -> RUDPConnection {
+        let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: clientConfiguration)
+        var iterator = client.messages.makeAsyncIterator()
+        for i in 0..<count {
+            try await client.send(Array("message \(i)".utf8))
+            _ = try await iterator.next()
+        }
+        return client
+    }
+
+    /// Waits until the connection learned why it ended.
+    static func closeReason(of client: RUDPConnection) async throws -> CloseReason? {
+        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
+        while await client.closeReason() == nil {
+            if ContinuousClock.now > deadline { throw RudpProcess.Failure("the client never saw its connection end") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return await client.closeReason()
+    }
+
+    @Test("echo-server: SIGTERM or SIGINT closes the open connections (clients told serverShutdown) and exits 0", arguments: [SIGTERM, SIGINT])
+    func echoServerStopsOnSignal(signal: Int32) async throws {
+        let server = try RudpProcess(["echo-server", "--port", "0"])
+        defer { server.stop() }
+        let line = try await OffPool.run { try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
+        let port = try RudpProcess.port(inListeningLine: line)
+        let client = try await Self.exchange(port: port, count: 3)
+        server.send(signal: signal)
+        let status = try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) }
+        #expect(status == 0, "\(server.transcript)")
+        #expect(server.standardOutput.text.contains("rudp echo-server stopped"), "\(server.transcript)")
+        #expect(try await Self.closeReason(of: client) == .peerClosed(.serverShutdown, "server shutting down"))
+    }
+
+    @Test("echo-server --metrics-port: GET /metrics shows the counters, the open connection and the timers; other paths 404")
+    func echoServerServesPrometheusMetrics() async throws {
+        let server = try RudpProcess(["echo-server", "--port", "0", "--metrics-port", "0"])
+        defer { server.stop() }
+        let line = try await OffPool.run { try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
+        let port = try RudpProcess.port(inListeningLine: line)
+        let metricsLine = try await OffPool.run { try server.waitForOutputLine(containing: "metrics on", seconds: HangGuard.processSeconds) }
+        let metricsPort = try Self.metricsPort(in: metricsLine)
+
+        let before = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
+        #expect(before.status == 200)
+        let client = try await Self.exchange(port: port, count: 5)
+        let during = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
+        #expect(during.status == 200)
+        let body = during.body
+        #expect((HTTPGet.sample("rudp_datagrams_received{role=\"server\"}", in: body) ?? 0) >= 6, "\(body)")
+        #expect((HTTPGet.sample("rudp_bytes_sent{role=\"server\"}", in: body) ?? 0) > 0, "\(body)")
+        #expect(HTTPGet.sample("rudp_connections_opened{role=\"server\"}", in: body) == 1, "\(body)")
+        #expect(HTTPGet.sample("rudp_connections_open{role=\"server\"}", in: body) == 1, "\(body)")
+        #expect(HTTPGet.sample("rudp_cli_echo_messages", in: body) == 5, "\(body)")
+        #expect(HTTPGet.sample("rudp_handshake_duration_seconds_count{role=\"server\"}", in: body) == 1, "\(body)")
+        #expect(body.contains("# TYPE rudp_connections_open gauge"), "\(body)")
+        #expect(body.contains("# TYPE rudp_rtt_seconds histogram"), "\(body)")
+
+        let missing = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/other") }
+        #expect(missing.status == 404)
+
+        try await client.close()
+        // The server notices the close a moment later: scrape until the gauge is back to 0.
+        var after = ""
+        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
+        repeat {
+            after = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }.body
+            if HTTPGet.sample("rudp_connections_open{role=\"server\"}", in: after) == 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        } while ContinuousClock.now < deadline
+        #expect(HTTPGet.sample("rudp_connections_open{role=\"server\"}", in: after) == 0, "\(after)")
+        #expect(HTTPGet.sample("rudp_connections_closed{role=\"server\"}", in: after) == 1, "\(after)")
+        #expect(HTTPGet.sample("rudp_rtt_seconds_count{role=\"server\"}", in: after) == 1, "\(after)")
+
+        server.send(signal: SIGTERM)
+        let status = try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) }
+        #expect(status == 0, "\(server.transcript)")
+    }
+
+    @Test("proxy --metrics-port: the relayed datagrams show on /metrics; SIGTERM prints the final counters and exits 0")
+    func proxyServesMetricsAndStopsOnSignal() async throws {
+        let server = try RudpProcess(["echo-server", "--port", "0"])
+        defer { server.stop() }
+        let serverPort = try RudpProcess.port(inListeningLine: try await OffPool.run {
+            try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
+        })
+        let proxy = try RudpProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)", "--metrics-port", "0"])
+        defer { proxy.stop() }
+        let line = try await OffPool.run { try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
+        let proxyPort = try RudpProcess.port(inListeningLine: line)
+        let metricsPort = try Self.metricsPort(in: line)
+
+        let client = try await Self.exchange(port: proxyPort, count: 4)
+        let scrape = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
+        #expect(scrape.status == 200)
+        #expect((HTTPGet.sample("rudp_proxy_datagrams_forwarded{direction=\"up\"}", in: scrape.body) ?? 0) >= 5, "\(scrape.body)")
+        #expect((HTTPGet.sample("rudp_proxy_datagrams_forwarded{direction=\"down\"}", in: scrape.body) ?? 0) >= 5, "\(scrape.body)")
+        #expect(HTTPGet.sample("rudp_proxy_flows_open", in: scrape.body) == 1, "\(scrape.body)")
+        #expect(HTTPGet.sample("rudp_proxy_flows_opened", in: scrape.body) == 1, "\(scrape.body)")
+        try await client.close()
+
+        proxy.send(signal: SIGTERM)
+        let status = try await OffPool.run { try proxy.waitForExit(seconds: HangGuard.processSeconds) }
+        #expect(status == 0, "\(proxy.transcript)")
+        #expect(proxy.standardOutput.text.contains("final"), "\(proxy.transcript)")
+        server.send(signal: SIGINT)
+        #expect(try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) } == 0, "\(server.transcript)")
+    }
+}
