@@ -16,8 +16,8 @@
 /// ```
 public struct WestwoodCongestionController: CongestionController {
     /// Slow start, congestion avoidance and recovery periods are NewReno's; only the
-    /// reduction after a loss differs. (Internal: ``CongestionControl`` runs NewReno in it.)
-    var reno: NewRenoCongestionController
+    /// reduction after a loss differs.
+    private var reno: NewRenoCongestionController
     /// The largest datagram the connection sends, in bytes: the unit of window growth.
     public var maxDatagramSize: Int { reno.maxDatagramSize }
     /// The congestion window in bytes (NewReno's, reduced to the estimated bandwidth-delay

@@ -7,7 +7,7 @@ import Testing
 struct ConnectionStateLayoutTests {
     /// The state's size after the idle-memory work of session 5 (was 1,664 bytes): a field that
     /// adds to it adds to every connection; if one must, measure the idle benchmark and raise this.
-    static let stateSizeLimit = 1_392
+    static let stateSizeLimit = 1_472
 
     @Test func stateSizeStaysWithinItsBudget() {
         func p<T>(_ t: T.Type) { print("layout \(T.self): size \(MemoryLayout<T>.size) stride \(MemoryLayout<T>.stride)") }
