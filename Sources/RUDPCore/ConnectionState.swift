@@ -92,7 +92,7 @@ struct ConnectionState {
     var lastReceive = ReceiveOutcome()
 
     var events: Deque<ConnectionEvent> = []
-    var stats = ConnectionStatistics()
+    var stats = ConnectionCounters()
     /// Every deadline of the connection.
     var timers = TimerTable()
 
@@ -151,7 +151,7 @@ struct ConnectionState {
 
     /// A snapshot of the counters and estimates.
     var statistics: ConnectionStatistics {
-        var s = stats
+        var s = ConnectionStatistics(counters: stats)
         let rtt = recovery.rtt
         s.smoothedRTT = rtt.smoothed ?? 0
         s.rttVariation = rtt.variation

@@ -95,4 +95,38 @@ public struct ConnectionStatistics: Sendable, Hashable {
 
     /// All counters zero (the engine fills them in; tests and sums start here).
     public init() {}
+
+    /// The counters of `counters`, with the estimates zero (``ConnectionState/statistics`` fills them).
+    init(counters c: ConnectionCounters) {
+        packetsSent = c.packetsSent
+        bytesSent = c.bytesSent
+        packetsReceived = c.packetsReceived
+        bytesReceived = c.bytesReceived
+        duplicatePacketsDropped = c.duplicatePacketsDropped
+        malformedPacketsDropped = c.malformedPacketsDropped
+        packetsLost = c.packetsLost
+        spuriousLosses = c.spuriousLosses
+        retransmissionTimeouts = c.retransmissionTimeouts
+        messagesSent = c.messagesSent
+        messagesAcknowledged = c.messagesAcknowledged
+        messagesFailed = c.messagesFailed
+        messagesDelivered = c.messagesDelivered
+        fragmentsRetransmitted = c.fragmentsRetransmitted
+        bytesRetransmitted = c.bytesRetransmitted
+        duplicateFragmentsDropped = c.duplicateFragmentsDropped
+        unreliableMessagesDropped = c.unreliableMessagesDropped
+        packetsDroppedForMemory = c.packetsDroppedForMemory
+        authenticationFailures = c.authenticationFailures
+        replayedPacketsDropped = c.replayedPacketsDropped
+        unprotectedPacketsDropped = c.unprotectedPacketsDropped
+        retriesReceived = c.retriesReceived
+        plainRetriesDropped = c.plainRetriesDropped
+        pathChallengesSent = c.pathChallengesSent
+        pathValidationsAbandoned = c.pathValidationsAbandoned
+        pathValidationsSucceeded = c.pathValidationsSucceeded
+        pathChallengesReceived = c.pathChallengesReceived
+        pathResponsesSent = c.pathResponsesSent
+        pathResponsesIgnored = c.pathResponsesIgnored
+        pacingDelays = c.pacingDelays
+    }
 }

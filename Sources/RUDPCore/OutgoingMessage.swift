@@ -3,7 +3,7 @@ import RUDPWire
 /// A message held by the sender until the peer acknowledges all of it (reliable) or until it
 /// has been transmitted once (unreliable). Its bytes are the application's array, kept as they
 /// were handed in; each fragment is copied from them straight into the datagram that carries it.
-struct OutgoingMessage {
+struct OutgoingMessage: RingElement {
     var bytes: [UInt8]
     var channel: UInt8
     var mode: DeliveryMode
@@ -22,6 +22,9 @@ struct OutgoingMessage {
     var ackedOverflow: [UInt64] = []
 
     static let empty = OutgoingMessage(bytes: [], channel: 0, mode: .unreliable, sequence: 0, isLive: false)
+
+    @inline(__always)
+    static var ringFiller: OutgoingMessage { OutgoingMessage(bytes: [], channel: 0, mode: .unreliable, sequence: 0, isLive: false) }
 
     /// What decides whether and how the message may start: its plain fields, without the arrays
     /// (a copy of the message itself retains and releases both).

@@ -6,16 +6,18 @@
 /// relative to their oldest entry. It grows on demand (doubling) and gives its storage back with
 /// ``shrinkIfEmpty()``, so an idle connection holds no ring storage at all.
 ///
-/// Unused slots hold `filler`, so a released value (a message's bytes, say) is not kept alive.
-struct RingBuffer<Element> {
+/// Unused slots hold the element type's ``RingElement/ringFiller``, so a released value (a
+/// message's bytes, say) is not kept alive. The filler is a static of the type, not a stored
+/// property: every connection holds three rings, and a stored filler cost the size of one
+/// element each (120 bytes of every idle connection's state).
+struct RingBuffer<Element: RingElement> {
     private var storage: ContiguousArray<Element> = []
     private var head = 0
     private(set) var count = 0
-    private let filler: Element
+    @inline(__always)
+    private var filler: Element { Element.ringFiller }
 
-    init(filler: Element) {
-        self.filler = filler
-    }
+    init() {}
 
     var isEmpty: Bool { count == 0 }
     var capacity: Int { storage.count }
@@ -70,7 +72,7 @@ struct RingBuffer<Element> {
         count -= 1
     }
 
-    /// Removes the first element without writing ``filler`` over it: only for an element the
+    /// Removes the first element without writing the filler over it: only for an element the
     /// caller has already emptied in place (it keeps nothing alive, as the filler does), so
     /// that nothing is copied or destroyed here.
     mutating func dropEmptiedFirst() {
@@ -112,4 +114,10 @@ struct RingBuffer<Element> {
         storage = grown
         head = 0
     }
+}
+
+/// An element of a ``RingBuffer``: the value its unused slots hold.
+protocol RingElement {
+    /// A value that keeps nothing alive (no array, no object), written over released slots.
+    static var ringFiller: Self { get }
 }

@@ -22,7 +22,7 @@ struct SendQueue {
     }
 
     /// The messages from ``oldestID`` to ``nextID`` (exclusive); released ones are empty slots.
-    private var slots = RingBuffer<OutgoingMessage>(filler: .empty)
+    private var slots = RingBuffer<OutgoingMessage>()
     /// ID of `slots[0]`.
     private var oldestID: UInt64 = 0
     private var nextID: UInt64 = 0

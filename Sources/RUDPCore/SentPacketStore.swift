@@ -7,10 +7,10 @@
 /// shared ring, in packet order, so recording a packet allocates nothing in steady state.
 /// Settled packets (acknowledged, lost, not awaited) leave from the front (``trim()``).
 struct SentPacketStore {
-    private var packets = RingBuffer<SentPacket>(filler: .vacant)
+    private var packets = RingBuffer<SentPacket>()
     /// Packet number of `packets[0]`.
     private(set) var firstPacketNumber: UInt64 = 0
-    private var fragments = RingBuffer<FragmentRef>(filler: FragmentRef(message: MessageID(0), index: 0))
+    private var fragments = RingBuffer<FragmentRef>()
     /// Absolute position of `fragments[0]`.
     private var firstFragment: UInt64 = 0
     /// Packets in state ``SentPacket/State/outstanding``.
