@@ -19,7 +19,7 @@ let package = Package(
         .executable(name: "FuzzSecureEngine", targets: ["FuzzSecureEngine"]),
     ],
     dependencies: [
-        .package(name: "rudp", path: ".."),
+        .package(name: "rudp", path: "..")
     ],
     targets: [
         .executableTarget(name: "FuzzWire", dependencies: [.product(name: "_RUDPFuzzSupport", package: "rudp")]),

@@ -5,11 +5,14 @@ import ServiceLifecycle
 
 // The server as a swift-service-lifecycle Service: SIGTERM or SIGINT shut it down gracefully.
 let server = try await RUDPServer.bind(host: "127.0.0.1", port: 0)
-let group = ServiceGroup(services: [server.service { connection in
-    for try await message in connection.messages {
-        try await connection.send(message.bytes)                    // echo
-    }
-}], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "echo"))
+let group = ServiceGroup(
+    services: [
+        server.service { connection in
+            for try await message in connection.messages {
+                try await connection.send(message.bytes)  // echo
+            }
+        }
+    ], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "echo"))
 
 try await withThrowingTaskGroup(of: Void.self) { tasks in
     tasks.addTask { try await group.run() }
@@ -19,8 +22,8 @@ try await withThrowingTaskGroup(of: Void.self) { tasks in
         var replies = connection.messages.makeAsyncIterator()
         return try await replies.next().map { String(decoding: $0.bytes, as: UTF8.self) }
     }
-    print(reply ?? "no reply")                                       // ping
-    await group.triggerGracefulShutdown()                            // as SIGTERM would
+    print(reply ?? "no reply")  // ping
+    await group.triggerGracefulShutdown()  // as SIGTERM would
     try await tasks.waitForAll()
 }
 print("stopped")

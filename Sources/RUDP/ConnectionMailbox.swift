@@ -289,8 +289,10 @@ final class ConnectionMailbox: Sendable {
     /// Hands over one batch: the engine's send-buffer level, messages moved out of the queue,
     /// delivered messages and settled waiters. Returns the messages whose credit the engine
     /// should get back (the application took them), and whether senders still wait for room.
-    func publish(statistics: ConnectionStatistics, moved: (messages: Int, bytes: Int), delivered: [ReceivedMessage],
-                 resolutions: [(token: UInt64, result: Result<Void, any Error>)]) -> (releases: [ReceivedMessage], sendersWaiting: Bool) {
+    func publish(
+        statistics: ConnectionStatistics, moved: (messages: Int, bytes: Int), delivered: [ReceivedMessage],
+        resolutions: [(token: UInt64, result: Result<Void, any Error>)]
+    ) -> (releases: [ReceivedMessage], sendersWaiting: Bool) {
         var resumed: [(Waiter, Result<Void, any Error>)] = []
         var handOver: (Consumer, ReceivedMessage)?
         var releases: [ReceivedMessage] = []
@@ -329,7 +331,8 @@ final class ConnectionMailbox: Sendable {
             // queues a batch rather than a message or two.
             if !s.roomWaiters.isEmpty
                 && s.queuedMessages + s.engineMessages <= roomWakeMessages
-                && s.queuedBytes + s.engineBytes <= roomWakeBytes {
+                && s.queuedBytes + s.engineBytes <= roomWakeBytes
+            {
                 while let token = s.roomWaiters.popFirst() {
                     if let waiter = s.waiters.removeValue(forKey: token) { resumed.append((waiter, .success(()))) }
                 }
@@ -343,8 +346,10 @@ final class ConnectionMailbox: Sendable {
     }
 
     /// The connection ended: record why, hand over the last deliveries, and resume every waiter.
-    func close(reason: CloseReason, error: RUDPError?, statistics: ConnectionStatistics, delivered: [ReceivedMessage],
-               resolutions: [(token: UInt64, result: Result<Void, any Error>)]) {
+    func close(
+        reason: CloseReason, error: RUDPError?, statistics: ConnectionStatistics, delivered: [ReceivedMessage],
+        resolutions: [(token: UInt64, result: Result<Void, any Error>)]
+    ) {
         var resumed: [(Waiter, Result<Void, any Error>)] = []
         var handOver: (Consumer, Result<ReceivedMessage?, any Error>)?
         var wake: (@Sendable () -> Void)?
@@ -418,7 +423,7 @@ final class ConnectionMailbox: Sendable {
             if let message = s.inbound.popFirst() { return (.message(message), noteTaken(&s, message)) }
             s.dispatchScheduled = false
             if s.closeReason != nil {
-                s.dispatch = nil   // no more wakes; breaks the cycle through the wake closure
+                s.dispatch = nil  // no more wakes; breaks the cycle through the wake closure
                 return (.ended, false)
             }
             guard !s.releaseScheduled && s.toReleaseBytes > 0 && s.toReleaseBytes >= idleReleaseThreshold else { return (.idle, false) }

@@ -50,8 +50,10 @@ struct DatagramBatch {
 
     /// Takes everything the endpoint has to send now into the buffer; returns how many datagrams
     /// and bytes. Datagrams for a peer address that is not an IP address are dropped.
-    mutating func fill(from endpoint: Endpoint, addresses: inout SocketAddressCache, allocator: ByteBufferAllocator,
-                       at now: Timestamp) -> (datagrams: Int, bytes: Int) {
+    mutating func fill(
+        from endpoint: Endpoint, addresses: inout SocketAddressCache, allocator: ByteBufferAllocator,
+        at now: Timestamp
+    ) -> (datagrams: Int, bytes: Int) {
         fill(maximumDatagramSize: endpoint.maximumDatagramSize, addresses: &addresses, allocator: allocator) { buffer, segments in
             endpoint.pollTransmit(into: buffer, maxSegments: segments, at: now)
         }
@@ -62,8 +64,10 @@ struct DatagramBatch {
     /// second argument datagrams of at most `maximumDatagramSize` bytes for one destination into
     /// its first and describes them, or returns nil. The raw-UDP baseline of `rudp bench`
     /// (``RawDatagramQueue``) sends through here, so both measure the same write path.
-    mutating func fill(maximumDatagramSize maximumDatagram: Int, addresses: inout SocketAddressCache, allocator: ByteBufferAllocator,
-                       poll: (UnsafeMutableRawBufferPointer, Int) -> Transmit?) -> (datagrams: Int, bytes: Int) {
+    mutating func fill(
+        maximumDatagramSize maximumDatagram: Int, addresses: inout SocketAddressCache, allocator: ByteBufferAllocator,
+        poll: (UnsafeMutableRawBufferPointer, Int) -> Transmit?
+    ) -> (datagrams: Int, bytes: Int) {
         let segments = max(1, min(Self.maximumSegments, Self.maximumSegmentedBytes / maximumDatagram))
         let room = segments * maximumDatagram
         var datagrams = 0, bytes = 0
@@ -80,8 +84,10 @@ struct DatagramBatch {
             datagrams += first.segmentCount
             bytes += first.byteCount
             if let destination = addresses.socketAddress(for: first.destination) {
-                runs.append(Run(offset: 0, byteCount: first.byteCount, segmentSize: first.segmentSize,
-                                segmentCount: first.segmentCount, destination: destination))
+                runs.append(
+                    Run(
+                        offset: 0, byteCount: first.byteCount, segmentSize: first.segmentSize,
+                        segmentCount: first.segmentCount, destination: destination))
             } else {
                 fresh.clear()
             }
@@ -104,8 +110,10 @@ struct DatagramBatch {
                 buffer.moveWriterIndex(to: buffer.writerIndex - transmit.byteCount)
                 continue
             }
-            runs.append(Run(offset: offset, byteCount: transmit.byteCount, segmentSize: transmit.segmentSize,
-                            segmentCount: transmit.segmentCount, destination: destination))
+            runs.append(
+                Run(
+                    offset: offset, byteCount: transmit.byteCount, segmentSize: transmit.segmentSize,
+                    segmentCount: transmit.segmentCount, destination: destination))
         }
         self.buffer = buffer
         return (datagrams, bytes)
@@ -115,13 +123,16 @@ struct DatagramBatch {
     /// (on the event loop) if a segmented write fails. `onLastWriteFailure`, if given, runs if the
     /// batch's last plain write fails: a write error closes a NIO datagram channel and fails every
     /// write still pending with it, so one promise on the last write sees any error of the batch.
-    mutating func write(to context: ChannelHandlerContext, onSegmentationFailure: @escaping @Sendable (any Error) -> Void,
-                        onLastWriteFailure: (@Sendable (any Error) -> Void)? = nil) {
+    mutating func write(
+        to context: ChannelHandlerContext, onSegmentationFailure: @escaping @Sendable (any Error) -> Void,
+        onLastWriteFailure: (@Sendable (any Error) -> Void)? = nil
+    ) {
         guard !runs.isEmpty, let buffer else { return }
         for (index, run) in runs.enumerated() {
             if run.segmentCount > 1 && usesSegmentation {
                 let slice = buffer.getSlice(at: buffer.readerIndex + run.offset, length: run.byteCount)!
-                let metadata = AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: run.segmentSize)
+                let metadata = AddressedEnvelope<ByteBuffer>.Metadata(
+                    ecnState: .transportNotCapable, packetInfo: nil, segmentSize: run.segmentSize)
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 promise.futureResult.whenFailure(onSegmentationFailure)
                 context.write(NIOAny(AddressedEnvelope(remoteAddress: run.destination, data: slice, metadata: metadata)), promise: promise)

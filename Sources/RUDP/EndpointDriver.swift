@@ -1,11 +1,12 @@
 import DequeModule
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOCore
 import RUDPCore
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs one ``Endpoint`` on its channel's event loop: feeds it datagrams in batches, writes
 /// everything it produces with a single flush, keeps one timer armed at its next deadline, and
@@ -70,8 +71,9 @@ final class EndpointDriver: @unchecked Sendable {
         self.logger = configuration.logger
         self.metrics = TransportMetrics(role: role, factory: configuration.metricsFactory)
         self.acceptQueue = AcceptQueue()
-        self.endpoint = Endpoint(configuration: configuration.endpointConfiguration(acceptsConnections: role == .server),
-                                 randomness: SystemRandomNumberGenerator(), security: security)
+        self.endpoint = Endpoint(
+            configuration: configuration.endpointConfiguration(acceptsConnections: role == .server),
+            randomness: SystemRandomNumberGenerator(), security: security)
         self.lossGenerator = SeededGenerator(seed: configuration.lossSeed)
         self.outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && configuration.usesSegmentationOffload)
     }
@@ -87,7 +89,7 @@ final class EndpointDriver: @unchecked Sendable {
     /// One read: a datagram, or with GRO several of one peer coalesced, each handed to the
     /// engine as a slice of the read's buffer.
     func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard let peer = PeerAddress(envelope.remoteAddress) else { return }   // not an IP peer
+        guard let peer = PeerAddress(envelope.remoteAddress) else { return }  // not an IP peer
         let now = self.now
         var remembered = false
         // Counted in locals and stored once per read: each access to a stored property of this
@@ -135,7 +137,9 @@ final class EndpointDriver: @unchecked Sendable {
         guard failures > warnedHandshakeFailures else { return }
         if let last = lastHandshakeWarning, now.nanoseconds &- last.nanoseconds < Self.handshakeWarningInterval { return }
         let count = failures - warnedHandshakeFailures
-        logger.warning("\(count) CONNECT\(count == 1 ? "" : "s") failed authentication: a client with another pre-shared key or security mode, or forged datagrams (\(failures) in total)")
+        logger.warning(
+            "\(count) CONNECT\(count == 1 ? "" : "s") failed authentication: a client with another pre-shared key or security mode, or forged datagrams (\(failures) in total)"
+        )
         warnedHandshakeFailures = failures
         lastHandshakeWarning = now
     }
@@ -203,7 +207,7 @@ final class EndpointDriver: @unchecked Sendable {
         publishTouched()
         if releasedCredit {
             releasedCredit = false
-            transmit(at: now)   // MAX_DATA
+            transmit(at: now)  // MAX_DATA
         }
         if hasUnflushedWrites, let context {
             hasUnflushedWrites = false
@@ -316,7 +320,9 @@ final class EndpointDriver: @unchecked Sendable {
             case .acknowledged(let message):
                 record.settle(message, result: .success(()))
             case .failed(let message):
-                record.settle(message, result: .failure(RUDPError(.connectionClosed, "the connection ended before message \(message) was acknowledged")))
+                record.settle(
+                    message,
+                    result: .failure(RUDPError(.connectionClosed, "the connection ended before message \(message) was acknowledged")))
             case .writable, .connected, .closed:
                 break
             }
@@ -353,8 +359,10 @@ final class EndpointDriver: @unchecked Sendable {
             return
         }
         guard role == .server, !isShuttingDown, let peer = endpoint.address(of: id),
-              let address = addresses.socketAddress(for: peer) else { return }
-        let mailbox = ConnectionMailbox(configuration: configuration.connection, messageLimit: limits.messageLimit, channelCount: limits.channelCount)
+            let address = addresses.socketAddress(for: peer)
+        else { return }
+        let mailbox = ConnectionMailbox(
+            configuration: configuration.connection, messageLimit: limits.messageLimit, channelCount: limits.channelCount)
         mailbox.connected(messageLimit: limits.messageLimit, channelCount: limits.channelCount)
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
         records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
@@ -410,8 +418,9 @@ final class EndpointDriver: @unchecked Sendable {
             if case .barrier(let token) = command { record.resolutions.append((token, .failure(failure))) }
         }
         record.blocked.removeAll()
-        record.mailbox.close(reason: reason, error: error, statistics: record.engine.statistics,
-                             delivered: record.delivered, resolutions: record.resolutions)
+        record.mailbox.close(
+            reason: reason, error: error, statistics: record.engine.statistics,
+            delivered: record.delivered, resolutions: record.resolutions)
         record.delivered.removeAll()
         record.resolutions.removeAll()
     }
@@ -434,7 +443,8 @@ final class EndpointDriver: @unchecked Sendable {
         let id = endpoint.connect(to: peer, at: now)
         let engine = endpoint.connection(id)!
         let limits = Self.limits(of: engine, configuration.connection)
-        let mailbox = ConnectionMailbox(configuration: configuration.connection, messageLimit: limits.messageLimit, channelCount: limits.channelCount)
+        let mailbox = ConnectionMailbox(
+            configuration: configuration.connection, messageLimit: limits.messageLimit, channelCount: limits.channelCount)
         let handle = RUDPConnection(id: id, remoteAddress: address, mailbox: mailbox, driver: self)
         records[id] = ConnectionRecord(id: id, engine: engine, handle: handle)
         metrics.connectionOpened()
@@ -457,7 +467,7 @@ final class EndpointDriver: @unchecked Sendable {
         let (commands, abortReason) = record.mailbox.takeCommands()
         let now = self.now
         if record.blocked.isEmpty {
-            record.blocked = commands   // the usual case: no copy of the commands
+            record.blocked = commands  // the usual case: no copy of the commands
         } else {
             record.blocked.append(contentsOf: commands)
         }
@@ -511,7 +521,7 @@ final class EndpointDriver: @unchecked Sendable {
                         }
                     }
                 } catch .sendBufferFull {
-                    return   // resumed on .writable
+                    return  // resumed on .writable
                 } catch {
                     let failure = RUDPError(sendError: error)
                     logger.debug("message refused", metadata: ["connection": "\(record.id)", "error": "\(failure)"])

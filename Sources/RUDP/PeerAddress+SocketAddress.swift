@@ -1,8 +1,9 @@
+import NIOCore
+import RUDPCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
-import RUDPCore
 
 /// The engine's view of a UDP socket address: the IP address (IPv4 as `::ffff:a.b.c.d`), port
 /// and IPv6 scope, read straight from the `sockaddr` bytes (no text formatting), once per

@@ -27,8 +27,10 @@ public enum RUDPClient {
     /// is ``RUDPError/Code/connectTimedOut`` and says to check key and mode); a server without
     /// security, or in the other mode, gives ``RUDPError/Code/securityMismatch`` (for a secure
     /// client only when the connect times out, since that answer is not authenticated).
-    public static func connect(host: String, port: Int, localHost: String? = nil,
-                               configuration: RUDPConfiguration = RUDPConfiguration()) async throws -> RUDPConnection {
+    public static func connect(
+        host: String, port: Int, localHost: String? = nil,
+        configuration: RUDPConfiguration = RUDPConfiguration()
+    ) async throws -> RUDPConnection {
         let configuration = try configuration.validated()
         let remote = try await SocketBinding.resolve(host: host, port: port)
         if remote.port == 0 {
@@ -55,8 +57,9 @@ public enum RUDPClient {
             }
         }
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let driver = EndpointDriver(eventLoop: loop, configuration: configuration, role: .client,
-                                    security: try TransportSecurity.make(configuration))
+        let driver = EndpointDriver(
+            eventLoop: loop, configuration: configuration, role: .client,
+            security: try TransportSecurity.make(configuration))
         let channel = try await SocketBinding.bind(local, driver: driver, vectorReadCount: SocketBinding.clientVectorReadCount)
         // With failsWhenPortUnreachable the socket is connected, so the kernel delivers ICMP
         // errors about the server (port unreachable) and drops datagrams from other addresses.
@@ -86,18 +89,24 @@ public enum RUDPClient {
             try? await channel.close()
             if let error = error as? RUDPError, error.code == .connectTimedOut {
                 if let security = configuration.security {
-                    throw RUDPError(.connectTimedOut, """
+                    throw RUDPError(
+                        .connectTimedOut,
+                        """
                         connect to \(host):\(port) timed out: the server did not answer a valid \(security.mode) handshake within \
                         \(configuration.connection.connectTimeout); check that both sides use the same pre-shared key and security mode
                         """)
                 }
-                throw RUDPError(.connectTimedOut, "connect to \(host):\(port) timed out: the server did not answer within \(configuration.connection.connectTimeout)")
+                throw RUDPError(
+                    .connectTimedOut,
+                    "connect to \(host):\(port) timed out: the server did not answer within \(configuration.connection.connectTimeout)")
             }
             throw error
         }
         let handshake = ContinuousClock.now - started
-        driver.metrics.handshakeCompleted(nanoseconds: UInt64(clamping: handshake.components.seconds * 1_000_000_000
-                                                                         + handshake.components.attoseconds / 1_000_000_000))
+        driver.metrics.handshakeCompleted(
+            nanoseconds: UInt64(
+                clamping: handshake.components.seconds * 1_000_000_000
+                    + handshake.components.attoseconds / 1_000_000_000))
         return connection
     }
 }

@@ -97,7 +97,8 @@ public struct RUDPConfiguration: Sendable {
             throw RUDPError(.invalidArgument, "security mode 'none' with a key makes no sense: set security to nil for no protection")
         }
         if let security, security.cookieLifetime < 1_000_000 {
-            throw RUDPError(.invalidArgument, "security.cookieLifetime must be at least 1 ms (in nanoseconds), got \(security.cookieLifetime)")
+            throw RUDPError(
+                .invalidArgument, "security.cookieLifetime must be at least 1 ms (in nanoseconds), got \(security.cookieLifetime)")
         }
         return self
     }

@@ -56,7 +56,9 @@ public final class RUDPConnection: Sendable {
 
     /// Like ``send(_:channel:mode:)``, but returns only once the peer acknowledged the message.
     /// An unreliable message has no acknowledgement: the call returns once it is queued.
-    public nonisolated(nonsending) func sendAndWaitForAcknowledgement(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
+    public nonisolated(nonsending) func sendAndWaitForAcknowledgement(
+        _ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered
+    ) async throws {
         let size = bytes.count
         while true {
             var full = false

@@ -99,19 +99,33 @@ extension RUDPError {
             case .normal: return nil
             case .serverShutdown: self.init(.serverShutdown, "the server shut down\(suffix)")
             case .securityRequired:
-                self.init(.securityMismatch, "the server requires packet security (it answered 'security required'): configure the same pre-shared key and security mode on this side")
+                self.init(
+                    .securityMismatch,
+                    "the server requires packet security (it answered 'security required'): configure the same pre-shared key and security mode on this side"
+                )
             case .securityNotConfigured:
-                self.init(.securityMismatch, "the server has no packet security configured (it answered 'security not configured'), but this side uses a pre-shared key: configure the same key and mode on both sides, or none")
+                self.init(
+                    .securityMismatch,
+                    "the server has no packet security configured (it answered 'security not configured'), but this side uses a pre-shared key: configure the same key and mode on both sides, or none"
+                )
             case .securityModeMismatch:
-                self.init(.securityMismatch, "the server uses another security mode (it answered 'security mode mismatch'): configure the same mode (authenticated or encrypted) on both sides")
+                self.init(
+                    .securityMismatch,
+                    "the server uses another security mode (it answered 'security mode mismatch'): configure the same mode (authenticated or encrypted) on both sides"
+                )
             case .protocolViolation, .flowControlViolation:
                 self.init(.protocolViolation, "the peer reported a protocol violation (\(code))\(suffix)")
             case .resourceLimit:
-                self.init(.resourceLimit, "the peer closed the connection to free memory: its receive-memory budget was exhausted and this connection held the most\(suffix)")
+                self.init(
+                    .resourceLimit,
+                    "the peer closed the connection to free memory: its receive-memory budget was exhausted and this connection held the most\(suffix)"
+                )
             case .applicationIdle:
                 self.init(.idleTimeout, "the peer closed the connection after its application idle limit: no message either way\(suffix)")
             case .refused:
-                self.init(.peerClosed, "the server refused the connection (too many connections, or too many from this address or network)\(suffix)")
+                self.init(
+                    .peerClosed,
+                    "the server refused the connection (too many connections, or too many from this address or network)\(suffix)")
             default: self.init(.peerClosed, "the peer closed the connection (\(code))\(suffix)")
             }
         case .connectTimedOut:
@@ -125,11 +139,13 @@ extension RUDPError {
         case .flowControlViolation:
             self.init(.protocolViolation, "protocol violation: the peer exceeded the flow-control window")
         case .resourceLimit:
-            self.init(.resourceLimit, "connection closed to free memory: this endpoint's receive-memory budget was exhausted and this connection held the most")
+            self.init(
+                .resourceLimit,
+                "connection closed to free memory: this endpoint's receive-memory budget was exhausted and this connection held the most")
         case .applicationIdle:
             self.init(.idleTimeout, "connection closed after the application idle limit: no message sent or received")
         default:
-            self.init(.aborted, "connection ended: \(reason)")   // a reason newer than this mapping
+            self.init(.aborted, "connection ended: \(reason)")  // a reason newer than this mapping
         }
     }
 
@@ -138,7 +154,7 @@ extension RUDPError {
         switch sendError.code {
         case .messageTooLarge: self.init(.messageTooLarge, sendError.description)
         case .invalidChannel: self.init(.invalidArgument, sendError.description)
-        default: self.init(.connectionClosed, sendError.description)   // closed, or send buffer full
+        default: self.init(.connectionClosed, sendError.description)  // closed, or send buffer full
         }
     }
 

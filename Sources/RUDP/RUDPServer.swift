@@ -59,8 +59,10 @@ public final class RUDPServer: Sendable {
     /// Throws ``RUDPError`` with code `addressInUse` (with a clear message) when another socket
     /// holds the address, `hostNotResolved`, or `invalidArgument` for a bad configuration or
     /// worker count.
-    public static func bind(host: String = "127.0.0.1", port: Int, configuration: RUDPConfiguration = RUDPConfiguration(),
-                            workers: Int = 1) async throws -> RUDPServer {
+    public static func bind(
+        host: String = "127.0.0.1", port: Int, configuration: RUDPConfiguration = RUDPConfiguration(),
+        workers: Int = 1
+    ) async throws -> RUDPServer {
         let configuration = try configuration.validated()
         guard (1...RUDPWorkerSockets.maximumCount).contains(workers) else {
             throw RUDPError(.invalidArgument, "a server has 1 to \(RUDPWorkerSockets.maximumCount) workers, got \(workers)")
@@ -73,7 +75,8 @@ public final class RUDPServer: Sendable {
             pool = try await ServerWorkerPool.multiple(on: RUDPWorkerSockets.bind(address, count: workers), configuration: configuration)
         }
         let server = RUDPServer(pool: pool, requestedAddress: address)
-        configuration.logger.debug("server listening", metadata: ["address": "\(SocketBinding.describe(server.localAddress))", "workers": "\(workers)"])
+        configuration.logger.debug(
+            "server listening", metadata: ["address": "\(SocketBinding.describe(server.localAddress))", "workers": "\(workers)"])
         return server
     }
 
@@ -86,7 +89,9 @@ public final class RUDPServer: Sendable {
     /// It has no restart of its own: if its socket fails, ``connections`` finishes and the
     /// process that owns the group is expected to start a replacement on the same socket.
     /// Limits in `configuration` apply to this worker alone.
-    public static func bind(workerSocket descriptor: CInt, workerIndex: Int, configuration: RUDPConfiguration = RUDPConfiguration()) async throws -> RUDPServer {
+    public static func bind(workerSocket descriptor: CInt, workerIndex: Int, configuration: RUDPConfiguration = RUDPConfiguration())
+        async throws -> RUDPServer
+    {
         let configuration = try configuration.validated()
         guard (0..<RUDPWorkerSockets.maximumCount).contains(workerIndex) else {
             throw RUDPError(.invalidArgument, "a worker index is 0 to \(RUDPWorkerSockets.maximumCount - 1), got \(workerIndex)")
@@ -94,7 +99,8 @@ public final class RUDPServer: Sendable {
         let pool = try await ServerWorkerPool.adopted(descriptor, index: workerIndex, configuration: configuration)
         let address = try pool.workers[0].channel.localAddress ?? SocketAddress(ipAddress: "0.0.0.0", port: 0)
         let server = RUDPServer(pool: pool, requestedAddress: address)
-        configuration.logger.debug("server worker listening", metadata: ["address": "\(SocketBinding.describe(server.localAddress))", "worker": "\(workerIndex)"])
+        configuration.logger.debug(
+            "server worker listening", metadata: ["address": "\(SocketBinding.describe(server.localAddress))", "worker": "\(workerIndex)"])
         return server
     }
 
@@ -141,9 +147,11 @@ public final class RUDPServer: Sendable {
     ///     try await connection.send(message.bytes, channel: message.channel, mode: message.mode)
     /// }
     /// ```
-    public func serveMessages(accepted: (@Sendable (RUDPConnection) -> Void)? = nil,
-                              ended: (@Sendable (RUDPConnection) async -> Void)? = nil,
-                              _ handler: @escaping @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void) async {
+    public func serveMessages(
+        accepted: (@Sendable (RUDPConnection) -> Void)? = nil,
+        ended: (@Sendable (RUDPConnection) async -> Void)? = nil,
+        _ handler: @escaping @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void
+    ) async {
         let logger = driver.logger
         let dispatcher = MessageDispatcher()
         let connections = self.connections
@@ -162,8 +170,10 @@ public final class RUDPServer: Sendable {
     }
 
     /// Runs `handler` for a connection's pending messages, until it has none.
-    private static func dispatch(_ connection: RUDPConnection, _ handler: @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void,
-                                 ended: (@Sendable (RUDPConnection) async -> Void)?, dispatcher: MessageDispatcher, logger: Logger) async {
+    private static func dispatch(
+        _ connection: RUDPConnection, _ handler: @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void,
+        ended: (@Sendable (RUDPConnection) async -> Void)?, dispatcher: MessageDispatcher, logger: Logger
+    ) async {
         while true {
             let (next, release) = connection.mailbox.takeForDispatch()
             if release { connection.driver.scheduleRelease(connection.id) }
@@ -188,7 +198,8 @@ public final class RUDPServer: Sendable {
 
     /// One connection's task. Kept small (the logging lives in a synchronous function): every
     /// connection's task keeps this frame while its handler waits for messages.
-    private static func run(_ handler: @Sendable (RUDPConnection) async throws -> Void, on connection: RUDPConnection, logger: Logger) async {
+    private static func run(_ handler: @Sendable (RUDPConnection) async throws -> Void, on connection: RUDPConnection, logger: Logger) async
+    {
         do {
             try await handler(connection)
             try await connection.close()

@@ -1,8 +1,9 @@
+import NIOCore
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
-import Synchronization
 
 /// The sockets of a multi-worker server: `count` UDP sockets bound to one address with
 /// `SO_REUSEPORT`, in a fixed order, with the steering program attached to their group, so that
@@ -91,7 +92,9 @@ public final class RUDPWorkerSockets: Sendable {
             }
             let failure = WorkerSteeringProgram.attach(to: descriptors[0])
             if failure != 0 {
-                throw RUDPError(.invalidArgument, "could not attach the worker-steering program (SO_ATTACH_REUSEPORT_CBPF): \(String(cString: strerror(failure)))")
+                throw RUDPError(
+                    .invalidArgument,
+                    "could not attach the worker-steering program (SO_ATTACH_REUSEPORT_CBPF): \(String(cString: strerror(failure)))")
             }
         } catch {
             for descriptor in descriptors { Glibc.close(descriptor) }
@@ -151,8 +154,12 @@ public final class RUDPWorkerSockets: Sendable {
             Glibc.close(descriptor)
             switch failure {
             case EADDRINUSE: throw RUDPError(.addressInUse, "address \(SocketBinding.describe(address)) is already in use")
-            case EADDRNOTAVAIL: throw RUDPError(.invalidArgument, "address \(SocketBinding.describe(address)) is not available on this machine")
-            default: throw RUDPError(.invalidArgument, "could not bind a UDP socket to \(SocketBinding.describe(address)): \(String(cString: strerror(failure)))")
+            case EADDRNOTAVAIL:
+                throw RUDPError(.invalidArgument, "address \(SocketBinding.describe(address)) is not available on this machine")
+            default:
+                throw RUDPError(
+                    .invalidArgument,
+                    "could not bind a UDP socket to \(SocketBinding.describe(address)): \(String(cString: strerror(failure)))")
             }
         }
         return descriptor

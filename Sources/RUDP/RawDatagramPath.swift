@@ -58,9 +58,11 @@ package final class RawDatagramPath: Sendable {
     /// count as lost (``RawDatagramSender/lossTimeout``).
     /// `segmentationOffload` and `receiveOffload` turn GSO and GRO off when false (as
     /// `RUDPConfiguration`'s SPI switches do for the protocol's sockets).
-    package static func open(host: String = "127.0.0.1", configuration: ConnectionConfiguration,
-                             lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout,
-                             segmentationOffload: Bool = true, receiveOffload: Bool = true) async throws -> RawDatagramPath {
+    package static func open(
+        host: String = "127.0.0.1", configuration: ConnectionConfiguration,
+        lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout,
+        segmentationOffload: Bool = true, receiveOffload: Bool = true
+    ) async throws -> RawDatagramPath {
         if let problem = configuration.validate() {
             throw RUDPError(.invalidArgument, "invalid connection configuration: \(problem)")
         }
@@ -68,24 +70,29 @@ package final class RawDatagramPath: Sendable {
         let receiverLoop = MultiThreadedEventLoopGroup.singleton.next()
         let acknowledgements = RawDatagramAcknowledgements()
         let receiver = RawDatagramReceiver(eventLoop: receiverLoop, configuration: configuration, acknowledgements: acknowledgements)
-        let receiverChannel = try await bind(requested, on: receiverLoop, configuration: configuration, receiveOffload: receiveOffload,
-                                             vectorReadCount: SocketBinding.serverVectorReadCount) { DatagramChannelHandler(driver: receiver) }
+        let receiverChannel = try await bind(
+            requested, on: receiverLoop, configuration: configuration, receiveOffload: receiveOffload,
+            vectorReadCount: SocketBinding.serverVectorReadCount
+        ) { DatagramChannelHandler(driver: receiver) }
         do {
             guard let bound = receiverChannel.localAddress, let peer = PeerAddress(bound) else {
                 throw RUDPError(.invalidArgument, "the baseline's receiving socket has no IP address")
             }
             let wildcard = try SocketAddress(ipAddress: bound.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
             let senderLoop = MultiThreadedEventLoopGroup.singleton.next()
-            let sender = RawDatagramSender(eventLoop: senderLoop, configuration: configuration, destination: bound, peer: peer,
-                                           acknowledgements: acknowledgements, lossTimeout: lossTimeout,
-                                           segmentationOffload: segmentationOffload)
+            let sender = RawDatagramSender(
+                eventLoop: senderLoop, configuration: configuration, destination: bound, peer: peer,
+                acknowledgements: acknowledgements, lossTimeout: lossTimeout,
+                segmentationOffload: segmentationOffload)
             try await receiverLoop.submit {
                 receiver.setWakeSender {
                     senderLoop.execute { sender.collectAcknowledgements() }
                 }
             }.get()
-            let senderChannel = try await bind(wildcard, on: senderLoop, configuration: configuration, receiveOffload: receiveOffload,
-                                               vectorReadCount: SocketBinding.clientVectorReadCount) { DatagramChannelHandler(driver: sender) }
+            let senderChannel = try await bind(
+                wildcard, on: senderLoop, configuration: configuration, receiveOffload: receiveOffload,
+                vectorReadCount: SocketBinding.clientVectorReadCount
+            ) { DatagramChannelHandler(driver: sender) }
             return RawDatagramPath(sender: sender, receiver: receiver, senderChannel: senderChannel, receiverChannel: receiverChannel)
         } catch {
             try? await receiverChannel.close()
@@ -94,16 +101,19 @@ package final class RawDatagramPath: Sendable {
     }
 
     private static func bind<Driver: DatagramChannelDriver>(
-        _ address: SocketAddress, on loop: any EventLoop, configuration: ConnectionConfiguration, receiveOffload: Bool, vectorReadCount: Int,
+        _ address: SocketAddress, on loop: any EventLoop, configuration: ConnectionConfiguration, receiveOffload: Bool,
+        vectorReadCount: Int,
         handler: @escaping @Sendable () -> DatagramChannelHandler<Driver>
     ) async throws -> any Channel {
-        let bootstrap = SocketBinding.configuredBootstrap(on: loop, connection: configuration, vectorReadCount: vectorReadCount,
-                                                         receiveOffload: receiveOffload)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(handler())
-                }
+        let bootstrap = SocketBinding.configuredBootstrap(
+            on: loop, connection: configuration, vectorReadCount: vectorReadCount,
+            receiveOffload: receiveOffload
+        )
+        .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(handler())
             }
+        }
         do {
             return try await bootstrap.bind(to: address).get()
         } catch {

@@ -46,7 +46,8 @@ struct RawDatagramQueue {
         let segmentSize = first.count
         var written = 0, segments = 0
         while segments < max(1, maxSegments), let next = messages.first,
-              next.count <= segmentSize, written + next.count <= buffer.count {
+            next.count <= segmentSize, written + next.count <= buffer.count
+        {
             next.withUnsafeBytes { bytes in
                 if let base = bytes.baseAddress, bytes.count > 0 {
                     (buffer.baseAddress! + written).copyMemory(from: base, byteCount: bytes.count)
@@ -55,7 +56,7 @@ struct RawDatagramQueue {
             messages.removeFirst()
             written += next.count
             segments += 1
-            if next.count < segmentSize { break }   // a shorter datagram ends a GSO run
+            if next.count < segmentSize { break }  // a shorter datagram ends a GSO run
         }
         return Transmit(destination: destination, byteCount: written, segmentSize: segmentSize, segmentCount: segments)
     }

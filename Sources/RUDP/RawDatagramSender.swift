@@ -1,10 +1,11 @@
 import DequeModule
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import RUDPCore
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sending end of the raw-UDP baseline of `rudp bench --baseline` (``RawDatagramPath``):
 /// each message leaves as one datagram, with no header, no acknowledgement, no retransmission.
@@ -66,9 +67,11 @@ package final class RawDatagramSender: @unchecked Sendable {
     /// Datagrams counted as lost (not read within ``lossTimeout``).
     private(set) var datagramsLost = 0
 
-    init(eventLoop: any EventLoop, configuration: ConnectionConfiguration, destination: SocketAddress, peer: PeerAddress,
-         acknowledgements: RawDatagramAcknowledgements, lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout,
-         segmentationOffload: Bool = true) {
+    init(
+        eventLoop: any EventLoop, configuration: ConnectionConfiguration, destination: SocketAddress, peer: PeerAddress,
+        acknowledgements: RawDatagramAcknowledgements, lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout,
+        segmentationOffload: Bool = true
+    ) {
         self.outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && segmentationOffload)
         self.eventLoop = eventLoop
         self.lossTimeout = lossTimeout
@@ -148,8 +151,9 @@ package final class RawDatagramSender: @unchecked Sendable {
         let failure: any Error = error ?? RUDPError.closedLocally
         for barrier in barriers { resolutions.append((barrier.token, .failure(failure))) }
         barriers.removeAll()
-        mailbox.close(reason: error == nil ? .closedLocally : .aborted, error: error, statistics: ConnectionStatistics(),
-                      delivered: [], resolutions: resolutions)
+        mailbox.close(
+            reason: error == nil ? .closedLocally : .aborted, error: error, statistics: ConnectionStatistics(),
+            delivered: [], resolutions: resolutions)
         resolutions.removeAll()
     }
 
@@ -178,10 +182,11 @@ package final class RawDatagramSender: @unchecked Sendable {
     private func transmit() {
         outgoing.recycle()
         guard let context else {
-            queue = RawDatagramQueue(destination: queue.destination)   // socket gone: discard
+            queue = RawDatagramQueue(destination: queue.destination)  // socket gone: discard
             return
         }
-        let (datagrams, _) = outgoing.fill(maximumDatagramSize: maximumMessageSize, addresses: &addresses, allocator: allocator) { buffer, segments in
+        let (datagrams, _) = outgoing.fill(maximumDatagramSize: maximumMessageSize, addresses: &addresses, allocator: allocator) {
+            buffer, segments in
             queue.poll(into: buffer, maxSegments: segments)
         }
         datagramsSent += datagrams
@@ -226,8 +231,9 @@ package final class RawDatagramSender: @unchecked Sendable {
             var statistics = ConnectionStatistics()
             statistics.sendBufferMessages = unacknowledgedSizes.count
             statistics.sendBufferBytes = unacknowledgedBytes
-            let (_, sendersWaiting) = mailbox.publish(statistics: statistics, moved: (movedMessages, movedBytes), delivered: [],
-                                                      resolutions: resolutions)
+            let (_, sendersWaiting) = mailbox.publish(
+                statistics: statistics, moved: (movedMessages, movedBytes), delivered: [],
+                resolutions: resolutions)
             movedMessages = 0
             movedBytes = 0
             resolutions.removeAll(keepingCapacity: true)
@@ -256,6 +262,6 @@ package final class RawDatagramSender: @unchecked Sendable {
 }
 
 extension RawDatagramSender: DatagramChannelDriver {
-    func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {}   // the sender reads nothing
+    func channelRead(_ envelope: AddressedEnvelope<ByteBuffer>) {}  // the sender reads nothing
     func channelReadComplete() {}
 }

@@ -1,7 +1,8 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
 
 /// UDP generic receive offload (GRO): the kernel hands a socket several datagrams of one flow
 /// in one read, coalesced back to back, and reports their size (every segment that size except
@@ -26,8 +27,10 @@ enum ReceiveOffload {
     /// (the read's `AddressedEnvelope.Metadata.segmentSize`) says it holds several; then slices of
     /// `bytes`, not copies, each `segmentSize` bytes long except possibly the last.
     @inline(__always)
-    static func forEachSegment(of bytes: UnsafeRawBufferPointer, segmentSize: Int?,
-                               _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    static func forEachSegment(
+        of bytes: UnsafeRawBufferPointer, segmentSize: Int?,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
         guard let segmentSize, segmentSize > 0, bytes.count > segmentSize else {
             try body(bytes)
             return

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The workers of an ``RUDPServer`` and the queue of the connections they accept.
 ///
@@ -101,7 +102,8 @@ final class ServerWorkerPool: Sendable {
     private static func makeDriver(index: Int, loop: any EventLoop, configuration: RUDPConfiguration) throws(RUDPError) -> EndpointDriver {
         var configuration = configuration
         configuration.workerIndex = UInt8(index)
-        return EndpointDriver(eventLoop: loop, configuration: configuration, role: .server, security: try TransportSecurity.make(configuration))
+        return EndpointDriver(
+            eventLoop: loop, configuration: configuration, role: .server, security: try TransportSecurity.make(configuration))
     }
 
     /// Starts worker `index` on its socket (a fresh endpoint: new secrets, no connections) and

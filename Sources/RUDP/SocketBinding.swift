@@ -26,8 +26,9 @@ enum SocketBinding {
 
     /// Binds a UDP socket at `address` whose pipeline feeds `driver`.
     static func bind(_ address: SocketAddress, driver: EndpointDriver, vectorReadCount: Int) async throws(RUDPError) -> any Channel {
-        let bootstrap = self.bootstrap(for: driver, vectorReadCount: vectorReadCount,
-                                       receiveOffload: driver.configuration.usesReceiveOffload)
+        let bootstrap = self.bootstrap(
+            for: driver, vectorReadCount: vectorReadCount,
+            receiveOffload: driver.configuration.usesReceiveOffload)
         do {
             return try await bootstrap.bind(to: address).get()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
@@ -56,15 +57,19 @@ enum SocketBinding {
 
     /// The channel setup of every endpoint's socket: the shared configuration and the
     /// endpoint's handler.
-    private static func bootstrap(for driver: EndpointDriver, vectorReadCount: Int,
-                                  receiveOffload: Bool) -> DatagramBootstrap {
-        configuredBootstrap(on: driver.eventLoop, connection: driver.configuration.connection, vectorReadCount: vectorReadCount,
-                            receiveOffload: receiveOffload)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramChannelHandler(driver: driver))
-                }
+    private static func bootstrap(
+        for driver: EndpointDriver, vectorReadCount: Int,
+        receiveOffload: Bool
+    ) -> DatagramBootstrap {
+        configuredBootstrap(
+            on: driver.eventLoop, connection: driver.configuration.connection, vectorReadCount: vectorReadCount,
+            receiveOffload: receiveOffload
+        )
+        .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(DatagramChannelHandler(driver: driver))
             }
+        }
     }
 
     /// The datagram bootstrap every RUDP socket uses, without its channel initializer: vector
@@ -77,8 +82,10 @@ enum SocketBinding {
     ///
     /// With GRO a read may carry several datagrams; its `metadata?.segmentSize` gives their size
     /// and ``ReceiveOffload/forEachSegment(of:segmentSize:_:)`` splits it.
-    static func configuredBootstrap(on eventLoop: any EventLoop, connection: ConnectionConfiguration, vectorReadCount: Int,
-                                    receiveOffload: Bool = ReceiveOffload.isEnabled) -> DatagramBootstrap {
+    static func configuredBootstrap(
+        on eventLoop: any EventLoop, connection: ConnectionConfiguration, vectorReadCount: Int,
+        receiveOffload: Bool = ReceiveOffload.isEnabled
+    ) -> DatagramBootstrap {
         // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
         let datagramSize = max(connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
         let offload = receiveOffload && System.supportsUDPReceiveOffload
@@ -89,7 +96,8 @@ enum SocketBinding {
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
             .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
         if offload {
-            bootstrap = bootstrap
+            bootstrap =
+                bootstrap
                 .channelOption(.datagramReceiveOffload, value: true)
                 .channelOption(.datagramReceiveSegmentSize, value: true)
         }

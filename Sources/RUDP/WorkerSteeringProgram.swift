@@ -39,22 +39,22 @@ enum WorkerSteeringProgram {
     static let connectType: UInt32 = 0x01
 
     // Opcodes of <linux/bpf_common.h>.
-    private static let loadLength: UInt16 = 0x00 | 0x00 | 0x80     // BPF_LD | BPF_W | BPF_LEN
-    private static let loadByte: UInt16 = 0x00 | 0x10 | 0x20       // BPF_LD | BPF_B | BPF_ABS
+    private static let loadLength: UInt16 = 0x00 | 0x00 | 0x80  // BPF_LD | BPF_W | BPF_LEN
+    private static let loadByte: UInt16 = 0x00 | 0x10 | 0x20  // BPF_LD | BPF_B | BPF_ABS
     private static let jumpIfAtLeast: UInt16 = 0x05 | 0x30 | 0x00  // BPF_JMP | BPF_JGE | BPF_K
-    private static let jumpIfEqual: UInt16 = 0x05 | 0x10 | 0x00    // BPF_JMP | BPF_JEQ | BPF_K
-    private static let shiftRight: UInt16 = 0x04 | 0x70 | 0x00     // BPF_ALU | BPF_RSH | BPF_K
-    private static let returnA: UInt16 = 0x06 | 0x10               // BPF_RET | BPF_A
-    private static let returnK: UInt16 = 0x06 | 0x00               // BPF_RET | BPF_K
+    private static let jumpIfEqual: UInt16 = 0x05 | 0x10 | 0x00  // BPF_JMP | BPF_JEQ | BPF_K
+    private static let shiftRight: UInt16 = 0x04 | 0x70 | 0x00  // BPF_ALU | BPF_RSH | BPF_K
+    private static let returnA: UInt16 = 0x06 | 0x10  // BPF_RET | BPF_A
+    private static let returnK: UInt16 = 0x06 | 0x00  // BPF_RET | BPF_K
 
     /// The program (jump offsets count instructions after the next one).
     static let instructions: [Instruction] = [
         /* 0 */ Instruction(code: loadLength, jumpIfTrue: 0, jumpIfFalse: 0, operand: 0),
-        /* 1 */ Instruction(code: jumpIfAtLeast, jumpIfTrue: 0, jumpIfFalse: 5, operand: shortestDatagram),   // short → 7
-        /* 2 */ Instruction(code: loadByte, jumpIfTrue: 0, jumpIfFalse: 0, operand: 1),                       // packet type
-        /* 3 */ Instruction(code: jumpIfEqual, jumpIfTrue: 3, jumpIfFalse: 0, operand: connectType),         // CONNECT → 7
-        /* 4 */ Instruction(code: loadByte, jumpIfTrue: 0, jumpIfFalse: 0, operand: 3),                       // destination, top byte
-        /* 5 */ Instruction(code: shiftRight, jumpIfTrue: 0, jumpIfFalse: 0, operand: 4),                     // its top 4 bits
+        /* 1 */ Instruction(code: jumpIfAtLeast, jumpIfTrue: 0, jumpIfFalse: 5, operand: shortestDatagram),  // short → 7
+        /* 2 */ Instruction(code: loadByte, jumpIfTrue: 0, jumpIfFalse: 0, operand: 1),  // packet type
+        /* 3 */ Instruction(code: jumpIfEqual, jumpIfTrue: 3, jumpIfFalse: 0, operand: connectType),  // CONNECT → 7
+        /* 4 */ Instruction(code: loadByte, jumpIfTrue: 0, jumpIfFalse: 0, operand: 3),  // destination, top byte
+        /* 5 */ Instruction(code: shiftRight, jumpIfTrue: 0, jumpIfFalse: 0, operand: 4),  // its top 4 bits
         /* 6 */ Instruction(code: returnA, jumpIfTrue: 0, jumpIfFalse: 0, operand: 0),
         /* 7 */ Instruction(code: returnK, jumpIfTrue: 0, jumpIfFalse: 0, operand: hashFallback),
     ]
@@ -102,7 +102,7 @@ enum WorkerSteeringProgram {
                 accumulator = UInt32(payload.count)
             case loadByte:
                 let offset = Int(instruction.operand)
-                guard offset < payload.count else { return 0 }   // a load past the end ends with 0
+                guard offset < payload.count else { return 0 }  // a load past the end ends with 0
                 accumulator = UInt32(payload[offset])
             case jumpIfAtLeast:
                 pc += Int(accumulator >= instruction.operand ? instruction.jumpIfTrue : instruction.jumpIfFalse)

@@ -168,7 +168,8 @@ public struct CloseReason: Hashable, Sendable, CustomStringConvertible {
         case .peerUnreachable: return "peer unreachable (no acknowledgement within the peer timeout)"
         case .protocolViolation(let why): return "protocol violation: \(why)"
         case .flowControlViolation: return "peer exceeded the flow-control window"
-        case .resourceLimit: return "closed to free memory: the endpoint's receive-memory budget was exhausted and this connection held the most"
+        case .resourceLimit:
+            return "closed to free memory: the endpoint's receive-memory budget was exhausted and this connection held the most"
         case .applicationIdle: return "application idle (no message either way within the application idle limit)"
         }
     }

@@ -51,16 +51,19 @@ struct CongestionControl {
 
     mutating func onPacketSent(bytes: Int, at now: UInt64) {
         switch algorithm {
-        case .westwood, .newReno: break   // both ignore it
+        case .westwood, .newReno: break  // both ignore it
         case .custom: custom!.onPacketSent(bytes: bytes, at: Timestamp(nanoseconds: now))
         }
     }
 
     mutating func onPacketAcknowledged(bytes: Int, sentTime: UInt64, at now: UInt64) {
         switch algorithm {
-        case .westwood: westwood.onPacketAcknowledged(bytes: bytes, sentTime: Timestamp(nanoseconds: sentTime), at: Timestamp(nanoseconds: now))
-        case .newReno: newReno.onPacketAcknowledged(bytes: bytes, sentTime: Timestamp(nanoseconds: sentTime), at: Timestamp(nanoseconds: now))
-        case .custom: custom!.onPacketAcknowledged(bytes: bytes, sentTime: Timestamp(nanoseconds: sentTime), at: Timestamp(nanoseconds: now))
+        case .westwood:
+            westwood.onPacketAcknowledged(bytes: bytes, sentTime: Timestamp(nanoseconds: sentTime), at: Timestamp(nanoseconds: now))
+        case .newReno:
+            newReno.onPacketAcknowledged(bytes: bytes, sentTime: Timestamp(nanoseconds: sentTime), at: Timestamp(nanoseconds: now))
+        case .custom:
+            custom!.onPacketAcknowledged(bytes: bytes, sentTime: Timestamp(nanoseconds: sentTime), at: Timestamp(nanoseconds: now))
         }
     }
 

@@ -101,8 +101,10 @@ public final class Connection {
     /// With `security`, the connection runs the secure handshake: its CONNECT carries a fresh
     /// client random and the connect-key tag, it answers RETRY with the cookie, and it protects
     /// every packet once a valid ACCEPT arrived.
-    convenience init(clientWith config: ConnectionConfiguration, localID: ConnectionID, at now: Timestamp,
-                     security: (any HandshakeSecurity)? = nil) {
+    convenience init(
+        clientWith config: ConnectionConfiguration, localID: ConnectionID, at now: Timestamp,
+        security: (any HandshakeSecurity)? = nil
+    ) {
         self.init(clientWith: ConnectionSettings(config), localID: localID, at: now, security: security)
     }
 
@@ -125,27 +127,36 @@ public final class Connection {
         role = .server
         self.localID = localID
         storage = .allocate(capacity: 1)
-        storage.initialize(to: .server(settings: settings, localID: localID, connect: connect, at: now, security: nil, protection: nil,
-                                        serverRandom: []))
+        storage.initialize(
+            to: .server(
+                settings: settings, localID: localID, connect: connect, at: now, security: nil, protection: nil,
+                serverRandom: []))
     }
 
     /// A secure server connection answering a verified CONNECT (valid connect-key tag and retry
     /// cookie): `protection` holds the session keys derived from both randoms, `serverRandom` is
     /// sent in ACCEPT, authenticated with the handshake key.
-    convenience init(serverWith config: ConnectionConfiguration, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
-                     security: any HandshakeSecurity, protection: any PacketProtection, serverRandom: [UInt8]) {
-        self.init(serverWith: ConnectionSettings(config), localID: localID, connect: connect, at: now, security: security,
-                  protection: protection, serverRandom: serverRandom)
+    convenience init(
+        serverWith config: ConnectionConfiguration, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
+        security: any HandshakeSecurity, protection: any PacketProtection, serverRandom: [UInt8]
+    ) {
+        self.init(
+            serverWith: ConnectionSettings(config), localID: localID, connect: connect, at: now, security: security,
+            protection: protection, serverRandom: serverRandom)
     }
 
     /// A secure server connection with a configuration shared by reference (an endpoint's).
-    init(serverWith settings: ConnectionSettings, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
-         security: any HandshakeSecurity, protection: any PacketProtection, serverRandom: [UInt8]) {
+    init(
+        serverWith settings: ConnectionSettings, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
+        security: any HandshakeSecurity, protection: any PacketProtection, serverRandom: [UInt8]
+    ) {
         role = .server
         self.localID = localID
         storage = .allocate(capacity: 1)
-        storage.initialize(to: .server(settings: settings, localID: localID, connect: connect, at: now, security: security,
-                                       protection: protection, serverRandom: serverRandom))
+        storage.initialize(
+            to: .server(
+                settings: settings, localID: localID, connect: connect, at: now, security: security,
+                protection: protection, serverRandom: serverRandom))
     }
 
     // MARK: - Getters

@@ -64,7 +64,9 @@ public struct ConnectionConfiguration: Sendable {
     /// Most bytes of delivered unreliable messages waiting for the application; newer ones are dropped beyond it. Default 4 MiB.
     public var unreliableDeliveryBytes: Int = 4 << 20
     /// Creates the congestion controller for a connection, given the maximum datagram size.
-    public var congestionControllerFactory: @Sendable (Int) -> any CongestionController = { WestwoodCongestionController(maxDatagramSize: $0) }
+    public var congestionControllerFactory: @Sendable (Int) -> any CongestionController = {
+        WestwoodCongestionController(maxDatagramSize: $0)
+    }
     /// First message sequence number on every channel. Both endpoints must use the same value;
     /// only useful to test sequence wraparound. Default 0.
     public var initialMessageSequence: UInt32 = 0

@@ -37,7 +37,7 @@ extension ConnectionState {
         case .closed, .draining: return
         default: break
         }
-        buffers.releaseAll()   // no MESSAGE frame is processed from now on
+        buffers.releaseAll()  // no MESSAGE frame is processed from now on
         let acknowledges = frame.code != .protocolViolation && frame.code != .flowControlViolation
         phase = .draining(Draining(frame: frame, reason: reason, acknowledges: acknowledges))
         pingPending = false
@@ -74,7 +74,7 @@ extension ConnectionState {
         timers.stopAll()
         pathValidation.stop()
         pathValidation.responseOwed = nil
-        protection = nil   // the session keys are wiped when their last reference goes
+        protection = nil  // the session keys are wiped when their last reference goes
         events.append(.closed(reason))
     }
 }

@@ -69,12 +69,12 @@ extension ConnectionState {
             }
             acceptRetry(cookie, at: now)
         case .secureAccept, .retry:
-            return   // only through handle(protectedDatagram:at:), which verifies them
+            return  // only through handle(protectedDatagram:at:), which verifies them
         case .accept(let params):
             guard role == .client, case .connecting = phase, packet.destination == localID, handshakeSecurity == nil else { return }
             completeHandshake(params, size: size, at: now)
         case .data:
-            return   // the endpoint hands DATA packets to handle(data:size:at:), as views
+            return  // the endpoint hands DATA packets to handle(data:size:at:), as views
         }
     }
 
@@ -96,7 +96,7 @@ extension ConnectionState {
         case .closed:
             return .done
         case .accepting:
-            phase = .established   // the server random goes with the handshake data
+            phase = .established  // the server random goes with the handshake data
             lastApplicationActivity = now.nanoseconds
             protection?.discardHandshakeKey()
             events.append(.connected)
@@ -184,7 +184,7 @@ extension ConnectionState {
         stats.bytesReceived += size
         peerID = params.sourceConnectionID
         adoptPeerParameters(params)
-        phase = .established   // the client random and the cookie go with the handshake data
+        phase = .established  // the client random and the cookie go with the handshake data
         lastApplicationActivity = now.nanoseconds
         timers[.handshakeRetransmit] = nil
         pingPending = true
@@ -196,8 +196,10 @@ extension ConnectionState {
     /// A datagram on a secure connection (`Specs/PROTOCOL.md` section 20.5): verified before
     /// anything else; a datagram that fails changes nothing but a drop counter. A DATA packet is
     /// opened into `scratch` and read in place from there.
-    private mutating func handle(protectedDatagram datagram: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer,
-                                 at now: Timestamp) -> ReceiveProgress {
+    private mutating func handle(
+        protectedDatagram datagram: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer,
+        at now: Timestamp
+    ) -> ReceiveProgress {
         guard let security = handshakeSecurity else { return .done }
         let parsedHeader = Result { () throws(WireError) -> Packet.Header in try PacketView.header(datagram) }
         guard case .success(let header) = parsedHeader, header.destination == localID else {
@@ -216,7 +218,7 @@ extension ConnectionState {
         switch header.type {
         case .data:
             guard let protection else {
-                stats.authenticationFailures += 1   // no keys yet: cannot be verified
+                stats.authenticationFailures += 1  // no keys yet: cannot be verified
                 return .done
             }
             switch protection.open(datagram, into: scratch) {
@@ -236,7 +238,7 @@ extension ConnectionState {
             return handle(data: data, size: datagram.count, at: now)
         case .retry:
             guard role == .client, case .connecting = phase else {
-                stats.duplicatePacketsDropped += 1   // late (or misdirected) handshake packet
+                stats.duplicatePacketsDropped += 1  // late (or misdirected) handshake packet
                 return .done
             }
             let bytes = Array(datagram)
@@ -245,26 +247,31 @@ extension ConnectionState {
                 return .done
             }
             guard let packet = try? Packet.parse(Array(bytes.dropLast(Packet.protectionTagSize))),
-                  case .retry(let cookie) = packet.body, !cookie.isEmpty else {
+                case .retry(let cookie) = packet.body, !cookie.isEmpty
+            else {
                 stats.malformedPacketsDropped += 1
                 return .done
             }
             acceptRetry(cookie, at: now)
         case .accept:
             guard role == .client, case .connecting(let handshake) = phase else {
-                stats.duplicatePacketsDropped += 1   // a retransmitted ACCEPT after the handshake
+                stats.duplicatePacketsDropped += 1  // a retransmitted ACCEPT after the handshake
                 return .done
             }
             let bytes = Array(datagram)
             guard let packet = try? Packet.parse(Array(bytes.dropLast(Packet.protectionTagSize))),
-                  case let .secureAccept(params, random) = packet.body else {
+                case let .secureAccept(params, random) = packet.body
+            else {
                 stats.malformedPacketsDropped += 1
                 return .done
             }
-            guard let candidate = security.sessionProtection(clientRandom: handshake.clientRandom, serverRandom: random,
-                                                             clientConnectionID: localID, serverConnectionID: params.sourceConnectionID,
-                                                             isClient: true),
-                  candidate.verifyHandshake(bytes) else {
+            guard
+                let candidate = security.sessionProtection(
+                    clientRandom: handshake.clientRandom, serverRandom: random,
+                    clientConnectionID: localID, serverConnectionID: params.sourceConnectionID,
+                    isClient: true),
+                candidate.verifyHandshake(bytes)
+            else {
                 stats.authenticationFailures += 1
                 return .done
             }
@@ -273,7 +280,7 @@ extension ConnectionState {
             trailerSize = candidate.overhead
             completeHandshake(params, size: datagram.count, at: now)
         case .connect:
-            stats.malformedPacketsDropped += 1   // the endpoint routes CONNECTs; never reached
+            stats.malformedPacketsDropped += 1  // the endpoint routes CONNECTs; never reached
         }
         return .done
     }
@@ -297,7 +304,8 @@ extension ConnectionState {
     /// (it may be forged, so it is only a diagnostic for the connect timeout).
     private mutating func noteDiagnostic(in datagram: UnsafeRawBufferPointer) {
         guard role == .client, case .connecting(var handshake) = phase,
-              let packet = try? Datagram.open(datagram), packet.flags == .plain, case .data(let frames) = packet.body else { return }
+            let packet = try? Datagram.open(datagram), packet.flags == .plain, case .data(let frames) = packet.body
+        else { return }
         for case .close(let close) in frames where close.code.endsConnectAttempt {
             handshake.diagnostic = close
         }
@@ -355,8 +363,9 @@ extension ConnectionState {
         if channel >= buffers.channels.count { addChannels(through: frame.channel) }
         let before = events.count
         let pool = buffers.pool
-        let outcome = buffers.channels[channel].receive(frame, window: settings.messageWindow, maxMessageSize: settings.maxMessageSize,
-                                                        recycler: pool, deliveringTo: &events)
+        let outcome = buffers.channels[channel].receive(
+            frame, window: settings.messageWindow, maxMessageSize: settings.maxMessageSize,
+            recycler: pool, deliveringTo: &events)
         stats.messagesDelivered += events.count - before
         switch outcome {
         case .duplicate:
@@ -368,7 +377,8 @@ extension ConnectionState {
             if let newBytes {
                 flow.creditSeen += UInt64(newBytes)
                 if flow.creditSeen > flow.advertisedMaxData {
-                    sendFinalClose(CloseFrame(code: .flowControlViolation, reason: "flow-control window exceeded"), then: .flowControlViolation)
+                    sendFinalClose(
+                        CloseFrame(code: .flowControlViolation, reason: "flow-control window exceeded"), then: .flowControlViolation)
                 }
             }
         case .violation(let why):
@@ -412,7 +422,8 @@ extension ConnectionState {
             // The partial messages may use the reassembly budget, as far as the window has room.
             let room = window - (buffers.memory - buffers.unreliable.memory)
             let before = buffers.unreliable.memory
-            let outcome = buffers.unreliable.receive(frame, limit: min(config.unreliableReassemblyBytes, room), maxMessageSize: settings.maxMessageSize)
+            let outcome = buffers.unreliable.receive(
+                frame, limit: min(config.unreliableReassemblyBytes, room), maxMessageSize: settings.maxMessageSize)
             if buffers.unreliable.memory != before { buffers.adjust(by: buffers.unreliable.memory - before) }
             switch outcome {
             case .pending:

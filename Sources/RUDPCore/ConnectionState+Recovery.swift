@@ -50,8 +50,10 @@ extension ConnectionState {
 
     /// The packets `lower ..< upper` the store holds are covered by an ACK frame; returns
     /// whether any was an ack-eliciting packet in flight (newly acknowledged).
-    private mutating func acknowledgePackets(from lower: UInt64, to upper: UInt64, largest: UInt64, cumulative: UInt64, delay: UInt32,
-                                             at t: UInt64) -> Bool {
+    private mutating func acknowledgePackets(
+        from lower: UInt64, to upper: UInt64, largest: UInt64, cumulative: UInt64, delay: UInt32,
+        at t: UInt64
+    ) -> Bool {
         var pn = max(lower, sent.firstPacketNumber)
         let stop = min(upper, sent.endPacketNumber)
         var newly = false
@@ -82,8 +84,11 @@ extension ConnectionState {
         case .lost:
             // Declared lost, yet acknowledged: delivery of its contents only when the
             // acknowledgement proves receipt (PROTOCOL.md section 9.5).
-            guard Connection.lateAcknowledgementProvesReceipt(of: pn, cumulative: cumulative,
-                                                              largestFloorSent: recovery.largestFloorSent) else { return false }
+            guard
+                Connection.lateAcknowledgementProvesReceipt(
+                    of: pn, cumulative: cumulative,
+                    largestFloorSent: recovery.largestFloorSent)
+            else { return false }
             sent.setState(.acknowledged, at: position)
             stats.spuriousLosses += 1
             acknowledgeContents(of: packet)

@@ -153,7 +153,9 @@ extension ConnectionState {
         copy.armKeepAlive()
         copy.armApplicationIdle()
         for timer in [ConnectionTimer.idle, .retransmission, .keepAlive, .applicationIdle] {
-            assert(copy.timers[timer] == timers[timer], "timer \(timer) is \(String(describing: timers[timer])), its inputs say \(String(describing: copy.timers[timer]))")
+            assert(
+                copy.timers[timer] == timers[timer],
+                "timer \(timer) is \(String(describing: timers[timer])), its inputs say \(String(describing: copy.timers[timer]))")
         }
         if phase.isHandshaking {
             for timer in ConnectionTimer.allCases where timer != .idle && timer != .handshakeRetransmit {

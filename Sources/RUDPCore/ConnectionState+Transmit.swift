@@ -111,7 +111,8 @@ extension ConnectionState {
                 count = 0
                 return
             }
-            count = protection == nil
+            count =
+                protection == nil
                 ? PacketBuilder.appendChecksum(to: UnsafeMutableRawBufferPointer(buffer), packetLength: draft.packetLength)
                 : draft.packetLength
         }
@@ -137,12 +138,15 @@ extension ConnectionState {
             handshake.sendPending = false
             phase = .connecting(handshake)
             if let security = handshakeSecurity {
-                bytes = Packet(destination: .none, packetNumber: nextPacketNumber,
-                               body: .secureConnect(params, clientRandom: handshake.clientRandom, cookie: handshake.retryCookie),
-                               flags: packetFlags).serialized()
+                bytes = Packet(
+                    destination: .none, packetNumber: nextPacketNumber,
+                    body: .secureConnect(params, clientRandom: handshake.clientRandom, cookie: handshake.retryCookie),
+                    flags: packetFlags
+                ).serialized()
                 security.appendConnectKeyTag(&bytes)
             } else {
-                bytes = Packet(destination: .none, packetNumber: nextPacketNumber, body: .connect(params, cookie: handshake.retryCookie)).serialized()
+                bytes = Packet(destination: .none, packetNumber: nextPacketNumber, body: .connect(params, cookie: handshake.retryCookie))
+                    .serialized()
                 Datagram.seal(&bytes)
             }
         case .accepting(var handshake):
@@ -150,8 +154,10 @@ extension ConnectionState {
             handshake.sendPending = false
             phase = .accepting(handshake)
             if handshakeSecurity != nil {
-                bytes = Packet(destination: peerID, packetNumber: nextPacketNumber,
-                               body: .secureAccept(params, serverRandom: handshake.serverRandom), flags: packetFlags).serialized()
+                bytes = Packet(
+                    destination: peerID, packetNumber: nextPacketNumber,
+                    body: .secureAccept(params, serverRandom: handshake.serverRandom), flags: packetFlags
+                ).serialized()
                 protection?.authenticateHandshake(&bytes)
             } else {
                 bytes = Packet(destination: peerID, packetNumber: nextPacketNumber, body: .accept(params)).serialized()
@@ -189,7 +195,8 @@ extension ConnectionState {
         }
         var congestionAllows = bytesInFlight + mds <= congestion.window || recovery.probesAllowed > 0
         let mayCarryData = phase.isEstablished && congestionAllows
-        let wantAck = receive.ackElicitingSinceAck > 0
+        let wantAck =
+            receive.ackElicitingSinceAck > 0
             && (receive.ackImmediately || timers[.ack].map { now.nanoseconds >= $0 } ?? false)
         var hasData = mayCarryData && (!sendQueue.retransmissions.isEmpty || hasSendableMessage())
         if nextPacketNumber >= Packet.packetNumberLimit - 1 {
@@ -203,8 +210,10 @@ extension ConnectionState {
             // PINGs) waits for its credit; what else is owed (ACK, MAX_DATA, PATH_RESPONSE) goes
             // now without it. Its timer wakes the connection when a batch may go.
             let window = congestion.window
-            if let until = pacer.delay(size: mds, room: window - bytesInFlight, window: window, srtt: srtt, datagramSize: mds,
-                                       now: now.nanoseconds) {
+            if let until = pacer.delay(
+                size: mds, room: window - bytesInFlight, window: window, srtt: srtt, datagramSize: mds,
+                now: now.nanoseconds)
+            {
                 if timers[.pacing] == nil { stats.pacingDelays += 1 }
                 timers[.pacing] = until
                 congestionAllows = false
@@ -221,14 +230,17 @@ extension ConnectionState {
         if !wantAck && !hasData && !wantPing && pendingClose == nil && !flow.maxDataUpdateDue && !wantPathResponse {
             return nil
         }
-        return DataPacketPlan(congestionAllows: congestionAllows, hasData: hasData, wantAck: wantAck, wantPing: wantPing,
-                              wantPathResponse: wantPathResponse)
+        return DataPacketPlan(
+            congestionAllows: congestionAllows, hasData: hasData, wantAck: wantAck, wantPing: wantPing,
+            wantPathResponse: wantPathResponse)
     }
 
     /// Writes the DATA packet `plan` allows into `buffer`, in the order of `Specs/PROTOCOL.md`
     /// section 13.3: PATH_RESPONSE, ACK and MAX_DATA, ACK_FLOOR, CLOSE, retransmitted
     /// fragments, new fragments, PING. Nil when it would carry nothing worth a packet.
-    private mutating func writeDataPacket(_ plan: DataPacketPlan, into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> DataPacketDraft? {
+    private mutating func writeDataPacket(_ plan: DataPacketPlan, into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp)
+        -> DataPacketDraft?
+    {
         let mds = maxDatagramSize
         let pn = nextPacketNumber
         var builder = PacketBuilder(buffer: buffer, trailerSize: trailerSize, flags: packetFlags, destination: peerID, packetNumber: pn)
@@ -262,14 +274,16 @@ extension ConnectionState {
             // With data: one range (the control reserve's). Without: as many as fit with
             // MAX_DATA, an ACK_FLOOR, and the CLOSE or the PING that may follow.
             let trailingRoom = close?.encodedSize ?? (pingPending && plan.wantPing ? FrameSize.ping : 0)
-            let budget = hasData
+            let budget =
+                hasData
                 ? 1
                 : (mds - builder.size - trailingRoom - FrameSize.ackWithoutRanges - FrameSize.maxData - FrameSize.ackFloor
-                   - FrameSize.ackFirstRange) / FrameSize.ackFurtherRange + 1
+                    - FrameSize.ackFirstRange) / FrameSize.ackFurtherRange + 1
             let tracker = receive.tracker
             let delay = now.nanoseconds(since: tracker.largestTime) / 1000
-            builder.writeAck(cumulative: tracker.cumulative, delayMicroseconds: UInt32(clamping: delay), ranges: tracker.ranges,
-                             count: receive.ackRangeCount(maxRanges: max(0, budget)))
+            builder.writeAck(
+                cumulative: tracker.cumulative, delayMicroseconds: UInt32(clamping: delay), ranges: tracker.ranges,
+                count: receive.ackRangeCount(maxRanges: max(0, budget)))
             builder.writeMaxData(flow.localMaxData)
             includedAck = true
         }
@@ -301,7 +315,8 @@ extension ConnectionState {
             // immediate acknowledgement with a PING: the peer's delayed-ACK timer would otherwise
             // stall the sender for max_ack_delay, and a lost tail could only be recovered by the
             // retransmission timer.
-            let mayContinue = recovery.probesAllowed == 0 && phase.isEstablished
+            let mayContinue =
+                recovery.probesAllowed == 0 && phase.isEstablished
                 && bytesInFlight + builder.size + mds <= congestion.window
                 && (!sendQueue.retransmissions.isEmpty || hasSendableMessage())
             if !mayContinue {
@@ -319,8 +334,9 @@ extension ConnectionState {
             return nil
         }
         nextPacketNumber += 1
-        return DataPacketDraft(packetNumber: pn, packetLength: builder.packetLength, ackEliciting: ackEliciting, includedAck: includedAck,
-                               carriedClose: carriedClose, carriesPing: carriesPing, fragmentStart: fragmentStart)
+        return DataPacketDraft(
+            packetNumber: pn, packetLength: builder.packetLength, ackEliciting: ackEliciting, includedAck: includedAck,
+            carriedClose: carriedClose, carriesPing: carriesPing, fragmentStart: fragmentStart)
     }
 
     /// The bookkeeping of a DATA packet that leaves, `size` bytes with its trailer.
@@ -331,8 +347,9 @@ extension ConnectionState {
             timers[.ack] = nil
             flow.didAdvertise()
         }
-        sent.record(draft.packetNumber, timeSent: t, size: size, isAckEliciting: draft.ackEliciting, carriedClose: draft.carriedClose,
-                    fragmentStart: draft.fragmentStart)
+        sent.record(
+            draft.packetNumber, timeSent: t, size: size, isAckEliciting: draft.ackEliciting, carriedClose: draft.carriedClose,
+            fragmentStart: draft.fragmentStart)
         if draft.ackEliciting {
             // A CLOSE is not paced (it carries no data and is not held back): it takes no credit.
             if !draft.carriedClose && pacingRTT != nil { pacer.onSent(size: size, now: t) }
@@ -366,7 +383,8 @@ extension ConnectionState {
         guard m.mode.isReliable, !m.isStarted else { return false }
         if flow.blocks(length: m.byteCount) { return true }
         if let oldest = sendQueue.oldestUnacknowledged(channel: m.channel),
-           m.sequence &- oldest >= UInt32(peerParameters?.messageWindow ?? 1) {
+            m.sequence &- oldest >= UInt32(peerParameters?.messageWindow ?? 1)
+        {
             return true
         }
         return false
@@ -492,8 +510,9 @@ extension ConnectionState {
         nextPacketNumber += 1
         let capacity = Packet.headerSize + FrameSize.pathChallenge + trailerSize
         var bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            var builder = PacketBuilder(buffer: UnsafeMutableRawBufferPointer(buffer), trailerSize: trailerSize, flags: packetFlags,
-                                        destination: peerID, packetNumber: pn)
+            var builder = PacketBuilder(
+                buffer: UnsafeMutableRawBufferPointer(buffer), trailerSize: trailerSize, flags: packetFlags,
+                destination: peerID, packetNumber: pn)
             builder.writePathChallenge(data)
             count = protection == nil ? builder.sealWithChecksum() : builder.packetLength
         }

@@ -98,8 +98,10 @@ struct ConnectionState {
 
     // MARK: - Creation
 
-    private init(role: Connection.Role, settings: ConnectionSettings, localID: ConnectionID, peerID: ConnectionID,
-                 phase: ConnectionPhase, security: (any HandshakeSecurity)?, protection: (any PacketProtection)?, at now: Timestamp) {
+    private init(
+        role: Connection.Role, settings: ConnectionSettings, localID: ConnectionID, peerID: ConnectionID,
+        phase: ConnectionPhase, security: (any HandshakeSecurity)?, protection: (any PacketProtection)?, at now: Timestamp
+    ) {
         let config = settings.configuration
         precondition(config.validate() == nil, "invalid ConnectionConfiguration: \(config.validate() ?? "")")
         self.role = role
@@ -115,8 +117,10 @@ struct ConnectionState {
         lastReceiveTime = now.nanoseconds
         lastAckElicitingSentTime = now.nanoseconds
         lastApplicationActivity = now.nanoseconds
-        recovery = LossDetection(rtt: RTTEstimator(initialRTO: settings.initialRTO, minimumRTO: settings.minimumRTO,
-                                                   maximumRTO: settings.maximumRTO), at: now.nanoseconds)
+        recovery = LossDetection(
+            rtt: RTTEstimator(
+                initialRTO: settings.initialRTO, minimumRTO: settings.minimumRTO,
+                maximumRTO: settings.maximumRTO), at: now.nanoseconds)
         congestion = CongestionControl(config.congestionControllerFactory(config.maxDatagramSize))
         sendQueue = SendQueue(initialSequence: settings.initialMessageSequence)
         flow = FlowControl(window: settings.receiveWindow)
@@ -127,22 +131,28 @@ struct ConnectionState {
     }
 
     /// A client connection that will send CONNECT on the first ``pollTransmit(at:)``.
-    static func client(settings: ConnectionSettings, localID: ConnectionID, at now: Timestamp,
-                       security: (any HandshakeSecurity)?) -> ConnectionState {
+    static func client(
+        settings: ConnectionSettings, localID: ConnectionID, at now: Timestamp,
+        security: (any HandshakeSecurity)?
+    ) -> ConnectionState {
         let handshake = ClientHandshake(clientRandom: security?.nextRandom() ?? [])
-        var state = ConnectionState(role: .client, settings: settings, localID: localID, peerID: .none,
-                                    phase: .connecting(handshake), security: security, protection: nil, at: now)
+        var state = ConnectionState(
+            role: .client, settings: settings, localID: localID, peerID: .none,
+            phase: .connecting(handshake), security: security, protection: nil, at: now)
         state.timers[.handshakeRetransmit] = now.adding(nanoseconds: state.recovery.rtt.rto(peerMaxAckDelay: 0)).nanoseconds
         return state
     }
 
     /// A server connection answering a CONNECT whose parameters are `connect` (with `protection`
     /// and `serverRandom` when it was a verified secure CONNECT).
-    static func server(settings: ConnectionSettings, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
-                       security: (any HandshakeSecurity)?, protection: (any PacketProtection)?, serverRandom: [UInt8]) -> ConnectionState {
-        var state = ConnectionState(role: .server, settings: settings, localID: localID, peerID: connect.sourceConnectionID,
-                                    phase: .accepting(ServerHandshake(serverRandom: serverRandom)), security: security,
-                                    protection: protection, at: now)
+    static func server(
+        settings: ConnectionSettings, localID: ConnectionID, connect: TransportParameters, at now: Timestamp,
+        security: (any HandshakeSecurity)?, protection: (any PacketProtection)?, serverRandom: [UInt8]
+    ) -> ConnectionState {
+        var state = ConnectionState(
+            role: .server, settings: settings, localID: localID, peerID: connect.sourceConnectionID,
+            phase: .accepting(ServerHandshake(serverRandom: serverRandom)), security: security,
+            protection: protection, at: now)
         state.adoptPeerParameters(connect)
         return state
     }

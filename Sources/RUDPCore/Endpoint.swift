@@ -171,7 +171,9 @@ public final class Endpoint {
 
     /// Queues a message on a connection. See ``Connection/send(_:channel:mode:)``.
     @discardableResult
-    public func send(_ message: [UInt8], on id: ConnectionID, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) throws(SendError) -> MessageID {
+    public func send(_ message: [UInt8], on id: ConnectionID, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) throws(SendError)
+        -> MessageID
+    {
         try core.send(message, on: id, channel: channel, mode: mode)
     }
 

@@ -16,8 +16,10 @@ extension EndpointCore {
     /// connection; a replay of an ended handshake is dropped; otherwise, when the retry policy
     /// asks for it and the cookie is not valid, a stateless RETRY; then the limits; then a new
     /// half-open connection (address verified if the cookie was valid).
-    mutating func acceptConnect(_ packet: Packet, _ params: TransportParameters, cookie: [UInt8], size: Int,
-                                from address: PeerAddress, at now: Timestamp) {
+    mutating func acceptConnect(
+        _ packet: Packet, _ params: TransportParameters, cookie: [UInt8], size: Int,
+        from address: PeerAddress, at now: Timestamp
+    ) {
         let key = HandshakeKey(address: address, clientID: params.sourceConnectionID)
         if let existing = handshakes[key], let slot = table.find(existing), let connection = connections[slot] {
             // A retransmitted CONNECT: the connection sends ACCEPT again.
@@ -32,18 +34,20 @@ extension EndpointCore {
             return
         }
         if endedHandshakes.contains(key) {
-            statistics.replayedHandshakes += 1   // that connection is over: a replay, not a new client
+            statistics.replayedHandshakes += 1  // that connection is over: a replay, not a new client
             return
         }
         var verified = false
         if !cookie.isEmpty {
-            let check = plainCookies(at: now).check(cookie, address: address.cookieBytes, clientConnectionID: params.sourceConnectionID, at: now)
+            let check = plainCookies(at: now).check(
+                cookie, address: address.cookieBytes, clientConnectionID: params.sourceConnectionID, at: now)
             if check == .valid { verified = true } else { statistics.invalidCookies += 1 }
         }
         if !verified && configuration.retryPolicy.requiresCookie(halfOpen: halfOpenCount) {
             // Stateless: a 40-byte RETRY for a CONNECT of at least 51 bytes.
             var issuer = plainCookies(at: now)
-            let fresh = issuer.issue(address: address.cookieBytes, clientConnectionID: params.sourceConnectionID, at: now, using: &randomness)
+            let fresh = issuer.issue(
+                address: address.cookieBytes, clientConnectionID: params.sourceConnectionID, at: now, using: &randomness)
             plainCookieIssuer = issuer
             var retry = Packet(destination: params.sourceConnectionID, packetNumber: 0, body: .retry(cookie: fresh)).serialized()
             Datagram.seal(&retry)
@@ -53,8 +57,9 @@ extension EndpointCore {
         guard let limits = admit(address, clientID: params.sourceConnectionID, answering: size) else { return }
         let id = newConnectionID()
         let connection = Connection(serverWith: settings, localID: id, connect: params, at: now)
-        create(connection, id: id, address: address, handshake: key, host: limits.host, prefix: limits.prefix,
-               unverifiedCredit: verified ? nil : Self.amplificationFactor * size)
+        create(
+            connection, id: id, address: address, handshake: key, host: limits.host, prefix: limits.prefix,
+            unverifiedCredit: verified ? nil : Self.amplificationFactor * size)
     }
 
     /// The plain-mode cookie issuer, made (with a secret from the endpoint's randomness) on first use.
@@ -68,8 +73,10 @@ extension EndpointCore {
     // MARK: - Secure
 
     /// `Specs/PROTOCOL.md` section 20.3–20.5: route by the header; verify before anything else.
-    mutating func handleSecure(datagram: UnsafeRawBufferPointer, from address: PeerAddress, at now: Timestamp,
-                               security: EndpointSecurity) {
+    mutating func handleSecure(
+        datagram: UnsafeRawBufferPointer, from address: PeerAddress, at now: Timestamp,
+        security: EndpointSecurity
+    ) {
         let header: Packet.Header
         do {
             header = try Packet.parseHeader(datagram)
@@ -105,8 +112,10 @@ extension EndpointCore {
         touch(slot)
     }
 
-    mutating func handleSecureConnect(_ datagram: [UInt8], header: Packet.Header, from address: PeerAddress, at now: Timestamp,
-                                      security: EndpointSecurity) {
+    mutating func handleSecureConnect(
+        _ datagram: [UInt8], header: Packet.Header, from address: PeerAddress, at now: Timestamp,
+        security: EndpointSecurity
+    ) {
         guard configuration.acceptsConnections else {
             statistics.connectionsRefused += 1
             return
@@ -121,13 +130,16 @@ extension EndpointCore {
             return
         }
         guard let packet = try? Packet.parse(Array(datagram.dropLast(Packet.protectionTagSize))),
-              case let .secureConnect(params, clientRandom, cookie) = packet.body else {
+            case let .secureConnect(params, clientRandom, cookie) = packet.body
+        else {
             statistics.malformedDatagrams += 1
             return
         }
         guard header.flags == security.handshake.flags else {
-            if answerStatelessClose(.securityModeMismatch, "security mode mismatch", to: params.sourceConnectionID,
-                                    from: address, answering: datagram.count) {
+            if answerStatelessClose(
+                .securityModeMismatch, "security mode mismatch", to: params.sourceConnectionID,
+                from: address, answering: datagram.count)
+            {
                 statistics.securityMismatchesAnswered += 1
             }
             return
@@ -139,19 +151,22 @@ extension EndpointCore {
             return
         }
         if endedHandshakes.contains(key) {
-            statistics.replayedHandshakes += 1   // that connection is over: a replay, not a new client
+            statistics.replayedHandshakes += 1  // that connection is over: a replay, not a new client
             return
         }
         let addressBytes = address.cookieBytes
-        let check: CookieCheck = cookie.isEmpty
+        let check: CookieCheck =
+            cookie.isEmpty
             ? .invalid
             : security.handshake.checkCookie(cookie, address: addressBytes, clientConnectionID: params.sourceConnectionID, at: now)
         guard check == .valid else {
             // Unverified address: a RETRY (about 60 bytes, far below the 1,200 received), no state.
             if !cookie.isEmpty { statistics.invalidCookies += 1 }
             let fresh = security.handshake.issueCookie(address: addressBytes, clientConnectionID: params.sourceConnectionID, at: now)
-            var retry = Packet(destination: params.sourceConnectionID, packetNumber: 0, body: .retry(cookie: fresh),
-                               flags: security.handshake.flags).serialized()
+            var retry = Packet(
+                destination: params.sourceConnectionID, packetNumber: 0, body: .retry(cookie: fresh),
+                flags: security.handshake.flags
+            ).serialized()
             security.handshake.appendConnectKeyTag(&retry)
             if enqueueStatelessAnswer(retry, to: address, answering: datagram.count) { statistics.retriesSent += 1 }
             return
@@ -159,14 +174,18 @@ extension EndpointCore {
         guard let limits = admit(address, clientID: params.sourceConnectionID, answering: datagram.count) else { return }
         let id = newConnectionID()
         let serverRandom = security.handshake.nextRandom()
-        guard let protection = security.handshake.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom,
-                                                                    clientConnectionID: params.sourceConnectionID,
-                                                                    serverConnectionID: id, isClient: false) else {
+        guard
+            let protection = security.handshake.sessionProtection(
+                clientRandom: clientRandom, serverRandom: serverRandom,
+                clientConnectionID: params.sourceConnectionID,
+                serverConnectionID: id, isClient: false)
+        else {
             statistics.malformedDatagrams += 1
             return
         }
-        let connection = Connection(serverWith: settings, localID: id, connect: params, at: now,
-                                    security: security.handshake, protection: protection, serverRandom: serverRandom)
+        let connection = Connection(
+            serverWith: settings, localID: id, connect: params, at: now,
+            security: security.handshake, protection: protection, serverRandom: serverRandom)
         create(connection, id: id, address: address, handshake: key, host: limits.host, prefix: limits.prefix, unverifiedCredit: nil)
     }
 
@@ -174,11 +193,14 @@ extension EndpointCore {
     /// needs security. Only for a CONNECT that is intact.
     mutating func answerPlainConnect(_ datagram: UnsafeRawBufferPointer, from address: PeerAddress) {
         guard configuration.acceptsConnections,
-              let packet = try? Datagram.open(datagram), case .connect(let params, _) = packet.body else {
+            let packet = try? Datagram.open(datagram), case .connect(let params, _) = packet.body
+        else {
             statistics.malformedDatagrams += 1
             return
         }
-        if answerStatelessClose(.securityRequired, "security required", to: params.sourceConnectionID, from: address, answering: datagram.count) {
+        if answerStatelessClose(
+            .securityRequired, "security required", to: params.sourceConnectionID, from: address, answering: datagram.count)
+        {
             statistics.securityMismatchesAnswered += 1
         }
     }
@@ -187,19 +209,24 @@ extension EndpointCore {
     /// CONNECT, tell the client (statelessly, in clear) that this server has no security.
     mutating func answerProtectedConnect(_ datagram: UnsafeRawBufferPointer, from address: PeerAddress) {
         guard configuration.acceptsConnections, datagram.count == Packet.protectedConnectDatagramSize,
-              datagram[1] == PacketType.connect.rawValue, datagram[2] & PacketFlags.protected.rawValue != 0,
-              let packet = try? Packet.parse(UnsafeRawBufferPointer(rebasing: datagram[..<(datagram.count - Packet.protectionTagSize)])),
-              case let .secureConnect(params, _, _) = packet.body else { return }
-        if answerStatelessClose(.securityNotConfigured, "security not configured", to: params.sourceConnectionID,
-                                from: address, answering: datagram.count) {
+            datagram[1] == PacketType.connect.rawValue, datagram[2] & PacketFlags.protected.rawValue != 0,
+            let packet = try? Packet.parse(UnsafeRawBufferPointer(rebasing: datagram[..<(datagram.count - Packet.protectionTagSize)])),
+            case let .secureConnect(params, _, _) = packet.body
+        else { return }
+        if answerStatelessClose(
+            .securityNotConfigured, "security not configured", to: params.sourceConnectionID,
+            from: address, answering: datagram.count)
+        {
             statistics.securityMismatchesAnswered += 1
         }
     }
 
     /// Queues a plain CLOSE with `code` to a client that is not connected; returns whether it was queued.
     @discardableResult
-    mutating func answerStatelessClose(_ code: CloseCode, _ reason: String, to client: ConnectionID, from address: PeerAddress,
-                                       answering size: Int) -> Bool {
+    mutating func answerStatelessClose(
+        _ code: CloseCode, _ reason: String, to client: ConnectionID, from address: PeerAddress,
+        answering size: Int
+    ) -> Bool {
         var close = Packet(destination: client, packetNumber: 0, body: .data([.close(CloseFrame(code: code, reason: reason))])).serialized()
         Datagram.seal(&close)
         if close.count > Self.amplificationFactor * size {
@@ -246,8 +273,10 @@ extension EndpointCore {
             refuse(clientID, from: address, answering: size)
             return nil
         }
-        while halfOpenCount > 0 && (halfOpenCount >= configuration.maxHalfOpenConnections
-                                    || halfOpenCount + establishedCount >= configuration.maxConnections) {
+        while halfOpenCount > 0
+            && (halfOpenCount >= configuration.maxHalfOpenConnections
+                || halfOpenCount + establishedCount >= configuration.maxConnections)
+        {
             evictOldestHalfOpen()
         }
         return (host, prefix)
@@ -256,7 +285,8 @@ extension EndpointCore {
     mutating func refuse(_ clientID: ConnectionID, from address: PeerAddress, answering size: Int) {
         statistics.connectionsRefused += 1
         if configuration.answersRefusedConnects,
-           answerStatelessClose(.refused, "too many connections", to: clientID, from: address, answering: size) {
+            answerStatelessClose(.refused, "too many connections", to: clientID, from: address, answering: size)
+        {
             statistics.refusalsAnswered += 1
         }
     }
@@ -271,8 +301,10 @@ extension EndpointCore {
     }
 
     /// Adds a new server connection, counted under its limits; its ACCEPT goes out on the next poll.
-    mutating func create(_ connection: Connection, id: ConnectionID, address: PeerAddress, handshake key: HandshakeKey,
-                         host: AddressKey, prefix: AddressKey, unverifiedCredit: Int?) {
+    mutating func create(
+        _ connection: Connection, id: ConnectionID, address: PeerAddress, handshake key: HandshakeKey,
+        host: AddressKey, prefix: AddressKey, unverifiedCredit: Int?
+    ) {
         let slot = insert(connection, id: id, address: address, kind: .halfOpen)
         slots[slot].unverifiedCredit = unverifiedCredit
         slots[slot].server = EndpointSlot.ServerKeys(host: host, prefix: prefix, handshake: key)

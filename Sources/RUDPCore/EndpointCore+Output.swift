@@ -9,8 +9,9 @@ extension EndpointCore {
     /// ``maximumDatagramSize`` bytes. Stateless answers go first, then the connections in turn
     /// (one transmit each, round robin).
     mutating func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, maxSegments: Int, at now: Timestamp) -> Transmit? {
-        precondition(buffer.count >= maximumDatagramSize,
-                     "pollTransmit needs a buffer of at least maximumDatagramSize (\(maximumDatagramSize)) bytes, got \(buffer.count)")
+        precondition(
+            buffer.count >= maximumDatagramSize,
+            "pollTransmit needs a buffer of at least maximumDatagramSize (\(maximumDatagramSize)) bytes, got \(buffer.count)")
         if let held = heldDatagram {
             heldDatagram = nil
             return single(held.datagram, to: held.destination, into: buffer)
@@ -54,8 +55,10 @@ extension EndpointCore {
     /// segment after the first is polled only while `buffer` has room for a whole datagram. One
     /// longer than the segment size ends the batch and is copied out, to go first next time.
     @inline(__always)
-    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer, from slot: Int, _ connection: Connection,
-                       maxSegments: Int, at now: Timestamp) -> Transmit? {
+    mutating func fill(
+        _ buffer: UnsafeMutableRawBufferPointer, from slot: Int, _ connection: Connection,
+        maxSegments: Int, at now: Timestamp
+    ) -> Transmit? {
         var written = 0
         var segmentSize = 0
         var segments = 0
@@ -105,8 +108,10 @@ extension EndpointCore {
     /// candidate address; nil if it is held back: it would exceed three times the bytes received
     /// from the candidate (counted; the connection's timer sends the next one, with more budget
     /// if the candidate sent more), or there is no candidate.
-    mutating func pathChallenge(_ slot: Int, _ connection: Connection, into buffer: UnsafeMutableRawBufferPointer,
-                                at now: Timestamp) -> Transmit? {
+    mutating func pathChallenge(
+        _ slot: Int, _ connection: Connection, into buffer: UnsafeMutableRawBufferPointer,
+        at now: Timestamp
+    ) -> Transmit? {
         guard let candidate = slots[slot].candidate else {
             connection.cancelPathValidation()
             return nil
@@ -138,7 +143,7 @@ extension EndpointCore {
                 case .closed:
                     let announced = slots[slot].announced
                     remove(slot, .ended)
-                    if !announced { continue }   // a handshake that never completed
+                    if !announced { continue }  // a handshake that never completed
                 case .connected:
                     slots[slot].announced = true
                     markTransmit(slot)

@@ -6,8 +6,10 @@ extension EndpointCore {
     /// challenge; a new largest packet from the current address cancels a validation (the peer
     /// has not moved), one from any other address makes that address the candidate (replacing
     /// any earlier one).
-    mutating func followPath(_ slot: Int, _ connection: Connection, size: Int, from address: PeerAddress,
-                             outcome: ReceiveOutcome, at now: Timestamp) {
+    mutating func followPath(
+        _ slot: Int, _ connection: Connection, size: Int, from address: PeerAddress,
+        outcome: ReceiveOutcome, at now: Timestamp
+    ) {
         let sameAddress = slots[slot].address == address
         if sameAddress, let credit = slots[slot].unverifiedCredit {
             slots[slot].unverifiedCredit = credit + Self.amplificationFactor * size

@@ -210,8 +210,10 @@ struct EndpointCore {
     /// way, or for a new packet that is the largest so far; never for a client connection, a
     /// duplicate or a dropped datagram on a verified connection.
     @inline(__always)
-    mutating func afterRouted(_ slot: Int, _ connection: Connection, outcome: @autoclosure () -> ReceiveOutcome, size: Int,
-                              from address: PeerAddress, at now: Timestamp) {
+    mutating func afterRouted(
+        _ slot: Int, _ connection: Connection, outcome: @autoclosure () -> ReceiveOutcome, size: Int,
+        from address: PeerAddress, at now: Timestamp
+    ) {
         let kind = slots[slot].kind
         if kind == .client { return }
         let outcome = outcome()

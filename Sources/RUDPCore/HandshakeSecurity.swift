@@ -37,8 +37,10 @@ public protocol HandshakeSecurity: AnyObject {
 
     /// Derives the session keys of a connection and returns its packet protection, or nil when
     /// the inputs are unusable. `isClient` selects which direction seals and which opens.
-    func sessionProtection(clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
-                           serverConnectionID: ConnectionID, isClient: Bool) -> (any PacketProtection)?
+    func sessionProtection(
+        clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
+        serverConnectionID: ConnectionID, isClient: Bool
+    ) -> (any PacketProtection)?
 }
 
 /// The outcome of ``HandshakeSecurity/checkCookie(_:address:clientConnectionID:at:)``.

@@ -65,7 +65,8 @@ struct MessageReassembly {
             let last = chunks.count - 1
             let extendsLast = !chunks.isEmpty && chunks[last].end == lower
             if extendsLast && chunks[last].bytes.count + payload.count <= Self.mergedChunkCapacity
-                && (payload.count < Self.smallFragment || chunks[last].bytes.capacity >= Self.mergedChunkCapacity) {
+                && (payload.count < Self.smallFragment || chunks[last].bytes.capacity >= Self.mergedChunkCapacity)
+            {
                 storedBytes -= chunks[last].bytes.capacity
                 if chunks[last].bytes.capacity < chunks[last].bytes.count + payload.count {
                     chunks[last].bytes.reserveCapacity(Self.mergedChunkCapacity)

@@ -96,8 +96,9 @@ struct OutgoingMessage: RingElement {
     func write(fragment index: Int, into builder: inout PacketBuilder) {
         let range = range(of: index)
         bytes.withUnsafeBytes { raw in
-            builder.writeMessage(channel: channel, mode: mode, sequence: sequence, totalLength: UInt32(bytes.count),
-                                 offset: UInt32(range.lowerBound), payload: UnsafeRawBufferPointer(rebasing: raw[range]))
+            builder.writeMessage(
+                channel: channel, mode: mode, sequence: sequence, totalLength: UInt32(bytes.count),
+                offset: UInt32(range.lowerBound), payload: UnsafeRawBufferPointer(rebasing: raw[range]))
         }
     }
 }

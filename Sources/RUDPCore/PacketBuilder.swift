@@ -19,7 +19,8 @@ enum FrameSize {
     /// What the first range adds (largest acknowledged and its length).
     static let ackFirstRange = AckFrame(cumulative: 0, ranges: [AckRange(1, 1)]).encodedSize - ackWithoutRanges
     /// What every further range adds (gap and length).
-    static let ackFurtherRange = AckFrame(cumulative: 0, ranges: [AckRange(3, 3), AckRange(1, 1)]).encodedSize
+    static let ackFurtherRange =
+        AckFrame(cumulative: 0, ranges: [AckRange(3, 3), AckRange(1, 1)]).encodedSize
         - AckFrame(cumulative: 0, ranges: [AckRange(1, 1)]).encodedSize
 
     /// An ACK frame with `ranges` ranges.
@@ -159,8 +160,10 @@ struct PacketBuilder {
     }
 
     /// A MESSAGE frame carrying `payload` (the fragment's bytes, copied here once).
-    mutating func writeMessage(channel: UInt8, mode: DeliveryMode, sequence: UInt32, totalLength: UInt32, offset fragmentOffset: UInt32,
-                               payload: UnsafeRawBufferPointer) {
+    mutating func writeMessage(
+        channel: UInt8, mode: DeliveryMode, sequence: UInt32, totalLength: UInt32, offset fragmentOffset: UInt32,
+        payload: UnsafeRawBufferPointer
+    ) {
         reserve(FrameSize.messageOverhead + payload.count)
         put(FrameType.message.rawValue)
         put(channel)

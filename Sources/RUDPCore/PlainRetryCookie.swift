@@ -41,8 +41,10 @@ public struct PlainRetryCookie: Sendable {
     private var rotatedAt: Timestamp
 
     /// An issuer with a fresh secret drawn from `random` at `now`.
-    public init(lifetime: Duration = PlainRetryCookie.defaultLifetime, at now: Timestamp,
-                using random: inout some RandomNumberGenerator) {
+    public init(
+        lifetime: Duration = PlainRetryCookie.defaultLifetime, at now: Timestamp,
+        using random: inout some RandomNumberGenerator
+    ) {
         self.init(secret: Self.newSecret(using: &random), lifetime: lifetime, at: now)
     }
 
@@ -68,8 +70,10 @@ public struct PlainRetryCookie: Sendable {
     /// A cookie for a client at `address` (the bytes the caller chose for it, for example the IP
     /// address and port) whose CONNECT announced `clientConnectionID`. First replaces the secret
     /// with a new one from `random` if it is at least ``rotationInterval`` old.
-    public mutating func issue(address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp,
-                               using random: inout some RandomNumberGenerator) -> [UInt8] {
+    public mutating func issue(
+        address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp,
+        using random: inout some RandomNumberGenerator
+    ) -> [UInt8] {
         if now.nanoseconds(since: rotatedAt) >= rotationNanoseconds {
             rotate(to: Self.newSecret(using: &random), at: now)
         }

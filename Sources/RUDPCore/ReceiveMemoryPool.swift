@@ -108,8 +108,9 @@ final class ReceiveMemoryPool {
             for case let connection? in members {
                 guard connection.receiveMemory > 0 else { continue }
                 if let current = largest,
-                   connection.receiveMemory < current.receiveMemory
-                    || connection.receiveMemory == current.receiveMemory && connection.localID > current.localID {
+                    connection.receiveMemory < current.receiveMemory
+                        || connection.receiveMemory == current.receiveMemory && connection.localID > current.localID
+                {
                     continue
                 }
                 largest = connection

@@ -18,8 +18,8 @@ import RUDPWire
 struct ReliableChannelReceiver {
     enum Entry {
         case partial(MessageReassembly, DeliveryMode)
-        case complete([UInt8])           // ordered, waiting for earlier messages
-        case delivered                   // unordered, already handed out
+        case complete([UInt8])  // ordered, waiting for earlier messages
+        case delivered  // unordered, already handed out
 
         /// The memory this entry holds.
         var memory: Int {
@@ -59,10 +59,12 @@ struct ReliableChannelReceiver {
     /// once, into the delivered message or the reassembly, and only if it is new); appends
     /// completed, deliverable messages to `events`.
     /// A message that arrives whole is copied into an array from `recycler` when there is one.
-    mutating func receive(_ frame: MessageFrameView, window: UInt16, maxMessageSize: Int, recycler: ReceiveMemoryPool? = nil,
-                          deliveringTo events: inout Deque<ConnectionEvent>) -> Outcome {
+    mutating func receive(
+        _ frame: MessageFrameView, window: UInt16, maxMessageSize: Int, recycler: ReceiveMemoryPool? = nil,
+        deliveringTo events: inout Deque<ConnectionEvent>
+    ) -> Outcome {
         let distance = frame.sequence &- nextToDeliver
-        if distance >= 1 << 31 { return .duplicate }   // behind the window: already delivered
+        if distance >= 1 << 31 { return .duplicate }  // behind the window: already delivered
         if distance >= UInt32(window) { return .violation("message sequence beyond the message window") }
         var newBytes: Int? = nil
         var completed: [UInt8]? = nil
@@ -76,7 +78,7 @@ struct ReliableChannelReceiver {
             if r.totalLength != Int(frame.totalLength) || mode != frame.mode {
                 return .violation("fragments of one message disagree on its length or mode")
             }
-            pool[slot] = .delivered   // drop the entry's reference: `r` is then unique, no copy
+            pool[slot] = .delivered  // drop the entry's reference: `r` is then unique, no copy
             let before = r.memory
             switch r.insert(offset: Int(frame.offset), payload: frame.payload) {
             case .duplicate:

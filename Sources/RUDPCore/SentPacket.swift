@@ -34,8 +34,9 @@ struct SentPacket: RingElement {
     var fragmentCount: UInt16
     var firstFragment: UInt64
 
-    static let vacant = SentPacket(timeSent: 0, size: 0, state: .vacant, isAckEliciting: false, carriedClose: false,
-                                   fragmentCount: 0, firstFragment: 0)
+    static let vacant = SentPacket(
+        timeSent: 0, size: 0, state: .vacant, isAckEliciting: false, carriedClose: false,
+        fragmentCount: 0, firstFragment: 0)
 
     @inline(__always)
     static var ringFiller: SentPacket {

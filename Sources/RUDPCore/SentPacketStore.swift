@@ -31,9 +31,11 @@ struct SentPacketStore {
             while endPacketNumber < pn { packets.append(.vacant) }
         }
         let count = UInt16(pendingFragmentEnd - fragmentStart)
-        packets.append(SentPacket(timeSent: timeSent, size: Int32(size), state: isAckEliciting ? .outstanding : .notAwaited,
-                                  isAckEliciting: isAckEliciting, carriedClose: carriedClose,
-                                  fragmentCount: count, firstFragment: fragmentStart))
+        packets.append(
+            SentPacket(
+                timeSent: timeSent, size: Int32(size), state: isAckEliciting ? .outstanding : .notAwaited,
+                isAckEliciting: isAckEliciting, carriedClose: carriedClose,
+                fragmentCount: count, firstFragment: fragmentStart))
         if isAckEliciting { outstandingCount += 1 }
     }
 

@@ -46,7 +46,7 @@ struct UnreliableReassembler {
             before = r.memory + ReceiveMemory.overhead
             if r.totalLength != total {
                 partial[key] = r
-                return .pending   // ignored (section 13.6)
+                return .pending  // ignored (section 13.6)
             }
         } else {
             // Evict the oldest until a new record with this fragment fits (and the count does).
@@ -64,7 +64,7 @@ struct UnreliableReassembler {
             partial[key] = r
             return .pending
         case .tooFragmented:
-            partial[key] = r   // ignored (section 13.6); the message stays as it was
+            partial[key] = r  // ignored (section 13.6); the message stays as it was
             return .pending
         case .added:
             break

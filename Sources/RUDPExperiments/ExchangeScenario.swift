@@ -61,9 +61,11 @@ public enum ExchangeScenario {
         public var attack: AttackOptions? = nil
 
         /// A run with these links, configuration and workload (see the properties).
-        public init(seed: UInt64, forward: LinkOptions, backward: LinkOptions, configuration: ConnectionConfiguration,
-                    clientMessages: [PlannedMessage], serverMessages: [PlannedMessage] = [],
-                    faultPhase: Duration = .seconds(30), convergenceLimit: Duration = .seconds(300), closeAtEnd: Bool = true) {
+        public init(
+            seed: UInt64, forward: LinkOptions, backward: LinkOptions, configuration: ConnectionConfiguration,
+            clientMessages: [PlannedMessage], serverMessages: [PlannedMessage] = [],
+            faultPhase: Duration = .seconds(30), convergenceLimit: Duration = .seconds(300), closeAtEnd: Bool = true
+        ) {
             self.seed = seed
             self.forward = forward
             self.backward = backward
@@ -100,9 +102,13 @@ public enum ExchangeScenario {
                 (0..<count).map { _ in
                     let r = rng.next() % 100
                     let size: Int
-                    if r < 70 { size = 8 + Int(rng.next() % 200) }
-                    else if r < 95 { size = 200 + Int(rng.next() % 3000) }
-                    else { size = 3000 + Int(rng.next() % UInt64(min(60_000, config.maxMessageSize - 3000))) }
+                    if r < 70 {
+                        size = 8 + Int(rng.next() % 200)
+                    } else if r < 95 {
+                        size = 200 + Int(rng.next() % 3000)
+                    } else {
+                        size = 3000 + Int(rng.next() % UInt64(min(60_000, config.maxMessageSize - 3000)))
+                    }
                     let m = rng.next() % 10
                     let mode: DeliveryMode = m < 6 ? .reliableOrdered : (m < 8 ? .reliableUnordered : .unreliable)
                     return PlannedMessage(size: size, mode: mode, channel: UInt8(rng.next() % UInt64(config.channelCount)))
@@ -110,8 +116,9 @@ public enum ExchangeScenario {
             }
             let clientMessages = plan(count: 10 + Int(rng.next() % 50))
             let serverMessages = plan(count: Int(rng.next() % 20))
-            return Setup(seed: seed, forward: forward, backward: backward, configuration: config,
-                         clientMessages: clientMessages, serverMessages: serverMessages)
+            return Setup(
+                seed: seed, forward: forward, backward: backward, configuration: config,
+                clientMessages: clientMessages, serverMessages: serverMessages)
         }
 
         public var description: String {
@@ -225,15 +232,18 @@ public enum ExchangeScenario {
             clientSecurity = try security(setup, seed: setup.seed &+ 3)
             serverSecurity = try security(setup, seed: setup.seed &+ 4)
         } catch {
-            return Outcome(setup: setup, violations: ["cannot set up security: \(error)"], timeToAllAcknowledged: nil, endTime: .zero,
-                           clientStatistics: ConnectionStatistics(), serverStatistics: ConnectionStatistics(),
-                           clientCloseReason: nil, serverCloseReason: nil, forwardLink: LinkStatistics(), backwardLink: LinkStatistics(),
-                           unreliableSent: 0, unreliableDelivered: 0, traceDigest: 0)
+            return Outcome(
+                setup: setup, violations: ["cannot set up security: \(error)"], timeToAllAcknowledged: nil, endTime: .zero,
+                clientStatistics: ConnectionStatistics(), serverStatistics: ConnectionStatistics(),
+                clientCloseReason: nil, serverCloseReason: nil, forwardLink: LinkStatistics(), backwardLink: LinkStatistics(),
+                unreliableSent: 0, unreliableDelivered: 0, traceDigest: 0)
         }
-        let clientNode = EndpointNode(configuration: EndpointConfiguration(connection: setup.configuration), seed: setup.seed &+ 1,
-                                      security: clientSecurity)
-        let serverNode = EndpointNode(configuration: EndpointConfiguration(connection: setup.configuration, acceptsConnections: true),
-                                      seed: setup.seed &+ 2, security: serverSecurity)
+        let clientNode = EndpointNode(
+            configuration: EndpointConfiguration(connection: setup.configuration), seed: setup.seed &+ 1,
+            security: clientSecurity)
+        let serverNode = EndpointNode(
+            configuration: EndpointConfiguration(connection: setup.configuration, acceptsConnections: true),
+            seed: setup.seed &+ 2, security: serverSecurity)
         let attacker = setup.attack.map { NetworkAttacker(options: $0) }
         let clientAddress = simulator.addNode(attacker.map { AttackedNode(clientNode, attacker: $0) } ?? clientNode)
         let serverAddress = simulator.addNode(attacker.map { AttackedNode(serverNode, attacker: $0) } ?? serverNode)
@@ -272,7 +282,8 @@ public enum ExchangeScenario {
                         side.violations.append("message \(index) arrived corrupted or truncated (\(m.bytes.count) of \(p.size) bytes)")
                     }
                     if m.mode != p.mode || m.channel != p.channel {
-                        side.violations.append("message \(index) arrived with mode \(m.mode) channel \(m.channel), sent \(p.mode) channel \(p.channel)")
+                        side.violations.append(
+                            "message \(index) arrived with mode \(m.mode) channel \(m.channel), sent \(p.mode) channel \(p.channel)")
                     }
                     side.received.append((index, m))
                 case .acknowledged(let mid):
@@ -318,24 +329,34 @@ public enum ExchangeScenario {
         healedBackward.queueCapacity = max(setup.backward.queueCapacity, 1 << 20)
         simulator.updateLink(from: clientAddress, to: serverAddress, options: healedForward)
         simulator.updateLink(from: serverAddress, to: clientAddress, options: healedBackward)
-        attacker?.withholdsOriginals = false   // it keeps injecting, but no longer acts as loss
+        attacker?.withholdsOriginals = false  // it keeps injecting, but no longer acts as loss
         let convergeBy = simulator.now + setup.convergenceLimit
         let converged = simulator.runUntil(deadline: convergeBy) { allAcknowledged() || client.closeReason != nil }
         let timeToAllAcknowledged = converged && allAcknowledged() ? (lastAcknowledgement ?? simulator.now) - .zero : nil
         if !converged || !allAcknowledged() {
-            violations.append("did not converge within \(setup.convergenceLimit) after the links healed: client sent \(client.nextToSend)/\(setup.clientMessages.count), acknowledged \(client.acknowledged.count); server sent \(server.nextToSend)/\(setup.serverMessages.count), acknowledged \(server.acknowledged.count); client close: \(client.closeReason.map { "\($0)" } ?? "none")")
+            violations.append(
+                "did not converge within \(setup.convergenceLimit) after the links healed: client sent \(client.nextToSend)/\(setup.clientMessages.count), acknowledged \(client.acknowledged.count); server sent \(server.nextToSend)/\(setup.serverMessages.count), acknowledged \(server.acknowledged.count); client close: \(client.closeReason.map { "\($0)" } ?? "none")"
+            )
         }
         let clientStats = client.connection.flatMap { clientNode.endpoint.connection($0)?.statistics } ?? ConnectionStatistics()
         let serverStats = server.connection.flatMap { serverNode.endpoint.connection($0)?.statistics } ?? ConnectionStatistics()
         if setup.closeAtEnd, let id = client.connection, client.closeReason == nil {
             clientNode.endpoint.close(id, at: simulator.now)
             simulator.poll(clientAddress)
-            let closed = simulator.runUntil(deadline: simulator.now + .seconds(60)) { client.closeReason != nil && server.closeReason != nil }
-            if !closed {
-                violations.append("close did not complete: client \(client.closeReason.map { "\($0)" } ?? "open"), server \(server.closeReason.map { "\($0)" } ?? "open")")
+            let closed = simulator.runUntil(deadline: simulator.now + .seconds(60)) {
+                client.closeReason != nil && server.closeReason != nil
             }
-            if let r = client.closeReason, r != .closedLocally { violations.append("client closed with \(r), expected a clean local close") }
-            if let r = server.closeReason, r != .peerClosed(.normal, "") { violations.append("server closed with \(r), expected the peer's normal close") }
+            if !closed {
+                violations.append(
+                    "close did not complete: client \(client.closeReason.map { "\($0)" } ?? "open"), server \(server.closeReason.map { "\($0)" } ?? "open")"
+                )
+            }
+            if let r = client.closeReason, r != .closedLocally {
+                violations.append("client closed with \(r), expected a clean local close")
+            }
+            if let r = server.closeReason, r != .peerClosed(.normal, "") {
+                violations.append("server closed with \(r), expected the peer's normal close")
+            }
             if clientNode.endpoint.connectionCount != 0 || serverNode.endpoint.connectionCount != 0 {
                 violations.append("connections left in the endpoint tables after close")
             }
@@ -359,28 +380,37 @@ public enum ExchangeScenario {
                 guard let pos = deliveredPosition[index] else { continue }
                 for earlier in 0..<index where plan[earlier].mode.isReliable && plan[earlier].channel == p.channel {
                     if let ep = deliveredPosition[earlier], ep > pos {
-                        violations.append("\(direction): ordered message \(index) delivered before earlier message \(earlier) on channel \(p.channel)")
+                        violations.append(
+                            "\(direction): ordered message \(index) delivered before earlier message \(earlier) on channel \(p.channel)")
                         break
                     }
                 }
             }
-            if Set(sender.acknowledged).count != sender.acknowledged.count { violations.append("\(direction): a message was acknowledged twice") }
+            if Set(sender.acknowledged).count != sender.acknowledged.count {
+                violations.append("\(direction): a message was acknowledged twice")
+            }
             if !sender.failed.isEmpty { violations.append("\(direction): \(sender.failed.count) reliable message(s) failed") }
-            if sender.maxSendBufferBytes > setup.configuration.sendBufferBytes { violations.append("\(direction): send buffer exceeded its bound") }
+            if sender.maxSendBufferBytes > setup.configuration.sendBufferBytes {
+                violations.append("\(direction): send buffer exceeded its bound")
+            }
         }
         check(receiver: server, plan: setup.clientMessages, sender: client, direction: "client→server")
         check(receiver: client, plan: setup.serverMessages, sender: server, direction: "server→client")
-        if simulator.livelockDeferrals > 0 { violations.append("the engine spun without progress (\(simulator.livelockDeferrals) livelock deferrals)") }
+        if simulator.livelockDeferrals > 0 {
+            violations.append("the engine spun without progress (\(simulator.livelockDeferrals) livelock deferrals)")
+        }
 
-        let unreliableSent = setup.clientMessages.filter { !$0.mode.isReliable }.count + setup.serverMessages.filter { !$0.mode.isReliable }.count
+        let unreliableSent =
+            setup.clientMessages.filter { !$0.mode.isReliable }.count + setup.serverMessages.filter { !$0.mode.isReliable }.count
         let unreliableDelivered = (server.received + client.received).filter { !$0.message.mode.isReliable }.count
-        var outcome = Outcome(setup: setup, violations: violations, timeToAllAcknowledged: timeToAllAcknowledged, endTime: simulator.now,
-                              clientStatistics: clientStats, serverStatistics: serverStats,
-                              clientCloseReason: client.closeReason, serverCloseReason: server.closeReason,
-                              forwardLink: simulator.statistics(from: clientAddress, to: serverAddress) ?? LinkStatistics(),
-                              backwardLink: simulator.statistics(from: serverAddress, to: clientAddress) ?? LinkStatistics(),
-                              unreliableSent: unreliableSent, unreliableDelivered: unreliableDelivered,
-                              traceDigest: simulator.traceDigest)
+        var outcome = Outcome(
+            setup: setup, violations: violations, timeToAllAcknowledged: timeToAllAcknowledged, endTime: simulator.now,
+            clientStatistics: clientStats, serverStatistics: serverStats,
+            clientCloseReason: client.closeReason, serverCloseReason: server.closeReason,
+            forwardLink: simulator.statistics(from: clientAddress, to: serverAddress) ?? LinkStatistics(),
+            backwardLink: simulator.statistics(from: serverAddress, to: clientAddress) ?? LinkStatistics(),
+            unreliableSent: unreliableSent, unreliableDelivered: unreliableDelivered,
+            traceDigest: simulator.traceDigest)
         outcome.clientEndpointStatistics = clientNode.endpoint.statistics
         outcome.serverEndpointStatistics = serverNode.endpoint.statistics
         outcome.attackStatistics = attacker?.statistics
@@ -397,8 +427,9 @@ public enum ExchangeScenario {
     /// An endpoint's security for a run: seeded randoms (cookies bind the simulated node number).
     static func security(_ setup: Setup, seed: UInt64) throws(SecurityError) -> EndpointSecurity? {
         guard let mode = setup.security, mode != .none else { return nil }
-        let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: mode, key: try testKey(seed: setup.seed)),
-                                                 randomness: .seeded(seed))
+        let handshake = try PSKHandshakeSecurity(
+            configuration: SecurityConfiguration(mode: mode, key: try testKey(seed: setup.seed)),
+            randomness: .seeded(seed))
         return EndpointSecurity(handshake: handshake)
     }
 }

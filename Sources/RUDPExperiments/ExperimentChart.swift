@@ -40,13 +40,17 @@ public struct ExperimentChart: Sendable {
 
     /// The SVG document.
     public func svg() -> String {
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" "
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" "
             + "viewBox=\"0 0 \(width) \(height)\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"13\">\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        let title = (report.base.name.map { "Scenario \($0)" } ?? "rudp simulate")
+        let title =
+            (report.base.name.map { "Scenario \($0)" } ?? "rudp simulate")
             + (report.sweep.map { ": sweep of \($0.parameter.name)" } ?? ": goodput over time")
         out += text(title, x: 20, y: 28, size: 18, weight: "bold")
-        let shown = ["seed", "rate", "delay", "jitter", "loss", "burst", "queue", "reverse", "size", "messages", "duration", "message-rate", "mode"]
+        let shown = [
+            "seed", "rate", "delay", "jitter", "loss", "burst", "queue", "reverse", "size", "messages", "duration", "message-rate", "mode",
+        ]
         let settings = shown.compactMap { name in report.fixedSettings.first { $0.name == name } }
             .filter { !["0", "0s", "none", "unlimited"].contains($0.value) || $0.name == "loss" }
             .map { "\($0.name)=\($0.value)" }
@@ -66,11 +70,14 @@ public struct ExperimentChart: Sendable {
             let xs = report.points.enumerated().map { categorical ? Double($0.offset) : $0.element.x! }
             let labels = categorical ? report.points.map { $0.label ?? "" } : nil
             let axisTitle = sweep.parameter.name + (sweep.parameter.axisUnit.isEmpty ? "" : " (\(sweep.parameter.axisUnit))")
-            func series(_ name: String, _ color: String, dash: String? = nil, markers: Bool = true,
-                        _ value: (ExperimentResult) -> Double?) -> Series {
+            func series(
+                _ name: String, _ color: String, dash: String? = nil, markers: Bool = true,
+                _ value: (ExperimentResult) -> Double?
+            ) -> Series {
                 let kept = zip(xs, report.points).compactMap { x, point in value(point.result).map { (x, $0, point.result.completed) } }
-                return Series(name: name, color: color, dash: dash, markers: markers,
-                              points: kept.map { ($0.0, $0.1) }, incomplete: kept.map { !$0.2 })
+                return Series(
+                    name: name, color: color, dash: dash, markers: markers,
+                    points: kept.map { ($0.0, $0.1) }, incomplete: kept.map { !$0.2 })
             }
             let goodput = [
                 series("goodput", "#1f6fd1") { $0.goodput * 8 / 1e6 },
@@ -82,30 +89,39 @@ public struct ExperimentChart: Sendable {
                 series("p50 latency", "#e89a2c", dash: "5,4") { $0.latencyP50.map { Double($0) / 1e6 } },
             ]
             let panelHeight = (height - 100) / 2
-            out += panel(series: goodput, x: 80, y: 80, width: width - 110, height: panelHeight - 50,
-                         xTitle: axisTitle, yTitle: "goodput (Mbit/s)", categories: labels)
-            out += panel(series: latency, x: 80, y: 80 + panelHeight, width: width - 110, height: panelHeight - 50,
-                         xTitle: axisTitle, yTitle: "latency (ms)", categories: labels)
+            out += panel(
+                series: goodput, x: 80, y: 80, width: width - 110, height: panelHeight - 50,
+                xTitle: axisTitle, yTitle: "goodput (Mbit/s)", categories: labels)
+            out += panel(
+                series: latency, x: 80, y: 80 + panelHeight, width: width - 110, height: panelHeight - 50,
+                xTitle: axisTitle, yTitle: "latency (ms)", categories: labels)
             if report.points.contains(where: { !$0.result.completed }) {
-                out += text("hollow markers: the run did not complete (see the report's status)", x: 80, y: Double(height - 6),
-                            size: 11, color: "#555")
+                out += text(
+                    "hollow markers: the run did not complete (see the report's status)", x: 80, y: Double(height - 6),
+                    size: 11, color: "#555")
             }
         } else if let point = report.points.first {
             let r = point.result
             let seconds = Double(r.sampleInterval.nanosecondsClamped) / 1e9
-            let goodput = r.deliveredPerInterval.prefix(r.intervalsInWindow).enumerated().map { (x: Double($0.offset) * seconds, y: Double($0.element) * 8 / 1e6 / seconds) }
+            let goodput = r.deliveredPerInterval.prefix(r.intervalsInWindow).enumerated().map {
+                (x: Double($0.offset) * seconds, y: Double($0.element) * 8 / 1e6 / seconds)
+            }
             var bound: [(x: Double, y: Double)] = []
             for (index, value) in r.boundPerInterval.prefix(r.intervalsInWindow).enumerated() {
                 guard let value else { continue }
                 bound.append((Double(index) * seconds, value * 8 / 1e6))
             }
             let lines = [
-                Series(name: "goodput per \(Quantity.formatDuration(r.sampleInterval))", color: "#1f6fd1", dash: nil, markers: false, points: stairs(goodput, width: seconds)),
+                Series(
+                    name: "goodput per \(Quantity.formatDuration(r.sampleInterval))", color: "#1f6fd1", dash: nil, markers: false,
+                    points: stairs(goodput, width: seconds)),
                 Series(name: "(1 - loss) × rate", color: "#444", dash: "8,5", markers: false, points: stairs(bound, width: seconds)),
             ]
-            out += panel(series: lines, x: 80, y: 80, width: width - 110, height: height - 160,
-                         xTitle: "time since start (s)", yTitle: "goodput (Mbit/s)", categories: nil)
-            let summary = "p50 \(r.latencyP50.map { Quantity.fixed(Double($0) / 1e6, digits: 1) } ?? "-") ms, "
+            out += panel(
+                series: lines, x: 80, y: 80, width: width - 110, height: height - 160,
+                xTitle: "time since start (s)", yTitle: "goodput (Mbit/s)", categories: nil)
+            let summary =
+                "p50 \(r.latencyP50.map { Quantity.fixed(Double($0) / 1e6, digits: 1) } ?? "-") ms, "
                 + "p99 \(r.latencyP99.map { Quantity.fixed(Double($0) / 1e6, digits: 1) } ?? "-") ms, "
                 + "max \(r.latencyMax.map { Quantity.fixed(Double($0) / 1e6, digits: 1) } ?? "-") ms, "
                 + "retransmissions \(r.retransmittedFragments), \(r.status)"
@@ -120,8 +136,10 @@ public struct ExperimentChart: Sendable {
         points.flatMap { [($0.x, $0.y), ($0.x + width, $0.y)] }
     }
 
-    private func panel(series: [Series], x: Int, y: Int, width: Int, height: Int,
-                       xTitle: String, yTitle: String, categories: [String]?) -> String {
+    private func panel(
+        series: [Series], x: Int, y: Int, width: Int, height: Int,
+        xTitle: String, yTitle: String, categories: [String]?
+    ) -> String {
         let all = series.flatMap(\.points)
         var out = ""
         guard !all.isEmpty else {
@@ -161,7 +179,8 @@ public struct ExperimentChart: Sendable {
         out += line(left, top + h, left + w, top + h, color: "#333")
         out += line(left, top, left, top + h, color: "#333")
         out += text(xTitle, x: left + w / 2, y: top + h + 38, size: 12, anchor: "middle")
-        out += "<text x=\"\(f(left - 52))\" y=\"\(f(top + h / 2))\" font-size=\"12\" text-anchor=\"middle\" "
+        out +=
+            "<text x=\"\(f(left - 52))\" y=\"\(f(top + h / 2))\" font-size=\"12\" text-anchor=\"middle\" "
             + "transform=\"rotate(-90 \(f(left - 52)) \(f(top + h / 2)))\">\(Self.escape(yTitle))</text>\n"
 
         // A categorical axis (for example congestion=westwood,newreno): grouped bars, and each
@@ -175,11 +194,13 @@ public struct ExperimentChart: Sendable {
                     if s.markers {
                         let start = p.x - 0.4 + Double(barIndex) * slot
                         let hollow = pointIndex < s.incomplete.count && s.incomplete[pointIndex]
-                        out += "<rect x=\"\(f(px(start)))\" y=\"\(f(py(p.y)))\" width=\"\(f(px(start + slot) - px(start)))\" "
+                        out +=
+                            "<rect x=\"\(f(px(start)))\" y=\"\(f(py(p.y)))\" width=\"\(f(px(start + slot) - px(start)))\" "
                             + "height=\"\(f(max(0, py(0) - py(p.y))))\" fill=\"\(hollow ? "white" : s.color)\" "
                             + "stroke=\"\(s.color)\" stroke-width=\"1.5\"/>\n"
                     } else {
-                        out += "<line x1=\"\(f(px(p.x - 0.45)))\" y1=\"\(f(py(p.y)))\" x2=\"\(f(px(p.x + 0.45)))\" y2=\"\(f(py(p.y)))\" "
+                        out +=
+                            "<line x1=\"\(f(px(p.x - 0.45)))\" y1=\"\(f(py(p.y)))\" x2=\"\(f(px(p.x + 0.45)))\" y2=\"\(f(py(p.y)))\" "
                             + "stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
                     }
                 }
@@ -192,11 +213,13 @@ public struct ExperimentChart: Sendable {
         // Lines, markers, legend.
         for (index, s) in series.enumerated() where !s.points.isEmpty {
             let path = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-            out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") points=\"\(path)\"/>\n"
+            out +=
+                "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") points=\"\(path)\"/>\n"
             if s.markers {
                 for (pointIndex, p) in s.points.enumerated() {
                     let hollow = pointIndex < s.incomplete.count && s.incomplete[pointIndex]
-                    out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"\(hollow ? "4.5" : "3.5")\" "
+                    out +=
+                        "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"\(hollow ? "4.5" : "3.5")\" "
                         + "fill=\"\(hollow ? "white" : s.color)\" stroke=\"\(s.color)\" stroke-width=\"1.5\"/>\n"
                 }
             }
@@ -213,7 +236,8 @@ public struct ExperimentChart: Sendable {
         if bar {
             out = "<rect x=\"\(f(legendX + 8))\" y=\"\(f(legendY - 10))\" width=\"12\" height=\"12\" fill=\"\(s.color)\"/>\n"
         } else {
-            out = "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(legendX + 28))\" y2=\"\(f(legendY - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
+            out =
+                "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(legendX + 28))\" y2=\"\(f(legendY - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
         }
         out += text(s.name, x: legendX + 34, y: legendY, size: 12)
         return out
@@ -223,8 +247,10 @@ public struct ExperimentChart: Sendable {
         "<line x1=\"\(f(x1))\" y1=\"\(f(y1))\" x2=\"\(f(x2))\" y2=\"\(f(y2))\" stroke=\"\(color)\" stroke-width=\"1\"/>\n"
     }
 
-    private func text(_ content: String, x: Double, y: Double, size: Int = 13, weight: String? = nil,
-                      color: String = "#111", anchor: String = "start") -> String {
+    private func text(
+        _ content: String, x: Double, y: Double, size: Int = 13, weight: String? = nil,
+        color: String = "#111", anchor: String = "start"
+    ) -> String {
         "<text x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"\(size)\" fill=\"\(color)\" text-anchor=\"\(anchor)\""
             + (weight.map { " font-weight=\"\($0)\"" } ?? "") + ">\(Self.escape(content))</text>\n"
     }

@@ -62,8 +62,9 @@ public struct ExperimentError: Error, Hashable, Sendable, CustomStringConvertibl
 
     /// No option is called `name`; `known` lists the names that exist.
     public static func unknownParameter(name: String, known: [String]) -> ExperimentError {
-        ExperimentError(code: .unknownParameter,
-                        description: "unknown option \"\(name)\"; known options: \(known.joined(separator: ", "))")
+        ExperimentError(
+            code: .unknownParameter,
+            description: "unknown option \"\(name)\"; known options: \(known.joined(separator: ", "))")
     }
 
     /// The options are individually valid but do not fit together: `why`.

@@ -105,7 +105,9 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
     public var valueHelp: String {
         switch self {
         case .loss: return "probability of losing a datagram, e.g. 0.05 or 5%"
-        case .burst: return "Gilbert-Elliott bursty loss as tc-netem's gemodel P,R[,1-H[,1-K]]: good-to-bad and bad-to-good transition probabilities, loss in the bad (default 100%) and good (default 0%) states, e.g. 1%,30% (in a sweep, separate the fields with spaces: burst=1% 30%,2% 30%); or off"
+        case .burst:
+            return
+                "Gilbert-Elliott bursty loss as tc-netem's gemodel P,R[,1-H[,1-K]]: good-to-bad and bad-to-good transition probabilities, loss in the bad (default 100%) and good (default 0%) states, e.g. 1%,30% (in a sweep, separate the fields with spaces: burst=1% 30%,2% 30%); or off"
         case .delay: return "one-way propagation delay with a unit, e.g. 20ms, 500us, 1s"
         case .jitter: return "extra uniform delay 0...jitter per datagram, with a unit, e.g. 5ms"
         case .rate: return "bottleneck rate, e.g. 100kbit, 10mbit, 1gbit, 2MB/s, or off"
@@ -122,7 +124,8 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .minimumRTO: return "lower bound of the retransmission timeout, e.g. 20ms"
         case .maximumRTO: return "upper bound of the retransmission timeout, e.g. 2s"
         case .initialRTO: return "retransmission timeout before the first RTT sample, e.g. 250ms"
-        case .congestion: return "congestion controller: " + ExperimentEngineSettings.Congestion.allCases.map(\.rawValue).joined(separator: ", ")
+        case .congestion:
+            return "congestion controller: " + ExperimentEngineSettings.Congestion.allCases.map(\.rawValue).joined(separator: ", ")
         case .pacing: return "on (pace packets at 5/4 of window per RTT, PROTOCOL.md 15.2) or off (send what the window allows at once)"
         case .receiveWindow: return "receiver flow-control window in bytes, e.g. 4MiB"
         case .messageWindow: return "messages a channel may run ahead of its oldest unacknowledged one (1...65535)"
@@ -195,8 +198,9 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .initialRTO: setup.engine.initialRTO = try Quantity.duration(value, for: name)
         case .congestion:
             guard let congestion = ExperimentEngineSettings.Congestion(rawValue: value.lowercased()) else {
-                throw invalid("the engine has these congestion controllers: "
-                              + ExperimentEngineSettings.Congestion.allCases.map(\.rawValue).joined(separator: ", "))
+                throw invalid(
+                    "the engine has these congestion controllers: "
+                        + ExperimentEngineSettings.Congestion.allCases.map(\.rawValue).joined(separator: ", "))
             }
             setup.engine.congestion = congestion
         case .pacing:
@@ -218,7 +222,8 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
                 value, for: name, range: Int(TransportParameters.minimumDatagramSize)...Packet.maximumDatagramSize)
         case .peerTimeout: setup.engine.peerTimeout = try Quantity.duration(value, for: name)
         case .seed:
-            guard let seed = UInt64(value.replacingUnderscores) ?? (value.hasPrefix("0x") ? UInt64(value.dropFirst(2), radix: 16) : nil) else {
+            guard let seed = UInt64(value.replacingUnderscores) ?? (value.hasPrefix("0x") ? UInt64(value.dropFirst(2), radix: 16) : nil)
+            else {
                 throw invalid("expected a whole number between 0 and \(UInt64.max) (or 0x followed by hex digits)")
             }
             setup.seed = seed

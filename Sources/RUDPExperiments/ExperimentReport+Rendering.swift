@@ -1,11 +1,12 @@
+import RUDPCore
+import RUDPImpairment
+import RUDPSimulation
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import RUDPCore
-import RUDPImpairment
-import RUDPSimulation
 
 extension ExperimentResult {
     /// `completed`, or why not.
@@ -45,7 +46,8 @@ extension ExperimentReport {
         var rows: [[String]] = []
         for point in points {
             var row = metrics.map { metric in
-                metric.value(point.result).map { Quantity.fixed($0, digits: metric.digits) + (metric.key == "link_share" ? "%" : "") } ?? "-"
+                metric.value(point.result).map { Quantity.fixed($0, digits: metric.digits) + (metric.key == "link_share" ? "%" : "") }
+                    ?? "-"
             }
             if sweep != nil { row.insert(point.label ?? "", at: 0) }
             rows.append(row)
@@ -56,10 +58,11 @@ extension ExperimentReport {
         for point in points {
             let prefix = sweep.map { "\($0.parameter.name)=\(point.label ?? ""): " } ?? ""
             let r = point.result
-            notes.append(prefix + "\(r.status); window \(Quantity.formatDuration(r.window)), "
-                         + "\(r.messagesDelivered) messages (\(r.payloadBytesDelivered) B) delivered, "
-                         + "header bound \(r.headerBound.map { Quantity.fixed($0 * 8 / 1e6, digits: 3) + " Mbit/s" } ?? "-"), "
-                         + "digest \(r.digestHex)")
+            notes.append(
+                prefix + "\(r.status); window \(Quantity.formatDuration(r.window)), "
+                    + "\(r.messagesDelivered) messages (\(r.payloadBytesDelivered) B) delivered, "
+                    + "header bound \(r.headerBound.map { Quantity.fixed($0 * 8 / 1e6, digits: 3) + " Mbit/s" } ?? "-"), "
+                    + "digest \(r.digestHex)")
         }
         lines.append("")
         lines += notes

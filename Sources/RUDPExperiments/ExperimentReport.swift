@@ -34,8 +34,10 @@ public struct ExperimentReport: Sendable {
     public var reproduction: String?
 
     /// Runs `base` once, or once per value of `sweep`.
-    public static func run(base: ExperimentSetup, sweep: ExperimentSweep? = nil, reproduction: String? = nil,
-                           sampleInterval: Duration = .seconds(1)) throws(ExperimentError) -> ExperimentReport {
+    public static func run(
+        base: ExperimentSetup, sweep: ExperimentSweep? = nil, reproduction: String? = nil,
+        sampleInterval: Duration = .seconds(1)
+    ) throws(ExperimentError) -> ExperimentReport {
         var points: [Point] = []
         if let sweep {
             for value in sweep.values {

@@ -32,14 +32,15 @@ public enum ExperimentRunner {
         try setup.validate()
         guard sampleInterval >= .milliseconds(10) else { throw .invalidSetup("the sample interval must be at least 10 ms") }
         let (phases, partitionSpans) = try setup.schedule()
-        let partitions = partitionSpans.map { (Timestamp.zero + $0.lowerBound) ..< (Timestamp.zero + $0.upperBound) }
+        let partitions = partitionSpans.map { (Timestamp.zero + $0.lowerBound)..<(Timestamp.zero + $0.upperBound) }
         let configuration = setup.configuration
         let workload = setup.workload
 
         let simulator = NetworkSimulator(seed: setup.seed)
         let sender = WorkloadSenderNode(configuration: configuration, seed: setup.seed &+ 1, workload: workload)
-        let receiver = EndpointNode(configuration: EndpointConfiguration(connection: configuration, acceptsConnections: true),
-                                    seed: setup.seed &+ 2)
+        let receiver = EndpointNode(
+            configuration: EndpointConfiguration(connection: configuration, acceptsConnections: true),
+            seed: setup.seed &+ 2)
         let senderAddress = simulator.addNode(sender)
         let receiverAddress = simulator.addNode(receiver)
 
@@ -93,7 +94,8 @@ public enum ExperimentRunner {
             completed = advance(to: end) { countDone() || sender.closeReason != nil } && countDone()
             if completed, !reliable {
                 // Unreliable messages have left the sender: give the last ones time to arrive.
-                let grace = setup.link.delay * 2 + setup.link.jitter * 2 + setup.link.reorderExtraDelay
+                let grace =
+                    setup.link.delay * 2 + setup.link.jitter * 2 + setup.link.reorderExtraDelay
                     + queueDrainTime(setup.link) + .milliseconds(10)
                 _ = advance(to: min(limit, simulator.now + grace)) { tally.delivered >= workload.messageCount ?? .max }
             }
@@ -101,7 +103,8 @@ public enum ExperimentRunner {
                 completed = true
                 // Offering stopped: let what is in flight arrive (for its latency; it does not
                 // count towards goodput), for at most `drainLimit`.
-                let grace = setup.link.delay * 2 + setup.link.jitter * 2 + setup.link.reorderExtraDelay
+                let grace =
+                    setup.link.delay * 2 + setup.link.jitter * 2 + setup.link.reorderExtraDelay
                     + queueDrainTime(setup.link) + .milliseconds(10)
                 let drainEnd = min(limit, simulator.now + (reliable ? drainLimit : grace))
                 _ = advance(to: drainEnd) {
@@ -114,7 +117,9 @@ public enum ExperimentRunner {
         // The measurement window.
         let windowStart = sender.start ?? simulator.now
         var windowEnd = simulator.now
-        if workload.messageCount != nil, completed, let lastDelivery = tally.lastDelivery, sender.offerDeadline.map({ lastDelivery <= $0 }) ?? true {
+        if workload.messageCount != nil, completed, let lastDelivery = tally.lastDelivery,
+            sender.offerDeadline.map({ lastDelivery <= $0 }) ?? true
+        {
             windowEnd = max(windowStart, lastDelivery)
         } else if let deadline = sender.offerDeadline, deadline <= simulator.now {
             windowEnd = deadline
@@ -163,7 +168,8 @@ public enum ExperimentRunner {
             spuriousLosses: senderStats.spuriousLosses,
             packetsLost: senderStats.packetsLost,
             retransmissionTimeouts: senderStats.retransmissionTimeouts,
-            fragmentsSent: sender.accepted * fragmentsPerMessage(messageSize: workload.messageSize, datagramSize: configuration.maxDatagramSize),
+            fragmentsSent: sender.accepted
+                * fragmentsPerMessage(messageSize: workload.messageSize, datagramSize: configuration.maxDatagramSize),
             senderWireBytes: senderWire,
             receiverWireBytes: receiverWire,
             senderPackets: sender.endpoint.statistics.datagramsSent,

@@ -77,7 +77,8 @@ public struct ExperimentSetup: Sendable, Equatable {
         }
         if engine.initialRTO <= .zero { throw .invalidSetup("--initial-rto must be positive") }
         if link.queueCapacity < engine.maxDatagramSize, link.bandwidth != nil {
-            throw .invalidSetup("--queue \(link.queueCapacity) is smaller than one datagram (\(engine.maxDatagramSize) bytes): nothing would get through")
+            throw .invalidSetup(
+                "--queue \(link.queueCapacity) is smaller than one datagram (\(engine.maxDatagramSize) bytes): nothing would get through")
         }
         _ = try schedule()
     }
@@ -101,8 +102,9 @@ public struct ExperimentSetup: Sendable, Equatable {
         func apply(_ assignments: [ConditionChange.Assignment], to options: inout LinkOptions) throws(ExperimentError) {
             for assignment in assignments {
                 guard assignment.parameter.isLinkOption else {
-                    throw .invalidScenario("\(assignment.parameter.name) is not a link option; a timeline can change "
-                                           + ExperimentParameter.allCases.filter(\.isLinkOption).map(\.name).joined(separator: ", "))
+                    throw .invalidScenario(
+                        "\(assignment.parameter.name) is not a link option; a timeline can change "
+                            + ExperimentParameter.allCases.filter(\.isLinkOption).map(\.name).joined(separator: ", "))
                 }
                 var scratch = self
                 scratch.link = options
@@ -123,7 +125,7 @@ public struct ExperimentSetup: Sendable, Equatable {
             switch change.kind {
             case let .partition(length):
                 guard length > .zero else { throw .invalidScenario("a partition must last some time (\(change.summary))") }
-                partitions.append(change.at ..< change.at + length)
+                partitions.append(change.at..<change.at + length)
             case let .set(assignments):
                 if let end = rampEnds.max(), change.at < end {
                     throw .invalidScenario("\(change.summary) happens during a ramp that ends at \(Quantity.formatDuration(end))")
@@ -147,7 +149,8 @@ public struct ExperimentSetup: Sendable, Equatable {
                         options = current
                         for assignment in assignments {
                             if let from = assignment.parameter.linkNumber(in: current),
-                               let to = assignment.parameter.linkNumber(in: target) {
+                                let to = assignment.parameter.linkNumber(in: target)
+                            {
                                 _ = assignment.parameter.setLinkNumber(from + (to - from) * fraction, in: &options)
                             }
                         }

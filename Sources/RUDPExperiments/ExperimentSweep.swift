@@ -35,7 +35,8 @@ public struct ExperimentSweep: Sendable, Equatable {
         if values.count == 1, parameter != .burst {
             let range = values[0].split(separator: ":")
             if range.count == 3, let from = Double(range[0]), let to = Double(range[1]), let step = Double(range[2]),
-               step > 0, to >= from {
+                step > 0, to >= from
+            {
                 let count = Int(((to - from) / step + 1e-9).rounded(.down)) + 1
                 guard count <= 1_000 else {
                     throw .invalidValue(parameter: "sweep", value: text, reason: "at most 1000 values")

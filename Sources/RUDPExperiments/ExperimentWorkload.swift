@@ -69,13 +69,17 @@ public struct ExperimentWorkload: Sendable, Equatable {
             throw .invalidSetup("--size must be at least \(Self.minimumMessageSize) bytes (each message carries its send time)")
         }
         if let duration, duration > Self.maximumDuration {
-            throw .invalidSetup("--duration \(Quantity.formatDuration(duration)) exceeds the limit of \(Quantity.formatDuration(Self.maximumDuration)) of virtual time")
+            throw .invalidSetup(
+                "--duration \(Quantity.formatDuration(duration)) exceeds the limit of \(Quantity.formatDuration(Self.maximumDuration)) of virtual time"
+            )
         }
         if let messageRate {
             let seconds = Double(runLimit.nanosecondsClamped) / 1e9
             let offers = Double(messageCount ?? .max)
             if min(offers, messageRate * seconds) > 100_000_000 {
-                throw .invalidSetup("--message-rate \(messageRate) for \(Quantity.formatDuration(runLimit)) offers more than 100 million messages; lower the rate or the duration")
+                throw .invalidSetup(
+                    "--message-rate \(messageRate) for \(Quantity.formatDuration(runLimit)) offers more than 100 million messages; lower the rate or the duration"
+                )
             }
         }
     }

@@ -50,8 +50,11 @@ public struct ScenarioFile: Decodable, Sendable, Equatable {
             } else if let bool = try? container.decode(Bool.self) {
                 text = "\(bool)"
             } else {
-                throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath,
-                                                                    debugDescription: "expected a text, number or boolean value"))
+                throw DecodingError.typeMismatch(
+                    String.self,
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "expected a text, number or boolean value"))
             }
         }
 
@@ -103,13 +106,18 @@ public struct ScenarioFile: Decodable, Sendable, Equatable {
             if let partition = event.partition {
                 changes.append(ConditionChange(at: at, kind: .partition(try Self.duration(partition.text, for: "\(context) partition"))))
             } else if let set = event.set {
-                changes.append(ConditionChange(at: at, kind: .set(try Self.assignments(set, context: context).map { ConditionChange.Assignment($0.0, $0.1) })))
+                changes.append(
+                    ConditionChange(
+                        at: at, kind: .set(try Self.assignments(set, context: context).map { ConditionChange.Assignment($0.0, $0.1) })))
             } else if let ramp = event.ramp {
                 guard let until = event.until else { throw .invalidScenario("\(context): a ramp needs until (when it ends)") }
                 let end = try Self.duration(until.text, for: "\(context) until")
-                changes.append(ConditionChange(at: at, kind: .ramp(
-                    until: end, steps: event.steps ?? 10,
-                    try Self.assignments(ramp, context: context).map { ConditionChange.Assignment($0.0, $0.1) })))
+                changes.append(
+                    ConditionChange(
+                        at: at,
+                        kind: .ramp(
+                            until: end, steps: event.steps ?? 10,
+                            try Self.assignments(ramp, context: context).map { ConditionChange.Assignment($0.0, $0.1) })))
             }
         }
         setup.timeline = changes

@@ -172,7 +172,6 @@ public final class WorkloadSenderNode: DirectSimulatedNode {
         engine?.statistics ?? ConnectionStatistics()
     }
 
-
     // MARK: - DirectSimulatedNode
 
     /// The endpoint's largest datagram.
@@ -184,7 +183,9 @@ public final class WorkloadSenderNode: DirectSimulatedNode {
     }
 
     /// Reacts to the endpoint's events, then writes its next datagram into `buffer`.
-    public func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> (byteCount: Int, destination: SimulatedAddress)? {
+    public func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> (
+        byteCount: Int, destination: SimulatedAddress
+    )? {
         drainEvents(at: now)
         while true {
             if let transmit = endpoint.pollTransmit(into: buffer, at: now) {
@@ -260,7 +261,7 @@ public final class WorkloadSenderNode: DirectSimulatedNode {
                 closeReason = reason
                 nextOffer = nil
             case .message(let message):
-                endpoint.releaseCredit(message, on: id)   // nothing to do with it: consumed
+                endpoint.releaseCredit(message, on: id)  // nothing to do with it: consumed
             }
         }
         // Once, after every event is counted (see `sendBufferIsFull`): the engine released the

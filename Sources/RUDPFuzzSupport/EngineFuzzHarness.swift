@@ -56,16 +56,19 @@ final class EngineFuzzHarness {
     /// Reads the header and sets up both endpoints; the client starts one connection. With
     /// `secure`, both endpoints protect their packets with the fuzz test key, in authenticated mode
     /// for an odd seed and encrypted mode for an even one.
-    init(header input: inout FuzzInput, secure: Bool = false,
-         wrapServerHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }) {
+    init(
+        header input: inout FuzzInput, secure: Bool = false,
+        wrapServerHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }
+    ) {
         let flags = input.readByte()
         let seed = UInt64(input.readUInt16())
         holdsCredit = flags & 0x01 != 0
         security = secure ? (seed & 1 == 1 ? .authenticated : .encrypted) : nil
         let (clientConfiguration, serverConfiguration) = EngineFuzzProgram.configurations(flags: flags, seed: UInt16(seed))
         client = EngineFuzzPeer(name: "client", address: 1, configuration: clientConfiguration, seed: seed &* 2 &+ 1, security: security)
-        server = EngineFuzzPeer(name: "server", address: 0, configuration: serverConfiguration, seed: seed &* 2 &+ 2, security: security,
-                                wrapHandshake: wrapServerHandshake)
+        server = EngineFuzzPeer(
+            name: "server", address: 0, configuration: serverConfiguration, seed: seed &* 2 &+ 2, security: security,
+            wrapHandshake: wrapServerHandshake)
         _ = client.endpoint.connect(to: PeerAddress(node: server.address), at: now)
         clientConnections = 1
     }
@@ -96,15 +99,19 @@ final class EngineFuzzHarness {
             var rounds = 0
             repeat {
                 releaseAllCredit()
-                while let item = server.inbound.first { server.inbound.removeFirst(); try deliver(item.bytes, genuine: item.genuine, to: server) }
-                while let item = client.inbound.first { client.inbound.removeFirst(); try deliver(item.bytes, genuine: item.genuine, to: client) }
+                while let item = server.inbound.first {
+                    server.inbound.removeFirst(); try deliver(item.bytes, genuine: item.genuine, to: server)
+                }
+                while let item = client.inbound.first {
+                    client.inbound.removeFirst(); try deliver(item.bytes, genuine: item.genuine, to: client)
+                }
                 try settle()
                 rounds += 1
             } while (!client.inbound.isEmpty || !server.inbound.isEmpty || !client.held.isEmpty || !server.held.isEmpty) && rounds < 256
             if !hasPendingReliable(client) && !hasPendingReliable(server) { break }
             let deadlines = [client.endpoint.nextDeadline(), server.endpoint.nextDeadline()].compactMap { $0 }
             guard let next = deadlines.min(), next <= end else { break }
-            if steps == Self.healingSteps { return }   // inconclusive: too busy to judge
+            if steps == Self.healingSteps { return }  // inconclusive: too busy to judge
             now = max(now, next)
             client.endpoint.handleTimeout(at: now)
             server.endpoint.handleTimeout(at: now)
@@ -116,7 +123,9 @@ final class EngineFuzzHarness {
                 let pending = peer.records[id]?.pendingReliable.count ?? 0
                 if pending > 0 {
                     let state = peer.endpoint.connection(id).map { "\($0.state)" } ?? "gone"
-                    throw fail("after \(Self.healingTime) of a perfect network \(peer.name) connection \(id) (\(state)) still has \(pending) reliable message(s) neither acknowledged nor failed")
+                    throw fail(
+                        "after \(Self.healingTime) of a perfect network \(peer.name) connection \(id) (\(state)) still has \(pending) reliable message(s) neither acknowledged nor failed"
+                    )
                 }
             }
         }
@@ -130,11 +139,14 @@ final class EngineFuzzHarness {
     private func checkAcknowledgedWereDelivered(sender: EngineFuzzPeer, receiver: EngineFuzzPeer) throws(FuzzViolation) {
         for id in sender.endpoint.connectionIDs {
             guard let connection = sender.endpoint.connection(id), connection.state == .established,
-                  let peerConnection = receiver.endpoint.connection(connection.peerID), peerConnection.peerID == id,
-                  let record = sender.records[id] else { continue }
+                let peerConnection = receiver.endpoint.connection(connection.peerID), peerConnection.peerID == id,
+                let record = sender.records[id]
+            else { continue }
             let delivered = receiver.records[connection.peerID]?.deliveredCounters ?? []
             for counter in record.acknowledgedCounters where !delivered.contains(counter) {
-                throw fail("\(sender.name) message \(counter) on connection \(id) was acknowledged but \(receiver.name) connection \(connection.peerID) (\(peerConnection.state)) never delivered it, although nothing is pending")
+                throw fail(
+                    "\(sender.name) message \(counter) on connection \(id) was acknowledged but \(receiver.name) connection \(connection.peerID) (\(peerConnection.state)) never delivered it, although nothing is pending"
+                )
             }
         }
     }
@@ -211,8 +223,11 @@ final class EngineFuzzHarness {
             let (peer, _) = side(input.readByte())
             let id = peer.connectionID(at: Int(input.readByte()))
             if peer.endpoint.connection(id) != nil {
-                if operation == .close { peer.records[id, default: .init()].closeRequested = true }
-                else { peer.records[id, default: .init()].abortRequested = true }
+                if operation == .close {
+                    peer.records[id, default: .init()].closeRequested = true
+                } else {
+                    peer.records[id, default: .init()].abortRequested = true
+                }
             }
             if operation == .close { peer.endpoint.close(id, at: now) } else { peer.endpoint.abort(id, at: now) }
         case .connect:
@@ -268,7 +283,8 @@ final class EngineFuzzHarness {
                 sender.shortMessagesSent.insert(.init(size: size, channel: channel, mode: mode))
             }
             var record = sender.records[id, default: .init()]
-            let fresh = mode.isReliable
+            let fresh =
+                mode.isReliable
                 ? record.pendingReliable.insert(messageID).inserted
                 : record.unreliable.insert(messageID).inserted
             if !fresh { throw fail("\(sender.name) returned message ID \(messageID) twice") }
@@ -382,14 +398,17 @@ final class EngineFuzzHarness {
             data = challenge.data
             echoed = challenge.destination
         }
-        let newest = receiver.history.last.map { bytes -> UInt64 in
-            bytes.count >= Packet.headerSize ? bytes[11..<Packet.headerSize].reduce(0) { $0 << 8 | UInt64($1) } : 0
-        } ?? 0
+        let newest =
+            receiver.history.last.map { bytes -> UInt64 in
+                bytes.count >= Packet.headerSize ? bytes[11..<Packet.headerSize].reduce(0) { $0 << 8 | UInt64($1) } : 0
+            } ?? 0
         let packetNumber: UInt64 = [newest &+ 1, newest, newest &+ 1000, 0][Int(kind >> 2 & 3)] & (Packet.packetNumberLimit - 1)
         let destination = receiver.connectionID(at: Int(kind >> 4))
         let frame: Frame = kind & 1 != 0 ? .pathResponse(data) : .pathChallenge(data)
-        var bytes = Packet(destination: destination, packetNumber: packetNumber, body: .data([frame]),
-                           flags: security.map { $0 == .encrypted ? [.protected, .encrypted] : .protected } ?? .plain).serialized()
+        var bytes = Packet(
+            destination: destination, packetNumber: packetNumber, body: .data([frame]),
+            flags: security.map { $0 == .encrypted ? [.protected, .encrypted] : .protected } ?? .plain
+        ).serialized()
         if security == nil {
             Datagram.seal(&bytes)
         } else {
@@ -409,7 +428,9 @@ final class EngineFuzzHarness {
     /// Hands a datagram to `receiver`. `genuine`: the other side sent exactly these bytes.
     /// `keyed`: made by someone holding the key (a re-tagged handshake packet), so it may create
     /// server state although the client never sent it.
-    private func deliver(_ bytes: [UInt8], genuine: Bool, keyed: Bool = false, to receiver: EngineFuzzPeer, from source: Int? = nil) throws(FuzzViolation) {
+    private func deliver(_ bytes: [UInt8], genuine: Bool, keyed: Bool = false, to receiver: EngineFuzzPeer, from source: Int? = nil)
+        throws(FuzzViolation)
+    {
         guard deliveries < Self.deliveryBudget || healing else { return }
         deliveries += 1
         report.datagramsDelivered = deliveries
@@ -431,7 +452,9 @@ final class EngineFuzzHarness {
         if security != nil && receiver === server {
             let created = Set(server.endpoint.connectionIDs).subtracting(connectionsBefore)
             if !genuine && !keyed, let id = created.first {
-                throw fail("a \(bytes.count)-byte datagram the client never sent (from address \(from)) created server connection \(id): a peer without the key got state")
+                throw fail(
+                    "a \(bytes.count)-byte datagram the client never sent (from address \(from)) created server connection \(id): a peer without the key got state"
+                )
             }
         }
         if genuine {
@@ -451,7 +474,8 @@ final class EngineFuzzHarness {
             peer.endpoint.handleTimeout(at: now)
             try settle()
             if let deadline = peer.endpoint.nextDeadline(), deadline <= now {
-                throw fail("\(peer.name) deadline \(deadline) stays due at \(now) after handleTimeout and pollTransmit (a driver would spin)")
+                throw fail(
+                    "\(peer.name) deadline \(deadline) stays due at \(now) after handleTimeout and pollTransmit (a driver would spin)")
             }
         }
     }
@@ -480,19 +504,26 @@ final class EngineFuzzHarness {
                 let received = sender.bytesReceived[destination, default: 0]
                 let factor = security == nil ? 3 : 1
                 if !sender.verifiedAddresses.contains(destination) && sender.bytesSent[destination, default: 0] > factor * received {
-                    throw fail("the server sent \(sender.bytesSent[destination, default: 0]) bytes to unverified address \(destination), which sent it only \(received) (amplification)")
+                    throw fail(
+                        "the server sent \(sender.bytesSent[destination, default: 0]) bytes to unverified address \(destination), which sent it only \(received) (amplification)"
+                    )
                 }
             }
-            let protectedConnect = security != nil && datagram.count == Packet.protectedConnectDatagramSize
+            let protectedConnect =
+                security != nil && datagram.count == Packet.protectedConnectDatagramSize
                 && datagram.count > 1 && datagram[1] == PacketType.connect.rawValue
             if datagram.count > sender.configuration.connection.maxDatagramSize && !protectedConnect {
-                throw fail("\(sender.name) sent a datagram of \(datagram.count) bytes above its maximum \(sender.configuration.connection.maxDatagramSize)")
+                throw fail(
+                    "\(sender.name) sent a datagram of \(datagram.count) bytes above its maximum \(sender.configuration.connection.maxDatagramSize)"
+                )
             }
             if sender === server && security == nil, let packet = try? Datagram.open(datagram), case .data(let frames) = packet.body {
                 for case .pathChallenge(let data) in frames { lastServerChallenge = (data, destination) }
             }
             // The client is reachable at its current NAT binding and at addresses 1 and 2.
-            let reachesPeer = receiver === server ? destination == server.address
+            let reachesPeer =
+                receiver === server
+                ? destination == server.address
                 : (destination == 1 || destination == 2 || destination == clientSource)
             if reachesPeer && receiver.inbound.count < Self.queueLimit {
                 receiver.inbound.append((datagram, true))
@@ -507,18 +538,21 @@ final class EngineFuzzHarness {
     private func nextDatagram(from sender: EngineFuzzPeer) throws(FuzzViolation) -> (datagram: [UInt8], destination: Int)? {
         if sender.pending.isEmpty {
             let batch = sender.outputBuffer.withUnsafeMutableBytes { raw -> (Transmit, [[UInt8]])? in
-                guard let transmit = sender.endpoint.pollTransmit(into: raw, maxSegments: EngineFuzzPeer.batchSegments, at: now) else { return nil }
+                guard let transmit = sender.endpoint.pollTransmit(into: raw, maxSegments: EngineFuzzPeer.batchSegments, at: now) else {
+                    return nil
+                }
                 var datagrams: [[UInt8]] = []
                 var offset = 0
                 while offset < transmit.byteCount {
                     let size = min(transmit.segmentSize, transmit.byteCount - offset)
-                    datagrams.append(Array(UnsafeRawBufferPointer(rebasing: raw[offset ..< offset + size])))
+                    datagrams.append(Array(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + size])))
                     offset += size
                 }
                 return (transmit, datagrams)
             }
             guard let (transmit, datagrams) = batch else { return nil }
-            if datagrams.count != transmit.segmentCount || transmit.segmentCount > EngineFuzzPeer.batchSegments || transmit.segmentSize <= 0 {
+            if datagrams.count != transmit.segmentCount || transmit.segmentCount > EngineFuzzPeer.batchSegments || transmit.segmentSize <= 0
+            {
                 throw fail("\(sender.name) wrote a malformed batch: \(transmit)")
             }
             for datagram in datagrams.reversed() { sender.pending.append((datagram, transmit.destination.node ?? -1)) }
@@ -540,7 +574,7 @@ final class EngineFuzzHarness {
                 report.connectionsEstablished += 1
             case .message(let message):
                 report.messagesDelivered += 1
-                if !holdsCredit { peer.endpoint.releaseCredit(message, on: id) }   // consumed at once
+                if !holdsCredit { peer.endpoint.releaseCredit(message, on: id) }  // consumed at once
                 try checkDelivery(message, on: id, at: peer, sentBy: other, record: &record)
             case .acknowledged(let messageID), .failed(let messageID):
                 if record.pendingReliable.remove(messageID) == nil {
@@ -559,15 +593,21 @@ final class EngineFuzzHarness {
                 case .protocolViolation, .flowControlViolation:
                     // The peer is a correct engine: only something it never sent can make it look broken.
                     if !client.tainted && !server.tainted && !keyedDelivered {
-                        throw fail("\(peer.name) connection \(id) closed with \(reason), though every datagram accepted was one the peer sent (duplicated, reordered or replayed at most)")
+                        throw fail(
+                            "\(peer.name) connection \(id) closed with \(reason), though every datagram accepted was one the peer sent (duplicated, reordered or replayed at most)"
+                        )
                     }
                 default:
                     break
                 }
                 if !record.pendingReliable.isEmpty {
-                    throw fail("\(peer.name) connection \(id) closed (\(reason)) with \(record.pendingReliable.count) reliable message(s) neither acknowledged nor failed")
+                    throw fail(
+                        "\(peer.name) connection \(id) closed (\(reason)) with \(record.pendingReliable.count) reliable message(s) neither acknowledged nor failed"
+                    )
                 }
-                if reason == .closedLocally && !record.closeRequested { throw fail("\(peer.name) connection \(id) closed locally without close()") }
+                if reason == .closedLocally && !record.closeRequested {
+                    throw fail("\(peer.name) connection \(id) closed locally without close()")
+                }
                 if reason == .aborted && !record.abortRequested { throw fail("\(peer.name) connection \(id) aborted without abort()") }
                 if peer.endpoint.connection(id) != nil { throw fail("\(peer.name) connection \(id) still exists after .closed") }
                 peer.closedConnections.insert(id)
@@ -578,7 +618,10 @@ final class EngineFuzzHarness {
         }
     }
 
-    private func checkDelivery(_ message: ReceivedMessage, on id: ConnectionID, at receiver: EngineFuzzPeer, sentBy sender: EngineFuzzPeer, record: inout EngineFuzzPeer.ConnectionRecord) throws(FuzzViolation) {
+    private func checkDelivery(
+        _ message: ReceivedMessage, on id: ConnectionID, at receiver: EngineFuzzPeer, sentBy sender: EngineFuzzPeer,
+        record: inout EngineFuzzPeer.ConnectionRecord
+    ) throws(FuzzViolation) {
         let window = receiver.configuration.connection.receiveWindow
         if holdsCredit {
             receiver.held.append((id, message))
@@ -607,7 +650,9 @@ final class EngineFuzzHarness {
             throw fail("\(what) but message \(counter) was sent on channel \(sent.channel), \(sent.mode)")
         }
         if sent.connection != connection.peerID {
-            throw fail("\(what): message \(counter) was sent on \(sender.name) connection \(sent.connection), not this connection's peer \(connection.peerID)")
+            throw fail(
+                "\(what): message \(counter) was sent on \(sender.name) connection \(sent.connection), not this connection's peer \(connection.peerID)"
+            )
         }
         if !record.deliveredCounters.insert(counter).inserted {
             throw fail("\(what): message \(counter) delivered twice")
@@ -649,8 +694,12 @@ final class EngineFuzzHarness {
         let configuration = peer.configuration.connection
         for id in peer.endpoint.connectionIDs {
             guard let statistics = peer.endpoint.connection(id)?.statistics else { continue }
-            if statistics.sendBufferBytes > configuration.sendBufferBytes || statistics.sendBufferMessages > configuration.sendBufferMessages {
-                throw fail("\(peer.name) connection \(id) buffers \(statistics.sendBufferMessages) messages / \(statistics.sendBufferBytes) bytes, above \(configuration.sendBufferMessages) / \(configuration.sendBufferBytes)")
+            if statistics.sendBufferBytes > configuration.sendBufferBytes
+                || statistics.sendBufferMessages > configuration.sendBufferMessages
+            {
+                throw fail(
+                    "\(peer.name) connection \(id) buffers \(statistics.sendBufferMessages) messages / \(statistics.sendBufferBytes) bytes, above \(configuration.sendBufferMessages) / \(configuration.sendBufferBytes)"
+                )
             }
         }
     }

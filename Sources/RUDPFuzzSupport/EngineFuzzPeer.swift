@@ -79,8 +79,10 @@ final class EngineFuzzPeer {
 
     /// A peer; with `security` (mode authenticated or encrypted) its endpoint runs the secure
     /// handshake with the fuzz test key and deterministic randoms drawn from `seed`.
-    init(name: String, address: Int, configuration: EndpointConfiguration, seed: UInt64, security: SecurityMode? = nil,
-         wrapHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }) {
+    init(
+        name: String, address: Int, configuration: EndpointConfiguration, seed: UInt64, security: SecurityMode? = nil,
+        wrapHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }
+    ) {
         self.name = name
         self.address = address
         self.configuration = configuration
@@ -88,8 +90,9 @@ final class EngineFuzzPeer {
         if let security {
             do {
                 let key = try PreSharedKey(hexEncoded: SecurityFuzzKeys.pskHex, source: "the fuzz test key")
-                let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: security, key: key),
-                                                         randomness: .seeded(seed))
+                let handshake = try PSKHandshakeSecurity(
+                    configuration: SecurityConfiguration(mode: security, key: key),
+                    randomness: .seeded(seed))
                 endpointSecurity = EndpointSecurity(handshake: wrapHandshake(handshake))
             } catch {
                 preconditionFailure("EngineFuzzPeer: cannot set up \(security) security with the test key: \(error)")

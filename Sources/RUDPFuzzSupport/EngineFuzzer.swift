@@ -61,8 +61,10 @@ public enum EngineFuzzer {
     ///
     /// `wrapServerHandshake` may replace the server's handshake hooks (secure mode only): the
     /// tests plant a broken one to show that these checks catch it.
-    public static func run(_ bytes: [UInt8], secure: Bool = false,
-                           wrapServerHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }) -> EngineFuzzReport {
+    public static func run(
+        _ bytes: [UInt8], secure: Bool = false,
+        wrapServerHandshake: (any HandshakeSecurity) -> any HandshakeSecurity = { $0 }
+    ) -> EngineFuzzReport {
         var input = FuzzInput(bytes)
         let harness = EngineFuzzHarness(header: &input, secure: secure, wrapServerHandshake: wrapServerHandshake)
         do {
@@ -122,7 +124,7 @@ public enum EngineFuzzer {
             }
             program.append(.drainNetwork)
             for round in 0..<2 {
-                for _ in 0..<4 { program.append(.clientSend, 0, 200, 0x03, 0x00, 0, 0) }   // 768 bytes each
+                for _ in 0..<4 { program.append(.clientSend, 0, 200, 0x03, 0x00, 0, 0) }  // 768 bytes each
                 program.append(.serverSend, 0, 255, 0x04, 0x00, 1, 0)
                 program.append(.deliverSome, 3)
                 program.append(.rebindClient)
@@ -136,7 +138,7 @@ public enum EngineFuzzer {
                     program.append(.deliverToServer)
                     program.append(.injectPathFrame, arguments: [1, 1, 0b0000_0011] + [UInt8](repeating: 0, count: 8))
                 } else {
-                    program.append(.deliverMutated, 1, 5, 0, 0, 0)   // one from address 2 as well
+                    program.append(.deliverMutated, 1, 5, 0, 0, 0)  // one from address 2 as well
                 }
                 program.append(.drainNetwork)
                 program.append(.runToDeadline)
@@ -144,9 +146,9 @@ public enum EngineFuzzer {
             }
             program.append(.clientSend, 0, 20, 0, 0, 0, 0)
             program.append(.deliverToServer)
-            program.append(.injectPathFrame, arguments: [1, 1, 0b0000_0011] + [UInt8](repeating: 0, count: 8))   // echo, from 3
-            program.append(.injectPathFrame, arguments: [0, 0, 0b0000_0000] + (1...8).map { UInt8($0) })      // challenge to the client
-            program.append(.injectPathFrame, arguments: [1, 2, 0b0000_1001] + (1...8).map { UInt8($0) })      // stale response, from 6
+            program.append(.injectPathFrame, arguments: [1, 1, 0b0000_0011] + [UInt8](repeating: 0, count: 8))  // echo, from 3
+            program.append(.injectPathFrame, arguments: [0, 0, 0b0000_0000] + (1...8).map { UInt8($0) })  // challenge to the client
+            program.append(.injectPathFrame, arguments: [1, 2, 0b0000_1001] + (1...8).map { UInt8($0) })  // stale response, from 6
             program.append(.drainNetwork)
             for _ in 0..<6 {
                 program.append(.runToDeadline)
@@ -204,10 +206,10 @@ public enum EngineFuzzer {
         }
         let modes: [UInt8] = [0, 1, 2]
         for mode in modes {
-            program.append(.clientSend, 0, 12, 0, 0, mode % 2, mode)                // short, tagged
-            program.append(.clientSend, 0, 200, 0x05, 0xdc, 1, mode)                // 1500 bytes: fragments
-            program.append(.serverSend, 0, 3, 0, 0, 0, mode)                        // untagged
-            program.append(.serverSend, 0, 255, 0x04, 0x00, 1, mode)                // 1024 bytes
+            program.append(.clientSend, 0, 12, 0, 0, mode % 2, mode)  // short, tagged
+            program.append(.clientSend, 0, 200, 0x05, 0xdc, 1, mode)  // 1500 bytes: fragments
+            program.append(.serverSend, 0, 3, 0, 0, 0, mode)  // untagged
+            program.append(.serverSend, 0, 255, 0x04, 0x00, 1, mode)  // 1024 bytes
         }
         if lossy {
             program.append(.drop, 0)

@@ -101,7 +101,8 @@ public enum FastPathOracle {
     /// one at a time and through the ascending walker.
     public static func compareAck(_ ack: AckFrameView, with reference: AckFrame) -> String? {
         if ack.cumulative != reference.cumulative || ack.ackDelayMicroseconds != reference.ackDelayMicroseconds
-            || ack.rangeCount != reference.ranges.count {
+            || ack.rangeCount != reference.ranges.count
+        {
             return "ACK fields differ: \(ack.frame) vs \(reference)"
         }
         if Array(ack.ranges) != reference.ranges { return "ACK ranges \(Array(ack.ranges)), expected \(reference.ranges)" }
@@ -112,7 +113,8 @@ public enum FastPathOracle {
             return "underestimatedCount differs"
         }
         if ack.largestAcknowledged != reference.largestAcknowledged {
-            return "largestAcknowledged \(String(describing: ack.largestAcknowledged)), expected \(String(describing: reference.largestAcknowledged))"
+            return
+                "largestAcknowledged \(String(describing: ack.largestAcknowledged)), expected \(String(describing: reference.largestAcknowledged))"
         }
         var probes: Set<UInt64> = [0, 1, reference.cumulative, Packet.packetNumberLimit - 1]
         if reference.cumulative > 0 { probes.insert(reference.cumulative - 1) }
@@ -151,7 +153,9 @@ public enum FastPathOracle {
             for frame in frames {
                 let before = writer.position
                 writeSpecific(frame, into: &writer)
-                if writer.position - before != size(of: frame) { return "\(frame) took \(writer.position - before) bytes, planned \(size(of: frame))" }
+                if writer.position - before != size(of: frame) {
+                    return "\(frame) took \(writer.position - before) bytes, planned \(size(of: frame))"
+                }
             }
             return nil
         }
@@ -165,10 +169,13 @@ public enum FastPathOracle {
         // From the views of the serialized packet, as an engine forwarding what it parsed.
         let packetBytes = Array(expected.dropLast(EncodedSize.crcTrailer))
         let viaViews = packetBytes.withUnsafeBytes { raw -> WriteOutcome in
-            guard case .data(let data)? = try? PacketView(validating: raw) else { return .problem("PacketView rejected a serialized packet") }
+            guard case .data(let data)? = try? PacketView(validating: raw) else {
+                return .problem("PacketView rejected a serialized packet")
+            }
             return write(count: offset + expected.count, offset: offset) { writer in
-                writer.writeHeader(type: .data, flags: data.header.flags, destination: data.header.destination,
-                                   packetNumber: data.header.packetNumber)
+                writer.writeHeader(
+                    type: .data, flags: data.header.flags, destination: data.header.destination,
+                    packetNumber: data.header.packetNumber)
                 for frame in data.frames { writeView(frame, into: &writer) }
                 return nil
             }
@@ -241,8 +248,9 @@ public enum FastPathOracle {
         case .ackFloor(let v): writer.writeAckFloor(v)
         case .message(let m):
             m.payload.withUnsafeBytes { payload in
-                writer.writeMessage(channel: m.channel, mode: m.mode, sequence: m.sequence, totalLength: m.totalLength,
-                                    offset: m.offset, payload: payload)
+                writer.writeMessage(
+                    channel: m.channel, mode: m.mode, sequence: m.sequence, totalLength: m.totalLength,
+                    offset: m.offset, payload: payload)
             }
         case .close(let c): writer.writeClose(c)
         case .pathChallenge(let v): writer.writePathChallenge(v)
@@ -257,8 +265,9 @@ public enum FastPathOracle {
         case .ack(let a):
             writer.writeAck(cumulative: a.cumulative, ackDelayMicroseconds: a.ackDelayMicroseconds, ranges: a.ranges)
         case .message(let m):
-            let place = writer.writeMessageHeader(channel: m.channel, mode: m.mode, sequence: m.sequence, totalLength: m.totalLength,
-                                                  offset: m.offset, payloadCount: m.payload.count)
+            let place = writer.writeMessageHeader(
+                channel: m.channel, mode: m.mode, sequence: m.sequence, totalLength: m.totalLength,
+                offset: m.offset, payloadCount: m.payload.count)
             place.copyMemory(from: m.payload)
         default:
             writer.writeFrame(frame.frame)

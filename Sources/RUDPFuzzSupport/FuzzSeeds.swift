@@ -65,7 +65,9 @@ public enum FuzzSeeds {
         case "wire":
             return datagrams
         case "engine", "secureEngine":
-            return EngineFuzzer.seedPrograms(datagrams: datagrams.map(\.bytes), secure: target == "secureEngine").enumerated().map { ("program-\($0.offset)", $0.element) }
+            return EngineFuzzer.seedPrograms(datagrams: datagrams.map(\.bytes), secure: target == "secureEngine").enumerated().map {
+                ("program-\($0.offset)", $0.element)
+            }
         default:
             throw SeedError.unknownTarget(target)
         }

@@ -99,7 +99,8 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         authenticators = [HandshakeAuthenticator(key: keys.connect), HandshakeAuthenticator(key: keys.session.handshake)]
         do {
             let psk = try PreSharedKey(hexEncoded: SecurityFuzzKeys.pskHex, source: "the fuzz test key")
-            connectHooks = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: .encrypted, key: psk), randomness: .seeded(1))
+            connectHooks = try PSKHandshakeSecurity(
+                configuration: SecurityConfiguration(mode: .encrypted, key: psk), randomness: .seeded(1))
             sessionHooks = try SessionProtection(mode: .encrypted, keys: keys.session, isClient: !receiverIsServer)
         } catch {
             preconditionFailure("SecurityFuzzHarness: cannot set up the engine hooks with the test key: \(error)")
@@ -109,7 +110,8 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
     /// Runs the operations in `input`, then compares the whole windows with their models.
     func run(_ input: inout FuzzInput) throws(FuzzViolation) {
         if cookies.rotationInterval != rotationInterval {
-            throw fail("the cookie issuer rotates every \(cookies.rotationInterval) ns, expected \(rotationInterval) (lifetime \(lifetime))")
+            throw fail(
+                "the cookie issuer rotates every \(cookies.rotationInterval) ns, expected \(rotationInterval) (lifetime \(lifetime))")
         }
         while !input.isExhausted && report.operations < Self.maximumOperations {
             let count = UInt8(SecurityFuzzOperation.allCases.count)
@@ -209,7 +211,8 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         switch (result, expected) {
         case (.success(let datagram), nil):
             if datagram.count != size {
-                throw fail("sealing packet number \(pn) with a \(payload.count)-byte payload gave \(datagram.count) bytes, expected \(size)")
+                throw fail(
+                    "sealing packet number \(pn) with a \(payload.count)-byte payload gave \(datagram.count) bytes, expected \(size)")
             }
             if !datagram.starts(with: header) {
                 throw fail("the datagram sealed for packet number \(pn) does not start with its header")
@@ -227,22 +230,30 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             if let earlier = genuine[datagram] {
                 // Only the empty packet of the other mode (see `deliverForged`) may come out equal.
                 if sealed[earlier].packetNumber != pn || !payload.isEmpty {
-                    throw fail("sealing packet number \(pn) produced the bytes of an earlier datagram (packet number \(sealed[earlier].packetNumber))")
+                    throw fail(
+                        "sealing packet number \(pn) produced the bytes of an earlier datagram (packet number \(sealed[earlier].packetNumber))"
+                    )
                 }
             } else {
                 genuine[datagram] = sealed.count
             }
             sealed.append(Sealed(datagram: datagram, packetNumber: pn, header: header, payload: payload))
         case (.success, let expected?):
-            throw fail("sealing packet number \(pn) (datagram of \(size) bytes, last sealed \(senderLast.map(String.init) ?? "none")) succeeded; expected \(expected)")
+            throw fail(
+                "sealing packet number \(pn) (datagram of \(size) bytes, last sealed \(senderLast.map(String.init) ?? "none")) succeeded; expected \(expected)"
+            )
         case (.failure(let error), nil):
-            throw fail("sealing packet number \(pn) (datagram of \(size) bytes, last sealed \(senderLast.map(String.init) ?? "none")) failed: \(error)")
+            throw fail(
+                "sealing packet number \(pn) (datagram of \(size) bytes, last sealed \(senderLast.map(String.init) ?? "none")) failed: \(error)"
+            )
         case (.failure(let error), let expected?):
             if error != expected { throw fail("sealing packet number \(pn) failed with \(error); expected \(expected)") }
             refused(error)
         }
         if sender.lastSealed != senderLast {
-            throw fail("the sender's last sealed number is \(sender.lastSealed.map(String.init) ?? "none"), expected \(senderLast.map(String.init) ?? "none")")
+            throw fail(
+                "the sender's last sealed number is \(sender.lastSealed.map(String.init) ?? "none"), expected \(senderLast.map(String.init) ?? "none")"
+            )
         }
     }
 
@@ -255,7 +266,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             var headerLength = length % 40
             if headerLength == Packet.headerSize { headerLength += 1 }
             let header = [UInt8](repeating: 0x01, count: headerLength)
-            result = Result { () throws(SecurityError) in _ = try sender.seal(header: header, payload: [1, 2, 3], packetNumber: 0x0101_0101_0101_0101) }
+            result = Result { () throws(SecurityError) in
+                _ = try sender.seal(header: header, payload: [1, 2, 3], packetNumber: 0x0101_0101_0101_0101)
+            }
         case 1:
             let pn = (senderLast ?? 0) &+ 1
             let header = header(packetNumber: pn)
@@ -288,8 +301,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             if let index = genuine[datagram] { return .opens(sealed[index]) }
             let valid = datagram.withUnsafeBytes { (try? Datagram.verify($0)) != nil }
             guard valid else { return .refused(.checksumMismatch) }
-            return .opensUnprotected(header: Array(datagram[0..<Packet.headerSize]),
-                                     payload: Array(datagram[Packet.headerSize..<(datagram.count - Datagram.trailerSize)]))
+            return .opensUnprotected(
+                header: Array(datagram[0..<Packet.headerSize]),
+                payload: Array(datagram[Packet.headerSize..<(datagram.count - Datagram.trailerSize)]))
         }
         let pn = packetNumber(in: datagram)
         if pn >= Packet.packetNumberLimit { return .refused(.invalidPacketNumber) }
@@ -317,7 +331,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         switch (result, expected) {
         case (.success(let opened), .opens(let packet)):
             if opened.header != packet.header || opened.payload != packet.payload {
-                throw fail("\(described) opened to a \(opened.payload.count)-byte payload that differs from the \(packet.payload.count) bytes sealed")
+                throw fail(
+                    "\(described) opened to a \(opened.payload.count)-byte payload that differs from the \(packet.payload.count) bytes sealed"
+                )
             }
             if mode != .none { model.accept(packet.packetNumber) }
             report.opened += 1
@@ -333,7 +349,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             case .replayed:
                 throw fail("\(described) opened, but that packet number was accepted before: a replay was accepted")
             case .tooOld:
-                throw fail("\(described) opened, but its packet number is \(ReplayWindow.width) or more below the highest accepted \(model.highest.map(String.init) ?? "none")")
+                throw fail(
+                    "\(described) opened, but its packet number is \(ReplayWindow.width) or more below the highest accepted \(model.highest.map(String.init) ?? "none")"
+                )
             default:
                 throw fail("\(described) opened; expected \(error)")
             }
@@ -359,7 +377,8 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         var datagram = original.datagram
         var names: [(SecurityFuzzProgram.MutationKind, Int)] = []
         for _ in 0..<changes {
-            let kind = SecurityFuzzProgram.MutationKind(rawValue: input.readByte() % UInt8(SecurityFuzzProgram.MutationKind.allCases.count))!
+            let kind = SecurityFuzzProgram.MutationKind(
+                rawValue: input.readByte() % UInt8(SecurityFuzzProgram.MutationKind.allCases.count))!
             let position = Int(input.readUInt16())
             let value = input.readByte()
             names.append((kind, position))
@@ -391,7 +410,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
                 datagram.insert(value, at: position % (datagram.count + 1))
             }
         }
-        try deliver(datagram, what: "sealed packet number \(original.packetNumber) changed by \(names.map { "\($0.0)@\($0.1)" }.joined(separator: ", "))")
+        try deliver(
+            datagram,
+            what: "sealed packet number \(original.packetNumber) changed by \(names.map { "\($0.0)@\($0.1)" }.joined(separator: ", "))")
     }
 
     private func deliverForged(_ input: inout FuzzInput) throws(FuzzViolation) {
@@ -437,7 +458,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         let before = separateWindow
         let status = separateModel.status(of: pn)
         if separateWindow.check(pn) != (status == .fresh) {
-            throw fail("separate window: check(\(pn)) is \(separateWindow.check(pn)) but the model says \(status) (highest \(separateModel.highest.map(String.init) ?? "none"))")
+            throw fail(
+                "separate window: check(\(pn)) is \(separateWindow.check(pn)) but the model says \(status) (highest \(separateModel.highest.map(String.init) ?? "none"))"
+            )
         }
         separateWindow.accept(pn)
         if status == .fresh {
@@ -446,23 +469,31 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             throw fail("separate window: accepting \(pn), which is \(status), changed the window")
         }
         if separateWindow.highest != separateModel.highest {
-            throw fail("separate window: highest is \(separateWindow.highest.map(String.init) ?? "none") after accepting \(pn); the model says \(separateModel.highest.map(String.init) ?? "none")")
+            throw fail(
+                "separate window: highest is \(separateWindow.highest.map(String.init) ?? "none") after accepting \(pn); the model says \(separateModel.highest.map(String.init) ?? "none")"
+            )
         }
         for n in separateModel.interestingNumbers(around: pn) where separateWindow.status(of: n) != separateModel.status(of: n) {
-            throw fail("separate window: \(n) is \(separateWindow.status(of: n)) after accepting \(pn), the model says \(separateModel.status(of: n)) (highest \(separateModel.highest.map(String.init) ?? "none"))")
+            throw fail(
+                "separate window: \(n) is \(separateWindow.status(of: n)) after accepting \(pn), the model says \(separateModel.status(of: n)) (highest \(separateModel.highest.map(String.init) ?? "none"))"
+            )
         }
     }
 
     /// The receiver's window must classify `pn` and the numbers around it exactly as the model.
     func compareWindow(around pn: UInt64) throws(FuzzViolation) {
         if receiver.highestAccepted != model.highest {
-            throw fail("the receiver's highest accepted number is \(receiver.highestAccepted.map(String.init) ?? "none"); the model says \(model.highest.map(String.init) ?? "none")")
+            throw fail(
+                "the receiver's highest accepted number is \(receiver.highestAccepted.map(String.init) ?? "none"); the model says \(model.highest.map(String.init) ?? "none")"
+            )
         }
         for n in model.interestingNumbers(around: pn) {
             let actual = receiver.windowStatus(of: n)
-            let expected = model.status(of: n)   // in mode none nothing is ever accepted
+            let expected = model.status(of: n)  // in mode none nothing is ever accepted
             if actual != expected {
-                throw fail("the receiver's window says \(n) is \(actual); the model says \(expected) (highest \(model.highest.map(String.init) ?? "none"))")
+                throw fail(
+                    "the receiver's window says \(n) is \(actual); the model says \(expected) (highest \(model.highest.map(String.init) ?? "none"))"
+                )
             }
         }
     }
@@ -474,7 +505,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             for offset in UInt64(0)..<1103 {
                 let n = highest &- 1100 &+ offset
                 if receiver.windowStatus(of: n) != model.status(of: n) {
-                    throw fail("at the end, the receiver's window says \(n) is \(receiver.windowStatus(of: n)); the model says \(model.status(of: n)) (highest \(highest))")
+                    throw fail(
+                        "at the end, the receiver's window says \(n) is \(receiver.windowStatus(of: n)); the model says \(model.status(of: n)) (highest \(highest))"
+                    )
                 }
             }
         }
@@ -482,7 +515,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             for offset in UInt64(0)..<1103 {
                 let n = highest &- 1100 &+ offset
                 if separateWindow.status(of: n) != separateModel.status(of: n) {
-                    throw fail("at the end, the separate window says \(n) is \(separateWindow.status(of: n)); the model says \(separateModel.status(of: n)) (highest \(highest))")
+                    throw fail(
+                        "at the end, the separate window says \(n) is \(separateWindow.status(of: n)); the model says \(separateModel.status(of: n)) (highest \(highest))"
+                    )
                 }
             }
         }
@@ -537,7 +572,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         }
         let cookie = cookies.issue(address: address, clientConnectionID: clientID, at: now)
         if cookie.count != CookieIssuer.cookieSize || bigEndian(cookie.prefix(8)) != now {
-            throw fail("a cookie issued at \(now) is \(cookie.count) bytes stamped \(bigEndian(cookie.prefix(8))), expected \(CookieIssuer.cookieSize) bytes stamped \(now)")
+            throw fail(
+                "a cookie issued at \(now) is \(cookie.count) bytes stamped \(bigEndian(cookie.prefix(8))), expected \(CookieIssuer.cookieSize) bytes stamped \(now)"
+            )
         }
         issued.append(IssuedCookie(bytes: cookie, address: address, clientConnectionID: clientID, generation: generation))
         report.cookiesIssued += 1
@@ -586,9 +623,11 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         default: at = saturatingSum(now, lifetime)
         }
 
-        let genuine = cookie.count == CookieIssuer.cookieSize && issued.contains {
-            $0.bytes == cookie && $0.address == address && $0.clientConnectionID == clientID && $0.generation + 1 >= generation
-        }
+        let genuine =
+            cookie.count == CookieIssuer.cookieSize
+            && issued.contains {
+                $0.bytes == cookie && $0.address == address && $0.clientConnectionID == clientID && $0.generation + 1 >= generation
+            }
         let expected: SecurityError?
         if !genuine {
             expected = .invalidCookie
@@ -638,7 +677,9 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
         default:
             var datagram = message
             sessionHooks.authenticateHandshake(&datagram)
-            guard datagram.starts(with: message) else { throw fail("authenticateHandshake changed the \(message.count)-byte packet it tags") }
+            guard datagram.starts(with: message) else {
+                throw fail("authenticateHandshake changed the \(message.count)-byte packet it tags")
+            }
             if handshakeKeyDiscarded {
                 if datagram.count != message.count { throw fail("authenticateHandshake still tags after discardHandshakeKey") }
                 return
@@ -696,11 +737,14 @@ final class SecurityFuzzHarness<Receiver: SecurityFuzzReceiver> {
             let (body, suffix) = (Array(datagram.dropLast(size)), Array(datagram.suffix(size)))
             valid = choice == 2 ? connectHooks.verifyConnectKeyTag(datagram) : sessionHooks.verifyHandshake(datagram)
             // A datagram of only a tag carries no packet: the hooks refuse it (no handshake packet is empty).
-            expected = datagram.count > size && !(choice == 3 && handshakeKeyDiscarded)
+            expected =
+                datagram.count > size && !(choice == 3 && handshakeKeyDiscarded)
                 && tags.contains { $0.key == key && $0.message == body && $0.tag == suffix }
         }
         if valid != expected {
-            throw fail("a \(tag.count)-byte handshake tag (implementation \(choice), change \(change)) for a \(message.count)-byte message \(valid ? "verified" : "was refused"); expected \(expected ? "valid" : "refused")")
+            throw fail(
+                "a \(tag.count)-byte handshake tag (implementation \(choice), change \(change)) for a \(message.count)-byte message \(valid ? "verified" : "was refused"); expected \(expected ? "valid" : "refused")"
+            )
         }
         if valid { report.tagsAccepted += 1 }
     }

@@ -41,10 +41,12 @@ public struct SecurityFuzzKeys: Sendable {
         func random(_ first: UInt8) throws(SecurityError) -> HandshakeRandom {
             try HandshakeRandom(bytes: (0..<UInt8(HandshakeRandom.byteCount)).map { first &+ $0 })
         }
-        session = try KeySchedule.sessionKeys(psk: psk, clientRandom: random(0xc0), serverRandom: random(0xe0),
-                                              clientConnectionID: clientConnectionID, serverConnectionID: serverConnectionID)
-        foreign = try KeySchedule.sessionKeys(psk: psk, clientRandom: random(0x40), serverRandom: random(0x60),
-                                              clientConnectionID: clientConnectionID, serverConnectionID: serverConnectionID)
+        session = try KeySchedule.sessionKeys(
+            psk: psk, clientRandom: random(0xc0), serverRandom: random(0xe0),
+            clientConnectionID: clientConnectionID, serverConnectionID: serverConnectionID)
+        foreign = try KeySchedule.sessionKeys(
+            psk: psk, clientRandom: random(0x40), serverRandom: random(0x60),
+            clientConnectionID: clientConnectionID, serverConnectionID: serverConnectionID)
         connect = try KeySchedule.connectKey(psk: psk)
     }
 }

@@ -92,24 +92,29 @@ public enum SecurityFuzzer {
         let payloads = vectors.packets.compactMap { FuzzSeeds.decodeHex($0.payload) }
         let messages = vectors.handshakeTags.compactMap { FuzzSeeds.decodeHex($0.message) }
         var programs: [[UInt8]] = []
-        let optionSets: [UInt8] = [0x00, 0x01, 0x01 | 1 << 1 | 3 << 6, 4 << 1 | 3 << 4 | 2 << 6, 2 << 1 | 1 << 4 | 1 << 6, 0x01 | 7 << 1 | 2 << 4]
+        let optionSets: [UInt8] = [
+            0x00, 0x01, 0x01 | 1 << 1 | 3 << 6, 4 << 1 | 3 << 4 | 2 << 6, 2 << 1 | 1 << 4 | 1 << 6, 0x01 | 7 << 1 | 2 << 4,
+        ]
         for mode in SecurityMode.allCases {
             for options in optionSets {
                 programs.append(walkthrough(mode: mode, options: options, payloads: payloads, messages: messages).bytes)
             }
             if mode != .none {
                 for options in optionSets.prefix(2) {
-                    programs.append(walkthrough(mode: mode, options: options, sessionProtection: true, payloads: payloads, messages: messages).bytes)
+                    programs.append(
+                        walkthrough(mode: mode, options: options, sessionProtection: true, payloads: payloads, messages: messages).bytes)
                 }
             }
             programs.append(windowEdges(mode: mode).bytes)
         }
-        let datagrams = vectors.packets.map { ($0.mode, $0.direction, $0.datagram) }
+        let datagrams =
+            vectors.packets.map { ($0.mode, $0.direction, $0.datagram) }
             + vectors.invalidPackets.map { ($0.mode, $0.direction, $0.datagram) }
         for (modeName, directionName, hex) in datagrams {
             guard let datagram = FuzzSeeds.decodeHex(hex) else { continue }
-            var program = SecurityFuzzProgram(mode: SecurityMode(rawValue: modeName) ?? .encrypted,
-                                              options: directionName == "client_to_server" ? 1 : 0)
+            var program = SecurityFuzzProgram(
+                mode: SecurityMode(rawValue: modeName) ?? .encrypted,
+                options: directionName == "client_to_server" ? 1 : 0)
             appendArbitrary(datagram, to: &program)
             appendSeal(.small, 5, payload: datagram, to: &program)
             program.append(.deliver, 0)
@@ -161,8 +166,10 @@ public enum SecurityFuzzer {
     }
 
     /// Every operation once or more, in a sensible order.
-    private static func walkthrough(mode: SecurityMode, options: UInt8, sessionProtection: Bool = false,
-                                    payloads: [[UInt8]], messages: [[UInt8]]) -> SecurityFuzzProgram {
+    private static func walkthrough(
+        mode: SecurityMode, options: UInt8, sessionProtection: Bool = false,
+        payloads: [[UInt8]], messages: [[UInt8]]
+    ) -> SecurityFuzzProgram {
         var program = SecurityFuzzProgram(mode: mode, options: options, sessionProtection: sessionProtection)
         let first = payloads.first ?? [1]
         // In order, reordered, replayed.
@@ -210,7 +217,7 @@ public enum SecurityFuzzer {
         appendSeal(.belowLimit, 1, payload: [0x02], to: &program)
         appendSeal(.belowLimit, 0, payload: [0x03], to: &program)
         appendSeal(.next, payload: [0x04], to: &program)
-        appendSeal(.base, payload: [0x05], to: &program)      // would reuse a nonce
+        appendSeal(.base, payload: [0x05], to: &program)  // would reuse a nonce
         appendSeal(.back, 3, payload: [0x06], to: &program)
         program.append(.deliver, 0xFE)
         program.append(.deliver, 0xFF)
@@ -247,12 +254,14 @@ public enum SecurityFuzzer {
         for implementation: UInt8 in [0, 2] {
             for change: UInt8 in 0..<6 { program.append(.handshakeVerify, implementation, change, change, 5, 0x10) }
         }
-        program.append(.handshakeVerify, 3, 1, 6, 0, 0)   // discard the handshake key, then verify
+        program.append(.handshakeVerify, 3, 1, 6, 0, 0)  // discard the handshake key, then verify
         program.append(.handshakeTag, 3, 1, 0x42)
         // The separate window: edges, duplicates, far jumps, the limit.
-        for (kind, value) in [(PacketNumberKind.small, 5), (.windowWidth, 0), (.base, 0), (.firstTooOld, 0),
-                              (.oldestInWindow, 0), (.back, 0), (.farJump, 1 << 32), (.belowLimit, 0),
-                              (.aboveLimit, 0), (.absolute, .max), (.back, 200)] as [(PacketNumberKind, UInt64)] {
+        for (kind, value) in [
+            (PacketNumberKind.small, 5), (.windowWidth, 0), (.base, 0), (.firstTooOld, 0),
+            (.oldestInWindow, 0), (.back, 0), (.farJump, 1 << 32), (.belowLimit, 0),
+            (.aboveLimit, 0), (.absolute, .max), (.back, 200),
+        ] as [(PacketNumberKind, UInt64)] {
             program.append(.windowAccept, arguments: choice(kind, value))
         }
         return program

@@ -82,8 +82,10 @@ public enum WireFuzzer {
         guard case .success(let h) = header else {
             return "Packet.parse accepted \(packet) but Packet.parseHeader rejected the same bytes"
         }
-        if h.type != packet.type || h.flags != packet.flags || h.destination != packet.destination || h.packetNumber != packet.packetNumber {
-            return "Packet.parseHeader read \(h) but Packet.parse read \(packet.type) \(packet.flags) \(packet.destination) \(packet.packetNumber)"
+        if h.type != packet.type || h.flags != packet.flags || h.destination != packet.destination || h.packetNumber != packet.packetNumber
+        {
+            return
+                "Packet.parseHeader read \(h) but Packet.parse read \(packet.type) \(packet.flags) \(packet.destination) \(packet.packetNumber)"
         }
         return checkRoundTrip(packet, original: bytes)
     }
@@ -128,7 +130,8 @@ public enum WireFuzzer {
     private static func checkFastReader(_ bytes: UnsafeRawBufferPointer) -> String? {
         if let problem = FastPathOracle.compareReader(bytes) { return problem }
         if case .success(let packet) = Result(catching: { () throws(WireError) -> Packet in try Packet.parse(bytes) }),
-           case .data = packet.body {
+            case .data = packet.body
+        {
             return FastPathOracle.compareWriter(packet)
         }
         return nil
@@ -137,15 +140,19 @@ public enum WireFuzzer {
     /// `Datagram.verify` + `PacketView` against `Datagram.open` on a whole datagram.
     private static func checkFastDatagram(_ datagram: UnsafeRawBufferPointer, reference: Result<Packet, WireError>) -> String? {
         let fast = Result { () throws(WireError) -> PacketView in try PacketView(validating: try Datagram.verify(datagram)) }
-        return compareFast(fast, reference: reference, header: { () throws(WireError) in
-            try Packet.parseHeader(try Datagram.verify(datagram))
-        })
+        return compareFast(
+            fast, reference: reference,
+            header: { () throws(WireError) in
+                try Packet.parseHeader(try Datagram.verify(datagram))
+            })
     }
 
     /// The verdicts of the fast reader and the reference on the same input. A handshake packet's
     /// body may fail where the fast path only reads the header (`header` reads it alone).
-    private static func compareFast(_ fast: Result<PacketView, WireError>, reference: Result<Packet, WireError>,
-                                    header: () throws(WireError) -> Packet.Header) -> String? {
+    private static func compareFast(
+        _ fast: Result<PacketView, WireError>, reference: Result<Packet, WireError>,
+        header: () throws(WireError) -> Packet.Header
+    ) -> String? {
         switch (reference, fast) {
         case let (.success(packet), .success(view)):
             return FastPathOracle.compareView(view, with: packet)

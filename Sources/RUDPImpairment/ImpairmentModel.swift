@@ -153,7 +153,8 @@ public struct ImpairmentModel: Sendable {
         let arrival: Timestamp
         let reordered = generator.chance(options.reordering)
         if reordered {
-            let maxExtra = delay.multipliedReportingOverflow(by: 2).partialValue
+            let maxExtra =
+                delay.multipliedReportingOverflow(by: 2).partialValue
                 &+ reorderExtraDelayNanoseconds
             arrival = base.adding(nanoseconds: drawJitter()).adding(nanoseconds: 1 + generator.uniform(through: maxExtra))
         } else {
@@ -164,8 +165,10 @@ public struct ImpairmentModel: Sendable {
         if generator.chance(options.duplication) {
             duplicateArrival = inOrderArrival(after: base)
         }
-        return .carried(Carried(arrival: arrival, duplicateArrival: duplicateArrival,
-                                flippedBits: flippedBits, reordered: reordered))
+        return .carried(
+            Carried(
+                arrival: arrival, duplicateArrival: duplicateArrival,
+                flippedBits: flippedBits, reordered: reordered))
     }
 
     private mutating func drawJitter() -> UInt64 {

@@ -65,7 +65,7 @@ extension LinkOptions {
             for _ in 0..<count {
                 let start = Timestamp(nanoseconds: generator.uniform(through: horizon))
                 let length = 100_000_000 + generator.uniform(through: 4_900_000_000)
-                windows.append(start ..< start.adding(nanoseconds: length))
+                windows.append(start..<start.adding(nanoseconds: length))
             }
             options.partitions = windows.sorted { $0.lowerBound < $1.lowerBound }
         }

@@ -122,8 +122,9 @@ public struct LinkOptions: Sendable, Equatable, CustomStringConvertible {
             checkProbability(burstLoss.lossInBad, "burstLoss.lossInBad")
             checkProbability(burstLoss.lossInGood, "burstLoss.lossInGood")
         }
-        precondition(delay >= .zero && jitter >= .zero && reorderExtraDelay >= .zero,
-                     "LinkOptions durations must not be negative: \(self)")
+        precondition(
+            delay >= .zero && jitter >= .zero && reorderExtraDelay >= .zero,
+            "LinkOptions durations must not be negative: \(self)")
         if let bandwidth { precondition(bandwidth > 0, "LinkOptions.bandwidth must be positive, got \(bandwidth)") }
         precondition(queueCapacity >= 0, "LinkOptions.queueCapacity must not be negative, got \(queueCapacity)")
     }

@@ -60,8 +60,9 @@ public enum Quantity {
         case "" where number == 0: scale = 1
         case "":
             let shown = trimmed(number, digits: 6)
-            throw .invalidValue(parameter: parameter, value: text,
-                                reason: "a time needs a unit: \(shown)ms, \(shown)us or \(shown)s")
+            throw .invalidValue(
+                parameter: parameter, value: text,
+                reason: "a time needs a unit: \(shown)ms, \(shown)us or \(shown)s")
         default: throw .invalidValue(parameter: parameter, value: text, reason: reason)
         }
         let nanoseconds = (number * scale).rounded()
@@ -105,13 +106,15 @@ public enum Quantity {
             case "GiB/s": bytesPerSecond = number * 1024 * 1024 * 1024
             case "":
                 let shown = trimmed(number, digits: 6)
-                throw .invalidValue(parameter: parameter, value: text,
-                                    reason: "a rate needs a unit: \(shown)kbit, \(shown)mbit or \(shown)MB/s")
+                throw .invalidValue(
+                    parameter: parameter, value: text,
+                    reason: "a rate needs a unit: \(shown)kbit, \(shown)mbit or \(shown)MB/s")
             default:
                 if ["bps", "kbps", "mbps", "gbps", "tbps"].contains(unit.lowercased()) {
-                    throw .invalidValue(parameter: parameter, value: text,
-                                        reason: "\(unit) is ambiguous (tc reads it as bytes per second, many tools as bits): "
-                                            + "write bits as kbit, mbit, gbit or bytes as kB/s, MB/s")
+                    throw .invalidValue(
+                        parameter: parameter, value: text,
+                        reason: "\(unit) is ambiguous (tc reads it as bytes per second, many tools as bits): "
+                            + "write bits as kbit, mbit, gbit or bytes as kB/s, MB/s")
                 }
                 throw .invalidValue(parameter: parameter, value: text, reason: reason)
             }
@@ -144,8 +147,9 @@ public enum Quantity {
             throw .invalidValue(parameter: parameter, value: text, reason: "a size must be a whole number of bytes")
         }
         guard value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
-            throw .invalidValue(parameter: parameter, value: text,
-                                reason: "must be between \(formatBytes(range.lowerBound)) and \(formatBytes(range.upperBound))")
+            throw .invalidValue(
+                parameter: parameter, value: text,
+                reason: "must be between \(formatBytes(range.lowerBound)) and \(formatBytes(range.upperBound))")
         }
         return Int(value)
     }
@@ -179,9 +183,10 @@ public enum Quantity {
         var fields = value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
         if fields.first?.lowercased() == "gemodel" { fields.removeFirst() }
         guard (2...4).contains(fields.count) else {
-            throw .invalidValue(parameter: parameter, value: text,
-                                reason: "expected P,R[,1-H[,1-K]] as in tc-netem's gemodel, e.g. 1%,30% "
-                                    + "(good to bad 1%, bad to good 30%, every datagram in the bad state lost), or off")
+            throw .invalidValue(
+                parameter: parameter, value: text,
+                reason: "expected P,R[,1-H[,1-K]] as in tc-netem's gemodel, e.g. 1%,30% "
+                    + "(good to bad 1%, bad to good 30%, every datagram in the bad state lost), or off")
         }
         var numbers: [Double] = []
         for field in fields {
@@ -197,11 +202,13 @@ public enum Quantity {
     private static func lossAndLength(_ value: String, for parameter: String) throws(ImpairmentError) -> LinkOptions.GilbertElliott? {
         let parts = value.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw .invalidValue(parameter: parameter, value: value, reason: "expected LOSS:LENGTH, e.g. 5%:4 (5% loss in bursts of 4 datagrams on average)")
+            throw .invalidValue(
+                parameter: parameter, value: value, reason: "expected LOSS:LENGTH, e.g. 5%:4 (5% loss in bursts of 4 datagrams on average)")
         }
         let loss = try probability(String(parts[0]), for: parameter)
         guard let length = Double(parts[1].trimmingSpaces), length >= 1, length <= 1e6 else {
-            throw .invalidValue(parameter: parameter, value: value, reason: "the mean burst length must be a number of datagrams, at least 1")
+            throw .invalidValue(
+                parameter: parameter, value: value, reason: "the mean burst length must be a number of datagrams, at least 1")
         }
         guard loss < 1 else {
             throw .invalidValue(parameter: parameter, value: value, reason: "the mean loss rate of bursts must be below 1")
@@ -211,7 +218,8 @@ public enum Quantity {
         let badToGood = 1 / length
         let goodToBad = loss * badToGood / (1 - loss)
         guard goodToBad <= 1 else {
-            throw .invalidValue(parameter: parameter, value: value, reason: "bursts that long cannot be that rare: raise the length or lower the loss")
+            throw .invalidValue(
+                parameter: parameter, value: value, reason: "bursts that long cannot be that rare: raise the length or lower the loss")
         }
         return LinkOptions.GilbertElliott(goodToBad: goodToBad, badToGood: badToGood)
     }
@@ -230,8 +238,9 @@ public enum Quantity {
         }
         let value = number * scale
         guard value == value.rounded(), value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
-            throw .invalidValue(parameter: parameter, value: text,
-                                reason: "expected a whole number between \(range.lowerBound) and \(range.upperBound)")
+            throw .invalidValue(
+                parameter: parameter, value: text,
+                reason: "expected a whole number between \(range.lowerBound) and \(range.upperBound)")
         }
         return Int(value)
     }

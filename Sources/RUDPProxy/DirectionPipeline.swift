@@ -74,8 +74,10 @@ struct DirectionPipeline<Target> {
 
     /// Takes a datagram received at `now`; appends to `due` what must be sent now, in order
     /// (earlier held datagrams first), and keeps the rest for later.
-    mutating func submit(_ payload: ByteBuffer, to target: Target, at now: Timestamp,
-                         due: inout [(payload: ByteBuffer, target: Target)]) {
+    mutating func submit(
+        _ payload: ByteBuffer, to target: Target, at now: Timestamp,
+        due: inout [(payload: ByteBuffer, target: Target)]
+    ) {
         let size = payload.readableBytes
         statistics.received += 1
         statistics.receivedBytes += size
@@ -103,7 +105,7 @@ struct DirectionPipeline<Target> {
             case .loss: statistics.dropped.loss += 1
             case .burstLoss: statistics.dropped.burst += 1
             case .queueFull: statistics.dropped.queueFull += 1
-            default: statistics.dropped.partition += 1   // partition, unroutable
+            default: statistics.dropped.partition += 1  // partition, unroutable
             }
         case let .carried(carried):
             var payload = payload
@@ -124,8 +126,10 @@ struct DirectionPipeline<Target> {
 
     /// Appends to `due`, in arrival order, every held datagram due at or before `limit`
     /// (default `now`), and records how late after its arrival time each leaves at `now`.
-    mutating func releaseDue(upTo limit: Timestamp? = nil, now: Timestamp,
-                             due: inout [(payload: ByteBuffer, target: Target)]) {
+    mutating func releaseDue(
+        upTo limit: Timestamp? = nil, now: Timestamp,
+        due: inout [(payload: ByteBuffer, target: Target)]
+    ) {
         let limit = limit ?? now
         while let first = delayLine.min, first.arrival <= limit {
             let held = delayLine.removeMin()
@@ -136,8 +140,10 @@ struct DirectionPipeline<Target> {
     }
 
     /// Sends now if due (after any held datagram due no later), else holds a compact copy.
-    private mutating func place(_ payload: ByteBuffer, to target: Target, arrival: Timestamp, now: Timestamp,
-                                due: inout [(payload: ByteBuffer, target: Target)]) {
+    private mutating func place(
+        _ payload: ByteBuffer, to target: Target, arrival: Timestamp, now: Timestamp,
+        due: inout [(payload: ByteBuffer, target: Target)]
+    ) {
         if arrival <= now {
             releaseDue(upTo: arrival, now: now, due: &due)
             due.append((payload, target))

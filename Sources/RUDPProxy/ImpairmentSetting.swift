@@ -126,7 +126,9 @@ public enum ImpairmentSetting: String, Sendable, CaseIterable, CustomStringConve
         case .rate: impairments.link.bandwidth = try ImpairmentRate(parsing: value, for: name).bytesPerSecond
         case .queue:
             guard let bytes = try ImpairmentSize(parsing: value, for: name).bytes else {
-                throw .invalidValue(parameter: name, value: value, reason: "the queue needs a size in bytes (0 drops whatever the rate cannot send at once)")
+                throw .invalidValue(
+                    parameter: name, value: value, reason: "the queue needs a size in bytes (0 drops whatever the rate cannot send at once)"
+                )
             }
             impairments.link.queueCapacity = bytes
         case .mtu: impairments.mtu = try ImpairmentSize(parsing: value, for: name).bytes

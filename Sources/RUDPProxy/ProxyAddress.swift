@@ -19,7 +19,7 @@ public enum ProxyAddress {
         let portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"),
-                  text[text.index(after: close)...].hasPrefix(":")
+                text[text.index(after: close)...].hasPrefix(":")
             else {
                 throw .invalidAddress("'\(text)' is not [IPV6]:PORT")
             }
@@ -39,7 +39,7 @@ public enum ProxyAddress {
             throw .invalidAddress("'\(text)' has an empty or malformed host")
         }
         guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let port = Int(portText), port <= 65_535, port > 0 || allowPortZero
+            let port = Int(portText), port <= 65_535, port > 0 || allowPortZero
         else {
             throw .invalidAddress("'\(text)': the port must be a number from \(allowPortZero ? 0 : 1) to 65535")
         }

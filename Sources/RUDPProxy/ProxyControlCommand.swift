@@ -75,7 +75,9 @@ public enum ProxyControlCommand: Sendable, Equatable {
         case "help": return try noArguments(.help)
         case "quit", "exit": return try noArguments(.quit)
         case "rebind":
-            guard arguments.count <= 1 else { throw .invalidCommand("usage: rebind [IP:PORT], the client address of one flow (default: every flow)") }
+            guard arguments.count <= 1 else {
+                throw .invalidCommand("usage: rebind [IP:PORT], the client address of one flow (default: every flow)")
+            }
             guard let text = arguments.first, text.lowercased() != "all" else { return .rebind(nil) }
             let (host, port) = try ProxyAddress.parse(text)
             do {
@@ -85,7 +87,7 @@ public enum ProxyControlCommand: Sendable, Equatable {
             }
         case "partition":
             guard (1...2).contains(arguments.count), let seconds = Double(arguments[0]),
-                  seconds.isFinite, seconds > 0, seconds <= 86_400
+                seconds.isFinite, seconds > 0, seconds <= 86_400
             else {
                 throw .invalidCommand("usage: partition SECONDS [up|down|both], with 0 < SECONDS <= 86400")
             }

@@ -42,12 +42,14 @@ final class ProxyCore {
         var generator = SeededGenerator(seed: configuration.seed)
         let upGenerator = generator.fork()
         let downGenerator = generator.fork()
-        up = DirectionPipeline(impairments: configuration.impairments.up, generator: upGenerator,
-                               capacity: configuration.delayLineCapacity,
-                               byteCapacity: configuration.delayLineByteCapacity)
-        down = DirectionPipeline(impairments: configuration.impairments.down, generator: downGenerator,
-                                 capacity: configuration.delayLineCapacity,
-                                 byteCapacity: configuration.delayLineByteCapacity)
+        up = DirectionPipeline(
+            impairments: configuration.impairments.up, generator: upGenerator,
+            capacity: configuration.delayLineCapacity,
+            byteCapacity: configuration.delayLineByteCapacity)
+        down = DirectionPipeline(
+            impairments: configuration.impairments.down, generator: downGenerator,
+            capacity: configuration.delayLineCapacity,
+            byteCapacity: configuration.delayLineByteCapacity)
     }
 
     // MARK: - Time
@@ -104,9 +106,10 @@ final class ProxyCore {
         guard drops.queueFull + drops.delayLineFull > before else { return }
         let link = direction == .up ? up.impairments.link : down.impairments.link
         let held = direction == .up ? up.delayLineCount : down.delayLineCount
-        logThrottled(.queueFull,
-                     "\(direction): queue full, dropping (rate \(link.bandwidth.map { "\($0) B/s" } ?? "unlimited"), "
-                     + "queue \(link.queueCapacity) B, delay line \(held) datagrams)")
+        logThrottled(
+            .queueFull,
+            "\(direction): queue full, dropping (rate \(link.bandwidth.map { "\($0) B/s" } ?? "unlimited"), "
+                + "queue \(link.queueCapacity) B, delay line \(held) datagrams)")
     }
 
     /// Writes what `due` holds for `direction`, then empties it.
@@ -153,8 +156,10 @@ final class ProxyCore {
 
     /// Writes one datagram (to `envelope`'s address on the unconnected listening socket, or
     /// plainly on a connected upstream socket) and counts the outcome when the write completes.
-    private func write(_ payload: ByteBuffer, to channel: any Channel, envelope: SocketAddress?,
-                       direction: ProxyDirection) {
+    private func write(
+        _ payload: ByteBuffer, to channel: any Channel, envelope: SocketAddress?,
+        direction: ProxyDirection
+    ) {
         let size = payload.readableBytes
         let promise = eventLoop.makePromise(of: Void.self)
         pendingWrites[direction, default: 0] += 1
@@ -231,8 +236,9 @@ final class ProxyCore {
     private func openFlow(for client: SocketAddress, now: Timestamp) -> Flow? {
         guard flows.count < configuration.maximumFlows else {
             flowStatistics.refused += 1
-            logThrottled(.flowLimit,
-                         "flow table full (\(configuration.maximumFlows) flows): refusing new client \(client.displayText)")
+            logThrottled(
+                .flowLimit,
+                "flow table full (\(configuration.maximumFlows) flows): refusing new client \(client.displayText)")
             return nil
         }
         let flow = Flow(client: client, now: now)
@@ -285,7 +291,9 @@ final class ProxyCore {
         flow.channel = channel
         if rebound {
             flowStatistics.rebound += 1
-            logger.info("flow \(flow.client.displayText): upstream socket rebound to local port \(channel.localAddress?.port.map { "\($0)" } ?? "?")")
+            logger.info(
+                "flow \(flow.client.displayText): upstream socket rebound to local port \(channel.localAddress?.port.map { "\($0)" } ?? "?")"
+            )
         }
         let backlog = flow.backlog
         flow.backlog = []
@@ -338,7 +346,8 @@ final class ProxyCore {
 
     func upstreamError(_ error: any Error, flow: Flow) {
         flowStatistics.upstreamErrors += 1
-        logThrottled(.upstreamError, "upstream \(upstreamAddress.displayText) for client \(flow.client.displayText): \(Self.describe(error))")
+        logThrottled(
+            .upstreamError, "upstream \(upstreamAddress.displayText) for client \(flow.client.displayText): \(Self.describe(error))")
     }
 
     func upstreamClosed(flow: Flow) {

@@ -38,7 +38,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard flow.socketGeneration == generation else { return }   // a socket replaced by a rebinding
+        guard flow.socketGeneration == generation else { return }  // a socket replaced by a rebinding
         core.receiveFromUpstream(unwrapInboundIn(data).data, flow: flow)
     }
 
@@ -52,7 +52,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        guard flow.socketGeneration == generation else { return }   // closed by a rebinding
+        guard flow.socketGeneration == generation else { return }  // closed by a rebinding
         core.upstreamClosed(flow: flow)
     }
 }

@@ -61,11 +61,13 @@ public struct ProxyStatistics: Sendable, Equatable, Codable, CustomStringConvert
     public var description: String {
         func line(_ name: String, _ s: DirectionStatistics) -> String {
             let d = s.dropped
-            let drops = "dropped \(d.total) [loss \(d.loss), burst \(d.burst), queue \(d.queueFull), "
+            let drops =
+                "dropped \(d.total) [loss \(d.loss), burst \(d.burst), queue \(d.queueFull), "
                 + "partition \(d.partition), mtu \(d.mtu), delay-line \(d.delayLineFull), "
                 + "flow-limit \(d.flowLimit), send \(d.sendFailed)]"
-            let lateness = String(format: "delay-line lateness mean %.3f ms, max %.3f ms",
-                                  s.delayLine.meanLatenessMilliseconds, s.delayLine.maximumLatenessMilliseconds)
+            let lateness = String(
+                format: "delay-line lateness mean %.3f ms, max %.3f ms",
+                s.delayLine.meanLatenessMilliseconds, s.delayLine.maximumLatenessMilliseconds)
             return "\(name) received \(s.received) (\(s.receivedBytes) B), forwarded \(s.forwarded) "
                 + "(\(s.forwardedBytes) B), \(drops), duplicated \(s.duplicated), reordered \(s.reordered), "
                 + "corrupted \(s.corrupted), queued \(s.queuedBytes) B, held \(s.held), \(lateness)"

@@ -36,8 +36,10 @@ public final class UDPProxy: Sendable {
     /// Counters at shutdown, served once the loop no longer holds the proxy.
     private let finalStatistics = Mutex<ProxyStatistics?>(nil)
 
-    private init(localAddress: SocketAddress, upstreamAddress: SocketAddress, eventLoop: any EventLoop,
-                 core: NIOLoopBound<ProxyCore>) {
+    private init(
+        localAddress: SocketAddress, upstreamAddress: SocketAddress, eventLoop: any EventLoop,
+        core: NIOLoopBound<ProxyCore>
+    ) {
         self.localAddress = localAddress
         self.upstreamAddress = upstreamAddress
         self.eventLoop = eventLoop
@@ -62,8 +64,9 @@ public final class UDPProxy: Sendable {
         let loop = group.next()
         do {
             let core = try await loop.submit {
-                NIOLoopBound(ProxyCore(eventLoop: loop, upstreamAddress: upstream, configuration: configuration),
-                             eventLoop: loop)
+                NIOLoopBound(
+                    ProxyCore(eventLoop: loop, upstreamAddress: upstream, configuration: configuration),
+                    eventLoop: loop)
             }.get()
             let bufferSize = SocketOptionValue(clamping: configuration.socketBufferSize)
             let vectorReads = 16
@@ -73,8 +76,10 @@ public final class UDPProxy: Sendable {
                     .channelOption(.socketOption(.so_rcvbuf), value: bufferSize)
                     .channelOption(.socketOption(.so_sndbuf), value: bufferSize)
                     .channelOption(.datagramVectorReadMessageCount, value: vectorReads)
-                    .channelOption(.recvAllocator,
-                                   value: FixedSizeRecvByteBufferAllocator(capacity: vectorReads * 65_536))
+                    .channelOption(
+                        .recvAllocator,
+                        value: FixedSizeRecvByteBufferAllocator(capacity: vectorReads * 65_536)
+                    )
                     .channelOption(.maxMessagesPerRead, value: 4)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {

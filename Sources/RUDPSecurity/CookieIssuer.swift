@@ -42,16 +42,20 @@ public final class CookieIssuer {
 
     /// An issuer with a fresh random secret. `now` is the current time in nanoseconds;
     /// `rotationInterval` defaults to twice the lifetime and is raised to the lifetime if smaller.
-    public convenience init(at now: UInt64, lifetime: UInt64 = CookieIssuer.defaultLifetime,
-                            rotationInterval: UInt64? = nil) throws(SecurityError) {
+    public convenience init(
+        at now: UInt64, lifetime: UInt64 = CookieIssuer.defaultLifetime,
+        rotationInterval: UInt64? = nil
+    ) throws(SecurityError) {
         try Sodium.ensureInitialized()
         self.init(secret: .random(), at: now, lifetime: lifetime, rotationInterval: rotationInterval)
     }
 
     /// An issuer with a given first secret (for test vectors; use ``init(at:lifetime:rotationInterval:)``
     /// otherwise).
-    public init(secret: SecretKey, at now: UInt64, lifetime: UInt64 = CookieIssuer.defaultLifetime,
-                rotationInterval: UInt64? = nil) {
+    public init(
+        secret: SecretKey, at now: UInt64, lifetime: UInt64 = CookieIssuer.defaultLifetime,
+        rotationInterval: UInt64? = nil
+    ) {
         self.lifetime = lifetime
         let (doubled, overflow) = lifetime.multipliedReportingOverflow(by: 2)
         self.rotationInterval = max(rotationInterval ?? (overflow ? .max : doubled), lifetime)

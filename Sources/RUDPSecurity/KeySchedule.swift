@@ -36,8 +36,10 @@ public enum KeySchedule {
     /// handshake        = crypto_kdf_derive_from_key(32, 3, "rudpkeys", master)
     /// ```
     /// The master key is wiped before returning.
-    public static func sessionKeys(psk: PreSharedKey, clientRandom: HandshakeRandom, serverRandom: HandshakeRandom,
-                                   clientConnectionID: ConnectionID, serverConnectionID: ConnectionID) throws(SecurityError) -> SessionKeys {
+    public static func sessionKeys(
+        psk: PreSharedKey, clientRandom: HandshakeRandom, serverRandom: HandshakeRandom,
+        clientConnectionID: ConnectionID, serverConnectionID: ConnectionID
+    ) throws(SecurityError) -> SessionKeys {
         try Sodium.ensureInitialized()
         var input = sessionLabel
         input.reserveCapacity(sessionLabel.count + 2 * HandshakeRandom.byteCount + 16)
@@ -48,9 +50,10 @@ public enum KeySchedule {
         let master = SecretKey { out in
             psk.secret.withUnsafeBytes { key in
                 input.withUnsafeBytes { message in
-                    _ = crypto_generichash(out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
-                                           message.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
-                                           key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+                    _ = crypto_generichash(
+                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
+                        message.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
+                        key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
                 }
             }
         }
@@ -75,8 +78,9 @@ public enum KeySchedule {
         precondition(context.count == Int(crypto_kdf_CONTEXTBYTES))
         return SecretKey { out in
             context.withUnsafeBytes { ctx in
-                _ = crypto_kdf_derive_from_key(out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count, id,
-                                               ctx.baseAddress!.assumingMemoryBound(to: CChar.self), master.unsafePointer)
+                _ = crypto_kdf_derive_from_key(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count, id,
+                    ctx.baseAddress!.assumingMemoryBound(to: CChar.self), master.unsafePointer)
             }
         }
     }

@@ -92,11 +92,15 @@ public final class PSKHandshakeSecurity: HandshakeSecurity {
     }
 
     /// Derives the session keys (SECURITY.md 3.1) and wraps them in a ``SessionProtection``; nil if a random is not 32 bytes.
-    public func sessionProtection(clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
-                                  serverConnectionID: ConnectionID, isClient: Bool) -> (any PacketProtection)? {
+    public func sessionProtection(
+        clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
+        serverConnectionID: ConnectionID, isClient: Bool
+    ) -> (any PacketProtection)? {
         guard let client = try? HandshakeRandom(bytes: clientRandom), let server = try? HandshakeRandom(bytes: serverRandom),
-              let keys = try? KeySchedule.sessionKeys(psk: psk, clientRandom: client, serverRandom: server,
-                                                      clientConnectionID: clientConnectionID, serverConnectionID: serverConnectionID) else {
+            let keys = try? KeySchedule.sessionKeys(
+                psk: psk, clientRandom: client, serverRandom: server,
+                clientConnectionID: clientConnectionID, serverConnectionID: serverConnectionID)
+        else {
             return nil
         }
         return try? SessionProtection(mode: mode, keys: keys, isClient: isClient)

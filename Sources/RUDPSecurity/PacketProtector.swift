@@ -77,8 +77,10 @@ public final class PacketProtector {
             return (PacketProtector(unprotected: outgoing), PacketProtector(unprotected: incoming))
         }
         guard let keys else { throw .missingKey(reason: "security mode \(mode) needs session keys") }
-        return (PacketProtector(mode: mode, key: keys.key(for: outgoing), direction: outgoing),
-                PacketProtector(mode: mode, key: keys.key(for: incoming), direction: incoming))
+        return (
+            PacketProtector(mode: mode, key: keys.key(for: outgoing), direction: outgoing),
+            PacketProtector(mode: mode, key: keys.key(for: incoming), direction: incoming)
+        )
     }
 
     /// Bytes a datagram carries beyond its packet (4 in mode `none`, 16 otherwise).
@@ -239,9 +241,11 @@ public final class PacketProtector {
             let tag = source + bodyCount
             if mode == .authenticated {
                 return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { scratch in
-                    guard crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-                        scratch.baseAddress!, nil, scratch.baseAddress!, 0, tag,
-                        source, UInt64(bodyCount), nonce, key.unsafePointer) == 0 else { return false }
+                    guard
+                        crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                            scratch.baseAddress!, nil, scratch.baseAddress!, 0, tag,
+                            source, UInt64(bodyCount), nonce, key.unsafePointer) == 0
+                    else { return false }
                     output.update(from: source, count: bodyCount)
                     return true
                 }

@@ -64,7 +64,7 @@ public struct ReplayWindow: Sendable, Equatable {
             return
         }
         if let highest {
-            let distance = pn - highest   // > 0
+            let distance = pn - highest  // > 0
             if distance >= UInt64(Self.width) {
                 for i in bits.indices { bits[i] = 0 }
             } else {

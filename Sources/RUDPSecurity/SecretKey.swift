@@ -34,7 +34,7 @@ public final class SecretKey: @unchecked Sendable, Equatable, CustomStringConver
 
     /// A new key from the operating system's secure random source.
     static func random() -> SecretKey {
-        _ = Sodium.initialized   // randombytes_buf works without it, but use the chosen implementation
+        _ = Sodium.initialized  // randombytes_buf works without it, but use the chosen implementation
         return SecretKey { Sodium.randomBytes($0.baseAddress!, count: $0.count) }
     }
 

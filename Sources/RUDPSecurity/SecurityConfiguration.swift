@@ -18,8 +18,10 @@ public struct SecurityConfiguration: Sendable, CustomStringConvertible {
     public var cookieLifetime: UInt64
 
     /// Creates a security configuration; `mode` defaults to ``SecurityMode/encrypted``.
-    public init(mode: SecurityMode = .encrypted, key: PreSharedKey,
-                cookieLifetime: UInt64 = CookieIssuer.defaultLifetime) {
+    public init(
+        mode: SecurityMode = .encrypted, key: PreSharedKey,
+        cookieLifetime: UInt64 = CookieIssuer.defaultLifetime
+    ) {
         self.mode = mode
         self.key = key
         self.cookieLifetime = cookieLifetime

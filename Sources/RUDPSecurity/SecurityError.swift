@@ -247,7 +247,7 @@ public struct SecurityError: Error, Hashable, Sendable, CustomStringConvertible 
     public var path: String? {
         switch storage {
         case let .badKeyFile(path, _), let .insecureKeyFilePermissions(path, _), let .unreadableKeyFile(path, _),
-             let .keyFileExists(path), let .unwritableKeyFile(path, _):
+            let .keyFileExists(path), let .unwritableKeyFile(path, _):
             return path
         default: return nil
         }

@@ -45,9 +45,11 @@ extension RUDPServer: Service {
     /// `RUDPServer.serveMessages(accepted:ended:_:)`) until graceful shutdown or
     /// cancellation, then shuts the server down and waits for the connections to end. It also
     /// returns if the server is shut down some other way.
-    public func messageService(accepted: (@Sendable (RUDPConnection) -> Void)? = nil,
-                               ended: (@Sendable (RUDPConnection) async -> Void)? = nil,
-                               _ handler: @escaping @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void) -> some Service {
+    public func messageService(
+        accepted: (@Sendable (RUDPConnection) -> Void)? = nil,
+        ended: (@Sendable (RUDPConnection) async -> Void)? = nil,
+        _ handler: @escaping @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void
+    ) -> some Service {
         ClosureService { [self] in
             try await runServing { await self.serveMessages(accepted: accepted, ended: ended, handler) }
         }

@@ -54,7 +54,9 @@ public final class EndpointNode: DirectSimulatedNode {
         endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
     }
 
-    public func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> (byteCount: Int, destination: SimulatedAddress)? {
+    public func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> (
+        byteCount: Int, destination: SimulatedAddress
+    )? {
         // Events first: the handler's sends go out with what the input provoked (an ACK with
         // the data it lets through), and a taken message frees its credit.
         drainEvents()

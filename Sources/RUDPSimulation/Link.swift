@@ -31,8 +31,10 @@ public struct Link: Sendable {
     /// The per-datagram decisions (drawing from the link's own random stream).
     private var model: ImpairmentModel
 
-    init(from source: SimulatedAddress, to destination: SimulatedAddress, options: LinkOptions,
-         generator: SeededGenerator) {
+    init(
+        from source: SimulatedAddress, to destination: SimulatedAddress, options: LinkOptions,
+        generator: SeededGenerator
+    ) {
         self.source = source
         self.destination = destination
         self.model = ImpairmentModel(options: options, generator: generator)
@@ -62,7 +64,7 @@ public struct Link: Sendable {
             case .queueFull: statistics.droppedByQueue += 1
             case .burstLoss: statistics.droppedByBurst += 1
             case .loss: statistics.droppedByLoss += 1
-            default: break   // unroutable: not this link's doing
+            default: break  // unroutable: not this link's doing
             }
         case let .carried(carried):
             if carried.corrupted { statistics.corrupted += 1 }

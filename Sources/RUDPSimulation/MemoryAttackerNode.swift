@@ -59,10 +59,12 @@ public final class MemoryAttackerNode: SimulatedNode {
     private var scratch = TransmitScratch()
 
     /// An attacker against `server`, with `configuration` for its own connections.
-    public init(options: MemoryAttackOptions, server: SimulatedAddress, configuration: ConnectionConfiguration = ConnectionConfiguration()) {
+    public init(options: MemoryAttackOptions, server: SimulatedAddress, configuration: ConnectionConfiguration = ConnectionConfiguration())
+    {
         self.options = options
         self.server = server
-        self.endpoint = Endpoint(configuration: EndpointConfiguration(connection: configuration), randomness: SeededGenerator(seed: options.seed))
+        self.endpoint = Endpoint(
+            configuration: EndpointConfiguration(connection: configuration), randomness: SeededGenerator(seed: options.seed))
     }
 
     /// Connections whose pattern is `pattern`, by this side's ID.
@@ -116,7 +118,7 @@ public final class MemoryAttackerNode: SimulatedNode {
 
     private func drainEvents(at now: Timestamp) {
         while let (id, event) = endpoint.pollEvent() {
-            if case .message(let message) = event { endpoint.releaseCredit(message, on: id) }   // consumed at once
+            if case .message(let message) = event { endpoint.releaseCredit(message, on: id) }  // consumed at once
             guard let index = targets.firstIndex(where: { $0.id == id }) else { continue }
             switch event {
             case .connected:
@@ -152,8 +154,11 @@ public final class MemoryAttackerNode: SimulatedNode {
     /// The datagram to send instead of `datagram`, if it carries a marker.
     private func forgery(replacing datagram: [UInt8]) -> [UInt8]? {
         guard let packet = try? Datagram.open(datagram), case .data(let frames) = packet.body,
-              frames.contains(where: { if case .message(let m) = $0 { return m.mode == .unreliable && m.payload == Self.marker } else { return false } }),
-              let index = targetByServerID[packet.destination], !targets[index].pending.isEmpty else { return nil }
+            frames.contains(where: {
+                if case .message(let m) = $0 { return m.mode == .unreliable && m.payload == Self.marker } else { return false }
+            }),
+            let index = targetByServerID[packet.destination], !targets[index].pending.isEmpty
+        else { return nil }
         let forgedFrames = targets[index].pending.removeFirst()
         targets[index].markerOutstanding = false
         var forged = Packet(destination: packet.destination, packetNumber: packet.packetNumber, body: .data(forgedFrames)).serialized()
@@ -177,13 +182,19 @@ public final class MemoryAttackerNode: SimulatedNode {
             if !target.startedReliable {
                 target.startedReliable = true
                 for channel in 0..<messages {
-                    frames.append(.message(MessageFrame(channel: UInt8(channel), mode: .reliableOrdered, sequence: 0,
-                                                        totalLength: UInt32(claimed), offset: 0, payload: [1])))
+                    frames.append(
+                        .message(
+                            MessageFrame(
+                                channel: UInt8(channel), mode: .reliableOrdered, sequence: 0,
+                                totalLength: UInt32(claimed), offset: 0, payload: [1])))
                 }
             }
             for channel: UInt8 in 0..<min(2, peer.channelCount) {
-                frames.append(.message(MessageFrame(channel: channel, mode: .unreliable, sequence: target.unreliableSequence,
-                                                    totalLength: UInt32(claimed), offset: 0, payload: [1])))
+                frames.append(
+                    .message(
+                        MessageFrame(
+                            channel: channel, mode: .unreliable, sequence: target.unreliableSequence,
+                            totalLength: UInt32(claimed), offset: 0, payload: [1])))
             }
             target.unreliableSequence &+= 1
             return frames
@@ -198,8 +209,9 @@ public final class MemoryAttackerNode: SimulatedNode {
                 return nil
             }
             let length = min(piece, claimed - target.offset)
-            let frame = MessageFrame(channel: 0, mode: .reliableOrdered, sequence: UInt32(target.message), totalLength: UInt32(claimed),
-                                     offset: UInt32(target.offset), payload: [UInt8](repeating: 0x5A, count: length))
+            let frame = MessageFrame(
+                channel: 0, mode: .reliableOrdered, sequence: UInt32(target.message), totalLength: UInt32(claimed),
+                offset: UInt32(target.offset), payload: [UInt8](repeating: 0x5A, count: length))
             target.offset += length
             return [.message(frame)]
         case .tinyPieces:
@@ -210,8 +222,11 @@ public final class MemoryAttackerNode: SimulatedNode {
             if target.offset == 0 { target.offset = 1 }
             var frames: [Frame] = []
             while frames.count < 40 && target.message < count {
-                frames.append(.message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: UInt32(target.message), totalLength: UInt32(length),
-                                                    offset: UInt32(target.offset), payload: [0x33])))
+                frames.append(
+                    .message(
+                        MessageFrame(
+                            channel: 0, mode: .reliableOrdered, sequence: UInt32(target.message), totalLength: UInt32(length),
+                            offset: UInt32(target.offset), payload: [0x33])))
                 target.offset += 2
                 if target.offset >= length {
                     target.offset = 1

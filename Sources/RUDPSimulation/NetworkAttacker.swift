@@ -101,7 +101,8 @@ public final class NetworkAttacker {
     }
 
     private func header(of datagram: [UInt8], type: PacketType? = nil, packetNumber: UInt64? = nil) -> [UInt8] {
-        var header = datagram.count >= Packet.headerSize ? Array(datagram[0..<Packet.headerSize]) : [UInt8](repeating: 1, count: Packet.headerSize)
+        var header =
+            datagram.count >= Packet.headerSize ? Array(datagram[0..<Packet.headerSize]) : [UInt8](repeating: 1, count: Packet.headerSize)
         if let type { header[1] = type.rawValue }
         if let pn = packetNumber {
             for i in 0..<8 { header[11 + i] = UInt8(truncatingIfNeeded: pn >> UInt64(56 - 8 * i)) }
@@ -124,16 +125,20 @@ public final class NetworkAttacker {
         switch nextForgery % 7 {
         case 0:
             // Fresh packet number, random frames and tag.
-            return header(of: datagram, type: .data, packetNumber: pn &+ 1 &+ rng.next() % 2000) + randomBytes(1 + Int(rng.next() % 1100)) + randomBytes(tag)
+            return header(of: datagram, type: .data, packetNumber: pn &+ 1 &+ rng.next() % 2000) + randomBytes(1 + Int(rng.next() % 1100))
+                + randomBytes(tag)
         case 1:
             // A far-future packet number (would move a naive replay window).
-            return header(of: datagram, type: .data, packetNumber: (1 << 61) + rng.next() % 1000) + Array(datagram.dropFirst(Packet.headerSize))
+            return header(of: datagram, type: .data, packetNumber: (1 << 61) + rng.next() % 1000)
+                + Array(datagram.dropFirst(Packet.headerSize))
         case 2:
             // A plain CLOSE in clear to the connection, with a valid checksum.
             let destination = ConnectionID(datagram.count >= 11 ? datagram[3..<11].reduce(0) { $0 << 8 | UInt64($1) } : 1)
             let codes: [CloseCode] = [.aborted, .securityRequired, .protocolViolation, .normal]
-            var close = Packet(destination: destination == .none ? ConnectionID(1) : destination, packetNumber: pn &+ 1,
-                               body: .data([.close(CloseFrame(code: codes[Int(rng.next() % 4)], reason: "forged"))])).serialized()
+            var close = Packet(
+                destination: destination == .none ? ConnectionID(1) : destination, packetNumber: pn &+ 1,
+                body: .data([.close(CloseFrame(code: codes[Int(rng.next() % 4)], reason: "forged"))])
+            ).serialized()
             Datagram.seal(&close)
             return close
         case 3:

@@ -230,8 +230,9 @@ public final class NetworkSimulator {
     ///
     /// The link's generator is forked from the simulator's, so links draw independent streams.
     public func connect(_ source: SimulatedAddress, _ destination: SimulatedAddress, options: LinkOptions) {
-        precondition(slots.indices.contains(source.node) && slots.indices.contains(destination.node),
-                     "connect(\(source), \(destination)): unknown node")
+        precondition(
+            slots.indices.contains(source.node) && slots.indices.contains(destination.node),
+            "connect(\(source), \(destination)): unknown node")
         let key = LinkKey(source: source.node, destination: destination.node)
         precondition(linkIndex[key] == nil, "\(source)→\(destination) is already connected; use updateLink")
         linkIndex[key] = links.count
@@ -294,7 +295,8 @@ public final class NetworkSimulator {
     /// handed out in order.
     @discardableResult
     public func rebind(_ node: SimulatedAddress, toward peer: SimulatedAddress) -> SimulatedAddress {
-        precondition(slots.indices.contains(node.node) && slots.indices.contains(peer.node), "rebind(\(node), toward: \(peer)): unknown node")
+        precondition(
+            slots.indices.contains(node.node) && slots.indices.contains(peer.node), "rebind(\(node), toward: \(peer)): unknown node")
         return SimulatedAddress(node: translation.rebind(node.node, toward: peer.node))
     }
 
@@ -426,8 +428,10 @@ public final class NetworkSimulator {
         let bytes = store.bytes(slot)
         state.pointee.links[link].recordDelivery(size: bytes.count)
         let destination = state.pointee.links[link].destination
-        record(.delivered(source: source, destination: destination, size: bytes.count,
-                          fingerprint: TraceDigest.fingerprint(of: bytes)))
+        record(
+            .delivered(
+                source: source, destination: destination, size: bytes.count,
+                fingerprint: TraceDigest.fingerprint(of: bytes)))
         let index = destination.node
         if let direct = slots[index].direct {
             direct.receive(bytes, from: source, at: now)
@@ -542,11 +546,15 @@ public final class NetworkSimulator {
 
     // MARK: - Trace
 
-    private func recordDrop(_ slot: Int, count: Int, from source: SimulatedAddress, to destination: SimulatedAddress,
-                            reason: DropReason) {
+    private func recordDrop(
+        _ slot: Int, count: Int, from source: SimulatedAddress, to destination: SimulatedAddress,
+        reason: DropReason
+    ) {
         let bytes = UnsafeRawBufferPointer(start: store.buffer(slot).baseAddress, count: count)
-        record(.dropped(source: source, destination: destination, size: count,
-                        fingerprint: TraceDigest.fingerprint(of: bytes), reason: reason))
+        record(
+            .dropped(
+                source: source, destination: destination, size: count,
+                fingerprint: TraceDigest.fingerprint(of: bytes), reason: reason))
     }
 
     private func record(_ event: TraceEntry.Event) {
@@ -587,7 +595,7 @@ extension DropReason {
         case .queueFull: 3
         case .partition: 4
         case .unroutable: 5
-        default: 6   // a reason newer than this table: give it its own number here
+        default: 6  // a reason newer than this table: give it its own number here
         }
     }
 }

@@ -25,8 +25,10 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public var traceDigest: UInt64
 
     /// Creates a report.
-    public init(seed: UInt64, time: Timestamp, links: [Link], unroutableCount: Int, livelockDeferrals: Int,
-                traceDigest: UInt64) {
+    public init(
+        seed: UInt64, time: Timestamp, links: [Link], unroutableCount: Int, livelockDeferrals: Int,
+        traceDigest: UInt64
+    ) {
         self.seed = seed
         self.time = time
         self.links = links
@@ -37,8 +39,10 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
 
     /// The seed, the time, then one block per link with its options and counters.
     public var description: String {
-        var lines = ["seed \(seed) at \(time), digest \(hex(traceDigest)), unroutable \(unroutableCount), "
-            + "livelock deferrals \(livelockDeferrals)"]
+        var lines = [
+            "seed \(seed) at \(time), digest \(hex(traceDigest)), unroutable \(unroutableCount), "
+                + "livelock deferrals \(livelockDeferrals)"
+        ]
         for link in links {
             lines.append("  \(link.source)→\(link.destination): \(link.options)")
             lines.append("    \(link.statistics)")
@@ -50,8 +54,9 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
 extension NetworkSimulator {
     /// A snapshot of the run for failure messages: seed, time, every link's options and counters.
     public var report: SimulationReport {
-        SimulationReport(seed: seed, time: now, links: links, unroutableCount: unroutableCount,
-                         livelockDeferrals: livelockDeferrals, traceDigest: traceDigest)
+        SimulationReport(
+            seed: seed, time: now, links: links, unroutableCount: unroutableCount,
+            livelockDeferrals: livelockDeferrals, traceDigest: traceDigest)
     }
 
     /// A ``SimulationFailure`` carrying `message` and this run's ``report``, to throw from a

@@ -58,7 +58,8 @@ public final class SpoofedFlood {
             let due = elapsed >= span ? burst.count : min(burst.count, Int((Double(burst.count) * elapsed / span).rounded(.up)))
             while sentPerBurst[index] < due {
                 sentPerBurst[index] += 1
-                let (node, clientID) = burst.resent && !history.isEmpty
+                let (node, clientID) =
+                    burst.resent && !history.isEmpty
                     ? history[Int(rng.uniform(through: UInt64(history.count - 1)))]
                     : fresh()
                 let datagram = connect(clientID: clientID)
@@ -112,8 +113,10 @@ public final class SpoofedFlood {
             return bytes
         case .forgedSecure(let flags):
             let random = (0..<Packet.handshakeRandomSize).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            var bytes = Packet(destination: .none, packetNumber: 0, body: .secureConnect(params, clientRandom: random, cookie: []),
-                               flags: flags).serialized()
+            var bytes = Packet(
+                destination: .none, packetNumber: 0, body: .secureConnect(params, clientRandom: random, cookie: []),
+                flags: flags
+            ).serialized()
             for _ in 0..<Packet.protectionTagSize { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
             return bytes
         case .guessedData(let worker, _):

@@ -30,7 +30,8 @@ public struct SpoofedFloodOptions: Sendable, Hashable, CustomStringConvertible {
             case .plain: return "plain CONNECTs"
             case .forgedSecure(let flags): return "forged secure CONNECTs (flags \(flags.rawValue))"
             case .guessedData(let worker, let spoofing):
-                return "DATA for guessed IDs (worker \(worker)) from \(spoofing.isEmpty ? "random addresses" : "\(spoofing.count) real peers")"
+                return
+                    "DATA for guessed IDs (worker \(worker)) from \(spoofing.isEmpty ? "random addresses" : "\(spoofing.count) real peers")"
             }
         }
     }
@@ -41,7 +42,7 @@ public struct SpoofedFloodOptions: Sendable, Hashable, CustomStringConvertible {
     public var bursts: [SpoofedFloodBurst] = []
     /// Spoofed sources are node numbers drawn uniformly from this range (far from the real nodes),
     /// unless the kind names the sources.
-    public var spoofedNodes: Range<Int> = 1_000_000 ..< (1_000_000 + (1 << 24))
+    public var spoofedNodes: Range<Int> = 1_000_000..<(1_000_000 + (1 << 24))
     /// What the CONNECTs look like.
     public var kind: Kind = .plain
     /// How often the flood injects the CONNECTs due (in batches). Default 1 ms.

@@ -18,8 +18,9 @@ public struct TraceEntry: Sendable, Equatable, CustomStringConvertible {
         /// A datagram was handed to `destination`; `fingerprint` is a 64-bit hash of its bytes.
         case delivered(source: SimulatedAddress, destination: SimulatedAddress, size: Int, fingerprint: UInt64)
         /// A datagram sent by `source` was dropped.
-        case dropped(source: SimulatedAddress, destination: SimulatedAddress, size: Int, fingerprint: UInt64,
-                     reason: DropReason)
+        case dropped(
+            source: SimulatedAddress, destination: SimulatedAddress, size: Int, fingerprint: UInt64,
+            reason: DropReason)
         /// `handleTimeout` was called on `node`.
         case timeout(node: SimulatedAddress)
         /// The livelock guard deferred `node`'s timer (see ``NetworkSimulator``).

@@ -23,7 +23,8 @@ public struct AckRangeSequence: Sequence, IteratorProtocol {
     public mutating func next() -> AckRange? {
         guard index < rangeCount else { return nil }
         // Range k's length is at 8 + 8k; for k >= 1 its gap is just before, at 4 + 8k.
-        let upper = index == 0
+        let upper =
+            index == 0
             ? rangeBytes.bigEndianUInt64(at: 0)
             : previousLower &- UInt64(rangeBytes.bigEndianUInt32(at: 4 &+ 8 &* index)) &- 2
         let lower = upper &- UInt64(rangeBytes.bigEndianUInt32(at: 8 &+ 8 &* index))

@@ -24,8 +24,9 @@ public struct DataPacketView {
 
     /// The packet as a ``Packet`` of the reference codec (allocates); for tests and rare paths.
     public var packet: Packet {
-        Packet(destination: header.destination, packetNumber: header.packetNumber,
-               body: .data(frames.map(\.frame)), flags: header.flags)
+        Packet(
+            destination: header.destination, packetNumber: header.packetNumber,
+            body: .data(frames.map(\.frame)), flags: header.flags)
     }
 
     init(header: Packet.Header, bytes: UnsafeRawBufferPointer, frameCount: Int, isAckEliciting: Bool) {
@@ -77,7 +78,7 @@ public struct DataPacketView {
     /// construction of the ranges from gaps and lengths.)
     private static func validateAck(_ reader: inout ByteReader) throws(WireError) {
         let cumulative = try reader.readUInt62(field: "cumulative")
-        _ = try reader.readUInt32()   // ack delay
+        _ = try reader.readUInt32()  // ack delay
         let count = Int(try reader.readUInt8())
         if count > AckFrame.maximumRanges { throw .tooManyAckRanges(count) }
         guard count > 0 else { return }
@@ -98,10 +99,10 @@ public struct DataPacketView {
 
     /// The checks of `MessageFrame.parse` and `MessageFrame.isWellFormed`, in their order.
     private static func validateMessage(_ reader: inout ByteReader) throws(WireError) {
-        _ = try reader.readUInt8()   // channel
+        _ = try reader.readUInt8()  // channel
         let flags = try reader.readUInt8()
         guard DeliveryMode(rawValue: flags) != nil else { throw .invalidFlags(flags) }
-        _ = try reader.readUInt32()   // sequence
+        _ = try reader.readUInt32()  // sequence
         let total = try reader.readUInt32()
         let offset = try reader.readUInt32()
         let length = Int(try reader.readUInt16())
@@ -115,7 +116,7 @@ public struct DataPacketView {
 
     /// The checks of `CloseFrame.parse`, in their order; the UTF-8 check without making a `String`.
     private static func validateClose(_ reader: inout ByteReader) throws(WireError) {
-        _ = try reader.readUInt16()   // code
+        _ = try reader.readUInt16()  // code
         let length = Int(try reader.readUInt8())
         if length > CloseFrame.maximumReasonLength { throw .invalidCloseReason }
         let reason = try reader.readView(length)

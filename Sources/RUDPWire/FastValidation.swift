@@ -19,11 +19,13 @@ enum FastValidation {
         let destination = base.bigEndianUInt64(at: 3)
         let packetNumber = base.bigEndianUInt64(at: 11)
         guard version == Packet.version, let type = PacketType(rawValue: typeByte),
-              flagsByte == 0x00 || flagsByte == 0x01 || flagsByte == 0x03,
-              destination != 0 || type == .connect,
-              packetNumber < Packet.packetNumberLimit else { return nil }
-        return Packet.Header(type: type, flags: PacketFlags(rawValue: flagsByte), destination: ConnectionID(destination),
-                             packetNumber: packetNumber)
+            flagsByte == 0x00 || flagsByte == 0x01 || flagsByte == 0x03,
+            destination != 0 || type == .connect,
+            packetNumber < Packet.packetNumberLimit
+        else { return nil }
+        return Packet.Header(
+            type: type, flags: PacketFlags(rawValue: flagsByte), destination: ConnectionID(destination),
+            packetNumber: packetNumber)
     }
 
     /// Scans the frames of a DATA packet whose header was checked: nil if any frame breaks a rule
@@ -37,13 +39,13 @@ enum FastValidation {
         var count = 0
         var ackEliciting = false
         while at < end {
-            let field = at &+ 1                 // the frame's first field
-            let remaining = end &- field        // bytes after the type byte
+            let field = at &+ 1  // the frame's first field
+            let remaining = end &- field  // bytes after the type byte
             switch base.bigEndianUInt8(at: at) {
-            case 0x01:   // PING
+            case 0x01:  // PING
                 ackEliciting = true
                 at = field
-            case 0x02:   // ACK
+            case 0x02:  // ACK
                 guard remaining >= 13 else { return nil }
                 let cumulative = base.bigEndianUInt64(at: field)
                 let rangeCount = Int(base.bigEndianUInt8(at: field &+ 12))
@@ -68,10 +70,10 @@ enum FastValidation {
                     guard previousLower > cumulative else { return nil }
                 }
                 at = field &+ size
-            case 0x03, 0x04:   // MAX_DATA, ACK_FLOOR
+            case 0x03, 0x04:  // MAX_DATA, ACK_FLOOR
                 guard remaining >= 8, base.bigEndianUInt64(at: field) < limit else { return nil }
                 at = field &+ 8
-            case 0x05:   // MESSAGE
+            case 0x05:  // MESSAGE
                 guard remaining >= 16 else { return nil }
                 let flags = base.bigEndianUInt8(at: field &+ 1)
                 let total = UInt64(base.bigEndianUInt32(at: field &+ 6))
@@ -85,14 +87,15 @@ enum FastValidation {
                 }
                 ackEliciting = true
                 at = field &+ 16 &+ length
-            case 0x06:   // CLOSE
+            case 0x06:  // CLOSE
                 guard remaining >= 3 else { return nil }
                 let length = Int(base.bigEndianUInt8(at: field &+ 2))
                 guard length <= CloseFrame.maximumReasonLength, length <= remaining &- 3,
-                      UTF8Validation.isValid(UnsafeRawBufferPointer(start: base + (field &+ 3), count: length)) else { return nil }
+                    UTF8Validation.isValid(UnsafeRawBufferPointer(start: base + (field &+ 3), count: length))
+                else { return nil }
                 ackEliciting = true
                 at = field &+ 3 &+ length
-            case 0x07, 0x08:   // PATH_CHALLENGE, PATH_RESPONSE
+            case 0x07, 0x08:  // PATH_CHALLENGE, PATH_RESPONSE
                 guard remaining >= 8 else { return nil }
                 at = field &+ 8
             default:

@@ -31,29 +31,31 @@ public struct FrameCursor: Sequence, IteratorProtocol {
     public mutating func next() -> FrameView? {
         guard offset < end else { return nil }
         let typeByte = base.bigEndianUInt8(at: offset)
-        let at = offset &+ 1   // the frame's first field
+        let at = offset &+ 1  // the frame's first field
         switch typeByte {
-        case 0x01:   // PING
+        case 0x01:  // PING
             offset = at
             return .ping
-        case 0x02:   // ACK: cumulative (8), delay (4), range count (1), ranges
+        case 0x02:  // ACK: cumulative (8), delay (4), range count (1), ranges
             require(at &+ 13)
             let rangeCount = Int(base.bigEndianUInt8(at: at &+ 12))
             let size = EncodedSize.ack(rangeCount: rangeCount) &- 1
             require(at &+ size)
             offset = at &+ size
-            return .ack(AckFrameView(cumulative: base.bigEndianUInt64(at: at),
-                                     ackDelayMicroseconds: base.bigEndianUInt32(at: at &+ 8),
-                                     rangeCount: rangeCount, rangeBytes: base + (at &+ 13)))
-        case 0x03:   // MAX_DATA
+            return .ack(
+                AckFrameView(
+                    cumulative: base.bigEndianUInt64(at: at),
+                    ackDelayMicroseconds: base.bigEndianUInt32(at: at &+ 8),
+                    rangeCount: rangeCount, rangeBytes: base + (at &+ 13)))
+        case 0x03:  // MAX_DATA
             require(at &+ 8)
             offset = at &+ 8
             return .maxData(base.bigEndianUInt64(at: at))
-        case 0x04:   // ACK_FLOOR
+        case 0x04:  // ACK_FLOOR
             require(at &+ 8)
             offset = at &+ 8
             return .ackFloor(base.bigEndianUInt64(at: at))
-        case 0x05:   // MESSAGE: channel (1), flags (1), sequence (4), total (4), offset (4), length (2), payload
+        case 0x05:  // MESSAGE: channel (1), flags (1), sequence (4), total (4), offset (4), length (2), payload
             require(at &+ 16)
             let length = Int(base.bigEndianUInt16(at: at &+ 14))
             let payloadStart = at &+ 16
@@ -63,25 +65,29 @@ public struct FrameCursor: Sequence, IteratorProtocol {
             switch base.bigEndianUInt8(at: at &+ 1) {
             case 0x03: mode = .reliableOrdered
             case 0x01: mode = .reliableUnordered
-            default: mode = .unreliable   // 0x00: validation rejected every other value
+            default: mode = .unreliable  // 0x00: validation rejected every other value
             }
-            return .message(MessageFrameView(channel: base.bigEndianUInt8(at: at), mode: mode,
-                                             sequence: base.bigEndianUInt32(at: at &+ 2),
-                                             totalLength: base.bigEndianUInt32(at: at &+ 6),
-                                             offset: base.bigEndianUInt32(at: at &+ 10),
-                                             payload: UnsafeRawBufferPointer(start: base + payloadStart, count: length)))
-        case 0x06:   // CLOSE: code (2), reason length (1), reason
+            return .message(
+                MessageFrameView(
+                    channel: base.bigEndianUInt8(at: at), mode: mode,
+                    sequence: base.bigEndianUInt32(at: at &+ 2),
+                    totalLength: base.bigEndianUInt32(at: at &+ 6),
+                    offset: base.bigEndianUInt32(at: at &+ 10),
+                    payload: UnsafeRawBufferPointer(start: base + payloadStart, count: length)))
+        case 0x06:  // CLOSE: code (2), reason length (1), reason
             require(at &+ 3)
             let length = Int(base.bigEndianUInt8(at: at &+ 2))
             require(at &+ 3 &+ length)
             offset = at &+ 3 &+ length
-            return .close(CloseFrameView(code: CloseCode(rawValue: base.bigEndianUInt16(at: at)),
-                                         reasonBytes: UnsafeRawBufferPointer(start: base + (at &+ 3), count: length)))
-        case 0x07:   // PATH_CHALLENGE
+            return .close(
+                CloseFrameView(
+                    code: CloseCode(rawValue: base.bigEndianUInt16(at: at)),
+                    reasonBytes: UnsafeRawBufferPointer(start: base + (at &+ 3), count: length)))
+        case 0x07:  // PATH_CHALLENGE
             require(at &+ 8)
             offset = at &+ 8
             return .pathChallenge(base.bigEndianUInt64(at: at))
-        case 0x08:   // PATH_RESPONSE
+        case 0x08:  // PATH_RESPONSE
             require(at &+ 8)
             offset = at &+ 8
             return .pathResponse(base.bigEndianUInt64(at: at))

@@ -48,7 +48,8 @@ public struct MessageFrameView {
 
     /// The frame as a ``MessageFrame`` of the reference codec (allocates a copy of the payload).
     public var frame: MessageFrame {
-        MessageFrame(channel: channel, mode: mode, sequence: sequence, totalLength: totalLength, offset: offset,
-                     payload: Array(payload))
+        MessageFrame(
+            channel: channel, mode: mode, sequence: sequence, totalLength: totalLength, offset: offset,
+            payload: Array(payload))
     }
 }

@@ -178,7 +178,9 @@ public struct Packet: Hashable, Sendable {
     }
 
     /// Appends the 19-byte header of a packet to `out`.
-    public static func writeHeader(type: PacketType, flags: PacketFlags = .plain, destination: ConnectionID, packetNumber: UInt64, into out: inout [UInt8]) {
+    public static func writeHeader(
+        type: PacketType, flags: PacketFlags = .plain, destination: ConnectionID, packetNumber: UInt64, into out: inout [UInt8]
+    ) {
         out.append(Self.version)
         out.append(type.rawValue)
         out.append(flags.rawValue)

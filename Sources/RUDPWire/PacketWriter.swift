@@ -77,7 +77,8 @@ public struct PacketWriter {
 
     /// Starts a packet: writes the 19-byte header (``EncodedSize/header``) at ``position``.
     @inlinable
-    public mutating func writeHeader(type: PacketType = .data, flags: PacketFlags = .plain, destination: ConnectionID, packetNumber: UInt64) {
+    public mutating func writeHeader(type: PacketType = .data, flags: PacketFlags = .plain, destination: ConnectionID, packetNumber: UInt64)
+    {
         assert(packetNumber < Packet.packetNumberLimit, "PacketWriter: packet number of 2^62 or more")
         reserve(EncodedSize.header)
         let at = position
@@ -182,8 +183,9 @@ public struct PacketWriter {
                 base.storeBigEndian(range.upper, at: at)
                 at &+= 8
             } else {
-                assert(range.upper &+ 2 <= previousLower && previousLower - range.upper - 2 <= UInt64(UInt32.max),
-                       "PacketWriter: ACK ranges not descending with a gap")
+                assert(
+                    range.upper &+ 2 <= previousLower && previousLower - range.upper - 2 <= UInt64(UInt32.max),
+                    "PacketWriter: ACK ranges not descending with a gap")
                 reserve(upTo: at &+ 8)
                 base.storeBigEndian(UInt32(truncatingIfNeeded: previousLower &- range.upper &- 2), at: at)
                 at &+= 4
@@ -204,10 +206,13 @@ public struct PacketWriter {
     /// inside the message (`offset + payload.count <= totalLength`; an empty payload only for an
     /// empty message).
     @inlinable
-    public mutating func writeMessage(channel: UInt8, mode: DeliveryMode, sequence: UInt32, totalLength: UInt32, offset: UInt32,
-                                      payload: UnsafeRawBufferPointer) {
-        let destination = writeMessageHeader(channel: channel, mode: mode, sequence: sequence, totalLength: totalLength,
-                                             offset: offset, payloadCount: payload.count)
+    public mutating func writeMessage(
+        channel: UInt8, mode: DeliveryMode, sequence: UInt32, totalLength: UInt32, offset: UInt32,
+        payload: UnsafeRawBufferPointer
+    ) {
+        let destination = writeMessageHeader(
+            channel: channel, mode: mode, sequence: sequence, totalLength: totalLength,
+            offset: offset, payloadCount: payload.count)
         if let source = payload.baseAddress, payload.count > 0 {
             destination.baseAddress.unsafelyUnwrapped.copyMemory(from: source, byteCount: payload.count)
         }
@@ -217,11 +222,14 @@ public struct PacketWriter {
     /// of its payload in ``buffer``, for a caller that assembles the payload itself (from several
     /// pieces of a ring buffer, say). The caller must fill all of it before the packet is sealed.
     @inlinable
-    public mutating func writeMessageHeader(channel: UInt8, mode: DeliveryMode, sequence: UInt32, totalLength: UInt32, offset: UInt32,
-                                            payloadCount: Int) -> UnsafeMutableRawBufferPointer {
+    public mutating func writeMessageHeader(
+        channel: UInt8, mode: DeliveryMode, sequence: UInt32, totalLength: UInt32, offset: UInt32,
+        payloadCount: Int
+    ) -> UnsafeMutableRawBufferPointer {
         assert(payloadCount >= 0 && payloadCount <= Int(UInt16.max), "PacketWriter: MESSAGE payload above 65,535 bytes")
-        assert(payloadCount == 0 ? totalLength == 0 && offset == 0 : UInt64(offset) + UInt64(payloadCount) <= UInt64(totalLength),
-               "PacketWriter: MESSAGE fragment outside its message")
+        assert(
+            payloadCount == 0 ? totalLength == 0 && offset == 0 : UInt64(offset) + UInt64(payloadCount) <= UInt64(totalLength),
+            "PacketWriter: MESSAGE fragment outside its message")
         let size = EncodedSize.message(payloadCount: payloadCount)
         reserve(size)
         let at = position
@@ -264,8 +272,9 @@ public struct PacketWriter {
         case .ackFloor(let value): writeAckFloor(value)
         case .message(let m):
             m.payload.withUnsafeBytes { payload in
-                writeMessage(channel: m.channel, mode: m.mode, sequence: m.sequence, totalLength: m.totalLength,
-                             offset: m.offset, payload: payload)
+                writeMessage(
+                    channel: m.channel, mode: m.mode, sequence: m.sequence, totalLength: m.totalLength,
+                    offset: m.offset, payload: payload)
             }
         case .close(let close): writeClose(close)
         case .pathChallenge(let data): writePathChallenge(data)

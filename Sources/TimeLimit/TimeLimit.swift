@@ -29,8 +29,10 @@ public struct TimeLimitExceeded: Error, CustomStringConvertible, Sendable {
 /// ```swift
 /// let reply = try await withTimeLimit(seconds: 5, "the reply") { try await iterator.next() }
 /// ```
-public func withTimeLimit<T: Sendable>(seconds: Double, _ what: String,
-                                       _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withTimeLimit<T: Sendable>(
+    seconds: Double, _ what: String,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     let outcome = FirstOutcome<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in

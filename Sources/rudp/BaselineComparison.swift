@@ -102,12 +102,15 @@ struct BaselineComparison: Codable, Sendable {
         self.baseline = baseline
         self.protocol = protocolRuns
         let b = (throughput: baseline.map(\.throughputMBps), p50: baseline.map(\.latencyMs.p50), p99: baseline.map(\.latencyMs.p99))
-        let p = (throughput: protocolRuns.map(\.throughputMBps), p50: protocolRuns.map(\.latencyMs.p50), p99: protocolRuns.map(\.latencyMs.p99))
+        let p = (
+            throughput: protocolRuns.map(\.throughputMBps), p50: protocolRuns.map(\.latencyMs.p50), p99: protocolRuns.map(\.latencyMs.p99)
+        )
         baselineMedians = Figures(throughputMBps: Spread(b.throughput), latencyP50Ms: Spread(b.p50), latencyP99Ms: Spread(b.p99))
         protocolMedians = Figures(throughputMBps: Spread(p.throughput), latencyP50Ms: Spread(p.p50), latencyP99Ms: Spread(p.p99))
-        ratios = Ratios(throughput: Ratio(protocol: p.throughput, baseline: b.throughput),
-                        latencyP50: Ratio(protocol: p.p50, baseline: b.p50),
-                        latencyP99: Ratio(protocol: p.p99, baseline: b.p99))
+        ratios = Ratios(
+            throughput: Ratio(protocol: p.throughput, baseline: b.throughput),
+            latencyP50: Ratio(protocol: p.p50, baseline: b.p50),
+            latencyP99: Ratio(protocol: p.p99, baseline: b.p99))
     }
 
     /// Pretty-printed JSON with sorted keys.
@@ -117,9 +120,11 @@ struct BaselineComparison: Codable, Sendable {
 
     /// The human-readable summary.
     func text() -> String {
-        let budget = baseline.first.flatMap { report in
-            report.window.map { "at most \($0) unacknowledged" } ?? report.rate.map { "paced at \(Format.fixed($0, digits: 0)) messages/s" }
-        } ?? ""
+        let budget =
+            baseline.first.flatMap { report in
+                report.window.map { "at most \($0) unacknowledged" }
+                    ?? report.rate.map { "paced at \(Format.fixed($0, digits: 0)) messages/s" }
+            } ?? ""
         func column(_ text: String) -> String { text.paddedRight(to: 28) }
         func line(_ name: String, _ figures: Figures) -> String {
             name.paddedRight(to: 19) + column(figures.throughputMBps.text(digits: 2))

@@ -34,15 +34,18 @@ extension BenchCommand {
                     let report = try await measure(security: security, logger: logger)
                     protocolRuns.append(report)
                     if !json {
-                        Console.printLine("round \(round + 1)/\(rounds) protocol  \(Format.fixed(report.throughputMBps, digits: 2)) MB/s"
-                            + "  p50 \(Format.fixed(report.latencyMs.p50, digits: 3)) ms  p99 \(Format.fixed(report.latencyMs.p99, digits: 3)) ms"
-                            + "  (injected drops \(report.receiverInjectedDrops), fragments retransmitted \(report.sender.fragmentsRetransmitted))")
+                        Console.printLine(
+                            "round \(round + 1)/\(rounds) protocol  \(Format.fixed(report.throughputMBps, digits: 2)) MB/s"
+                                + "  p50 \(Format.fixed(report.latencyMs.p50, digits: 3)) ms  p99 \(Format.fixed(report.latencyMs.p99, digits: 3)) ms"
+                                + "  (injected drops \(report.receiverInjectedDrops), fragments retransmitted \(report.sender.fragmentsRetransmitted))"
+                        )
                     }
                 }
             }
         }
-        let comparison = BaselineComparison(baseline: baselineRuns, protocol: protocolRuns,
-                                            loadAverageAtStart: loadAtStart, loadAverageAtEnd: LoadAverage.read())
+        let comparison = BaselineComparison(
+            baseline: baselineRuns, protocol: protocolRuns,
+            loadAverageAtStart: loadAtStart, loadAverageAtEnd: LoadAverage.read())
         Console.printLine(json ? try comparison.json() : comparison.text())
     }
 
@@ -58,9 +61,10 @@ extension BenchCommand {
 
         let path: RawDatagramPath
         do {
-            path = try await RawDatagramPath.open(configuration: configuration,
-                                                  segmentationOffload: !OffloadEnvironment.disablesSegmentation,
-                                                  receiveOffload: !OffloadEnvironment.disablesReceiveOffload)
+            path = try await RawDatagramPath.open(
+                configuration: configuration,
+                segmentationOffload: !OffloadEnvironment.disablesSegmentation,
+                receiveOffload: !OffloadEnvironment.disablesReceiveOffload)
         } catch {
             throw CLIError("the baseline could not open its sockets: \(error)")
         }

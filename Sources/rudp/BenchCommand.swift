@@ -94,10 +94,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("bulk (as fast as the window allows) or paced (--rate per second).", valueName: "mode"))
     var mode: Mode = .bulk
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Messages to measure (default: 20000 in bulk mode, 3000 in paced mode).", valueName: "count"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Messages to measure (default: 20000 in bulk mode, 3000 in paced mode).", valueName: "count"))
     var messages: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Bytes per message (at least 16: send time and sequence number).", valueName: "bytes"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("Bytes per message (at least 16: send time and sequence number).", valueName: "bytes"))
     var size = 1024
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Paced mode: messages per second.", valueName: "per-second"))
@@ -106,39 +109,51 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Bulk mode: most messages sent but not yet acknowledged.", valueName: "count"))
     var window = 256
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Fraction of received datagrams each endpoint drops (the message receiver only after the warm-up), 0 to 0.9.", valueName: "fraction"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Fraction of received datagrams each endpoint drops (the message receiver only after the warm-up), 0 to 0.9.",
+            valueName: "fraction"))
     var loss: Double = 0
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the loss generators.", valueName: "seed"))
     var seed: UInt64 = 1
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Messages sent (and acknowledged) before measuring; the server drops none of them.", valueName: "count"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Messages sent (and acknowledged) before measuring; the server drops none of them.", valueName: "count"))
     var warmup = 2000
 
     @Flag(help: "Print the report as JSON on standard output.")
     var json = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Give up (exit 1) if nothing progresses for this many seconds.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("Give up (exit 1) if nothing progresses for this many seconds.", valueName: "seconds"))
     var timeout: Double = 60
 
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
 
-    @Flag(help: ArgumentHelp(
-        "Run plain and protected (--security, default encrypted) benchmarks alternately and print medians and the protected/plain ratio.",
-        discussion: "Uses the key of --psk-file or RUDP_PSK, or a fresh random in-memory key when neither is given."
-    ))
+    @Flag(
+        help: ArgumentHelp(
+            "Run plain and protected (--security, default encrypted) benchmarks alternately and print medians and the protected/plain ratio.",
+            discussion: "Uses the key of --psk-file or RUDP_PSK, or a fresh random in-memory key when neither is given."
+        ))
     var compareSecurity = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("With --compare-security: runs of each kind (plain and protected).", valueName: "count"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("With --compare-security: runs of each kind (plain and protected).", valueName: "count")
+    )
     var runs = 5
 
-    @Flag(help: ArgumentHelp(
-        "Alternate raw-UDP baseline runs (the same workload and path without the protocol, loss-free) with protocol runs; print both and the protocol/baseline ratios.",
-        discussion: "See Baseline above for what the baseline includes and leaves out."
-    ))
+    @Flag(
+        help: ArgumentHelp(
+            "Alternate raw-UDP baseline runs (the same workload and path without the protocol, loss-free) with protocol runs; print both and the protocol/baseline ratios.",
+            discussion: "See Baseline above for what the baseline includes and leaves out."
+        ))
     var baseline = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("With --baseline: rounds, each one baseline and one protocol run.", valueName: "count"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("With --baseline: rounds, each one baseline and one protocol run.", valueName: "count"))
     var rounds = 3
 
     @OptionGroup var logOptions: LogOptions
@@ -165,7 +180,9 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ValidationError("--baseline and --compare-security cannot be combined: run them one after the other")
             }
             if size > Self.baselineMaximumSize {
-                throw ValidationError("--size must be at most \(Self.baselineMaximumSize) bytes with --baseline (one datagram per message for both the protocol and the baseline), got \(size)")
+                throw ValidationError(
+                    "--size must be at most \(Self.baselineMaximumSize) bytes with --baseline (one datagram per message for both the protocol and the baseline), got \(size)"
+                )
             }
         }
     }
@@ -209,7 +226,8 @@ struct BenchCommand: AsyncParsableCommand {
                 let report = try await measure(security: protectedFirst ? protected : nil, logger: logger)
                 if protectedFirst { protectedReports.append(report) } else { plainReports.append(report) }
                 if !json {
-                    Console.printLine(BenchComparison.runLine(report, index: protectedFirst ? protectedReports.count : plainReports.count, of: runs))
+                    Console.printLine(
+                        BenchComparison.runLine(report, index: protectedFirst ? protectedReports.count : plainReports.count, of: runs))
                 }
             }
         }
@@ -374,11 +392,15 @@ struct BenchCommand: AsyncParsableCommand {
     /// the measured ones, and checks each message's size. With `exactlyOnceInOrder` (the
     /// protocol) a message out of sequence or a stream that ends early is an error; without (the
     /// raw baseline) skipped and late messages are counted.
-    static func tally<Messages: AsyncSequence>(_ messages: Messages, size: Int, warmup: Int, total: Int,
-                                               exactlyOnceInOrder: Bool) async throws -> Tally where Messages.Element == ReceivedMessage {
-        var tally = Tally(histogram: Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableNanoseconds,
-                                                       numberOfSignificantValueDigits: .three),
-                          lastDeliveryNanoseconds: 0)
+    static func tally<Messages: AsyncSequence>(
+        _ messages: Messages, size: Int, warmup: Int, total: Int,
+        exactlyOnceInOrder: Bool
+    ) async throws -> Tally where Messages.Element == ReceivedMessage {
+        var tally = Tally(
+            histogram: Histogram<UInt64>(
+                lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableNanoseconds,
+                numberOfSignificantValueDigits: .three),
+            lastDeliveryNanoseconds: 0)
         var expected: UInt64 = 0
         for try await message in messages {
             let now = ContinuousClock.processNanoseconds()
@@ -443,8 +465,10 @@ struct BenchCommand: AsyncParsableCommand {
     static func readStamp(_ message: [UInt8]) -> (sentAt: UInt64, sequence: UInt64) {
         precondition(message.count >= 16, "a benchmark message holds at least its 16-byte stamp")
         return message.withUnsafeBytes { bytes in
-            (UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-             UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            (
+                UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
         }
     }
 }

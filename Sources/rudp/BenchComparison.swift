@@ -70,9 +70,10 @@ struct BenchComparison: Codable, Sendable {
 
     /// The human-readable summary.
     func text() -> String {
-        let setting = (plain.first ?? protected.first).map {
-            "\($0.mode), \($0.messages) messages of \($0.messageSize) B, loss \(Format.fixed($0.loss * 100, digits: 2))%"
-        } ?? "no runs"
+        let setting =
+            (plain.first ?? protected.first).map {
+                "\($0.mode), \($0.messages) messages of \($0.messageSize) B, loss \(Format.fixed($0.loss * 100, digits: 2))%"
+            } ?? "no runs"
         func line(_ name: String, _ medians: Medians) -> String {
             "\(name.paddedRight(to: 13)) median \(Format.fixed(medians.throughputMBps, digits: 2)) MB/s"
                 + "  p50 \(Format.fixed(medians.latencyP50Ms, digits: 3)) ms  p99 \(Format.fixed(medians.latencyP99Ms, digits: 3)) ms"

@@ -85,7 +85,8 @@ struct BenchReport: Codable, Sendable {
 
     /// The human-readable summary.
     func text() -> String {
-        let windowOrRate = window.map { "at most \($0) unacknowledged" } ?? rate.map { "paced at \(Format.fixed($0, digits: 0)) messages/s" } ?? ""
+        let windowOrRate =
+            window.map { "at most \($0) unacknowledged" } ?? rate.map { "paced at \(Format.fixed($0, digits: 0)) messages/s" } ?? ""
         func counters(_ c: ConnectionCounters) -> String {
             "packets sent \(c.packetsSent), received \(c.packetsReceived), declared lost \(c.packetsLost) (spurious \(c.spuriousLosses)), fragments retransmitted \(c.fragmentsRetransmitted), RTOs \(c.retransmissionTimeouts), duplicates dropped \(c.duplicatePacketsDropped), srtt \(Format.fixed(c.smoothedRTTMs, digits: 3)) ms, cwnd \(c.congestionWindow) B, pacing delays \(c.pacingDelays ?? 0)"
         }

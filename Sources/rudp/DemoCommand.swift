@@ -39,13 +39,18 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("How many messages the client sends.", valueName: "count"))
     var messages = 20
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("The fraction of received datagrams each side drops (0 to 0.9).", valueName: "fraction"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("The fraction of received datagrams each side drops (0 to 0.9).", valueName: "fraction")
+    )
     var loss = 0.2
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("The seed of the loss generators (server: seed, client: seed + 1).", valueName: "seed"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("The seed of the loss generators (server: seed, client: seed + 1).", valueName: "seed"))
     var seed: UInt64 = 7
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Give up (exit 1) if the demo takes longer than this many seconds.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Give up (exit 1) if the demo takes longer than this many seconds.", valueName: "seconds"))
     var timeout: Double = 60
 
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
@@ -98,7 +103,8 @@ struct DemoCommand: AsyncParsableCommand {
         watchdog.start()
         defer { watchdog.stop() }
 
-        Console.printLine("""
+        Console.printLine(
+            """
             rudp demo: an echo server and a client in this process, over loopback UDP (port \(server.port)).
             Each side drops \(Format.fixed(loss * 100, digits: 0))% of the datagrams it receives (seeded: server \(seed), client \(seed &+ 1)).
             The client sends \(messages) messages one after the other, reliable and ordered.
@@ -117,7 +123,9 @@ struct DemoCommand: AsyncParsableCommand {
             await client.abort()
             await server.shutdown()
         }
-        Console.printLine("connected after \(Format.milliseconds(nanoseconds: (ContinuousClock.now - started).nanosecondsClamped)) ms (the handshake is retried if lost)\n")
+        Console.printLine(
+            "connected after \(Format.milliseconds(nanoseconds: (ContinuousClock.now - started).nanosecondsClamped)) ms (the handshake is retried if lost)\n"
+        )
         Console.printLine(Self.row("#", "request", "reply", "time ms", "client->server sent/lost/retx", "server->client sent/lost/retx"))
 
         var replies: [String] = []
@@ -138,10 +146,11 @@ struct DemoCommand: AsyncParsableCommand {
                 replies.append(replyText)
                 let clientStatistics = await client.statistics()
                 let serverStatistics = await record.connection?.statistics() ?? previousServer
-                Console.printLine(Self.row(
-                    "\(index)", text, replyText, Format.milliseconds(nanoseconds: elapsed),
-                    Self.delta(clientStatistics, previousClient), Self.delta(serverStatistics, previousServer)
-                ))
+                Console.printLine(
+                    Self.row(
+                        "\(index)", text, replyText, Format.milliseconds(nanoseconds: elapsed),
+                        Self.delta(clientStatistics, previousClient), Self.delta(serverStatistics, previousServer)
+                    ))
                 previousClient = clientStatistics
                 previousServer = serverStatistics
             }
@@ -165,10 +174,18 @@ struct DemoCommand: AsyncParsableCommand {
         let expectedReplies = sent.map { "Hello, \($0)!" }
         Console.printLine("")
         Console.printLine("Summary after \(Format.milliseconds(nanoseconds: totalNanoseconds)) ms:")
-        Console.printLine("  client -> server: \(clientStatistics.packetsSent) datagrams sent, \(clientStatistics.packetsLost) declared lost, \(clientStatistics.fragmentsRetransmitted) fragments retransmitted, \(clientStatistics.retransmissionTimeouts) retransmission timeouts")
-        Console.printLine("  server -> client: \(serverStatistics.packetsSent) datagrams sent, \(serverStatistics.packetsLost) declared lost, \(serverStatistics.fragmentsRetransmitted) fragments retransmitted, \(serverStatistics.retransmissionTimeouts) retransmission timeouts")
-        Console.printLine("  injected loss: the server dropped \(serverDrops) and the client \(clientDrops) received datagrams; duplicates discarded: server \(serverStatistics.duplicatePacketsDropped), client \(clientStatistics.duplicatePacketsDropped)")
-        Console.printLine("  smoothed RTT: client \(Format.milliseconds(nanoseconds: clientStatistics.smoothedRTT)) ms, server \(Format.milliseconds(nanoseconds: serverStatistics.smoothedRTT)) ms")
+        Console.printLine(
+            "  client -> server: \(clientStatistics.packetsSent) datagrams sent, \(clientStatistics.packetsLost) declared lost, \(clientStatistics.fragmentsRetransmitted) fragments retransmitted, \(clientStatistics.retransmissionTimeouts) retransmission timeouts"
+        )
+        Console.printLine(
+            "  server -> client: \(serverStatistics.packetsSent) datagrams sent, \(serverStatistics.packetsLost) declared lost, \(serverStatistics.fragmentsRetransmitted) fragments retransmitted, \(serverStatistics.retransmissionTimeouts) retransmission timeouts"
+        )
+        Console.printLine(
+            "  injected loss: the server dropped \(serverDrops) and the client \(clientDrops) received datagrams; duplicates discarded: server \(serverStatistics.duplicatePacketsDropped), client \(clientStatistics.duplicatePacketsDropped)"
+        )
+        Console.printLine(
+            "  smoothed RTT: client \(Format.milliseconds(nanoseconds: clientStatistics.smoothedRTT)) ms, server \(Format.milliseconds(nanoseconds: serverStatistics.smoothedRTT)) ms"
+        )
         if let security {
             Console.printLine(
                 "  security: \(SecurityOptions.describe(security.configuration.mode)); packets verified: server \(serverStatistics.packetsReceived), client \(clientStatistics.packetsReceived); "
@@ -179,12 +196,15 @@ struct DemoCommand: AsyncParsableCommand {
             Console.printLine("  security: none (plain packets with a CRC-32C trailer; --psk-file PATH protects them)")
         }
         guard serverReceived == sent else {
-            throw CLIError("the server received \(serverReceived.count) messages, not exactly the \(messages) sent in order: \(serverReceived)")
+            throw CLIError(
+                "the server received \(serverReceived.count) messages, not exactly the \(messages) sent in order: \(serverReceived)")
         }
         guard replies == expectedReplies else {
             throw CLIError("the client received \(replies.count) replies, not exactly the \(messages) expected in order: \(replies)")
         }
-        Console.printLine("OK: all \(messages) messages reached the server exactly once and in order, and all \(messages) replies came back exactly once and in order, despite the loss.")
+        Console.printLine(
+            "OK: all \(messages) messages reached the server exactly once and in order, and all \(messages) replies came back exactly once and in order, despite the loss."
+        )
     }
 
     /// One table row with fixed-width columns.
@@ -193,7 +213,8 @@ struct DemoCommand: AsyncParsableCommand {
             let padding = String(repeating: " ", count: max(0, width - text.count))
             return right ? padding + text : text + padding
         }
-        return pad(number, 4, right: true) + "  " + pad(request, 13) + pad(reply, 22) + pad(time, 9, right: true) + "   " + pad(up, 31) + down
+        return pad(number, 4, right: true) + "  " + pad(request, 13) + pad(reply, 22) + pad(time, 9, right: true) + "   " + pad(up, 31)
+            + down
     }
 
     /// `sent/lost/retransmitted` since the previous snapshot.

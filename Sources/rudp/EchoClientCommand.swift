@@ -40,19 +40,26 @@ struct EchoClientCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The server's address (IPv4 or IPv6 literal, or a host name).", valueName: "host"))
     var host = "127.0.0.1"
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("The server's UDP port.", valueName: "port"), transform: { try HostPort.parsePort($0) })
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("The server's UDP port.", valueName: "port"), transform: { try HostPort.parsePort($0) })
     var port: Int
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait for the connection and for each reply before giving up.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds to wait for the connection and for each reply before giving up.", valueName: "seconds"))
     var timeout: Double = 10
 
     @Argument(help: ArgumentHelp("The names to send; each gets a reply such as 'Hello, NAME!'.", valueName: "name"))
     var names: [String] = []
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Load: connections at once, each sending the names (1 to 1000; default 1).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Load: connections at once, each sending the names (1 to 1000; default 1).", valueName: "n"))
     var connections = 1
 
-    @Option(name: .customLong("repeat"), parsing: .unconditional, help: ArgumentHelp("Load: times each connection sends the names (1 to 1000000; default 1).", valueName: "n"))
+    @Option(
+        name: .customLong("repeat"), parsing: .unconditional,
+        help: ArgumentHelp("Load: times each connection sends the names (1 to 1000000; default 1).", valueName: "n"))
     var repetitions = 1
 
     @OptionGroup(title: "Security") var securityOptions: SecurityOptions
@@ -60,7 +67,9 @@ struct EchoClientCommand: AsyncParsableCommand {
     @OptionGroup var metricsOptions: MetricsOptions
 
     func validate() throws {
-        guard !names.isEmpty else { throw ValidationError("Give at least one NAME to send, for example: rudp echo-client --port 9000 Alice") }
+        guard !names.isEmpty else {
+            throw ValidationError("Give at least one NAME to send, for example: rudp echo-client --port 9000 Alice")
+        }
         try OptionCheck.seconds(timeout, "--timeout")
         try OptionCheck.count(connections, "--connections", in: 1...1_000)
         try OptionCheck.count(repetitions, "--repeat", in: 1...1_000_000)
@@ -90,7 +99,8 @@ struct EchoClientCommand: AsyncParsableCommand {
         do {
             connection = try await RUDPClient.connect(host: host, port: port, configuration: configuration)
         } catch {
-            throw CLIError("cannot connect to the echo server at \(target): \(error)\(SecurityOptions.connectHint(for: error, security: security))")
+            throw CLIError(
+                "cannot connect to the echo server at \(target): \(error)\(SecurityOptions.connectHint(for: error, security: security))")
         }
         watchdog.setExpiryAction { await connection.abort() }
         watchdog.progress(phase: "waiting for the reply to '\(names[0])'")
@@ -186,7 +196,8 @@ struct EchoClientCommand: AsyncParsableCommand {
         }
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         let bytes = progress.bytes
-        Console.printLine("\(progress.replies) replies on \(Format.count(connections, "connection")) in \(Format.fixed(seconds, digits: 3)) s: "
-                          + "\(Format.fixed(Double(bytes) / seconds / 1e6, digits: 1)) MB/s of replies")
+        Console.printLine(
+            "\(progress.replies) replies on \(Format.count(connections, "connection")) in \(Format.fixed(seconds, digits: 3)) s: "
+                + "\(Format.fixed(Double(bytes) / seconds / 1e6, digits: 1)) MB/s of replies")
     }
 }

@@ -60,7 +60,10 @@ struct EchoServerCommand: AsyncParsableCommand {
     )
     var port: Int
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Workers, each with its own socket and event loop (1 to 16; default 1). Limits apply to each worker.", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Workers, each with its own socket and event loop (1 to 16; default 1). Limits apply to each worker.", valueName: "n"))
     var workers = 1
 
     @Flag(help: "Run the workers as child processes instead of threads (with --workers).")
@@ -111,7 +114,8 @@ struct EchoServerCommand: AsyncParsableCommand {
 
         func connected(_ connection: RUDPConnection) {
             connectionsServed.increment()
-            logger.info("client connected", metadata: ["peer": "\(connection.remoteAddress.displayText)", "connection": "\(connection.id)"])
+            logger.info(
+                "client connected", metadata: ["peer": "\(connection.remoteAddress.displayText)", "connection": "\(connection.id)"])
         }
 
         func replyNotSent(_ error: RUDPError, on connection: RUDPConnection) {
@@ -152,7 +156,9 @@ struct EchoServerCommand: AsyncParsableCommand {
         }
         if (workerFd == nil) != (workerIndex == nil) { throw ValidationError("--worker-fd and --worker-index go together") }
         if let workerIndex { try OptionCheck.count(workerIndex, "--worker-index", in: 0...RUDPWorkerSockets.maximumCount - 1) }
-        if workerFd != nil && (processes || workers != 1) { throw ValidationError("--worker-fd is for a worker process, without --workers or --processes") }
+        if workerFd != nil && (processes || workers != 1) {
+            throw ValidationError("--worker-fd is for a worker process, without --workers or --processes")
+        }
     }
 
     func run() async throws {
@@ -198,8 +204,9 @@ struct EchoServerCommand: AsyncParsableCommand {
         // would be handled.
         let announcedServer = ClosureService {
             if !isWorkerProcess {
-                Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: server.port))"
-                                  + (workers > 1 ? " with \(workers) worker threads" : "") + " (Ctrl-C to stop)")
+                Console.printLine(
+                    "rudp echo-server listening on \(HostPort(host: host, port: server.port))"
+                        + (workers > 1 ? " with \(workers) worker threads" : "") + " (Ctrl-C to stop)")
                 if let security {
                     Console.printLine("connections are \(security); clients need the same key and mode")
                 }
@@ -213,12 +220,14 @@ struct EchoServerCommand: AsyncParsableCommand {
         }
         // Shut down in reverse order: the server first, the metrics endpoint last. A server
         // that ends by itself (a worker process whose parent went away) shuts the group down.
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = (endpoint.map { [.init(service: $0)] } ?? [])
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] =
+            (endpoint.map { [.init(service: $0)] } ?? [])
             + [.init(service: announcedServer, successTerminationBehavior: .gracefullyShutdownGroup)]
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        if isWorkerProcess { return }   // a worker process: its parent reports
+        if isWorkerProcess { return }  // a worker process: its parent reports
         if security != nil {
             let statistics = await server.statistics()
             let totals = dropped.totals
@@ -236,16 +245,20 @@ struct EchoServerCommand: AsyncParsableCommand {
     /// `--workers N --processes`: binds the N sockets here and runs a child `rudp echo-server
     /// --worker-fd 3 --worker-index i` per worker, restarted on the same socket when it exits.
     private func runWorkerProcesses() async throws {
-        _ = try securityOptions.resolve()   // a bad key fails here, once, not in every child
+        _ = try securityOptions.resolve()  // a bad key fails here, once, not in every child
         let sockets = try await RUDPWorkerSockets.bind(host: host, port: port, count: workers)
         let childArguments = Self.workerArguments(from: Array(CommandLine.arguments.dropFirst()))
-        let supervisor = try WorkerProcessSupervisor(sockets: sockets, arguments: { index in
-            childArguments + ["--worker-fd", "\(WorkerProcessSupervisor.childSocketDescriptor)", "--worker-index", "\(index)"]
-        }, report: { Console.printLine("rudp echo-server: \($0)") })
+        let supervisor = try WorkerProcessSupervisor(
+            sockets: sockets,
+            arguments: { index in
+                childArguments + ["--worker-fd", "\(WorkerProcessSupervisor.childSocketDescriptor)", "--worker-index", "\(index)"]
+            }, report: { Console.printLine("rudp echo-server: \($0)") })
         let workers = self.workers, host = self.host
         // SIGINT and SIGTERM stop the workers (each gets SIGTERM and shuts down cleanly).
         let supervising = ClosureService {
-            Console.printLine("rudp echo-server listening on \(HostPort(host: host, port: sockets.port)) with \(workers) worker processes (Ctrl-C to stop)")
+            Console.printLine(
+                "rudp echo-server listening on \(HostPort(host: host, port: sockets.port)) with \(workers) worker processes (Ctrl-C to stop)"
+            )
             supervisor.start()
             await withGracefulShutdownHandler {
                 await supervisor.waitUntilStopped()
@@ -270,7 +283,7 @@ struct EchoServerCommand: AsyncParsableCommand {
             index += 1
             if argument == "--processes" || argument.hasPrefix("--workers=") { continue }
             if argument == "--workers" {
-                index += 1   // and its value
+                index += 1  // and its value
                 continue
             }
             result.append(argument)

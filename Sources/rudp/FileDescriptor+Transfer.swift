@@ -1,3 +1,5 @@
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SystemPackage
 
 /// What `rudp send` and `rudp recv` need from swift-system's `FileDescriptor` beyond its
 /// open/read/write/seek/close: a regular-file check, reading until a buffer is full, the
@@ -36,8 +37,9 @@ extension FileDescriptor {
     /// partial download; ``setPermissions(_:path:)`` gives it its final ones).
     static func createForWriting(atPath path: String) throws -> FileDescriptor {
         try CLIError.file("cannot create", path) {
-            try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
-                                    permissions: .ownerReadWrite)
+            try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                permissions: .ownerReadWrite)
         }
     }
 
@@ -51,7 +53,9 @@ extension FileDescriptor {
         try buffer.withUnsafeMutableBytes { raw in
             var total = 0
             while total < raw.count {
-                let count = try CLIError.file("cannot read", path) { try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[total...])) }
+                let count = try CLIError.file("cannot read", path) {
+                    try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[total...]))
+                }
                 if count == 0 { break }
                 total += count
             }
@@ -69,7 +73,9 @@ extension FileDescriptor {
 
     /// Changes the file's permission bits (swift-system has no `fchmod`).
     func setPermissions(_ permissions: FilePermissions, path: String) throws {
-        guard fchmod(rawValue, permissions.rawValue) == 0 else { throw CLIError.file("cannot set the permissions of", path, Errno(rawValue: errno)) }
+        guard fchmod(rawValue, permissions.rawValue) == 0 else {
+            throw CLIError.file("cannot set the permissions of", path, Errno(rawValue: errno))
+        }
     }
 
     /// Flushes the file's data to the storage device (swift-system has no `fsync`).

@@ -1,4 +1,3 @@
-
 /// A `HOST:PORT` pair given on the command line, such as `127.0.0.1:9000`, `localhost:9000`
 /// or `[::1]:9000` (IPv6 addresses go in brackets).
 ///

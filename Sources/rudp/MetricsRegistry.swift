@@ -83,7 +83,8 @@ final class MetricsRegistry: MetricsFactory {
     }
 
     private func handler(label: String, dimensions: [(String, String)]) -> Handler {
-        let key = dimensions.isEmpty
+        let key =
+            dimensions.isEmpty
             ? label
             : label + "{" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "}"
         return Handler(key: key, registry: self)
@@ -126,7 +127,8 @@ final class MetricsRegistry: MetricsFactory {
             let value = entry.value
             if value.count > 0 {
                 let mean = value.sum / Double(value.count)
-                return "\(entry.key) last=\(Self.format(value.last)) count=\(value.count) mean=\(Self.format(mean)) max=\(Self.format(value.maximum))"
+                return
+                    "\(entry.key) last=\(Self.format(value.last)) count=\(value.count) mean=\(Self.format(mean)) max=\(Self.format(value.maximum))"
             }
             return "\(entry.key) \(Self.format(value.last))"
         }.joined(separator: "\n")

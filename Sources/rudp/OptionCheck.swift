@@ -23,7 +23,8 @@ enum OptionCheck {
         guard value.isFinite, range.contains(value) else {
             let zero = orZero ? "0 or " : ""
             throw ValidationError(
-                "\(option) must be \(zero)a number of \(unit) from \(text(range.lowerBound)) to \(text(range.upperBound)), got \(text(value))")
+                "\(option) must be \(zero)a number of \(unit) from \(text(range.lowerBound)) to \(text(range.upperBound)), got \(text(value))"
+            )
         }
     }
 

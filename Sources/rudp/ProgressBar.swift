@@ -58,7 +58,9 @@ struct ProgressBar {
 
     private mutating func draw(now: ContinuousClock.Instant) {
         hasDrawn = true
-        Console.writeError("\r\u{1B}[2K" + Self.render(title: title, completed: completed, total: total, elapsedNanoseconds: (now - start).nanosecondsClamped))
+        Console.writeError(
+            "\r\u{1B}[2K"
+                + Self.render(title: title, completed: completed, total: total, elapsedNanoseconds: (now - start).nanosecondsClamped))
     }
 
     /// The text of the bar, for example `sending [#######-------] 45% 1.2/2.6 MB 12.3 MB/s`.
@@ -68,6 +70,7 @@ struct ProgressBar {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled)
         let seconds = Double(elapsedNanoseconds) / 1e9
         let rate = seconds > 0 ? Double(completed) / seconds / 1e6 : 0
-        return "\(title) [\(bar)] \(Int(fraction * 100))% \(Format.megabytes(completed))/\(Format.megabytes(total)) MB \(Format.fixed(rate, digits: 1)) MB/s"
+        return
+            "\(title) [\(bar)] \(Int(fraction * 100))% \(Format.megabytes(completed))/\(Format.megabytes(total)) MB \(Format.fixed(rate, digits: 1)) MB/s"
     }
 }

@@ -33,8 +33,10 @@ final class PrometheusEndpoint: Service, Sendable {
 
     /// Binds `host:port` (port 0 picks a free one). `refresh` runs before each scrape, for
     /// metrics that are read from a snapshot rather than updated as they happen (the proxy's).
-    static func start(host: String, port: Int, registry: PrometheusCollectorRegistry,
-                      refresh: (@Sendable () async -> Void)? = nil) async throws -> PrometheusEndpoint {
+    static func start(
+        host: String, port: Int, registry: PrometheusCollectorRegistry,
+        refresh: (@Sendable () async -> Void)? = nil
+    ) async throws -> PrometheusEndpoint {
         let scrape: @Sendable () async -> [UInt8] = {
             await refresh?()
             return registry.emitToBuffer()
@@ -108,7 +110,9 @@ final class MetricsRequestHandler: ChannelInboundHandler, RemovableChannelHandle
             return
         }
         guard head.method == .GET || head.method == .HEAD else {
-            write(.methodNotAllowed, body: Array("only GET and HEAD\n".utf8), to: head, context: context, extraHeaders: [("Allow", "GET, HEAD")])
+            write(
+                .methodNotAllowed, body: Array("only GET and HEAD\n".utf8), to: head, context: context,
+                extraHeaders: [("Allow", "GET, HEAD")])
             return
         }
         let promise = context.eventLoop.makePromise(of: [UInt8].self)
@@ -118,8 +122,10 @@ final class MetricsRequestHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
-    private func write(_ status: HTTPResponseStatus, body: [UInt8], to request: HTTPRequestHead, context: ChannelHandlerContext,
-                       contentType: String = "text/plain; charset=utf-8", extraHeaders: [(String, String)] = []) {
+    private func write(
+        _ status: HTTPResponseStatus, body: [UInt8], to request: HTTPRequestHead, context: ChannelHandlerContext,
+        contentType: String = "text/plain; charset=utf-8", extraHeaders: [(String, String)] = []
+    ) {
         var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.count)")] + extraHeaders)
         let keepAlive = request.isKeepAlive
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")

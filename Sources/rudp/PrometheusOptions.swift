@@ -21,9 +21,11 @@ struct PrometheusOptions: ParsableArguments {
         "client"; and the command's own counters (rudp_cli_*).
         """
 
-    @Option(parsing: .unconditional,
-            help: ArgumentHelp("Serve Prometheus metrics over HTTP on this TCP port: GET /metrics (0 picks a free port, printed at start).",
-                               valueName: "port"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Serve Prometheus metrics over HTTP on this TCP port: GET /metrics (0 picks a free port, printed at start).",
+            valueName: "port"))
     var metricsPort: Int?
 
     @Option(help: ArgumentHelp("The address of the metrics endpoint (default: loopback only).", valueName: "host"))

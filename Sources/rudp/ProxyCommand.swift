@@ -73,56 +73,82 @@ struct ProxyCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Where clients send: HOST:PORT (port 0 picks one; see the first output line).",
-                               valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "Where clients send: HOST:PORT (port 0 picks one; see the first output line).",
+            valueName: "host:port"))
     var listen: String
 
     @Option(help: ArgumentHelp("The server datagrams are relayed to: HOST:PORT.", valueName: "host:port"))
     var upstream: String
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform loss probability: 1% or 0.01.", valueName: "[dir:]p"),
-            transform: ImpairmentArgument.directed("loss"))
+    @Option(
+        parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform loss probability: 1% or 0.01.", valueName: "[dir:]p"),
+        transform: ImpairmentArgument.directed("loss"))
     var loss: [Directed<ImpairmentProbability>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
-        "Gilbert-Elliott bursty loss as tc-netem's gemodel: P (good to bad), R (bad to good), 1-H (loss in bad, default 100%), 1-K (loss in good, default 0%); e.g. 1%,30%.",
-        valueName: "[dir:]P,R[,1-H[,1-K]]"), transform: ImpairmentArgument.directed("burst"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Gilbert-Elliott bursty loss as tc-netem's gemodel: P (good to bad), R (bad to good), 1-H (loss in bad, default 100%), 1-K (loss in good, default 0%); e.g. 1%,30%.",
+            valueName: "[dir:]P,R[,1-H[,1-K]]"), transform: ImpairmentArgument.directed("burst"))
     var burst: [Directed<ImpairmentBurst>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Duplication probability.", valueName: "[dir:]p"),
-            transform: ImpairmentArgument.directed("duplicate"))
+    @Option(
+        parsing: .unconditionalSingleValue, help: ArgumentHelp("Duplication probability.", valueName: "[dir:]p"),
+        transform: ImpairmentArgument.directed("duplicate"))
     var duplicate: [Directed<ImpairmentProbability>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Probability that a datagram is held back so that later ones overtake it.",
-                               valueName: "[dir:]p"), transform: ImpairmentArgument.directed("reorder"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Probability that a datagram is held back so that later ones overtake it.",
+            valueName: "[dir:]p"), transform: ImpairmentArgument.directed("reorder"))
     var reorder: [Directed<ImpairmentProbability>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Slack of the reordering hold-back, which is at most 2 x delay + this (default 5ms).",
-                               valueName: "[dir:]time"), transform: ImpairmentArgument.directed("reorder-delay"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Slack of the reordering hold-back, which is at most 2 x delay + this (default 5ms).",
+            valueName: "[dir:]time"), transform: ImpairmentArgument.directed("reorder-delay"))
     var reorderDelay: [Directed<ImpairmentTime>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Probability that 1 to 3 bits of a datagram are flipped.", valueName: "[dir:]p"),
-            transform: ImpairmentArgument.directed("corrupt"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("Probability that 1 to 3 bits of a datagram are flipped.", valueName: "[dir:]p"),
+        transform: ImpairmentArgument.directed("corrupt"))
     var corrupt: [Directed<ImpairmentProbability>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Fixed one-way delay, with a unit: 20ms, 500us, 1s.", valueName: "[dir:]time"),
-            transform: ImpairmentArgument.directed("delay"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("Fixed one-way delay, with a unit: 20ms, 500us, 1s.", valueName: "[dir:]time"),
+        transform: ImpairmentArgument.directed("delay"))
     var delay: [Directed<ImpairmentTime>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Uniform extra delay 0 ... jitter, with a unit: 5ms.", valueName: "[dir:]time"),
-            transform: ImpairmentArgument.directed("jitter"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("Uniform extra delay 0 ... jitter, with a unit: 5ms.", valueName: "[dir:]time"),
+        transform: ImpairmentArgument.directed("jitter"))
     var jitter: [Directed<ImpairmentTime>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Bandwidth limit, with a bounded queue in front (see --queue): 100kbit, 10mbit, 1gbit, 2MB/s, or off.",
-                               valueName: "[dir:]rate"), transform: ImpairmentArgument.directed("rate"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Bandwidth limit, with a bounded queue in front (see --queue): 100kbit, 10mbit, 1gbit, 2MB/s, or off.",
+            valueName: "[dir:]rate"), transform: ImpairmentArgument.directed("rate"))
     var rate: [Directed<ImpairmentRate>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Bytes the queue in front of --rate holds; more are tail-dropped (default 64KiB).",
-                               valueName: "[dir:]size"), transform: ImpairmentArgument.directed("queue"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Bytes the queue in front of --rate holds; more are tail-dropped (default 64KiB).",
+            valueName: "[dir:]size"), transform: ImpairmentArgument.directed("queue"))
     var queue: [Directed<ImpairmentSize>] = []
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Drop datagrams whose UDP payload is larger than this many bytes (or off).", valueName: "[dir:]bytes"),
-            transform: ImpairmentArgument.directed("mtu"))
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("Drop datagrams whose UDP payload is larger than this many bytes (or off).", valueName: "[dir:]bytes"),
+        transform: ImpairmentArgument.directed("mtu"))
     var mtu: [Directed<ImpairmentSize>] = []
 
     @Option(parsing: .unconditional, help: "Seed of every random decision.")
@@ -131,33 +157,47 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Seconds without traffic after which a flow is closed.", valueName: "seconds"))
     var idleTimeout: Double = 60
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("The most flows (client addresses) open at once, 1 to 1000000; new clients beyond are dropped and counted.", valueName: "count"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "The most flows (client addresses) open at once, 1 to 1000000; new clients beyond are dropped and counted.", valueName: "count")
+    )
     var maxFlows: Int = 1024
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Print the counters every this many seconds (0: only on exit).", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("Print the counters every this many seconds (0: only on exit).", valueName: "seconds"))
     var statsInterval: Double = 0
 
     @Flag(help: "Print the addresses and counters as JSON lines.")
     var json = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Accept control commands on this TCP port on 127.0.0.1 (0 picks one).",
-                               valueName: "port"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Accept control commands on this TCP port on 127.0.0.1 (0 picks one).",
+            valueName: "port"))
     var controlPort: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Exit after this many seconds (default: run until SIGINT or SIGTERM).",
-                               valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Exit after this many seconds (default: run until SIGINT or SIGTERM).",
+            valueName: "seconds"))
     var duration: Double?
 
     @OptionGroup(title: "Prometheus") var prometheusOptions: PrometheusOptions
 
-    @Option(help: ArgumentHelp("Lowest level of log messages on standard error: trace, debug, info, notice, warning, error, critical.",
-                               valueName: "level"))
+    @Option(
+        help: ArgumentHelp(
+            "Lowest level of log messages on standard error: trace, debug, info, notice, warning, error, critical.",
+            valueName: "level"))
     var logLevel: String = "warning"
 
     func validate() throws {
         try OptionCheck.seconds(idleTimeout, "--idle-timeout")
         try OptionCheck.count(maxFlows, "--max-flows", in: 1...1_000_000)
-        try OptionCheck.number(statsInterval, "--stats-interval", in: 0.01...OptionCheck.secondsRange.upperBound, orZero: true, unit: "seconds")
+        try OptionCheck.number(
+            statsInterval, "--stats-interval", in: 0.01...OptionCheck.secondsRange.upperBound, orZero: true, unit: "seconds")
         if let duration { try OptionCheck.seconds(duration, "--duration") }
         if let controlPort { try OptionCheck.count(controlPort, "--control-port", in: 0...65_535) }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -216,8 +256,9 @@ struct ProxyCommand: AsyncParsableCommand {
             logger: logger)
 
         let exporter = prometheusOptions.bootstrap()
-        let proxy = try await UDPProxy.start(listen: listenAddress, upstream: upstreamAddress,
-                                             configuration: configuration)
+        let proxy = try await UDPProxy.start(
+            listen: listenAddress, upstream: upstreamAddress,
+            configuration: configuration)
         var started: ProxyControlServer?
         let endpoint: PrometheusEndpoint?
         do {
@@ -248,31 +289,38 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: relaying)]
         if let control {
-            services.append(.init(service: ClosureService {
-                try? await gracefulShutdown()
-                await control.shutdown()
-            }))
+            services.append(
+                .init(
+                    service: ClosureService {
+                        try? await gracefulShutdown()
+                        await control.shutdown()
+                    }))
         }
         if let endpoint { services.append(.init(service: endpoint)) }
         if statsInterval > 0 {
             let interval = statsInterval
             let json = self.json
-            services.append(.init(service: ClosureService {
-                try? await cancelWhenGracefulShutdown {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: OptionCheck.duration(seconds: interval))
-                        ProxyOutput.statistics(await proxy.statistics(), event: "stats", json: json)
-                    }
-                }
-            }))
+            services.append(
+                .init(
+                    service: ClosureService {
+                        try? await cancelWhenGracefulShutdown {
+                            while !Task.isCancelled {
+                                try await Task.sleep(for: OptionCheck.duration(seconds: interval))
+                                ProxyOutput.statistics(await proxy.statistics(), event: "stats", json: json)
+                            }
+                        }
+                    }))
         }
         if let duration {
-            services.append(.init(service: ClosureService {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: OptionCheck.duration(seconds: duration)) }
-            }, successTerminationBehavior: .gracefullyShutdownGroup))
+            services.append(
+                .init(
+                    service: ClosureService {
+                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: OptionCheck.duration(seconds: duration)) }
+                    }, successTerminationBehavior: .gracefullyShutdownGroup))
         }
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

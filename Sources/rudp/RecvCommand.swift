@@ -69,7 +69,9 @@ struct RecvCommand: AsyncParsableCommand {
     @Flag(help: "Replace --output if it exists already.")
     var force = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds without progress (waiting for the sender, between chunks) before giving up.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds without progress (waiting for the sender, between chunks) before giving up.", valueName: "seconds"))
     var timeout: Double = 30
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Refuse files larger than this many bytes.", valueName: "bytes"))
@@ -179,8 +181,9 @@ struct RecvCommand: AsyncParsableCommand {
             await interruption.waitIfInterrupted()
             var failure = watchdog.expiredError ?? (error as? CLIError) ?? CLIError("the transfer failed: \(error)")
             if let error = error as? RUDPError, watchdog.expiredError == nil {
-                failure = CLIError(progress.size.map { "the connection to the sender ended after \(progress.received) of \($0) bytes: \(error)" }
-                                   ?? "the connection to the sender ended before the file header: \(error)")
+                failure = CLIError(
+                    progress.size.map { "the connection to the sender ended after \(progress.received) of \($0) bytes: \(error)" }
+                        ?? "the connection to the sender ended before the file header: \(error)")
             }
             watchdog.setExpiryAction {}
             watchdog.progress(phase: "telling the sender the transfer failed")
@@ -239,8 +242,10 @@ struct RecvCommand: AsyncParsableCommand {
     }
 
     /// Receives the header and the content, writes it to `file`, and verifies size and SHA-256.
-    private func receive(from connection: RUDPConnection, into file: FileDescriptor, path: String, watchdog: InactivityWatchdog,
-                         progress: inout Progress) async throws -> Outcome {
+    private func receive(
+        from connection: RUDPConnection, into file: FileDescriptor, path: String, watchdog: InactivityWatchdog,
+        progress: inout Progress
+    ) async throws -> Outcome {
         var messages = connection.messages.makeAsyncIterator()
         guard let first = try await messages.next() else {
             throw CLIError("the sender closed the connection before sending the file header")

@@ -118,7 +118,8 @@ struct SecurityOptions: ParsableArguments {
         default:
             return ""
         }
-        return " (on the command line: give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode)"
+        return
+            " (on the command line: give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode)"
     }
 
     /// For a server that waited in vain: why peers that tried could not connect, from its
@@ -127,13 +128,18 @@ struct SecurityOptions: ParsableArguments {
     static func refusedPeersHint(_ statistics: EndpointStatistics) -> String {
         var reasons: [String] = []
         if statistics.handshakeAuthenticationFailures > 0 {
-            reasons.append("\(Format.count(statistics.handshakeAuthenticationFailures, "connection attempt")) failed authentication (a peer with another key)")
+            reasons.append(
+                "\(Format.count(statistics.handshakeAuthenticationFailures, "connection attempt")) failed authentication (a peer with another key)"
+            )
         }
         if statistics.securityMismatchesAnswered > 0 {
-            reasons.append("\(Format.count(statistics.securityMismatchesAnswered, "connection attempt")) \(statistics.securityMismatchesAnswered == 1 ? "was" : "were") refused for another security setting (key on one side only, or another mode)")
+            reasons.append(
+                "\(Format.count(statistics.securityMismatchesAnswered, "connection attempt")) \(statistics.securityMismatchesAnswered == 1 ? "was" : "were") refused for another security setting (key on one side only, or another mode)"
+            )
         }
         guard !reasons.isEmpty else { return "" }
-        return "; " + reasons.joined(separator: ", ") + ": give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode"
+        return "; " + reasons.joined(separator: ", ")
+            + ": give both sides the same key with --psk-file PATH or \(environmentVariable), and the same --security mode"
     }
 
     /// A mode in words, for status lines.

@@ -48,10 +48,16 @@ struct SendCommand: AsyncParsableCommand {
     )
     var to: HostPort
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds without progress (connecting, sending, waiting for the verdict) before giving up.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Seconds without progress (connecting, sending, waiting for the verdict) before giving up.", valueName: "seconds"))
     var timeout: Double = 30
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Send at most this many megabytes (10^6 bytes) per second (0.001 to 1000000); 0 for no limit.", valueName: "MB/s"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Send at most this many megabytes (10^6 bytes) per second (0.001 to 1000000); 0 for no limit.", valueName: "MB/s"))
     var maxRate: Double = 0
 
     @Flag(help: "Never draw the progress bar.")
@@ -93,7 +99,8 @@ struct SendCommand: AsyncParsableCommand {
             connection = try await RUDPClient.connect(host: to.host, port: to.port, configuration: configuration)
         } catch {
             await interruption.waitIfInterrupted()
-            throw CLIError("cannot connect to the receiver at \(to): \(error)\(SecurityOptions.connectHint(for: error, security: security))")
+            throw CLIError(
+                "cannot connect to the receiver at \(to): \(error)\(SecurityOptions.connectHint(for: error, security: security))")
         }
         interruption.attach(connection)
         let limit = timeout
@@ -160,7 +167,8 @@ struct SendCommand: AsyncParsableCommand {
             }
             if let timeout = watchdog.expiredError { throw timeout }
             let acknowledged = Self.acknowledgedContentBytes(await connection.statistics(), size: size)
-            throw CLIError("the transfer to \(to) failed after \(acknowledged) of \(size) bytes were acknowledged by the receiver: \(error)")
+            throw CLIError(
+                "the transfer to \(to) failed after \(acknowledged) of \(size) bytes were acknowledged by the receiver: \(error)")
         }
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         Console.printLine(

@@ -9,29 +9,44 @@ import RUDP
 /// rudp echo-server --port 9000 --max-connections-per-address 20000 --max-connections 20000
 /// ```
 struct ServerLimitOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections at once, half-open ones included (default 10000; per worker with --workers).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Most connections at once, half-open ones included (default 10000; per worker with --workers).", valueName: "n"))
     var maxConnections: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections from one IP address, any port (default 1024; per worker).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Most connections from one IP address, any port (default 1024; per worker).", valueName: "n"))
     var maxConnectionsPerAddress: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most connections from one IPv4 /24 or IPv6 /64 network (default 4096; per worker).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Most connections from one IPv4 /24 or IPv6 /64 network (default 4096; per worker).", valueName: "n"))
     var maxConnectionsPerPrefix: Int?
 
-    @Option(help: ArgumentHelp("When CONNECTs without a valid cookie get a stateless RETRY: 'always', 'never', "
-                               + "or a number N for 'while more than N connections are half-open' (default 64).", valueName: "policy"),
-            transform: ServerLimitOptions.parseRetryPolicy)
+    @Option(
+        help: ArgumentHelp(
+            "When CONNECTs without a valid cookie get a stateless RETRY: 'always', 'never', "
+                + "or a number N for 'while more than N connections are half-open' (default 64).", valueName: "policy"),
+        transform: ServerLimitOptions.parseRetryPolicy)
     var retry: RetryPolicy?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Close connections on which no message went either way for this many seconds "
-                               + "(keep-alives do not count; default: never).", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Close connections on which no message went either way for this many seconds "
+                + "(keep-alives do not count; default: never).", valueName: "seconds"))
     var applicationIdleTimeout: Double?
 
     /// Range checks at parse time (exit 64 with the usage), like every numeric option of `rudp`.
     func validate() throws {
         if let maxConnections { try OptionCheck.count(maxConnections, "--max-connections", in: 1...10_000_000) }
-        if let maxConnectionsPerAddress { try OptionCheck.count(maxConnectionsPerAddress, "--max-connections-per-address", in: 1...10_000_000) }
-        if let maxConnectionsPerPrefix { try OptionCheck.count(maxConnectionsPerPrefix, "--max-connections-per-prefix", in: 1...10_000_000) }
+        if let maxConnectionsPerAddress {
+            try OptionCheck.count(maxConnectionsPerAddress, "--max-connections-per-address", in: 1...10_000_000)
+        }
+        if let maxConnectionsPerPrefix {
+            try OptionCheck.count(maxConnectionsPerPrefix, "--max-connections-per-prefix", in: 1...10_000_000)
+        }
         if let applicationIdleTimeout { try OptionCheck.seconds(applicationIdleTimeout, "--application-idle-timeout") }
     }
 

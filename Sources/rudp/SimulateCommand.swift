@@ -45,53 +45,86 @@ struct SimulateCommand: AsyncParsableCommand {
     )
 
     // MARK: Link
-    @Option(help: ArgumentHelp(ExperimentParameter.loss.valueHelp, valueName: "p"),
-            transform: ImpairmentArgument.parser("loss")) var loss: ImpairmentProbability?
-    @Option(help: ArgumentHelp(ExperimentParameter.burst.valueHelp, valueName: "P,R[,1-H[,1-K]]"),
-            transform: ImpairmentArgument.parser("burst")) var burst: ImpairmentBurst?
-    @Option(help: ArgumentHelp(ExperimentParameter.delay.valueHelp + " (default 20ms)", valueName: "time"),
-            transform: ImpairmentArgument.parser("delay")) var delay: ImpairmentTime?
-    @Option(help: ArgumentHelp(ExperimentParameter.jitter.valueHelp, valueName: "time"),
-            transform: ImpairmentArgument.parser("jitter")) var jitter: ImpairmentTime?
-    @Option(help: ArgumentHelp(ExperimentParameter.rate.valueHelp + " (default 10mbit)", valueName: "rate"),
-            transform: ImpairmentArgument.parser("rate")) var rate: ImpairmentRate?
-    @Option(help: ArgumentHelp(ExperimentParameter.queue.valueHelp + " (default 64KiB)", valueName: "size"),
-            transform: ImpairmentArgument.parser("queue")) var queue: ImpairmentSize?
-    @Option(help: ArgumentHelp(ExperimentParameter.duplicate.valueHelp, valueName: "p"),
-            transform: ImpairmentArgument.parser("duplicate")) var duplicate: ImpairmentProbability?
-    @Option(help: ArgumentHelp(ExperimentParameter.reorder.valueHelp, valueName: "p"),
-            transform: ImpairmentArgument.parser("reorder")) var reorder: ImpairmentProbability?
-    @Option(help: ArgumentHelp(ExperimentParameter.corrupt.valueHelp, valueName: "p"),
-            transform: ImpairmentArgument.parser("corrupt")) var corrupt: ImpairmentProbability?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.loss.valueHelp, valueName: "p"),
+        transform: ImpairmentArgument.parser("loss")) var loss: ImpairmentProbability?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.burst.valueHelp, valueName: "P,R[,1-H[,1-K]]"),
+        transform: ImpairmentArgument.parser("burst")) var burst: ImpairmentBurst?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.delay.valueHelp + " (default 20ms)", valueName: "time"),
+        transform: ImpairmentArgument.parser("delay")) var delay: ImpairmentTime?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.jitter.valueHelp, valueName: "time"),
+        transform: ImpairmentArgument.parser("jitter")) var jitter: ImpairmentTime?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.rate.valueHelp + " (default 10mbit)", valueName: "rate"),
+        transform: ImpairmentArgument.parser("rate")) var rate: ImpairmentRate?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.queue.valueHelp + " (default 64KiB)", valueName: "size"),
+        transform: ImpairmentArgument.parser("queue")) var queue: ImpairmentSize?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.duplicate.valueHelp, valueName: "p"),
+        transform: ImpairmentArgument.parser("duplicate")) var duplicate: ImpairmentProbability?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.reorder.valueHelp, valueName: "p"),
+        transform: ImpairmentArgument.parser("reorder")) var reorder: ImpairmentProbability?
+    @Option(
+        help: ArgumentHelp(ExperimentParameter.corrupt.valueHelp, valueName: "p"),
+        transform: ImpairmentArgument.parser("corrupt")) var corrupt: ImpairmentProbability?
     @Option(help: ArgumentHelp(ExperimentParameter.reverse.valueHelp + " (default same)", valueName: "same|clean")) var reverse: String?
 
     // MARK: Workload
-    @Option(help: ArgumentHelp(ExperimentParameter.messages.valueHelp + "; run until all are delivered", valueName: "n")) var messages: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.messages.valueHelp + "; run until all are delivered", valueName: "n")) var messages:
+        String?
     @Option(help: ArgumentHelp(ExperimentParameter.size.valueHelp + " (default 1000)", valueName: "bytes")) var size: String?
-    @Option(help: ArgumentHelp(ExperimentParameter.duration.valueHelp + " (default 10s unless --messages is given)", valueName: "duration")) var duration: String?
-    @Option(name: .customLong("message-rate"), help: ArgumentHelp(ExperimentParameter.messageRate.valueHelp + " (default unlimited)", valueName: "per-second")) var messageRate: String?
+    @Option(help: ArgumentHelp(ExperimentParameter.duration.valueHelp + " (default 10s unless --messages is given)", valueName: "duration"))
+    var duration: String?
+    @Option(
+        name: .customLong("message-rate"),
+        help: ArgumentHelp(ExperimentParameter.messageRate.valueHelp + " (default unlimited)", valueName: "per-second")) var messageRate:
+        String?
     @Option(help: ArgumentHelp(ExperimentParameter.mode.valueHelp + " (default reliable-ordered)", valueName: "mode")) var mode: String?
 
     // MARK: Engine
-    @Option(name: .customLong("min-rto"), help: ArgumentHelp(ExperimentParameter.minimumRTO.valueHelp, valueName: "duration")) var minRTO: String?
-    @Option(name: .customLong("max-rto"), help: ArgumentHelp(ExperimentParameter.maximumRTO.valueHelp, valueName: "duration")) var maxRTO: String?
-    @Option(name: .customLong("initial-rto"), help: ArgumentHelp(ExperimentParameter.initialRTO.valueHelp, valueName: "duration")) var initialRTO: String?
+    @Option(name: .customLong("min-rto"), help: ArgumentHelp(ExperimentParameter.minimumRTO.valueHelp, valueName: "duration")) var minRTO:
+        String?
+    @Option(name: .customLong("max-rto"), help: ArgumentHelp(ExperimentParameter.maximumRTO.valueHelp, valueName: "duration")) var maxRTO:
+        String?
+    @Option(name: .customLong("initial-rto"), help: ArgumentHelp(ExperimentParameter.initialRTO.valueHelp, valueName: "duration"))
+    var initialRTO: String?
     @Option(help: ArgumentHelp(ExperimentParameter.congestion.valueHelp + " (default westwood)", valueName: "name")) var congestion: String?
     @Option(help: ArgumentHelp(ExperimentParameter.pacing.valueHelp + " (default on)", valueName: "on|off")) var pacing: String?
-    @Option(name: .customLong("receive-window"), help: ArgumentHelp(ExperimentParameter.receiveWindow.valueHelp, valueName: "bytes")) var receiveWindow: String?
-    @Option(name: .customLong("message-window"), help: ArgumentHelp(ExperimentParameter.messageWindow.valueHelp, valueName: "n")) var messageWindow: String?
-    @Option(name: .customLong("send-buffer"), help: ArgumentHelp(ExperimentParameter.sendBuffer.valueHelp + " (default auto)", valueName: "bytes")) var sendBuffer: String?
-    @Option(name: .customLong("datagram-size"), help: ArgumentHelp(ExperimentParameter.datagramSize.valueHelp + " (default 1200)", valueName: "bytes")) var datagramSize: String?
-    @Option(name: .customLong("peer-timeout"), help: ArgumentHelp(ExperimentParameter.peerTimeout.valueHelp + " (default 10s)", valueName: "duration")) var peerTimeout: String?
+    @Option(name: .customLong("receive-window"), help: ArgumentHelp(ExperimentParameter.receiveWindow.valueHelp, valueName: "bytes"))
+    var receiveWindow: String?
+    @Option(name: .customLong("message-window"), help: ArgumentHelp(ExperimentParameter.messageWindow.valueHelp, valueName: "n"))
+    var messageWindow: String?
+    @Option(
+        name: .customLong("send-buffer"),
+        help: ArgumentHelp(ExperimentParameter.sendBuffer.valueHelp + " (default auto)", valueName: "bytes")) var sendBuffer: String?
+    @Option(
+        name: .customLong("datagram-size"),
+        help: ArgumentHelp(ExperimentParameter.datagramSize.valueHelp + " (default 1200)", valueName: "bytes")) var datagramSize: String?
+    @Option(
+        name: .customLong("peer-timeout"),
+        help: ArgumentHelp(ExperimentParameter.peerTimeout.valueHelp + " (default 10s)", valueName: "duration")) var peerTimeout: String?
 
     // MARK: Run and output
     @Option(help: ArgumentHelp(ExperimentParameter.seed.valueHelp + " (default 1)", valueName: "n")) var seed: String?
-    @Option(help: ArgumentHelp("Run once per value of one option: NAME=V1,V2,... or NAME=FROM:TO:STEP.", valueName: "name=values")) var sweep: String?
-    @Option(help: ArgumentHelp("Read settings and a timeline of changing conditions from a JSON or YAML file (command-line options override its settings).", valueName: "file")) var scenario: String?
-    @Option(help: ArgumentHelp("Width of the goodput-over-time samples (default 1s); the table lists them when this is given or the run has a timeline.", valueName: "duration")) var interval: String?
+    @Option(help: ArgumentHelp("Run once per value of one option: NAME=V1,V2,... or NAME=FROM:TO:STEP.", valueName: "name=values"))
+    var sweep: String?
+    @Option(
+        help: ArgumentHelp(
+            "Read settings and a timeline of changing conditions from a JSON or YAML file (command-line options override its settings).",
+            valueName: "file")) var scenario: String?
+    @Option(
+        help: ArgumentHelp(
+            "Width of the goodput-over-time samples (default 1s); the table lists them when this is given or the run has a timeline.",
+            valueName: "duration")) var interval: String?
     @Flag(help: "Print the report as JSON instead of a table.") var json = false
     @Flag(help: "Print the report as CSV (one row per run) instead of a table.") var csv = false
-    @Option(help: ArgumentHelp("Also draw goodput and p99 latency against the swept option (or over time) as SVG.", valueName: "file.svg")) var chart: String?
+    @Option(help: ArgumentHelp("Also draw goodput and p99 latency against the swept option (or over time) as SVG.", valueName: "file.svg"))
+    var chart: String?
     @Flag(help: "Do not print the wall-clock speed to standard error.") var quiet = false
 
     /// The options given on the command line, in table order.
@@ -158,9 +191,10 @@ struct SimulateCommand: AsyncParsableCommand {
         let chartFile = try chart.map { try ChartFile(path: $0) }
         let report: ExperimentReport
         do {
-            report = try ExperimentReport.run(base: plan.setup, sweep: plan.sweep,
-                                              reproduction: reproduction(for: plan.setup),
-                                              sampleInterval: plan.sampleInterval)
+            report = try ExperimentReport.run(
+                base: plan.setup, sweep: plan.sweep,
+                reproduction: reproduction(for: plan.setup),
+                sampleInterval: plan.sampleInterval)
         } catch {
             chartFile?.discard()
             throw SimulateFailure(description: error.description)
@@ -176,8 +210,10 @@ struct SimulateCommand: AsyncParsableCommand {
             let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let simulated = report.points.reduce(0.0) { $0 + Double($1.result.endTime.nanosecondsClamped) / 1e9 }
             let factor = wall > 0 ? simulated / wall : 0
-            FileHandle.standardError.write(Data(
-                "simulated \(Quantity.trimmed(simulated, digits: 3)) s of virtual time in \(Quantity.trimmed(wall, digits: 3)) s (\(Quantity.trimmed(factor, digits: 1))x real time)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "simulated \(Quantity.trimmed(simulated, digits: 3)) s of virtual time in \(Quantity.trimmed(wall, digits: 3)) s (\(Quantity.trimmed(factor, digits: 1))x real time)\n"
+                        .utf8))
         }
     }
 

@@ -33,7 +33,8 @@ enum StalePartialFiles {
             } else if unlink(path) == 0 {
                 notes.append("removed '\(path)', an incomplete file left by an interrupted rudp recv (process \(process))")
             } else {
-                notes.append("cannot remove '\(path)', an incomplete file left by an interrupted rudp recv: \(String(cString: strerror(errno)))")
+                notes.append(
+                    "cannot remove '\(path)', an incomplete file left by an interrupted rudp recv: \(String(cString: strerror(errno)))")
             }
         }
         return notes

@@ -11,8 +11,10 @@ import TimeLimit
 /// ```
 enum Timeout {
     /// Returns the operation's result, or throws ``CLIError`` if it takes longer than `seconds`.
-    static func run<Value: Sendable>(seconds: Double, waitingFor what: String,
-                                     operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    static func run<Value: Sendable>(
+        seconds: Double, waitingFor what: String,
+        operation: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
         do {
             return try await withTimeLimit(seconds: seconds, what, operation)
         } catch is TimeLimitExceeded {

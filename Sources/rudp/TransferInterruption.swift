@@ -60,7 +60,8 @@ final class TransferInterruption: Sendable {
                 if let server { await server.shutdown() }
                 let note = cleanup()
                 let told = connection == nil ? "" : "; the \(side == "sender" ? "receiver" : "sender") was told"
-                TerminationSignal.writeMessage("rudp \(command): \(TerminationSignal.name(signal)) received\(told)\(note.map { "; \($0)" } ?? "")\n")
+                TerminationSignal.writeMessage(
+                    "rudp \(command): \(TerminationSignal.name(signal)) received\(told)\(note.map { "; \($0)" } ?? "")\n")
                 exit(130)
             }
         }

@@ -47,7 +47,8 @@ final class WorkerProcessSupervisor: Sendable {
 
     /// `arguments(i)`: the command line of worker i's process (without the executable).
     /// `report` receives a line for each start and exit of a child.
-    init(sockets: RUDPWorkerSockets, arguments: @escaping @Sendable (Int) -> [String], report: @escaping @Sendable (String) -> Void) throws {
+    init(sockets: RUDPWorkerSockets, arguments: @escaping @Sendable (Int) -> [String], report: @escaping @Sendable (String) -> Void) throws
+    {
         self.sockets = sockets
         self.arguments = arguments
         self.report = report
@@ -111,7 +112,7 @@ final class WorkerProcessSupervisor: Sendable {
                 state.children[index].pid = pid
                 return state.stopping
             }
-            if stopping { kill(pid, SIGTERM) }   // stop() ran while this one was starting
+            if stopping { kill(pid, SIGTERM) }  // stop() ran while this one was starting
             report("worker \(index) started (pid \(pid))")
             var status: CInt = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -128,7 +129,9 @@ final class WorkerProcessSupervisor: Sendable {
             }
             quickExits = ContinuousClock.now - started < .seconds(1) ? quickExits + 1 : 0
             let delay = quickExits == 0 ? 0 : Self.restartDelay(afterQuickExits: quickExits)
-            report("worker \(index) (pid \(pid)) \(how); starting a new one on the same socket" + (delay > 0 ? String(format: " in %.1f s", delay) : ""))
+            report(
+                "worker \(index) (pid \(pid)) \(how); starting a new one on the same socket"
+                    + (delay > 0 ? String(format: " in %.1f s", delay) : ""))
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in

@@ -1,6 +1,6 @@
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
 
 /// Which packets carry an ACK frame, for rules of `Specs/PROTOCOL.md` version 2.0 that had no test
 /// (`Specs/CHANGES.md`): a retransmission-timer probe carries the acknowledgement that is due
@@ -53,8 +53,9 @@ import RUDPWire
         }
         #expect(ack.acknowledges(serverPacket), "\(ack)")
         #expect(probeFrames.contains { if case .maxData = $0 { return true } else { return false } }, "\(probeFrames)")
-        #expect(probeFrames.contains { if case .message(let m) = $0 { return m.payload == [1, 2, 3] } else { return false } },
-                "the probe does not carry the unacknowledged fragment again: \(probeFrames)")
+        #expect(
+            probeFrames.contains { if case .message(let m) = $0 { return m.payload == [1, 2, 3] } else { return false } },
+            "the probe does not carry the unacknowledged fragment again: \(probeFrames)")
     }
 
     @Test func theCloseForAProtocolViolationAcknowledgesNothing() throws {
@@ -68,10 +69,12 @@ import RUDPWire
         pair.client.handle(datagram: bytes, from: Pair.serverAddress, at: pair.now)
         let (close, _) = try #require(pair.client.pollTransmit(at: pair.now))
         let closeFrames = frames(of: close)
-        #expect(closeFrames.contains { if case .close(let f) = $0 { return f.code == .protocolViolation } else { return false } },
-                "\(closeFrames)")
-        #expect(!closeFrames.contains { if case .ack = $0 { return true } else { return false } },
-                "the CLOSE for a violation acknowledges the offending packet: \(closeFrames)")
+        #expect(
+            closeFrames.contains { if case .close(let f) = $0 { return f.code == .protocolViolation } else { return false } },
+            "\(closeFrames)")
+        #expect(
+            !closeFrames.contains { if case .ack = $0 { return true } else { return false } },
+            "the CLOSE for a violation acknowledges the offending packet: \(closeFrames)")
         #expect(pair.client.pollTransmit(at: pair.now) == nil)
     }
 
@@ -86,7 +89,9 @@ import RUDPWire
         #expect(pair.drive { pair.toServer.isEmpty && pair.toClient.isEmpty })
         let s = try #require(pair.serverConnection)
         func deliverClientPackets() {
-            while let (d, _) = pair.client.pollTransmit(at: pair.now) { pair.server.handle(datagram: d, from: Pair.clientAddress, at: pair.now) }
+            while let (d, _) = pair.client.pollTransmit(at: pair.now) {
+                pair.server.handle(datagram: d, from: Pair.clientAddress, at: pair.now)
+            }
         }
         try pair.client.send([1, 2, 3], on: c)
         deliverClientPackets()

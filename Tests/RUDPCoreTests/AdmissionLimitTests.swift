@@ -4,8 +4,10 @@ import Testing
 
 /// A plain CONNECT datagram from a client whose connection ID is `clientID`.
 func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
-    var bytes = Packet(destination: .none, packetNumber: packetNumber,
-                       body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: [])).serialized()
+    var bytes = Packet(
+        destination: .none, packetNumber: packetNumber,
+        body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: [])
+    ).serialized()
     Datagram.seal(&bytes)
     return bytes
 }
@@ -21,10 +23,11 @@ func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
 
     @Test("one host cannot take the whole table: per-address and per-prefix limits refuse, with CLOSE(refused)")
     func perAddressAndPrefixLimits() {
-        let hub = Hub(server: Self.serverConfiguration {
-            $0.maxConnectionsPerAddress = 4
-            $0.maxConnectionsPerPrefix = 6
-        }, seed: 3)
+        let hub = Hub(
+            server: Self.serverConfiguration {
+                $0.maxConnectionsPerAddress = 4
+                $0.maxConnectionsPerPrefix = 6
+            }, seed: 3)
         // Host 300 opens 10 connections; 4 get in.
         let fromHost = (0..<10).map { _ in hub.connect(from: 300) }
         hub.run(for: .seconds(2))
@@ -66,10 +69,11 @@ func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
 
     @Test("refusals can be silent")
     func silentRefusal() {
-        let hub = Hub(server: Self.serverConfiguration {
-            $0.maxConnectionsPerAddress = 1
-            $0.answersRefusedConnects = false
-        }, seed: 5)
+        let hub = Hub(
+            server: Self.serverConfiguration {
+                $0.maxConnectionsPerAddress = 1
+                $0.answersRefusedConnects = false
+            }, seed: 5)
         var client = ConnectionConfiguration()
         client.connectTimeout = .seconds(2)
         hub.connect(from: 7, configuration: client)
@@ -102,7 +106,7 @@ func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
         let id = hub.connect(from: 9)
         hub.run(for: .seconds(1))
         #expect(hub.isConnected(at: 9, id))
-        let connect = plainConnect(clientID: id.rawValue)   // the client's CONNECT, as an attacker recorded it
+        let connect = plainConnect(clientID: id.rawValue)  // the client's CONNECT, as an attacker recorded it
         hub.client(9).close(id, at: hub.now)
         hub.run(for: .seconds(2))
         #expect(hub.server.connectionCount == 0)
@@ -119,16 +123,19 @@ func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
     @Test("eviction takes unverified half-open connections first: an older one that returned a cookie stays")
     func evictionSparesHalfOpenConnectionsWithAVerifiedAddress() throws {
         var connection = ConnectionConfiguration()
-        connection.idleTimeout = .seconds(5)   // the half-open connections of the first phase expire
-        let hub = Hub(server: Self.serverConfiguration {
-            $0.connection = connection
-            $0.retryPolicy = .whenHalfOpenExceeds(1)
-            $0.maxHalfOpenConnections = 2
-            $0.cookieLifetime = .seconds(60)
-        }, seed: 9)
+        connection.idleTimeout = .seconds(5)  // the half-open connections of the first phase expire
+        let hub = Hub(
+            server: Self.serverConfiguration {
+                $0.connection = connection
+                $0.retryPolicy = .whenHalfOpenExceeds(1)
+                $0.maxHalfOpenConnections = 2
+                $0.cookieLifetime = .seconds(60)
+            }, seed: 9)
         func connect(_ clientID: UInt64, cookie: [UInt8]) -> [UInt8] {
-            var bytes = Packet(destination: .none, packetNumber: 1,
-                               body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: cookie)).serialized()
+            var bytes = Packet(
+                destination: .none, packetNumber: 1,
+                body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: cookie)
+            ).serialized()
             Datagram.seal(&bytes)
             return bytes
         }
@@ -141,7 +148,8 @@ func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
             hub.inject(plainConnect(clientID: clientID), from: address)
             hub.flush()
             guard let answer = hub.serverOutput.last(where: { $0.to == address }),
-                  case .retry(let cookie)? = (try? Datagram.open(answer.datagram))?.body else {
+                case .retry(let cookie)? = (try? Datagram.open(answer.datagram))?.body
+            else {
                 Issue.record("no RETRY for \(address)")
                 return
             }
@@ -163,9 +171,9 @@ func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
 
     @Test("a client's first DATA packet verifies its address")
     func firstDataPacketVerifiesTheAddress() throws {
-        let hub = Hub(server: Self.serverConfiguration { _ in }, seed: 10)   // retry never: no cookie
+        let hub = Hub(server: Self.serverConfiguration { _ in }, seed: 10)  // retry never: no cookie
         hub.connect(from: 7)
-        hub.run(for: .milliseconds(15))   // the CONNECT arrived at 10 ms and was answered; the DATA arrives at 30
+        hub.run(for: .milliseconds(15))  // the CONNECT arrived at 10 ms and was answered; the DATA arrives at 30
         let s = try #require(hub.server.connectionIDs.first)
         #expect(!hub.server.isAddressVerified(s))
         #expect(hub.run(for: .seconds(1)) { hub.serverConnected == 1 })
@@ -179,7 +187,7 @@ func plainConnect(clientID: UInt64, packetNumber: UInt64 = 0) -> [UInt8] {
             hub.inject(plainConnect(clientID: 0xABC, packetNumber: pn), from: 4_000)
             hub.run(for: .milliseconds(100))
         }
-        hub.run(for: .seconds(40))   // the half-open connection times out, unanswered
+        hub.run(for: .seconds(40))  // the half-open connection times out, unanswered
         let sent = hub.sentTo[4_000]!, received = hub.receivedFrom[4_000]!
         #expect(sent.bytes <= 3 * received.bytes)
         #expect(sent.datagrams == 20, "one ACCEPT per CONNECT")

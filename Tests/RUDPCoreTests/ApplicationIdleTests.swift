@@ -39,7 +39,9 @@ import Testing
         }
         #expect(pair.closeReason(pair.clientEvents) == nil && pair.closeReason(pair.serverEvents) == nil)
         #expect(pair.drive(for: .seconds(10)) { pair.closeReason(pair.clientEvents) != nil })
-        #expect(pair.closeReason(pair.clientEvents) == .applicationIdle || pair.closeReason(pair.clientEvents) == .peerClosed(.applicationIdle, "application idle"))
+        #expect(
+            pair.closeReason(pair.clientEvents) == .applicationIdle
+                || pair.closeReason(pair.clientEvents) == .peerClosed(.applicationIdle, "application idle"))
     }
 
     @Test("a message in a long transfer keeps the sender active")

@@ -29,8 +29,10 @@ final class CaptureRecorder {
 
     /// Records everything `pair` sends from now on (as `client` and ``server``); `drop` says which
     /// datagrams the network loses.
-    func attach(_ pair: Pair, client: PcapFile.Endpoint,
-                drop: @escaping (_ datagram: [UInt8], _ toServer: Bool) -> Bool = { _, _ in false }) {
+    func attach(
+        _ pair: Pair, client: PcapFile.Endpoint,
+        drop: @escaping (_ datagram: [UInt8], _ toServer: Bool) -> Bool = { _, _ in false }
+    ) {
         pair.filter = { [unowned self, unowned pair] datagram, toServer in
             self.record(datagram, from: toServer ? client : Self.server, to: toServer ? Self.server : client, at: pair.now)
             return !drop(datagram, toServer)

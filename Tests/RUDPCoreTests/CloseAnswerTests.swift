@@ -1,6 +1,6 @@
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
 
 /// `Specs/PROTOCOL.md` section 16.2 step 1: the answer to a received CLOSE acknowledges the
 /// packet that carried it, so the closing side sees its CLOSE acknowledged (section 16.1).
@@ -55,7 +55,8 @@ import RUDPWire
         #expect(answerFrames == expected)
 
         // Byte for byte: the datagram is exactly that packet, sealed.
-        var bytes = Packet(destination: answerPacket.destination, packetNumber: answerPacket.packetNumber, body: .data(expected)).serialized()
+        var bytes = Packet(destination: answerPacket.destination, packetNumber: answerPacket.packetNumber, body: .data(expected))
+            .serialized()
         Datagram.seal(&bytes)
         #expect(bytes == answer)
 

@@ -19,10 +19,13 @@ final class ConnectAttemptsNode: SimulatedNode {
     /// Time from the attempt to `.connected`, for each success.
     private(set) var connectTimes: [Duration] = []
 
-    init(configuration: ConnectionConfiguration, server: SimulatedAddress, seed: UInt64, interval: Duration,
-         start: Timestamp, end: Timestamp, security: EndpointSecurity? = nil) {
-        endpoint = Endpoint(configuration: EndpointConfiguration(connection: configuration), randomness: SeededGenerator(seed: seed),
-                            security: security)
+    init(
+        configuration: ConnectionConfiguration, server: SimulatedAddress, seed: UInt64, interval: Duration,
+        start: Timestamp, end: Timestamp, security: EndpointSecurity? = nil
+    ) {
+        endpoint = Endpoint(
+            configuration: EndpointConfiguration(connection: configuration), randomness: SeededGenerator(seed: seed),
+            security: security)
         self.server = server
         self.interval = interval
         self.end = end

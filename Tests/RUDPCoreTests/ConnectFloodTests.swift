@@ -1,9 +1,9 @@
 import RUDPCore
+import RUDPImpairment
 import RUDPSecurity
 import RUDPSimulation
 import RUDPWire
 import Testing
-import RUDPImpairment
 
 /// Issue 11 point 7: legitimate clients keep getting in while a flood of spoofed CONNECTs
 /// arrives, and the server never amplifies towards a spoofed address.
@@ -40,8 +40,10 @@ import RUDPImpairment
     ]
 
     /// One flooded run. `security` nil: plain mode.
-    static func run(seed: UInt64, security: SecurityMode? = nil, retryPolicy: RetryPolicy = .default,
-                    bursts: [SpoofedFloodBurst] = standardBursts) -> Outcome {
+    static func run(
+        seed: UInt64, security: SecurityMode? = nil, retryPolicy: RetryPolicy = .default,
+        bursts: [SpoofedFloodBurst] = standardBursts
+    ) -> Outcome {
         let simulator = NetworkSimulator(seed: seed)
         var serverConfiguration = EndpointConfiguration(acceptsConnections: true)
         serverConfiguration.retryPolicy = retryPolicy
@@ -54,21 +56,24 @@ import RUDPImpairment
         let serverAddress = simulator.addNode(FloodedNode(server, flood: flood))
         var clientConfiguration = ConnectionConfiguration()
         clientConfiguration.connectTimeout = .seconds(3)
-        let client = ConnectAttemptsNode(configuration: clientConfiguration, server: serverAddress, seed: seed &+ 3,
-                                         interval: .milliseconds(100), start: .zero + .milliseconds(500), end: .zero + .seconds(30),
-                                         security: security.map { SecurityTestSupport.security($0, seed: seed &+ 101) })
+        let client = ConnectAttemptsNode(
+            configuration: clientConfiguration, server: serverAddress, seed: seed &+ 3,
+            interval: .milliseconds(100), start: .zero + .milliseconds(500), end: .zero + .seconds(30),
+            security: security.map { SecurityTestSupport.security($0, seed: seed &+ 101) })
         let clientAddress = simulator.addNode(client)
-        simulator.connectBidirectional(clientAddress, serverAddress, options: LinkOptions(delay: .milliseconds(20), jitter: .milliseconds(2), loss: 0.01))
+        simulator.connectBidirectional(
+            clientAddress, serverAddress, options: LinkOptions(delay: .milliseconds(20), jitter: .milliseconds(2), loss: 0.01))
         var peakHalfOpen = 0, peakConnections = 0
         simulator.runUntil(deadline: .zero + .seconds(40)) {
             peakHalfOpen = max(peakHalfOpen, server.endpoint.halfOpenConnectionCount)
             peakConnections = max(peakConnections, server.endpoint.connectionCount)
             return false
         }
-        return Outcome(seed: seed, mode: security.map { "\($0)" } ?? "plain, retry \(retryPolicy)", attempts: client.attempts,
-                       successes: client.successes, failures: client.failures.map(\.1), flood: flood.statistics,
-                       server: server.endpoint.statistics, peakHalfOpen: peakHalfOpen, peakConnections: peakConnections,
-                       slowestConnect: client.connectTimes.max() ?? .zero)
+        return Outcome(
+            seed: seed, mode: security.map { "\($0)" } ?? "plain, retry \(retryPolicy)", attempts: client.attempts,
+            successes: client.successes, failures: client.failures.map(\.1), flood: flood.statistics,
+            server: server.endpoint.statistics, peakHalfOpen: peakHalfOpen, peakConnections: peakConnections,
+            slowestConnect: client.connectTimes.max() ?? .zero)
     }
 
     @Test("plain mode (default retry policy): >= 99% of legitimate connects succeed during the flood; amplification <= 3x")
@@ -80,12 +85,13 @@ import RUDPImpairment
         #expect(outcome.flood.datagramsSent == 60_000)
         #expect(outcome.flood.worstAmplification <= 3, "\(outcome)")
         // Beyond the retry threshold only cookies create state: the flood pins at most 64 half-open connections.
-        #expect(outcome.peakHalfOpen <= 65 + 3, "\(outcome)")   // the threshold is "more than 64"; plus a few legitimate ones
+        #expect(outcome.peakHalfOpen <= 65 + 3, "\(outcome)")  // the threshold is "more than 64"; plus a few legitimate ones
         #expect(outcome.server.retriesSent > 50_000, "\(outcome)")
     }
 
-    @Test("secure mode: >= 99% of legitimate connects succeed during a flood of forged CONNECTs; nothing is answered",
-          arguments: [SecurityMode.authenticated, .encrypted])
+    @Test(
+        "secure mode: >= 99% of legitimate connects succeed during a flood of forged CONNECTs; nothing is answered",
+        arguments: [SecurityMode.authenticated, .encrypted])
     func secureFlood(mode: SecurityMode) {
         let outcome = Self.run(seed: 12, security: mode)
         print(outcome)
@@ -107,8 +113,9 @@ import RUDPImpairment
 
     @Test("plain mode, retry always: every spoofed CONNECT gets a RETRY smaller than itself and no state")
     func plainFloodRetryAlways() {
-        let outcome = Self.run(seed: 13, retryPolicy: .always,
-                               bursts: [SpoofedFloodBurst(start: .seconds(1), count: 20_000, duration: .milliseconds(600))])
+        let outcome = Self.run(
+            seed: 13, retryPolicy: .always,
+            bursts: [SpoofedFloodBurst(start: .seconds(1), count: 20_000, duration: .milliseconds(600))])
         print(outcome)
         #expect(outcome.successRate >= 0.99, "\(outcome)")
         #expect(outcome.flood.worstAmplification <= 1, "\(outcome)")

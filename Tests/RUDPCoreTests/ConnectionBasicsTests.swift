@@ -1,6 +1,6 @@
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
 
 @Suite struct ConnectionBasicsTests {
     @Test func handshakeCompletesAndMessagesFlowBothWays() throws {
@@ -86,7 +86,7 @@ import RUDPWire
         #expect(pair.drive(for: .seconds(10)) { pair.closeReason(pair.clientEvents) != nil })
         #expect(pair.closeReason(pair.clientEvents) == .connectTimedOut)
         #expect(pair.now <= .zero + .seconds(3) + .milliseconds(1))
-        #expect(connects >= 3)   // retried with backoff: 0, 250 ms, 750 ms, 1750 ms
+        #expect(connects >= 3)  // retried with backoff: 0, 250 ms, 750 ms, 1750 ms
     }
 
     @Test func clientMayStartBeforeServerAnswers() throws {
@@ -124,7 +124,9 @@ import RUDPWire
         config.channelCount = 2
         let pair = Pair(clientConfig: config)
         let c = pair.connect()
-        #expect(throws: SendError.messageTooLarge(size: 1001, limit: 1000)) { try pair.client.send(Array(repeating: 0, count: 1001), on: c) }
+        #expect(throws: SendError.messageTooLarge(size: 1001, limit: 1000)) {
+            try pair.client.send(Array(repeating: 0, count: 1001), on: c)
+        }
         #expect(throws: SendError.invalidChannel(2, channelCount: 2)) { try pair.client.send([1], on: c, channel: 2) }
         try pair.client.send([1], on: c)
         try pair.client.send([2], on: c)
@@ -158,7 +160,7 @@ import RUDPWire
                 refusals += 1
                 let seen = pair.clientEvents.filter { $0.1 == .writable }.count
                 #expect(pair.drive { pair.clientEvents.filter { $0.1 == .writable }.count > seen }, "message \(index)")
-                try pair.client.send(message, on: c)   // must fit now
+                try pair.client.send(message, on: c)  // must fit now
             }
         }
         #expect(refusals > 0)
@@ -183,13 +185,13 @@ import RUDPWire
             return true
         }
         let small = try pair.client.send([UInt8](repeating: 1, count: 100), on: c)
-        pair.collect()   // the small message goes out in a packet of its own
+        pair.collect()  // the small message goes out in a packet of its own
         for size in [1000, 1000, 900] { try pair.client.send([UInt8](repeating: 2, count: size), on: c) }
         #expect(throws: SendError.sendBufferFull) { try pair.client.send([UInt8](repeating: 3, count: 1000), on: c) }
         #expect(pair.drive { pair.clientEvents.contains { $0.1 == .acknowledged(small) } })
         #expect(dropped == 3)
         #expect(pair.drive { pair.clientEvents.contains { $0.1 == .writable } })
-        try pair.client.send([UInt8](repeating: 3, count: 1000), on: c)   // fits: writable said so
+        try pair.client.send([UInt8](repeating: 3, count: 1000), on: c)  // fits: writable said so
         #expect(pair.drive { pair.serverMessages.count == 5 })
     }
 }

@@ -41,7 +41,8 @@ import Testing
         }
         #expect(ids(3) == ids(3))
         #expect(Set(ids(3)).isDisjoint(with: ids(4)))
-        #expect(Endpoint(configuration: EndpointConfiguration(), randomness: SystemRandomNumberGenerator()).randomSourceName
+        #expect(
+            Endpoint(configuration: EndpointConfiguration(), randomness: SystemRandomNumberGenerator()).randomSourceName
                 == "SystemRandomNumberGenerator")
     }
 

@@ -1,6 +1,7 @@
-@testable import RUDPCore
 import RUDPWire
 import Testing
+
+@testable import RUDPCore
 
 /// The inline size of a connection's state: every idle connection holds one, so a field that
 /// grows it shows up in the idle-memory benchmark (`MemoryBenchmarkTests`).
@@ -38,6 +39,8 @@ struct ConnectionStateLayoutTests {
         p((any PacketProtection)?.self)
         p((any HandshakeSecurity)?.self)
         p(ClientHandshake.self)
-        #expect(MemoryLayout<ConnectionState>.size <= Self.stateSizeLimit, "ConnectionState grew to \(MemoryLayout<ConnectionState>.size) bytes")
+        #expect(
+            MemoryLayout<ConnectionState>.size <= Self.stateSizeLimit, "ConnectionState grew to \(MemoryLayout<ConnectionState>.size) bytes"
+        )
     }
 }

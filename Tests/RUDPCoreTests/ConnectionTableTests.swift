@@ -1,6 +1,7 @@
-@testable import RUDPCore
 import RUDPWire
 import Testing
+
+@testable import RUDPCore
 
 /// The open-addressed routing table against a Dictionary model.
 @Suite struct ConnectionTableTests {
@@ -62,7 +63,7 @@ import Testing
         var table = ConnectionTable()
         #expect(table.find(.none) == nil)
         #expect(table.remove(ConnectionID(7)) == nil)
-        table.insert(ConnectionID(16), value: 1)   // same home slot as 32 and 48 in 16 slots
+        table.insert(ConnectionID(16), value: 1)  // same home slot as 32 and 48 in 16 slots
         table.insert(ConnectionID(32), value: 2)
         table.insert(ConnectionID(48), value: 3)
         #expect(table.remove(ConnectionID(32)) == 2)

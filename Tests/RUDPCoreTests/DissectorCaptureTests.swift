@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import RUDPCore
 import RUDPSecurity
 import RUDPWire
+import Testing
 
 /// `Specs/wireshark/rudp.lua` decodes what the engines send (issue 12, point 9): plain and
 /// secure exchanges with RETRY, fragments, every delivery mode, ACK frames with ranges, path
@@ -60,8 +60,10 @@ struct DissectorCaptureTests {
         // made-up packet number would be acknowledged, and the client would rightly call that an
         // acknowledgement of a packet it never sent, 9.5).
         let serverID = try #require(pair.client.connection(c)?.peerID)
-        var path = Packet(destination: serverID, packetNumber: 1_000,
-                          body: .data([.pathChallenge(0x0123_4567_89ab_cdef), .pathResponse(0xfedc_ba98_7654_3210)])).serialized()
+        var path = Packet(
+            destination: serverID, packetNumber: 1_000,
+            body: .data([.pathChallenge(0x0123_4567_89ab_cdef), .pathResponse(0xfedc_ba98_7654_3210)])
+        ).serialized()
         Datagram.seal(&path)
         recorder.record(path, from: client, to: CaptureRecorder.server, at: pair.now)
         pair.client.close(c, at: pair.now)
@@ -103,8 +105,9 @@ struct DissectorCaptureTests {
         }
         var random = SeededGenerator(seed: seed)
         var cookies = PlainRetryCookie(at: pair.now, using: &random)
-        let cookie = cookies.issue(address: client.address + [UInt8(client.port >> 8), UInt8(client.port & 0xff)],
-                                   clientConnectionID: c, at: pair.now, using: &random)
+        let cookie = cookies.issue(
+            address: client.address + [UInt8(client.port >> 8), UInt8(client.port & 0xff)],
+            clientConnectionID: c, at: pair.now, using: &random)
         var retry = Packet(destination: c, packetNumber: 0, body: .retry(cookie: cookie)).serialized()
         Datagram.seal(&retry)
         recorder.record(retry, from: CaptureRecorder.server, to: client, at: pair.now + .milliseconds(10))
@@ -153,8 +156,10 @@ struct DissectorCaptureTests {
             // ranges of the packet's ACK frames (engine packets carry at most one)
             rangesInOneAck = max(rangesInOneAck, e.values["rudp2.ack.range.lower"]!.split(separator: ",").count)
         }
-        let wantedKinds = ["0x01/0x00", "0x01/0x01", "0x01/0x03", "0x02/0x00", "0x02/0x01", "0x02/0x03",
-                           "0x03/0x00", "0x03/0x01", "0x03/0x03", "0x04/0x00", "0x04/0x01", "0x04/0x03"]
+        let wantedKinds = [
+            "0x01/0x00", "0x01/0x01", "0x01/0x03", "0x02/0x00", "0x02/0x01", "0x02/0x03",
+            "0x03/0x00", "0x03/0x01", "0x03/0x03", "0x04/0x00", "0x04/0x01", "0x04/0x03",
+        ]
         for kind in wantedKinds where !kinds.contains(kind) { problems.append("no packet of type/flags \(kind) in the capture") }
         for t in 1...8 where !frameTypes.contains(DissectorExpectation.hex8(UInt8(t))) {
             problems.append("no frame of type \(t) in the capture")
@@ -169,7 +174,8 @@ struct DissectorCaptureTests {
     /// Decodes `capture` and compares every datagram with `expectations`; returns the problems
     /// and tshark's rows.
     static func decode(_ capture: URL, _ expectations: [DissectorExpectation], in directory: URL) async throws
-        -> (problems: [String], rows: [[String: String]]) {
+        -> (problems: [String], rows: [[String: String]])
+    {
         let fields = ["frame.number"] + DissectorExpectation.fields + DissectorExpectation.diagnostics
         let (rows, output) = try await TShark.fields(fields, of: capture, in: directory)
         var problems: [String] = []
@@ -249,7 +255,8 @@ struct DissectorCaptureTests {
         // and traffic that is not RUDP: a DNS query, and bytes that start like a RUDP header but
         // have the wrong size for their type
         let host = PcapFile.Endpoint.ipv4(192, 0, 2, 1, port: 40000)
-        let dns: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7] + Array("example".utf8) + [3] + Array("com".utf8) + [0, 0, 1, 0, 1]
+        let dns: [UInt8] =
+            [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7] + Array("example".utf8) + [3] + Array("com".utf8) + [0, 0, 1, 0, 1]
         file.append(dns, from: host, to: .ipv4(192, 0, 2, 53, port: 53), at: 1_767_226_000_000_000_000)
         var notRUDP: [UInt8] = [0x02, 0x02, 0x00] + [UInt8](repeating: 0x11, count: 60)
         Datagram.seal(&notRUDP)

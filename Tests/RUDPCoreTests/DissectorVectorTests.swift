@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import RUDPWire
+import Testing
 
 /// Every vector of `Specs/vectors` goes through `Specs/wireshark/rudp.lua` (issue 12, point 9):
 /// the datagram vectors as they are, the packet vectors as datagrams (a plain packet with its
@@ -62,17 +62,23 @@ struct DissectorVectorTests {
         for exchange in try #require(root["handshake_exchange"] as? [[String: Any]]) {
             let exchangeName = try #require(exchange["name"] as? String)
             for d in try #require(exchange["datagrams"] as? [[String: Any]]) {
-                cases.append(Case(name: "security.json \(exchangeName) \(try #require(d["name"] as? String))",
-                                  datagram: try bytes(try #require(d["datagram"] as? String))))
+                cases.append(
+                    Case(
+                        name: "security.json \(exchangeName) \(try #require(d["name"] as? String))",
+                        datagram: try bytes(try #require(d["datagram"] as? String))))
             }
         }
         for p in try #require(root["packets"] as? [[String: Any]]) {
-            cases.append(Case(name: "security.json \(try #require(p["name"] as? String))",
-                              datagram: try bytes(try #require(p["datagram"] as? String))))
+            cases.append(
+                Case(
+                    name: "security.json \(try #require(p["name"] as? String))",
+                    datagram: try bytes(try #require(p["datagram"] as? String))))
         }
         for p in try #require(root["invalid_packets"] as? [[String: Any]]) {
-            cases.append(Case(name: "security.json \(try #require(p["name"] as? String))",
-                              datagram: try bytes(try #require(p["datagram"] as? String)), compared: false))
+            cases.append(
+                Case(
+                    name: "security.json \(try #require(p["name"] as? String))",
+                    datagram: try bytes(try #require(p["datagram"] as? String)), compared: false))
         }
         return cases
     }
@@ -88,10 +94,16 @@ struct DissectorVectorTests {
         cases.removeAll { $0.datagram.isEmpty }
         // A datagram of 65,508 bytes fits no IPv4 packet; over IPv6 it does (oversize).
         let length = Packet.maximumDatagramSize + 1 - Packet.headerSize - MessageFrame.overhead - Datagram.trailerSize
-        var oversize = Packet(destination: ConnectionID(7), packetNumber: 1,
-                              body: .data([.message(MessageFrame(channel: 0, mode: .unreliable, sequence: 0, totalLength: UInt32(length),
-                                                                 offset: 0, payload: [UInt8](repeating: 0x6f, count: length)))]))
-            .serialized()
+        var oversize = Packet(
+            destination: ConnectionID(7), packetNumber: 1,
+            body: .data([
+                .message(
+                    MessageFrame(
+                        channel: 0, mode: .unreliable, sequence: 0, totalLength: UInt32(length),
+                        offset: 0, payload: [UInt8](repeating: 0x6f, count: length)))
+            ])
+        )
+        .serialized()
         Datagram.seal(&oversize)
         cases.append(Case(name: "a datagram of \(oversize.count) bytes", datagram: oversize, vectorError: "oversize"))
 
@@ -126,8 +138,10 @@ struct DissectorVectorTests {
                 continue
             }
             if let error = c.vectorError, expected.error != error,
-               !(expected.error == "truncated" && c.datagram.count < Packet.headerSize + Datagram.trailerSize) {
-                problems.append("\(c.name): the reference reports \(expected.error ?? "no error") for the datagram, the vector says \(error)")
+                !(expected.error == "truncated" && c.datagram.count < Packet.headerSize + Datagram.trailerSize)
+            {
+                problems.append(
+                    "\(c.name): the reference reports \(expected.error ?? "no error") for the datagram, the vector says \(error)")
             }
             guard c.compared else { continue }
             for line in expected.differences(from: row) { problems.append("\(c.name): \(line)") }
@@ -141,13 +155,16 @@ struct DissectorVectorTests {
             }
         }
         // every error of PROTOCOL.md 6.1
-        let allErrors: Set<String> = ["oversize", "truncated", "checksumMismatch", "unsupportedVersion", "unknownPacketType",
-                                      "invalidFlags", "zeroConnectionID", "valueOutOfRange", "invalidTransportParameter",
-                                      "trailingBytes", "invalidPadding", "emptyPacket", "unknownFrameType", "tooManyAckRanges",
-                                      "invalidAckRanges", "invalidFragment", "invalidCloseReason"]
+        let allErrors: Set<String> = [
+            "oversize", "truncated", "checksumMismatch", "unsupportedVersion", "unknownPacketType",
+            "invalidFlags", "zeroConnectionID", "valueOutOfRange", "invalidTransportParameter",
+            "trailingBytes", "invalidPadding", "emptyPacket", "unknownFrameType", "tooManyAckRanges",
+            "invalidAckRanges", "invalidFragment", "invalidCloseReason",
+        ]
         if errorsShown != allErrors { problems.append("errors not exercised: \(allErrors.subtracting(errorsShown).sorted())") }
         problems += try await DissectorCaptureTests.detailProblems(capture, in: directory).filter { !$0.contains("Malformed") }
-        #expect(problems.isEmpty, "\(cases.count) datagrams, capture kept at \(capture.path):\n\(problems.prefix(40).joined(separator: "\n"))")
+        #expect(
+            problems.isEmpty, "\(cases.count) datagrams, capture kept at \(capture.path):\n\(problems.prefix(40).joined(separator: "\n"))")
         if problems.isEmpty { try? FileManager.default.removeItem(at: directory) }
     }
 }

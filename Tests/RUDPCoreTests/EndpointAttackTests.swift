@@ -1,9 +1,9 @@
 import RUDPCore
+import RUDPImpairment
 import RUDPSecurity
 import RUDPSimulation
 import RUDPWire
 import Testing
-import RUDPImpairment
 
 /// Issue 11 points 4 and 7: one source cannot take the whole table, replayed CONNECTs create
 /// nothing, and an off-path attacker (without the connection IDs) cannot end or move a
@@ -18,7 +18,7 @@ import RUDPImpairment
         let seed: UInt64 = 21
         let simulator = NetworkSimulator(seed: seed)
         var serverConfiguration = EndpointConfiguration(acceptsConnections: true)
-        serverConfiguration.maxConnections = 1_500   // a table the one source could otherwise fill
+        serverConfiguration.maxConnections = 1_500  // a table the one source could otherwise fill
         let server = EndpointNode(configuration: serverConfiguration, seed: seed &+ 1, security: Self.security(mode, seed: seed &+ 2))
         let hog = EndpointNode(configuration: EndpointConfiguration(), seed: seed &+ 3, security: Self.security(mode, seed: seed &+ 4))
         var hogConnected = 0, hogRefused = 0
@@ -39,16 +39,18 @@ import RUDPImpairment
         // Others (three hosts in the same /24-like prefix, one elsewhere) still connect.
         var others: [(EndpointNode, SimulatedAddress, ConnectionID)] = []
         for index in 0..<4 {
-            let node = EndpointNode(configuration: EndpointConfiguration(), seed: seed &+ 10 &+ UInt64(index),
-                                    security: Self.security(mode, seed: seed &+ 20 &+ UInt64(index)))
+            let node = EndpointNode(
+                configuration: EndpointConfiguration(), seed: seed &+ 10 &+ UInt64(index),
+                security: Self.security(mode, seed: seed &+ 20 &+ UInt64(index)))
             let address = simulator.addNode(node)
             simulator.connectBidirectional(address, serverAddress, options: LinkOptions(delay: .milliseconds(5)))
             others.append((node, address, node.endpoint.connect(to: serverAddress.peerAddress, at: simulator.now)))
             simulator.poll(address)
         }
-        #expect(simulator.runUntil(deadline: simulator.now + .seconds(5)) {
-            others.allSatisfy { $0.0.endpoint.connection($0.2)?.state == .established }
-        }, "seed \(seed)")
+        #expect(
+            simulator.runUntil(deadline: simulator.now + .seconds(5)) {
+                others.allSatisfy { $0.0.endpoint.connection($0.2)?.state == .established }
+            }, "seed \(seed)")
         // The hog's connections stay (keep-alives answered): it holds its share, never more.
         simulator.run(for: .seconds(20))
         #expect(hog.endpoint.connectionCount == 1_024, "seed \(seed)")
@@ -81,10 +83,11 @@ import RUDPImpairment
     func offPathAttackerLosesNoConnection(mode: SecurityMode?) {
         let seed: UInt64 = 41
         let simulator = NetworkSimulator(seed: seed)
-        let server = EndpointNode(configuration: EndpointConfiguration(acceptsConnections: true), seed: seed &+ 1,
-                                  security: Self.security(mode, seed: seed &+ 2))
+        let server = EndpointNode(
+            configuration: EndpointConfiguration(acceptsConnections: true), seed: seed &+ 1,
+            security: Self.security(mode, seed: seed &+ 2))
         server.onEvent = { id, event in
-            if case .message(let m) = event { _ = try? server.endpoint.send(m.bytes, on: id) }   // echo
+            if case .message(let m) = event { _ = try? server.endpoint.send(m.bytes, on: id) }  // echo
         }
         let client = EndpointNode(configuration: EndpointConfiguration(), seed: seed &+ 3, security: Self.security(mode, seed: seed &+ 4))
         var echoed = 0
@@ -121,9 +124,13 @@ import RUDPImpairment
         simulator.run(for: .seconds(5))
         #expect(closed.isEmpty, "seed \(seed): connections ended: \(closed)")
         #expect(echoed == 200, "seed \(seed): \(echoed) of 200 echoes")
-        #expect(ids.allSatisfy { client.endpoint.connection($0)?.state == .established && client.endpoint.address(of: $0) == serverAddress.peerAddress })
-        #expect(server.endpoint.connectionIDs.allSatisfy { server.endpoint.address(of: $0) == clientAddress.peerAddress },
-                "seed \(seed): a server connection was moved")
+        #expect(
+            ids.allSatisfy {
+                client.endpoint.connection($0)?.state == .established && client.endpoint.address(of: $0) == serverAddress.peerAddress
+            })
+        #expect(
+            server.endpoint.connectionIDs.allSatisfy { server.endpoint.address(of: $0) == clientAddress.peerAddress },
+            "seed \(seed): a server connection was moved")
         let dropped = server.endpoint.statistics.unroutableDatagrams + server.endpoint.statistics.malformedDatagrams
         #expect(dropped >= 120_000, "seed \(seed): \(dropped) of the 120,000 guessed datagrams dropped at the server")
         #expect(client.endpoint.statistics.unroutableDatagrams + client.endpoint.statistics.malformedDatagrams >= 60_000)

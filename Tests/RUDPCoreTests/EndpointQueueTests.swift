@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RUDPCore
 
 /// The endpoint's own structures: the slot queues and the timer heap.

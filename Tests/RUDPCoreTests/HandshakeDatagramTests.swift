@@ -1,7 +1,7 @@
-import Testing
 import RUDPCore
 import RUDPSecurity
 import RUDPWire
+import Testing
 
 /// Rules of `Specs/PROTOCOL.md` version 2.0 about whole handshake datagrams that had no engine
 /// test (`Specs/CHANGES.md`): a version-1 datagram gets no answer and creates nothing (section

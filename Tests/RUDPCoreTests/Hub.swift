@@ -35,11 +35,14 @@ final class Hub {
     }
 
     /// The client endpoint at `address` (created on first use).
-    func client(_ address: Int, configuration: ConnectionConfiguration = ConnectionConfiguration(),
-                security: EndpointSecurity? = nil) -> Endpoint {
+    func client(
+        _ address: Int, configuration: ConnectionConfiguration = ConnectionConfiguration(),
+        security: EndpointSecurity? = nil
+    ) -> Endpoint {
         if let client = clients[address] { return client }
-        let client = Endpoint(configuration: EndpointConfiguration(connection: configuration),
-                                   randomness: SeededGenerator(seed: seed &* 1_000_003 &+ UInt64(address)), security: security)
+        let client = Endpoint(
+            configuration: EndpointConfiguration(connection: configuration),
+            randomness: SeededGenerator(seed: seed &* 1_000_003 &+ UInt64(address)), security: security)
         clients[address] = client
         clientOrder.append(address)
         return client

@@ -1,6 +1,7 @@
-import Testing
-@testable import RUDPCore
 import RUDPWire
+import Testing
+
+@testable import RUDPCore
 
 /// `Specs/PROTOCOL.md` section 9.5: a late acknowledgement of a packet declared lost is delivery
 /// of its contents only when it proves receipt. The peer's cumulative point also covers packet

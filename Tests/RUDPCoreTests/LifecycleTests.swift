@@ -1,11 +1,13 @@
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
 
 /// Flow control, timers and the end of a connection.
 @Suite struct LifecycleTests {
-    func connectedPair(clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
-                       serverConfig: ConnectionConfiguration = ConnectionConfiguration()) -> (Pair, ConnectionID) {
+    func connectedPair(
+        clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
+        serverConfig: ConnectionConfiguration = ConnectionConfiguration()
+    ) -> (Pair, ConnectionID) {
         let pair = Pair(clientConfig: clientConfig, serverConfig: serverConfig)
         let c = pair.connect()
         _ = pair.drive { pair.serverConnection != nil && pair.client.connection(c)?.state == .established }
@@ -17,7 +19,7 @@ import RUDPWire
         server.maxMessageSize = 4096
         server.receiveWindow = 16 * 1024
         let (pair, c) = connectedPair(serverConfig: server)
-        pair.holdServerEvents = true     // the application stops reading
+        pair.holdServerEvents = true  // the application stops reading
         for i in 0..<64 { try pair.client.send(Array(repeating: UInt8(i), count: 1024), on: c) }
         _ = pair.drive(for: .seconds(5)) { false }
         let s = try #require(pair.serverConnection)
@@ -81,7 +83,7 @@ import RUDPWire
         var config = ConnectionConfiguration()
         config.peerTimeout = .seconds(3)
         let (pair, c) = connectedPair(clientConfig: config)
-        pair.filter = { _, _ in false }    // the peer vanishes
+        pair.filter = { _, _ in false }  // the peer vanishes
         let start = pair.now
         try pair.client.send([1, 2, 3], on: c)
         #expect(pair.drive(for: .seconds(60)) { pair.closeReason(pair.clientEvents) != nil })
@@ -117,8 +119,9 @@ import RUDPWire
         let clientID = try #require(pair.client.connection(c)?.localID)
         _ = s
         // Forge a server packet acknowledging packet 1,000,000.
-        let forged = Packet(destination: clientID, packetNumber: 500,
-                            body: .data([.ack(AckFrame(cumulative: 1_000_001))]))
+        let forged = Packet(
+            destination: clientID, packetNumber: 500,
+            body: .data([.ack(AckFrame(cumulative: 1_000_001))]))
         var bytes = forged.serialized()
         Datagram.seal(&bytes)
         pair.client.handle(datagram: bytes, from: Pair.serverAddress, at: pair.now)
@@ -143,8 +146,9 @@ import RUDPWire
         let serverID = try #require(pair.client.connection(c)?.peerID)
         // Forge two 800-byte reliable messages from the client: 1600 > 1000 granted.
         for seq in 0..<2 as Range<UInt32> {
-            let frame = MessageFrame(channel: 0, mode: .reliableUnordered, sequence: seq, totalLength: 800, offset: 0,
-                                     payload: Array(repeating: 1, count: 800))
+            let frame = MessageFrame(
+                channel: 0, mode: .reliableUnordered, sequence: seq, totalLength: 800, offset: 0,
+                payload: Array(repeating: 1, count: 800))
             var bytes = Packet(destination: serverID, packetNumber: 1000 + UInt64(seq), body: .data([.message(frame)])).serialized()
             Datagram.seal(&bytes)
             pair.server.handle(datagram: bytes, from: Pair.clientAddress, at: pair.now)
@@ -159,7 +163,7 @@ import RUDPWire
             if toServer && hasMessageFrame(d) {
                 var bad = d
                 bad[bad.count / 2] ^= 0x10
-                pair.toServer.append(bad)   // the corrupted copy arrives first
+                pair.toServer.append(bad)  // the corrupted copy arrives first
             }
             return true
         }
@@ -170,11 +174,12 @@ import RUDPWire
     }
 
     @Test func fullServerEvictsTheOldestHalfOpenConnection() throws {
-        let server = Endpoint(configuration: {
-            var e = EndpointConfiguration(acceptsConnections: true)
-            e.maxConnections = 3
-            return e
-        }(), randomness: SeededGenerator(seed: 5))
+        let server = Endpoint(
+            configuration: {
+                var e = EndpointConfiguration(acceptsConnections: true)
+                e.maxConnections = 3
+                return e
+            }(), randomness: SeededGenerator(seed: 5))
         for i in 0..<10 {
             let client = Endpoint(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: UInt64(100 + i)))
             _ = client.connect(to: 0, at: .zero)

@@ -1,12 +1,14 @@
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
 
 /// Chosen drops, duplicates and reorderings, edited directly in the Pair's queues.
 @Suite struct LossRecoveryTests {
     /// Connects and waits until both sides are established, so later filters see only data.
-    func connectedPair(clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
-                       serverConfig: ConnectionConfiguration = ConnectionConfiguration()) -> (Pair, ConnectionID) {
+    func connectedPair(
+        clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
+        serverConfig: ConnectionConfiguration = ConnectionConfiguration()
+    ) -> (Pair, ConnectionID) {
         let pair = Pair(clientConfig: clientConfig, serverConfig: serverConfig)
         let c = pair.connect()
         _ = pair.drive { pair.serverConnection != nil && pair.client.connection(c)?.state == .established }
@@ -53,7 +55,7 @@ import RUDPWire
         pair.filter = nil
         for i in 0..<20 { try pair.client.send([UInt8(i)], on: c, mode: i % 3 == 0 ? .unreliable : .reliableOrdered) }
         pair.collect()
-        pair.toServer += pair.toServer   // every datagram twice
+        pair.toServer += pair.toServer  // every datagram twice
         #expect(pair.drive { pair.serverMessages.count == 20 })
         _ = pair.drive(for: .milliseconds(200)) { false }
         #expect(pair.serverMessages.count == 20)
@@ -64,7 +66,7 @@ import RUDPWire
 
     @Test func reorderedDatagramsStillDeliverInOrder() throws {
         var config = ConnectionConfiguration()
-        config.maxDatagramSize = 300   // one message per datagram
+        config.maxDatagramSize = 300  // one message per datagram
         let (pair, c) = connectedPair(clientConfig: config, serverConfig: config)
         for i in 0..<30 { try pair.client.send(Array(repeating: UInt8(i), count: 200), on: c) }
         pair.collect()
@@ -82,11 +84,11 @@ import RUDPWire
             if toServer && !dropped && hasMessageFrame(d) { dropped = true; return false }
             return true
         }
-        try pair.client.send(Array(repeating: 0, count: 200), on: c, channel: 0)   // lost
+        try pair.client.send(Array(repeating: 0, count: 200), on: c, channel: 0)  // lost
         try pair.client.send(Array(repeating: 1, count: 200), on: c, channel: 1)
-        try pair.client.send(Array(repeating: 2, count: 200), on: c, channel: 0)   // waits for the lost one
+        try pair.client.send(Array(repeating: 2, count: 200), on: c, channel: 0)  // waits for the lost one
         pair.collect()
-        pair.step()   // deliver the surviving datagrams once
+        pair.step()  // deliver the surviving datagrams once
         let first = pair.serverMessages
         #expect(first.map(\.channel) == [1], "channel 1 must not wait for channel 0's loss")
         #expect(pair.drive { pair.serverMessages.count == 3 })
@@ -134,7 +136,7 @@ import RUDPWire
         var n = 0
         pair.filter = { d, toServer in
             n += 1
-            return !(toServer && hasMessageFrame(d) && n % 4 == 0)   // drop some across the wrap
+            return !(toServer && hasMessageFrame(d) && n % 4 == 0)  // drop some across the wrap
         }
         for i in 0..<40 { try pair.client.send(Array(repeating: UInt8(i), count: 150), on: c) }
         #expect(pair.drive { pair.serverMessages.count == 40 })

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import RUDPCore
+import RUDPImpairment
 import RUDPSimulation
 import RUDPWire
-import RUDPImpairment
+import Testing
+
+@testable import RUDPCore
 
 /// Receive-memory attacks on a simulated server (`Specs/PROTOCOL.md` sections 13.6, 17.4 and
 /// 18): attacker connections send first fragments of huge messages, out-of-order fragments that
@@ -65,9 +66,10 @@ import RUDPImpairment
             node.receive(datagram, from: source, at: now)
             // The connections the budget closed just now, and whether each held the most of
             // those left open before it.
-            let closedNow = Set(before.keys.filter { id in
-                !countedCloses.contains(id) && (endpoint.connection(id)?.endingReason == .resourceLimit || closed[id] == .resourceLimit)
-            })
+            let closedNow = Set(
+                before.keys.filter { id in
+                    !countedCloses.contains(id) && (endpoint.connection(id)?.endingReason == .resourceLimit || closed[id] == .resourceLimit)
+                })
             for id in closedNow {
                 countedCloses.insert(id)
                 let others = before.filter { !closedNow.contains($0.key) }.map(\.value).max() ?? 0
@@ -157,7 +159,8 @@ import RUDPImpairment
         let honestAddress = simulator.addNode(honest.node)
         let wide = LinkOptions(delay: .milliseconds(5), queueCapacity: 64 << 20)
         simulator.connectBidirectional(attackerAddress, serverAddress, options: wide)
-        simulator.connectBidirectional(honestAddress, serverAddress, options: LinkOptions(delay: .milliseconds(10), jitter: .milliseconds(3), loss: 0.02))
+        simulator.connectBidirectional(
+            honestAddress, serverAddress, options: LinkOptions(delay: .milliseconds(10), jitter: .milliseconds(3), loss: 0.02))
         simulator.run(for: .milliseconds(50))
         honest.id = honest.node.endpoint.connect(to: serverAddress.peerAddress, at: simulator.now)
         simulator.poll(honestAddress)
@@ -165,7 +168,8 @@ import RUDPImpairment
             attacker.isFinished && honest.acknowledged == messages.count
         }
         simulator.run(for: .seconds(1))
-        let description = "seed \(seed), \(options), budget \(budget): largest connection \(server.largestConnection) bytes, "
+        let description =
+            "seed \(seed), \(options), budget \(budget): largest connection \(server.largestConnection) bytes, "
             + "largest total \(server.largestTotal) bytes, \(server.endpoint.statistics.connectionsClosedForMemory) closed for memory, "
             + "\(attacker.forgedDatagrams) forged datagrams (\(attacker.forgedBytes) bytes); attacker closes: \(Set(attacker.closeReasons.values))"
         if ProcessInfo.processInfo.environment["RUDP_MEMORY_VERBOSE"] != nil { print("memory attack: \(description)") }
@@ -178,8 +182,11 @@ import RUDPImpairment
         let serverID = honest.id.flatMap { honest.node.endpoint.connection($0)?.peerID }
         let received = serverID.map { outcome.server.delivered[$0] ?? [] } ?? []
         #expect(honest.acknowledged == honest.messages.count, "\(outcome.description)")
-        #expect(received.map(\.bytes) == honest.messages, "\(outcome.description): the honest connection delivered \(received.count) of \(honest.messages.count)")
-        #expect(honest.closeReason == nil, "\(outcome.description): the honest connection closed: \(String(describing: honest.closeReason))")
+        #expect(
+            received.map(\.bytes) == honest.messages,
+            "\(outcome.description): the honest connection delivered \(received.count) of \(honest.messages.count)")
+        #expect(
+            honest.closeReason == nil, "\(outcome.description): the honest connection closed: \(String(describing: honest.closeReason))")
     }
 
     @Test(arguments: [11, 12, 13] as [UInt64])
@@ -190,9 +197,13 @@ import RUDPImpairment
         #expect(outcome.server.endpoint.statistics.connectionsClosedForMemory > 0, "\(outcome.description)")
         // Every budget close took the largest holder, and the attacker was told why.
         for close in outcome.server.budgetCloses {
-            #expect(close.closed >= close.largestOther, "\(outcome.description): closed a connection holding \(close.closed) while another held \(close.largestOther)")
+            #expect(
+                close.closed >= close.largestOther,
+                "\(outcome.description): closed a connection holding \(close.closed) while another held \(close.largestOther)")
         }
-        let toldResourceLimit = outcome.attacker.closeReasons.values.filter { $0 == .peerClosed(.resourceLimit, "receive memory budget exhausted") }.count
+        let toldResourceLimit = outcome.attacker.closeReasons.values.filter {
+            $0 == .peerClosed(.resourceLimit, "receive memory budget exhausted")
+        }.count
         #expect(toldResourceLimit == outcome.server.endpoint.statistics.connectionsClosedForMemory, "\(outcome.description)")
         Self.checkHonest(outcome)
     }
@@ -220,7 +231,9 @@ import RUDPImpairment
         let outcome = Self.run(seed: 41, patterns: [.tinyPieces], connections: 2, budget: 128 << 20, rounds: 400)
         #expect(outcome.server.violations.isEmpty, "\(outcome.description)")
         var dropped = 0
-        for id in outcome.server.endpoint.connectionIDs { dropped += outcome.server.endpoint.connection(id)?.statistics.packetsDroppedForMemory ?? 0 }
+        for id in outcome.server.endpoint.connectionIDs {
+            dropped += outcome.server.endpoint.connection(id)?.statistics.packetsDroppedForMemory ?? 0
+        }
         #expect(dropped > 0, "\(outcome.description): the limit never refused a datagram")
         Self.checkHonest(outcome)
     }

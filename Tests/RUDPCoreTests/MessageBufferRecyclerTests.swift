@@ -1,5 +1,6 @@
-@testable import RUDPCore
 import Testing
+
+@testable import RUDPCore
 
 /// Released messages' arrays carry later messages (``MessageBufferRecycler``); an array the
 /// application still holds must never change.
@@ -17,7 +18,7 @@ import Testing
         var delivered: [UInt8]? = Self.bytes(1_024, seed: 1)
         let storage = Self.address(delivered!)
         recycler.recycle(delivered!)
-        delivered = nil   // the application dropped it
+        delivered = nil  // the application dropped it
         let payload = Self.bytes(1_024, seed: 2)
         let next = payload.withUnsafeBytes { recycler.message(copying: $0) }
         #expect(next == payload)

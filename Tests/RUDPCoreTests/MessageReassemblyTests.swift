@@ -1,7 +1,8 @@
 import DequeModule
-import Testing
-@testable import RUDPCore
 import RUDPWire
+import Testing
+
+@testable import RUDPCore
 
 /// The chunked reassembly of one message: memory as fragments arrive, order, overlaps,
 /// duplicates and the interval bound (`Specs/PROTOCOL.md` section 13.6).
@@ -12,7 +13,9 @@ import RUDPWire
     static func withView<Result>(of frame: MessageFrame, _ body: (MessageFrameView) -> Result) -> Result {
         let bytes = Packet(destination: ConnectionID(1), packetNumber: 0, body: .data([.message(frame)])).serialized()
         return bytes.withUnsafeBytes { raw in
-            guard case .data(let data)? = try? PacketView(validating: raw), case .message(let view)? = data.frames.first(where: { _ in true }) else {
+            guard case .data(let data)? = try? PacketView(validating: raw),
+                case .message(let view)? = data.frames.first(where: { _ in true })
+            else {
                 preconditionFailure("a valid MESSAGE frame did not validate")
             }
             return body(view)
@@ -58,7 +61,7 @@ import RUDPWire
         let starts = stride(from: 0, to: bytes.count, by: 500).reversed()
         for start in starts {
             #expect(r.insert(offset: start, payload: Array(bytes[start..<min(start + 500, bytes.count)])) == .added)
-            #expect(r.intervalCount == 1)   // each one touches the run received before it
+            #expect(r.intervalCount == 1)  // each one touches the run received before it
         }
         #expect(r.isComplete)
         #expect(r.takeMessage() == bytes)
@@ -196,8 +199,10 @@ import RUDPWire
             var offset = 0
             repeat {
                 let end = min(bytes.count, offset + 1 + Int(rng.next() % 900))
-                frames.append(MessageFrame(channel: 0, mode: modes[sequence], sequence: UInt32(sequence), totalLength: UInt32(bytes.count),
-                                           offset: UInt32(offset), payload: Array(bytes[offset..<end])))
+                frames.append(
+                    MessageFrame(
+                        channel: 0, mode: modes[sequence], sequence: UInt32(sequence), totalLength: UInt32(bytes.count),
+                        offset: UInt32(offset), payload: Array(bytes[offset..<end])))
                 offset = end
             } while offset < bytes.count
         }
@@ -219,7 +224,8 @@ import RUDPWire
             #expect(held == receiver.memory, "seed \(seed)")
         }
         #expect(held == 0, "seed \(seed)")
-        #expect(delivered.sorted { $0.lexicographicallyPrecedes($1) } == messages.sorted { $0.lexicographicallyPrecedes($1) }, "seed \(seed)")
+        #expect(
+            delivered.sorted { $0.lexicographicallyPrecedes($1) } == messages.sorted { $0.lexicographicallyPrecedes($1) }, "seed \(seed)")
         #expect(receiver.heldCount == 0, "seed \(seed)")
     }
 }

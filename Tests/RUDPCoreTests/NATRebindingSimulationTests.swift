@@ -1,8 +1,8 @@
 import RUDPCore
+import RUDPImpairment
 import RUDPSecurity
 import RUDPSimulation
 import Testing
-import RUDPImpairment
 
 /// Issue 11 point 5 on the deterministic network simulator: a client whose NAT binding changes
 /// twice during an echo transfer, on a path with delay and loss, keeps its connection; every
@@ -13,13 +13,15 @@ import RUDPImpairment
     func rebindingTwiceMidTransfer(mode: SecurityMode?) throws {
         let seed: UInt64 = 2_024 &+ UInt64(mode.map { $0 == .encrypted ? 2 : 1 } ?? 0)
         let simulator = NetworkSimulator(seed: seed)
-        let server = EndpointNode(configuration: EndpointConfiguration(acceptsConnections: true), seed: seed &+ 1,
-                                  security: mode.map { SecurityTestSupport.security($0, seed: seed &+ 2) })
+        let server = EndpointNode(
+            configuration: EndpointConfiguration(acceptsConnections: true), seed: seed &+ 1,
+            security: mode.map { SecurityTestSupport.security($0, seed: seed &+ 2) })
         server.onEvent = { id, event in
-            if case .message(let m) = event { _ = try? server.endpoint.send(m.bytes, on: id) }   // echo
+            if case .message(let m) = event { _ = try? server.endpoint.send(m.bytes, on: id) }  // echo
         }
-        let client = EndpointNode(configuration: EndpointConfiguration(), seed: seed &+ 3,
-                                  security: mode.map { SecurityTestSupport.security($0, seed: seed &+ 4) })
+        let client = EndpointNode(
+            configuration: EndpointConfiguration(), seed: seed &+ 3,
+            security: mode.map { SecurityTestSupport.security($0, seed: seed &+ 4) })
         var echoed: [[UInt8]] = []
         var closed: [CloseReason] = []
         client.onEvent = { _, event in
@@ -28,8 +30,9 @@ import RUDPImpairment
         }
         let serverAddress = simulator.addNode(server)
         let clientAddress = simulator.addNode(client)
-        simulator.connectBidirectional(clientAddress, serverAddress,
-                                       options: LinkOptions(delay: .milliseconds(15), jitter: .milliseconds(2), loss: 0.01))
+        simulator.connectBidirectional(
+            clientAddress, serverAddress,
+            options: LinkOptions(delay: .milliseconds(15), jitter: .milliseconds(2), loss: 0.01))
         let context = "seed \(seed), \(mode.map { "\($0)" } ?? "plain")"
 
         let id = client.endpoint.connect(to: serverAddress.peerAddress, at: simulator.now)
@@ -41,7 +44,9 @@ import RUDPImpairment
             simulator.poll(clientAddress)
         }
         feed()
-        #expect(simulator.runUntil(deadline: simulator.now + .seconds(5)) { server.endpoint.connectionCount == 1 && echoed.count > 20 }, "\(context)")
+        #expect(
+            simulator.runUntil(deadline: simulator.now + .seconds(5)) { server.endpoint.connectionCount == 1 && echoed.count > 20 },
+            "\(context)")
         let serverID = try #require(server.endpoint.connectionIDs.first)
 
         var switchTimes: [Duration] = []
@@ -56,10 +61,11 @@ import RUDPImpairment
             switchTimes.append(simulator.now - rebindAt)
             #expect(before < messages.count, "\(context): the transfer is still running at rebinding \(round)")
             // Let the transfer run on a while before the next rebinding.
-            #expect(simulator.runUntil(deadline: simulator.now + .seconds(10)) {
-                feed()
-                return echoed.count >= min(messages.count, before + 60)
-            }, "\(context)")
+            #expect(
+                simulator.runUntil(deadline: simulator.now + .seconds(10)) {
+                    feed()
+                    return echoed.count >= min(messages.count, before + 60)
+                }, "\(context)")
         }
         let done = simulator.runUntil(deadline: simulator.now + .seconds(60)) {
             feed()
@@ -73,6 +79,8 @@ import RUDPImpairment
         #expect(statistics.pathMigrations == 2, "\(context): \(statistics)")
         #expect(client.endpoint.address(of: id) == serverAddress.peerAddress, "a client never changes the server address")
         #expect(simulator.livelockDeferrals == 0)
-        print("simulated NAT rebinding (\(context)): \(messages.count) messages echoed by \(simulator.now); server followed after \(switchTimes.map { "\($0)" }.joined(separator: " and ")) (one-way delay 15 ms, 1% loss); \(statistics.pathValidationsStarted) validations, \(statistics.pathChallengesSent) challenges, \(statistics.pathMigrations) moves; \(simulator.unroutableCount) datagrams to a forgotten address")
+        print(
+            "simulated NAT rebinding (\(context)): \(messages.count) messages echoed by \(simulator.now); server followed after \(switchTimes.map { "\($0)" }.joined(separator: " and ")) (one-way delay 15 ms, 1% loss); \(statistics.pathValidationsStarted) validations, \(statistics.pathChallengesSent) challenges, \(statistics.pathMigrations) moves; \(simulator.unroutableCount) datagrams to a forgotten address"
+        )
     }
 }

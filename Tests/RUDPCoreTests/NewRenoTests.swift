@@ -1,5 +1,5 @@
-import Testing
 import RUDPCore
+import Testing
 
 @Suite struct NewRenoTests {
     let t0 = Timestamp.zero
@@ -37,7 +37,7 @@ import RUDPCore
 
     @Test func congestionAvoidanceAddsOneDatagramPerWindow() {
         var cc = NewRenoCongestionController(maxDatagramSize: 1000)
-        cc.onCongestionEvent(newestLostSentTime: t0, at: t0 + .milliseconds(1))   // 10000 -> 5000
+        cc.onCongestionEvent(newestLostSentTime: t0, at: t0 + .milliseconds(1))  // 10000 -> 5000
         #expect(cc.window == 5000)
         for _ in 0..<5 { cc.onPacketAcknowledged(bytes: 1000, sentTime: t0 + .milliseconds(2), at: t0 + .milliseconds(3)) }
         #expect(cc.window == 6000)

@@ -1,6 +1,7 @@
-@testable import RUDPCore
 import RUDPWire
 import Testing
+
+@testable import RUDPCore
 
 /// The pacer alone (`Specs/PROTOCOL.md` section 15.2): rate 5/4 × window / SRTT, a burst
 /// allowance of window × 2 ms / SRTT kept between 10 and 256 datagrams, integer nanoseconds.
@@ -63,7 +64,7 @@ import Testing
         var pacer = Pacer()
         let now: UInt64 = 1_000_000_000
         #expect(burst(&pacer, window: window, srtt: srtt, at: now) == 10)
-        let perPacket = UInt64(Self.mds) * srtt * 4 / UInt64(5 * window)   // 400 us
+        let perPacket = UInt64(Self.mds) * srtt * 4 / UInt64(5 * window)  // 400 us
         let wait2 = pacer.delay(size: Self.mds, room: 2 * Self.mds, window: window, srtt: srtt, datagramSize: Self.mds, now: now)
         let waitFull = pacer.delay(size: Self.mds, room: window, window: window, srtt: srtt, datagramSize: Self.mds, now: now)
         #expect(wait2 == now + 2 * perPacket)

@@ -1,7 +1,7 @@
 import RUDPCore
+import RUDPImpairment
 import RUDPSimulation
 import Testing
-import RUDPImpairment
 
 /// Pacing in the engine (`Specs/PROTOCOL.md` section 15.2), on the deterministic simulator, whose
 /// timers fire exactly at the engine's deadlines: a bulk transfer over a 50 ms path with no rate
@@ -71,14 +71,16 @@ import RUDPImpairment
         let clientStatistics = try #require(client.endpoint.connection(id)?.statistics)
         let serverID = try #require(server.endpoint.connectionIDs.first)
         let serverStatistics = try #require(server.endpoint.connection(serverID)?.statistics)
-        return Transfer(largestBurst: largest, finished: lastDelivery - .zero, client: clientStatistics, server: serverStatistics,
-                        deliveredInOrder: received == Array(0..<count).map { $0 & 0xFFFF }, livelockDeferrals: simulator.livelockDeferrals)
+        return Transfer(
+            largestBurst: largest, finished: lastDelivery - .zero, client: clientStatistics, server: serverStatistics,
+            deliveredInOrder: received == Array(0..<count).map { $0 & 0xFFFF }, livelockDeferrals: simulator.livelockDeferrals)
     }
 
     @Test func burstsStayWithinTheAllowanceAndTheTransferIsNoSlower() throws {
         let paced = try Self.transfer(pacing: true)
         let unpaced = try Self.transfer(pacing: false)
-        let context = "paced: burst \(paced.largestBurst), \(paced.finished), \(paced.client.pacingDelays) delays, window \(paced.client.congestionWindow); "
+        let context =
+            "paced: burst \(paced.largestBurst), \(paced.finished), \(paced.client.pacingDelays) delays, window \(paced.client.congestionWindow); "
             + "unpaced: burst \(unpaced.largestBurst), \(unpaced.finished), window \(unpaced.client.congestionWindow)"
         print("pacing over a 50 ms path, 4,000 messages: \(context)")
         #expect(paced.deliveredInOrder && unpaced.deliveredInOrder, "\(context)")
@@ -99,7 +101,8 @@ import RUDPImpairment
     /// client's 5 ms max_ack_delay.
     @Test func acknowledgementsAreNotHeldBack() throws {
         let paced = try Self.transfer(pacing: true, echoEvery: 10)
-        let context = "paced: \(paced.client.pacingDelays) delays, server SRTT \(paced.server.smoothedRTT) ns, "
+        let context =
+            "paced: \(paced.client.pacingDelays) delays, server SRTT \(paced.server.smoothedRTT) ns, "
             + "client SRTT \(paced.client.smoothedRTT) ns"
         print("pacing with echoes: \(context)")
         #expect(paced.deliveredInOrder, "\(context)")

@@ -1,6 +1,7 @@
-@testable import RUDPCore
 import RUDPWire
 import Testing
+
+@testable import RUDPCore
 
 /// Two endpoints joined by in-memory queues and a virtual clock, in the spirit of quinn's `Pair`.
 /// Tests edit the queues directly to drop, duplicate or reorder chosen datagrams.
@@ -27,12 +28,15 @@ final class Pair {
     /// released at once (``Endpoint/pollEventConsuming()``).
     var holdServerEvents = false
 
-    init(clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
-         serverConfig: ConnectionConfiguration = ConnectionConfiguration(), seed: UInt64 = 1,
-         clientSecurity: EndpointSecurity? = nil, serverSecurity: EndpointSecurity? = nil,
-         serverEndpoint: EndpointConfiguration? = nil) {
-        client = Endpoint(configuration: EndpointConfiguration(connection: clientConfig), randomness: SeededGenerator(seed: seed),
-                          security: clientSecurity)
+    init(
+        clientConfig: ConnectionConfiguration = ConnectionConfiguration(),
+        serverConfig: ConnectionConfiguration = ConnectionConfiguration(), seed: UInt64 = 1,
+        clientSecurity: EndpointSecurity? = nil, serverSecurity: EndpointSecurity? = nil,
+        serverEndpoint: EndpointConfiguration? = nil
+    ) {
+        client = Endpoint(
+            configuration: EndpointConfiguration(connection: clientConfig), randomness: SeededGenerator(seed: seed),
+            security: clientSecurity)
         var serverConfiguration = serverEndpoint ?? EndpointConfiguration(acceptsConnections: true)
         serverConfiguration.connection = serverConfig
         server = Endpoint(configuration: serverConfiguration, randomness: SeededGenerator(seed: seed &+ 1), security: serverSecurity)

@@ -1,7 +1,8 @@
-@testable import RUDPCore
 import RUDPSecurity
 import RUDPWire
 import Testing
+
+@testable import RUDPCore
 
 /// Issue 11 point 5, `Specs/PROTOCOL.md` section 7.4: a server moves a connection to a new peer
 /// address only after a PATH_CHALLENGE / PATH_RESPONSE exchange from that address, sends the
@@ -19,8 +20,10 @@ import Testing
     }
 
     /// A hub whose server accepts connections and a client at ``client`` that connected.
-    static func connected(_ mode: SecurityMode?, seed: UInt64,
-                          configuration: ConnectionConfiguration = ConnectionConfiguration()) throws -> (Hub, ConnectionID, ConnectionID) {
+    static func connected(
+        _ mode: SecurityMode?, seed: UInt64,
+        configuration: ConnectionConfiguration = ConnectionConfiguration()
+    ) throws -> (Hub, ConnectionID, ConnectionID) {
         var server = EndpointConfiguration(acceptsConnections: true)
         server.connection = configuration
         let hub = Hub(server: server, seed: seed, security: security(mode, seed: seed &+ 100))
@@ -41,7 +44,8 @@ import Testing
     static func isChallenge(_ datagram: [UInt8], _ mode: SecurityMode?) -> Bool {
         guard mode == nil else { return datagram.count == challengeSize(mode) && datagram[1] == PacketType.data.rawValue }
         guard let packet = try? Datagram.open(datagram), case .data(let frames) = packet.body, frames.count == 1,
-              case .pathChallenge = frames[0] else { return false }
+            case .pathChallenge = frames[0]
+        else { return false }
         return true
     }
 
@@ -59,14 +63,18 @@ import Testing
 
     // MARK: - NAT rebinding
 
-    @Test("a client whose address changes mid-transfer keeps its connection; the server follows only after the challenge is answered", arguments: modes)
+    @Test(
+        "a client whose address changes mid-transfer keeps its connection; the server follows only after the challenge is answered",
+        arguments: modes)
     func natRebindingMidTransfer(mode: SecurityMode?) throws {
         let seed: UInt64 = 51
         let (hub, id, serverID) = try Self.connected(mode, seed: seed)
         let up = Self.messages(300, seed: seed), down = Self.messages(300, seed: seed &+ 1)
         for i in up.indices { try hub.client(Self.client).send(up[i], on: id); try hub.server.send(down[i], on: serverID) }
         hub.run(for: .milliseconds(80))
-        #expect(Self.received(hub, at: [Hub.serverAddress]).count < up.count, "seed \(seed): the transfer is still running when the NAT rebinds")
+        #expect(
+            Self.received(hub, at: [Hub.serverAddress]).count < up.count, "seed \(seed): the transfer is still running when the NAT rebinds"
+        )
         let rebindAt = hub.now
         let outputBefore = hub.serverOutput.count
         hub.rebind(Self.client, to: Self.moved)
@@ -74,14 +82,19 @@ import Testing
             Self.received(hub, at: [Hub.serverAddress]).count == up.count
                 && Self.received(hub, at: [Self.client, Self.moved]).count == down.count
         }
-        #expect(done, "seed \(seed), \(String(describing: mode)): \(Self.received(hub, at: [Hub.serverAddress]).count) of \(up.count) up, \(Self.received(hub, at: [Self.client, Self.moved]).count) of \(down.count) down")
-        let upIntact = Self.received(hub, at: [Hub.serverAddress]) == up, downIntact = Self.received(hub, at: [Self.client, Self.moved]) == down
+        #expect(
+            done,
+            "seed \(seed), \(String(describing: mode)): \(Self.received(hub, at: [Hub.serverAddress]).count) of \(up.count) up, \(Self.received(hub, at: [Self.client, Self.moved]).count) of \(down.count) down"
+        )
+        let upIntact = Self.received(hub, at: [Hub.serverAddress]) == up,
+            downIntact = Self.received(hub, at: [Self.client, Self.moved]) == down
         #expect(upIntact && downIntact, "seed \(seed): every message, intact and in order")
         #expect(hub.server.address(of: serverID)?.node == Self.moved)
         #expect(hub.client(Self.moved).address(of: id)?.node == Hub.serverAddress, "a client never changes the server address")
         let statistics = hub.server.statistics
-        #expect(statistics.pathValidationsStarted == 1 && statistics.pathMigrations == 1 && statistics.pathChallengesLimited == 0,
-                "seed \(seed): \(statistics)")
+        #expect(
+            statistics.pathValidationsStarted == 1 && statistics.pathMigrations == 1 && statistics.pathChallengesLimited == 0,
+            "seed \(seed): \(statistics)")
         #expect(hub.closeReason(at: Self.moved) == nil && hub.closeReason(at: Hub.serverAddress) == nil)
 
         // Before the switch, the new address got challenges only, within 3x what it sent.
@@ -93,7 +106,9 @@ import Testing
         #expect(challenges.allSatisfy { Self.isChallenge(hub.serverOutput[$0].datagram, mode) })
         let switchTime = hub.serverOutputTimes[firstOrdinary] - rebindAt
         let lastToOld = after.last { hub.serverOutput[$0].to == Self.client }.map { hub.serverOutputTimes[$0] - rebindAt }
-        print("path validation (\(mode.map { "\($0)" } ?? "plain"), seed \(seed)): rebinding at \(rebindAt), first challenge after \(hub.serverOutputTimes[challenges[0]] - rebindAt), switched after \(switchTime) (one-way latency \(hub.latency)); last datagram to the old address \(lastToOld.map { "\($0)" } ?? "none") after; \(up.count) + \(down.count) messages delivered by \(hub.now)")
+        print(
+            "path validation (\(mode.map { "\($0)" } ?? "plain"), seed \(seed)): rebinding at \(rebindAt), first challenge after \(hub.serverOutputTimes[challenges[0]] - rebindAt), switched after \(switchTime) (one-way latency \(hub.latency)); last datagram to the old address \(lastToOld.map { "\($0)" } ?? "none") after; \(up.count) + \(down.count) messages delivered by \(hub.now)"
+        )
         #expect(switchTime <= .milliseconds(500), "seed \(seed): a retransmission timeout and a round trip")
     }
 
@@ -101,8 +116,10 @@ import Testing
 
     /// An on-path attacker copies genuine client packets and races the copies to the server from
     /// a victim's address (in plain mode it may also change them: `forge`).
-    static func raceCopies(_ mode: SecurityMode?, seed: UInt64, every nth: Int, forge: Bool,
-                           keepAliveOnly: Bool = false) throws -> (hub: Hub, ratio: Double, sent: Int, received: Int) {
+    static func raceCopies(
+        _ mode: SecurityMode?, seed: UInt64, every nth: Int, forge: Bool,
+        keepAliveOnly: Bool = false
+    ) throws -> (hub: Hub, ratio: Double, sent: Int, received: Int) {
         var configuration = ConnectionConfiguration()
         if keepAliveOnly { configuration.keepAliveInterval = .milliseconds(100) }
         let (hub, id, serverID) = try Self.connected(mode, seed: seed, configuration: configuration)
@@ -114,7 +131,8 @@ import Testing
             var copy = datagram
             if forge, mode == nil, let packet = try? Datagram.open(datagram), case .data(let frames) = packet.body {
                 // A different datagram with the same packet number and frames, plus PINGs.
-                copy = Packet(destination: packet.destination, packetNumber: packet.packetNumber, body: .data(frames + [.ping, .ping])).serialized()
+                copy = Packet(destination: packet.destination, packetNumber: packet.packetNumber, body: .data(frames + [.ping, .ping]))
+                    .serialized()
                 Datagram.seal(&copy)
             }
             hub.inject(copy, from: Self.victim)
@@ -140,13 +158,17 @@ import Testing
         let sentToVictim = hub.sentTo[Self.victim]?.bytes ?? 0
         let receivedFromVictim = hub.receivedFrom[Self.victim]?.bytes ?? 0
         #expect(receivedFromVictim > 0)
-        #expect(sentToVictim <= 3 * receivedFromVictim, "seed \(seed): \(sentToVictim) bytes sent to the victim, \(receivedFromVictim) received from it")
+        #expect(
+            sentToVictim <= 3 * receivedFromVictim,
+            "seed \(seed): \(sentToVictim) bytes sent to the victim, \(receivedFromVictim) received from it")
         // Everything sent to the victim was a challenge.
         #expect(hub.serverOutput.filter { $0.to == Self.victim }.allSatisfy { Self.isChallenge($0.datagram, mode) })
         return (hub, Double(sentToVictim) / Double(receivedFromVictim), sentToVictim, receivedFromVictim)
     }
 
-    @Test("spoofed copies of genuine packets raced from a victim's address: at most 3x towards it, the connection neither moves nor stalls", arguments: modes)
+    @Test(
+        "spoofed copies of genuine packets raced from a victim's address: at most 3x towards it, the connection neither moves nor stalls",
+        arguments: modes)
     func racedCopiesFromAVictim(mode: SecurityMode?) throws {
         for (nth, forge) in [(1, false), (5, false), (3, true)] where mode == nil || !forge {
             let seed: UInt64 = 61 &+ UInt64(nth)
@@ -155,7 +177,9 @@ import Testing
             #expect(s.pathValidationsStarted > 0, "seed \(seed): \(s)")
             // With some packets not raced, the client's next one from its own address ends the validation.
             if nth > 1 { #expect(s.pathValidationsCancelled > 0, "seed \(seed): \(s)") }
-            print("amplification towards a spoofed address (\(mode.map { "\($0)" } ?? "plain"), every \(nth)\(nth == 1 ? "st" : "th") client packet \(forge ? "forged" : "copied"), seed \(seed)): \(sent) bytes sent for \(received) received = \(ratio)x; \(s.pathChallengesSent) challenges, \(s.pathChallengesLimited) held back, \(s.pathValidationsStarted) validations started, \(s.pathValidationsCancelled) cancelled")
+            print(
+                "amplification towards a spoofed address (\(mode.map { "\($0)" } ?? "plain"), every \(nth)\(nth == 1 ? "st" : "th") client packet \(forge ? "forged" : "copied"), seed \(seed)): \(sent) bytes sent for \(received) received = \(ratio)x; \(s.pathChallengesSent) challenges, \(s.pathChallengesLimited) held back, \(s.pathValidationsStarted) validations started, \(s.pathValidationsCancelled) cancelled"
+            )
         }
     }
 
@@ -164,7 +188,9 @@ import Testing
         let seed: UInt64 = 71
         let (hub, ratio, sent, received) = try Self.raceCopies(mode, seed: seed, every: 1, forge: false, keepAliveOnly: true)
         let s = hub.server.statistics
-        print("amplification towards a spoofed address (\(mode.map { "\($0)" } ?? "plain"), copies of keep-alives, seed \(seed)): \(sent) bytes sent for \(received) received = \(ratio)x; \(s.pathChallengesSent) challenges, \(s.pathChallengesLimited) held back")
+        print(
+            "amplification towards a spoofed address (\(mode.map { "\($0)" } ?? "plain"), copies of keep-alives, seed \(seed)): \(sent) bytes sent for \(received) received = \(ratio)x; \(s.pathChallengesSent) challenges, \(s.pathChallengesLimited) held back"
+        )
         #expect(s.pathChallengesSent > 0)
     }
 
@@ -181,7 +207,7 @@ import Testing
         var frames: [Frame] = []
         var room = size - Packet.headerSize - Datagram.trailerSize
         if room % 9 != 0 {
-            frames.append(.ack(AckFrame(cumulative: 0, ranges: [])))   // 14 bytes, acknowledges nothing
+            frames.append(.ack(AckFrame(cumulative: 0, ranges: [])))  // 14 bytes, acknowledges nothing
             room -= 14
         }
         while room >= 9 { frames.append(.maxData(0)); room -= 9 }
@@ -194,7 +220,9 @@ import Testing
         let sent = hub.sentTo[Self.victim]?.bytes ?? 0
         #expect(sent == min(3 * size / 32, 3) * 32, "seed \(seed): \(sent) bytes for \(size)")
         #expect(hub.server.address(of: serverID)?.node == Self.client && hub.server.statistics.pathMigrations == 0)
-        print("one forged \(size)-byte datagram from a victim's address (plain, seed \(seed)): \(sent) bytes sent towards it (\(Double(sent) / Double(size))x), \(hub.server.statistics.pathChallengesLimited) challenge(s) held back; the connection stayed")
+        print(
+            "one forged \(size)-byte datagram from a victim's address (plain, seed \(seed)): \(sent) bytes sent towards it (\(Double(sent) / Double(size))x), \(hub.server.statistics.pathChallengesLimited) challenge(s) held back; the connection stayed"
+        )
     }
 
     @Test("an unanswered validation re-sends its challenge after 250 ms and 500 ms more, then gives up", arguments: modes)
@@ -214,7 +242,8 @@ import Testing
         #expect(hub.server.candidateAddress(of: serverID)?.node == Self.victim)
         hub.tap = nil
         hub.run(for: .milliseconds(1_740))
-        #expect(hub.server.candidateAddress(of: serverID)?.node == Self.victim, "seed \(seed): still waiting for the last challenge's answer")
+        #expect(
+            hub.server.candidateAddress(of: serverID)?.node == Self.victim, "seed \(seed): still waiting for the last challenge's answer")
         hub.run(for: .milliseconds(20))
         #expect(hub.server.candidateAddress(of: serverID) == nil, "seed \(seed): abandoned 1.75 s after the first challenge")
         let times = hub.serverOutput.indices.filter { hub.serverOutput[$0].to == Self.victim }.map { hub.serverOutputTimes[$0] - start }
@@ -228,7 +257,9 @@ import Testing
         #expect(hub.server.nextDeadline().map { $0 > hub.now } ?? true)
     }
 
-    @Test("an attacker that relays the challenge to the client cannot move the connection: the answer must come from the candidate", arguments: modes)
+    @Test(
+        "an attacker that relays the challenge to the client cannot move the connection: the answer must come from the candidate",
+        arguments: modes)
     func relayedChallengeAnsweredFromTheOldAddressValidatesNothing(mode: SecurityMode?) throws {
         let seed: UInt64 = 91
         let (hub, id, serverID) = try Self.connected(mode, seed: seed)
@@ -279,13 +310,18 @@ import Testing
                 return Self.received(hub, at: [Hub.serverAddress]).count == up.count && movedAt != nil
             }
             let s = hub.server.statistics
-            #expect(done, "seed \(seed): \(Self.received(hub, at: [Hub.serverAddress]).count) of \(up.count), at \(String(describing: hub.server.address(of: serverID))); \(s)")
+            #expect(
+                done,
+                "seed \(seed): \(Self.received(hub, at: [Hub.serverAddress]).count) of \(up.count), at \(String(describing: hub.server.address(of: serverID))); \(s)"
+            )
             let intact = Self.received(hub, at: [Hub.serverAddress]) == up
             #expect(intact, "seed \(seed)")
             #expect(s.pathMigrations == 1, "seed \(seed): moved once, to the client, never to the racing address: \(s)")
             let sentToVictim = hub.sentTo[Self.victim]?.bytes ?? 0, fromVictim = hub.receivedFrom[Self.victim]?.bytes ?? 0
             #expect(sentToVictim <= 3 * fromVictim)
-            print("raced rebinding (\(mode.map { "\($0)" } ?? "plain"), seed \(seed)): moved after \(movedAt.map { "\($0 - rebindAt)" } ?? "never"); \(s.pathValidationsStarted) validations, \(s.pathValidationsCancelled) replaced or cancelled, \(s.pathResponsesFromOtherAddresses) answers from the wrong address; \(sentToVictim) bytes to the racing address for \(fromVictim)")
+            print(
+                "raced rebinding (\(mode.map { "\($0)" } ?? "plain"), seed \(seed)): moved after \(movedAt.map { "\($0 - rebindAt)" } ?? "never"); \(s.pathValidationsStarted) validations, \(s.pathValidationsCancelled) replaced or cancelled, \(s.pathResponsesFromOtherAddresses) answers from the wrong address; \(sentToVictim) bytes to the racing address for \(fromVictim)"
+            )
         }
     }
 
@@ -307,15 +343,17 @@ import Testing
             var generator = SeededGenerator(seed: seed)
             for i in 0..<2_000 {
                 let destination = i % 2 == 0 ? ConnectionID(generator.next() | 1) : serverID
-                var bytes = Packet(destination: destination, packetNumber: 1_000_000 + UInt64(i),
-                                   body: .data([.pathResponse(generator.next())])).serialized()
+                var bytes = Packet(
+                    destination: destination, packetNumber: 1_000_000 + UInt64(i),
+                    body: .data([.pathResponse(generator.next())])
+                ).serialized()
                 if mode == nil {
-                    if i % 4 == 1 { bytes = Array(bytes.dropLast(1)) }   // broken: does not parse
+                    if i % 4 == 1 { bytes = Array(bytes.dropLast(1)) }  // broken: does not parse
                     Datagram.seal(&bytes)
                 } else {
                     bytes += (0..<Packet.protectionTagSize).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
                 }
-                if mode == nil && destination == serverID && i % 4 != 1 { continue }   // a forgery with the ID is on-path, not off-path
+                if mode == nil && destination == serverID && i % 4 != 1 { continue }  // a forgery with the ID is on-path, not off-path
                 hub.inject(bytes, from: Self.victim)
             }
             #expect(hub.server.address(of: serverID)?.node == Self.client && hub.server.statistics.pathMigrations == 0)
@@ -340,7 +378,9 @@ import Testing
             while progressed {
                 progressed = false
                 now = now + .milliseconds(1)
-                while let (d, _) = client.pollTransmit(at: now) { server.handle(datagram: d, from: clientAddress, at: now); progressed = true }
+                while let (d, _) = client.pollTransmit(at: now) {
+                    server.handle(datagram: d, from: clientAddress, at: now); progressed = true
+                }
                 while let (d, to) = server.pollTransmit(at: now) {
                     if to == clientAddress { client.handle(datagram: d, from: serverAddress, at: now) }
                     progressed = true
@@ -359,13 +399,13 @@ import Testing
         let grown = connection.statistics.congestionWindow
         #expect(grown > initial && connection.statistics.bytesInFlight == 0)
 
-        clientAddress = PeerAddress(ipv4: 0x0A00_0001, port: 2_000)   // the NAT rebinds: same host, new port
+        clientAddress = PeerAddress(ipv4: 0x0A00_0001, port: 2_000)  // the NAT rebinds: same host, new port
         try client.send([1], on: id)
         pump()
         #expect(server.address(of: serverID) == clientAddress && server.statistics.pathMigrations == 1)
         #expect(connection.statistics.congestionWindow == grown, "a port change keeps the window")
 
-        clientAddress = PeerAddress(ipv4: 0x0A00_0002, port: 2_000)   // another host
+        clientAddress = PeerAddress(ipv4: 0x0A00_0002, port: 2_000)  // another host
         try client.send([2], on: id)
         pump()
         #expect(server.address(of: serverID) == clientAddress && server.statistics.pathMigrations == 2)

@@ -25,13 +25,13 @@ struct PcapFile {
     private(set) var count = 0
 
     init() {
-        appendLittleEndian(UInt32(0xa1b2_3c4d), 4)   // magic: nanosecond timestamps
-        appendLittleEndian(UInt32(2), 2)             // version 2.4
+        appendLittleEndian(UInt32(0xa1b2_3c4d), 4)  // magic: nanosecond timestamps
+        appendLittleEndian(UInt32(2), 2)  // version 2.4
         appendLittleEndian(UInt32(4), 2)
-        appendLittleEndian(UInt32(0), 4)             // GMT offset
-        appendLittleEndian(UInt32(0), 4)             // timestamp accuracy
-        appendLittleEndian(UInt32(262_144), 4)       // snapshot length
-        appendLittleEndian(UInt32(1), 4)             // LINKTYPE_ETHERNET
+        appendLittleEndian(UInt32(0), 4)  // GMT offset
+        appendLittleEndian(UInt32(0), 4)  // timestamp accuracy
+        appendLittleEndian(UInt32(262_144), 4)  // snapshot length
+        appendLittleEndian(UInt32(1), 4)  // LINKTYPE_ETHERNET
     }
 
     /// Appends one UDP datagram sent from `source` to `destination` at `nanoseconds` (since the
@@ -68,8 +68,8 @@ struct PcapFile {
         } else {
             ip += [0x45, 0]
             Self.appendBigEndian(UInt64(20 + udp.count), 2, &ip)
-            Self.appendBigEndian(UInt64(count & 0xffff), 2, &ip)   // identification
-            ip += [0x40, 0, 64, 17, 0, 0]                           // don't fragment, TTL, UDP
+            Self.appendBigEndian(UInt64(count & 0xffff), 2, &ip)  // identification
+            ip += [0x40, 0, 64, 17, 0, 0]  // don't fragment, TTL, UDP
             ip += source.address + destination.address
             let headerChecksum = Self.internetChecksum(ip)
             ip[10] = UInt8(headerChecksum >> 8)

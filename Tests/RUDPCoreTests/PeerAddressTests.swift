@@ -1,5 +1,5 @@
-import Testing
 import RUDPCore
+import Testing
 
 /// ``PeerAddress``: the keys the endpoint counts and binds cookies under, for IP addresses and
 /// for node numbers (whose values are those the `Int` addresses had before).

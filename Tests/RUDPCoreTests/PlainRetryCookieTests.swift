@@ -1,10 +1,10 @@
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
 
 /// The plain-mode retry cookie (`Specs/PROTOCOL.md` section 7.5).
 @Suite struct PlainRetryCookieTests {
-    static let address: [UInt8] = [0x7f, 0x00, 0x00, 0x01, 0x11, 0x51]   // 127.0.0.1:4433
+    static let address: [UInt8] = [0x7f, 0x00, 0x00, 0x01, 0x11, 0x51]  // 127.0.0.1:4433
     static let client = ConnectionID(0x0123_4567_89ab_cdef)
     static let second: UInt64 = 1_000_000_000
     static let lifetime: UInt64 = 10 * second
@@ -50,7 +50,8 @@ import RUDPWire
         #expect(cookies.check(cookie, address: otherPort, clientConnectionID: Self.client, at: now) == .invalid)
         #expect(cookies.check(cookie, address: [0x7f, 0, 0, 2, 0x11, 0x51], clientConnectionID: Self.client, at: now) == .invalid)
         #expect(cookies.check(cookie, address: Array(Self.address.prefix(5)), clientConnectionID: Self.client, at: now) == .invalid)
-        #expect(cookies.check(cookie, address: Self.address, clientConnectionID: ConnectionID(Self.client.rawValue + 1), at: now) == .invalid)
+        #expect(
+            cookies.check(cookie, address: Self.address, clientConnectionID: ConnectionID(Self.client.rawValue + 1), at: now) == .invalid)
         #expect(cookies.check(cookie, address: Self.address, clientConnectionID: Self.client, at: now) == .valid)
     }
 
@@ -59,7 +60,9 @@ import RUDPWire
         var cookies = PlainRetryCookie(at: .zero, using: &rng)
         let issued = 3 * Self.second
         let cookie = cookies.issue(address: Self.address, clientConnectionID: Self.client, at: Self.at(issued), using: &rng)
-        #expect(cookies.check(cookie, address: Self.address, clientConnectionID: Self.client, at: Self.at(issued + Self.lifetime + 1)) == .expired)
+        #expect(
+            cookies.check(cookie, address: Self.address, clientConnectionID: Self.client, at: Self.at(issued + Self.lifetime + 1))
+                == .expired)
         #expect(cookies.check(cookie, address: Self.address, clientConnectionID: Self.client, at: Self.at(issued - 1)) == .expired)
         #expect(cookies.check(cookie, address: Self.address, clientConnectionID: Self.client, at: .zero) == .expired)
     }
@@ -114,8 +117,9 @@ import RUDPWire
             for bit in 0..<8 {
                 var forged = cookie
                 forged[byte] ^= UInt8(1 << bit)
-                #expect(cookies.check(forged, address: Self.address, clientConnectionID: Self.client, at: now) == .invalid,
-                        "bit \(bit) of byte \(byte)")
+                #expect(
+                    cookies.check(forged, address: Self.address, clientConnectionID: Self.client, at: now) == .invalid,
+                    "bit \(bit) of byte \(byte)")
             }
         }
         // a fresh timestamp with the old tag (extending the lifetime) does not verify
@@ -123,7 +127,9 @@ import RUDPWire
         moved[7] &+= 1
         #expect(cookies.check(moved, address: Self.address, clientConnectionID: Self.client, at: now) == .invalid)
         for size in [0, 8, 15, 17, 24] {
-            #expect(cookies.check(Array(repeating: 0, count: size), address: Self.address, clientConnectionID: Self.client, at: now) == .invalid)
+            #expect(
+                cookies.check(Array(repeating: 0, count: size), address: Self.address, clientConnectionID: Self.client, at: now) == .invalid
+            )
         }
         #expect(cookies.check(cookie + [0], address: Self.address, clientConnectionID: Self.client, at: now) == .invalid)
     }

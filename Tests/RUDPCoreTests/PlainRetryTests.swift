@@ -37,9 +37,9 @@ import Testing
         let hub = Hub(server: Self.server(.default), seed: 3)
         for i in 0..<64 { hub.inject(plainConnect(clientID: 0x100 + UInt64(i)), from: 5_000 + i) }
         #expect(hub.server.halfOpenConnectionCount == 64 && hub.server.statistics.retriesSent == 0)
-        hub.inject(plainConnect(clientID: 0x200), from: 6_000)   // the 65th is still created ...
+        hub.inject(plainConnect(clientID: 0x200), from: 6_000)  // the 65th is still created ...
         #expect(hub.server.halfOpenConnectionCount == 65)
-        hub.inject(plainConnect(clientID: 0x201), from: 6_001)   // ... beyond: RETRY, no state
+        hub.inject(plainConnect(clientID: 0x201), from: 6_001)  // ... beyond: RETRY, no state
         #expect(hub.server.halfOpenConnectionCount == 65 && hub.server.statistics.retriesSent == 1)
         // A real client still gets in, through the RETRY.
         let id = hub.connect(from: 7)
@@ -58,17 +58,19 @@ import Testing
             return
         }
         func connect(_ clientID: UInt64, cookie: [UInt8]) -> [UInt8] {
-            var bytes = Packet(destination: .none, packetNumber: 1,
-                               body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: cookie)).serialized()
+            var bytes = Packet(
+                destination: .none, packetNumber: 1,
+                body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: cookie)
+            ).serialized()
             Datagram.seal(&bytes)
             return bytes
         }
-        hub.inject(connect(0x42, cookie: cookie), from: 101)     // another address
-        hub.inject(connect(0x43, cookie: cookie), from: 100)     // another client ID
+        hub.inject(connect(0x42, cookie: cookie), from: 101)  // another address
+        hub.inject(connect(0x43, cookie: cookie), from: 100)  // another client ID
         #expect(hub.server.connectionCount == 0)
         #expect(hub.server.statistics.invalidCookies == 2 && hub.server.statistics.retriesSent == 3)
         hub.run(for: .seconds(3))
-        hub.inject(connect(0x42, cookie: cookie), from: 100)     // expired
+        hub.inject(connect(0x42, cookie: cookie), from: 100)  // expired
         #expect(hub.server.connectionCount == 0 && hub.server.statistics.invalidCookies == 3)
         hub.flush()
         // A fresh cookie works; every answer so far was smaller than what it answered.

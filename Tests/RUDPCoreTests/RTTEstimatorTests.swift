@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RUDPCore
 
 @Suite struct RTTEstimatorTests {
@@ -34,18 +35,18 @@ import Testing
     @Test func ackDelayIsSubtractedOnlyAboveMinimum() {
         var e = estimator()
         e.addSample(10 * ms, ackDelay: 0)
-        e.addSample(20 * ms, ackDelay: 5 * ms)    // 20 >= 10 + 5: adjusted to 15
+        e.addSample(20 * ms, ackDelay: 5 * ms)  // 20 >= 10 + 5: adjusted to 15
         #expect(e.latest == 20 * ms)
         #expect(e.smoothed == (7 * 10 * ms + 15 * ms) / 8)
         var f = estimator()
         f.addSample(10 * ms, ackDelay: 0)
-        f.addSample(12 * ms, ackDelay: 5 * ms)    // 12 < 10 + 5: not adjusted
+        f.addSample(12 * ms, ackDelay: 5 * ms)  // 12 < 10 + 5: not adjusted
         #expect(f.smoothed == (7 * 10 * ms + 12 * ms) / 8)
     }
 
     @Test func clampedToMinimumAndBackedOffToMaximum() {
         var e = estimator()
-        for _ in 0..<50 { e.addSample(100_000, ackDelay: 0) }   // 0.1 ms LAN
+        for _ in 0..<50 { e.addSample(100_000, ackDelay: 0) }  // 0.1 ms LAN
         #expect(e.rto(peerMaxAckDelay: 0) == 20 * ms)
         #expect(e.rto(peerMaxAckDelay: 0, backoff: 1) == 40 * ms)
         #expect(e.rto(peerMaxAckDelay: 0, backoff: 3) == 160 * ms)

@@ -1,6 +1,7 @@
-import Testing
-@testable import RUDPCore
 import RUDPWire
+import Testing
+
+@testable import RUDPCore
 
 /// What a connection counts as receive memory, its limits, and the endpoint's budget
 /// (`Specs/PROTOCOL.md` sections 13.6 and 17.4), fed with hand-made DATA packets.
@@ -18,9 +19,10 @@ import RUDPWire
 
         init(_ config: ConnectionConfiguration = ConnectionConfiguration(), consuming: Bool = true) {
             self.consuming = consuming
-            connection = Connection(serverWith: config, localID: ConnectionID(77), connect: TransportParameters(sourceConnectionID: ConnectionID(5)), at: .zero)
-            _ = connection.pollTransmit(at: .zero)   // ACCEPT
-            deliver([.ping])                          // established
+            connection = Connection(
+                serverWith: config, localID: ConnectionID(77), connect: TransportParameters(sourceConnectionID: ConnectionID(5)), at: .zero)
+            _ = connection.pollTransmit(at: .zero)  // ACCEPT
+            deliver([.ping])  // established
             while connection.pollEvent() != nil {}
         }
 
@@ -46,16 +48,20 @@ import RUDPWire
         }
     }
 
-    static func fragment(_ sequence: UInt32, total: Int, offset: Int, count: Int, mode: DeliveryMode = .reliableOrdered, channel: UInt8 = 0) -> Frame {
-        .message(MessageFrame(channel: channel, mode: mode, sequence: sequence, totalLength: UInt32(total), offset: UInt32(offset),
-                              payload: [UInt8](repeating: UInt8(truncatingIfNeeded: sequence), count: count)))
+    static func fragment(_ sequence: UInt32, total: Int, offset: Int, count: Int, mode: DeliveryMode = .reliableOrdered, channel: UInt8 = 0)
+        -> Frame
+    {
+        .message(
+            MessageFrame(
+                channel: channel, mode: mode, sequence: sequence, totalLength: UInt32(total), offset: UInt32(offset),
+                payload: [UInt8](repeating: UInt8(truncatingIfNeeded: sequence), count: count)))
     }
 
     @Test func waitingAndPartialMessagesCountUntilDelivered() {
         let fed = Fed()
-        fed.deliver([Self.fragment(1, total: 500, offset: 0, count: 500)])   // complete, waits for 0
+        fed.deliver([Self.fragment(1, total: 500, offset: 0, count: 500)])  // complete, waits for 0
         #expect(fed.connection.receiveMemory == 500 + Self.overhead)
-        fed.deliver([Self.fragment(0, total: 3000, offset: 1000, count: 1000)])   // partial: a chunk and a record
+        fed.deliver([Self.fragment(0, total: 3000, offset: 1000, count: 1000)])  // partial: a chunk and a record
         #expect(fed.connection.receiveMemory == 500 + Self.overhead + 1000 + 2 * Self.overhead)
         #expect(fed.messages().isEmpty)
         fed.deliver([Self.fragment(0, total: 3000, offset: 0, count: 1000), Self.fragment(0, total: 3000, offset: 2000, count: 1000)])
@@ -70,10 +76,10 @@ import RUDPWire
         #expect(fed.connection.receiveMemory == 700 + Self.overhead)
         let messages = fed.messages()
         #expect(messages.count == 1)
-        #expect(fed.connection.receiveMemory == 700 + Self.overhead)   // still the application's to take
+        #expect(fed.connection.receiveMemory == 700 + Self.overhead)  // still the application's to take
         fed.connection.releaseCredit(messages[0])
         #expect(fed.connection.receiveMemory == 0)
-        fed.connection.releaseCredit(messages[0])                       // a second release changes nothing
+        fed.connection.releaseCredit(messages[0])  // a second release changes nothing
         #expect(fed.connection.receiveMemory == 0)
     }
 
@@ -141,8 +147,10 @@ import RUDPWire
         let endpoint = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: 9))
         var serverIDs: [ConnectionID: Int] = [:]
         for address in 1...3 {
-            var connect = Packet(destination: .none, packetNumber: 0,
-                                 body: .connect(TransportParameters(sourceConnectionID: ConnectionID(UInt64(address))), cookie: [])).serialized()
+            var connect = Packet(
+                destination: .none, packetNumber: 0,
+                body: .connect(TransportParameters(sourceConnectionID: ConnectionID(UInt64(address))), cookie: [])
+            ).serialized()
             Datagram.seal(&connect)
             endpoint.handle(datagram: connect, from: PeerAddress(node: address), at: .zero)
             while let (datagram, destination) = endpoint.pollTransmit(at: .zero) {
@@ -167,7 +175,9 @@ import RUDPWire
         for (address, count) in [(1, 20), (2, 10)] {
             for i in 0..<count {
                 let frame = Self.fragment(0, total: 100_000, offset: 1000 * (i + 1), count: 1000)
-                endpoint.handle(datagram: Self.data(to: byAddress[address]!, number: UInt64(i + 1), [frame]), from: PeerAddress(node: address), at: .zero)
+                endpoint.handle(
+                    datagram: Self.data(to: byAddress[address]!, number: UInt64(i + 1), [frame]), from: PeerAddress(node: address),
+                    at: .zero)
             }
         }
         #expect(endpoint.statistics.connectionsClosedForMemory == 0)
@@ -202,7 +212,7 @@ import RUDPWire
         let accepted = connection.packetsAccepted
         let frames = (0..<10).map { Self.fragment(0, total: 100_000, offset: 30_000 + 1000 * $0, count: 1000) }
         endpoint.handle(datagram: Self.data(to: byAddress[1]!, number: 21, frames), from: 1, at: .zero)
-        #expect(connection.packetsAccepted == accepted)   // dropped unprocessed
+        #expect(connection.packetsAccepted == accepted)  // dropped unprocessed
         #expect(connection.endingReason == .resourceLimit)
         #expect(endpoint.statistics.connectionsClosedForMemory == 1)
         #expect(endpoint.receiveMemory == 0)

@@ -1,6 +1,7 @@
-import Testing
-@testable import RUDPCore
 import RUDPWire
+import Testing
+
+@testable import RUDPCore
 
 @Suite struct ReceivedPacketTrackerTests {
     @Test func contiguousArrivalAdvancesCumulative() {
@@ -38,7 +39,7 @@ import RUDPWire
         t.applyFloor(4)
         #expect(t.cumulative == 6)
         #expect(t.ranges == [AckRange(9, 9)])
-        let duplicate2 = !t.insert(2, at: .zero); #expect(duplicate2)   // below the floor: treated as old
+        let duplicate2 = !t.insert(2, at: .zero); #expect(duplicate2)  // below the floor: treated as old
     }
 
     @Test func rangeCountIsBounded() {
@@ -48,7 +49,7 @@ import RUDPWire
         #expect(t.ranges.last == AckRange(400, 400))
         // Evicted ranges are not claimed as received: the cumulative point stays at the first gap.
         #expect(t.cumulative == 0)
-        let old = !t.insert(2, at: .zero)     // evicted: treated as a duplicate
+        let old = !t.insert(2, at: .zero)  // evicted: treated as a duplicate
         #expect(old)
         #expect((try? t.ackFrame(maxRanges: 32, ackDelayMicroseconds: 0).validate()) != nil)
     }

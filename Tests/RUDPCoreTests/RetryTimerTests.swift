@@ -12,12 +12,14 @@ import Testing
     static func clientAndRetry(_ mode: SecurityMode?) throws -> (client: Endpoint, id: ConnectionID, retry: [UInt8]) {
         var connection = ConnectionConfiguration()
         connection.connectTimeout = .seconds(2)
-        let client = Endpoint(configuration: EndpointConfiguration(connection: connection), randomness: SeededGenerator(seed: 21),
-                                   security: mode.map { SecurityTestSupport.security($0, seed: 22) })
+        let client = Endpoint(
+            configuration: EndpointConfiguration(connection: connection), randomness: SeededGenerator(seed: 21),
+            security: mode.map { SecurityTestSupport.security($0, seed: 22) })
         var serverConfiguration = EndpointConfiguration(acceptsConnections: true)
         serverConfiguration.retryPolicy = .always
-        let server = Endpoint(configuration: serverConfiguration, randomness: SeededGenerator(seed: 23),
-                                   security: mode.map { SecurityTestSupport.security($0, seed: 24) })
+        let server = Endpoint(
+            configuration: serverConfiguration, randomness: SeededGenerator(seed: 23),
+            security: mode.map { SecurityTestSupport.security($0, seed: 24) })
         let id = client.connect(to: 0, at: .zero)
         let connect = try #require(client.pollTransmit(at: .zero)).datagram
         server.handle(datagram: connect, from: 1, at: .zero)
@@ -47,8 +49,9 @@ import Testing
         }
         // CONNECTs at 0 and 250 ms (the next would be due at 750); the RETRY at 600 ms sends one at
         // once and restarts the timer: the next one initial RTO later, at 850 ms.
-        #expect(Array(connectTimes.prefix(4)) == [.zero, .milliseconds(250), .milliseconds(600), .milliseconds(850)],
-                "\(String(describing: mode)): \(connectTimes)")
+        #expect(
+            Array(connectTimes.prefix(4)) == [.zero, .milliseconds(250), .milliseconds(600), .milliseconds(850)],
+            "\(String(describing: mode)): \(connectTimes)")
         #expect(connectTimes.contains(.milliseconds(1_800)), "\(connectTimes)")
         // The RETRYs did not prolong the attempt: it fails at the connect timeout, 2 s after the
         // first CONNECT.
@@ -61,7 +64,8 @@ import Testing
     func emptyCookieIsDropped(mode: SecurityMode?) throws {
         let (client, id, _) = try Self.clientAndRetry(mode)
         let security = mode.map { SecurityTestSupport.security($0, seed: 24) }
-        var retry = Packet(destination: id, packetNumber: 0, body: .retry(cookie: []), flags: security?.handshake.flags ?? .plain).serialized()
+        var retry = Packet(destination: id, packetNumber: 0, body: .retry(cookie: []), flags: security?.handshake.flags ?? .plain)
+            .serialized()
         if let security { security.handshake.appendConnectKeyTag(&retry) } else { Datagram.seal(&retry) }
         let now = Timestamp.zero + .milliseconds(100)
         client.handle(datagram: retry, from: 0, at: now)

@@ -1,7 +1,7 @@
-import Testing
 import RUDPCore
 import RUDPSecurity
 import RUDPWire
+import Testing
 
 /// The secure handshake of PROTOCOL.md section 12 over the Pair harness: RETRY, cookie, randoms,
 /// ACCEPT authentication, and protected data in both modes.
@@ -10,7 +10,9 @@ import RUDPWire
     func handshakeAndEcho(mode: SecurityMode) throws {
         let pair = SecurityTestSupport.pair(mode)
         var seen: [[UInt8]] = []
-        pair.filter = { d, _ in seen.append(d); return true }
+        pair.filter = { d, _ in
+            seen.append(d); return true
+        }
         let id = pair.connect()
         let secret = Array("attack at dawn, attack at dawn".utf8)
         try pair.client.send(secret, on: id)
@@ -28,7 +30,9 @@ import RUDPWire
         #expect(seen.allSatisfy { $0[2] == flags })
         #expect(seen.filter { $0[1] == PacketType.connect.rawValue }.allSatisfy { $0.count == 1200 })
         // The message is visible on the wire only in authenticated mode.
-        let visible = seen.contains { d in d.count >= secret.count && (0...(d.count - secret.count)).contains { Array(d[$0..<($0 + secret.count)]) == secret } }
+        let visible = seen.contains { d in
+            d.count >= secret.count && (0...(d.count - secret.count)).contains { Array(d[$0..<($0 + secret.count)]) == secret }
+        }
         #expect(visible == (mode == .authenticated))
     }
 }
@@ -54,10 +58,12 @@ extension SecureHandshakeTests {
     /// A CONNECT from a peer without the key (wrong key, or random bytes shaped like a CONNECT)
     /// creates no state on the server and gets nothing back.
     @Test func keylessConnectCreatesNoStateAndGetsNoAnswer() throws {
-        let server = Endpoint(configuration: EndpointConfiguration(acceptsConnections: true), randomness: SeededGenerator(seed: 2),
-                                   security: SecurityTestSupport.security(.encrypted, seed: 9))
-        let stranger = Endpoint(configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: 3),
-                                     security: SecurityTestSupport.security(.encrypted, key: SecurityTestSupport.otherKey, seed: 10))
+        let server = Endpoint(
+            configuration: EndpointConfiguration(acceptsConnections: true), randomness: SeededGenerator(seed: 2),
+            security: SecurityTestSupport.security(.encrypted, seed: 9))
+        let stranger = Endpoint(
+            configuration: EndpointConfiguration(), randomness: SeededGenerator(seed: 3),
+            security: SecurityTestSupport.security(.encrypted, key: SecurityTestSupport.otherKey, seed: 10))
         _ = stranger.connect(to: 2, at: .zero)
         let connect = try #require(stranger.pollTransmit(at: .zero)).datagram
         #expect(connect.count == 1200)
@@ -95,8 +101,9 @@ extension SecureHandshakeTests {
     /// A cookie works only for the address and connection it was issued to, and only within its
     /// lifetime: otherwise the server answers with a new RETRY and creates nothing.
     @Test func cookiesFromAnotherAddressOrExpiredAreRejected() throws {
-        let pair = Pair(seed: 1, clientSecurity: SecurityTestSupport.security(.authenticated, seed: 1),
-                        serverSecurity: SecurityTestSupport.security(.authenticated, seed: 2, cookieLifetime: 1_000_000_000))
+        let pair = Pair(
+            seed: 1, clientSecurity: SecurityTestSupport.security(.authenticated, seed: 1),
+            serverSecurity: SecurityTestSupport.security(.authenticated, seed: 2, cookieLifetime: 1_000_000_000))
         _ = pair.connect()
         let first = try #require(pair.client.pollTransmit(at: pair.now)).datagram
         pair.server.handle(datagram: first, from: Pair.clientAddress, at: pair.now)
@@ -185,8 +192,9 @@ extension SecureHandshakeTests {
     @Test func sessionKeysAreReleasedWhenTheConnectionEnds() throws {
         let clientHandshake = RecordingHandshake(SecurityTestSupport.security(.encrypted, seed: 3).handshake)
         let serverHandshake = RecordingHandshake(SecurityTestSupport.security(.encrypted, seed: 4).handshake)
-        let pair = Pair(clientSecurity: EndpointSecurity(handshake: clientHandshake),
-                        serverSecurity: EndpointSecurity(handshake: serverHandshake))
+        let pair = Pair(
+            clientSecurity: EndpointSecurity(handshake: clientHandshake),
+            serverSecurity: EndpointSecurity(handshake: serverHandshake))
         let id = pair.connect()
         try pair.client.send([1, 2, 3], on: id)
         #expect(pair.drive { pair.serverMessages.count == 1 })
@@ -214,10 +222,13 @@ final class RecordingHandshake: HandshakeSecurity {
     func checkCookie(_ cookie: [UInt8], address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> CookieCheck {
         inner.checkCookie(cookie, address: address, clientConnectionID: clientConnectionID, at: now)
     }
-    func sessionProtection(clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
-                           serverConnectionID: ConnectionID, isClient: Bool) -> (any PacketProtection)? {
-        let protection = inner.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom, clientConnectionID: clientConnectionID,
-                                                 serverConnectionID: serverConnectionID, isClient: isClient)
+    func sessionProtection(
+        clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
+        serverConnectionID: ConnectionID, isClient: Bool
+    ) -> (any PacketProtection)? {
+        let protection = inner.sessionProtection(
+            clientRandom: clientRandom, serverRandom: serverRandom, clientConnectionID: clientConnectionID,
+            serverConnectionID: serverConnectionID, isClient: isClient)
         if let protection { made.append(Weak(value: protection)) }
         return protection
     }
@@ -228,8 +239,9 @@ extension SecureHandshakeTests {
     /// connection is aborted instead of sending anything unprotected.
     @Test func keyExhaustionAbortsTheConnection() throws {
         let clientHandshake = ExhaustingHandshake(SecurityTestSupport.security(.encrypted, seed: 5).handshake, sealsAllowed: 3)
-        let pair = Pair(clientSecurity: EndpointSecurity(handshake: clientHandshake),
-                        serverSecurity: SecurityTestSupport.security(.encrypted, seed: 6))
+        let pair = Pair(
+            clientSecurity: EndpointSecurity(handshake: clientHandshake),
+            serverSecurity: SecurityTestSupport.security(.encrypted, seed: 6))
         var sentAfterRefusal = false
         pair.filter = { d, toServer in
             if toServer && clientHandshake.refused { sentAfterRefusal = true }
@@ -246,14 +258,15 @@ extension SecureHandshakeTests {
 
     /// The real protection refuses packet number 2^62 (and any number not above the last sealed).
     @Test func sessionProtectionRefusesExhaustedPacketNumbers() throws {
-        let keys = try KeySchedule.sessionKeys(psk: SecurityTestSupport.key, clientRandom: HandshakeRandom(bytes: Array(repeating: 1, count: 32)),
-                                               serverRandom: HandshakeRandom(bytes: Array(repeating: 2, count: 32)),
-                                               clientConnectionID: ConnectionID(1), serverConnectionID: ConnectionID(2))
+        let keys = try KeySchedule.sessionKeys(
+            psk: SecurityTestSupport.key, clientRandom: HandshakeRandom(bytes: Array(repeating: 1, count: 32)),
+            serverRandom: HandshakeRandom(bytes: Array(repeating: 2, count: 32)),
+            clientConnectionID: ConnectionID(1), serverConnectionID: ConnectionID(2))
         let protection = try SessionProtection(mode: .encrypted, keys: keys, isClient: true)
         func packet(_ pn: UInt64) -> [UInt8] {
             var bytes: [UInt8] = []
             Packet.writeHeader(type: .data, flags: .authenticatedAndEncrypted, destination: ConnectionID(2), packetNumber: pn, into: &bytes)
-            bytes.append(0x01)   // PING
+            bytes.append(0x01)  // PING
             return bytes
         }
         var last = packet((1 << 62) - 1)
@@ -310,11 +323,15 @@ final class ExhaustingHandshake: HandshakeSecurity {
     func checkCookie(_ cookie: [UInt8], address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> CookieCheck {
         inner.checkCookie(cookie, address: address, clientConnectionID: clientConnectionID, at: now)
     }
-    func sessionProtection(clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
-                           serverConnectionID: ConnectionID, isClient: Bool) -> (any PacketProtection)? {
-        inner.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom, clientConnectionID: clientConnectionID,
-                                serverConnectionID: serverConnectionID, isClient: isClient)
-            .map { Protection($0, owner: self, sealsLeft: sealsAllowed) }
+    func sessionProtection(
+        clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
+        serverConnectionID: ConnectionID, isClient: Bool
+    ) -> (any PacketProtection)? {
+        inner.sessionProtection(
+            clientRandom: clientRandom, serverRandom: serverRandom, clientConnectionID: clientConnectionID,
+            serverConnectionID: serverConnectionID, isClient: isClient
+        )
+        .map { Protection($0, owner: self, sealsLeft: sealsAllowed) }
     }
 }
 
@@ -336,7 +353,7 @@ extension SecureHandshakeTests {
         let withCookie = try #require(connects.last)
         #expect(withCookie[Packet.headerSize + TransportParameters.encodedSize + 32] == 24, "the last CONNECT carries the cookie")
         let sent = pair.server.statistics.datagramsSent
-        pair.server.handle(datagram: withCookie, from: Pair.clientAddress, at: pair.now)   // well within the cookie's lifetime
+        pair.server.handle(datagram: withCookie, from: Pair.clientAddress, at: pair.now)  // well within the cookie's lifetime
         #expect(pair.server.connectionCount == 0)
         #expect(pair.server.statistics.replayedHandshakes == 1)
         #expect(pair.server.pollTransmit(at: pair.now) == nil && pair.server.statistics.datagramsSent == sent)

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import RUDPCore
+import RUDPExperiments
 import RUDPSecurity
 import RUDPSimulation
-import RUDPExperiments
+import Testing
 
 /// The randomized simulation suite in secure mode, and under a simulated attacker.
 ///
@@ -47,7 +47,8 @@ import RUDPExperiments
             let outcome = ExchangeScenario.run(Self.secureSetup(seed: seed))
             if !outcome.violations.isEmpty {
                 failures += 1
-                Issue.record("""
+                Issue.record(
+                    """
                     secure simulation seed \(seed) failed (replay: RUDP_SIMULATION_FIRST_SEED=\(seed) RUDP_SECURE_SIMULATION_SEEDS=1 swift test --filter SecureSimulationTests)
                     \(outcome.violations.prefix(5).joined(separator: "\n"))
                     \(outcome.reproduction)
@@ -67,10 +68,13 @@ import RUDPExperiments
             let attack = outcome.attackStatistics ?? AttackStatistics()
             if attack.injected == 0 { problems.append("the attacker injected nothing: \(attack)") }
             let dropped = Self.securityDrops(outcome)
-            if dropped == 0 && attack.injected >= 20 { problems.append("no security drop was counted although the attacker injected \(attack.injected) datagrams") }
+            if dropped == 0 && attack.injected >= 20 {
+                problems.append("no security drop was counted although the attacker injected \(attack.injected) datagrams")
+            }
             if !problems.isEmpty {
                 failures += 1
-                Issue.record("""
+                Issue.record(
+                    """
                     attacked simulation seed \(seed) failed (replay: RUDP_SIMULATION_FIRST_SEED=\(seed) RUDP_ATTACK_SIMULATION_SEEDS=1 swift test --filter SecureSimulationTests)
                     \(problems.prefix(5).joined(separator: "\n"))
                     attacker: \(attack)

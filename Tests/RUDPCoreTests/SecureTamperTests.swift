@@ -1,7 +1,7 @@
-import Testing
 import RUDPCore
 import RUDPSecurity
 import RUDPWire
+import Testing
 
 /// Tampering with a secure connection: flipped bytes, forgeries, replays. Every such datagram is
 /// dropped and counted, and changes nothing: the real transfer completes intact.
@@ -42,7 +42,8 @@ import RUDPWire
         #expect(flips > 100)
         let dropped = SecurityTestSupport.drops(pair.client, [id]) + SecurityTestSupport.drops(pair.server, [serverID])
         #expect(dropped == flips, "every flipped datagram must be dropped and counted exactly once")
-        let authFailures = (pair.client.connection(id)?.statistics.authenticationFailures ?? 0)
+        let authFailures =
+            (pair.client.connection(id)?.statistics.authenticationFailures ?? 0)
             + (pair.server.connection(serverID)?.statistics.authenticationFailures ?? 0)
             + pair.server.statistics.handshakeAuthenticationFailures
         #expect(authFailures > flips / 2)
@@ -56,15 +57,22 @@ import RUDPWire
         let id = pair.connect()
         #expect(pair.drive { pair.serverConnection != nil })
         let serverID = try #require(pair.serverConnection)
-        let keys = try KeySchedule.sessionKeys(psk: SecurityTestSupport.otherKey, clientRandom: HandshakeRandom(bytes: Array(repeating: 1, count: 32)),
-                                               serverRandom: HandshakeRandom(bytes: Array(repeating: 2, count: 32)),
-                                               clientConnectionID: id, serverConnectionID: serverID)
+        let keys = try KeySchedule.sessionKeys(
+            psk: SecurityTestSupport.otherKey, clientRandom: HandshakeRandom(bytes: Array(repeating: 1, count: 32)),
+            serverRandom: HandshakeRandom(bytes: Array(repeating: 2, count: 32)),
+            clientConnectionID: id, serverConnectionID: serverID)
         let forger = try SessionProtection(mode: mode, keys: keys, isClient: true)
         let flags: PacketFlags = mode == .encrypted ? .authenticatedAndEncrypted : .authenticated
         for k in 0..<50 {
-            var bytes = Packet(destination: serverID, packetNumber: 100 + UInt64(k),
-                               body: .data([.message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: UInt32(k), totalLength: 3, offset: 0, payload: [6, 6, 6]))]),
-                               flags: flags).serialized()
+            var bytes = Packet(
+                destination: serverID, packetNumber: 100 + UInt64(k),
+                body: .data([
+                    .message(
+                        MessageFrame(
+                            channel: 0, mode: .reliableOrdered, sequence: UInt32(k), totalLength: 3, offset: 0, payload: [6, 6, 6]))
+                ]),
+                flags: flags
+            ).serialized()
             #expect(forger.seal(&bytes))
             pair.server.handle(datagram: bytes, from: Pair.clientAddress, at: pair.now)
         }
@@ -109,10 +117,11 @@ import RUDPWire
         // More than a window's worth of packets later, the oldest numbers are too old.
         let bulk = (0..<1100).map { i in [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 1000) }
         var sent = 0
-        #expect(pair.drive(for: .seconds(600)) {
-            while sent < bulk.count, (try? pair.client.send(bulk[sent], on: id)) != nil { sent += 1 }
-            return pair.serverMessages.count == first.count + bulk.count
-        })
+        #expect(
+            pair.drive(for: .seconds(600)) {
+                while sent < bulk.count, (try? pair.client.send(bulk[sent], on: id)) != nil { sent += 1 }
+                return pair.serverMessages.count == first.count + bulk.count
+            })
         #expect(pair.serverMessages.map(\.bytes) == first + bulk)
         let beforeOld = try #require(pair.server.connection(serverID)?.statistics)
         #expect(beforeOld.packetsReceived > 1100)
@@ -142,12 +151,12 @@ import RUDPWire
         let deadline = pair.server.nextDeadline()
         let idleSince = pair.now
         var tampered = try #require(recorded.last)
-        tampered[Packet.headerSize - 2] ^= 0x10   // a packet number not seen yet: reaches the tag check
+        tampered[Packet.headerSize - 2] ^= 0x10  // a packet number not seen yet: reaches the tag check
         // From another address, at later times, while the connection is otherwise silent.
         for seconds in [2, 5, 9] {
             let at = idleSince + .seconds(seconds)
             pair.server.handle(datagram: tampered, from: 77, at: at)
-            pair.server.handle(datagram: recorded[0], from: 78, at: at)   // a replay
+            pair.server.handle(datagram: recorded[0], from: 78, at: at)  // a replay
             #expect(pair.server.address(of: serverID) == Pair.clientAddress)
             #expect(pair.server.nextDeadline() == deadline)
         }
@@ -171,7 +180,9 @@ extension SecureTamperTests {
         let id = pair.connect()
         try pair.client.send([42], on: id)
         func variants(_ d: [UInt8]) -> [[UInt8]] {
-            d.indices.map { i in var v = d; v[i] ^= UInt8(1 << (i % 8)); return v }
+            d.indices.map { i in
+                var v = d; v[i] ^= UInt8(1 << (i % 8)); return v
+            }
         }
         func clientDrops() -> Int { SecurityTestSupport.drops(pair.client, [id]) }
 

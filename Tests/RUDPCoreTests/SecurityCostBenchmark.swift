@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import RUDPCore
 import RUDPSecurity
 import RUDPWire
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,14 +43,17 @@ struct SecurityCostBenchmark {
                 }
                 return Self.cpuSeconds() - start
             }
-            print("handshake \(mode.map { "\($0)" } ?? "plain"): \(String(format: "%.1f", seconds / Double(count) * 1e6)) µs CPU per connection (both endpoints, median of 5 × \(count))")
+            print(
+                "handshake \(mode.map { "\($0)" } ?? "plain"): \(String(format: "%.1f", seconds / Double(count) * 1e6)) µs CPU per connection (both endpoints, median of 5 × \(count))"
+            )
         }
     }
 
     @Test func sealAndOpenCost() throws {
-        let keys = try KeySchedule.sessionKeys(psk: SecurityTestSupport.key, clientRandom: HandshakeRandom(bytes: Array(repeating: 1, count: 32)),
-                                               serverRandom: HandshakeRandom(bytes: Array(repeating: 2, count: 32)),
-                                               clientConnectionID: ConnectionID(1), serverConnectionID: ConnectionID(2))
+        let keys = try KeySchedule.sessionKeys(
+            psk: SecurityTestSupport.key, clientRandom: HandshakeRandom(bytes: Array(repeating: 1, count: 32)),
+            serverRandom: HandshakeRandom(bytes: Array(repeating: 2, count: 32)),
+            clientConnectionID: ConnectionID(1), serverConnectionID: ConnectionID(2))
         let payload = [UInt8](repeating: 0x5a, count: 1200 - Packet.headerSize - 16)
         let count = 200_000
         for mode in [SecurityMode.none, .authenticated, .encrypted] {
@@ -73,7 +77,9 @@ struct SecurityCostBenchmark {
                 return Self.cpuSeconds() - start
             }
             let perPacket = seconds / Double(count)
-            print("seal+open \(mode) (1,200-byte datagrams): \(String(format: "%.0f", perPacket * 1e9)) ns per packet, \(String(format: "%.0f", 1200 / perPacket / 1e6)) MB/s")
+            print(
+                "seal+open \(mode) (1,200-byte datagrams): \(String(format: "%.0f", perPacket * 1e9)) ns per packet, \(String(format: "%.0f", 1200 / perPacket / 1e6)) MB/s"
+            )
         }
     }
 
@@ -98,10 +104,14 @@ struct SecurityCostBenchmark {
             }
             let name = mode.map { "\($0)" } ?? "plain"
             results[name] = seconds
-            print("engine bulk \(name): \(String(format: "%.3f", seconds)) s CPU for \(messages) × 1 KiB (\(String(format: "%.0f", Double(messages) / seconds)) msg/s)")
+            print(
+                "engine bulk \(name): \(String(format: "%.3f", seconds)) s CPU for \(messages) × 1 KiB (\(String(format: "%.0f", Double(messages) / seconds)) msg/s)"
+            )
         }
         if let plain = results["plain"], let encrypted = results["encrypted"], let authenticated = results["authenticated"] {
-            print("engine throughput ratio: authenticated/plain \(String(format: "%.2f", plain / authenticated)), encrypted/plain \(String(format: "%.2f", plain / encrypted))")
+            print(
+                "engine throughput ratio: authenticated/plain \(String(format: "%.2f", plain / authenticated)), encrypted/plain \(String(format: "%.2f", plain / encrypted))"
+            )
         }
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import RUDPCore
-import RUDPSimulation
 import RUDPExperiments
+import RUDPSimulation
+import Testing
 
 /// The randomized simulation suite: thousands of seeded scenarios with loss (0–50 %, uniform and
 /// bursty), duplication, reordering, corruption, bandwidth limits and partitions, each checked for
@@ -31,7 +31,8 @@ import RUDPExperiments
             let outcome = ExchangeScenario.run(.random(seed: seed))
             if !outcome.violations.isEmpty {
                 failures += 1
-                Issue.record("""
+                Issue.record(
+                    """
                     simulation seed \(seed) failed (replay: RUDP_SIMULATION_FIRST_SEED=\(seed) RUDP_SIMULATION_SEEDS=1 swift test --filter SimulationSuite)
                     \(outcome.violations.prefix(5).joined(separator: "\n"))
                     \(outcome.reproduction)

@@ -1,5 +1,5 @@
-import Testing
 import RUDPCore
+import Testing
 
 /// SipHash-2-4 against the test vectors of its authors (Aumasson and Bernstein): key 00 01 .. 0f,
 /// messages 00 01 .. (n − 1) for n = 0 ..< 64, as listed in the reference implementation's

@@ -1,7 +1,8 @@
-import Testing
-@testable import RUDPCore
 import RUDPSecurity
 import RUDPWire
+import Testing
+
+@testable import RUDPCore
 
 /// Normative sentences of wire version 2 and reference behaviours that `Specs/CHANGES.md` listed
 /// as "Not covered" (issue 12 point 10), each checked here against the engine.
@@ -24,7 +25,7 @@ extension SpecCoverageTests {
     @Test(arguments: [SecurityMode.authenticated, .encrypted])
     func aVerifiedSecureRetryOutsideConnectingIsDropped(mode: SecurityMode) throws {
         let pair = SecurityTestSupport.pair(mode, seed: 3)
-        let keyHolder = SecurityTestSupport.security(mode, seed: 77).handshake   // the same key
+        let keyHolder = SecurityTestSupport.security(mode, seed: 77).handshake  // the same key
         var retries: [[UInt8]] = []
         var connectsAfterHandshake = 0
         var handshakeDone = false
@@ -36,8 +37,8 @@ extension SpecCoverageTests {
         let c = pair.connect()
 
         // The handshake by hand, to stop with the server connection in Accepting.
-        pair.step()   // CONNECT → RETRY
-        pair.step()   // RETRY → CONNECT with the cookie
+        pair.step()  // CONNECT → RETRY
+        pair.step()  // RETRY → CONNECT with the cookie
         pair.toServer.forEach { pair.server.handle(datagram: $0, from: Pair.clientAddress, at: pair.now) }
         pair.toServer = []
         let s = try #require(pair.server.connectionIDs.first)
@@ -81,10 +82,10 @@ extension SpecCoverageTests {
         #expect(pair.clientMessages.first?.bytes == Array("second".utf8))
 
         // Client, Closing (a graceful close asked, CLOSE sent): still dropped.
-        _ = pair.drive(for: .seconds(1)) { false }   // everything acknowledged
+        _ = pair.drive(for: .seconds(1)) { false }  // everything acknowledged
         pair.filter = { datagram, toServer in
             if toServer && packetType(datagram) == .connect { connectsAfterHandshake += 1 }
-            return toServer ? false : true   // the server never sees the CLOSE: the client stays in Closing
+            return toServer ? false : true  // the server never sees the CLOSE: the client stays in Closing
         }
         pair.client.close(c, at: pair.now)
         pair.collect()
@@ -108,8 +109,8 @@ extension SpecCoverageTests {
         var configuration = EndpointConfiguration(acceptsConnections: true)
         #expect(configuration.endedHandshakeMemory == 4_096, "the reference's default")
         configuration.retryPolicy = .never
-        configuration.maxHalfOpenConnections = 5_000   // none evicted: an evicted one is not remembered
-        configuration.connection.idleTimeout = .seconds(1)   // a half-open connection ends after 1 s
+        configuration.maxHalfOpenConnections = 5_000  // none evicted: an evicted one is not remembered
+        configuration.connection.idleTimeout = .seconds(1)  // a half-open connection ends after 1 s
         let server = Endpoint(configuration: configuration, randomness: SeededGenerator(seed: 26))
         var now = Timestamp.zero
         // Client k: address 10,000 + k (one host each), client ID 0x10000 + k.
@@ -127,8 +128,8 @@ extension SpecCoverageTests {
             }
         }
 
-        openAndEnd(0..<1)          // client 0: the oldest
-        openAndEnd(1..<4_096)      // 4,095 more: 4,096 remembered
+        openAndEnd(0..<1)  // client 0: the oldest
+        openAndEnd(1..<4_096)  // 4,095 more: 4,096 remembered
         #expect(server.connectionCount == 0)
         #expect(server.statistics.connectionsAccepted == 4_096)
         deliver(0)
@@ -178,7 +179,7 @@ extension SpecCoverageTests {
         }
         let c = pair.connect()
         #expect(pair.drive { pair.client.connection(c)?.state == .established })
-        let established = pair.now   // the client's; the server's comes one latency later
+        let established = pair.now  // the client's; the server's comes one latency later
         #expect(pair.drive { pair.serverConnection != nil })
         #expect(established - Timestamp.zero > limit + .seconds(1), "the handshake took longer than the limit (\(established))")
         #expect(pair.client.statistics.datagramsSent > 2, "the client retransmitted CONNECT")
@@ -218,7 +219,9 @@ extension SpecCoverageTests {
         let asked = pair.now
         _ = pair.drive(for: limit * 4) { false }
         #expect(pair.now - asked >= limit * 4)
-        #expect(pair.closeReason(pair.clientEvents) == nil, "still waiting for the acknowledgement: \(String(describing: pair.closeReason(pair.clientEvents)))")
+        #expect(
+            pair.closeReason(pair.clientEvents) == nil,
+            "still waiting for the acknowledgement: \(String(describing: pair.closeReason(pair.clientEvents)))")
         #expect(pair.client.connection(c)?.state == .established)
         #expect(idleCloses == 0)
         blocked = false
@@ -262,8 +265,9 @@ extension SpecCoverageTests {
     /// differently from one array to the next, so only these give two connections equal holdings).
     static func holdings(for id: ConnectionID) -> [[UInt8]] {
         (0..<10).map { i in
-            ReceiveMemoryTests.data(to: id, number: UInt64(i + 1),
-                                    [ReceiveMemoryTests.fragment(UInt32(i), total: 1_000, offset: 0, count: 1_000, mode: .unreliable)])
+            ReceiveMemoryTests.data(
+                to: id, number: UInt64(i + 1),
+                [ReceiveMemoryTests.fragment(UInt32(i), total: 1_000, offset: 0, count: 1_000, mode: .unreliable)])
         }
     }
 
@@ -286,7 +290,9 @@ extension SpecCoverageTests {
                 for datagram in Self.holdings(for: ids[address]!) { endpoint.handle(datagram: datagram, from: address, at: .zero) }
             }
             let first = try #require(endpoint.connection(ids[1]!)), second = try #require(endpoint.connection(ids[2]!))
-            #expect(first.receiveMemory == held && second.receiveMemory == held, "seed \(seed): \(first.receiveMemory), \(second.receiveMemory)")
+            #expect(
+                first.receiveMemory == held && second.receiveMemory == held, "seed \(seed): \(first.receiveMemory), \(second.receiveMemory)"
+            )
             #expect(endpoint.statistics.connectionsClosedForMemory == 0, "seed \(seed)")
             let lowest = min(ids[1]!, ids[2]!)
             if lowest == ids[1]! { lowerWasOlder = true } else { lowerWasYounger = true }
@@ -306,8 +312,10 @@ extension SpecCoverageTests {
     /// unrecorded, and its own connection, which held nothing, stays open.
     @Test func aDatagramIsDroppedWhenNothingIsLeftToClose() throws {
         let budget = 1_000
-        let big = [ReceiveMemoryTests.fragment(0, total: 5_000, offset: 1_000, count: 600),
-                   ReceiveMemoryTests.fragment(0, total: 5_000, offset: 2_000, count: 600)]
+        let big = [
+            ReceiveMemoryTests.fragment(0, total: 5_000, offset: 1_000, count: 600),
+            ReceiveMemoryTests.fragment(0, total: 5_000, offset: 2_000, count: 600),
+        ]
         try #require(2 * ReceiveMemory.bound(payloadCount: 600) > budget)
         let (endpoint, ids) = Self.budgetEndpoint(budget: budget, seed: 5)
 
@@ -324,9 +332,11 @@ extension SpecCoverageTests {
         // Address 1 holds something: it is closed, still the datagram does not fit, and nothing
         // is left to close: dropped, and its connection stays open.
         let holder = try #require(endpoint.connection(ids[1]!))
-        endpoint.handle(datagram: ReceiveMemoryTests.data(to: ids[1]!, number: 1,
-                                                          [ReceiveMemoryTests.fragment(0, total: 5_000, offset: 1_000, count: 300)]),
-                        from: 1, at: .zero)
+        endpoint.handle(
+            datagram: ReceiveMemoryTests.data(
+                to: ids[1]!, number: 1,
+                [ReceiveMemoryTests.fragment(0, total: 5_000, offset: 1_000, count: 300)]),
+            from: 1, at: .zero)
         #expect(holder.receiveMemory > 0)
         endpoint.handle(datagram: ReceiveMemoryTests.data(to: ids[2]!, number: 2, big), from: 2, at: .zero)
         #expect(holder.endingReason == .resourceLimit)
@@ -337,9 +347,11 @@ extension SpecCoverageTests {
         #expect(endpoint.receiveMemory == 0)
 
         // A datagram that fits is still taken.
-        endpoint.handle(datagram: ReceiveMemoryTests.data(to: ids[2]!, number: 3,
-                                                          [ReceiveMemoryTests.fragment(0, total: 5_000, offset: 1_000, count: 200)]),
-                        from: 2, at: .zero)
+        endpoint.handle(
+            datagram: ReceiveMemoryTests.data(
+                to: ids[2]!, number: 3,
+                [ReceiveMemoryTests.fragment(0, total: 5_000, offset: 1_000, count: 200)]),
+            from: 2, at: .zero)
         #expect(receiver.packetsAccepted == accepted + 1)
         #expect(receiver.receiveMemory > 0)
     }

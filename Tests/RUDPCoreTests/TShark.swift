@@ -99,17 +99,21 @@ enum TShark {
         process.waitUntilExit()
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Output(status: process.terminationStatus,
-                      standardOutput: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                      standardError: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
-                      seconds: seconds)
+        return Output(
+            status: process.terminationStatus,
+            standardOutput: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            standardError: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
+            seconds: seconds)
     }
 
     /// Decodes `capture` and returns, for every datagram in order, the value of each of `fields`
     /// (several occurrences joined with ","), with the run's output for diagnostics.
     static func fields(_ fields: [String], of capture: URL, in directory: URL) async throws -> (rows: [[String: String]], output: Output) {
-        let arguments = ["-r", capture.path, "-T", "fields", "-E", "header=n", "-E", "separator=/t",
-                         "-E", "occurrence=a", "-E", "aggregator=,"] + fields.flatMap { ["-e", $0] }
+        let arguments =
+            [
+                "-r", capture.path, "-T", "fields", "-E", "header=n", "-E", "separator=/t",
+                "-E", "occurrence=a", "-E", "aggregator=,",
+            ] + fields.flatMap { ["-e", $0] }
         let output = try await run(arguments, in: directory)
         guard output.status == 0 else {
             throw Failure(description: "tshark exited with \(output.status): \(output.problems)")

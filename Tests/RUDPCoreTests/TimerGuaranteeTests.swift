@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
 
 /// The guarantee of the timer table (issue 14): after `handleTimeout(at: now)` and draining
 /// `pollTransmit`, `nextDeadline()` is nil or later than `now`. ``Pair`` checks it at every timer
@@ -46,8 +46,9 @@ import RUDPWire
             let size = [0, 1, 100, 1000, 3000, 20_000][draw(6)]
             let mode: DeliveryMode = [.reliableOrdered, .reliableUnordered, .unreliable][draw(3)]
             if mode.isReliable { reliable += 1 }
-            _ = try? pair.client.send(Array(repeating: UInt8(truncatingIfNeeded: i), count: size), on: c,
-                                      channel: UInt8(draw(3)), mode: mode)
+            _ = try? pair.client.send(
+                Array(repeating: UInt8(truncatingIfNeeded: i), count: size), on: c,
+                channel: UInt8(draw(3)), mode: mode)
             if draw(4) == 0 { _ = pair.step() }
         }
         _ = pair.drive(for: .seconds(30)) {

@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import RUDPCore
-import RUDPSimulation
 import RUDPExperiments
+import RUDPSimulation
+import Testing
 
 /// Writes the trace digest of every seeded scenario of the simulation suite to a file, so that a
 /// refactoring of the engine can be checked for unchanged behaviour run by run:
@@ -19,9 +19,10 @@ struct TraceDigestBaselineTests {
         for seed in 1...UInt64(count) {
             let outcome = ExchangeScenario.run(.random(seed: seed))
             let c = outcome.clientStatistics, s = outcome.serverStatistics
-            lines.append("\(seed) \(String(outcome.traceDigest, radix: 16)) \(outcome.endTime.nanoseconds) "
-                         + "c:\(c.packetsSent)/\(c.packetsLost)/\(c.fragmentsRetransmitted) s:\(s.packetsSent)/\(s.packetsLost) "
-                         + "\(outcome.violations.count)")
+            lines.append(
+                "\(seed) \(String(outcome.traceDigest, radix: 16)) \(outcome.endTime.nanoseconds) "
+                    + "c:\(c.packetsSent)/\(c.packetsLost)/\(c.fragmentsRetransmitted) s:\(s.packetsSent)/\(s.packetsLost) "
+                    + "\(outcome.violations.count)")
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }

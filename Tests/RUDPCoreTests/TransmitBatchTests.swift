@@ -1,6 +1,6 @@
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
 
 /// The endpoint's output into caller memory: single datagrams, GSO batches of equal segments,
 /// and what the batches must not change (order, anti-amplification, stateless answers first).
@@ -9,7 +9,8 @@ import RUDPWire
     static func pairWithQueuedMessages(_ count: Int, size: Int) throws -> Pair {
         let pair = Pair()
         pair.connect()
-        #expect(pair.drive { pair.serverConnection != nil && pair.clientEvents.contains { if case .connected = $0.1 { true } else { false } } })
+        #expect(
+            pair.drive { pair.serverConnection != nil && pair.clientEvents.contains { if case .connected = $0.1 { true } else { false } } })
         let id = try #require(pair.serverConnection)
         for i in 0..<count { try pair.server.send([UInt8](repeating: UInt8(truncatingIfNeeded: i), count: size), on: id) }
         return pair
@@ -31,7 +32,7 @@ import RUDPWire
             for index in 0..<transmit.segmentCount {
                 let size = transmit.size(ofSegment: index)
                 #expect(size == transmit.segmentSize || index == transmit.segmentCount - 1)
-                fromBatches.append(Array(buffer[offset ..< offset + size]))
+                fromBatches.append(Array(buffer[offset..<offset + size]))
                 offset += size
             }
         }
@@ -54,14 +55,16 @@ import RUDPWire
             var offset = 0
             for index in 0..<transmit.segmentCount {
                 #expect(transmit.size(ofSegment: index) <= transmit.segmentSize)
-                out.append(Array(buffer[offset ..< offset + transmit.size(ofSegment: index)]))
+                out.append(Array(buffer[offset..<offset + transmit.size(ofSegment: index)]))
                 offset += transmit.size(ofSegment: index)
             }
         }
         return out
     }
 
-    @Test("messages of mixed sizes, reliable and not, with acknowledgements between rounds: batches send the same datagrams in the same order")
+    @Test(
+        "messages of mixed sizes, reliable and not, with acknowledgements between rounds: batches send the same datagrams in the same order"
+    )
     func mixedSizesLeaveInTheSameOrderBatchedOrNot() throws {
         let pairs = [try Self.pairWithQueuedMessages(0, size: 0), try Self.pairWithQueuedMessages(0, size: 0)]
         var random = SeededGenerator(seed: 11)
@@ -116,7 +119,7 @@ import RUDPWire
         var sent = 0
         var buffer = [UInt8](repeating: 0, count: 8 * server.maximumDatagramSize)
         for _ in 0..<20 {
-            server.handle(datagram: connect, from: 1, at: now)   // the client retransmits: 3x more each time
+            server.handle(datagram: connect, from: 1, at: now)  // the client retransmits: 3x more each time
             while let transmit = buffer.withUnsafeMutableBytes({ server.pollTransmit(into: $0, maxSegments: 8, at: now) }) {
                 sent += transmit.byteCount
             }

@@ -1,16 +1,22 @@
-import Testing
 import RUDPCore
+import Testing
 
 @Suite struct WestwoodTests {
     let t0 = Timestamp.zero
 
     /// Acknowledges `packets` packets of `bytes` each, one every `spacing`, each with RTT `rtt`.
-    func deliver(_ cc: inout WestwoodCongestionController, packets: Int, bytes: Int = 1200,
-                 from start: Timestamp, spacing: Duration, rtt: Duration) -> Timestamp {
+    func deliver(
+        _ cc: inout WestwoodCongestionController, packets: Int, bytes: Int = 1200,
+        from start: Timestamp, spacing: Duration, rtt: Duration
+    ) -> Timestamp {
         var now = start
         for _ in 0..<packets {
             now = now + spacing
-            cc.onPacketAcknowledged(bytes: bytes, sentTime: Timestamp(nanoseconds: now.nanoseconds - UInt64(rtt.components.attoseconds / 1_000_000_000) - UInt64(rtt.components.seconds) * 1_000_000_000), at: now)
+            cc.onPacketAcknowledged(
+                bytes: bytes,
+                sentTime: Timestamp(
+                    nanoseconds: now.nanoseconds - UInt64(rtt.components.attoseconds / 1_000_000_000) - UInt64(rtt.components.seconds)
+                        * 1_000_000_000), at: now)
         }
         return now
     }

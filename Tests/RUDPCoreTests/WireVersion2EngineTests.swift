@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import RUDPCore
 import RUDPWire
+import Testing
+
+@testable import RUDPCore
 
 /// The engine on wire version 2: what it sends is exactly the datagrams of `Specs/PROTOCOL.md`
 /// appendix A (the vectors of `datagrams.json`), a plain CONNECT carries an empty cookie, a plain
@@ -82,14 +83,15 @@ import RUDPWire
     /// The datagrams of `Specs/PROTOCOL.md` appendix B: appendix A's connection, then the client's
     /// NAT binding changes from address 1 to address 2 and it sends a message; the server
     /// challenges address 2 (data from its random source), the client answers, the server moves.
-    static let challengeData: UInt64 = 0x7061_7468_6368_6b31   // "pathchk1"
+    static let challengeData: UInt64 = 0x7061_7468_6368_6b31  // "pathchk1"
 
     @Test func appendixBIsWhatTheEngineSends() throws {
         let client = Endpoint(configuration: EndpointConfiguration(), randomness: ScriptedRandom([0x0123_4567_89ab_cdef]))
         var serverConfiguration = EndpointConfiguration(acceptsConnections: true)
         serverConfiguration.workerIndex = 15
-        let server = Endpoint(configuration: serverConfiguration,
-                                   randomness: ScriptedRandom([0x0edc_ba98_7654_3210, Self.challengeData]))
+        let server = Endpoint(
+            configuration: serverConfiguration,
+            randomness: ScriptedRandom([0x0edc_ba98_7654_3210, Self.challengeData]))
         let now = Timestamp.zero
         let id = client.connect(to: 0, at: now)
         #expect(id == Self.clientID)
@@ -97,10 +99,14 @@ import RUDPWire
         var exchanged: [[UInt8]] = []
         for _ in 0..<2 {
             while let (d, _) = client.pollTransmit(at: now) { exchanged.append(d); server.handle(datagram: d, from: 1, at: now) }
-            while let (d, to) = server.pollTransmit(at: now) { exchanged.append(d); #expect(to == 1); client.handle(datagram: d, from: 0, at: now) }
+            while let (d, to) = server.pollTransmit(at: now) {
+                exchanged.append(d); #expect(to == 1); client.handle(datagram: d, from: 0, at: now)
+            }
         }
-        let appendixA = try ["datagram-connect-default-parameters", "datagram-accept-default-parameters",
-                             "datagram-first-client-packet", "datagram-first-server-reply"].map(Self.datagramVector)
+        let appendixA = try [
+            "datagram-connect-default-parameters", "datagram-accept-default-parameters",
+            "datagram-first-client-packet", "datagram-first-server-reply",
+        ].map(Self.datagramVector)
         #expect(exchanged == appendixA)
         #expect(server.connectionIDs == [Self.serverID])
 
@@ -122,8 +128,10 @@ import RUDPWire
         server.handle(datagram: response, from: 2, at: now)
         #expect(server.address(of: Self.serverID) == 2 && server.candidateAddress(of: Self.serverID) == nil)
         #expect(server.statistics.pathMigrations == 1)
-        let vectors = try ["datagram-rebound-client-message", "datagram-path-challenge", "datagram-ack-to-old-address",
-                           "datagram-path-response"].map(Self.datagramVector)
+        let vectors = try [
+            "datagram-rebound-client-message", "datagram-path-challenge", "datagram-ack-to-old-address",
+            "datagram-path-response",
+        ].map(Self.datagramVector)
         #expect([message, challenge, ack, response] == vectors)
         // Nothing was in flight at the server: it sends nothing more. The client's retransmission
         // timer re-sends the message; the server acknowledges it, now to address 2.
@@ -152,8 +160,10 @@ import RUDPWire
             return
         }
         #expect(cookie.isEmpty && pair.toServer[0].count == 51)
-        var withCookie = Packet(destination: .none, packetNumber: original.packetNumber,
-                                body: .connect(params, cookie: [UInt8](repeating: 0xc5, count: 16))).serialized()
+        var withCookie = Packet(
+            destination: .none, packetNumber: original.packetNumber,
+            body: .connect(params, cookie: [UInt8](repeating: 0xc5, count: 16))
+        ).serialized()
         Datagram.seal(&withCookie)
         #expect(withCookie.count == 67)
         pair.toServer = [withCookie]
@@ -211,7 +221,7 @@ import RUDPWire
         // a DATA packet with only path frames: parsed, recorded, not ack-eliciting
         var bytes = Packet(destination: server, packetNumber: 1_000, body: .data([.pathChallenge(42), .pathResponse(7)])).serialized()
         Datagram.seal(&bytes)
-        pair.collect()   // nothing else pending on the server
+        pair.collect()  // nothing else pending on the server
         #expect(pair.server.pollTransmit(at: pair.now) == nil)
         let received = try #require(pair.server.connection(server)).statistics.packetsReceived
         pair.server.handle(datagram: bytes, from: Pair.clientAddress, at: pair.now)

@@ -38,7 +38,8 @@ struct SimulateAnalyticTests {
         ])
         let result = try ExperimentRunner.run(setup)
         let expected = loss / (1 - loss)
-        let context = "loss \(loss), seed \(setup.seed): ratio \(result.retransmissionRatio), expected \(expected), "
+        let context =
+            "loss \(loss), seed \(setup.seed): ratio \(result.retransmissionRatio), expected \(expected), "
             + "\(result.retransmittedFragments) retransmissions of \(result.messagesAccepted) messages, "
             + "spurious \(result.duplicateFragments), link \(result.forwardLink)"
         #expect(result.completed && result.messagesDelivered == 4000, "\(context)")

@@ -1,7 +1,8 @@
 import Foundation
 import RUDPCore
-@testable import RUDPExperiments
 import Testing
+
+@testable import RUDPExperiments
 
 /// Reproducibility, the report formats, option parsing and scenario files of `rudp simulate`.
 @Suite("rudp simulate: reports, options and scenarios")
@@ -28,8 +29,9 @@ struct SimulateReportTests {
     }
 
     @Test func everyReportStatesTheSeedAndOptions() throws {
-        let report = try ExperimentReport.run(base: smallSetup(seed: 12345), sweep: ExperimentSweep(parsing: "delay=10ms,30ms"),
-                                              reproduction: "rudp simulate --seed 12345")
+        let report = try ExperimentReport.run(
+            base: smallSetup(seed: 12345), sweep: ExperimentSweep(parsing: "delay=10ms,30ms"),
+            reproduction: "rudp simulate --seed 12345")
         let table = report.table()
         #expect(table.contains("seed 12345") && table.contains("loss=0.03") && table.contains("jitter=5ms"), "\(table)")
         #expect(table.contains("reproduce: rudp simulate --seed 12345"))
@@ -61,7 +63,8 @@ struct SimulateReportTests {
     @Test(arguments: [
         (ExperimentParameter.loss, "1.5"), (.loss, "abc"), (.rate, "10"), (.rate, "-5Mbit/s"), (.delay, "-1s"),
         (.delay, "20"), (.size, "7"), (.queue, "12XB"), (.mode, "sometimes"), (.congestion, "cubic"),
-        (.burst, "5%"), (.burst, "90%:1.05"), (.burst, "1%,30%,50%,20%,1%"), (.rate, "10mbps"), (.seed, "-1"), (.messageWindow, "0"), (.datagramSize, "100"),
+        (.burst, "5%"), (.burst, "90%:1.05"), (.burst, "1%,30%,50%,20%,1%"), (.rate, "10mbps"), (.seed, "-1"), (.messageWindow, "0"),
+        (.datagramSize, "100"),
         (.messages, "2.5"), (.messageRate, "0"), (.reverse, "sideways"),
     ])
     func badValuesAreTypedErrors(parameter: ExperimentParameter, value: String) {
@@ -113,7 +116,9 @@ struct SimulateReportTests {
 
     @Test func rampsExpandIntoSteps() throws {
         var setup = ExperimentSetup()
-        setup.timeline = [ConditionChange(at: .seconds(10), kind: .ramp(until: .seconds(20), steps: 4, [(.loss, "0.2"), (.rate, "2mbit")]))]
+        setup.timeline = [
+            ConditionChange(at: .seconds(10), kind: .ramp(until: .seconds(20), steps: 4, [(.loss, "0.2"), (.rate, "2mbit")]))
+        ]
         let (phases, partitions) = try setup.schedule()
         #expect(partitions.isEmpty)
         #expect(phases.map(\.start) == [.zero, .milliseconds(12_500), .seconds(15), .milliseconds(17_500), .seconds(20)])
@@ -136,7 +141,7 @@ struct SimulateReportTests {
             var setup = ExperimentSetup()
             try scenario.apply(to: &setup)
             #expect(!setup.timeline.isEmpty, "\(file)")
-            setup.workload.duration = .seconds(3)   // keep the suite fast; the timeline is still checked
+            setup.workload.duration = .seconds(3)  // keep the suite fast; the timeline is still checked
             _ = try setup.schedule()
             let result = try ExperimentRunner.run(setup)
             #expect(result.messagesDelivered > 0, "\(file)")
@@ -145,11 +150,11 @@ struct SimulateReportTests {
 
     @Test func scenarioFilesDecodeSettingsAndTimeline() throws {
         let json = """
-        {"name": "t", "settings": {"rate": "5mbit", "loss": 0.01, "size": 1200, "seed": 9},
-         "timeline": [{"at": "1s", "partition": "500ms"},
-                      {"at": "2s", "set": {"loss": "5%"}},
-                      {"at": "3s", "until": "4s", "steps": 2, "ramp": {"delay": "60ms"}}]}
-        """
+            {"name": "t", "settings": {"rate": "5mbit", "loss": 0.01, "size": 1200, "seed": 9},
+             "timeline": [{"at": "1s", "partition": "500ms"},
+                          {"at": "2s", "set": {"loss": "5%"}},
+                          {"at": "3s", "until": "4s", "steps": 2, "ramp": {"delay": "60ms"}}]}
+            """
         let scenario = try JSONDecoder().decode(ScenarioFile.self, from: Data(json.utf8))
         var setup = ExperimentSetup()
         try scenario.apply(to: &setup)

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import RUDPCore
 import RUDPFuzzSupport
+import Testing
 
 /// Replays, without the fuzzer, every saved crash input (`Fuzz/FailCases/<target>/`) and every
 /// seed input (made from `Specs/vectors`) through the same checks the fuzz targets run.
@@ -100,9 +100,11 @@ struct FuzzReplayTests {
         }
         #expect(total.opened > 100 && total.sealed > total.opened / 2, "\(total)")
         #expect(total.cookiesAccepted > 10 && total.tagsAccepted > 10, "\(total)")
-        let outcomes = ["oversize", "truncated", "invalidPacketNumber", "replayed", "tooOld", "authenticationFailed",
-                        "checksumMismatch", "keyExhausted", "packetNumberNotIncreasing", "invalidHeader",
-                        "invalidCookie", "expiredCookie"]
+        let outcomes = [
+            "oversize", "truncated", "invalidPacketNumber", "replayed", "tooOld", "authenticationFailed",
+            "checksumMismatch", "keyExhausted", "packetNumberNotIncreasing", "invalidHeader",
+            "invalidCookie", "expiredCookie",
+        ]
         for outcome in outcomes {
             #expect(total.refusals[outcome, default: 0] > 0, "no seed program reaches \(outcome): \(total.refusals)")
         }
@@ -121,7 +123,7 @@ struct FuzzReplayTests {
     @Test("with packet security the exchange seeds move every message, in both modes")
     func secureExchangeSeedsAreNotVacuous() throws {
         let programs = EngineFuzzer.seedPrograms(datagrams: [], secure: true)
-        for program in programs.prefix(2) {   // flags 0 without loss (even seed: encrypted), with loss (odd seed: authenticated)
+        for program in programs.prefix(2) {  // flags 0 without loss (even seed: encrypted), with loss (odd seed: authenticated)
             let report = EngineFuzzer.run(program, secure: true)
             #expect(report.violation == nil, "\(report)")
             #expect(report.messagesSent == 13, "\(report)")
@@ -134,7 +136,7 @@ struct FuzzReplayTests {
     @Test("the exchange seeds really move messages both ways and end the connections")
     func exchangeSeedsAreNotVacuous() throws {
         let programs = EngineFuzzer.seedPrograms(datagrams: [])
-        let report = EngineFuzzer.run(programs[0])   // flags 0, no loss
+        let report = EngineFuzzer.run(programs[0])  // flags 0, no loss
         #expect(report.violation == nil)
         // 12 messages (3 modes, 2 sizes, 2 sides) on the first connection, 1 on the second.
         #expect(report.messagesSent == 13, "\(report)")

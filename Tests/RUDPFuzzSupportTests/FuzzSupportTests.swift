@@ -1,6 +1,6 @@
-import Testing
 import RUDPCore
 import RUDPFuzzSupport
+import Testing
 
 /// The building blocks of the fuzz checks, and evidence that the checks can fail.
 @Suite("Fuzz support")
@@ -59,12 +59,15 @@ struct FuzzSupportTests {
             total.connectionsRefused += report.server.connectionsRefused
             total.refusalsAnswered += report.server.refusalsAnswered
         }
-        #expect(total.retriesSent > 0 && total.halfOpenEvicted > 0 && total.connectionsRefused > 0 && total.refusalsAnswered > 0,
-                "secure \(secure): \(total)")
+        #expect(
+            total.retriesSent > 0 && total.halfOpenEvicted > 0 && total.connectionsRefused > 0 && total.refusalsAnswered > 0,
+            "secure \(secure): \(total)")
         if !secure { #expect(total.invalidCookies > 0, "an expired plain cookie is reached") }
     }
 
-    @Test("the engine seed programs reach path validation: NAT rebindings, challenges, moves and forged PATH frames", arguments: [false, true])
+    @Test(
+        "the engine seed programs reach path validation: NAT rebindings, challenges, moves and forged PATH frames",
+        arguments: [false, true])
     func pathValidationPaths(secure: Bool) throws {
         let datagrams = try FuzzSeeds.vectorDatagrams(in: FuzzReplayTests.vectors).map(\.bytes)
         var total = EndpointStatistics()

@@ -1,8 +1,8 @@
-import Testing
 import RUDPCore
 import RUDPFuzzSupport
 import RUDPSecurity
 import RUDPWire
+import Testing
 
 /// Evidence that the security fuzz checks can fail: receivers with the classic replay-protection
 /// and authentication bugs planted are each reported, while the real ``PacketProtector`` passes
@@ -69,7 +69,7 @@ struct SecurityFuzzerTests {
     func sessionProtectionPasses(mode: SecurityMode) {
         for program in Self.programs {
             var bytes = program(mode)
-            bytes[0] += 3   // the receiver is the engine's SessionProtection
+            bytes[0] += 3  // the receiver is the engine's SessionProtection
             let report = SecurityFuzzer.run(bytes)
             #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
             #expect(report.opened >= 1)
@@ -103,7 +103,9 @@ struct SecurityFuzzerTests {
             BitmapReceiver(mode: mode, key: key, direction: direction, clearsSlots: false, acceptsBeforeVerifying: false)
         }
         // Accepting 1030 leaves 1029's slot set from 5: the window already misjudges 1029.
-        #expect(report.violation?.message.contains("window says 1029 is duplicate; the model says fresh") == true, "\(String(describing: report.violation))")
+        #expect(
+            report.violation?.message.contains("window says 1029 is duplicate; the model says fresh") == true,
+            "\(String(describing: report.violation))")
         #expect(report.violation?.operationIndex == 4)
         let correct = SecurityFuzzer.run(Self.slotReuseProgram(.encrypted)) { mode, key, direction in
             BitmapReceiver(mode: mode, key: key, direction: direction, clearsSlots: true, acceptsBeforeVerifying: false)
@@ -246,7 +248,9 @@ final class BitmapReceiver: SecurityFuzzReceiver {
 
     func open(datagram: [UInt8]) throws(SecurityError) -> (header: [UInt8], payload: [UInt8]) {
         let pn = packetNumber(of: datagram)
-        if datagram.count >= Packet.headerSize + PacketProtector.tagSize && datagram.count <= Packet.maximumDatagramSize && pn < Packet.packetNumberLimit {
+        if datagram.count >= Packet.headerSize + PacketProtector.tagSize && datagram.count <= Packet.maximumDatagramSize
+            && pn < Packet.packetNumberLimit
+        {
             switch windowStatus(of: pn) {
             case .duplicate: throw .replayed(packetNumber: pn)
             case .tooOld: throw .tooOld(packetNumber: pn)
@@ -291,7 +295,7 @@ struct SecureEngineFuzzCheckTests {
         var program = EngineFuzzProgram(flags: 0, seed: 0)
         program.append(.deliverToServer)
         program.append(.deliverToClient)
-        program.append(.deliverMutated, 1, 0, 0, 51, 0)   // to the server, flip bit 0 of byte 51
+        program.append(.deliverMutated, 1, 0, 0, 51, 0)  // to the server, flip bit 0 of byte 51
         program.append(.drainNetwork)
         return program.bytes
     }
@@ -324,9 +328,12 @@ final class TagIgnoringHandshake: HandshakeSecurity {
     func checkCookie(_ cookie: [UInt8], address: [UInt8], clientConnectionID: ConnectionID, at now: Timestamp) -> CookieCheck {
         real.checkCookie(cookie, address: address, clientConnectionID: clientConnectionID, at: now)
     }
-    func sessionProtection(clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
-                           serverConnectionID: ConnectionID, isClient: Bool) -> (any PacketProtection)? {
-        real.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom, clientConnectionID: clientConnectionID,
-                               serverConnectionID: serverConnectionID, isClient: isClient)
+    func sessionProtection(
+        clientRandom: [UInt8], serverRandom: [UInt8], clientConnectionID: ConnectionID,
+        serverConnectionID: ConnectionID, isClient: Bool
+    ) -> (any PacketProtection)? {
+        real.sessionProtection(
+            clientRandom: clientRandom, serverRandom: serverRandom, clientConnectionID: clientConnectionID,
+            serverConnectionID: serverConnectionID, isClient: isClient)
     }
 }

@@ -6,8 +6,10 @@ import Testing
 /// these decisions, one ``ImpairmentModel`` per direction.
 @Suite struct ImpairmentModelAccuracyTests {
     /// Runs `count` datagrams of `size` bytes, one every `spacing` ns, and returns the decisions.
-    static func run(_ options: LinkOptions, seed: UInt64, count: Int = 100_000, size: Int = 1200,
-                    spacing: UInt64 = 10_000) -> [ImpairmentModel.Decision] {
+    static func run(
+        _ options: LinkOptions, seed: UInt64, count: Int = 100_000, size: Int = 1200,
+        spacing: UInt64 = 10_000
+    ) -> [ImpairmentModel.Decision] {
         var model = ImpairmentModel(options: options, generator: SeededGenerator(seed: seed))
         return (0..<count).map { index in
             model.decide(size: size, at: Timestamp(nanoseconds: UInt64(index) * spacing))
@@ -50,9 +52,10 @@ import Testing
     }
 
     @Test func sameSeedSameDecisionsAndAnotherSeedOthers() {
-        var options = LinkOptions(delay: .milliseconds(5), jitter: .milliseconds(3), loss: 0.1,
-                                  burstLoss: .init(goodToBad: 0.01, badToGood: 0.3),
-                                  duplication: 0.05, reordering: 0.05, corruption: 0.05)
+        var options = LinkOptions(
+            delay: .milliseconds(5), jitter: .milliseconds(3), loss: 0.1,
+            burstLoss: .init(goodToBad: 0.01, badToGood: 0.3),
+            duplication: 0.05, reordering: 0.05, corruption: 0.05)
         options.bandwidth = 10_000_000
         options.queueCapacity = 20_000
         let first = Self.run(options, seed: 99, count: 20_000)

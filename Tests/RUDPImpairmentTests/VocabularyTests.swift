@@ -30,12 +30,18 @@ import Testing
     }
 
     @Test func aBareTimeOrRateIsRefusedWithTheUnitSuggested() {
-        #expect(throws: ImpairmentError.invalidValue(parameter: "delay", value: "20",
-                                                     reason: "a time needs a unit: 20ms, 20us or 20s")) {
+        #expect(
+            throws: ImpairmentError.invalidValue(
+                parameter: "delay", value: "20",
+                reason: "a time needs a unit: 20ms, 20us or 20s")
+        ) {
             try Quantity.duration("20", for: "delay")
         }
-        #expect(throws: ImpairmentError.invalidValue(parameter: "rate", value: "10",
-                                                     reason: "a rate needs a unit: 10kbit, 10mbit or 10MB/s")) {
+        #expect(
+            throws: ImpairmentError.invalidValue(
+                parameter: "rate", value: "10",
+                reason: "a rate needs a unit: 10kbit, 10mbit or 10MB/s")
+        ) {
             try Quantity.rate("10", for: "rate")
         }
     }
@@ -49,9 +55,11 @@ import Testing
         let model = try #require(try Quantity.burst("1%,30%", for: "burst"))
         #expect(model == LinkOptions.GilbertElliott(goodToBad: 0.01, badToGood: 0.3, lossInBad: 1, lossInGood: 0))
         // netem's own spelling, with 1-h and 1-k.
-        #expect(try Quantity.burst("gemodel 1% 30% 80% 0.5%", for: "burst")
+        #expect(
+            try Quantity.burst("gemodel 1% 30% 80% 0.5%", for: "burst")
                 == LinkOptions.GilbertElliott(goodToBad: 0.01, badToGood: 0.3, lossInBad: 0.8, lossInGood: 0.005))
-        #expect(try Quantity.burst("0.01,0.3,0.8", for: "burst")
+        #expect(
+            try Quantity.burst("0.01,0.3,0.8", for: "burst")
                 == LinkOptions.GilbertElliott(goodToBad: 0.01, badToGood: 0.3, lossInBad: 0.8, lossInGood: 0))
         #expect(try Quantity.burst("off", for: "burst") == nil)
         // The older LOSS:LENGTH: 5% loss in bursts of 4 datagrams on average.
@@ -77,7 +85,8 @@ import Testing
             let burst = ImpairmentBurst(options.burstLoss)
             let again = try ImpairmentBurst(parsing: burst.description, for: "burst")
             if let model = burst.model, let read = again.model {
-                #expect(abs(model.goodToBad - read.goodToBad) < 1e-12 && abs(model.badToGood - read.badToGood) < 1e-12
+                #expect(
+                    abs(model.goodToBad - read.goodToBad) < 1e-12 && abs(model.badToGood - read.badToGood) < 1e-12
                         && abs(model.lossInBad - read.lossInBad) < 1e-12, "\(burst)")
             } else {
                 #expect(burst.model == nil && again.model == nil, "\(burst)")

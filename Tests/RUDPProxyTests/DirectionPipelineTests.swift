@@ -2,6 +2,7 @@ import NIOCore
 import RUDPCore
 import RUDPImpairment
 import Testing
+
 @testable import RUDPProxy
 
 /// One direction of the proxy without sockets: order of release, counters, limits.
@@ -21,8 +22,9 @@ import Testing
     }
 
     static func pipeline(_ impairments: Impairments, seed: UInt64 = 1, capacity: Int = 10_000) -> Pipeline {
-        Pipeline(impairments: impairments, generator: SeededGenerator(seed: seed), capacity: capacity,
-                 byteCapacity: 64 * 1024 * 1024)
+        Pipeline(
+            impairments: impairments, generator: SeededGenerator(seed: seed), capacity: capacity,
+            byteCapacity: 64 * 1024 * 1024)
     }
 
     @Test func withoutImpairmentEverythingIsDueAtOnceInOrder() {
@@ -62,16 +64,18 @@ import Testing
     }
 
     @Test func countersAddUp() {
-        var impairments = Impairments(loss: 0.1, duplication: 0.1, reordering: 0.1, corruption: 0.1,
-                                      delay: .milliseconds(2), mtu: 1000)
+        var impairments = Impairments(
+            loss: 0.1, duplication: 0.1, reordering: 0.1, corruption: 0.1,
+            delay: .milliseconds(2), mtu: 1000)
         impairments.link.burstLoss = .init(goodToBad: 0.01, badToGood: 0.5)
         var pipeline = Self.pipeline(impairments, seed: 3)
         var due: Due = []
         var sent = 0
         for index in 0..<20_000 {
             let size = index % 50 == 0 ? 1500 : 200
-            pipeline.submit(Self.datagram(index, size: size), to: 0, at: Timestamp(nanoseconds: UInt64(index) * 100_000),
-                            due: &due)
+            pipeline.submit(
+                Self.datagram(index, size: size), to: 0, at: Timestamp(nanoseconds: UInt64(index) * 100_000),
+                due: &due)
             sent += due.count
             due.removeAll()
         }

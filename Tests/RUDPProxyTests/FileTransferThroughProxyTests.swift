@@ -27,9 +27,11 @@ import Testing
         let input = directory.appendingPathComponent("input.bin")
         try Data(bytes).write(to: input)
         let output = directory.appendingPathComponent("output.bin")
-        let receiver = try RunningProcess(try ProxyProcessTests.executable(), [
-            "recv", "--port", "0", "--output", output.path, "--no-progress", "--timeout", "\(timeout)",
-        ])
+        let receiver = try RunningProcess(
+            try ProxyProcessTests.executable(),
+            [
+                "recv", "--port", "0", "--output", output.path, "--no-progress", "--timeout", "\(timeout)",
+            ])
         let line = try #require(receiver.nextLine(), "recv printed nothing; stderr: \(receiver.standardError)")
         let portText = try #require(line.split(separator: " ").first { $0.contains(":") }?.split(separator: ":").last)
         let port = try #require(Int(portText.trimmingCharacters(in: CharacterSet(charactersIn: ","))), "\(line)")
@@ -38,14 +40,18 @@ import Testing
 
     /// `rudp proxy` in front of `upstreamPort`, with `options`; returns it, its port and its control port.
     static func startProxy(upstreamPort: Int, _ options: [String]) throws -> (RunningProcess, port: Int, control: Int) {
-        let proxy = try RunningProcess(try ProxyProcessTests.executable(), [
-            "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstreamPort)", "--json",
-            "--control-port", "0",
-        ] + options)
+        let proxy = try RunningProcess(
+            try ProxyProcessTests.executable(),
+            [
+                "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstreamPort)", "--json",
+                "--control-port", "0",
+            ] + options)
         let first = try #require(proxy.nextLine(), "proxy printed nothing; stderr: \(proxy.standardError)")
         let listening = try JSONDecoder().decode(ProxyProcessTests.Listening.self, from: Data(first.utf8))
-        return (proxy, try #require(ProxyProcessTests.port(of: listening.listen)),
-                try #require(listening.control.flatMap(ProxyProcessTests.port(of:))))
+        return (
+            proxy, try #require(ProxyProcessTests.port(of: listening.listen)),
+            try #require(listening.control.flatMap(ProxyProcessTests.port(of:)))
+        )
     }
 
     static func finalStatistics(of proxy: RunningProcess) throws -> ProxyStatistics {
@@ -62,14 +68,18 @@ import Testing
         let seed: UInt64 = 1234
         let ends = try Self.startReceiver(size: size, timeout: 120, seed: seed)
         defer { try? FileManager.default.removeItem(at: ends.directory) }
-        let (proxy, proxyPort, _) = try Self.startProxy(upstreamPort: ends.receiverPort, [
-            "--loss", "\(loss)", "--reorder", "0.05", "--duplicate", "0.03", "--corrupt", "0.02",
-            "--delay", "1ms", "--jitter", "1ms", "--seed", "\(seed)",
-        ])
+        let (proxy, proxyPort, _) = try Self.startProxy(
+            upstreamPort: ends.receiverPort,
+            [
+                "--loss", "\(loss)", "--reorder", "0.05", "--duplicate", "0.03", "--corrupt", "0.02",
+                "--delay", "1ms", "--jitter", "1ms", "--seed", "\(seed)",
+            ])
         let started = ContinuousClock.now
-        let sender = try RunningProcess(try ProxyProcessTests.executable(), [
-            "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress", "--timeout", "120",
-        ])
+        let sender = try RunningProcess(
+            try ProxyProcessTests.executable(),
+            [
+                "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress", "--timeout", "120",
+            ])
         let sendStatus = sender.waitForExit(timeout: HangGuard.transferSeconds)
         let elapsed = (ContinuousClock.now - started) / .seconds(1)
         // The receiver exits once its close completes, which on a lossy path can take a few
@@ -77,8 +87,10 @@ import Testing
         let receiveStatus = ends.receiver.waitForExit(timeout: HangGuard.processSeconds)
         let receiverLinger = ((ContinuousClock.now - started) / .seconds(1)) - elapsed
         let statistics = try Self.finalStatistics(of: proxy)
-        print(String(format: "loss %.0f%%, %d bytes sent in %.2f s, receiver exited %.2f s later (seed \(seed))\n",
-                     loss * 100, size, elapsed, receiverLinger) + "\(statistics)")
+        print(
+            String(
+                format: "loss %.0f%%, %d bytes sent in %.2f s, receiver exited %.2f s later (seed \(seed))\n",
+                loss * 100, size, elapsed, receiverLinger) + "\(statistics)")
 
         #expect(sendStatus == 0, "loss \(loss), seed \(seed): send stderr: \(sender.standardError)")
         #expect(receiveStatus == 0, "loss \(loss), seed \(seed): recv stderr: \(ends.receiver.standardError)")
@@ -98,10 +110,12 @@ import Testing
         let ends = try Self.startReceiver(size: 1_000_000, timeout: timeout, seed: 7)
         defer { try? FileManager.default.removeItem(at: ends.directory) }
         let (proxy, proxyPort, controlPort) = try Self.startProxy(upstreamPort: ends.receiverPort, [])
-        let sender = try RunningProcess(try ProxyProcessTests.executable(), [
-            "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress",
-            "--timeout", "\(timeout)", "--max-rate", "0.5",
-        ])
+        let sender = try RunningProcess(
+            try ProxyProcessTests.executable(),
+            [
+                "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress",
+                "--timeout", "\(timeout)", "--max-rate", "0.5",
+            ])
         // Once the transfer is under way, cut the path for much longer than the timeout.
         let receiving = ends.receiver.nextLine(timeout: HangGuard.processSeconds)
         #expect(receiving?.hasPrefix("receiving") == true, "recv: \(ends.receiver.lines) \(ends.receiver.standardError)")

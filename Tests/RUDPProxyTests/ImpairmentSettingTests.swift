@@ -1,7 +1,7 @@
-import RUDPCore
 import NIOCore
-import RUDPProxy
+import RUDPCore
 import RUDPImpairment
+import RUDPProxy
 import Testing
 
 /// The value syntax shared by `rudp proxy`'s options and its control port, and the control
@@ -42,8 +42,10 @@ import Testing
     }
 
     @Test func rateUnits() throws {
-        let cases: [(String, Int)] = [("1gbit", 125_000_000), ("500kbit", 62_500), ("10Mbit/s", 1_250_000),
-                                      ("125kB/s", 125_000), ("1MiB/s", 1_048_576), ("2MB/s", 2_000_000)]
+        let cases: [(String, Int)] = [
+            ("1gbit", 125_000_000), ("500kbit", 62_500), ("10Mbit/s", 1_250_000),
+            ("125kB/s", 125_000), ("1MiB/s", 1_048_576), ("2MB/s", 2_000_000),
+        ]
         for (text, bytesPerSecond) in cases {
             var impairments = ProxyImpairments.none
             try ImpairmentSetting.rate.apply(text, to: &impairments)
@@ -76,8 +78,10 @@ import Testing
 
     @Test func theSummaryReadsBack() throws {
         var impairments = ProxyImpairments.none
-        for assignment in ["loss=2.5%", "burst=1%,30%,80%", "delay=up:20ms", "jitter=1500us", "rate=down:10mbit",
-                           "queue=32KiB", "mtu=1200", "reorder=0.01", "reorder-delay=7ms"] {
+        for assignment in [
+            "loss=2.5%", "burst=1%,30%,80%", "delay=up:20ms", "jitter=1500us", "rate=down:10mbit",
+            "queue=32KiB", "mtu=1200", "reorder=0.01", "reorder-delay=7ms",
+        ] {
             try ImpairmentSetting.apply(assignment, to: &impairments)
         }
         // Every "NAME VALUE" of the summary, applied again, gives the same impairments.
@@ -112,8 +116,10 @@ import Testing
         #expect(try ProxyControlCommand.parse("rebind all") == .rebind(nil))
         #expect(try ProxyControlCommand.parse("rebind 127.0.0.1:5000") == .rebind(try SocketAddress(ipAddress: "127.0.0.1", port: 5000)))
         #expect(try ProxyControlCommand.parse("REBIND [::1]:53") == .rebind(try SocketAddress(ipAddress: "::1", port: 53)))
-        for bad in ["partition", "partition -1", "partition 1 sideways", "partition nan", "set", "dance", "heal now",
-                    "rebind 127.0.0.1", "rebind localhost:80", "rebind 127.0.0.1:1 127.0.0.1:2", "rebind 127.0.0.1:0"] {
+        for bad in [
+            "partition", "partition -1", "partition 1 sideways", "partition nan", "set", "dance", "heal now",
+            "rebind 127.0.0.1", "rebind localhost:80", "rebind 127.0.0.1:1 127.0.0.1:2", "rebind 127.0.0.1:0",
+        ] {
             #expect(throws: ProxyError.self, "\(bad)") { try ProxyControlCommand.parse(bad) }
         }
     }

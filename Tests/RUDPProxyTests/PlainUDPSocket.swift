@@ -1,5 +1,6 @@
 import Foundation
 import RUDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

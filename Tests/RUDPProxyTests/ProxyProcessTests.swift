@@ -21,18 +21,21 @@ import Testing
     }
 
     static func executable() throws -> URL {
-        try #require(RunningProcess.rudpExecutable,
-                     "no rudp executable next to the test bundle; build it (swift build) or set RUDP_BINARY")
+        try #require(
+            RunningProcess.rudpExecutable,
+            "no rudp executable next to the test bundle; build it (swift build) or set RUDP_BINARY")
     }
 
     @Test func countersOfTheProcessMatchWhatWasSentAndReceived() throws {
         let echo = try PlainUDPEchoServer()
         defer { echo.stop() }
-        let proxy = try RunningProcess(try Self.executable(), [
-            "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(echo.port)",
-            "--loss", "up:0.1", "--duplicate", "down:0.05", "--seed", "5",
-            "--stats-interval", "0.2", "--json", "--control-port", "0",
-        ])
+        let proxy = try RunningProcess(
+            try Self.executable(),
+            [
+                "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(echo.port)",
+                "--loss", "up:0.1", "--duplicate", "down:0.05", "--seed", "5",
+                "--stats-interval", "0.2", "--json", "--control-port", "0",
+            ])
         let first = try #require(proxy.nextLine(), "no first line; stderr: \(proxy.standardError)")
         let listening = try JSONDecoder().decode(Listening.self, from: Data(first.utf8))
         #expect(listening.event == "listening")
@@ -42,7 +45,7 @@ import Testing
         let client = try PlainUDPSocket(receiveTimeout: 0.02)
         let count = 1000
         var replies = UDPProxyTests.exchange(client, proxyPort: proxyPort, count: count)
-        client.setReceiveTimeout(0.5)   // the last replies may still be on their way on a loaded machine
+        client.setReceiveTimeout(0.5)  // the last replies may still be on their way on a loaded machine
         while let reply = client.receive() { replies.append(reply.bytes) }
         client.setReceiveTimeout(0.02)
 
@@ -88,14 +91,16 @@ import Testing
             (["--rate", "10mbps"], "ambiguous"),
         ]
         for (options, word) in cases {
-            let proxy = try RunningProcess(try Self.executable(),
-                                           ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9"] + options)
+            let proxy = try RunningProcess(
+                try Self.executable(),
+                ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9"] + options)
             let status = proxy.waitForExit()
             #expect(status != nil && status != 0, "\(options)")
             #expect(proxy.standardError.contains(word), "\(options): \(proxy.standardError)")
         }
-        let unresolvable = try RunningProcess(try Self.executable(),
-                                              ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1"])
+        let unresolvable = try RunningProcess(
+            try Self.executable(),
+            ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1"])
         #expect(unresolvable.waitForExit() != 0)
         #expect(unresolvable.standardError.contains("port"), "\(unresolvable.standardError)")
     }

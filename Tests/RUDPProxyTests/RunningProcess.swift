@@ -35,7 +35,9 @@ final class RunningProcess: @unchecked Sendable {
         try process.run()
         // Blocking reader threads, not `readabilityHandler`: handlers that are never cleared
         // crash libdispatch's event loop on Linux (`_dispatch_event_loop_drain`; a CI run died so).
-        Self.read(output.fileHandleForReading) { [weak self] data in self?.appendOutput(data) } done: { [weak self] in
+        Self.read(output.fileHandleForReading) { [weak self] data in
+            self?.appendOutput(data)
+        } done: { [weak self] in
             self?.lock.withLock { self?.openStreams -= 1 }
         }
         Self.read(errors.fileHandleForReading) { [weak self] data in
@@ -49,8 +51,10 @@ final class RunningProcess: @unchecked Sendable {
     private var openStreams = 2
 
     /// Reads `handle` on a thread of its own until end of file.
-    private static func read(_ handle: FileHandle, _ append: @escaping @Sendable (Data) -> Void,
-                             done: @escaping @Sendable () -> Void) {
+    private static func read(
+        _ handle: FileHandle, _ append: @escaping @Sendable (Data) -> Void,
+        done: @escaping @Sendable () -> Void
+    ) {
         let thread = Thread {
             while true {
                 let data = handle.availableData

@@ -28,8 +28,10 @@ import Testing
     /// the replies after each window until all of it has come back or the socket stays quiet
     /// for its receive timeout (so no socket buffer overflows on a slow machine), then returns
     /// the replies.
-    static func exchange(_ client: PlainUDPSocket, proxyPort: Int, count: Int, size: Int = 64,
-                         window: Int = 32) -> [[UInt8]] {
+    static func exchange(
+        _ client: PlainUDPSocket, proxyPort: Int, count: Int, size: Int = 64,
+        window: Int = 32
+    ) -> [[UInt8]] {
         var replies: [[UInt8]] = []
         var sent = 0
         while sent < count {
@@ -96,8 +98,9 @@ import Testing
         let seed: UInt64 = 21
         let proxy = try await Self.startProxy(
             upstreamPort: echo.port,
-            ProxyConfiguration(impairments: ProxyImpairments(up: Impairments(loss: 0.2), down: Impairments(loss: 0.1, duplication: 0.05)),
-                               seed: seed))
+            ProxyConfiguration(
+                impairments: ProxyImpairments(up: Impairments(loss: 0.2), down: Impairments(loss: 0.1, duplication: 0.05)),
+                seed: seed))
         let client = try PlainUDPSocket(receiveTimeout: 0.02)
         let count = 3000
         let firstReplies = Self.exchange(client, proxyPort: proxy.localAddress.port!, count: count)
@@ -109,7 +112,7 @@ import Testing
                 && echo.received == $0.up.forwarded && $0.down.received == echo.received
         }
         var replies = firstReplies
-        client.setReceiveTimeout(0.5)   // the last replies may still be on their way on a loaded machine
+        client.setReceiveTimeout(0.5)  // the last replies may still be on their way on a loaded machine
         while let reply = client.receive() { replies.append(reply.bytes) }
         await proxy.shutdown()
         print("seed \(seed): \(statistics)")
@@ -131,9 +134,11 @@ import Testing
         func survivors(seed: UInt64) async throws -> Set<Int> {
             let proxy = try await Self.startProxy(
                 upstreamPort: echo.port,
-                ProxyConfiguration(impairments: ProxyImpairments(up: Impairments(loss: 0.3, duplication: 0.1),
-                                                                 down: Impairments(loss: 0.2)),
-                                   seed: seed))
+                ProxyConfiguration(
+                    impairments: ProxyImpairments(
+                        up: Impairments(loss: 0.3, duplication: 0.1),
+                        down: Impairments(loss: 0.2)),
+                    seed: seed))
             let client = try PlainUDPSocket(receiveTimeout: 0.02)
             let echoedBefore = echo.received
             var replies = Self.exchange(client, proxyPort: proxy.localAddress.port!, count: 500)
@@ -186,26 +191,33 @@ import Testing
         await plain.shutdown()
         let delayed = try await Self.startProxy(
             upstreamPort: echo.port,
-            ProxyConfiguration(impairments: ProxyImpairments(up: Impairments(delay: .milliseconds(15)),
-                                                             down: Impairments(delay: .milliseconds(5)))))
+            ProxyConfiguration(
+                impairments: ProxyImpairments(
+                    up: Impairments(delay: .milliseconds(15)),
+                    down: Impairments(delay: .milliseconds(5)))))
         let withDelay = roundTrips(toPort: delayed.localAddress.port!, samples: 50)
         let statistics = await delayed.statistics()
         await delayed.shutdown()
         #expect(statistics.up.delayLine.released == 50 && statistics.down.delayLine.released == 50)
-        print(String(format: "delay line lateness (the proxy's own timer error): up mean %.3f ms max %.3f ms, down mean %.3f ms max %.3f ms",
-                     statistics.up.delayLine.meanLatenessMilliseconds, statistics.up.delayLine.maximumLatenessMilliseconds,
-                     statistics.down.delayLine.meanLatenessMilliseconds, statistics.down.delayLine.maximumLatenessMilliseconds))
+        print(
+            String(
+                format: "delay line lateness (the proxy's own timer error): up mean %.3f ms max %.3f ms, down mean %.3f ms max %.3f ms",
+                statistics.up.delayLine.meanLatenessMilliseconds, statistics.up.delayLine.maximumLatenessMilliseconds,
+                statistics.down.delayLine.meanLatenessMilliseconds, statistics.down.delayLine.maximumLatenessMilliseconds))
 
         let added = mean(withDelay) - mean(throughProxy)
         let addedMedian = median(withDelay) - median(throughProxy)
-        print(String(format: "round trip (mean / median): direct %.3f / %.3f ms, proxy %.3f / %.3f ms, "
-                     + "proxy + 20 ms delay %.3f / %.3f ms; added %.3f / %.3f ms (error %.3f / %.3f ms)",
-                     mean(direct), median(direct), mean(throughProxy), median(throughProxy),
-                     mean(withDelay), median(withDelay), added, addedMedian, added - 20, addedMedian - 20))
+        print(
+            String(
+                format: "round trip (mean / median): direct %.3f / %.3f ms, proxy %.3f / %.3f ms, "
+                    + "proxy + 20 ms delay %.3f / %.3f ms; added %.3f / %.3f ms (error %.3f / %.3f ms)",
+                mean(direct), median(direct), mean(throughProxy), median(throughProxy),
+                mean(withDelay), median(withDelay), added, addedMedian, added - 20, addedMedian - 20))
         // The accuracy claim (within 1 ms on an idle machine) is printed above. The assertions
         // are what holds on any machine: no datagram comes back sooner than the configured
         // 20 ms, and the added delay stays within a generous sanity bound.
-        #expect(withDelay.count >= 45 && throughProxy.count >= 45, "replies lost on loopback: \(withDelay.count), \(throughProxy.count) of 50")
+        #expect(
+            withDelay.count >= 45 && throughProxy.count >= 45, "replies lost on loopback: \(withDelay.count), \(throughProxy.count) of 50")
         #expect(withDelay.allSatisfy { $0 >= 20 }, "\(withDelay)")
         // The fastest of 50 round trips is the one least disturbed by other work on the
         // machine: with 100 ms of slack it stays below the bound at any load (the median did
@@ -303,7 +315,7 @@ import Testing
         // A partition that heals by itself: 3 s, so that the 20 datagrams reach the proxy
         // within it even when the machine is loaded.
         await proxy.partition(for: .seconds(3))
-        let partitioned = ContinuousClock.now   // the proxy's 3 s started before this
+        let partitioned = ContinuousClock.now  // the proxy's 3 s started before this
         #expect(roundTrips(expectingNone: true) == 0)
         _ = await Self.eventually(proxy) { $0.up.dropped.partition == 20 }
         try await Task.sleep(until: partitioned + .seconds(3) + .milliseconds(100))
@@ -329,8 +341,9 @@ import Testing
         defer { echo.stop() }
         let proxy = try await Self.startProxy(
             upstreamPort: echo.port,
-            ProxyConfiguration(impairments: ProxyImpairments(
-                up: Impairments(bandwidth: 100_000, queueCapacity: 10_000, mtu: 1200), down: .none)))
+            ProxyConfiguration(
+                impairments: ProxyImpairments(
+                    up: Impairments(bandwidth: 100_000, queueCapacity: 10_000, mtu: 1200), down: .none)))
         let port = proxy.localAddress.port!
         let client = try PlainUDPSocket()
         // 100 datagrams of 1000 B at once into a 10 kB queue drained at 100 kB/s.

@@ -1,5 +1,6 @@
-import Testing
 import RUDPWire
+import Testing
+
 @testable import RUDPSecurity
 
 /// Stateless retry cookies: binding to address and ID, lifetime, rotation, tampering.
@@ -70,7 +71,7 @@ struct CookieIssuerTests {
     /// Automatic rotation never invalidates a cookie within its lifetime.
     @Test func automaticRotationKeepsCookiesValidForTheirLifetime() throws {
         let lifetime = 10 * Self.second
-        let issuer = try CookieIssuer(at: 0, lifetime: lifetime, rotationInterval: 1)   // raised to the lifetime
+        let issuer = try CookieIssuer(at: 0, lifetime: lifetime, rotationInterval: 1)  // raised to the lifetime
         #expect(issuer.rotationInterval == lifetime)
         var issued: [(cookie: [UInt8], at: UInt64)] = []
         var now: UInt64 = 0

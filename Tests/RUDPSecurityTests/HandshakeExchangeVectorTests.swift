@@ -1,6 +1,7 @@
-import Testing
 import RUDPCore
 import RUDPWire
+import Testing
+
 @testable import RUDPSecurity
 
 /// Checks the secure handshake exchanges of `security.json` ("handshake_exchange", made by the
@@ -11,7 +12,10 @@ struct HandshakeExchangeVectorTests {
     @Test func bothModesAreCovered() throws {
         let v = try SecurityVectors.load()
         #expect(Set(v.handshake_exchange.map(\.mode)) == ["authenticated", "encrypted"])
-        #expect(v.handshake_exchange.allSatisfy { $0.datagrams.map(\.name) == ["connect", "retry", "connect-with-cookie", "accept", "client-data", "server-data"] })
+        #expect(
+            v.handshake_exchange.allSatisfy {
+                $0.datagrams.map(\.name) == ["connect", "retry", "connect-with-cookie", "accept", "client-data", "server-data"]
+            })
     }
 
     @Test func exchangesAreReproducedAndVerified() throws {
@@ -35,8 +39,10 @@ struct HandshakeExchangeVectorTests {
             let serverParams = TransportParameters(sourceConnectionID: serverID)
 
             // CONNECT without a cookie.
-            var connect = Packet(destination: .none, packetNumber: 0,
-                                 body: .secureConnect(clientParams, clientRandom: clientRandom, cookie: []), flags: handshake.flags).serialized()
+            var connect = Packet(
+                destination: .none, packetNumber: 0,
+                body: .secureConnect(clientParams, clientRandom: clientRandom, cookie: []), flags: handshake.flags
+            ).serialized()
             handshake.appendConnectKeyTag(&connect)
             check("connect", connect)
             #expect(handshake.verifyConnectKeyTag(expected["connect"] ?? []))
@@ -55,25 +61,34 @@ struct HandshakeExchangeVectorTests {
             #expect(try Packet.parse(Array(retryDatagram.dropLast(16))).body == .retry(cookie: cookie))
 
             // CONNECT echoing the cookie; the cookie verifies for that address and ID.
-            var second = Packet(destination: .none, packetNumber: 1,
-                                body: .secureConnect(clientParams, clientRandom: clientRandom, cookie: cookie), flags: handshake.flags).serialized()
+            var second = Packet(
+                destination: .none, packetNumber: 1,
+                body: .secureConnect(clientParams, clientRandom: clientRandom, cookie: cookie), flags: handshake.flags
+            ).serialized()
             handshake.appendConnectKeyTag(&second)
             check("connect-with-cookie", second)
             try issuer.verify(cookie, address: address, clientConnectionID: clientID, at: issuedAt + 1_000_000)
 
             // ACCEPT, tagged by the server's protection and verified by the client's.
-            let server = try #require(handshake.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom,
-                                                                  clientConnectionID: clientID, serverConnectionID: serverID, isClient: false))
-            let client = try #require(handshake.sessionProtection(clientRandom: clientRandom, serverRandom: serverRandom,
-                                                                  clientConnectionID: clientID, serverConnectionID: serverID, isClient: true))
-            var accept = Packet(destination: clientID, packetNumber: 0,
-                                body: .secureAccept(serverParams, serverRandom: serverRandom), flags: handshake.flags).serialized()
+            let server = try #require(
+                handshake.sessionProtection(
+                    clientRandom: clientRandom, serverRandom: serverRandom,
+                    clientConnectionID: clientID, serverConnectionID: serverID, isClient: false))
+            let client = try #require(
+                handshake.sessionProtection(
+                    clientRandom: clientRandom, serverRandom: serverRandom,
+                    clientConnectionID: clientID, serverConnectionID: serverID, isClient: true))
+            var accept = Packet(
+                destination: clientID, packetNumber: 0,
+                body: .secureAccept(serverParams, serverRandom: serverRandom), flags: handshake.flags
+            ).serialized()
             server.authenticateHandshake(&accept)
             check("accept", accept)
             #expect(client.verifyHandshake(expected["accept"] ?? []))
 
             // First DATA packets, sealed by one side and opened by the other.
-            let hello = Frame.message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: 5, offset: 0, payload: Array("hello".utf8)))
+            let hello = Frame.message(
+                MessageFrame(channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: 5, offset: 0, payload: Array("hello".utf8)))
             var clientData = Packet(destination: serverID, packetNumber: 2, body: .data([hello]), flags: handshake.flags).serialized()
             #expect(client.seal(&clientData))
             check("client-data", clientData)

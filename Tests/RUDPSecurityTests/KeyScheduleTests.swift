@@ -1,5 +1,6 @@
-import Testing
 import RUDPWire
+import Testing
+
 @testable import RUDPSecurity
 
 /// The key schedule gives every connection and direction its own keys.
@@ -12,7 +13,8 @@ struct KeyScheduleTests {
         var rng = TestRandom(seed: 77)
         let c = HandshakeRandom(using: &rng), s = HandshakeRandom(using: &rng)
         func derive(psk: PreSharedKey, c: HandshakeRandom, s: HandshakeRandom, cc: ConnectionID, sc: ConnectionID) throws -> [String] {
-            let keys = try KeySchedule.sessionKeys(psk: psk, clientRandom: c, serverRandom: s, clientConnectionID: cc, serverConnectionID: sc)
+            let keys = try KeySchedule.sessionKeys(
+                psk: psk, clientRandom: c, serverRandom: s, clientConnectionID: cc, serverConnectionID: sc)
             return [keys.clientToServer, keys.serverToClient, keys.handshake].map(Self.hex)
         }
         let base = try derive(psk: psk, c: c, s: s, cc: Fixtures.clientID, sc: Fixtures.serverID)
@@ -50,6 +52,7 @@ struct KeyScheduleTests {
         #expect(keys.key(for: .clientToServer) === keys.clientToServer)
         #expect(keys.key(for: .serverToClient) === keys.serverToClient)
         #expect(PacketDirection.outgoing(isClient: true) == .clientToServer && PacketDirection.incoming(isClient: true) == .serverToClient)
-        #expect(PacketDirection.outgoing(isClient: false) == .serverToClient && PacketDirection.incoming(isClient: false) == .clientToServer)
+        #expect(
+            PacketDirection.outgoing(isClient: false) == .serverToClient && PacketDirection.incoming(isClient: false) == .clientToServer)
     }
 }

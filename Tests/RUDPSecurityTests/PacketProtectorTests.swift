@@ -1,5 +1,6 @@
-import Testing
 import RUDPWire
+import Testing
+
 @testable import RUDPSecurity
 
 /// Packet protection: round trips, tampering, wrong keys, replays, nonce uniqueness, mode `none`.
@@ -87,8 +88,10 @@ struct PacketProtectorTests {
         let otherDirection = PacketProtector(mode: mode, key: keys.serverToClient, direction: .serverToClient)
         let rightKeyWrongNonce = PacketProtector(mode: mode, key: keys.clientToServer, direction: .serverToClient)
         let otherMode = Fixtures.pair(mode == .encrypted ? .authenticated : .encrypted, keys: keys).opener
-        for (name, opener) in [("other PSK", wrongPSK), ("other connection", otherConnection), ("other direction", otherDirection),
-                               ("other nonce direction", rightKeyWrongNonce), ("other mode", otherMode)] {
+        for (name, opener) in [
+            ("other PSK", wrongPSK), ("other connection", otherConnection), ("other direction", otherDirection),
+            ("other nonce direction", rightKeyWrongNonce), ("other mode", otherMode),
+        ] {
             #expect(throws: SecurityError.authenticationFailed, "\(name)") { _ = try opener.open(datagram: datagram) }
         }
     }
@@ -107,7 +110,7 @@ struct PacketProtectorTests {
         _ = try opener.open(datagram: datagrams[0]!)
         #expect(throws: SecurityError.replayed(packetNumber: 0)) { _ = try opener.open(datagram: datagrams[0]!) }
         _ = try opener.open(datagram: datagrams[5]!)
-        _ = try opener.open(datagram: datagrams[2]!)          // late but inside the window: fine once
+        _ = try opener.open(datagram: datagrams[2]!)  // late but inside the window: fine once
         #expect(throws: SecurityError.replayed(packetNumber: 2)) { _ = try opener.open(datagram: datagrams[2]!) }
         _ = try opener.open(datagram: datagrams[2001]!)
         #expect(throws: SecurityError.tooOld(packetNumber: 1)) { _ = try opener.open(datagram: datagrams[1]!) }
@@ -115,10 +118,14 @@ struct PacketProtectorTests {
         // far-future number, then old ones
         _ = try opener.open(datagram: datagrams[1_000_000_000_000]!)
         #expect(throws: SecurityError.tooOld(packetNumber: 2000)) { _ = try opener.open(datagram: datagrams[2000]!) }
-        #expect(throws: SecurityError.replayed(packetNumber: 1_000_000_000_000)) { _ = try opener.open(datagram: datagrams[1_000_000_000_000]!) }
+        #expect(throws: SecurityError.replayed(packetNumber: 1_000_000_000_000)) {
+            _ = try opener.open(datagram: datagrams[1_000_000_000_000]!)
+        }
         _ = try opener.open(datagram: datagrams[(1 << 62) - 1]!)
         #expect(throws: SecurityError.replayed(packetNumber: (1 << 62) - 1)) { _ = try opener.open(datagram: datagrams[(1 << 62) - 1]!) }
-        #expect(throws: SecurityError.tooOld(packetNumber: 1_000_000_000_000)) { _ = try opener.open(datagram: datagrams[1_000_000_000_000]!) }
+        #expect(throws: SecurityError.tooOld(packetNumber: 1_000_000_000_000)) {
+            _ = try opener.open(datagram: datagrams[1_000_000_000_000]!)
+        }
     }
 
     /// A forged datagram with a far-future packet number must not move the window: the genuine
@@ -164,7 +171,9 @@ struct PacketProtectorTests {
 
     @Test func sealChecksItsArguments() throws {
         let sealer = Fixtures.pair(.encrypted, keys: try Fixtures.keys()).sealer
-        #expect(throws: SecurityError.self) { _ = try sealer.seal(header: Array(Fixtures.header(1).prefix(18)), payload: [1], packetNumber: 1) }
+        #expect(throws: SecurityError.self) {
+            _ = try sealer.seal(header: Array(Fixtures.header(1).prefix(18)), payload: [1], packetNumber: 1)
+        }
         #expect(throws: SecurityError.self) { _ = try sealer.seal(header: Fixtures.header(1), payload: [1], packetNumber: 2) }
         var short: [UInt8] = [1, 2, 3]
         #expect(throws: SecurityError.self) { try sealer.sealInPlace(&short) }
@@ -202,7 +211,8 @@ struct PacketProtectorTests {
         var rng = TestRandom(seed: seed)
         let keys = try Fixtures.keys()
         let sealer = mode == .none ? PacketProtector(unprotected: .clientToServer) : Fixtures.pair(mode, keys: keys).sealer
-        let (inPlace, intoBuffer) = mode == .none
+        let (inPlace, intoBuffer) =
+            mode == .none
             ? (PacketProtector(unprotected: .clientToServer), PacketProtector(unprotected: .clientToServer))
             : (Fixtures.pair(mode, keys: keys).opener, Fixtures.pair(mode, keys: keys).opener)
         var sent: [[UInt8]] = []
@@ -215,7 +225,7 @@ struct PacketProtectorTests {
         for i in 0..<1500 {
             var datagram: [UInt8]
             switch rng.below(6) {
-            case 0, 1: datagram = sent[Int(rng.below(UInt64(sent.count)))]   // genuine, often a replay, out of order
+            case 0, 1: datagram = sent[Int(rng.below(UInt64(sent.count)))]  // genuine, often a replay, out of order
             case 2:
                 datagram = sent[Int(rng.below(UInt64(sent.count)))]
                 datagram[Int(rng.below(UInt64(datagram.count)))] ^= UInt8(1 + rng.below(255))

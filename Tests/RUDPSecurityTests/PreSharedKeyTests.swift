@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RUDPSecurity
 
 /// Key files, key text, generation, and that keys never show up in descriptions.
@@ -55,7 +56,9 @@ struct PreSharedKeyTests {
         try other.write(toFile: path, replacingExisting: true)
         #expect(try PreSharedKey(contentsOfFile: path) == other)
         #expect(throws: SecurityError.self) { try other.write(toFile: dir.path, replacingExisting: true) }
-        #expect(throws: SecurityError.self) { try other.write(toFile: dir.appendingPathComponent("missing/x.key").path, replacingExisting: false) }
+        #expect(throws: SecurityError.self) {
+            try other.write(toFile: dir.appendingPathComponent("missing/x.key").path, replacingExisting: false)
+        }
     }
 
     @Test func acceptedFileFormats() throws {
@@ -91,7 +94,8 @@ struct PreSharedKeyTests {
             #expect(Self.loadError(path) == .badKeyFile(path: path, reason: reason), "\(text.debugDescription)")
         }
         try Self.write(String(Self.testKeyHex.dropLast()) + "\n", to: path)
-        #expect(Self.loadError(path)?.description == "key file '\(path)' is not a valid key: found 63 characters before the newline "
+        #expect(
+            Self.loadError(path)?.description == "key file '\(path)' is not a valid key: found 63 characters before the newline "
                 + "(expected 64 hex digits and a newline, as written by `rudp keygen`)")
     }
 
@@ -135,8 +139,10 @@ struct PreSharedKeyTests {
     @Test func secretsNeverAppearInDescriptions() throws {
         let psk = try Fixtures.psk()
         let keys = try Fixtures.keys()
-        let texts = ["\(psk)", String(reflecting: psk), "\(keys)", "\(keys.clientToServer)", String(reflecting: keys.handshake),
-                     "\(try KeySchedule.connectKey(psk: psk))"]
+        let texts = [
+            "\(psk)", String(reflecting: psk), "\(keys)", "\(keys.clientToServer)", String(reflecting: keys.handshake),
+            "\(try KeySchedule.connectKey(psk: psk))",
+        ]
         for text in texts {
             #expect(!text.contains(Self.testKeyHex) && !text.contains("0001020304"), "\(text)")
             #expect(text.contains("redacted"), "\(text)")

@@ -1,5 +1,5 @@
-import Testing
 import RUDPSecurity
+import Testing
 
 /// The replay window: edges (width, far-future jumps, the top of the packet number space) and a
 /// property test against a Set-based model.
@@ -22,7 +22,7 @@ struct ReplayWindowTests {
         #expect(window.status(of: 5000 - Self.width) == .tooOld, "the first number outside")
         window.accept(5000 - Self.width + 1)
         #expect(window.status(of: 5000 - Self.width + 1) == .duplicate)
-        window.accept(5001)   // the oldest slot now falls out of the window
+        window.accept(5001)  // the oldest slot now falls out of the window
         #expect(window.status(of: 5000 - Self.width + 1) == .tooOld)
         #expect(window.status(of: 5000 - Self.width + 2) == .fresh)
     }
@@ -45,7 +45,7 @@ struct ReplayWindowTests {
     @Test func farFutureClearsTheMap() {
         var window = ReplayWindow()
         for pn in UInt64(0)..<100 { window.accept(pn) }
-        window.accept(1_000_000 * Self.width + 3)   // a multiple of the width away: same slots
+        window.accept(1_000_000 * Self.width + 3)  // a multiple of the width away: same slots
         for pn: UInt64 in [3, 50, 99] { #expect(window.status(of: pn) == .tooOld) }
         for pn in (1_000_000 * Self.width + 3 - Self.width + 1)..<(1_000_000 * Self.width + 3) {
             #expect(window.check(pn), "\(pn)")
@@ -63,7 +63,7 @@ struct ReplayWindowTests {
         #expect(window.status(of: 0) == .tooOld)
         for pn: UInt64 in [Self.limit, .max, .max - 1, UInt64.max / 2] {
             #expect(window.status(of: pn) == .tooOld)
-            window.accept(pn)   // ignored
+            window.accept(pn)  // ignored
         }
         #expect(window.highest == Self.limit - 1)
         // a window whose first number is the last one
@@ -108,26 +108,26 @@ struct ReplayWindowTests {
             let top = highest ?? base
             var candidates: [UInt64]
             switch rng.below(12) {
-            case 0, 1:      // a burst of consecutive numbers (fills the window densely)
+            case 0, 1:  // a burst of consecutive numbers (fills the window densely)
                 candidates = (1...(1 + rng.below(150))).map { top &+ $0 }
-            case 2:         // just above the highest
+            case 2:  // just above the highest
                 candidates = [top &+ rng.below(4)]
-            case 3, 4:      // inside or just outside the window below the highest
+            case 3, 4:  // inside or just outside the window below the highest
                 let back = rng.below(Self.width + 40)
                 candidates = [top >= back ? top - back : rng.below(8)]
-            case 5:         // exact copy of something accepted
+            case 5:  // exact copy of something accepted
                 candidates = [recent.isEmpty ? top : recent[Int(rng.below(UInt64(recent.count)))]]
-            case 6:         // a jump of about the width
+            case 6:  // a jump of about the width
                 candidates = [top &+ Self.width &- 2 &+ rng.below(5)]
-            case 7:         // a far jump, rarely one past 2^62 (which ends the useful part of a run)
+            case 7:  // a far jump, rarely one past 2^62 (which ends the useful part of a run)
                 candidates = [top &+ (rng.chance(95) ? rng.below(1 << 40) : rng.below(Self.limit))]
-            case 8:         // the edges of the number space (runs starting at 2^62 - 5000 and 2^62 - 1 test the top)
+            case 8:  // the edges of the number space (runs starting at 2^62 - 5000 and 2^62 - 1 test the top)
                 candidates = [[0, Self.limit, .max, base][Int(rng.below(4))]]
-            case 9:         // anywhere (mostly not a valid packet number)
+            case 9:  // anywhere (mostly not a valid packet number)
                 candidates = [rng.next()]
-            case 10:        // a jump of up to the width
+            case 10:  // a jump of up to the width
                 candidates = [top &+ rng.below(Self.width)]
-            default:        // the oldest numbers of the window and the first ones outside it
+            default:  // the oldest numbers of the window and the first ones outside it
                 let back = Self.width - 3 + rng.below(5)
                 candidates = [top >= back ? top - back : 0]
             }
@@ -135,7 +135,8 @@ struct ReplayWindowTests {
                 let expected = modelStatus(pn)
                 let actual = window.status(of: pn)
                 if actual != expected {
-                    Issue.record("seed \(seed) step \(step): pn \(pn) is \(actual), model says \(expected) (highest \(String(describing: highest)))")
+                    Issue.record(
+                        "seed \(seed) step \(step): pn \(pn) is \(actual), model says \(expected) (highest \(String(describing: highest)))")
                     return
                 }
                 // only verified packets are accepted; sometimes a rejected one is offered too
@@ -150,7 +151,8 @@ struct ReplayWindowTests {
                     }
                 }
                 if window.highest != highest {
-                    Issue.record("seed \(seed) step \(step): highest \(String(describing: window.highest)) != model \(String(describing: highest))")
+                    Issue.record(
+                        "seed \(seed) step \(step): highest \(String(describing: window.highest)) != model \(String(describing: highest))")
                     return
                 }
                 // after the window moved, compare its oldest slots (the ones a move reuses)
@@ -158,7 +160,9 @@ struct ReplayWindowTests {
                     let moved = highest - (previousHighest ?? highest)
                     let low = highest >= Self.width + 2 ? highest - Self.width - 2 : 0
                     for n in low...min(highest, low + min(moved + 3, 70)) where window.status(of: n) != modelStatus(n) {
-                        Issue.record("seed \(seed) step \(step) after accepting \(pn): pn \(n) is \(window.status(of: n)), model says \(modelStatus(n))")
+                        Issue.record(
+                            "seed \(seed) step \(step) after accepting \(pn): pn \(n) is \(window.status(of: n)), model says \(modelStatus(n))"
+                        )
                         return
                     }
                 }
@@ -167,7 +171,8 @@ struct ReplayWindowTests {
             if step % 100 == 0, let highest {
                 let low = highest >= Self.width + 2 ? highest - Self.width - 2 : 0
                 for n in low...(highest + 2) where window.status(of: n) != modelStatus(n) {
-                    Issue.record("seed \(seed) step \(step): pn \(n) is \(window.status(of: n)), model says \(modelStatus(n)) (highest \(highest))")
+                    Issue.record(
+                        "seed \(seed) step \(step): pn \(n) is \(window.status(of: n)), model says \(modelStatus(n)) (highest \(highest))")
                     return
                 }
             }

@@ -1,5 +1,6 @@
-import Testing
 import RUDPWire
+import Testing
+
 @testable import RUDPSecurity
 
 /// Checks `Specs/vectors/security/security.json` (made by an independent Python implementation)

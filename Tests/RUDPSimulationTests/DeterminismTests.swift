@@ -1,7 +1,7 @@
 import RUDPCore
+import RUDPImpairment
 import RUDPSimulation
 import Testing
-import RUDPImpairment
 
 @Suite("Determinism and reporting")
 struct DeterminismTests {
@@ -97,12 +97,14 @@ struct DeterminismTests {
         let options = LinkOptions(
             delay: .milliseconds(12), jitter: .microseconds(1_500), loss: 0.25,
             burstLoss: .init(goodToBad: 0.01, badToGood: 0.2), duplication: 0.01, reordering: 0.02,
-            corruption: 0.03, bandwidth: 125_000, queueCapacity: 20_000, partitions: [ms(100) ..< ms(200)])
+            corruption: 0.03, bandwidth: 125_000, queueCapacity: 20_000, partitions: [ms(100)..<ms(200)])
         let text = options.description
-        for fragment in ["delay: 12.0ms", "jitter: 1.5ms", "loss: 0.25", "goodToBad: 0.01", "badToGood: 0.2",
-                         "lossInBad: 1.0", "lossInGood: 0.0", "duplication: 0.01", "reordering: 0.02",
-                         "reorderExtraDelay: 5.0ms", "corruption: 0.03", "bandwidth: 125000 B/s",
-                         "queueCapacity: 20000 B", "partitions: [t=100.0ms..<t=200.0ms]"] {
+        for fragment in [
+            "delay: 12.0ms", "jitter: 1.5ms", "loss: 0.25", "goodToBad: 0.01", "badToGood: 0.2",
+            "lossInBad: 1.0", "lossInGood: 0.0", "duplication: 0.01", "reordering: 0.02",
+            "reorderExtraDelay: 5.0ms", "corruption: 0.03", "bandwidth: 125000 B/s",
+            "queueCapacity: 20000 B", "partitions: [t=100.0ms..<t=200.0ms]",
+        ] {
             #expect(text.contains(fragment), "\(fragment) missing from \(text)")
         }
         #expect(LinkOptions().description.contains("bandwidth: unlimited"))

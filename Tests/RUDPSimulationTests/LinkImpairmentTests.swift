@@ -1,13 +1,14 @@
 import RUDPCore
+import RUDPImpairment
 import RUDPSimulation
 import Testing
-import RUDPImpairment
 
 @Suite("Link impairments")
 struct LinkImpairmentTests {
     @Test func cleanLinkDeliversEverythingInOrderWithTheConfiguredDelay() {
-        let scenario = SenderSinkScenario(seed: 1, options: LinkOptions(delay: .milliseconds(10)), count: 200,
-                                          interval: .milliseconds(1))
+        let scenario = SenderSinkScenario(
+            seed: 1, options: LinkOptions(delay: .milliseconds(10)), count: 200,
+            interval: .milliseconds(1))
         scenario.simulator.run(until: ms(1_000))
         let arrivals = scenario.sink.arrivals
         #expect(arrivals.count == 200, "\(scenario.context)")
@@ -18,8 +19,9 @@ struct LinkImpairmentTests {
             #expect(arrival.source == scenario.senderAddress)
         }
         let stats = scenario.statistics
-        #expect(stats.sent == 200 && stats.delivered == 200 && stats.dropped == 0 && stats.inFlight == 0,
-                "\(stats)")
+        #expect(
+            stats.sent == 200 && stats.delivered == 200 && stats.dropped == 0 && stats.inFlight == 0,
+            "\(stats)")
         #expect(stats.bytesDelivered == 200 * 32)
         #expect(scenario.simulator.now == ms(1_000))
         #expect(scenario.simulator.livelockDeferrals == 0)
@@ -35,8 +37,9 @@ struct LinkImpairmentTests {
         var jittered = 0
         for arrival in arrivals {
             let sent = scenario.sender.sendTimes[arrival.sequence]
-            #expect(arrival.time >= sent + .milliseconds(10) && arrival.time <= sent + .milliseconds(40),
-                    "\(scenario.context)")
+            #expect(
+                arrival.time >= sent + .milliseconds(10) && arrival.time <= sent + .milliseconds(40),
+                "\(scenario.context)")
             if arrival.time != sent + .milliseconds(10) { jittered += 1 }
         }
         #expect(jittered > 1_000, "\(scenario.context)")
@@ -44,8 +47,9 @@ struct LinkImpairmentTests {
 
     @Test func uniformLossMatchesItsProbability() {
         let options = LinkOptions(delay: .milliseconds(5), loss: 0.1)
-        let scenario = SenderSinkScenario(seed: 3, options: options, count: 20_000, interval: .milliseconds(1),
-                                          batch: 10)
+        let scenario = SenderSinkScenario(
+            seed: 3, options: options, count: 20_000, interval: .milliseconds(1),
+            batch: 10)
         scenario.simulator.run(until: ms(3_000))
         let stats = scenario.statistics
         let observed = 1 - Double(scenario.sink.arrivals.count) / 20_000
@@ -57,8 +61,9 @@ struct LinkImpairmentTests {
     @Test func gilbertElliottLossComesInBursts() {
         let model = LinkOptions.GilbertElliott(goodToBad: 0.01, badToGood: 0.25)
         let options = LinkOptions(delay: .milliseconds(5), burstLoss: model)
-        let scenario = SenderSinkScenario(seed: 4, options: options, count: 20_000, interval: .milliseconds(1),
-                                          batch: 10)
+        let scenario = SenderSinkScenario(
+            seed: 4, options: options, count: 20_000, interval: .milliseconds(1),
+            batch: 10)
         scenario.simulator.run(until: ms(3_000))
         let received = scenario.sink.arrivals.map(\.sequence)
         #expect(received == received.sorted())
@@ -82,8 +87,9 @@ struct LinkImpairmentTests {
 
     @Test func duplicationDeliversExtraCopiesInOrder() {
         let options = LinkOptions(delay: .milliseconds(5), jitter: .milliseconds(2), duplication: 0.1)
-        let scenario = SenderSinkScenario(seed: 5, options: options, count: 5_000, interval: .milliseconds(1),
-                                          batch: 5)
+        let scenario = SenderSinkScenario(
+            seed: 5, options: options, count: 5_000, interval: .milliseconds(1),
+            batch: 5)
         scenario.simulator.run(until: ms(2_000))
         let stats = scenario.statistics
         let sequences = scenario.sink.arrivals.map(\.sequence)
@@ -112,8 +118,9 @@ struct LinkImpairmentTests {
         for sequence in sequences {
             if sequence < highest { late += 1 } else { highest = sequence }
         }
-        #expect(late <= stats.reordered && Double(late) >= 0.8 * Double(stats.reordered),
-                "late \(late); \(scenario.context)")
+        #expect(
+            late <= stats.reordered && Double(late) >= 0.8 * Double(stats.reordered),
+            "late \(late); \(scenario.context)")
         // Held back by at most 2 × delay + 5 ms.
         for arrival in scenario.sink.arrivals {
             let sent = scenario.sender.sendTimes[arrival.sequence]
@@ -123,8 +130,9 @@ struct LinkImpairmentTests {
 
     @Test func corruptionFlipsOneToThreeBits() {
         let options = LinkOptions(delay: .milliseconds(5), corruption: 0.2)
-        let scenario = SenderSinkScenario(seed: 7, options: options, count: 2_000, interval: .milliseconds(1),
-                                          size: 100)
+        let scenario = SenderSinkScenario(
+            seed: 7, options: options, count: 2_000, interval: .milliseconds(1),
+            size: 100)
         scenario.simulator.run(until: ms(3_000))
         let arrivals = scenario.sink.arrivals
         #expect(arrivals.count == 2_000, "\(scenario.context)")
@@ -147,15 +155,17 @@ struct LinkImpairmentTests {
     @Test func bandwidthLimitSetsThroughputAndTailDropsWhenTheQueueIsFull() {
         // 1000-byte datagrams offered at 500 KB/s into a 100 KB/s bottleneck with a 10-datagram queue.
         let options = LinkOptions(delay: .milliseconds(10), bandwidth: 100_000, queueCapacity: 10_000)
-        let scenario = SenderSinkScenario(seed: 8, options: options, count: 1_000, interval: .milliseconds(2),
-                                          size: 1_000)
+        let scenario = SenderSinkScenario(
+            seed: 8, options: options, count: 1_000, interval: .milliseconds(2),
+            size: 1_000)
         scenario.simulator.run(until: ms(3_000))
         let stats = scenario.statistics
         let arrivals = scenario.sink.arrivals
         // 10 ms of serialization each: ~200 in the 2 s of sending, plus the 10 left in the queue.
         #expect((205...212).contains(arrivals.count), "\(scenario.context)")
-        #expect(stats.droppedByQueue == 1_000 - arrivals.count && stats.dropped == stats.droppedByQueue,
-                "\(scenario.context)")
+        #expect(
+            stats.droppedByQueue == 1_000 - arrivals.count && stats.dropped == stats.droppedByQueue,
+            "\(scenario.context)")
         let sequences = arrivals.map(\.sequence)
         #expect(sequences == sequences.sorted(), "FIFO; \(scenario.context)")
         let gaps = zip(arrivals.dropFirst(), arrivals).map { $0.time - $1.time }
@@ -170,8 +180,9 @@ struct LinkImpairmentTests {
 
     @Test func bandwidthBelowTheLimitOnlyAddsSerializationDelay() {
         let options = LinkOptions(delay: .milliseconds(10), bandwidth: 100_000, queueCapacity: 1_000)
-        let scenario = SenderSinkScenario(seed: 9, options: options, count: 100, interval: .milliseconds(20),
-                                          size: 1_000)
+        let scenario = SenderSinkScenario(
+            seed: 9, options: options, count: 100, interval: .milliseconds(20),
+            size: 1_000)
         scenario.simulator.run(until: ms(3_000))
         #expect(scenario.sink.arrivals.count == 100 && scenario.statistics.dropped == 0, "\(scenario.context)")
         for arrival in scenario.sink.arrivals {
@@ -180,12 +191,13 @@ struct LinkImpairmentTests {
     }
 
     @Test func partitionDropsExactlyWithinItsWindowAndHeals() {
-        let options = LinkOptions(delay: .milliseconds(15), partitions: [ms(1_000) ..< ms(2_000)])
-        let scenario = SenderSinkScenario(seed: 10, options: options, count: 300, interval: .milliseconds(10),
-                                          recordTrace: true)
+        let options = LinkOptions(delay: .milliseconds(15), partitions: [ms(1_000)..<ms(2_000)])
+        let scenario = SenderSinkScenario(
+            seed: 10, options: options, count: 300, interval: .milliseconds(10),
+            recordTrace: true)
         scenario.simulator.run(until: ms(4_000))
         let delivered = scenario.sink.arrivals.map(\.sequence)
-        let expected = (0..<300).filter { !(ms(1_000) ..< ms(2_000)).contains(scenario.sender.sendTimes[$0]) }
+        let expected = (0..<300).filter { !(ms(1_000)..<ms(2_000)).contains(scenario.sender.sendTimes[$0]) }
         #expect(delivered == expected, "\(scenario.context)")
         #expect(expected.count == 200)
         #expect(scenario.statistics.droppedByPartition == 100, "\(scenario.context)")
@@ -193,6 +205,6 @@ struct LinkImpairmentTests {
             if case .dropped(_, _, _, _, .partition) = $0.event { return true } else { return false }
         }
         #expect(partitionDrops.count == 100)
-        #expect(partitionDrops.allSatisfy { (ms(1_000) ..< ms(2_000)).contains($0.time) })
+        #expect(partitionDrops.allSatisfy { (ms(1_000)..<ms(2_000)).contains($0.time) })
     }
 }

@@ -1,30 +1,34 @@
 import RUDPCore
+import RUDPImpairment
 import RUDPSimulation
 import Testing
-import RUDPImpairment
 
 @Suite("Simulator behaviour")
 struct SimulatorBehaviourTests {
     @Test func updateLinkTakesEffectForLaterDatagrams() {
         // Sends at 5, 15, 25, … ms so no send coincides with an update.
-        let scenario = SenderSinkScenario(seed: 11, options: LinkOptions(delay: .milliseconds(10)), count: 300,
-                                          interval: .milliseconds(10), start: ms(5))
+        let scenario = SenderSinkScenario(
+            seed: 11, options: LinkOptions(delay: .milliseconds(10)), count: 300,
+            interval: .milliseconds(10), start: ms(5))
         let simulator = scenario.simulator
         simulator.run(until: ms(1_000))
-        simulator.updateLink(from: scenario.senderAddress, to: scenario.sinkAddress,
-                             options: LinkOptions(delay: .milliseconds(10), loss: 1))
+        simulator.updateLink(
+            from: scenario.senderAddress, to: scenario.sinkAddress,
+            options: LinkOptions(delay: .milliseconds(10), loss: 1))
         simulator.run(until: ms(2_000))
-        simulator.updateLink(from: scenario.senderAddress, to: scenario.sinkAddress,
-                             options: LinkOptions(delay: .milliseconds(30)))
+        simulator.updateLink(
+            from: scenario.senderAddress, to: scenario.sinkAddress,
+            options: LinkOptions(delay: .milliseconds(30)))
         simulator.run(until: ms(4_000))
 
-        #expect(simulator.link(from: scenario.senderAddress, to: scenario.sinkAddress)?.options.delay
+        #expect(
+            simulator.link(from: scenario.senderAddress, to: scenario.sinkAddress)?.options.delay
                 == .milliseconds(30))
         let arrivals = scenario.sink.arrivals
         #expect(arrivals.count == 200, "\(scenario.context)")
         for arrival in arrivals {
             let sent = scenario.sender.sendTimes[arrival.sequence]
-            #expect(!(ms(1_000) ..< ms(2_000)).contains(sent))
+            #expect(!(ms(1_000)..<ms(2_000)).contains(sent))
             #expect(arrival.time - sent == (sent < ms(1_000) ? .milliseconds(10) : .milliseconds(30)))
         }
         #expect(scenario.statistics.droppedByLoss == 100, "\(scenario.context)")
@@ -61,10 +65,14 @@ struct SimulatorBehaviourTests {
         let cancelled = RetimingNode(deadline: ms(100), deadlineAfterReceive: nil)
         let movedAddress = simulator.addNode(moved)
         let cancelledAddress = simulator.addNode(cancelled)
-        let senderA = simulator.addNode(SenderNode(to: movedAddress, count: 1, interval: .milliseconds(1),
-                                                   start: ms(40)))
-        let senderB = simulator.addNode(SenderNode(to: cancelledAddress, count: 1, interval: .milliseconds(1),
-                                                   start: ms(40)))
+        let senderA = simulator.addNode(
+            SenderNode(
+                to: movedAddress, count: 1, interval: .milliseconds(1),
+                start: ms(40)))
+        let senderB = simulator.addNode(
+            SenderNode(
+                to: cancelledAddress, count: 1, interval: .milliseconds(1),
+                start: ms(40)))
         simulator.connect(senderA, movedAddress, options: LinkOptions(delay: .milliseconds(10)))
         simulator.connect(senderB, cancelledAddress, options: LinkOptions(delay: .milliseconds(10)))
         simulator.run(until: ms(1_000))
@@ -92,15 +100,17 @@ struct SimulatorBehaviourTests {
         simulator.run(for: .seconds(1))
         #expect(sink.arrivals.isEmpty)
         #expect(simulator.unroutableCount == 7)
-        #expect(simulator.trace.filter {
-            if case .dropped(_, _, _, _, .unroutable) = $0.event { true } else { false }
-        }.count == 7)
+        #expect(
+            simulator.trace.filter {
+                if case .dropped(_, _, _, _, .unroutable) = $0.event { true } else { false }
+            }.count == 7)
         #expect(simulator.totalStatistics.sent == 0)
     }
 
     @Test func runUntilStopsWhenTheConditionHolds() {
-        let scenario = SenderSinkScenario(seed: 16, options: LinkOptions(delay: .milliseconds(10)), count: 100,
-                                          interval: .milliseconds(1))
+        let scenario = SenderSinkScenario(
+            seed: 16, options: LinkOptions(delay: .milliseconds(10)), count: 100,
+            interval: .milliseconds(1))
         let simulator = scenario.simulator
         let sink = scenario.sink
         #expect(simulator.runUntil(deadline: ms(1_000)) { sink.arrivals.count == 50 })
@@ -113,8 +123,9 @@ struct SimulatorBehaviourTests {
     }
 
     @Test func stepProcessesOneEventAtATime() {
-        let scenario = SenderSinkScenario(seed: 17, options: LinkOptions(delay: .milliseconds(10)), count: 2,
-                                          interval: .milliseconds(1))
+        let scenario = SenderSinkScenario(
+            seed: 17, options: LinkOptions(delay: .milliseconds(10)), count: 2,
+            interval: .milliseconds(1))
         let simulator = scenario.simulator
         var times: [Timestamp] = []
         while simulator.step() { times.append(simulator.now) }
@@ -142,8 +153,9 @@ struct SimulatorBehaviourTests {
         let echoAddress = simulator.addNode(echo)
         let sender = SenderNode(to: echoAddress, count: 10, interval: .milliseconds(5))
         let senderAddress = simulator.addNode(sender)
-        simulator.connectBidirectional(senderAddress, echoAddress, forward: LinkOptions(delay: .milliseconds(7)),
-                                       backward: LinkOptions(delay: .milliseconds(13)))
+        simulator.connectBidirectional(
+            senderAddress, echoAddress, forward: LinkOptions(delay: .milliseconds(7)),
+            backward: LinkOptions(delay: .milliseconds(13)))
         simulator.run(for: .seconds(1))
         #expect(sender.replies.count == 10)
         for (index, reply) in sender.replies.enumerated() {
@@ -166,7 +178,7 @@ struct SimulatorBehaviourTests {
         let sinkAddress = simulator.addNode(sink)
         simulator.connectBidirectional(senderAddress, echoAddress, options: LinkOptions(delay: .milliseconds(15)))
         simulator.connect(echoAddress, sinkAddress, options: LinkOptions(delay: .milliseconds(1)))
-        simulator.run(until: ms(92))   // sent at 0, 10, ..., 90 ms; those of 80 and 90 are in flight
+        simulator.run(until: ms(92))  // sent at 0, 10, ..., 90 ms; those of 80 and 90 are in flight
         #expect(simulator.externalAddress(of: senderAddress, toward: echoAddress) == senderAddress)
         let external = simulator.rebind(senderAddress, toward: echoAddress)
         #expect(external.node >= 1_000_000 && external != senderAddress)

@@ -1,6 +1,6 @@
 import RUDPCore
-import RUDPSimulation
 import RUDPImpairment
+import RUDPSimulation
 
 /// `t = milliseconds`.
 func ms(_ milliseconds: Int) -> Timestamp { .zero + .milliseconds(milliseconds) }
@@ -31,8 +31,10 @@ final class SenderNode: SimulatedNode {
     private var nextSendTime: Timestamp
     private var outbox: [[UInt8]] = []
 
-    init(to destination: SimulatedAddress, count: Int, interval: Duration, size: Int = 32, batch: Int = 1,
-         start: Timestamp = .zero) {
+    init(
+        to destination: SimulatedAddress, count: Int, interval: Duration, size: Int = 32, batch: Int = 1,
+        start: Timestamp = .zero
+    ) {
         self.destination = destination
         self.count = count
         self.interval = interval
@@ -153,13 +155,16 @@ struct SenderSinkScenario {
     let sinkAddress: SimulatedAddress
     let options: LinkOptions
 
-    init(seed: UInt64, options: LinkOptions, count: Int, interval: Duration, size: Int = 32, batch: Int = 1,
-         start: Timestamp = .zero, recordTrace: Bool = false) {
+    init(
+        seed: UInt64, options: LinkOptions, count: Int, interval: Duration, size: Int = 32, batch: Int = 1,
+        start: Timestamp = .zero, recordTrace: Bool = false
+    ) {
         simulator = NetworkSimulator(seed: seed, recordTrace: recordTrace)
         sink = SinkNode()
         // The sink will be node1.
-        sender = SenderNode(to: SimulatedAddress(node: 1), count: count, interval: interval, size: size,
-                            batch: batch, start: start)
+        sender = SenderNode(
+            to: SimulatedAddress(node: 1), count: count, interval: interval, size: size,
+            batch: batch, start: start)
         senderAddress = simulator.addNode(sender)
         sinkAddress = simulator.addNode(sink)
         self.options = options

@@ -42,7 +42,9 @@ public enum HangGuard {
 /// ```swift
 /// let reply = try await withHangGuard("echo") { try await client.messages.first { _ in true } }
 /// ```
-public func withHangGuard<T: Sendable>(_ what: String, limit: Double = HangGuard.seconds,
-                                       _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withHangGuard<T: Sendable>(
+    _ what: String, limit: Double = HangGuard.seconds,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withTimeLimit(seconds: limit, "hang guard: \(what)", body)
 }

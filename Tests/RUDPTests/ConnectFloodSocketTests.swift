@@ -1,8 +1,9 @@
 import NIOCore
 import NIOPosix
-@testable import RUDP
 import Synchronization
 import Testing
+
+@testable import RUDP
 
 /// Counts the datagrams and bytes a flooding socket receives (the server's answers).
 private final class AnswerCounter: ChannelInboundHandler, Sendable {
@@ -21,8 +22,10 @@ private final class AnswerCounter: ChannelInboundHandler, Sendable {
 struct ConnectFloodSocketTests {
     /// A well-formed plain CONNECT from a made-up client.
     static func forgedConnect(clientID: UInt64) -> [UInt8] {
-        var bytes = Packet(destination: .none, packetNumber: 0,
-                           body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID | 1)), cookie: [])).serialized()
+        var bytes = Packet(
+            destination: .none, packetNumber: 0,
+            body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID | 1)), cookie: [])
+        ).serialized()
         Datagram.seal(&bytes)
         return bytes
     }
@@ -59,7 +62,7 @@ struct ConnectFloodSocketTests {
                     }
                     if round % 8 == 7 {
                         for (channel, _) in sockets { channel.flush() }
-                        try await Task.sleep(for: .milliseconds(40))   // about 10,000 CONNECTs a second
+                        try await Task.sleep(for: .milliseconds(40))  // about 10,000 CONNECTs a second
                     }
                 }
                 for (channel, _) in sockets { channel.flush() }
@@ -91,10 +94,11 @@ struct ConnectFloodSocketTests {
             let perHostLimit = 3 * bytesSent / socketCount
             #expect(answered.allSatisfy { $0 <= perHostLimit }, "seed \(seed): answers per host \(answered.max() ?? 0) > \(perHostLimit)")
             let total = answered.reduce(0, +)
-            print("flood on real sockets: \(sent) CONNECTs (\(bytesSent) B) from \(socketCount) hosts; answers \(total) B "
-                  + "(\(Double(total) / Double(bytesSent))x); server: retries \(statistics.retriesSent), "
-                  + "accepted \(statistics.connectionsAccepted), evicted \(statistics.halfOpenEvicted), refused \(statistics.connectionsRefused), "
-                  + "received \(statistics.datagramsReceived), answers dropped \(statistics.statelessAnswersDropped)")
+            print(
+                "flood on real sockets: \(sent) CONNECTs (\(bytesSent) B) from \(socketCount) hosts; answers \(total) B "
+                    + "(\(Double(total) / Double(bytesSent))x); server: retries \(statistics.retriesSent), "
+                    + "accepted \(statistics.connectionsAccepted), evicted \(statistics.halfOpenEvicted), refused \(statistics.connectionsRefused), "
+                    + "received \(statistics.datagramsReceived), answers dropped \(statistics.statelessAnswersDropped)")
             #expect(statistics.retriesSent > 0, "seed \(seed): the default policy answers the flood with RETRY")
             for (channel, _) in sockets { try await channel.close() }
         }

@@ -1,6 +1,7 @@
 import NIOCore
-@_spi(Testing) @testable import RUDP
 import Testing
+
+@_spi(Testing) @testable import RUDP
 
 @Suite("Connection IDs of the transport")
 struct ConnectionIDSourceTests {
@@ -19,7 +20,8 @@ struct ConnectionIDSourceTests {
     }
 
     private static func connect(server: RUDPServer, port: Int, _ configuration: RUDPConfiguration) async throws
-        -> (client: ConnectionID, server: ConnectionID, sources: [String]) {
+        -> (client: ConnectionID, server: ConnectionID, sources: [String])
+    {
         try await withHangGuard("connect") {
             async let accepted: ConnectionID? = {
                 for await connection in server.connections { return connection.id }
@@ -27,8 +29,10 @@ struct ConnectionIDSourceTests {
             }()
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: configuration)
             let serverID = try #require(await accepted)
-            let sources = [try await client.driver.eventLoop.submit { client.driver.randomSourceName }.get(),
-                           try await server.driver.eventLoop.submit { server.driver.randomSourceName }.get()]
+            let sources = [
+                try await client.driver.eventLoop.submit { client.driver.randomSourceName }.get(),
+                try await server.driver.eventLoop.submit { server.driver.randomSourceName }.get(),
+            ]
             await client.abort()
             return (client.id, serverID, sources)
         }

@@ -1,6 +1,7 @@
 import RUDPCore
 import Synchronization
 import Testing
+
 @testable import RUDP
 
 @Suite("Connection mailbox")

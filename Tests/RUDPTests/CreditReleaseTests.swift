@@ -1,5 +1,6 @@
 import RUDPCore
 import Testing
+
 @testable import RUDP
 
 @Suite("Credit release")
@@ -15,7 +16,7 @@ struct CreditReleaseTests {
     func catchingUpReleasesCredit() async throws {
         let window = 64 << 10
         let messageSize = window / 8
-        let messageCount = 20   // the first, a window's worth, and more that need its credit
+        let messageCount = 20  // the first, a window's worth, and more that need its credit
         var serverConfiguration = testConfiguration(seed: 90)
         serverConfiguration.connection.receiveWindow = window
         serverConfiguration.connection.maxMessageSize = window / 4

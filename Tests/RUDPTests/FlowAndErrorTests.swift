@@ -17,7 +17,7 @@ struct FlowAndErrorTests {
         let server = try await RUDPServer.bind(port: 0, configuration: serverConfiguration)
         let port = server.port
         let clientSettings = clientConfiguration
-        let total = 200   // 800 KiB, far beyond window + send buffer (128 KiB)
+        let total = 200  // 800 KiB, far beyond window + send buffer (128 KiB)
         try await withHangGuard("slow consumer") {
             let client = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: clientSettings)
             var accepted = server.connections.makeAsyncIterator()
@@ -64,7 +64,7 @@ struct FlowAndErrorTests {
                 var accepted = server.connections.makeAsyncIterator()
                 guard let connection = await accepted.next() else { return [] }
                 var received: [Int] = []
-                for try await message in connection.messages {   // finishes when the peer closes
+                for try await message in connection.messages {  // finishes when the peer closes
                     received.append(Int(message.bytes[0]) | Int(message.bytes[1]) << 8)
                 }
                 return received

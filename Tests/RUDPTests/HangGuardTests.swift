@@ -31,7 +31,9 @@ import Testing
     @Test func aQuickBodyReturnsItsValueAndErrors() async throws {
         #expect(try await withHangGuard("quick", limit: 600) { 42 } == 42)
         struct Expected: Error {}
-        await #expect(throws: Expected.self) { try await withHangGuard("throws", limit: 600) { () async throws -> Int in throw Expected() } }
+        await #expect(throws: Expected.self) {
+            try await withHangGuard("throws", limit: 600) { () async throws -> Int in throw Expected() }
+        }
     }
 }
 

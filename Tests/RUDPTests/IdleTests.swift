@@ -1,6 +1,7 @@
 import NIOCore
-@testable import RUDP
 import Testing
+
+@testable import RUDP
 
 @Suite("Idle endpoints")
 struct IdleTests {
@@ -15,7 +16,7 @@ struct IdleTests {
             try await client.send([1, 2, 3])
             _ = try await iterator.next()
             try await client.waitUntilAllAcknowledged()
-            try await Task.sleep(for: .seconds(1))   // delayed acknowledgements and probes settle
+            try await Task.sleep(for: .seconds(1))  // delayed acknowledgements and probes settle
             func firings() async throws -> (client: Int, server: Int) {
                 let c = client.driver, s = server.driver
                 return (try await c.eventLoop.submit { c.timerFirings }.get(), try await s.eventLoop.submit { s.timerFirings }.get())

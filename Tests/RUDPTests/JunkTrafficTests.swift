@@ -35,8 +35,15 @@ struct JunkTrafficTests {
                     write((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
                 }
                 if i < truncatedCount || i < unknownCount {
-                    let packet = Packet(destination: ConnectionID(generator.next() | 1), packetNumber: UInt64(i),
-                                        body: .data([.ping, .message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: 8, offset: 0, payload: [1, 2, 3, 4, 5, 6, 7, 8]))]))
+                    let packet = Packet(
+                        destination: ConnectionID(generator.next() | 1), packetNumber: UInt64(i),
+                        body: .data([
+                            .ping,
+                            .message(
+                                MessageFrame(
+                                    channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: 8, offset: 0,
+                                    payload: [1, 2, 3, 4, 5, 6, 7, 8])),
+                        ]))
                     var bytes = packet.serialized()
                     Datagram.seal(&bytes)
                     if i < truncatedCount { write(Array(bytes[0..<Int(generator.next() % UInt64(bytes.count))])) }
@@ -44,7 +51,7 @@ struct JunkTrafficTests {
                 }
                 if i % 50 == 0 {
                     sprayer.flush()
-                    try await roundTrip(i + 1)   // the real connection keeps working during the spray
+                    try await roundTrip(i + 1)  // the real connection keeps working during the spray
                 }
             }
             sprayer.flush()
@@ -54,7 +61,8 @@ struct JunkTrafficTests {
             // Every junk datagram is counted (poll until the server has read them all).
             var statistics = await server.statistics()
             while statistics.malformedDatagrams - baseline.malformedDatagrams < randomCount + truncatedCount
-                    || statistics.unroutableDatagrams - baseline.unroutableDatagrams < unknownCount {
+                || statistics.unroutableDatagrams - baseline.unroutableDatagrams < unknownCount
+            {
                 try await Task.sleep(for: .milliseconds(20))
                 statistics = await server.statistics()
             }

@@ -7,7 +7,7 @@ struct LossyTransferTests {
     func tenMegabytesThroughLoss() async throws {
         let seed: UInt64 = 77
         let messageSize = 64 << 10
-        let messageCount = 160   // 10 MiB
+        let messageCount = 160  // 10 MiB
         var serverConfiguration = testConfiguration(seed: seed)
         serverConfiguration.receiveLoss = 0.10
         serverConfiguration.lossSeed = seed

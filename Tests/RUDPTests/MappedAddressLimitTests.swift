@@ -22,8 +22,10 @@ import Testing
 
     /// A plain CONNECT from the client whose connection ID is `clientID`.
     static func connect(clientID: UInt64) -> [UInt8] {
-        var bytes = Packet(destination: .none, packetNumber: 0,
-                           body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: [])).serialized()
+        var bytes = Packet(
+            destination: .none, packetNumber: 0,
+            body: .connect(TransportParameters(sourceConnectionID: ConnectionID(clientID)), cookie: [])
+        ).serialized()
         Datagram.seal(&bytes)
         return bytes
     }

@@ -1,7 +1,8 @@
 import NIOCore
-import Testing
-@testable import RUDP
 import RUDPCore
+import Testing
+
+@testable import RUDP
 
 /// The transport's conversions between NIO's `SocketAddress` and the engine's ``PeerAddress``:
 /// the keys are those the `SocketAddress` conformance gave before, and a destination goes out

@@ -1,7 +1,8 @@
 import Foundation
 import NIOCore
-@testable import RUDP
 import Testing
+
+@testable import RUDP
 
 @Suite("Port unreachable")
 struct PortUnreachableTests {
@@ -13,8 +14,9 @@ struct PortUnreachableTests {
         return port
     }
 
-    @Test("With failsWhenPortUnreachable, a CONNECT to a closed port fails at once with connectionRefused",
-          arguments: ["127.0.0.1", "::1"])
+    @Test(
+        "With failsWhenPortUnreachable, a CONNECT to a closed port fails at once with connectionRefused",
+        arguments: ["127.0.0.1", "::1"])
     func refusedAtOnce(host: String) async throws {
         let port = try await Self.closedPort(host: host)
         var configuration = testConfiguration(seed: 141)
@@ -37,7 +39,7 @@ struct PortUnreachableTests {
     func retriesByDefault() async throws {
         let port = try await Self.closedPort(host: "127.0.0.1")
         let connecting = Task { try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 142)) }
-        try await Task.sleep(for: .milliseconds(600))   // several CONNECTs answered with ICMP
+        try await Task.sleep(for: .milliseconds(600))  // several CONNECTs answered with ICMP
         let server = try await RUDPServer.bind(port: port, configuration: testConfiguration(seed: 143))
         let serving = startEchoServer(server)
         try await withHangGuard("late server") {

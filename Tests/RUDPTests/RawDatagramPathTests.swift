@@ -1,6 +1,7 @@
 import NIOCore
-@testable import RUDP
 import Testing
+
+@testable import RUDP
 
 /// The raw-UDP baseline of `rudp bench --baseline` (`RawDatagramPath`): real loopback sockets,
 /// every datagram accounted for, the send budget bounding what is outstanding, and the queue
@@ -21,11 +22,12 @@ struct RawDatagramPathTests {
     @Test("Every datagram is read once and in order on loopback, and the budget is freed", arguments: ["127.0.0.1", "::1"])
     func everyDatagramArrives(host: String) async throws {
         var configuration = ConnectionConfiguration()
-        configuration.sendBufferMessages = 16   // a small window: the sender waits for the receiver often
+        configuration.sendBufferMessages = 16  // a small window: the sender waits for the receiver often
         // No datagram counts as lost before the hang guard: a loaded run can starve the
         // receiving loop for seconds (the 1 s default fired in a suite run at load 20).
-        let path = try await RawDatagramPath.open(host: host, configuration: configuration,
-                                                  lossTimeout: .seconds(Int64(HangGuard.seconds)))
+        let path = try await RawDatagramPath.open(
+            host: host, configuration: configuration,
+            lossTimeout: .seconds(Int64(HangGuard.seconds)))
         let count = 3_000
         let received = try await withHangGuard("raw baseline on \(host)") {
             let receiving = Task { () throws -> [UInt64] in
@@ -56,7 +58,9 @@ struct RawDatagramPathTests {
     func refusesUnsendableMessages() async throws {
         let path = try await RawDatagramPath.open(configuration: ConnectionConfiguration())
         await #expect(throws: RUDPError.self) { try await path.sender.send([]) }
-        await #expect(throws: RUDPError.self) { try await path.sender.send([UInt8](repeating: 0, count: path.sender.maximumMessageSize + 1)) }
+        await #expect(throws: RUDPError.self) {
+            try await path.sender.send([UInt8](repeating: 0, count: path.sender.maximumMessageSize + 1))
+        }
         await path.close()
         await #expect(throws: RUDPError.self) { try await path.sender.send([1, 2, 3]) }
     }

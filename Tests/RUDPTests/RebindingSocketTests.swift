@@ -23,15 +23,17 @@ import Testing
         let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 90, mode: mode))
         let serving = startEchoServer(server)
         defer { serving.cancel() }
-        let proxy = try await UDPProxy.start(listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
-                                             upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port))
+        let proxy = try await UDPProxy.start(
+            listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
+            upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port))
         let proxyPort = try #require(proxy.localAddress.port)
         let count = 300
         let messages = (0..<count).map { pseudoRandomBytes(count: 1 + ($0 * 977) % 4_000, seed: UInt64(500 + $0)) }
         let label = mode.map { "\($0)" } ?? "plain"
         let (echoed, switchTimes, elapsed) = try await withHangGuard("echo through rebinding proxy (\(label))") {
             () -> ([[UInt8]], [Double], Double) in
-            let client = try await RUDPClient.connect(host: "127.0.0.1", port: proxyPort, configuration: Self.configuration(seed: 91, mode: mode))
+            let client = try await RUDPClient.connect(
+                host: "127.0.0.1", port: proxyPort, configuration: Self.configuration(seed: 91, mode: mode))
             let started = ContinuousClock.now
             // A window of messages in flight: every echo lets the next message go, so the
             // client is sending when the proxy rebinds.
@@ -75,8 +77,11 @@ import Testing
         #expect(statistics.pathMigrations == 2, "\(statistics)")
         #expect(relayed.flows.rebound == 2 && relayed.flows.opened == 1, "\(relayed)")
         #expect(switchTimes.allSatisfy { $0 >= 0 }, "the server followed each new port: \(switchTimes)")
-        print(String(format: "rebinding through the proxy (\(label)): \(count) messages echoed in %.2f s; the server followed the new port after %@ s; \(statistics.pathValidationsStarted) validations, \(statistics.pathChallengesSent) challenges",
-                     elapsed, switchTimes.map { String(format: "%.3f", $0) }.joined(separator: " and ")))
+        print(
+            String(
+                format:
+                    "rebinding through the proxy (\(label)): \(count) messages echoed in %.2f s; the server followed the new port after %@ s; \(statistics.pathValidationsStarted) validations, \(statistics.pathChallengesSent) challenges",
+                elapsed, switchTimes.map { String(format: "%.3f", $0) }.joined(separator: " and ")))
         await proxy.shutdown()
         await server.shutdown()
         try await withHangGuard("serve returns after shutdown") { try await serving.value }

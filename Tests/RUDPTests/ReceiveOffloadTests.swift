@@ -1,8 +1,9 @@
 import NIOCore
 import NIOPosix
-@testable import RUDP
 import Synchronization
 import Testing
+
+@testable import RUDP
 
 /// UDP GRO on receive (`ReceiveOffload`, `SocketBinding.configuredBootstrap`): real loopback
 /// sockets, GSO-sent bursts read back as the datagrams sent, intact and in order, with GRO on
@@ -29,8 +30,8 @@ struct ReceiveOffloadTests {
         #expect(Self.segments(of: 800, segmentSize: 1_000) == [0..<800])
         #expect(Self.segments(of: 3_000, segmentSize: 1_000) == [0..<1_000, 1_000..<2_000, 2_000..<3_000])
         #expect(Self.segments(of: 2_300, segmentSize: 1_000) == [0..<1_000, 1_000..<2_000, 2_000..<2_300])
-        #expect(Self.segments(of: 3_000, segmentSize: 0) == [0..<3_000])   // nonsense metadata: one datagram
-        #expect(Self.segments(of: 0, segmentSize: 1_000) == [0..<0])      // an empty datagram is one
+        #expect(Self.segments(of: 3_000, segmentSize: 0) == [0..<3_000])  // nonsense metadata: one datagram
+        #expect(Self.segments(of: 0, segmentSize: 1_000) == [0..<0])  // an empty datagram is one
     }
 
     /// What a receiving socket read: the datagrams after splitting, and how many reads carried them.
@@ -93,19 +94,23 @@ struct ReceiveOffloadTests {
     /// the others `segmentSize`) to a socket set up by `configuredBootstrap`, and returns the
     /// datagrams sent, those read, and the number of reads (the end marker not counted). With `pausedReading` the receiver reads
     /// nothing until every burst was sent, so that vector reads fetch several coalesced reads at once.
-    static func exchange(receiveOffload: Bool, vectorReadCount: Int, bursts: Int, segments: Int, segmentSize: Int,
-                         lastSize: Int, pausedReading: Bool) async throws -> (sent: [[UInt8]], read: [[UInt8]], reads: Int) {
+    static func exchange(
+        receiveOffload: Bool, vectorReadCount: Int, bursts: Int, segments: Int, segmentSize: Int,
+        lastSize: Int, pausedReading: Bool
+    ) async throws -> (sent: [[UInt8]], read: [[UInt8]], reads: Int) {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let collector = Collector()
-        let receiver = try await SocketBinding.configuredBootstrap(on: loop, connection: ConnectionConfiguration(),
-                                                                   vectorReadCount: vectorReadCount, receiveOffload: receiveOffload)
-            .channelOption(.autoRead, value: !pausedReading)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(CollectingHandler(collector: collector))
-                }
+        let receiver = try await SocketBinding.configuredBootstrap(
+            on: loop, connection: ConnectionConfiguration(),
+            vectorReadCount: vectorReadCount, receiveOffload: receiveOffload
+        )
+        .channelOption(.autoRead, value: !pausedReading)
+        .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(CollectingHandler(collector: collector))
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+        }
+        .bind(host: "127.0.0.1", port: 0).get()
         let sender = try await DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(SocketBinding.socketBufferBytes))
             .bind(host: "127.0.0.1", port: 0).get()
@@ -117,8 +122,9 @@ struct ReceiveOffloadTests {
                 buffer.writeBytes(datagram)
                 sent.append(datagram)
             }
-            let envelope = AddressedEnvelope(remoteAddress: receiver.localAddress!, data: buffer,
-                                             metadata: .init(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: segmentSize))
+            let envelope = AddressedEnvelope(
+                remoteAddress: receiver.localAddress!, data: buffer,
+                metadata: .init(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: segmentSize))
             try await sender.writeAndFlush(envelope)
         }
         var marker = sender.allocator.buffer(capacity: Self.endMarker.count)
@@ -136,13 +142,15 @@ struct ReceiveOffloadTests {
         return (sent, state.datagrams, state.reads)
     }
 
-    @Test("A GSO burst of equal datagrams and a short last one arrives as those datagrams, intact and in order",
-          arguments: [true, false])
+    @Test(
+        "A GSO burst of equal datagrams and a short last one arrives as those datagrams, intact and in order",
+        arguments: [true, false])
     func burstArrivesIntact(receiveOffload: Bool) async throws {
         try #require(System.supportsUDPSegmentationOffload, "the test sends with UDP GSO")
         let segmentSize = ConnectionConfiguration().maxDatagramSize
-        let result = try await Self.exchange(receiveOffload: receiveOffload, vectorReadCount: SocketBinding.clientVectorReadCount,
-                                             bursts: 4, segments: 20, segmentSize: segmentSize, lastSize: 300, pausedReading: false)
+        let result = try await Self.exchange(
+            receiveOffload: receiveOffload, vectorReadCount: SocketBinding.clientVectorReadCount,
+            bursts: 4, segments: 20, segmentSize: segmentSize, lastSize: 300, pausedReading: false)
         #expect(result.read.count == result.sent.count)
         #expect(result.read.map(\.count) == result.sent.map(\.count))
         #expect(result.read == result.sent, "datagrams changed, lost or reordered")
@@ -160,9 +168,10 @@ struct ReceiveOffloadTests {
         let segmentSize = ConnectionConfiguration().maxDatagramSize
         // 12 bursts of ~47 KB queued before the first read, read 4 at a time: every slot of a
         // vector read is filled with a coalesced read far larger than a datagram.
-        let result = try await Self.exchange(receiveOffload: receiveOffload, vectorReadCount: 4, bursts: 12,
-                                             segments: 40_000 / segmentSize, segmentSize: segmentSize,
-                                             lastSize: segmentSize / 2, pausedReading: true)
+        let result = try await Self.exchange(
+            receiveOffload: receiveOffload, vectorReadCount: 4, bursts: 12,
+            segments: 40_000 / segmentSize, segmentSize: segmentSize,
+            lastSize: segmentSize / 2, pausedReading: true)
         #expect(result.read.map(\.count) == result.sent.map(\.count), "truncated or lost")
         #expect(result.read == result.sent, "datagrams changed, lost or reordered")
     }

@@ -61,7 +61,8 @@ struct ScopedAPITests {
         let escaped = Mutex<RUDPConnection?>(nil)
         await #expect(throws: Planned.self) {
             try await withHangGuard("throw in a scope") {
-                try await RUDPClient.withConnection(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 163)) { connection in
+                try await RUDPClient.withConnection(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 163)) {
+                    connection in
                     escaped.withLock { $0 = connection }
                     try await connection.sendAndWaitForAcknowledgement(Array("hello".utf8))
                     throw Planned()

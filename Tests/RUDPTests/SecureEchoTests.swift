@@ -11,8 +11,10 @@ struct SecureEchoTests {
     static let otherKey = try! PreSharedKey(hexEncoded: String(repeating: "a5", count: 32), source: "other test key")
 
     /// A test configuration; tests that expect the connect to fail use a short connect timeout.
-    static func configuration(seed: UInt64, mode: SecurityMode?, key: PreSharedKey = key,
-                              connectTimeout: Duration = .seconds(60)) -> RUDPConfiguration {
+    static func configuration(
+        seed: UInt64, mode: SecurityMode?, key: PreSharedKey = key,
+        connectTimeout: Duration = .seconds(60)
+    ) -> RUDPConfiguration {
         var configuration = testConfiguration(seed: seed)
         configuration.connection.connectTimeout = connectTimeout
         configuration.security = mode.map { SecurityConfiguration(mode: $0, key: key) }
@@ -38,8 +40,9 @@ struct SecureEchoTests {
         let serving = startEchoServer(server)
         defer { serving.cancel() }
         try await withHangGuard("secure echo") {
-            let client = try await RUDPClient.connect(host: "127.0.0.1", port: server.port,
-                                                      configuration: Self.configuration(seed: 21, mode: mode))
+            let client = try await RUDPClient.connect(
+                host: "127.0.0.1", port: server.port,
+                configuration: Self.configuration(seed: 21, mode: mode))
             var iterator = client.messages.makeAsyncIterator()
             for i in 0..<40 {
                 let payload = pseudoRandomBytes(count: 1 + i * 211, seed: UInt64(i))
@@ -66,7 +69,8 @@ struct SecureEchoTests {
         let serving = startEchoServer(server)
         defer { serving.cancel() }
         try await withHangGuard("secure echo over IPv6") {
-            let client = try await RUDPClient.connect(host: "::1", port: server.port, configuration: Self.configuration(seed: 61, mode: .encrypted))
+            let client = try await RUDPClient.connect(
+                host: "::1", port: server.port, configuration: Self.configuration(seed: 61, mode: .encrypted))
             var iterator = client.messages.makeAsyncIterator()
             let payload = pseudoRandomBytes(count: 5000, seed: 7)
             try await client.send(payload)
@@ -97,15 +101,18 @@ struct SecureEchoTests {
         #expect(await client.statistics().unprotectedPacketsDropped == 0)
     }
 
-    @Test("Through a proxy that duplicates, corrupts, reorders and loses real datagrams, the encrypted echo stays intact and every bad datagram is counted")
+    @Test(
+        "Through a proxy that duplicates, corrupts, reorders and loses real datagrams, the encrypted echo stays intact and every bad datagram is counted"
+    )
     func echoThroughAHostileProxy() async throws {
         let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 80, mode: .encrypted))
         let serving = startEchoServer(server)
         defer { serving.cancel() }
         let hostile = Impairments(loss: 0.03, duplication: 0.2, reordering: 0.1, corruption: 0.1)
-        let proxy = try await UDPProxy.start(listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
-                                             upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port),
-                                             configuration: ProxyConfiguration(impairments: ProxyImpairments(both: hostile), seed: 81))
+        let proxy = try await UDPProxy.start(
+            listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
+            upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port),
+            configuration: ProxyConfiguration(impairments: ProxyImpairments(both: hostile), seed: 81))
         let proxyPort = try #require(proxy.localAddress.port)
         let statistics = try await withHangGuard("secure echo through the hostile proxy (proxy seed 81)") { () -> ConnectionStatistics in
             var configuration = Self.configuration(seed: 82, mode: .encrypted)
@@ -134,7 +141,8 @@ struct SecureEchoTests {
         let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 30, mode: .encrypted))
         let serving = startEchoServer(server)
         defer { serving.cancel() }
-        let error = try await Self.connectError(port: server.port, Self.configuration(seed: 31, mode: .encrypted, key: Self.otherKey, connectTimeout: .milliseconds(800)))
+        let error = try await Self.connectError(
+            port: server.port, Self.configuration(seed: 31, mode: .encrypted, key: Self.otherKey, connectTimeout: .milliseconds(800)))
         #expect(error?.code == .connectTimedOut)
         #expect(error?.message.contains("did not answer a valid encrypted handshake") == true, "\(String(describing: error))")
         #expect(error?.message.contains("same pre-shared key and security mode") == true)
@@ -159,14 +167,16 @@ struct SecureEchoTests {
         await server.shutdown()
     }
 
-    @Test("A key on the client only, or another mode: securityMismatch at the connect timeout",
-          arguments: [(SecurityMode?.none, "no packet security configured"), (.authenticated, "another security mode")])
+    @Test(
+        "A key on the client only, or another mode: securityMismatch at the connect timeout",
+        arguments: [(SecurityMode?.none, "no packet security configured"), (.authenticated, "another security mode")])
     func keyOnClientOnly(serverMode: SecurityMode?, expected: String) async throws {
         let server = try await RUDPServer.bind(port: 0, configuration: Self.configuration(seed: 50, mode: serverMode))
         let serving = startEchoServer(server)
         defer { serving.cancel() }
         // 3 s: room for the server's answer to arrive on a loaded machine before the timeout reports it.
-        let error = try await Self.connectError(port: server.port, Self.configuration(seed: 51, mode: .encrypted, connectTimeout: .seconds(3)))
+        let error = try await Self.connectError(
+            port: server.port, Self.configuration(seed: 51, mode: .encrypted, connectTimeout: .seconds(3)))
         #expect(error?.code == .securityMismatch)
         #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
         #expect(await server.statistics().connectionsAccepted == 0)

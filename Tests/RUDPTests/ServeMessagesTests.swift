@@ -18,8 +18,10 @@ struct ServeMessagesTests {
         let server = try await RUDPServer.bind(host: "127.0.0.1", port: 0, configuration: testConfiguration(seed: 40))
         let hooks = Hooks()
         let serving = Task {
-            await server.serveMessages(accepted: { _ in hooks.counts.withLock { $0.accepted += 1 } },
-                                       ended: { _ in hooks.counts.withLock { $0.ended += 1 } }) { connection, message in
+            await server.serveMessages(
+                accepted: { _ in hooks.counts.withLock { $0.accepted += 1 } },
+                ended: { _ in hooks.counts.withLock { $0.ended += 1 } }
+            ) { connection, message in
                 try await connection.send(message.bytes, channel: message.channel, mode: message.mode)
             }
         }
@@ -28,8 +30,9 @@ struct ServeMessagesTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in 0..<3 {
                     group.addTask {
-                        let connection = try await RUDPClient.connect(host: "127.0.0.1", port: server.port,
-                                                                     configuration: testConfiguration(seed: 41 + UInt64(client)))
+                        let connection = try await RUDPClient.connect(
+                            host: "127.0.0.1", port: server.port,
+                            configuration: testConfiguration(seed: 41 + UInt64(client)))
                         let payloads = (0..<40).map { pseudoRandomBytes(count: 1 + $0 * 97, seed: UInt64(client * 100 + $0)) }
                         for payload in payloads { try await connection.send(payload) }
                         var iterator = connection.messages.makeAsyncIterator()
@@ -90,8 +93,10 @@ struct ServeMessagesTests {
         let server = try await RUDPServer.bind(host: "127.0.0.1", port: 0, configuration: testConfiguration(seed: 60))
         let hooks = Hooks()
         let serving = Task {
-            await server.serveMessages(accepted: { _ in hooks.counts.withLock { $0.accepted += 1 } },
-                                       ended: { _ in hooks.counts.withLock { $0.ended += 1 } }) { _, _ in }
+            await server.serveMessages(
+                accepted: { _ in hooks.counts.withLock { $0.accepted += 1 } },
+                ended: { _ in hooks.counts.withLock { $0.ended += 1 } }
+            ) { _, _ in }
         }
         defer { serving.cancel() }
         let client = try await withHangGuard("connect") {

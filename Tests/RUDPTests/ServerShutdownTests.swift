@@ -11,7 +11,9 @@ struct ServerShutdownTests {
         let clients = try await withHangGuard("connect clients") {
             try await withThrowingTaskGroup(of: RUDPConnection.self) { group in
                 for i in 0..<5 {
-                    group.addTask { try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 41 + UInt64(i))) }
+                    group.addTask {
+                        try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: testConfiguration(seed: 41 + UInt64(i)))
+                    }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }

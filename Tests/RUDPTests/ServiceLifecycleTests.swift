@@ -36,9 +36,12 @@ struct ServiceLifecycleTests {
     func serverStopsOnCancellation() async throws {
         let server = try await RUDPServer.bind(port: 0, configuration: testConfiguration(seed: 170))
         let port = server.port
-        let group = ServiceGroup(services: [server.service { connection in
-            for try await message in connection.messages { try await connection.send(message.bytes) }
-        }], logger: Self.logger)
+        let group = ServiceGroup(
+            services: [
+                server.service { connection in
+                    for try await message in connection.messages { try await connection.send(message.bytes) }
+                }
+            ], logger: Self.logger)
         let running = Task { try await group.run() }
         let client = try await Self.echoOnce(port: port, seed: 171)
         running.cancel()
@@ -68,9 +71,12 @@ struct ServiceLifecycleTests {
     func messageServiceStops() async throws {
         let server = try await RUDPServer.bind(port: 0, configuration: testConfiguration(seed: 174))
         let port = server.port
-        let group = ServiceGroup(services: [server.messageService { connection, message in
-            try await connection.send(message.bytes)
-        }], logger: Self.logger)
+        let group = ServiceGroup(
+            services: [
+                server.messageService { connection, message in
+                    try await connection.send(message.bytes)
+                }
+            ], logger: Self.logger)
         let running = Task { try await group.run() }
         let client = try await Self.echoOnce(port: port, seed: 175)
         await group.triggerGracefulShutdown()
@@ -83,8 +89,9 @@ struct ServiceLifecycleTests {
     func proxyStopsOnCancellation() async throws {
         let server = try await RUDPServer.bind(port: 0, configuration: testConfiguration(seed: 176))
         let serving = startEchoServer(server)
-        let proxy = try await UDPProxy.start(listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
-                                             upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port))
+        let proxy = try await UDPProxy.start(
+            listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
+            upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port))
         let proxyPort = try #require(proxy.localAddress.port)
         let group = ServiceGroup(services: [proxy], logger: Self.logger)
         let running = Task { try await group.run() }

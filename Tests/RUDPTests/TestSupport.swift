@@ -8,7 +8,7 @@ import NIOCore
 /// sets its own short one.
 func testConfiguration(seed: UInt64 = 1) -> RUDPConfiguration {
     var configuration = RUDPConfiguration()
-    configuration.lossSeed = seed   // connection IDs always come from the system's secure generator
+    configuration.lossSeed = seed  // connection IDs always come from the system's secure generator
     configuration.connection.connectTimeout = .seconds(60)
     configuration.connection.peerTimeout = .seconds(60)
     configuration.connection.idleTimeout = .seconds(120)

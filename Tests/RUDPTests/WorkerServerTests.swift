@@ -1,9 +1,10 @@
 import Foundation
 import NIOCore
-@testable import RUDP
 import RUDPProxy
 import Synchronization
 import Testing
+
+@testable import RUDP
 
 /// Issue 15 point 4, threads: a server with several workers (event loops and `SO_REUSEPORT`
 /// sockets) over real loopback sockets. The kernel spreads handshakes by its hash and steers
@@ -124,7 +125,9 @@ import Testing
         }
         let perWorker = Array(tally.perWorker.prefix(workers))
         let statistics = await server.workerStatistics()
-        print("1,000 clients over \(workers) workers: served \(served); connections per worker \(perWorker); accepted per worker \(statistics.map(\.connectionsAccepted)); unroutable per worker \(statistics.map(\.unroutableDatagrams))")
+        print(
+            "1,000 clients over \(workers) workers: served \(served); connections per worker \(perWorker); accepted per worker \(statistics.map(\.connectionsAccepted)); unroutable per worker \(statistics.map(\.unroutableDatagrams))"
+        )
         #expect(served == clients)
         #expect(perWorker.reduce(0, +) == clients && tally.perWorker.dropFirst(workers).allSatisfy { $0 == 0 })
         #expect(perWorker.allSatisfy { $0 > 0 }, "every worker accepted connections: \(perWorker)")
@@ -136,7 +139,8 @@ import Testing
         // is a tenth, far from what broken steering gives.
         let unroutable = statistics.map(\.unroutableDatagrams).reduce(0, +)
         let received = statistics.map(\.datagramsReceived).reduce(0, +)
-        #expect(unroutable * 10 < received, "datagrams reached the worker holding their connection: \(unroutable) of \(received) unroutable")
+        #expect(
+            unroutable * 10 < received, "datagrams reached the worker holding their connection: \(unroutable) of \(received) unroutable")
         await server.shutdown()
         try await withHangGuard("serve returns after shutdown") { try await serving.value }
     }
@@ -145,7 +149,9 @@ import Testing
     /// policy `.always`, and a secure one (always).
     enum CookieMode: String, CaseIterable, Sendable { case plainRetryAlways, encrypted }
 
-    @Test("clients that must return a RETRY cookie connect to 3 workers: the kernel's hash keeps each client's CONNECTs on one worker", arguments: CookieMode.allCases)
+    @Test(
+        "clients that must return a RETRY cookie connect to 3 workers: the kernel's hash keeps each client's CONNECTs on one worker",
+        arguments: CookieMode.allCases)
     func cookiesStayOnTheirWorker(mode: CookieMode) async throws {
         let workers = 3, clients = 60, batch = 20
         var configuration = testConfiguration(seed: 154)
@@ -176,7 +182,9 @@ import Testing
         }
         let statistics = await server.workerStatistics()
         let total = EndpointStatistics.sum(statistics)
-        print("\(clients) clients over \(workers) workers (\(mode)): served \(served); per worker \(Array(tally.perWorker.prefix(workers))); RETRYs \(total.retriesSent), invalid cookies \(total.invalidCookies)")
+        print(
+            "\(clients) clients over \(workers) workers (\(mode)): served \(served); per worker \(Array(tally.perWorker.prefix(workers))); RETRYs \(total.retriesSent), invalid cookies \(total.invalidCookies)"
+        )
         #expect(served == clients)
         #expect(total.retriesSent >= clients, "every client was sent a RETRY")
         #expect(total.invalidCookies == 0, "every cookie came back to the worker that issued it")
@@ -192,8 +200,9 @@ import Testing
         let tally = WorkerTally()
         let serving = Self.startEchoServer(server, tally: tally)
         defer { serving.cancel() }
-        let proxy = try await UDPProxy.start(listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
-                                             upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port))
+        let proxy = try await UDPProxy.start(
+            listen: try SocketAddress(ipAddress: "127.0.0.1", port: 0),
+            upstream: try SocketAddress(ipAddress: "127.0.0.1", port: server.port))
         let proxyPort = try #require(proxy.localAddress.port)
         let count = 250, rebinds = 4
         let messages = (0..<count).map { pseudoRandomBytes(count: 1 + ($0 * 977) % 3_000, seed: UInt64(700 + $0)) }
@@ -227,11 +236,14 @@ import Testing
         let worker = try #require(perWorker.firstIndex(of: 1))
         let statistics = await server.workerStatistics()
         let relayed = await proxy.statistics()
-        print("rebinding client on worker \(worker) of \(workers): datagrams received per worker \(statistics.map(\.datagramsReceived)), path migrations \(statistics.map(\.pathMigrations)), proxy rebinds \(relayed.flows.rebound)")
+        print(
+            "rebinding client on worker \(worker) of \(workers): datagrams received per worker \(statistics.map(\.datagramsReceived)), path migrations \(statistics.map(\.pathMigrations)), proxy rebinds \(relayed.flows.rebound)"
+        )
         #expect(relayed.flows.rebound == rebinds)
         #expect(statistics[worker].pathMigrations == rebinds, "the connection followed every new port on its worker")
-        #expect(statistics.indices.allSatisfy { $0 == worker || statistics[$0].datagramsReceived == 0 },
-                "every datagram of the client reached its worker, whatever its source port: \(statistics.map(\.datagramsReceived))")
+        #expect(
+            statistics.indices.allSatisfy { $0 == worker || statistics[$0].datagramsReceived == 0 },
+            "every datagram of the client reached its worker, whatever its source port: \(statistics.map(\.datagramsReceived))")
         await proxy.shutdown()
         await server.shutdown()
         try await withHangGuard("serve returns after shutdown") { try await serving.value }

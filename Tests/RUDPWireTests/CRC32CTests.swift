@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RUDPWire
 
 /// The CPU's CRC-32C instruction (when `CRC32C.usesHardware`) and the portable tables must agree

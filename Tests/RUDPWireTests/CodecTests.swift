@@ -1,5 +1,5 @@
-import Testing
 import RUDPWire
+import Testing
 
 /// Unit tests for what the vectors cannot express: size limits, helper APIs, serializer-side
 /// normalization and the constants that `Specs/PROTOCOL.md` quotes.
@@ -24,8 +24,11 @@ struct CodecTests {
         #expect(DeliveryMode.unreliable.rawValue == 0x00)
         #expect(DeliveryMode.allCases.map(\.isReliable) == [true, true, false])
         #expect(DeliveryMode.allCases.map(\.isOrdered) == [true, false, false])
-        #expect([CloseCode.normal, .aborted, .protocolViolation, .flowControlViolation, .serverShutdown, .refused,
-                 .securityRequired, .securityNotConfigured, .securityModeMismatch, .applicationIdle, .resourceLimit]
+        #expect(
+            [
+                CloseCode.normal, .aborted, .protocolViolation, .flowControlViolation, .serverShutdown, .refused,
+                .securityRequired, .securityNotConfigured, .securityModeMismatch, .applicationIdle, .resourceLimit,
+            ]
             .map(\.rawValue) == Array(0...10))
         #expect(CloseCode.applicationIdle.description == "application idle")
         #expect(CloseCode.resourceLimit.description == "resource limit")
@@ -82,8 +85,9 @@ struct CodecTests {
 
     @Test func largestDatagram() throws {
         let payload = [UInt8](repeating: 0xab, count: Packet.maximumDatagramSize - Packet.headerSize - MessageFrame.overhead)
-        let message = MessageFrame(channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: UInt32(payload.count),
-                                   offset: 0, payload: payload)
+        let message = MessageFrame(
+            channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: UInt32(payload.count),
+            offset: 0, payload: payload)
         let packet = Packet(destination: Self.server, packetNumber: 1, body: .data([.message(message)]))
         let bytes = packet.serialized()
         #expect(bytes.count == Packet.maximumDatagramSize)
@@ -107,8 +111,10 @@ struct CodecTests {
         #expect(throws: WireError.truncated(offset: 21, needed: 7)) {
             try Packet.parse(Packet(destination: Self.server, packetNumber: 0, body: .data([.ping])).serialized() + [0x07, 1])
         }
-        let connect = Packet(destination: .none, packetNumber: 0,
-                             body: .connect(TransportParameters(sourceConnectionID: ConnectionID(1)), cookie: [9])).serialized()
+        let connect = Packet(
+            destination: .none, packetNumber: 0,
+            body: .connect(TransportParameters(sourceConnectionID: ConnectionID(1)), cookie: [9])
+        ).serialized()
         #expect(throws: WireError.trailingBytes(count: 2)) { try Packet.parse(connect + [0, 0]) }
         // the cookie length says 1, the cookie is missing: cut off after the length byte
         #expect(throws: WireError.truncated(offset: 47, needed: 1)) { try Packet.parse(Array(connect.dropLast())) }
@@ -165,13 +171,13 @@ struct CodecTests {
             }
         }
         check(AckFrame(cumulative: 0, ranges: [AckRange(3, 4), AckRange(1, 1)]), nil)
-        check(AckFrame(cumulative: 0, ranges: [AckRange(2, 4), AckRange(1, 1)]), .invalidAckRanges)   // adjacent
-        check(AckFrame(cumulative: 0, ranges: [AckRange(1, 1), AckRange(3, 4)]), .invalidAckRanges)   // ascending
-        check(AckFrame(cumulative: 0, ranges: [AckRange(5, 4)]), .invalidAckRanges)                   // lower > upper
-        check(AckFrame(cumulative: 4, ranges: [AckRange(4, 9)]), .invalidAckRanges)                   // touches cumulative
+        check(AckFrame(cumulative: 0, ranges: [AckRange(2, 4), AckRange(1, 1)]), .invalidAckRanges)  // adjacent
+        check(AckFrame(cumulative: 0, ranges: [AckRange(1, 1), AckRange(3, 4)]), .invalidAckRanges)  // ascending
+        check(AckFrame(cumulative: 0, ranges: [AckRange(5, 4)]), .invalidAckRanges)  // lower > upper
+        check(AckFrame(cumulative: 4, ranges: [AckRange(4, 9)]), .invalidAckRanges)  // touches cumulative
         let u32: UInt64 = 0xFFFF_FFFF
-        check(AckFrame(cumulative: 0, ranges: [AckRange(1, u32 + 2)]), .invalidAckRanges)              // length > 32 bits
-        check(AckFrame(cumulative: 0, ranges: [AckRange(u32 + 4, u32 + 4), AckRange(1, 1)]), .invalidAckRanges)   // gap > 32 bits
+        check(AckFrame(cumulative: 0, ranges: [AckRange(1, u32 + 2)]), .invalidAckRanges)  // length > 32 bits
+        check(AckFrame(cumulative: 0, ranges: [AckRange(u32 + 4, u32 + 4), AckRange(1, 1)]), .invalidAckRanges)  // gap > 32 bits
         check(AckFrame(cumulative: Packet.packetNumberLimit), .valueOutOfRange(field: "cumulative"))
         check(AckFrame(cumulative: 0, ranges: [AckRange(1, Packet.packetNumberLimit)]), .invalidAckRanges)
         let many: [AckRange] = (0..<33).map { (i: UInt64) in AckRange(200 - 2 * i, 200 - 2 * i) }
@@ -198,13 +204,17 @@ struct CodecTests {
         check({ $0.channelCount = 0 }, .invalidTransportParameter("channelCount"))
         check({ $0.messageWindow = 0 }, .invalidTransportParameter("messageWindow"))
         check({ $0.initialMaxData = Packet.packetNumberLimit }, .invalidTransportParameter("initialMaxData"))
-        check({ $0.maxMessageSize = 0; $0.maxAckDelayMicroseconds = 0 }, nil)
+        check(
+            {
+                $0.maxMessageSize = 0; $0.maxAckDelayMicroseconds = 0
+            }, nil)
     }
 
     @Test func messageWellFormedness() {
         func m(_ total: UInt32, _ offset: UInt32, _ count: Int) -> MessageFrame {
-            MessageFrame(channel: 0, mode: .unreliable, sequence: 0, totalLength: total, offset: offset,
-                         payload: [UInt8](repeating: 0, count: count))
+            MessageFrame(
+                channel: 0, mode: .unreliable, sequence: 0, totalLength: total, offset: offset,
+                payload: [UInt8](repeating: 0, count: count))
         }
         #expect(m(0, 0, 0).isWellFormed)
         #expect(!m(1, 0, 0).isWellFormed)
@@ -213,7 +223,7 @@ struct CodecTests {
         #expect(!m(10, 7, 4).isWellFormed)
         #expect(!m(.max, .max, 1).isWellFormed)
         #expect(m(.max, .max - 1, 1).isWellFormed)
-        #expect(!m(100_000, 0, 65_536).isWellFormed)   // longer than the 16-bit length field
+        #expect(!m(100_000, 0, 65_536).isWellFormed)  // longer than the 16-bit length field
     }
 
     @Test func longCloseReasonIsCutAtAScalarBoundary() throws {

@@ -1,5 +1,5 @@
-import Testing
 import RUDPWire
+import Testing
 
 /// The datagram framing of PROTOCOL.md section 3.1: packet plus big-endian CRC-32C trailer.
 /// Checks `Specs/vectors/datagrams.json` in both directions, the CRC-32C examples, and that
@@ -51,8 +51,9 @@ struct DatagramTests {
 
     @Test("CRC-32C example", arguments: DatagramVectors.shared.checksums)
     func checksum(_ c: ChecksumVector) {
-        #expect(CRC32C.checksum(c.input) == c.checksum,
-                "\(c.name): got \(String(CRC32C.checksum(c.input), radix: 16)), expected \(String(c.checksum, radix: 16))")
+        #expect(
+            CRC32C.checksum(c.input) == c.checksum,
+            "\(c.name): got \(String(CRC32C.checksum(c.input), radix: 16)), expected \(String(c.checksum, radix: 16))")
         // the same bytes at every alignment give the same checksum (the codec reads 8 bytes at a time)
         for shift in 1..<8 {
             let padded = [UInt8](repeating: 0xa5, count: shift) + c.input
@@ -105,8 +106,9 @@ struct DatagramTests {
         #expect(throws: WireError.oversize(size: Packet.maximumDatagramSize + 1)) { try Datagram.open(tooBig) }
         // the largest datagram: the trailer counts towards the 65,507 bytes
         let payloadSize = Packet.maximumDatagramSize - Packet.headerSize - MessageFrame.overhead - Datagram.trailerSize
-        let message = MessageFrame(channel: 0, mode: .unreliable, sequence: 0, totalLength: UInt32(payloadSize), offset: 0,
-                                   payload: [UInt8](repeating: 0x5a, count: payloadSize))
+        let message = MessageFrame(
+            channel: 0, mode: .unreliable, sequence: 0, totalLength: UInt32(payloadSize), offset: 0,
+            payload: [UInt8](repeating: 0x5a, count: payloadSize))
         let packet = Packet(destination: ConnectionID(1), packetNumber: 0, body: .data([.message(message)]))
         var bytes = packet.serialized()
         Datagram.seal(&bytes)

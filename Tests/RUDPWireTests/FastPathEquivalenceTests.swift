@@ -1,6 +1,6 @@
-import Testing
 import RUDPFuzzSupport
 import RUDPWire
+import Testing
 
 /// The allocation-free fast paths against the reference codec (``FastPathOracle``): the reader
 /// accepts exactly the DATA packets `Packet.parse` accepts, with the same `WireError`, and decodes
@@ -28,7 +28,7 @@ struct FastPathEquivalenceTests {
                 switch (reference, fast) {
                 case let (.success(packet), .success(view)): return FastPathOracle.compareView(view, with: packet)
                 case let (.failure(a), .failure(b)): return a == b ? nil : "Datagram.open threw \(a), the fast path \(b)"
-                case (.failure, .success(.handshake)): return nil   // a handshake body: not the fast path's
+                case (.failure, .success(.handshake)): return nil  // a handshake body: not the fast path's
                 case let (a, b): return "Datagram.open gave \(a), the fast path \(b)"
                 }
             }
@@ -116,9 +116,11 @@ struct FastPathEquivalenceTests {
         for f in failures { Issue.record("\(f)") }
     }
 
-    @Test("CLOSE reasons: the fast UTF-8 check agrees with String(validating:) on every 1- and 2-byte reason and boundary 3- and 4-byte ones")
+    @Test(
+        "CLOSE reasons: the fast UTF-8 check agrees with String(validating:) on every 1- and 2-byte reason and boundary 3- and 4-byte ones")
     func closeReasonValidation() {
-        let header: [UInt8] = [Packet.version, PacketType.data.rawValue, 0] + [UInt8](repeating: 0, count: 7) + [1] + [UInt8](repeating: 0, count: 8)
+        let header: [UInt8] =
+            [Packet.version, PacketType.data.rawValue, 0] + [UInt8](repeating: 0, count: 7) + [1] + [UInt8](repeating: 0, count: 8)
         func check(_ reason: [UInt8]) -> String? {
             let packet = header + [FrameType.close.rawValue, 0, 0, UInt8(reason.count)] + reason
             return FastPathOracle.compareReader(packet).map { "reason \(hex(reason)): \($0)" }
@@ -131,8 +133,10 @@ struct FastPathEquivalenceTests {
             }
         }
         // Continuation-byte boundaries and the values around the lead bytes' special ranges.
-        let edges: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF,
-                              0xF0, 0xF4, 0xF5, 0xFF]
+        let edges: [UInt8] = [
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF,
+            0xF0, 0xF4, 0xF5, 0xFF,
+        ]
         for a in 0...255 {
             for b in edges {
                 for c in edges {
@@ -152,7 +156,8 @@ struct FastPathEquivalenceTests {
             if r.chance(60) && !reason.isEmpty { PropertyTests.mutate(&reason, &r) }
             if r.chance(10) { reason = r.bytes(r.below(256)) }
             let length = r.chance(95) ? min(reason.count, 255) : r.below(256)
-            var packet: [UInt8] = [Packet.version, PacketType.data.rawValue, 0] + [UInt8](repeating: 0, count: 7) + [1] + [UInt8](repeating: 0, count: 8)
+            var packet: [UInt8] =
+                [Packet.version, PacketType.data.rawValue, 0] + [UInt8](repeating: 0, count: 7) + [1] + [UInt8](repeating: 0, count: 8)
             packet += [FrameType.close.rawValue, r.byte(), r.byte(), UInt8(length)] + reason.prefix(255)
             if r.chance(30) { packet.append(FrameType.ping.rawValue) }
             return FastPathOracle.compareReader(packet).map { "\($0) for \(hex(packet))" }

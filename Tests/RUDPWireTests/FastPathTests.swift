@@ -1,14 +1,15 @@
-import Testing
 import RUDPFuzzSupport
 import RUDPWire
+import Testing
 
 /// The fast paths' API as the engine uses it: examples, batches, in-place payloads and the size
 /// planning functions. Equivalence with the reference codec: ``FastPathEquivalenceTests``.
 @Suite("Fast path")
 struct FastPathTests {
     /// The vector `data-ack-four-ranges`: cumulative 2, ranges [20, 25], [15, 17], [10, 10], [4, 6].
-    static let fourRanges = AckFrame(cumulative: 2, ackDelayMicroseconds: 25_000,
-                                     ranges: [AckRange(20, 25), AckRange(15, 17), AckRange(10, 10), AckRange(4, 6)])
+    static let fourRanges = AckFrame(
+        cumulative: 2, ackDelayMicroseconds: 25_000,
+        ranges: [AckRange(20, 25), AckRange(15, 17), AckRange(10, 10), AckRange(4, 6)])
 
     static func datagram(_ frames: [Frame], destination: UInt64 = 7, packetNumber: UInt64 = 26) -> [UInt8] {
         var bytes = Packet(destination: ConnectionID(destination), packetNumber: packetNumber, body: .data(frames)).serialized()
@@ -19,9 +20,14 @@ struct FastPathTests {
     @Test("receive: verify, validate, iterate the frames as views")
     func receiveExample() throws {
         let payload = (0..<1024).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        let bytes = Self.datagram([.ack(Self.fourRanges), .message(MessageFrame(channel: 3, mode: .reliableOrdered, sequence: 9,
-                                                                                 totalLength: 1024, offset: 0, payload: payload)),
-                                   .maxData(1 << 40), .close(CloseFrame(code: .applicationIdle, reason: "idle ✓"))])
+        let bytes = Self.datagram([
+            .ack(Self.fourRanges),
+            .message(
+                MessageFrame(
+                    channel: 3, mode: .reliableOrdered, sequence: 9,
+                    totalLength: 1024, offset: 0, payload: payload)),
+            .maxData(1 << 40), .close(CloseFrame(code: .applicationIdle, reason: "idle ✓")),
+        ])
         try bytes.withUnsafeBytes { datagram in
             let packet = try Datagram.verify(datagram)
             guard case .data(let data) = try PacketView(validating: packet) else {
@@ -62,8 +68,9 @@ struct FastPathTests {
 
     @Test("a handshake packet gives its header; its body is Packet.parse's")
     func handshake() throws {
-        let connect = Packet(destination: .none, packetNumber: 0,
-                             body: .connect(TransportParameters(sourceConnectionID: ConnectionID(5)), cookie: []))
+        let connect = Packet(
+            destination: .none, packetNumber: 0,
+            body: .connect(TransportParameters(sourceConnectionID: ConnectionID(5)), cookie: []))
         try connect.serialized().withUnsafeBytes { raw in
             let view = try PacketView(validating: raw)
             guard case .handshake(let header) = view else {
@@ -78,8 +85,10 @@ struct FastPathTests {
     func headerReader() {
         for v in TestVectors.all + DatagramVectors.shared.vectors {
             let (a, b) = v.bytes.withUnsafeBytes { raw in
-                (Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) },
-                 Result { () throws(WireError) -> Packet.Header in try PacketView.header(raw) })
+                (
+                    Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) },
+                    Result { () throws(WireError) -> Packet.Header in try PacketView.header(raw) }
+                )
             }
             #expect(a == b, "\(v.name)")
         }
@@ -105,25 +114,36 @@ struct FastPathTests {
     @Test("send: two datagrams back to back in one buffer (a batch), each as the reference seals it")
     func batch() throws {
         let message = [UInt8](repeating: 0xAB, count: 1000)
-        let first: [Frame] = [.ack(Self.fourRanges), .message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: 1,
-                                                                             totalLength: 1500, offset: 0, payload: Array(message[..<900])))]
-        let second: [Frame] = [.message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: 1, totalLength: 1500, offset: 900,
-                                                     payload: Array(message[..<600]))), .ping]
+        let first: [Frame] = [
+            .ack(Self.fourRanges),
+            .message(
+                MessageFrame(
+                    channel: 0, mode: .reliableOrdered, sequence: 1,
+                    totalLength: 1500, offset: 0, payload: Array(message[..<900]))),
+        ]
+        let second: [Frame] = [
+            .message(
+                MessageFrame(
+                    channel: 0, mode: .reliableOrdered, sequence: 1, totalLength: 1500, offset: 900,
+                    payload: Array(message[..<600]))), .ping,
+        ]
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * 1200, alignment: 8)
         defer { storage.deallocate() }
         var writer = PacketWriter(buffer: storage)
         writer.writeHeader(destination: ConnectionID(7), packetNumber: 26)
         writer.writeAck(cumulative: 2, ackDelayMicroseconds: 25_000, ranges: Self.fourRanges.ranges)
         message.withUnsafeBytes { m in
-            writer.writeMessage(channel: 0, mode: .reliableOrdered, sequence: 1, totalLength: 1500, offset: 0,
-                                payload: UnsafeRawBufferPointer(rebasing: m[..<900]))
+            writer.writeMessage(
+                channel: 0, mode: .reliableOrdered, sequence: 1, totalLength: 1500, offset: 0,
+                payload: UnsafeRawBufferPointer(rebasing: m[..<900]))
         }
         let one = writer.sealDatagram()
         writer.writeHeader(destination: ConnectionID(7), packetNumber: 27)
         #expect(writer.packetStart == one.upperBound)
-        let place = writer.writeMessageHeader(channel: 0, mode: .reliableOrdered, sequence: 1, totalLength: 1500, offset: 900,
-                                              payloadCount: 600)
-        place.initializeMemory(as: UInt8.self, repeating: 0xAB)   // assembled in place by the caller
+        let place = writer.writeMessageHeader(
+            channel: 0, mode: .reliableOrdered, sequence: 1, totalLength: 1500, offset: 900,
+            payloadCount: 600)
+        place.initializeMemory(as: UInt8.self, repeating: 0xAB)  // assembled in place by the caller
         writer.writePing()
         let two = writer.sealDatagram()
         #expect(Array(storage[one]) == Self.datagram(first))
@@ -138,8 +158,12 @@ struct FastPathTests {
         var writer = PacketWriter(buffer: storage, position: 3)
         writer.writeHeader(flags: .authenticated, destination: ConnectionID(9), packetNumber: 4)
         writer.writePathChallenge(0x0102_0304_0506_0708)
-        #expect(Array(writer.packetBytes) == Packet(destination: ConnectionID(9), packetNumber: 4, body: .data([.pathChallenge(0x0102_0304_0506_0708)]),
-                                                    flags: .authenticated).serialized())
+        #expect(
+            Array(writer.packetBytes)
+                == Packet(
+                    destination: ConnectionID(9), packetNumber: 4, body: .data([.pathChallenge(0x0102_0304_0506_0708)]),
+                    flags: .authenticated
+                ).serialized())
         let range = writer.finishPacket()
         #expect(range == 3..<(3 + EncodedSize.header + EncodedSize.pathChallenge))
         #expect(writer.packetStart == range.upperBound && writer.packetBytes.isEmpty)
@@ -153,7 +177,9 @@ struct FastPathTests {
         #expect(EncodedSize.messageOverhead == MessageFrame.overhead)
         #expect(EncodedSize.ping == Frame.ping.encodedSize)
         #expect(EncodedSize.maxData == Frame.maxData(0).encodedSize && EncodedSize.ackFloor == Frame.ackFloor(0).encodedSize)
-        #expect(EncodedSize.pathChallenge == Frame.pathChallenge(0).encodedSize && EncodedSize.pathResponse == Frame.pathResponse(0).encodedSize)
+        #expect(
+            EncodedSize.pathChallenge == Frame.pathChallenge(0).encodedSize && EncodedSize.pathResponse == Frame.pathResponse(0).encodedSize
+        )
         #expect(EncodedSize.close(reasonByteCount: 5) == CloseFrame(code: .normal, reason: "hello").encodedSize)
         for n in 0...AckFrame.maximumRanges {
             let ranges: [AckRange] = (0..<n).reversed().map { (i: Int) -> AckRange in
@@ -181,7 +207,7 @@ struct FastPathTests {
 
     @Test("a CLOSE reason longer than 200 bytes is cut at a code-point boundary, as the reference does")
     func longCloseReason() {
-        let close = CloseFrame(code: .refused, reason: String(repeating: "é", count: 150))   // 300 bytes
+        let close = CloseFrame(code: .refused, reason: String(repeating: "é", count: 150))  // 300 bytes
         let packet = Packet(destination: ConnectionID(1), packetNumber: 0, body: .data([.close(close)]))
         #expect(FastPathOracle.compareWriter(packet) == nil)
         #expect(EncodedSize.close(close) == 4 + 200)
@@ -193,7 +219,8 @@ struct FastPathTests {
             let bytes = Self.datagram([.ack(AckFrame(cumulative: cumulative))])
             try bytes.withUnsafeBytes { raw in
                 guard case .data(let data) = try PacketView(validating: try Datagram.verify(raw)),
-                      case .ack(let ack)? = data.frames.first(where: { _ in true }) else {
+                    case .ack(let ack)? = data.frames.first(where: { _ in true })
+                else {
                     Issue.record("no ACK")
                     return
                 }

@@ -1,5 +1,5 @@
-import Testing
 import RUDPWire
+import Testing
 
 /// Seeded property tests: round trips of random valid packets, and robustness against mutated,
 /// truncated and random input. Every failure names the seed that replays it (see ``SeededCases``).
@@ -35,7 +35,7 @@ struct PropertyTests {
             let packet = generator.packet(&r)
             let bytes = packet.serialized()
             // DATA packets may end after any whole frame
-            var boundaries: [Int: Int] = [:]   // prefix length -> number of whole frames
+            var boundaries: [Int: Int] = [:]  // prefix length -> number of whole frames
             var frames: [Frame] = []
             if case .data(let fs) = packet.body {
                 frames = fs
@@ -50,13 +50,15 @@ struct PropertyTests {
                 do throws(WireError) {
                     let parsed = try Packet.parse(prefix)
                     guard let k = boundaries[n] else { return "prefix of \(n) bytes parsed: \(parsed)" }
-                    let expected = Packet(destination: packet.destination, packetNumber: packet.packetNumber,
-                                          body: .data(Array(frames[..<k])))
+                    let expected = Packet(
+                        destination: packet.destination, packetNumber: packet.packetNumber,
+                        body: .data(Array(frames[..<k])))
                     if parsed != expected { return "prefix of \(n) bytes parsed to \(parsed), expected \(expected)" }
                 } catch {
                     let expected = (n == Packet.headerSize && packet.type == .data) ? "emptyPacket" : "truncated"
                     if boundaries[n] != nil || error.name != expected {
-                        return "prefix of \(n) bytes threw \(error.name) (\(error)), expected \(boundaries[n] == nil ? expected : "a packet")"
+                        return
+                            "prefix of \(n) bytes threw \(error.name) (\(error)), expected \(boundaries[n] == nil ? expected : "a packet")"
                     }
                 }
             }
@@ -120,7 +122,7 @@ struct PropertyTests {
         var bytes: [UInt8] = [version, r.chance(90) ? UInt8(1 + r.below(4)) : r.byte(), r.chance(95) ? 0 : r.byte()]
         bytes += r.chance(10) ? [UInt8](repeating: 0, count: 8) : r.bytes(8)
         appendBigEndian(r.chance(95) ? UInt64(r.below(1000)) : r.next(), 8, &bytes)
-        if (bytes[1] == 1 || bytes[1] == 2) && r.chance(80) { bytes += r.bytes(r.chance(80) ? 27 : r.below(30)) }   // handshake parameters
+        if (bytes[1] == 1 || bytes[1] == 2) && r.chance(80) { bytes += r.bytes(r.chance(80) ? 27 : r.below(30)) }  // handshake parameters
         if bytes[1] == 1 || bytes[1] == 4 {
             // cookie length and cookie, usually consistent
             let length = r.chance(50) ? 0 : r.pick([16, 24, r.below(256)])
@@ -225,7 +227,9 @@ struct PropertyTests {
     /// Applies one random mutation: bit flip, boundary byte or word, insertion, deletion,
     /// truncation, extension, duplication or swap.
     static func mutate(_ bytes: inout [UInt8], _ r: inout TestRandom) {
-        let interesting: [UInt8] = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x10, 0x18, 0x20, 0x21, 0x3f, 0x40, 0x7f, 0x80, 0xc8, 0xc9, 0xff]
+        let interesting: [UInt8] = [
+            0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x10, 0x18, 0x20, 0x21, 0x3f, 0x40, 0x7f, 0x80, 0xc8, 0xc9, 0xff,
+        ]
         if bytes.isEmpty { bytes = r.bytes(1 + r.below(8)); return }
         let at = r.below(bytes.count)
         switch r.below(9) {

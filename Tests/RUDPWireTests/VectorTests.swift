@@ -1,5 +1,5 @@
-import Testing
 import RUDPWire
+import Testing
 
 /// Checks the codec against every packet-level vector in `Specs/vectors/`, in both directions.
 /// The datagram-level vectors (`datagrams.json`) are checked by ``DatagramTests``.
@@ -26,7 +26,8 @@ struct VectorTests {
             #expect(expected.encodedSize == v.bytes.count, "\(v.name): encodedSize \(expected.encodedSize) != \(v.bytes.count)")
             // the routing header agrees with the full parse
             let header = try parseHeader(v.bytes)
-            #expect(header.type == expected.type && header.destination == expected.destination
+            #expect(
+                header.type == expected.type && header.destination == expected.destination
                     && header.packetNumber == expected.packetNumber, "\(v.name): parseHeader disagrees")
         case .error(let name):
             #expect(WireErrorNames.all.contains(name), "\(v.name): \"\(name)\" is not a WireError name")

@@ -3,6 +3,7 @@ import RUDP
 import RUDPSecurity
 import Synchronization
 import Testing
+
 @testable import rudp
 
 /// Rules of `Specs/APPLICATIONS.md` that `Specs/CHANGES.md` entry 31 listed as not covered: text
@@ -75,9 +76,10 @@ import Testing
         // The receiver's --timeout is a hang guard: this test's client runs on the test runner's
         // cooperative threads, which CPU-heavy suites running in parallel can hold for minutes.
         let receiver = try await OffPool.run {
-            try RudpProcess(executable: try RudpBinary.path(),
-                            ["recv", "--port", "0", "--output", output.path, "--timeout", "\(Int(HangGuard.transferSeconds))", "--no-progress"],
-                            directory: workingDirectory)
+            try RudpProcess(
+                executable: try RudpBinary.path(),
+                ["recv", "--port", "0", "--output", output.path, "--timeout", "\(Int(HangGuard.transferSeconds))", "--no-progress"],
+                directory: workingDirectory)
         }
         defer { receiver.stop() }
         let line = try await OffPool.run { try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
@@ -128,7 +130,11 @@ import Testing
         private let requests = Mutex(Set<String>())
         func contains(_ request: String) -> Bool { requests.withLock { $0.contains(request) } }
         /// Adds `request`; returns how many are answered.
-        func insert(_ request: String) -> Int { requests.withLock { $0.insert(request); return $0.count } }
+        func insert(_ request: String) -> Int {
+            requests.withLock {
+                $0.insert(request); return $0.count
+            }
+        }
         var count: Int { requests.withLock { $0.count } }
     }
 
@@ -168,8 +174,9 @@ import Testing
                 Issue.record("a reply to no request: \(request)")
                 break
             }
-            #expect(reply.channel == channel && reply.mode == mode,
-                    "the reply to '\(request)' came on channel \(reply.channel), \(reply.mode)")
+            #expect(
+                reply.channel == channel && reply.mode == mode,
+                "the reply to '\(request)' came on channel \(reply.channel), \(reply.mode)")
             if answered.insert(request) == requests.count { break }
         }
         resending.cancel()

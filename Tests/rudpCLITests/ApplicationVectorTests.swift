@@ -1,6 +1,7 @@
 import Foundation
 import RUDPSecurity
 import Testing
+
 @testable import rudp
 
 /// Specs/vectors/applications/applications.json against the CLI's encoder and decoder: the file-transfer
@@ -30,7 +31,8 @@ import Testing
         switch object["kind"] as? String {
         case "header":
             guard let name = object["name"] as? String, let size = (object["size"] as? NSNumber)?.uint64Value,
-                  let digest = object["sha256"] as? String else { return nil }
+                let digest = object["sha256"] as? String
+            else { return nil }
             return .header(.init(name: name, size: size, sha256: bytes(digest)))
         case "content":
             return (object["content"] as? String).map { .chunk(bytes($0)[...]) }
@@ -68,7 +70,8 @@ import Testing
         let transcript = try #require(Self.fileTransfer["transcript"] as? [[String: Any]])
         let messages = try transcript.map { try FileTransferMessage.decode(Self.bytes($0["hex"] as? String ?? "")) }
         guard messages.count == 3, case .header(let header) = messages[0], case .chunk(let content) = messages[1],
-              case .verdict(let verdict) = messages[2] else {
+            case .verdict(let verdict) = messages[2]
+        else {
             Issue.record("expected header, content, verdict: \(messages)")
             return
         }
@@ -88,7 +91,7 @@ import Testing
     }
 
     @Test func longTextIsCutAtACharacterBoundary() throws {
-        let name = String(repeating: "é", count: 600)   // 1,200 bytes of 2-byte characters
+        let name = String(repeating: "é", count: 600)  // 1,200 bytes of 2-byte characters
         let encoded = FileTransferMessage.header(.init(name: name, size: 0, sha256: SHA256.hash([]))).encoded()
         guard case .header(let decoded) = try FileTransferMessage.decode(encoded) else {
             Issue.record("not a header")

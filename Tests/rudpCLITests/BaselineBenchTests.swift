@@ -1,6 +1,7 @@
 import Foundation
-@testable import rudp
 import Testing
+
+@testable import rudp
 
 /// `rudp bench --baseline`: the raw-UDP floor measured beside the protocol in one invocation.
 @Suite struct BaselineBenchTests {
@@ -9,7 +10,8 @@ import Testing
             ["bench", "--baseline", "--rounds", "2", "--messages", "2000", "--warmup", "300", "--json"], seconds: HangGuard.transferSeconds
         )
         #expect(result.status == 0, "\(result.error)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
         #expect(object["rounds"] as? Int == 2)
         #expect(object["mode"] as? String == "bulk")
         let baselineRuns = try #require(object["baseline"] as? [[String: Any]])
@@ -51,8 +53,10 @@ import Testing
 
     @Test func pacedBaselineAgainstALossyProtocolPrintsTheRatiosAsText() async throws {
         let result = try await RudpProcess.run(
-            ["bench", "--baseline", "--rounds", "1", "--mode", "paced", "--rate", "2000", "--messages", "600", "--warmup", "100",
-             "--loss", "0.1", "--seed", "3"],
+            [
+                "bench", "--baseline", "--rounds", "1", "--mode", "paced", "--rate", "2000", "--messages", "600", "--warmup", "100",
+                "--loss", "0.1", "--seed", "3",
+            ],
             seconds: HangGuard.transferSeconds
         )
         #expect(result.status == 0, "\(result.error)")

@@ -42,10 +42,28 @@ import Testing
     @Test(arguments: [
         ("echo-server", ["--psk-file", "--security", "RUDP_PSK", "--host", "--port", "--log-level", "Examples"]),
         ("echo-client", ["--psk-file", "--security", "RUDP_PSK", "--host", "--port", "--timeout", "<name>", "--log-level", "Examples"]),
-        ("send", ["--psk-file", "--security", "RUDP_PSK", "<file>", "--to", "--timeout", "--max-rate", "--no-progress", "--log-level", "Examples"]),
-        ("recv", ["--psk-file", "--security", "RUDP_PSK", "--host", "--port", "--output", "--force", "--timeout", "--max-size", "--log-level", "Examples"]),
+        (
+            "send",
+            [
+                "--psk-file", "--security", "RUDP_PSK", "<file>", "--to", "--timeout", "--max-rate", "--no-progress", "--log-level",
+                "Examples",
+            ]
+        ),
+        (
+            "recv",
+            [
+                "--psk-file", "--security", "RUDP_PSK", "--host", "--port", "--output", "--force", "--timeout", "--max-size", "--log-level",
+                "Examples",
+            ]
+        ),
         ("demo", ["--psk-file", "--security", "RUDP_PSK", "--messages", "--loss", "--seed", "--timeout", "--log-level", "Examples"]),
-        ("bench", ["--psk-file", "--security", "RUDP_PSK", "--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed", "--warmup", "--json", "--timeout", "--compare-security", "--runs", "--baseline", "--rounds", "--log-level", "Examples"]),
+        (
+            "bench",
+            [
+                "--psk-file", "--security", "RUDP_PSK", "--mode", "--messages", "--size", "--rate", "--window", "--loss", "--seed",
+                "--warmup", "--json", "--timeout", "--compare-security", "--runs", "--baseline", "--rounds", "--log-level", "Examples",
+            ]
+        ),
     ])
     func helpOfEverySubcommandExplainsItsOptions(subcommand: String, mentions: [String]) async throws {
         let result = try await RudpProcess.run([subcommand, "--help"], seconds: HangGuard.processSeconds)
@@ -67,10 +85,13 @@ import Testing
         let (first, second, serverStatus, serverTranscript) = try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0"])
             defer { server.stop() }
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let first = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "120", "Alice", "Bob", "Carol Ann"], seconds: HangGuard.transferSeconds)
+            let port = try RudpProcess.port(
+                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let first = try RudpProcess.runBlocking(
+                ["echo-client", "--port", "\(port)", "--timeout", "120", "Alice", "Bob", "Carol Ann"], seconds: HangGuard.transferSeconds)
             // A second client on the same server works too: the server serves until a signal.
-            let second = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "120", "Dave"], seconds: HangGuard.transferSeconds)
+            let second = try RudpProcess.runBlocking(
+                ["echo-client", "--port", "\(port)", "--timeout", "120", "Dave"], seconds: HangGuard.transferSeconds)
             server.send(signal: SIGINT)
             let status = try server.waitForExit(seconds: HangGuard.processSeconds)
             return (first, second, status, server.transcript)
@@ -85,7 +106,8 @@ import Testing
 
     @Test func echoClientReportsAnUnreachableServer() async throws {
         // Nothing listens on the discard port of loopback: the connect times out (or is refused).
-        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--timeout", "1", "Alice"], seconds: HangGuard.processSeconds)
+        let result = try await RudpProcess.run(
+            ["echo-client", "--port", "9", "--timeout", "1", "Alice"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         #expect(result.output.isEmpty)
         Self.expectCleanError(result.error, mentioning: ["127.0.0.1:9"])
@@ -95,7 +117,8 @@ import Testing
         let second = try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0"])
             defer { server.stop() }
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let port = try RudpProcess.port(
+                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             return try RudpProcess.runBlocking(["echo-server", "--port", "\(port)"], seconds: HangGuard.processSeconds)
         }
         #expect(second.status != 0)
@@ -107,7 +130,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("small.bin")
         try Data([1, 2, 3]).write(to: input)
-        let result = try await RudpProcess.run(["send", input.path, "--to", "127.0.0.1:9", "--timeout", "1"], seconds: HangGuard.processSeconds)
+        let result = try await RudpProcess.run(
+            ["send", input.path, "--to", "127.0.0.1:9", "--timeout", "1"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: ["cannot connect to the receiver at 127.0.0.1:9"])
     }
@@ -122,8 +146,10 @@ import Testing
         let (sender, receiverStatus, receiverOutput, receiverTranscript) = try await OffPool.run {
             let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
             defer { receiver.stop() }
-            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let sender = try RudpProcess.runBlocking(["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"], seconds: HangGuard.transferSeconds)
+            let port = try RudpProcess.port(
+                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let sender = try RudpProcess.runBlocking(
+                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"], seconds: HangGuard.transferSeconds)
             let status = try receiver.waitForExit(seconds: HangGuard.transferSeconds)
             return (sender, status, receiver.standardOutput.text, receiver.transcript)
         }
@@ -153,7 +179,7 @@ import Testing
             // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
             let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120"])
             defer { sender.stop() }
-            Thread.sleep(forTimeInterval: 0.5)   // the sender hashes the file, then sends CONNECT
+            Thread.sleep(forTimeInterval: 0.5)  // the sender hashes the file, then sends CONNECT
             let receiver = try RudpProcess(["recv", "--port", "\(port)", "--output", output.path, "--timeout", "3"])
             defer { receiver.stop() }
             _ = try receiver.waitForOutputLine(containing: "receiving input.bin", seconds: HangGuard.processSeconds)
@@ -189,7 +215,8 @@ import Testing
         #expect(badPort.status != 0)
         Self.expectCleanError(badPort.error, mentioning: ["out of range"])
 
-        let missing = try await RudpProcess.run(["send", "/nonexistent/file.bin", "--to", "127.0.0.1:9000"], seconds: HangGuard.processSeconds)
+        let missing = try await RudpProcess.run(
+            ["send", "/nonexistent/file.bin", "--to", "127.0.0.1:9000"], seconds: HangGuard.processSeconds)
         #expect(missing.status != 0)
         Self.expectCleanError(missing.error, mentioning: ["/nonexistent/file.bin", "No such file"])
     }
@@ -223,7 +250,8 @@ import Testing
     @Test func benchPrintsJSONWithTheExpectedKeys() async throws {
         let result = try await RudpProcess.run(["bench", "--messages", "3000", "--json"], seconds: HangGuard.transferSeconds)
         #expect(result.status == 0, "\(result.error)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
         #expect(object["mode"] as? String == "bulk")
         #expect(object["messages"] as? Int == 3000)
         #expect(object["messageSize"] as? Int == 1024)
@@ -233,18 +261,23 @@ import Testing
         for key in ["p50", "p90", "p99", "max", "mean"] {
             #expect(latency[key] is Double, "latencyMs.\(key) missing: \(latency)")
         }
-        let p50 = try #require(latency["p50"] as? Double), p99 = try #require(latency["p99"] as? Double), max = try #require(latency["max"] as? Double)
+        let p50 = try #require(latency["p50"] as? Double), p99 = try #require(latency["p99"] as? Double),
+            max = try #require(latency["max"] as? Double)
         #expect(p50 <= p99 && p99 <= max)
         #expect(object["sender"] is [String: Any] && object["receiver"] is [String: Any])
     }
 
     @Test func pacedBenchWithLossDeliversEverything() async throws {
         let result = try await RudpProcess.run(
-            ["bench", "--mode", "paced", "--rate", "2000", "--messages", "1000", "--warmup", "200", "--loss", "0.1", "--seed", "3", "--json"],
+            [
+                "bench", "--mode", "paced", "--rate", "2000", "--messages", "1000", "--warmup", "200", "--loss", "0.1", "--seed", "3",
+                "--json",
+            ],
             seconds: HangGuard.transferSeconds
         )
         #expect(result.status == 0, "\(result.error)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
         #expect(object["mode"] as? String == "paced")
         #expect(object["rate"] as? Double == 2000)
         // Loss was really injected, and recovered from (the command checks exactly-once, in-order delivery).

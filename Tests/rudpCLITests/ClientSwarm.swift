@@ -1,6 +1,7 @@
 import Foundation
 import RUDPCore
 import RUDPWire
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,8 +47,10 @@ final class ClientSwarm {
 
     /// Opens `sockets` sockets, each with its own client endpoint; `security` builds each
     /// endpoint's security (nil: plain).
-    init(serverPort: Int, sockets: Int, configuration: ConnectionConfiguration = ConnectionConfiguration(),
-         security: (() throws -> EndpointSecurity)? = nil) throws {
+    init(
+        serverPort: Int, sockets: Int, configuration: ConnectionConfiguration = ConnectionConfiguration(),
+        security: (() throws -> EndpointSecurity)? = nil
+    ) throws {
         server.sin_family = sa_family_t(AF_INET)
         server.sin_port = UInt16(serverPort).bigEndian
         server.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -69,8 +72,9 @@ final class ClientSwarm {
             var size: Int32 = 4 << 20
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-            let endpoint = Endpoint(configuration: EndpointConfiguration(connection: configuration),
-                                         randomness: SystemRandomNumberGenerator(), security: try security?())
+            let endpoint = Endpoint(
+                configuration: EndpointConfiguration(connection: configuration),
+                randomness: SystemRandomNumberGenerator(), security: try security?())
             clients.append(Client(descriptor: descriptor, endpoint: endpoint))
         }
     }
@@ -108,7 +112,9 @@ final class ClientSwarm {
             }
             while connected < target {
                 if ContinuousClock.now >= deadline {
-                    throw Failure("only \(connected) of \(target) connections established within \(seconds) s (\(closed.count) closed: \(Set(closed.values)))")
+                    throw Failure(
+                        "only \(connected) of \(target) connections established within \(seconds) s (\(closed.count) closed: \(Set(closed.values)))"
+                    )
                 }
                 if !step() { usleep(200) }
             }
@@ -223,7 +229,8 @@ final class ClientSwarm {
     /// The resident set size of process `pid`, in bytes (VmRSS in /proc/`pid`/status).
     static func residentBytes(of pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
         let digits = line.split(separator: " ").compactMap { Int($0) }
         return digits.first.map { $0 * 1024 }
     }

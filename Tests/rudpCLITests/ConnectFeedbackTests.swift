@@ -8,11 +8,13 @@ import Testing
         // --timeout 120: only the host's ICMP port-unreachable answer can end it early.
         let result = try await OffPool.run { () -> RudpProcess.Result in
             let server = try RudpProcess(["echo-server", "--host", host, "--port", "0"])
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let port = try RudpProcess.port(
+                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             server.send(signal: SIGINT)
             _ = try server.waitForExit(seconds: HangGuard.processSeconds)
-            return try RudpProcess.runBlocking(["echo-client", "--host", host, "--port", "\(port)", "--timeout", "120", "Alice"],
-                                               seconds: HangGuard.processSeconds)
+            return try RudpProcess.runBlocking(
+                ["echo-client", "--host", host, "--port", "\(port)", "--timeout", "120", "Alice"],
+                seconds: HangGuard.processSeconds)
         }
         #expect(result.status == 1)
         CLIProcessTests.expectCleanError(result.error, mentioning: ["is the server running?"])
@@ -30,9 +32,11 @@ import Testing
         let (client, serverError) = try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0", "--psk-file", serverKey])
             defer { server.stop() }
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let client = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--timeout", "2", "--psk-file", clientKey, "Alice"],
-                                                     seconds: HangGuard.processSeconds)
+            let port = try RudpProcess.port(
+                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let client = try RudpProcess.runBlocking(
+                ["echo-client", "--port", "\(port)", "--timeout", "2", "--psk-file", clientKey, "Alice"],
+                seconds: HangGuard.processSeconds)
             // The warning comes while the server runs, not only in its exit summary.
             let warned = server.standardError.text
             server.send(signal: SIGINT)

@@ -48,8 +48,9 @@ enum HTTPGet {
         }
         let text = String(decoding: response, as: UTF8.self)
         guard let headerEnd = text.range(of: "\r\n\r\n"),
-              let statusText = text.split(separator: " ", maxSplits: 2).dropFirst().first,
-              let status = Int(statusText) else {
+            let statusText = text.split(separator: " ", maxSplits: 2).dropFirst().first,
+            let status = Int(statusText)
+        else {
             throw Failure(description: "not an HTTP response: \(text.prefix(200))")
         }
         return (status, String(text[headerEnd.upperBound...]))

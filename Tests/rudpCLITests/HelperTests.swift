@@ -1,5 +1,6 @@
 import RUDPSecurity
 import Testing
+
 @testable import rudp
 
 /// The command-line helpers in-process: HOST:PORT parsing and the file-transfer messages.
@@ -11,7 +12,9 @@ import Testing
         #expect(HostPort(host: "::1", port: 9).description == "[::1]:9")
     }
 
-    @Test(arguments: ["", "host", "host:", ":80", "host:0", "host:65536", "host:-1", "host:+80", "::1:80", "[::1]80", "[::1", "ho st:80", "host:8O"])
+    @Test(arguments: [
+        "", "host", "host:", ":80", "host:0", "host:65536", "host:-1", "host:+80", "::1:80", "[::1]80", "[::1", "ho st:80", "host:8O",
+    ])
     func hostPortRefusesMalformedText(text: String) {
         #expect(throws: HostPort.ParseError.self) { try HostPort.parse(text) }
     }
@@ -78,9 +81,12 @@ import Testing
         var message = [UInt8](repeating: 0xA5, count: 20)
         let shared = message
         BenchCommand.writeStamp(into: &message, sentAt: 0x0102_0304_0506_0708, sequence: 0x1112_1314_1516_1718)
-        #expect(message == [0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
-                            0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11,
-                            0xA5, 0xA5, 0xA5, 0xA5])
+        #expect(
+            message == [
+                0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
+                0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11,
+                0xA5, 0xA5, 0xA5, 0xA5,
+            ])
         #expect(shared == [UInt8](repeating: 0xA5, count: 20))
         let stamp = BenchCommand.readStamp(message)
         #expect(stamp.sentAt == 0x0102_0304_0506_0708)

@@ -1,5 +1,6 @@
-@testable import rudp
 import Testing
+
+@testable import rudp
 
 /// `rudp proxy` and `rudp simulate` read the same impairment values (tc-netem's names and
 /// units) and refuse the same ones with the same reason, parsed in process as `rudp` does.
@@ -35,8 +36,9 @@ import Testing
     func bothCommandsRefuseTheSameValuesWithTheSameReason(option: String, value: String, reason: String) {
         for arguments in Self.bothCommands(option, value) {
             let (status, message) = OptionRangeTests.parse(arguments)
-            #expect(status == 64 && message.contains("--\(option)") && message.contains(reason),
-                    "rudp \(arguments.joined(separator: " ")) exits \(status): \(message)")
+            #expect(
+                status == 64 && message.contains("--\(option)") && message.contains(reason),
+                "rudp \(arguments.joined(separator: " ")) exits \(status): \(message)")
         }
     }
 

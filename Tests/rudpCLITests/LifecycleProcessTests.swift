@@ -49,7 +49,9 @@ struct LifecycleProcessTests {
         return await client.closeReason()
     }
 
-    @Test("echo-server: SIGTERM or SIGINT closes the open connections (clients told serverShutdown) and exits 0", arguments: [SIGTERM, SIGINT])
+    @Test(
+        "echo-server: SIGTERM or SIGINT closes the open connections (clients told serverShutdown) and exits 0",
+        arguments: [SIGTERM, SIGINT])
     func echoServerStopsOnSignal(signal: Int32) async throws {
         let server = try RudpProcess(["echo-server", "--port", "0"])
         defer { server.stop() }
@@ -69,7 +71,9 @@ struct LifecycleProcessTests {
         defer { server.stop() }
         let line = try await OffPool.run { try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
         let port = try RudpProcess.port(inListeningLine: line)
-        let metricsLine = try await OffPool.run { try server.waitForOutputLine(containing: "metrics on", seconds: HangGuard.processSeconds) }
+        let metricsLine = try await OffPool.run {
+            try server.waitForOutputLine(containing: "metrics on", seconds: HangGuard.processSeconds)
+        }
         let metricsPort = try Self.metricsPort(in: metricsLine)
 
         let before = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
@@ -112,9 +116,10 @@ struct LifecycleProcessTests {
     func proxyServesMetricsAndStopsOnSignal() async throws {
         let server = try RudpProcess(["echo-server", "--port", "0"])
         defer { server.stop() }
-        let serverPort = try RudpProcess.port(inListeningLine: try await OffPool.run {
-            try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
-        })
+        let serverPort = try RudpProcess.port(
+            inListeningLine: try await OffPool.run {
+                try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
+            })
         let proxy = try RudpProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)", "--metrics-port", "0"])
         defer { proxy.stop() }
         let line = try await OffPool.run { try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }

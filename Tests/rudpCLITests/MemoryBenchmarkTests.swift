@@ -57,13 +57,16 @@ struct MemoryBenchmarkTests {
     /// A server started elsewhere (for example under a heap profiler): `RUDP_MEMORY_BENCH_PORT`
     /// and `RUDP_MEMORY_BENCH_PID`; the idle tests then connect to it instead of starting one.
     static let externalServer: (port: Int, pid: Int32)? = {
-        guard let port = Int(environment["RUDP_MEMORY_BENCH_PORT"] ?? ""), let pid = Int32(environment["RUDP_MEMORY_BENCH_PID"] ?? "") else { return nil }
+        guard let port = Int(environment["RUDP_MEMORY_BENCH_PORT"] ?? ""), let pid = Int32(environment["RUDP_MEMORY_BENCH_PID"] ?? "")
+        else { return nil }
         return (port, pid)
     }()
 
     /// Connects `count` idle clients and returns the server's RSS growth per connection.
-    static func idleBytesPerConnection(serverArguments: [String], count: Int,
-                                       security: (() throws -> EndpointSecurity)?) throws -> (perConnection: Int, summary: String) {
+    static func idleBytesPerConnection(
+        serverArguments: [String], count: Int,
+        security: (() throws -> EndpointSecurity)?
+    ) throws -> (perConnection: Int, summary: String) {
         let server: RudpProcess?
         let port: Int
         let pid: Int32
@@ -75,7 +78,9 @@ struct MemoryBenchmarkTests {
         }
         defer { server?.stop() }
         func resident() throws -> Int {
-            guard let bytes = ClientSwarm.residentBytes(of: pid) else { throw RudpProcess.Failure("cannot read the VmRSS of process \(pid)") }
+            guard let bytes = ClientSwarm.residentBytes(of: pid) else {
+                throw RudpProcess.Failure("cannot read the VmRSS of process \(pid)")
+            }
             return bytes
         }
         Thread.sleep(forTimeInterval: 1)
@@ -93,7 +98,8 @@ struct MemoryBenchmarkTests {
         }
         if let seconds = Double(environment["RUDP_MEMORY_BENCH_HOLD"] ?? "") { swarm.pump(seconds: seconds) }
         let perConnection = (after - before) / count
-        let summary = "\(count) idle connections (\(serverArguments.isEmpty ? "plain" : "encrypted")): RSS \(before / 1024) KiB -> \(after / 1024) KiB, "
+        let summary =
+            "\(count) idle connections (\(serverArguments.isEmpty ? "plain" : "encrypted")): RSS \(before / 1024) KiB -> \(after / 1024) KiB, "
             + "\(perConnection) bytes per connection (connected in \(String(format: "%.1f", connectSeconds)) s)"
         return (perConnection, summary)
     }
@@ -116,7 +122,8 @@ struct MemoryBenchmarkTests {
         let result = try await OffPool.run {
             try Self.idleBytesPerConnection(serverArguments: ["--psk-file", keyPath], count: count) {
                 let key = try PreSharedKey(contentsOfFile: keyPath)
-                let handshake = try PSKHandshakeSecurity(configuration: SecurityConfiguration(mode: .encrypted, key: key), randomness: .secure)
+                let handshake = try PSKHandshakeSecurity(
+                    configuration: SecurityConfiguration(mode: .encrypted, key: key), randomness: .secure)
                 return EndpointSecurity(handshake: handshake)
             }
         }
@@ -142,8 +149,12 @@ struct MemoryBenchmarkTests {
 
             // Phase 1: one ~140-byte datagram per connection, the first fragments of four
             // reliable messages (4 MiB: the whole window) and two unreliable ones.
-            let frames: [Frame] = (0..<4).map { Self.firstFragment(channel: $0, mode: .reliableOrdered, sequence: 0) }
-                + [Self.firstFragment(channel: 0, mode: .unreliable, sequence: 100), Self.firstFragment(channel: 1, mode: .unreliable, sequence: 100)]
+            let frames: [Frame] =
+                (0..<4).map { Self.firstFragment(channel: $0, mode: .reliableOrdered, sequence: 0) }
+                + [
+                    Self.firstFragment(channel: 0, mode: .unreliable, sequence: 100),
+                    Self.firstFragment(channel: 1, mode: .unreliable, sequence: 100),
+                ]
             var sentBytes = 0
             for (client, id) in swarm.establishedConnections where swarm.inject(frames, on: id, client: client) {
                 sentBytes += Packet(destination: id, packetNumber: 0, body: .data(frames)).encodedSize + 4
@@ -157,8 +168,10 @@ struct MemoryBenchmarkTests {
             var fillDatagrams = 0
             while offset < 1 << 20 {
                 let payload = [UInt8](repeating: 7, count: min(fragment, (1 << 20) - offset))
-                let frame = Frame.message(MessageFrame(channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: 1 << 20,
-                                                       offset: UInt32(offset), payload: payload))
+                let frame = Frame.message(
+                    MessageFrame(
+                        channel: 0, mode: .reliableOrdered, sequence: 0, totalLength: 1 << 20,
+                        offset: UInt32(offset), payload: payload))
                 for (client, id) in swarm.establishedConnections where swarm.inject([frame], on: id, client: client) {
                     fillDatagrams += 1
                 }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
-@testable import rudp
 import Testing
+
+@testable import rudp
 
 /// Every numeric option of every subcommand, fed extreme values: each must be refused at parse
 /// time with exit status 64 and a message naming the option, never a crash, and never accepted
@@ -13,8 +14,10 @@ import Testing
 /// `RUDPCommand.main()` does (`RUDP_CHECK_ARGUMENTS_ONLY=1` does the same in the binary).
 @Suite struct OptionRangeTests {
     /// Options whose value is a name, a path, an address or an enumeration's text.
-    static let nonNumericOptions: Set<String> = ["host", "to", "o", "output", "psk-file", "log-level", "listen", "upstream",
-                                                  "sweep", "scenario", "chart", "metrics-host"]
+    static let nonNumericOptions: Set<String> = [
+        "host", "to", "o", "output", "psk-file", "log-level", "listen", "upstream",
+        "sweep", "scenario", "chart", "metrics-host",
+    ]
 
     /// Values no numeric option may accept (or crash on).
     static let extremeValues = ["1e300", "-1e300", "nan", "inf", "-inf", "-1", "18446744073709551616", "1e-300"]
@@ -45,7 +48,8 @@ import Testing
     static func numericOptions() throws -> (options: [Option], baseArguments: [String: [String]]) {
         let dump = try RudpProcess.runBlocking(["--experimental-dump-help"], seconds: HangGuard.processSeconds)
         guard dump.status == 0, let root = try JSONSerialization.jsonObject(with: Data(dump.output.utf8)) as? [String: Any],
-              let command = root["command"] as? [String: Any], let subcommands = command["subcommands"] as? [[String: Any]] else {
+            let command = root["command"] as? [String: Any], let subcommands = command["subcommands"] as? [[String: Any]]
+        else {
             throw RudpProcess.Failure("rudp --experimental-dump-help gave no command tree: \(dump.error)")
         }
         var options: [Option] = []
@@ -61,7 +65,8 @@ import Testing
                 let optional = argument["isOptional"] as? Bool ?? true
                 if !optional {
                     guard let placeholder = placeholders[valueName] else {
-                        throw RudpProcess.Failure("\(name): no placeholder for the required <\(valueName)>; add one to OptionRangeTests.placeholders")
+                        throw RudpProcess.Failure(
+                            "\(name): no placeholder for the required <\(valueName)>; add one to OptionRangeTests.placeholders")
                     }
                     if kind == "positional" {
                         base.append(placeholder)
@@ -99,7 +104,8 @@ import Testing
             for value in Self.extremeValues {
                 let arguments = baseArguments[option.command]! + ["--\(option.name)", value]
                 let (status, message) = Self.parse(arguments)
-                let accepted = status == 0
+                let accepted =
+                    status == 0
                     && ((value == "1e-300" && Self.tinyValueAccepted.contains(option.description))
                         || Self.otherAccepted.contains("\(option) \(value)"))
                 let refused = status == 64 && message.contains(option.name)
@@ -140,7 +146,8 @@ import Testing
             ["simulate", "--loss", "0.1", "--sweep", "congestion=westwood,newreno"],
         ]
         for arguments in lines {
-            let result = try await RudpProcess.run(arguments, environment: ["RUDP_CHECK_ARGUMENTS_ONLY": "1"], seconds: HangGuard.processSeconds)
+            let result = try await RudpProcess.run(
+                arguments, environment: ["RUDP_CHECK_ARGUMENTS_ONLY": "1"], seconds: HangGuard.processSeconds)
             #expect(result.status == 0, "rudp \(arguments.joined(separator: " ")): \(result.error)")
         }
     }

@@ -7,7 +7,8 @@ import Testing
 /// In README.md each Swift block is preceded by a line `<!-- example: Examples/NAME/main.swift -->`
 /// naming its source; a block without one fails the test, so no snippet can go unchecked.
 @Suite(.serialized) struct ReadmeExampleTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// The Swift blocks of `markdown` with the example file each is marked with (nil: unmarked).
     static func swiftBlocks(in markdown: String) -> [(example: String?, code: String)] {
@@ -41,7 +42,9 @@ import Testing
         #expect(blocks.count >= 3, "README.md has \(blocks.count) Swift blocks")
         for (index, block) in blocks.enumerated() {
             guard let example = block.example else {
-                Issue.record("Swift block \(index + 1) of README.md has no `<!-- example: Examples/NAME/main.swift -->` line before it:\n\(block.code)")
+                Issue.record(
+                    "Swift block \(index + 1) of README.md has no `<!-- example: Examples/NAME/main.swift -->` line before it:\n\(block.code)"
+                )
                 continue
             }
             let source = try String(contentsOf: Self.packageRoot.appendingPathComponent(example), encoding: .utf8)
@@ -90,8 +93,9 @@ import Testing
         let example = try Self.executable("ExampleSecureConnection")
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let keygen = try await RudpProcess.run(["keygen", "--output", directory.appendingPathComponent("rudp.key").path],
-                                               seconds: HangGuard.processSeconds)
+        let keygen = try await RudpProcess.run(
+            ["keygen", "--output", directory.appendingPathComponent("rudp.key").path],
+            seconds: HangGuard.processSeconds)
         #expect(keygen.status == 0)
         let result = try await RudpProcess.run(executable: example, [], directory: directory, seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")

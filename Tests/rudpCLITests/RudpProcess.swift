@@ -88,7 +88,8 @@ final class RudpProcess: @unchecked Sendable {
             if ContinuousClock.now >= deadline || (!process.isRunning && standardOutput.isClosed) { break }
             Thread.sleep(forTimeInterval: 0.01)
         }
-        throw Failure("no output line containing '\(text)' within \(seconds) s from rudp \(arguments.joined(separator: " "))\n\(transcript)")
+        throw Failure(
+            "no output line containing '\(text)' within \(seconds) s from rudp \(arguments.joined(separator: " "))\n\(transcript)")
     }
 
     /// Waits (at most `seconds`) for the process to exit and returns its status (128 + signal if
@@ -146,8 +147,10 @@ final class RudpProcess: @unchecked Sendable {
     /// Output is collected (up to 64 MiB per stream) by swift-subprocess's own I/O thread (epoll
     /// on Linux, no libdispatch handlers); the process is killed if the hang guard fires
     /// (`withTimeLimit` cancels the run, and swift-subprocess tears the child down).
-    static func run(executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
-                    seconds: Double) async throws -> Result {
+    static func run(
+        executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+        seconds: Double
+    ) async throws -> Result {
         var environmentUpdates: [Environment.Key: String?] = ["RUDP_PSK": nil]
         for (name, value) in environment { environmentUpdates[Environment.Key(stringLiteral: name)] = value }
         let updates = environmentUpdates
@@ -173,8 +176,10 @@ final class RudpProcess: @unchecked Sendable {
     }
 
     /// Runs another executable to completion (at most `seconds`), blocking this thread.
-    static func runBlocking(executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
-                            seconds: Double) throws -> Result {
+    static func runBlocking(
+        executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+        seconds: Double
+    ) throws -> Result {
         let process = try RudpProcess(executable: executable, arguments, environment: environment, directory: directory)
         defer { process.stop() }
         let status = try process.waitForExit(seconds: seconds)

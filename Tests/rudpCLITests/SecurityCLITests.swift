@@ -38,7 +38,8 @@ import Testing
         try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0"] + serverArguments, environment: serverEnvironment)
             defer { server.stop() }
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let port = try RudpProcess.port(
+                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             let client = try RudpProcess.runBlocking(
                 ["echo-client", "--port", "\(port)", "--timeout", "\(clientTimeout)"] + clientArguments + ["Alice", "Bob"],
                 environment: clientEnvironment, seconds: clientTimeout + 60
@@ -60,11 +61,13 @@ import Testing
     /// the clients' runs and the server's transcript. Clients expected to fail get a 2-second
     /// --timeout (a wrong key fails only at the connect timeout); a client expected to succeed
     /// should add a longer `--timeout` of its own (the last one given wins).
-    static func echoClients(serverArguments: [String], clients: [[String]]) async throws -> (clients: [ClientRun], serverTranscript: String) {
+    static func echoClients(serverArguments: [String], clients: [[String]]) async throws -> (clients: [ClientRun], serverTranscript: String)
+    {
         try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0"] + serverArguments)
             defer { server.stop() }
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let port = try RudpProcess.port(
+                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             var runs: [ClientRun] = []
             for arguments in clients {
                 let start = ContinuousClock.now
@@ -91,9 +94,11 @@ import Testing
         let wrong = clients[0], right = clients[1]
         #expect(wrong.result.status != 0)
         #expect(wrong.result.output.isEmpty, "\(wrong.result.output)")
-        CLIProcessTests.expectCleanError(wrong.result.error, mentioning: [
-            "timed out", "valid encrypted handshake", "same pre-shared key and security mode", "--psk-file", "--security",
-        ])
+        CLIProcessTests.expectCleanError(
+            wrong.result.error,
+            mentioning: [
+                "timed out", "valid encrypted handshake", "same pre-shared key and security mode", "--psk-file", "--security",
+            ])
         // The connect timeout is 2 s; the bound is only a hang guard (a loaded machine can delay
         // the process by much more than the timeout itself).
         #expect(wrong.seconds < HangGuard.processSeconds, "the wrong-key client took \(wrong.seconds) s with --timeout 2")
@@ -126,7 +131,8 @@ import Testing
         CLIProcessTests.expectCleanError(plainClient.error, mentioning: ["requires packet security", "--psk-file", "RUDP_PSK"])
         #expect(otherMode.status != 0)
         CLIProcessTests.expectCleanError(otherMode.error, mentioning: ["another security mode", "--security"])
-        #expect(secureTranscript.contains("without security or in another mode") && secureTranscript.contains("told so"), "\(secureTranscript)")
+        #expect(
+            secureTranscript.contains("without security or in another mode") && secureTranscript.contains("told so"), "\(secureTranscript)")
 
         // Plain server: a client with a key learns that the server has none (at its timeout).
         let (againstPlain, _) = try await Self.echoClients(serverArguments: [], clients: [["--psk-file", key, "--timeout", "4"]])
@@ -150,18 +156,22 @@ import Testing
         let (clients, serverTranscript, proxyTranscript) = try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0", "--psk-file", key])
             defer { server.stop() }
-            let serverPort = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let serverPort = try RudpProcess.port(
+                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             let proxy = try RudpProcess([
                 "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)",
                 "--loss", "0.1", "--corrupt", "0.2", "--duplicate", "0.2", "--seed", "11",
             ])
             defer { proxy.stop() }
-            let proxyPort = try RudpProcess.port(inListeningLine: try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let proxyPort = try RudpProcess.port(
+                inListeningLine: try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             var clients: [RudpProcess.Result] = []
             for _ in 0..<clientCount {
-                clients.append(try RudpProcess.runBlocking(
-                    ["echo-client", "--port", "\(proxyPort)", "--timeout", "120", "--psk-file", key] + names, seconds: HangGuard.transferSeconds
-                ))
+                clients.append(
+                    try RudpProcess.runBlocking(
+                        ["echo-client", "--port", "\(proxyPort)", "--timeout", "120", "--psk-file", key] + names,
+                        seconds: HangGuard.transferSeconds
+                    ))
             }
             proxy.send(signal: SIGINT)
             _ = try proxy.waitForExit(seconds: HangGuard.processSeconds)
@@ -175,13 +185,19 @@ import Testing
         }
         // The proxy flipped bits in datagrams to the server; the tag caught them (a flip in a
         // connection ID makes a datagram unroutable instead, so only "some" is certain).
-        let corruptedUp = proxyTranscript.split(separator: "\n").last { $0.hasPrefix("up:") && $0.contains("corrupted") }
-            .map { String($0) }.flatMap { line in line.components(separatedBy: "corrupted ").dropFirst().last.flatMap { Self.integers(in: $0).first } } ?? 0
+        let corruptedUp =
+            proxyTranscript.split(separator: "\n").last { $0.hasPrefix("up:") && $0.contains("corrupted") }
+            .map { String($0) }.flatMap { line in
+                line.components(separatedBy: "corrupted ").dropFirst().last.flatMap { Self.integers(in: $0).first }
+            } ?? 0
         let securityLine = serverTranscript.split(separator: "\n").first { $0.hasPrefix("security:") }.map(String.init) ?? ""
         let counts = Self.integers(in: securityLine)
         #expect(counts.count == 4, "\(serverTranscript)")
         if counts.count == 4, corruptedUp >= 3 {
-            #expect(counts[0] + counts[2] >= 1, "the proxy corrupted \(corruptedUp) datagrams to the server, none failed authentication:\n\(serverTranscript)\n\(proxyTranscript)")
+            #expect(
+                counts[0] + counts[2] >= 1,
+                "the proxy corrupted \(corruptedUp) datagrams to the server, none failed authentication:\n\(serverTranscript)\n\(proxyTranscript)"
+            )
         }
     }
 
@@ -196,17 +212,21 @@ import Testing
             // --timeout 20 leaves the sender (--timeout 1) time to start and try, even on a loaded machine.
             let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "20", "--psk-file", receiverKey])
             defer { receiver.stop() }
-            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let port = try RudpProcess.port(
+                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             let sender = try RudpProcess.runBlocking(
-                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "1", "--psk-file", senderKey], seconds: HangGuard.processSeconds
+                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "1", "--psk-file", senderKey],
+                seconds: HangGuard.processSeconds
             )
             let status = try receiver.waitForExit(seconds: HangGuard.processSeconds)
             return (sender, status, receiver.standardError.text)
         }
         #expect(sender.status != 0)
-        CLIProcessTests.expectCleanError(sender.error, mentioning: ["cannot connect to the receiver", "same pre-shared key and security mode", "--psk-file"])
+        CLIProcessTests.expectCleanError(
+            sender.error, mentioning: ["cannot connect to the receiver", "same pre-shared key and security mode", "--psk-file"])
         #expect(receiverStatus != 0)
-        CLIProcessTests.expectCleanError(receiverError, mentioning: ["timed out", "failed authentication (a peer with another key)", "--psk-file"])
+        CLIProcessTests.expectCleanError(
+            receiverError, mentioning: ["timed out", "failed authentication (a peer with another key)", "--psk-file"])
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
 
@@ -261,7 +281,10 @@ import Testing
         let result = try await RudpProcess.run([subcommand, "--help"], seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")
         let text = result.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        for phrase in ["SECURITY:", "--psk-file wins when both are given", "Never put the key itself on the command line", "authenticated", "encrypted", "rudp keygen"] {
+        for phrase in [
+            "SECURITY:", "--psk-file wins when both are given", "Never put the key itself on the command line", "authenticated",
+            "encrypted", "rudp keygen",
+        ] {
             #expect(text.contains(phrase), "'\(subcommand) --help' does not say '\(phrase)':\n\(result.output)")
         }
     }
@@ -283,7 +306,8 @@ import Testing
     func missingKeyFileIsRefusedWithTheKeygenHint(command: [String]) async throws {
         let result = try await RudpProcess.run(command + ["--psk-file", "/nonexistent/rudp.key"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
-        CLIProcessTests.expectCleanError(result.error, mentioning: ["/nonexistent/rudp.key", "No such file", "rudp keygen --output /nonexistent/rudp.key"])
+        CLIProcessTests.expectCleanError(
+            result.error, mentioning: ["/nonexistent/rudp.key", "No such file", "rudp keygen --output /nonexistent/rudp.key"])
     }
 
     @Test(arguments: [
@@ -295,29 +319,34 @@ import Testing
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = try Self.writeKeyFile(contents, mode: 0o600, in: directory, name: "bad.key")
-        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--timeout", "1", "--psk-file", path, "Alice"], seconds: HangGuard.processSeconds)
+        let result = try await RudpProcess.run(
+            ["echo-client", "--port", "9", "--timeout", "1", "--psk-file", path, "Alice"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         CLIProcessTests.expectCleanError(result.error, mentioning: [path, "not a valid key", reason, "64 hex digits", "rudp keygen"])
         #expect(!Self.leaksKey(contents.trimmingCharacters(in: .whitespacesAndNewlines), in: result.output + result.error))
     }
 
     @Test func malformedEnvironmentKeyIsRefused() async throws {
-        let almostAKey = String(repeating: "5e", count: 31) + "5"    // 63 digits
+        let almostAKey = String(repeating: "5e", count: 31) + "5"  // 63 digits
         let result = try await RudpProcess.run(
             ["echo-server", "--port", "0"], environment: ["RUDP_PSK": almostAKey], seconds: HangGuard.processSeconds
         )
         #expect(result.status != 0)
-        CLIProcessTests.expectCleanError(result.error, mentioning: ["environment variable RUDP_PSK", "not a valid key", "found 63 characters", "RUDP_PSK=$(cat"])
+        CLIProcessTests.expectCleanError(
+            result.error, mentioning: ["environment variable RUDP_PSK", "not a valid key", "found 63 characters", "RUDP_PSK=$(cat"])
         #expect(!Self.leaksKey(almostAKey, in: result.output + result.error))
         #expect(!result.output.contains("listening on"))
     }
 
     @Test func securityModeWithoutAKeyIsRefused() async throws {
-        let result = try await RudpProcess.run(["echo-client", "--port", "9", "--security", "encrypted", "Alice"], seconds: HangGuard.processSeconds)
+        let result = try await RudpProcess.run(
+            ["echo-client", "--port", "9", "--security", "encrypted", "Alice"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
-        CLIProcessTests.expectCleanError(result.error, mentioning: ["--security encrypted needs a pre-shared key", "--psk-file", "RUDP_PSK", "rudp keygen"])
+        CLIProcessTests.expectCleanError(
+            result.error, mentioning: ["--security encrypted needs a pre-shared key", "--psk-file", "RUDP_PSK", "rudp keygen"])
 
-        let badMode = try await RudpProcess.run(["echo-client", "--port", "9", "--security", "none", "Alice"], seconds: HangGuard.processSeconds)
+        let badMode = try await RudpProcess.run(
+            ["echo-client", "--port", "9", "--security", "none", "Alice"], seconds: HangGuard.processSeconds)
         #expect(badMode.status != 0)
         CLIProcessTests.expectCleanError(badMode.error, mentioning: ["authenticated", "encrypted"])
     }
@@ -333,7 +362,8 @@ import Testing
         let (sender, receiverStatus, receiverTranscript) = try await OffPool.run {
             let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120", "--psk-file", key])
             defer { receiver.stop() }
-            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let port = try RudpProcess.port(
+                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             let sender = try RudpProcess.runBlocking(
                 ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120", "--psk-file", key], seconds: HangGuard.transferSeconds
             )
@@ -361,25 +391,30 @@ import Testing
         #expect(demo.output.contains("OK: all 5 messages"), "\(demo.output)")
         // "packets verified: server N, client M": both sides opened and verified real traffic.
         let verified = demo.output.split(separator: "\n").first { $0.contains("packets verified:") }.map(String.init) ?? ""
-        let counts = verified.components(separatedBy: "packets verified: ").last?.split(separator: ";").first?
+        let counts =
+            verified.components(separatedBy: "packets verified: ").last?.split(separator: ";").first?
             .split(separator: ",").compactMap { Int($0.split(separator: " ").last ?? "") } ?? []
         #expect(counts.count == 2 && counts.allSatisfy { $0 >= 5 }, "\(demo.output)")
         #expect(verified.contains("forged or corrupted dropped: server 0, client 0"), "\(demo.output)")
 
         let bench = try await RudpProcess.run(
-            ["bench", "--messages", "500", "--warmup", "100", "--psk-file", key, "--security", "authenticated", "--json"], seconds: HangGuard.transferSeconds
+            ["bench", "--messages", "500", "--warmup", "100", "--psk-file", key, "--security", "authenticated", "--json"],
+            seconds: HangGuard.transferSeconds
         )
         #expect(bench.status == 0, "\(bench.error)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(bench.output.utf8)) as? [String: Any], "not JSON: \(bench.output)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(bench.output.utf8)) as? [String: Any], "not JSON: \(bench.output)")
         #expect(object["security"] as? String == "authenticated")
     }
 
     @Test func benchComparesPlainAndEncryptedRuns() async throws {
         let result = try await RudpProcess.run(
-            ["bench", "--compare-security", "--runs", "2", "--messages", "500", "--warmup", "100", "--json"], seconds: HangGuard.transferSeconds
+            ["bench", "--compare-security", "--runs", "2", "--messages", "500", "--warmup", "100", "--json"],
+            seconds: HangGuard.transferSeconds
         )
         #expect(result.status == 0, "\(result.error)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
         #expect(object["protectedMode"] as? String == "encrypted")
         #expect(object["runs"] as? Int == 2)
         let plain = try #require(object["plain"] as? [[String: Any]]), protected = try #require(object["protected"] as? [[String: Any]])

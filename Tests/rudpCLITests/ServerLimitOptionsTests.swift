@@ -1,14 +1,17 @@
 import RUDP
-@testable import rudp
 import Testing
+
+@testable import rudp
 
 @Suite("Server limit options")
 struct ServerLimitOptionsTests {
     @Test("the limit options reach the configuration; absent ones keep the defaults")
     func applied() throws {
         var configuration = RUDPConfiguration()
-        try ServerLimitOptions.parse(["--max-connections-per-address", "20000", "--retry", "always",
-                                      "--application-idle-timeout", "1.5"]).apply(to: &configuration)
+        try ServerLimitOptions.parse([
+            "--max-connections-per-address", "20000", "--retry", "always",
+            "--application-idle-timeout", "1.5",
+        ]).apply(to: &configuration)
         #expect(configuration.maxConnectionsPerAddress == 20_000)
         #expect(configuration.retryPolicy == .always)
         #expect(configuration.connection.applicationIdleTimeout == .milliseconds(1_500))

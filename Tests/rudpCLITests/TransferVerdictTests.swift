@@ -27,9 +27,11 @@ import Glibc
         let (sender, receiverStatus, receiverError) = try await OffPool.run {
             let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--max-size", "1000000", "--timeout", "120"])
             defer { receiver.stop() }
-            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let sender = try RudpProcess.runBlocking(["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"],
-                                                     seconds: HangGuard.transferSeconds)
+            let port = try RudpProcess.port(
+                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let sender = try RudpProcess.runBlocking(
+                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"],
+                seconds: HangGuard.transferSeconds)
             return (sender, try receiver.waitForExit(seconds: HangGuard.processSeconds), receiver.standardError.text)
         }
         #expect(sender.status == 1)
@@ -43,11 +45,13 @@ import Glibc
     /// Starts a receiver and a rate-limited sender of a 20 MB file, waits until the content
     /// flows, sends `signal` to one of them, and returns both results.
     static func interrupt(_ side: String, with signal: Int32, directory: URL, input: URL, output: URL) async throws
-        -> (sender: RudpProcess.Result, receiver: RudpProcess.Result) {
+        -> (sender: RudpProcess.Result, receiver: RudpProcess.Result)
+    {
         try await OffPool.run {
             let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
             defer { receiver.stop() }
-            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let port = try RudpProcess.port(
+                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             // 2 MB/s: the 20 MB take 10 s, so the signal comes in the middle.
             let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "2", "--timeout", "120"])
             defer { sender.stop() }
@@ -56,8 +60,10 @@ import Glibc
             (side == "recv" ? receiver : sender).send(signal: signal)
             let senderStatus = try sender.waitForExit(seconds: HangGuard.processSeconds)
             let receiverStatus = try receiver.waitForExit(seconds: HangGuard.processSeconds)
-            return (RudpProcess.Result(status: senderStatus, output: sender.standardOutput.text, error: sender.standardError.text),
-                    RudpProcess.Result(status: receiverStatus, output: receiver.standardOutput.text, error: receiver.standardError.text))
+            return (
+                RudpProcess.Result(status: senderStatus, output: sender.standardOutput.text, error: sender.standardError.text),
+                RudpProcess.Result(status: receiverStatus, output: receiver.standardOutput.text, error: receiver.standardError.text)
+            )
         }
     }
 
@@ -72,7 +78,8 @@ import Glibc
         // The sender learns it from the receiver's CLOSE (not from a timeout), with the bytes
         // the receiver acknowledged.
         #expect(sender.status == 1)
-        CLIProcessTests.expectCleanError(sender.error, mentioning: ["the receiver was interrupted (\(name))", "bytes were acknowledged by the receiver"])
+        CLIProcessTests.expectCleanError(
+            sender.error, mentioning: ["the receiver was interrupted (\(name))", "bytes were acknowledged by the receiver"])
         #expect(!sender.error.contains("timed out") && !sender.error.contains("unreachable"), "\(sender.error)")
         #expect(!FileManager.default.fileExists(atPath: output.path))
         #expect(try Self.partialFiles(in: directory).isEmpty)
@@ -101,8 +108,9 @@ import Glibc
             first.send(signal: SIGKILL)
             _ = try first.waitForExit(seconds: HangGuard.processSeconds)
             let stale = try Self.partialFiles(in: directory)
-            let second = try RudpProcess.runBlocking(["recv", "--port", "0", "--output", output.path, "--timeout", "0.5"],
-                                                     seconds: HangGuard.processSeconds)
+            let second = try RudpProcess.runBlocking(
+                ["recv", "--port", "0", "--output", output.path, "--timeout", "0.5"],
+                seconds: HangGuard.processSeconds)
             return (stale, second)
         }
         #expect(stale.count == 1, "SIGKILL leaves the temporary file: \(stale)")
@@ -116,9 +124,11 @@ import Glibc
         let (sender, receiverStatus) = try await OffPool.run {
             let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
             defer { receiver.stop() }
-            let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let sender = try RudpProcess.runBlocking(["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"],
-                                                     seconds: HangGuard.transferSeconds)
+            let port = try RudpProcess.port(
+                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let sender = try RudpProcess.runBlocking(
+                ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"],
+                seconds: HangGuard.transferSeconds)
             return (sender, try receiver.waitForExit(seconds: HangGuard.processSeconds))
         }
         #expect(sender.status == 0 && receiverStatus == 0, "\(sender.error)")
@@ -138,15 +148,23 @@ import Glibc
                 let output = directory.appendingPathComponent("output-\(seed).bin")
                 let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
                 defer { receiver.stop() }
-                let port = try RudpProcess.port(inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-                let proxy = try RudpProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(port)",
-                                             "--loss", "0.2", "--seed", "\(seed)"])
+                let port = try RudpProcess.port(
+                    inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+                let proxy = try RudpProcess([
+                    "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(port)",
+                    "--loss", "0.2", "--seed", "\(seed)",
+                ])
                 defer { proxy.stop() }
-                let proxyPort = try RudpProcess.port(inListeningLine: try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-                let sender = try RudpProcess.runBlocking(["send", input.path, "--to", "127.0.0.1:\(proxyPort)", "--timeout", "120"],
-                                                         seconds: HangGuard.transferSeconds)
+                let proxyPort = try RudpProcess.port(
+                    inListeningLine: try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+                let sender = try RudpProcess.runBlocking(
+                    ["send", input.path, "--to", "127.0.0.1:\(proxyPort)", "--timeout", "120"],
+                    seconds: HangGuard.transferSeconds)
                 let status = try receiver.waitForExit(seconds: HangGuard.processSeconds)
-                return (seed, sender, RudpProcess.Result(status: status, output: receiver.standardOutput.text, error: receiver.standardError.text))
+                return (
+                    seed, sender,
+                    RudpProcess.Result(status: status, output: receiver.standardOutput.text, error: receiver.standardError.text)
+                )
             }
         }
         for run in runs {

@@ -14,7 +14,9 @@ import Glibc
 @Suite("multi-process server") struct WorkerProcessTests {
     /// Sends one message on each of `connections` and steps the clients until every one of them
     /// has its `Hello, …!` back, or `seconds` passed; returns the connections that got it.
-    static func echo(_ swarm: ClientSwarm, on connections: [(client: Int, id: ConnectionID)], tag: String, seconds: Double) throws -> Set<ConnectionID> {
+    static func echo(_ swarm: ClientSwarm, on connections: [(client: Int, id: ConnectionID)], tag: String, seconds: Double) throws -> Set<
+        ConnectionID
+    > {
         var expected: [ConnectionID: [UInt8]] = [:]
         for (client, id) in connections {
             let message = Array("\(tag) \(id)".utf8)
@@ -35,7 +37,8 @@ import Glibc
     static func workerPID(_ index: Int, in output: String) -> Int32? {
         let prefix = "worker \(index) started (pid "
         guard let line = output.split(separator: "\n").last(where: { $0.contains(prefix) }),
-              let range = line.range(of: prefix) else { return nil }
+            let range = line.range(of: prefix)
+        else { return nil }
         return Int32(line[range.upperBound...].prefix { $0.isNumber })
     }
 
@@ -44,7 +47,8 @@ import Glibc
         try await OffPool.run {
             let server = try RudpProcess(["echo-server", "--port", "0", "--workers", "2", "--processes"])
             defer { server.stop() }
-            let port = try RudpProcess.port(inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+            let port = try RudpProcess.port(
+                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
             _ = try server.waitForOutputLine(containing: "worker 0 started", seconds: HangGuard.processSeconds)
             _ = try server.waitForOutputLine(containing: "worker 1 started", seconds: HangGuard.processSeconds)
             let victim = try #require(Self.workerPID(1, in: server.standardOutput.text))
@@ -67,7 +71,8 @@ import Glibc
 
             // Worker 1's process dies; the parent starts another on the same socket.
             kill(victim, SIGKILL)
-            _ = try server.waitForOutputLine(containing: "worker 1 (pid \(victim)) was killed by signal 9", seconds: HangGuard.processSeconds)
+            _ = try server.waitForOutputLine(
+                containing: "worker 1 (pid \(victim)) was killed by signal 9", seconds: HangGuard.processSeconds)
             let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
             var replacement: Int32?
             while ContinuousClock.now < deadline {
@@ -90,8 +95,12 @@ import Glibc
             newcomers.recordsMessages = true
             try newcomers.connect(32, batch: 32, seconds: HangGuard.processSeconds)
             let established = newcomers.establishedConnections
-            let onReplacement = try established.filter { try #require(newcomers.serverConnectionID(of: $0.id, client: $0.client)).workerIndex == 1 }
-            print("after the restart of worker 1 (pid \(victim) → \(newPID)): \(again.count) of \(onWorker0.count) clients of worker 0 still served; \(onReplacement.count) of \(established.count) new clients on the new worker 1")
+            let onReplacement = try established.filter {
+                try #require(newcomers.serverConnectionID(of: $0.id, client: $0.client)).workerIndex == 1
+            }
+            print(
+                "after the restart of worker 1 (pid \(victim) → \(newPID)): \(again.count) of \(onWorker0.count) clients of worker 0 still served; \(onReplacement.count) of \(established.count) new clients on the new worker 1"
+            )
             #expect(established.count == 32)
             #expect(!onReplacement.isEmpty, "the new worker 1 accepted new clients")
             #expect(try Self.echo(newcomers, on: established, tag: "new", seconds: HangGuard.processSeconds).count == established.count)
@@ -112,8 +121,9 @@ import Glibc
             let line = try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
             #expect(line.contains("with 2 worker threads"))
             let port = try RudpProcess.port(inListeningLine: line)
-            let result = try RudpProcess.runBlocking(["echo-client", "--port", "\(port)", "--connections", "6", "--repeat", "50", "Alice", "Bob"],
-                                                     seconds: HangGuard.processSeconds)
+            let result = try RudpProcess.runBlocking(
+                ["echo-client", "--port", "\(port)", "--connections", "6", "--repeat", "50", "Alice", "Bob"],
+                seconds: HangGuard.processSeconds)
             #expect(result.status == 0, "\(result.error)")
             #expect(result.output.contains("600 replies on 6 connections in "), "\(result.output)")
             server.send(signal: SIGINT)
@@ -125,7 +135,8 @@ import Glibc
     static func isRunning(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         return !stat[close...].hasPrefix(") Z")
     }
 
@@ -136,7 +147,8 @@ import Glibc
             defer { server.stop() }
             _ = try server.waitForOutputLine(containing: "worker 0 started", seconds: HangGuard.processSeconds)
             _ = try server.waitForOutputLine(containing: "worker 1 started", seconds: HangGuard.processSeconds)
-            let children = [Self.workerPID(0, in: server.standardOutput.text), Self.workerPID(1, in: server.standardOutput.text)].compactMap { $0 }
+            let children = [Self.workerPID(0, in: server.standardOutput.text), Self.workerPID(1, in: server.standardOutput.text)].compactMap
+            { $0 }
             #expect(children.count == 2)
             server.send(signal: SIGKILL)
             _ = try server.waitForExit(seconds: HangGuard.processSeconds)

@@ -23,7 +23,7 @@ let benchmarks: @Sendable () -> Void = {
                     // The exchange is deterministic (seeded): the count moves only when the code
                     // does. 0.05 mallocs per message is far below any real change (one
                     // allocation more per message is +1,000).
-                    .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 1.0], absolute: [.p90: 50]),
+                    .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 1.0], absolute: [.p90: 50])
                 ]
             )
         ) { benchmark in

@@ -1,3 +1,6 @@
+import EngineExchange
+import RUDPCore
+
 // The minimal in-memory driver as a command, for callgrind (see ../../callgrind.sh):
 //
 //     EngineDriver [--messages N] [--size BYTES] [--loss P] [--seed S] [--delay-us MICROSECONDS] [--batch N]
@@ -13,8 +16,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import EngineExchange
-import RUDPCore
 
 func cpuSeconds() -> Double {
     var time = timespec()
@@ -23,7 +24,9 @@ func cpuSeconds() -> Double {
 }
 
 func usage(_ problem: String) -> Never {
-    print("EngineDriver: \(problem)\nusage: EngineDriver [--messages N] [--size BYTES] [--loss P] [--seed S] [--delay-us MICROSECONDS] [--batch N]")
+    print(
+        "EngineDriver: \(problem)\nusage: EngineDriver [--messages N] [--size BYTES] [--loss P] [--seed S] [--delay-us MICROSECONDS] [--batch N]"
+    )
     exit(2)
 }
 
@@ -53,7 +56,8 @@ do {
 let cpu = cpuSeconds() - start
 let s = exchange.statistics
 let c = s.clientConnection
-print("""
+print(
+    """
     messages \(s.delivered) of \(options.messageSize) bytes delivered and acknowledged, checksum \(String(s.checksum, radix: 16)) verified
     loss \(options.loss) seed \(options.seed) one-way delay \(options.oneWayDelay / 1_000) us batch \(options.batchSize)
     datagrams to server \(s.datagramsToServer) (dropped \(s.droppedToServer)), to client \(s.datagramsToClient) (dropped \(s.droppedToClient))

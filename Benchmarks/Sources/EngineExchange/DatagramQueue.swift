@@ -28,7 +28,8 @@ struct DatagramQueue {
         if bytes.count - used < room { bytes.append(contentsOf: repeatElement(0, count: max(room, bytes.count))) }
         let start = used
         return bytes.withUnsafeMutableBytes { raw in
-            endpoint.pollTransmit(into: UnsafeMutableRawBufferPointer(rebasing: raw[start ..< start + room]), maxSegments: maxSegments, at: now)
+            endpoint.pollTransmit(
+                into: UnsafeMutableRawBufferPointer(rebasing: raw[start..<start + room]), maxSegments: maxSegments, at: now)
         }
     }
 
@@ -45,7 +46,7 @@ struct DatagramQueue {
 
     /// Calls `body` with the bytes of datagram `index`.
     func withDatagram(_ index: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
-        bytes.withUnsafeBytes { raw in body(UnsafeRawBufferPointer(rebasing: raw[offsets[index] ..< offsets[index] + sizes[index]])) }
+        bytes.withUnsafeBytes { raw in body(UnsafeRawBufferPointer(rebasing: raw[offsets[index]..<offsets[index] + sizes[index]])) }
     }
 
     /// Forgets every datagram, keeping the storage.

@@ -139,8 +139,9 @@ public struct Exchange {
         self.options = options
         let connection = ConnectionConfiguration()
         client = Endpoint(configuration: EndpointConfiguration(connection: connection), randomness: SeededGenerator(seed: options.seed))
-        server = Endpoint(configuration: EndpointConfiguration(connection: connection, acceptsConnections: true),
-                          randomness: SeededGenerator(seed: options.seed &+ 1))
+        server = Endpoint(
+            configuration: EndpointConfiguration(connection: connection, acceptsConnections: true),
+            randomness: SeededGenerator(seed: options.seed &+ 1))
         lossRandom = SeededGenerator(seed: options.seed ^ 0x6C6F_7373)
         lossThreshold = options.loss <= 0 ? 0 : options.loss >= 1 ? .max : UInt64(options.loss * 0x1p64)
         var bytes = [UInt8](repeating: 0, count: options.messageSize)
@@ -308,7 +309,7 @@ public struct Exchange {
                 sendBlocked = true
                 return
             } catch {
-                return   // closing: the run stalls and reports it
+                return  // closing: the run stalls and reports it
             }
             statistics.expectedChecksum = Self.combine(statistics.expectedChecksum, UInt64(sent) &+ templateSum)
             sent += 1

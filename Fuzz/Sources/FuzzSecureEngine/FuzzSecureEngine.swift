@@ -11,7 +11,9 @@ public func fuzzSecureEngine(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
 /// Before fuzzing: with `RUDP_FUZZ_WRITE_SEEDS=DIR` (and `RUDP_FUZZ_VECTORS=Specs/vectors`)
 /// writes the seed corpus into DIR and exits.
 @_cdecl("LLVMFuzzerInitialize")
-public func initializeSecureEngine(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initializeSecureEngine(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     FuzzSeeds.writeIfRequested(target: "secureEngine")
     return 0
 }

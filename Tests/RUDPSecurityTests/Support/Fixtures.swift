@@ -1,4 +1,5 @@
 import RUDPWire
+
 @testable import RUDPSecurity
 
 /// Keys and packets shared by the tests.
@@ -14,15 +15,18 @@ enum Fixtures {
     /// Session keys from `psk` and randoms drawn from `seed`.
     static func keys(psk: PreSharedKey? = nil, seed: UInt64 = 1) throws -> SessionKeys {
         var rng = TestRandom(seed: seed)
-        return try KeySchedule.sessionKeys(psk: psk ?? Self.psk(),
-                                           clientRandom: HandshakeRandom(using: &rng), serverRandom: HandshakeRandom(using: &rng),
-                                           clientConnectionID: clientID, serverConnectionID: serverID)
+        return try KeySchedule.sessionKeys(
+            psk: psk ?? Self.psk(),
+            clientRandom: HandshakeRandom(using: &rng), serverRandom: HandshakeRandom(using: &rng),
+            clientConnectionID: clientID, serverConnectionID: serverID)
     }
 
     /// A sealer and an opener for the client→server direction.
     static func pair(_ mode: SecurityMode, keys: SessionKeys) -> (sealer: PacketProtector, opener: PacketProtector) {
-        (PacketProtector(mode: mode, key: keys.clientToServer, direction: .clientToServer),
-         PacketProtector(mode: mode, key: keys.clientToServer, direction: .clientToServer))
+        (
+            PacketProtector(mode: mode, key: keys.clientToServer, direction: .clientToServer),
+            PacketProtector(mode: mode, key: keys.clientToServer, direction: .clientToServer)
+        )
     }
 
     /// The 19-byte DATA header for packet number `pn` towards the server.

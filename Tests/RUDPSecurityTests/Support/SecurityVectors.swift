@@ -92,10 +92,10 @@ struct SecurityVectors: Decodable, Sendable {
 
     /// `Specs/vectors/security/security.json`, found from this source file's path.
     static let path: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()   // Support
-        .deletingLastPathComponent()   // RUDPSecurityTests
-        .deletingLastPathComponent()   // Tests
-        .deletingLastPathComponent()   // repository root
+        .deletingLastPathComponent()  // Support
+        .deletingLastPathComponent()  // RUDPSecurityTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // repository root
         .appendingPathComponent("Specs/vectors/security/security.json").path
 
     /// The vectors, or the reason they could not be read.

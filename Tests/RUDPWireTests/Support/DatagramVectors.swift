@@ -50,7 +50,8 @@ struct DatagramVectors: Sendable {
         guard text.count == 8, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }), let crc = UInt32(text, radix: 16) else {
             throw VectorError("\(path).crc32c: expected 8 lowercase hex digits, got \"\(text)\"")
         }
-        return ChecksumVector(name: try o.string("name"), description: try o.string("description"),
-                              input: try TestVectors.hexBytes(o.string("input"), at: "\(path).input"), checksum: crc)
+        return ChecksumVector(
+            name: try o.string("name"), description: try o.string("description"),
+            input: try TestVectors.hexBytes(o.string("input"), at: "\(path).input"), checksum: crc)
     }
 }

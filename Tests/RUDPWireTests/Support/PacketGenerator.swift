@@ -25,12 +25,14 @@ struct PacketGenerator {
         case 4:
             let flags: PacketFlags = r.pick([.authenticated, .authenticatedAndEncrypted])
             if r.chance(50) {
-                return Packet(destination: .none, packetNumber: pn,
-                              body: .secureConnect(parameters(&r), clientRandom: r.bytes(Packet.handshakeRandomSize), cookie: cookie(&r)),
-                              flags: flags)
+                return Packet(
+                    destination: .none, packetNumber: pn,
+                    body: .secureConnect(parameters(&r), clientRandom: r.bytes(Packet.handshakeRandomSize), cookie: cookie(&r)),
+                    flags: flags)
             }
-            return Packet(destination: nonzeroID(&r), packetNumber: pn,
-                          body: .secureAccept(parameters(&r), serverRandom: r.bytes(Packet.handshakeRandomSize)), flags: flags)
+            return Packet(
+                destination: nonzeroID(&r), packetNumber: pn,
+                body: .secureAccept(parameters(&r), serverRandom: r.bytes(Packet.handshakeRandomSize)), flags: flags)
         default:
             let count = 1 + r.below(maximumFrames)
             return Packet(destination: nonzeroID(&r), packetNumber: pn, body: .data((0..<count).map { _ in frame(&r) }))
@@ -80,8 +82,10 @@ struct PacketGenerator {
     func parameters(_ r: inout TestRandom) -> TransportParameters {
         TransportParameters(
             sourceConnectionID: nonzeroID(&r),
-            maxDatagramSize: r.pick([TransportParameters.minimumDatagramSize, 1200, 1472, UInt16(Packet.maximumDatagramSize),
-                                     UInt16.random(in: TransportParameters.minimumDatagramSize...UInt16(Packet.maximumDatagramSize), using: &r)]),
+            maxDatagramSize: r.pick([
+                TransportParameters.minimumDatagramSize, 1200, 1472, UInt16(Packet.maximumDatagramSize),
+                UInt16.random(in: TransportParameters.minimumDatagramSize...UInt16(Packet.maximumDatagramSize), using: &r),
+            ]),
             maxMessageSize: value32(&r),
             initialMaxData: value62(&r),
             channelCount: r.chance(20) ? r.pick([1, 255]) : UInt8.random(in: 1...255, using: &r),
@@ -126,7 +130,7 @@ struct PacketGenerator {
         let span = shape.enumerated().reduce(UInt64(0)) { acc, e in acc + (e.offset == 0 ? 1 : 2) + e.element.0 + e.element.1 }
         let cumulative = min(value62(&r), Self.limit62 - 1 - span)
         var ranges: [AckRange] = []
-        var next = cumulative + 1   // smallest allowed lower bound
+        var next = cumulative + 1  // smallest allowed lower bound
         for (extra, length) in shape {
             let lower = next + extra
             ranges.append(AckRange(lower, lower + length))
@@ -139,7 +143,7 @@ struct PacketGenerator {
         let mode = r.pick(DeliveryMode.allCases)
         let channel = r.chance(30) ? r.pick([0, 255]) : r.byte()
         let sequence = value32(&r)
-        if r.chance(8) {   // an empty message
+        if r.chance(8) {  // an empty message
             return MessageFrame(channel: channel, mode: mode, sequence: sequence, totalLength: 0, offset: 0, payload: [])
         }
         let length = 1 + r.below(maximumPayload)
@@ -175,7 +179,7 @@ struct PacketGenerator {
             case 2: candidate = UInt32.random(in: 0x800...0xFFFF, using: &r)
             default: candidate = UInt32.random(in: 0x10000...0x10FFFF, using: &r)
             }
-            guard let scalar = Unicode.Scalar(candidate) else { continue }   // surrogates
+            guard let scalar = Unicode.Scalar(candidate) else { continue }  // surrogates
             let size = UTF8.width(scalar)
             if bytes + size > budget { break }
             scalars.append(scalar)

@@ -66,8 +66,9 @@ struct SeededCases {
             let seed = base &+ UInt64(i)
             var rng = TestRandom(seed: seed)
             if let message = body(&rng, seed) {
-                failures.append("\(name): case \(i) failed with seed \(Self.hex(seed)) "
-                    + "(replay: \(Self.environmentVariable)=\(Self.hex(seed)) swift test --filter RUDPWireTests): \(message)")
+                failures.append(
+                    "\(name): case \(i) failed with seed \(Self.hex(seed)) "
+                        + "(replay: \(Self.environmentVariable)=\(Self.hex(seed)) swift test --filter RUDPWireTests): \(message)")
                 if failures.count >= maxFailures { break }
             }
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import RUDPWire
+import Testing
 
 /// One test vector from `Specs/vectors/*.json` (format: `Specs/vectors/README.md`).
 struct TestVector: Sendable, CustomTestStringConvertible {
@@ -25,10 +25,10 @@ struct TestVector: Sendable, CustomTestStringConvertible {
 enum TestVectors {
     /// `Specs/vectors`, found from this source file's path (no SwiftPM resources).
     static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()   // Support
-        .deletingLastPathComponent()   // RUDPWireTests
-        .deletingLastPathComponent()   // Tests
-        .deletingLastPathComponent()   // repository root
+        .deletingLastPathComponent()  // Support
+        .deletingLastPathComponent()  // RUDPWireTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // repository root
         .appendingPathComponent("Specs/vectors", isDirectory: true)
 
     /// The file of datagram-level vectors (packet plus CRC-32C trailer); read by ``DatagramVectors``.
@@ -45,12 +45,18 @@ enum TestVectors {
                 .filter { $0.hasSuffix(".json") && $0 != datagramFile }
                 .sorted()
         } catch {
-            return [TestVector(file: directory.path, name: "(directory)", description: "", bytes: [],
-                               expectation: .unreadable("cannot list \(directory.path): \(error)"))]
+            return [
+                TestVector(
+                    file: directory.path, name: "(directory)", description: "", bytes: [],
+                    expectation: .unreadable("cannot list \(directory.path): \(error)"))
+            ]
         }
         if files.isEmpty {
-            return [TestVector(file: directory.path, name: "(directory)", description: "", bytes: [],
-                               expectation: .unreadable("no *.json files in \(directory.path)"))]
+            return [
+                TestVector(
+                    file: directory.path, name: "(directory)", description: "", bytes: [],
+                    expectation: .unreadable("no *.json files in \(directory.path)"))
+            ]
         }
         var vectors: [TestVector] = []
         for file in files {
@@ -62,8 +68,10 @@ enum TestVectors {
                     vectors.append(readVector(element, file: file, index: i))
                 }
             } catch {
-                vectors.append(TestVector(file: file, name: "(file)", description: "", bytes: [],
-                                          expectation: .unreadable("\(error)")))
+                vectors.append(
+                    TestVector(
+                        file: file, name: "(file)", description: "", bytes: [],
+                        expectation: .unreadable("\(error)")))
             }
         }
         return vectors
@@ -83,8 +91,9 @@ enum TestVectors {
             } else {
                 expectation = .error(try o.string("error"))
             }
-            return TestVector(file: file, name: try o.string("name"), description: try o.string("description"),
-                              bytes: bytes, expectation: expectation)
+            return TestVector(
+                file: file, name: try o.string("name"), description: try o.string("description"),
+                bytes: bytes, expectation: expectation)
         } catch {
             return TestVector(file: file, name: name, description: "", bytes: [], expectation: .unreadable("\(error)"))
         }
@@ -134,22 +143,26 @@ enum TestVectors {
         let body: Packet.Body
         switch type {
         case "connect":
-            body = .connect(try parameters(o.value("parameters"), at: "\(path).parameters"),
-                            cookie: try hexBytes(o.string("cookie"), at: "\(path).cookie"))
+            body = .connect(
+                try parameters(o.value("parameters"), at: "\(path).parameters"),
+                cookie: try hexBytes(o.string("cookie"), at: "\(path).cookie"))
         case "accept": body = .accept(try parameters(o.value("parameters"), at: "\(path).parameters"))
         case "secure_connect":
-            body = .secureConnect(try parameters(o.value("parameters"), at: "\(path).parameters"),
-                                  clientRandom: try hexBytes(o.string("client_random"), at: "\(path).client_random"),
-                                  cookie: try hexBytes(o.string("cookie"), at: "\(path).cookie"))
+            body = .secureConnect(
+                try parameters(o.value("parameters"), at: "\(path).parameters"),
+                clientRandom: try hexBytes(o.string("client_random"), at: "\(path).client_random"),
+                cookie: try hexBytes(o.string("cookie"), at: "\(path).cookie"))
         case "secure_accept":
-            body = .secureAccept(try parameters(o.value("parameters"), at: "\(path).parameters"),
-                                 serverRandom: try hexBytes(o.string("server_random"), at: "\(path).server_random"))
+            body = .secureAccept(
+                try parameters(o.value("parameters"), at: "\(path).parameters"),
+                serverRandom: try hexBytes(o.string("server_random"), at: "\(path).server_random"))
         case "retry":
             body = .retry(cookie: try hexBytes(o.string("cookie"), at: "\(path).cookie"))
         default:
-            body = .data(try o.array("frames").enumerated().map { i, f throws in
-                try frame(f, at: "\(path).frames[\(i)]")
-            })
+            body = .data(
+                try o.array("frames").enumerated().map { i, f throws in
+                    try frame(f, at: "\(path).frames[\(i)]")
+                })
         }
         return Packet(destination: destination, packetNumber: pn, body: body, flags: flags)
     }
@@ -170,8 +183,11 @@ enum TestVectors {
     }
 
     static func parameters(_ value: JSONValue, at path: String) throws -> TransportParameters {
-        let o = try value.object(keys: ["source_connection_id", "max_datagram_size", "max_message_size",
-                                        "initial_max_data", "channel_count", "message_window", "max_ack_delay_us"], at: path)
+        let o = try value.object(
+            keys: [
+                "source_connection_id", "max_datagram_size", "max_message_size",
+                "initial_max_data", "channel_count", "message_window", "max_ack_delay_us",
+            ], at: path)
         return TransportParameters(
             sourceConnectionID: try connectionID(o.string("source_connection_id"), at: "\(path).source_connection_id"),
             maxDatagramSize: try o.uint("max_datagram_size"),
@@ -195,8 +211,10 @@ enum TestVectors {
                 let ro = try r.object(keys: ["lower", "upper"], at: "\(path).ranges[\(i)]")
                 return AckRange(try ro.uint62("lower"), try ro.uint62("upper"))
             }
-            return .ack(AckFrame(cumulative: try o.uint62("cumulative"), ackDelayMicroseconds: try o.uint("ack_delay_us"),
-                                 ranges: ranges))
+            return .ack(
+                AckFrame(
+                    cumulative: try o.uint62("cumulative"), ackDelayMicroseconds: try o.uint("ack_delay_us"),
+                    ranges: ranges))
         case "max_data":
             return .maxData(try value.object(keys: ["type", "value"], at: path).uint62("value"))
         case "ack_floor":
@@ -210,9 +228,11 @@ enum TestVectors {
             case "unreliable": mode = .unreliable
             case let other: throw VectorError("\(path).mode: unknown delivery mode \"\(other)\"")
             }
-            return .message(MessageFrame(channel: try o.uint("channel"), mode: mode, sequence: try o.uint("sequence"),
-                                         totalLength: try o.uint("total_length"), offset: try o.uint("offset"),
-                                         payload: try hexBytes(o.string("payload"), at: "\(path).payload")))
+            return .message(
+                MessageFrame(
+                    channel: try o.uint("channel"), mode: mode, sequence: try o.uint("sequence"),
+                    totalLength: try o.uint("total_length"), offset: try o.uint("offset"),
+                    payload: try hexBytes(o.string("payload"), at: "\(path).payload")))
         case "path_challenge":
             return .pathChallenge(try pathData(value.object(keys: ["type", "data"], at: path).string("data"), at: "\(path).data"))
         case "path_response":
@@ -243,13 +263,21 @@ enum JSONValue: Decodable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let v = try? c.decode(Bool.self) { self = .bool(v) }
-        else if let v = try? c.decode(Int64.self) { self = .integer(v) }
-        else if let v = try? c.decode(Double.self) { self = .double(v) }
-        else if let v = try? c.decode(String.self) { self = .string(v) }
-        else if let v = try? c.decode([JSONValue].self) { self = .array(v) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let v = try? c.decode(Bool.self) {
+            self = .bool(v)
+        } else if let v = try? c.decode(Int64.self) {
+            self = .integer(v)
+        } else if let v = try? c.decode(Double.self) {
+            self = .double(v)
+        } else if let v = try? c.decode(String.self) {
+            self = .string(v)
+        } else if let v = try? c.decode([JSONValue].self) {
+            self = .array(v)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     /// This value as an object. With a non-empty `keys`, it must have exactly those keys.
@@ -293,7 +321,8 @@ struct JSONObject {
     func uint62(_ key: String) throws -> UInt64 {
         let s = try string(key)
         guard !s.isEmpty, s.allSatisfy(\.isASCII), s.allSatisfy(\.isNumber), s == "0" || !s.hasPrefix("0"),
-              let v = UInt64(s) else {
+            let v = UInt64(s)
+        else {
             throw VectorError("\(path).\(key): expected a decimal string without leading zeros, got \"\(s)\"")
         }
         return v
