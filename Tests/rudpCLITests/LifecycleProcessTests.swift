@@ -23,8 +23,8 @@ struct LifecycleProcessTests {
 
     /// The port of `http://127.0.0.1:PORT/metrics` in a line of output.
     static func metricsPort(in line: String) throws -> Int {
-        guard let range = line.range(of: "metrics on http://127.0.0.1:") else { throw RudpProcess.Failure("no metrics URL in '\(line)'") }
-        guard let port = Int(line[range.upperBound...].prefix { $0.isNumber }) else { throw RudpProcess.Failure("no port in '\(line)'") }
+        guard let range = line.range(of: "metrics on http://127.0.0.1:") else { throw ChildProcess.Failure("no metrics URL in '\(line)'") }
+        guard let port = Int(line[range.upperBound...].prefix { $0.isNumber }) else { throw ChildProcess.Failure("no port in '\(line)'") }
         return port
     }
 
@@ -43,7 +43,7 @@ struct LifecycleProcessTests {
     static func closeReason(of client: RUDPConnection) async throws -> CloseReason? {
         let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
         while await client.closeReason() == nil {
-            if ContinuousClock.now > deadline { throw RudpProcess.Failure("the client never saw its connection end") }
+            if ContinuousClock.now > deadline { throw ChildProcess.Failure("the client never saw its connection end") }
             try await Task.sleep(for: .milliseconds(20))
         }
         return await client.closeReason()
@@ -53,28 +53,24 @@ struct LifecycleProcessTests {
         "echo-server: SIGTERM or SIGINT closes the open connections (clients told serverShutdown) and exits 0",
         arguments: [SIGTERM, SIGINT])
     func echoServerStopsOnSignal(signal: Int32) async throws {
-        let server = try RudpProcess(["echo-server", "--port", "0"])
-        defer { server.stop() }
-        let line = try await OffPool.run { try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
-        let port = try RudpProcess.port(inListeningLine: line)
-        let client = try await Self.exchange(port: port, count: 3)
-        server.send(signal: signal)
-        let status = try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) }
-        #expect(status == 0, "\(server.transcript)")
-        #expect(server.standardOutput.text.contains("rudp echo-server stopped"), "\(server.transcript)")
-        #expect(try await Self.closeReason(of: client) == .peerClosed(.serverShutdown, "server shutting down"))
+        try await ChildProcess.withRudp(["echo-server", "--port", "0"]) { server in
+            let client = try await Self.exchange(port: try await server.listeningPort(), count: 3)
+            server.send(signal: signal)
+            let status = try await server.waitForExit()
+            #expect(status == 0, "\(server.transcript)")
+            #expect(server.standardOutput.contains("rudp echo-server stopped"), "\(server.transcript)")
+            #expect(try await Self.closeReason(of: client) == .peerClosed(.serverShutdown, "server shutting down"))
+        }
     }
 
     @Test("echo-server --metrics-port: GET /metrics shows the counters, the open connection and the timers; other paths 404")
     func echoServerServesPrometheusMetrics() async throws {
-        let server = try RudpProcess(["echo-server", "--port", "0", "--metrics-port", "0"])
-        defer { server.stop() }
-        let line = try await OffPool.run { try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
-        let port = try RudpProcess.port(inListeningLine: line)
-        let metricsLine = try await OffPool.run {
-            try server.waitForOutputLine(containing: "metrics on", seconds: HangGuard.processSeconds)
-        }
-        let metricsPort = try Self.metricsPort(in: metricsLine)
+        try await ChildProcess.withRudp(["echo-server", "--port", "0", "--metrics-port", "0"], Self.echoServerServesPrometheusMetrics)
+    }
+
+    static func echoServerServesPrometheusMetrics(_ server: ChildProcess) async throws {
+        let port = try await server.listeningPort()
+        let metricsPort = try Self.metricsPort(in: try await server.line(containing: "metrics on"))
 
         let before = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
         #expect(before.status == 200)
@@ -108,22 +104,25 @@ struct LifecycleProcessTests {
         #expect(HTTPGet.sample("rudp_rtt_seconds_count{role=\"server\"}", in: after) == 1, "\(after)")
 
         server.send(signal: SIGTERM)
-        let status = try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) }
+        let status = try await server.waitForExit()
         #expect(status == 0, "\(server.transcript)")
     }
 
     @Test("proxy --metrics-port: the relayed datagrams show on /metrics; SIGTERM prints the final counters and exits 0")
     func proxyServesMetricsAndStopsOnSignal() async throws {
-        let server = try RudpProcess(["echo-server", "--port", "0"])
-        defer { server.stop() }
-        let serverPort = try RudpProcess.port(
-            inListeningLine: try await OffPool.run {
-                try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
-            })
-        let proxy = try RudpProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)", "--metrics-port", "0"])
-        defer { proxy.stop() }
-        let line = try await OffPool.run { try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
-        let proxyPort = try RudpProcess.port(inListeningLine: line)
+        try await ChildProcess.withRudp(["echo-server", "--port", "0"]) { server in
+            let serverPort = try await server.listeningPort()
+            try await ChildProcess.withRudp(
+                ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)", "--metrics-port", "0"]
+            ) { proxy in
+                try await Self.proxyServesMetricsAndStopsOnSignal(proxy, server: server)
+            }
+        }
+    }
+
+    static func proxyServesMetricsAndStopsOnSignal(_ proxy: ChildProcess, server: ChildProcess) async throws {
+        let line = try await proxy.line(containing: "listening on")
+        let proxyPort = try ChildProcess.port(inListeningLine: line)
         let metricsPort = try Self.metricsPort(in: line)
 
         let client = try await Self.exchange(port: proxyPort, count: 4)
@@ -136,10 +135,10 @@ struct LifecycleProcessTests {
         try await client.close()
 
         proxy.send(signal: SIGTERM)
-        let status = try await OffPool.run { try proxy.waitForExit(seconds: HangGuard.processSeconds) }
+        let status = try await proxy.waitForExit()
         #expect(status == 0, "\(proxy.transcript)")
-        #expect(proxy.standardOutput.text.contains("final"), "\(proxy.transcript)")
+        #expect(proxy.standardOutput.contains("final"), "\(proxy.transcript)")
         server.send(signal: SIGINT)
-        #expect(try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) } == 0, "\(server.transcript)")
+        #expect(try await server.waitForExit() == 0, "\(server.transcript)")
     }
 }

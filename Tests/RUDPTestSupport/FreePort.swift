@@ -6,10 +6,11 @@ import Glibc
 
 /// A UDP port on 127.0.0.1 that was free a moment ago (the kernel picks it for a socket that is
 /// then closed), for tests that must start a client before its server.
-enum FreePort {
-    static func udp() throws -> Int {
+public enum FreePort {
+    /// A port the kernel picked for a socket that is now closed.
+    public static func udp() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard descriptor >= 0 else { throw RudpProcess.Failure("socket() failed: errno \(errno)") }
+        guard descriptor >= 0 else { throw ChildProcess.Failure("socket() failed: errno \(errno)") }
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -18,12 +19,12 @@ enum FreePort {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw RudpProcess.Failure("bind() failed: errno \(errno)") }
+        guard bound == 0 else { throw ChildProcess.Failure("bind() failed: errno \(errno)") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
-        guard named == 0 else { throw RudpProcess.Failure("getsockname() failed: errno \(errno)") }
+        guard named == 0 else { throw ChildProcess.Failure("getsockname() failed: errno \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
