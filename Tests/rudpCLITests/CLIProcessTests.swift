@@ -166,7 +166,8 @@ import Testing
 
         // The sender starts first (it retries CONNECT until the receiver answers), so the
         // receiver's short --timeout only has to cover the content stopping: it gives up 3 s
-        // after the sender dies.
+        // after the sender dies. The port is below the ephemeral range, so that no socket bound
+        // to port 0 meanwhile can take it.
         let port = try FreePort.udp()
         // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
         let (status, receiverError, receiverTranscript) = try await ChildProcess.withRudp([
