@@ -141,4 +141,70 @@ struct LifecycleProcessTests {
         server.send(signal: SIGINT)
         #expect(try await server.waitForExit() == 0, "\(server.transcript)")
     }
+
+    /// What a scrape of `recv --metrics-port` showed, by sample name.
+    struct RecvScrape: Sendable {
+        var body: String
+        func value(_ name: String) -> Double { HTTPGet.sample(name, in: body) ?? 0 }
+        /// Content bytes written to the file so far.
+        var contentBytes: Double { value("rudp_cli_recv_bytes") }
+    }
+
+    @Test("recv --metrics-port: scrapes during a transfer show the open connection, the datagrams and the bytes so far")
+    func recvServesPrometheusMetricsDuringATransfer() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
+        let size = 4_000_000
+        try Data(CLIProcessTests.randomBytes(count: size, seed: 16)).write(to: input)
+
+        let (scrapes, sender, receiverStatus, transcript) = try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", output.path, "--timeout", "120", "--no-progress", "--metrics-port", "0",
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
+            let metricsPort = try Self.metricsPort(in: try await receiver.line(containing: "metrics on"))
+            let idle = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
+            #expect(idle.status == 200)
+            // 1 MB/s: the 4 MB take about 4 s, time for many scrapes.
+            return try await ChildProcess.withRudp([
+                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120", "--no-progress",
+            ]) { sender in
+                // Scrape until two samples show the content arriving, the second with more of it
+                // (recv closes its endpoint once the file is saved: stop at the first refusal).
+                var scrapes = [RecvScrape(body: idle.body)]
+                let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
+                while scrapes.count < 3, sender.exitStatus == nil, ContinuousClock.now < deadline {
+                    guard let scrape = try? await OffPool.run({ try HTTPGet.fetch(port: metricsPort, path: "/metrics") }) else { break }
+                    let now = RecvScrape(body: scrape.body)
+                    if now.contentBytes > scrapes[scrapes.count - 1].contentBytes { scrapes.append(now) }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let senderStatus = try await sender.waitForExit(within: HangGuard.transferSeconds)
+                let receiverStatus = try await receiver.waitForExit(within: HangGuard.transferSeconds)
+                let sent = ChildProcess.Result(status: senderStatus, output: sender.standardOutput, error: sender.standardError)
+                return (scrapes, sent, receiverStatus, receiver.transcript)
+            }
+        }
+        #expect(sender.status == 0, "\(sender.error)")
+        #expect(receiverStatus == 0, "\(transcript)")
+        #expect(try Data(contentsOf: output) == Data(contentsOf: input))
+
+        let idle = scrapes[0]
+        #expect(idle.value("rudp_connections_open{role=\"server\"}") == 0, "\(idle.body)")
+        #expect(idle.contentBytes == 0, "\(idle.body)")
+        try #require(scrapes.count == 3, "two scrapes during the transfer: \(scrapes.map(\.contentBytes))\n\(transcript)")
+        let first = scrapes[1], second = scrapes[2]
+        #expect(0 < first.contentBytes && first.contentBytes < second.contentBytes && second.contentBytes <= Double(size))
+        for scrape in [first, second] {
+            #expect(scrape.value("rudp_connections_open{role=\"server\"}") == 1, "\(scrape.body)")
+            #expect(scrape.value("rudp_connections_opened{role=\"server\"}") == 1, "\(scrape.body)")
+            #expect(scrape.value("rudp_handshake_duration_seconds_count{role=\"server\"}") == 1, "\(scrape.body)")
+            // The content came in datagrams: the transport counted at least as many bytes, one
+            // datagram per 1,500 at most, and sent acknowledgements back.
+            #expect(scrape.value("rudp_bytes_received{role=\"server\"}") >= scrape.contentBytes, "\(scrape.body)")
+            #expect(scrape.value("rudp_datagrams_received{role=\"server\"}") >= scrape.contentBytes / 1_500, "\(scrape.body)")
+            #expect(scrape.value("rudp_datagrams_sent{role=\"server\"}") > 0, "\(scrape.body)")
+        }
+        #expect(second.value("rudp_datagrams_received{role=\"server\"}") > first.value("rudp_datagrams_received{role=\"server\"}"))
+    }
 }
