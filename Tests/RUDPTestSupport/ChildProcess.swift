@@ -91,7 +91,7 @@ public final class ChildProcess: Sendable {
     /// Waits (at most `seconds`) for the first line of standard output that contains `text`,
     /// printed so far or later; throws with the transcript if none comes.
     public func line(containing text: String, within seconds: Double = HangGuard.processSeconds) async throws -> String {
-        try await poll("a line containing '\(text)'", seconds: seconds) { captured in
+        try await poll("line containing '\(text)'", seconds: seconds) { captured in
             captured.allLines.first { $0.contains(text) }
         }
     }
@@ -99,7 +99,7 @@ public final class ChildProcess: Sendable {
     /// Waits (at most `seconds`) for the next line of standard output that no call of this
     /// method returned yet; throws with the transcript if none comes.
     public func nextLine(within seconds: Double = HangGuard.processSeconds) async throws -> String {
-        try await poll("another line", seconds: seconds) { captured in
+        try await poll("further line", seconds: seconds) { captured in
             let lines = captured.allLines
             guard captured.nextLine < lines.count else { return nil }
             captured.nextLine += 1

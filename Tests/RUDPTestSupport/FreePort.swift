@@ -4,8 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-/// A UDP port on 127.0.0.1 with nothing behind it, for tests that must start a client before its
-/// server, or need a port that refuses datagrams and later gets a server.
+/// A UDP port on 127.0.0.1 with nothing behind it, for tests that need a port that refuses
+/// datagrams and later gets a server (a child process that binds port 0 and reports its port is
+/// simpler when that fits).
 ///
 /// A port the kernel picks for a socket that is then closed (bind to port 0) can be handed out
 /// again at once to any other socket bound to port 0, in this test process or another: that

@@ -164,17 +164,19 @@ import Testing
         let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
         try Data(Self.randomBytes(count: 4 * 1024 * 1024, seed: 7)).write(to: input)
 
-        // The sender starts first (it retries CONNECT until the receiver answers), so the
-        // receiver's short --timeout only has to cover the content stopping: it gives up 3 s
-        // after the sender dies. The port is below the ephemeral range, so that no socket bound
-        // to port 0 meanwhile can take it.
-        let port = try FreePort.udp()
-        // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
+        // The receiver binds port 0 and says which it got; its --timeout covers the wait for the
+        // sender (which starts at once) and then the content stopping: it gives up 10 s after the
+        // sender dies. (The sender used to start first, towards a port picked in advance, and
+        // both could fail: another socket took the port, or a loaded machine started the receiver
+        // just after a CONNECT, whose next retry came more than 3 s later.)
         let (status, receiverError, receiverTranscript) = try await ChildProcess.withRudp([
-            "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120",
-        ]) { sender in
-            try await Task.sleep(for: .milliseconds(500))  // the sender hashes the file, then sends CONNECT
-            return try await ChildProcess.withRudp(["recv", "--port", "\(port)", "--output", output.path, "--timeout", "3"]) { receiver in
+            "recv", "--port", "0", "--output", output.path, "--timeout", "10",
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
+            // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
+            return try await ChildProcess.withRudp([
+                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120",
+            ]) { sender in
                 _ = try await receiver.line(containing: "receiving input.bin")
                 try await Task.sleep(for: .milliseconds(700))
                 sender.send(signal: SIGKILL)
