@@ -152,8 +152,13 @@ let package = Package(
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
         .testTarget(
             name: "RUDPExperimentsTests", dependencies: ["RUDPExperiments", "RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
-        // Hang guards shared by the socket and process tests.
-        .target(name: "RUDPTestSupport", dependencies: ["TimeLimit"], path: "Tests/RUDPTestSupport"),
+        // Hang guards and the child-process runner (on swift-subprocess) shared by the socket and process tests.
+        .target(
+            name: "RUDPTestSupport",
+            dependencies: [
+                "TimeLimit", .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ], path: "Tests/RUDPTestSupport"),
         .testTarget(
             name: "RUDPTests",
             dependencies: [

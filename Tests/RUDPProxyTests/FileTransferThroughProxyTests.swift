@@ -6,16 +6,14 @@ import Testing
 /// intact through loss, reordering, duplication and corruption, and a partition longer than
 /// the ends' timeout makes both of them report it.
 @Suite(.serialized, .timeLimit(.minutes(15))) struct FileTransferThroughProxyTests {
-    struct Ends {
+    struct Files {
         var directory: URL
         var input: URL
         var output: URL
-        var receiver: RunningProcess
-        var receiverPort: Int
     }
 
-    /// A temporary directory with a random file of `size` bytes, and `rudp recv` listening.
-    static func startReceiver(size: Int, timeout: Double, seed: UInt64) throws -> Ends {
+    /// A temporary directory with a random file of `size` bytes.
+    static func makeFiles(size: Int, seed: UInt64) throws -> Files {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("rudp-proxy-transfer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -26,113 +24,139 @@ import Testing
         }
         let input = directory.appendingPathComponent("input.bin")
         try Data(bytes).write(to: input)
-        let output = directory.appendingPathComponent("output.bin")
-        let receiver = try RunningProcess(
-            try ProxyProcessTests.executable(),
-            [
-                "recv", "--port", "0", "--output", output.path, "--no-progress", "--timeout", "\(timeout)",
-            ])
-        let line = try #require(receiver.nextLine(), "recv printed nothing; stderr: \(receiver.standardError)")
-        let portText = try #require(line.split(separator: " ").first { $0.contains(":") }?.split(separator: ":").last)
-        let port = try #require(Int(portText.trimmingCharacters(in: CharacterSet(charactersIn: ","))), "\(line)")
-        return Ends(directory: directory, input: input, output: output, receiver: receiver, receiverPort: port)
+        return Files(directory: directory, input: input, output: directory.appendingPathComponent("output.bin"))
     }
 
-    /// `rudp proxy` in front of `upstreamPort`, with `options`; returns it, its port and its control port.
-    static func startProxy(upstreamPort: Int, _ options: [String]) throws -> (RunningProcess, port: Int, control: Int) {
-        let proxy = try RunningProcess(
-            try ProxyProcessTests.executable(),
+    /// Runs `body` with `rudp recv` saving to `files.output` and its port.
+    static func withReceiver<Value: Sendable>(
+        _ files: Files, timeout: Double, _ body: @escaping @Sendable (ChildProcess, Int) async throws -> Value
+    ) async throws -> Value {
+        try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", files.output.path, "--no-progress", "--timeout", "\(timeout)",
+        ]) { receiver in
+            let line = try await receiver.nextLine()
+            let portText = try #require(line.split(separator: " ").first { $0.contains(":") }?.split(separator: ":").last)
+            let port = try #require(Int(portText.trimmingCharacters(in: CharacterSet(charactersIn: ","))), "\(line)")
+            return try await body(receiver, port)
+        }
+    }
+
+    /// Runs `body` with `rudp proxy` in front of `upstreamPort` (with `options`), its port and its
+    /// control port.
+    static func withProxy<Value: Sendable>(
+        upstreamPort: Int, _ options: [String], _ body: @escaping @Sendable (ChildProcess, Int, Int) async throws -> Value
+    ) async throws -> Value {
+        try await ChildProcess.withRudp(
             [
                 "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstreamPort)", "--json",
                 "--control-port", "0",
-            ] + options)
-        let first = try #require(proxy.nextLine(), "proxy printed nothing; stderr: \(proxy.standardError)")
-        let listening = try JSONDecoder().decode(ProxyProcessTests.Listening.self, from: Data(first.utf8))
-        return (
-            proxy, try #require(ProxyProcessTests.port(of: listening.listen)),
-            try #require(listening.control.flatMap(ProxyProcessTests.port(of:)))
-        )
+            ] + options
+        ) { proxy in
+            let first = try await proxy.nextLine()
+            let listening = try JSONDecoder().decode(ProxyProcessTests.Listening.self, from: Data(first.utf8))
+            return try await body(
+                proxy, try #require(ProxyProcessTests.port(of: listening.listen)),
+                try #require(listening.control.flatMap(ProxyProcessTests.port(of:))))
+        }
     }
 
-    static func finalStatistics(of proxy: RunningProcess) throws -> ProxyStatistics {
-        proxy.terminate()
-        #expect(proxy.waitForExit() == 0, "proxy stderr: \(proxy.standardError)")
+    static func finalStatistics(of proxy: ChildProcess) async throws -> ProxyStatistics {
+        proxy.send(signal: SIGTERM)
+        #expect(try await proxy.waitForExit() == 0, "proxy stderr: \(proxy.standardError)")
         let snapshots = proxy.lines.compactMap {
             try? JSONDecoder().decode(ProxyProcessTests.Snapshot.self, from: Data($0.utf8))
         }
         return try #require(snapshots.last { $0.event == "final" }, "proxy output: \(proxy.lines)").statistics
     }
 
-    @Test(arguments: [(0.1, 400_000), (0.3, 150_000)])
-    func theFileArrivesIntactThroughAnImpairedPath(loss: Double, size: Int) throws {
-        let seed: UInt64 = 1234
-        let ends = try Self.startReceiver(size: size, timeout: 120, seed: seed)
-        defer { try? FileManager.default.removeItem(at: ends.directory) }
-        let (proxy, proxyPort, _) = try Self.startProxy(
-            upstreamPort: ends.receiverPort,
-            [
-                "--loss", "\(loss)", "--reorder", "0.05", "--duplicate", "0.03", "--corrupt", "0.02",
-                "--delay", "1ms", "--jitter", "1ms", "--seed", "\(seed)",
-            ])
-        let started = ContinuousClock.now
-        let sender = try RunningProcess(
-            try ProxyProcessTests.executable(),
-            [
-                "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress", "--timeout", "120",
-            ])
-        let sendStatus = sender.waitForExit(timeout: HangGuard.transferSeconds)
-        let elapsed = (ContinuousClock.now - started) / .seconds(1)
-        // The receiver exits once its close completes, which on a lossy path can take a few
-        // retransmissions after the sender is done.
-        let receiveStatus = ends.receiver.waitForExit(timeout: HangGuard.processSeconds)
-        let receiverLinger = ((ContinuousClock.now - started) / .seconds(1)) - elapsed
-        let statistics = try Self.finalStatistics(of: proxy)
-        print(
-            String(
-                format: "loss %.0f%%, %d bytes sent in %.2f s, receiver exited %.2f s later (seed \(seed))\n",
-                loss * 100, size, elapsed, receiverLinger) + "\(statistics)")
+    /// What a transfer left: both exit statuses and standard errors, and the proxy's counters.
+    struct Transfer: Sendable {
+        var sendStatus: Int32
+        var sendError: String
+        var receiveStatus: Int32
+        var receiveError: String
+        var statistics: ProxyStatistics
+    }
 
-        #expect(sendStatus == 0, "loss \(loss), seed \(seed): send stderr: \(sender.standardError)")
-        #expect(receiveStatus == 0, "loss \(loss), seed \(seed): recv stderr: \(ends.receiver.standardError)")
-        #expect(try Data(contentsOf: ends.output) == Data(contentsOf: ends.input), "seed \(seed)")
+    @Test(arguments: [(0.1, 400_000), (0.3, 150_000)])
+    func theFileArrivesIntactThroughAnImpairedPath(loss: Double, size: Int) async throws {
+        let seed: UInt64 = 1234
+        let files = try Self.makeFiles(size: size, seed: seed)
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        let transfer = try await Self.withReceiver(files, timeout: 120) { receiver, receiverPort in
+            try await Self.withProxy(
+                upstreamPort: receiverPort,
+                [
+                    "--loss", "\(loss)", "--reorder", "0.05", "--duplicate", "0.03", "--corrupt", "0.02",
+                    "--delay", "1ms", "--jitter", "1ms", "--seed", "\(seed)",
+                ]
+            ) { proxy, proxyPort, _ in
+                let started = ContinuousClock.now
+                let sender = try await ChildProcess.run(
+                    ["send", files.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress", "--timeout", "120"],
+                    seconds: HangGuard.transferSeconds)
+                let elapsed = (ContinuousClock.now - started) / .seconds(1)
+                // The receiver exits once its close completes, which on a lossy path can take a few
+                // retransmissions after the sender is done.
+                let receiveStatus = try await receiver.waitForExit()
+                let receiverLinger = ((ContinuousClock.now - started) / .seconds(1)) - elapsed
+                let statistics = try await Self.finalStatistics(of: proxy)
+                print(
+                    String(
+                        format: "loss %.0f%%, %d bytes sent in %.2f s, receiver exited %.2f s later (seed \(seed))\n",
+                        loss * 100, size, elapsed, receiverLinger) + "\(statistics)")
+                return Transfer(
+                    sendStatus: sender.status, sendError: sender.error, receiveStatus: receiveStatus,
+                    receiveError: receiver.standardError, statistics: statistics)
+            }
+        }
+
+        #expect(transfer.sendStatus == 0, "loss \(loss), seed \(seed): send stderr: \(transfer.sendError)")
+        #expect(transfer.receiveStatus == 0, "loss \(loss), seed \(seed): recv stderr: \(transfer.receiveError)")
+        #expect(try Data(contentsOf: files.output) == Data(contentsOf: files.input), "seed \(seed)")
         // The path really was impaired, both ways. The data direction carries hundreds of
         // datagrams, so every impairment shows; the acknowledgement direction carries only a few
         // hundred (one per flight), where 2% corruption alone can miss (0.98^200 ≈ 2%), so there
         // loss and at least two of the other three must show.
-        let up = statistics[.up], down = statistics[.down]
+        let up = transfer.statistics[.up], down = transfer.statistics[.down]
         #expect(up.dropped.loss > 0 && up.reordered > 0 && up.duplicated > 0 && up.corrupted > 0, "up: \(up)")
         let downImpairments = [down.reordered > 0, down.duplicated > 0, down.corrupted > 0].filter { $0 }.count
         #expect(down.dropped.loss > 0 && downImpairments >= 2, "down: \(down)")
     }
 
-    @Test func aPartitionLongerThanTheTimeoutMakesBothEndsReportIt() throws {
+    @Test func aPartitionLongerThanTheTimeoutMakesBothEndsReportIt() async throws {
         let timeout = 2.0
-        let ends = try Self.startReceiver(size: 1_000_000, timeout: timeout, seed: 7)
-        defer { try? FileManager.default.removeItem(at: ends.directory) }
-        let (proxy, proxyPort, controlPort) = try Self.startProxy(upstreamPort: ends.receiverPort, [])
-        let sender = try RunningProcess(
-            try ProxyProcessTests.executable(),
-            [
-                "send", ends.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress",
-                "--timeout", "\(timeout)", "--max-rate", "0.5",
-            ])
-        // Once the transfer is under way, cut the path for much longer than the timeout.
-        let receiving = ends.receiver.nextLine(timeout: HangGuard.processSeconds)
-        #expect(receiving?.hasPrefix("receiving") == true, "recv: \(ends.receiver.lines) \(ends.receiver.standardError)")
-        Thread.sleep(forTimeInterval: 0.5)
-        let control = try LineConnection(port: controlPort)
-        #expect(control.ask("partition 30") == "ok")
+        let files = try Self.makeFiles(size: 1_000_000, seed: 7)
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        let transfer = try await Self.withReceiver(files, timeout: timeout) { receiver, receiverPort in
+            try await Self.withProxy(upstreamPort: receiverPort, []) { proxy, proxyPort, controlPort in
+                try await ChildProcess.withRudp([
+                    "send", files.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress",
+                    "--timeout", "\(timeout)", "--max-rate", "0.5",
+                ]) { sender in
+                    // Once the transfer is under way, cut the path for much longer than the timeout.
+                    let receiving = try await receiver.nextLine()
+                    #expect(receiving.hasPrefix("receiving"), "recv: \(receiver.transcript)")
+                    try await Task.sleep(for: .milliseconds(500))
+                    let control = try LineConnection(port: controlPort)
+                    #expect(control.ask("partition 30") == "ok")
 
-        let sendStatus = sender.waitForExit(timeout: HangGuard.processSeconds)
-        let receiveStatus = ends.receiver.waitForExit(timeout: HangGuard.processSeconds)
-        let statistics = try Self.finalStatistics(of: proxy)
-        print("send: \(sender.standardError)\nrecv: \(ends.receiver.standardError)\n\(statistics)")
+                    let sendStatus = try await sender.waitForExit()
+                    let receiveStatus = try await receiver.waitForExit()
+                    let statistics = try await Self.finalStatistics(of: proxy)
+                    print("send: \(sender.standardError)\nrecv: \(receiver.standardError)\n\(statistics)")
+                    return Transfer(
+                        sendStatus: sendStatus, sendError: sender.standardError, receiveStatus: receiveStatus,
+                        receiveError: receiver.standardError, statistics: statistics)
+                }
+            }
+        }
 
-        #expect(sendStatus == 1)
-        #expect(receiveStatus == 1)
-        #expect(sender.standardError.contains("timed out"), "\(sender.standardError)")
-        #expect(ends.receiver.standardError.contains("timed out"), "\(ends.receiver.standardError)")
-        #expect(!FileManager.default.fileExists(atPath: ends.output.path))
-        #expect(statistics.up.dropped.partition > 0)
+        #expect(transfer.sendStatus == 1)
+        #expect(transfer.receiveStatus == 1)
+        #expect(transfer.sendError.contains("timed out"), "\(transfer.sendError)")
+        #expect(transfer.receiveError.contains("timed out"), "\(transfer.receiveError)")
+        #expect(!FileManager.default.fileExists(atPath: files.output.path))
+        #expect(transfer.statistics.up.dropped.partition > 0)
     }
 }

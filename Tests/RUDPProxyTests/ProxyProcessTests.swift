@@ -20,23 +20,22 @@ import Testing
         address.split(separator: ":").last.flatMap { Int($0) }
     }
 
-    static func executable() throws -> URL {
-        try #require(
-            RunningProcess.rudpExecutable,
-            "no rudp executable next to the test bundle; build it (swift build) or set RUDP_BINARY")
-    }
-
-    @Test func countersOfTheProcessMatchWhatWasSentAndReceived() throws {
+    @Test func countersOfTheProcessMatchWhatWasSentAndReceived() async throws {
         let echo = try PlainUDPEchoServer()
         defer { echo.stop() }
-        let proxy = try RunningProcess(
-            try Self.executable(),
-            [
-                "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(echo.port)",
-                "--loss", "up:0.1", "--duplicate", "down:0.05", "--seed", "5",
-                "--stats-interval", "0.2", "--json", "--control-port", "0",
-            ])
-        let first = try #require(proxy.nextLine(), "no first line; stderr: \(proxy.standardError)")
+        try await ChildProcess.withRudp([
+            "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(echo.port)",
+            "--loss", "up:0.1", "--duplicate", "down:0.05", "--seed", "5",
+            "--stats-interval", "0.2", "--json", "--control-port", "0",
+        ]) { proxy in
+            try await Self.countersOfTheProcessMatchWhatWasSentAndReceived(proxy, echo: echo)
+        }
+    }
+
+    /// The client side and the checks of ``countersOfTheProcessMatchWhatWasSentAndReceived()``:
+    /// blocking sockets, on one of the scope's own threads.
+    static func countersOfTheProcessMatchWhatWasSentAndReceived(_ proxy: ChildProcess, echo: PlainUDPEchoServer) async throws {
+        let first = try await proxy.nextLine()
         let listening = try JSONDecoder().decode(Listening.self, from: Data(first.utf8))
         #expect(listening.event == "listening")
         let proxyPort = try #require(Self.port(of: listening.listen))
@@ -54,7 +53,7 @@ import Testing
         var live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
         let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
         while live.up.received < count, ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
             live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
         }
         #expect(live.up.received == count)
@@ -62,8 +61,8 @@ import Testing
         client.send(UDPProxyTests.payload(0), toPort: proxyPort)
         #expect(client.receive() == nil)
 
-        proxy.terminate()
-        let status = proxy.waitForExit()
+        proxy.send(signal: SIGTERM)
+        let status = try await proxy.waitForExit()
         #expect(status == 0, "stderr: \(proxy.standardError)")
         let snapshots = proxy.lines.dropFirst().compactMap {
             try? JSONDecoder().decode(Snapshot.self, from: Data($0.utf8))
@@ -81,7 +80,7 @@ import Testing
         #expect(final.up.dropped.loss > 50 && final.up.dropped.loss < 150, "seed 5")
     }
 
-    @Test func badOptionsExitWithAMessage() throws {
+    @Test func badOptionsExitWithAMessage() async throws {
         let cases: [([String], String)] = [
             (["--loss", "1.5"], "loss"),
             (["--delay", "up:soon"], "delay"),
@@ -91,17 +90,14 @@ import Testing
             (["--rate", "10mbps"], "ambiguous"),
         ]
         for (options, word) in cases {
-            let proxy = try RunningProcess(
-                try Self.executable(),
-                ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9"] + options)
-            let status = proxy.waitForExit()
-            #expect(status != nil && status != 0, "\(options)")
-            #expect(proxy.standardError.contains(word), "\(options): \(proxy.standardError)")
+            let proxy = try await ChildProcess.run(
+                ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9"] + options, seconds: HangGuard.processSeconds)
+            #expect(proxy.status != 0, "\(options)")
+            #expect(proxy.error.contains(word), "\(options): \(proxy.error)")
         }
-        let unresolvable = try RunningProcess(
-            try Self.executable(),
-            ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1"])
-        #expect(unresolvable.waitForExit() != 0)
-        #expect(unresolvable.standardError.contains("port"), "\(unresolvable.standardError)")
+        let unresolvable = try await ChildProcess.run(
+            ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1"], seconds: HangGuard.processSeconds)
+        #expect(unresolvable.status != 0)
+        #expect(unresolvable.error.contains("port"), "\(unresolvable.error)")
     }
 }

@@ -362,8 +362,9 @@ import Testing
     }
 
     @Test func anUnreachableUpstreamIsCountedAndTheProxyKeepsServing() async throws {
-        // A port with nothing behind it: bind, note the port, close.
-        let vacantPort = try PlainUDPSocket().port
+        // A port with nothing behind it, below the ephemeral range: no socket bound to port 0
+        // (the proxy's upstream sockets, other tests) can take it before the echo server does.
+        let vacantPort = try FreePort.udp()
         let proxy = try await Self.startProxy(upstreamPort: vacantPort)
         let port = proxy.localAddress.port!
         let client = try PlainUDPSocket(receiveTimeout: 0.05)

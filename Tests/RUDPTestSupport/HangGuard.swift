@@ -8,12 +8,12 @@ import Foundation
 /// not hang guards and stay as they are.
 ///
 /// Every wait of a child process (its exit, an output line) uses one of these instead of a
-/// literal, and runs on a thread of its own, so queueing behind other tests for the cooperative
-/// pool does not count.
+/// literal, and runs on threads of its own (``ChildProcess``), so queueing behind other tests for
+/// the cooperative pool does not count.
 ///
 /// ```swift
 /// let reply = try await withHangGuard("echo") { try await client.messages.first { _ in true } }
-/// let line = try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
+/// let line = try await server.line(containing: "listening on", within: HangGuard.processSeconds)
 /// ```
 public enum HangGuard {
     /// `RUDP_TEST_TIME_SCALE`, 1 unless set.

@@ -73,18 +73,30 @@ import Testing
         let nameBytes = Array(namePrefix.utf8) + [0xFF] + Array(".bin".utf8)
         let content = Array("five!".utf8)
 
-        // The receiver's --timeout is a hang guard: this test's client runs on the test runner's
-        // cooperative threads, which CPU-heavy suites running in parallel can hold for minutes.
-        let receiver = try await OffPool.run {
-            try RudpProcess(
-                executable: try RudpBinary.path(),
-                ["recv", "--port", "0", "--output", output.path, "--timeout", "\(Int(HangGuard.transferSeconds))", "--no-progress"],
-                directory: workingDirectory)
+        // The receiver's --timeout is a hang guard: the in-process client's tasks can wait for
+        // minutes behind CPU-heavy suites running in parallel.
+        let (status, transcript, receiverOutput) = try await ChildProcess.withRudp(
+            ["recv", "--port", "0", "--output", output.path, "--timeout", "\(Int(HangGuard.transferSeconds))", "--no-progress"],
+            directory: workingDirectory
+        ) { receiver -> (Int32?, String, String) in
+            guard try await Self.sendFile(named: nameBytes, content: content, to: receiver) else { return (nil, "", "") }
+            return (try await receiver.waitForExit(within: HangGuard.transferSeconds), receiver.transcript, receiver.standardOutput)
         }
-        defer { receiver.stop() }
-        let line = try await OffPool.run { try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
-        let port = try RudpProcess.port(inListeningLine: line)
+        guard let status else { return }
+        #expect(status == 0, "\(transcript)")
+        #expect((try? Data(contentsOf: output)) == Data(content), "the file is not at --output")
+        #expect(receiverOutput.contains("receiving \(namePrefix)\u{FFFD}.bin (5 bytes)"), "\(transcript)")
+        let files = FileManager.default
+        #expect(try files.contentsOfDirectory(atPath: directory.path).sorted() == ["cwd", "out"])
+        #expect(try files.contentsOfDirectory(atPath: outputDirectory.path) == ["saved.bin"])
+        #expect(try files.contentsOfDirectory(atPath: workingDirectory.path).isEmpty)
+    }
 
+    /// Sends a file named `nameBytes` with `content` to `receiver` from an in-process client and
+    /// checks the verdict; records an issue (with the receiver's transcript) and returns false
+    /// if sending fails.
+    static func sendFile(named nameBytes: [UInt8], content: [UInt8], to receiver: ChildProcess) async throws -> Bool {
+        let port = try await receiver.listeningPort()
         do {
             let connection = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: Self.clientConfiguration)
             try await connection.send(Self.header(nameBytes: nameBytes, content: content))
@@ -93,36 +105,28 @@ import Testing
             let first = try #require(try await messages.next(), "no verdict")
             guard case .verdict(let verdict) = try FileTransferMessage.decode(first.bytes) else {
                 Issue.record("the receiver's first message is not a verdict")
-                return
+                return false
             }
             #expect(verdict.isIntact, "\(verdict.reason)")
             try? await connection.close()
+            return true
         } catch {
             Issue.record("sending the file failed: \(error)\n\(receiver.transcript)")
-            return
+            return false
         }
-
-        let status = try await OffPool.run { try receiver.waitForExit(seconds: HangGuard.transferSeconds) }
-        #expect(status == 0, "\(receiver.transcript)")
-        #expect((try? Data(contentsOf: output)) == Data(content), "the file is not at --output")
-        #expect(receiver.standardOutput.text.contains("receiving \(namePrefix)\u{FFFD}.bin (5 bytes)"), "\(receiver.transcript)")
-        let files = FileManager.default
-        #expect(try files.contentsOfDirectory(atPath: directory.path).sorted() == ["cwd", "out"])
-        #expect(try files.contentsOfDirectory(atPath: outputDirectory.path) == ["saved.bin"])
-        #expect(try files.contentsOfDirectory(atPath: workingDirectory.path).isEmpty)
     }
 
-    /// Starts `rudp echo-server` on a free port; returns it and the port.
-    static func startEchoServer() async throws -> (RudpProcess, Int) {
-        let server = try await OffPool.run { try RudpProcess(["echo-server", "--port", "0"]) }
-        let line = try await OffPool.run { try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
-        return (server, try RudpProcess.port(inListeningLine: line))
+    /// Runs `test` with `rudp echo-server` on a free port and the port.
+    static func withEchoServer(_ test: @escaping @Sendable (ChildProcess, Int) async throws -> Void) async throws {
+        try await ChildProcess.withRudp(["echo-server", "--port", "0"]) { server in
+            try await test(server, try await server.listeningPort())
+        }
     }
 
     /// Stops the echo server with SIGINT; returns its exit status.
-    static func stop(_ server: RudpProcess) async throws -> Int32 {
+    static func stop(_ server: ChildProcess) async throws -> Int32 {
         server.send(signal: SIGINT)
-        return try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) }
+        return try await server.waitForExit()
     }
 
     /// The requests answered so far, shared with the task that sends unreliable ones again.
@@ -145,8 +149,10 @@ import Testing
     /// mode, for every mode and several channels. An unreliable request or reply may be lost, so
     /// unanswered unreliable requests are sent again until answered.
     @Test func echoRepliesOnTheRequestsChannelWithItsMode() async throws {
-        let (server, port) = try await Self.startEchoServer()
-        defer { server.stop() }
+        try await Self.withEchoServer(Self.echoRepliesOnTheRequestsChannelWithItsModeScenario)
+    }
+
+    static func echoRepliesOnTheRequestsChannelWithItsModeScenario(_ server: ChildProcess, port: Int) async throws {
         let connection = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: Self.clientConfiguration)
         let requests: [(channel: UInt8, mode: DeliveryMode)] = [
             (0, .reliableOrdered), (1, .reliableUnordered), (2, .unreliable),
@@ -190,8 +196,10 @@ import Testing
     /// is exactly 1,000 bytes is answered, one whose reply would be 1,001 is not, and the next
     /// request on the same reliable-ordered channel is answered after the first.
     @Test func noEchoReplyBeyondTheMaximumMessageSize() async throws {
-        let (server, port) = try await Self.startEchoServer()
-        defer { server.stop() }
+        try await Self.withEchoServer(Self.noEchoReplyBeyondTheMaximumMessageSizeScenario)
+    }
+
+    static func noEchoReplyBeyondTheMaximumMessageSizeScenario(_ server: ChildProcess, port: Int) async throws {
         var configuration = Self.clientConfiguration
         configuration.connection.maxMessageSize = 1_000
         let connection = try await RUDPClient.connect(host: "127.0.0.1", port: port, configuration: configuration)
@@ -212,6 +220,6 @@ import Testing
         #expect(try await messages.next()?.bytes == Array("Hello, again!".utf8))
         try? await connection.close()
         #expect(try await Self.stop(server) == 0, "\(server.transcript)")
-        #expect(server.standardError.text.components(separatedBy: "reply not sent").count == 2, "logged once: \(server.transcript)")
+        #expect(server.standardError.components(separatedBy: "reply not sent").count == 2, "logged once: \(server.transcript)")
     }
 }

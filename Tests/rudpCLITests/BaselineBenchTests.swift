@@ -6,7 +6,7 @@ import Testing
 /// `rudp bench --baseline`: the raw-UDP floor measured beside the protocol in one invocation.
 @Suite struct BaselineBenchTests {
     @Test func baselineAndProtocolRunEndToEndWithRatiosAndEveryDatagramAccountedFor() async throws {
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             ["bench", "--baseline", "--rounds", "2", "--messages", "2000", "--warmup", "300", "--json"], seconds: HangGuard.transferSeconds
         )
         #expect(result.status == 0, "\(result.error)")
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func pacedBaselineAgainstALossyProtocolPrintsTheRatiosAsText() async throws {
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             [
                 "bench", "--baseline", "--rounds", "1", "--mode", "paced", "--rate", "2000", "--messages", "600", "--warmup", "100",
                 "--loss", "0.1", "--seed", "3",

@@ -66,7 +66,7 @@ import Testing
         ),
     ])
     func helpOfEverySubcommandExplainsItsOptions(subcommand: String, mentions: [String]) async throws {
-        let result = try await RudpProcess.run([subcommand, "--help"], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run([subcommand, "--help"], seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")
         for word in mentions {
             #expect(result.output.contains(word), "'\(subcommand) --help' does not mention \(word):\n\(result.output)")
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func topLevelHelpListsTheSubcommands() async throws {
-        let result = try await RudpProcess.run(["--help"], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(["--help"], seconds: HangGuard.processSeconds)
         #expect(result.status == 0)
         for subcommand in ["echo-server", "echo-client", "send", "recv", "demo", "bench"] {
             #expect(result.output.contains(subcommand), "\(result.output)")
@@ -82,18 +82,15 @@ import Testing
     }
 
     @Test func echoServerAndClientRoundTripInOrder() async throws {
-        let (first, second, serverStatus, serverTranscript) = try await OffPool.run {
-            let server = try RudpProcess(["echo-server", "--port", "0"])
-            defer { server.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let first = try RudpProcess.runBlocking(
+        let (first, second, serverStatus, serverTranscript) = try await ChildProcess.withRudp(["echo-server", "--port", "0"]) { server in
+            let port = try await server.listeningPort()
+            let first = try await ChildProcess.run(
                 ["echo-client", "--port", "\(port)", "--timeout", "120", "Alice", "Bob", "Carol Ann"], seconds: HangGuard.transferSeconds)
             // A second client on the same server works too: the server serves until a signal.
-            let second = try RudpProcess.runBlocking(
+            let second = try await ChildProcess.run(
                 ["echo-client", "--port", "\(port)", "--timeout", "120", "Dave"], seconds: HangGuard.transferSeconds)
             server.send(signal: SIGINT)
-            let status = try server.waitForExit(seconds: HangGuard.processSeconds)
+            let status = try await server.waitForExit()
             return (first, second, status, server.transcript)
         }
         #expect(first.status == 0, "\(first.error)")
@@ -106,7 +103,7 @@ import Testing
 
     @Test func echoClientReportsAnUnreachableServer() async throws {
         // Nothing listens on the discard port of loopback: the connect times out (or is refused).
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             ["echo-client", "--port", "9", "--timeout", "1", "Alice"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         #expect(result.output.isEmpty)
@@ -114,12 +111,9 @@ import Testing
     }
 
     @Test func secondServerOnTheSamePortIsAClearError() async throws {
-        let second = try await OffPool.run {
-            let server = try RudpProcess(["echo-server", "--port", "0"])
-            defer { server.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            return try RudpProcess.runBlocking(["echo-server", "--port", "\(port)"], seconds: HangGuard.processSeconds)
+        let second = try await ChildProcess.withRudp(["echo-server", "--port", "0"]) { server in
+            let port = try await server.listeningPort()
+            return try await ChildProcess.run(["echo-server", "--port", "\(port)"], seconds: HangGuard.processSeconds)
         }
         #expect(second.status != 0)
         Self.expectCleanError(second.error, mentioning: ["in use"])
@@ -130,7 +124,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("small.bin")
         try Data([1, 2, 3]).write(to: input)
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             ["send", input.path, "--to", "127.0.0.1:9", "--timeout", "1"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: ["cannot connect to the receiver at 127.0.0.1:9"])
@@ -143,15 +137,14 @@ import Testing
         let content = Self.randomBytes(count: 3 * 1024 * 1024 + 12_345, seed: 20_260_101)
         try Data(content).write(to: input)
 
-        let (sender, receiverStatus, receiverOutput, receiverTranscript) = try await OffPool.run {
-            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
-            defer { receiver.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let sender = try RudpProcess.runBlocking(
+        let (sender, receiverStatus, receiverOutput, receiverTranscript) = try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", output.path, "--timeout", "120",
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
+            let sender = try await ChildProcess.run(
                 ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"], seconds: HangGuard.transferSeconds)
-            let status = try receiver.waitForExit(seconds: HangGuard.transferSeconds)
-            return (sender, status, receiver.standardOutput.text, receiver.transcript)
+            let status = try await receiver.waitForExit(within: HangGuard.transferSeconds)
+            return (sender, status, receiver.standardOutput, receiver.transcript)
         }
 
         #expect(sender.status == 0, "\(sender.output)\(sender.error)")
@@ -171,23 +164,26 @@ import Testing
         let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
         try Data(Self.randomBytes(count: 4 * 1024 * 1024, seed: 7)).write(to: input)
 
-        let (status, receiverError, receiverTranscript) = try await OffPool.run {
-            // The sender starts first (it retries CONNECT until the receiver answers), so the
-            // receiver's short --timeout only has to cover the content stopping: it gives up 3 s
-            // after the sender dies.
-            let port = try FreePort.udp()
+        // The receiver binds port 0 and says which it got; its --timeout covers the wait for the
+        // sender (which starts at once) and then the content stopping: it gives up 10 s after the
+        // sender dies. (The sender used to start first, towards a port picked in advance, and
+        // both could fail: another socket took the port, or a loaded machine started the receiver
+        // just after a CONNECT, whose next retry came more than 3 s later.)
+        let (status, receiverError, receiverTranscript) = try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", output.path, "--timeout", "10",
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
             // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
-            let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120"])
-            defer { sender.stop() }
-            Thread.sleep(forTimeInterval: 0.5)  // the sender hashes the file, then sends CONNECT
-            let receiver = try RudpProcess(["recv", "--port", "\(port)", "--output", output.path, "--timeout", "3"])
-            defer { receiver.stop() }
-            _ = try receiver.waitForOutputLine(containing: "receiving input.bin", seconds: HangGuard.processSeconds)
-            Thread.sleep(forTimeInterval: 0.7)
-            sender.send(signal: SIGKILL)
-            _ = try sender.waitForExit(seconds: HangGuard.processSeconds)
-            let status = try receiver.waitForExit(seconds: HangGuard.processSeconds)
-            return (status, receiver.standardError.text, receiver.transcript)
+            return try await ChildProcess.withRudp([
+                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120",
+            ]) { sender in
+                _ = try await receiver.line(containing: "receiving input.bin")
+                try await Task.sleep(for: .milliseconds(700))
+                sender.send(signal: SIGKILL)
+                try await sender.waitForExit()
+                let status = try await receiver.waitForExit()
+                return (status, receiver.standardError, receiver.transcript)
+            }
         }
         #expect(status != 0 && status != 128 + SIGKILL, "recv must fail on its own, with a message: \(receiverTranscript)")
         Self.expectCleanError(receiverError, mentioning: ["timed out"])
@@ -205,17 +201,17 @@ import Testing
         ("[::1:9000", "without ']'"),
     ])
     func badHostPortIsAClearError(target: String, explanation: String) async throws {
-        let result = try await RudpProcess.run(["send", "/dev/null", "--to", target], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(["send", "/dev/null", "--to", target], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: [explanation])
     }
 
     @Test func badPortAndMissingFileAreClearErrors() async throws {
-        let badPort = try await RudpProcess.run(["echo-client", "--port", "70000", "Alice"], seconds: HangGuard.processSeconds)
+        let badPort = try await ChildProcess.run(["echo-client", "--port", "70000", "Alice"], seconds: HangGuard.processSeconds)
         #expect(badPort.status != 0)
         Self.expectCleanError(badPort.error, mentioning: ["out of range"])
 
-        let missing = try await RudpProcess.run(
+        let missing = try await ChildProcess.run(
             ["send", "/nonexistent/file.bin", "--to", "127.0.0.1:9000"], seconds: HangGuard.processSeconds)
         #expect(missing.status != 0)
         Self.expectCleanError(missing.error, mentioning: ["/nonexistent/file.bin", "No such file"])
@@ -226,14 +222,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("exists.bin")
         try Data([1, 2, 3]).write(to: output)
-        let result = try await RudpProcess.run(["recv", "--port", "0", "--output", output.path], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(["recv", "--port", "0", "--output", output.path], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         Self.expectCleanError(result.error, mentioning: ["--force"])
         #expect(try Data(contentsOf: output) == Data([1, 2, 3]))
     }
 
     @Test func demoShowsEveryMessageArrivingOnceAndInOrder() async throws {
-        let result = try await RudpProcess.run(["demo", "--metrics"], seconds: HangGuard.transferSeconds)
+        let result = try await ChildProcess.run(["demo", "--metrics"], seconds: HangGuard.transferSeconds)
         #expect(result.status == 0, "\(result.output)\(result.error)")
         // --metrics: the transport's swift-metrics counters, collected in process, on stderr.
         #expect(result.error.contains("--- metrics ---") && result.error.contains("rudp_datagrams_sent"), "\(result.error)")
@@ -248,7 +244,7 @@ import Testing
     }
 
     @Test func benchPrintsJSONWithTheExpectedKeys() async throws {
-        let result = try await RudpProcess.run(["bench", "--messages", "3000", "--json"], seconds: HangGuard.transferSeconds)
+        let result = try await ChildProcess.run(["bench", "--messages", "3000", "--json"], seconds: HangGuard.transferSeconds)
         #expect(result.status == 0, "\(result.error)")
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
@@ -268,7 +264,7 @@ import Testing
     }
 
     @Test func pacedBenchWithLossDeliversEverything() async throws {
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             [
                 "bench", "--mode", "paced", "--rate", "2000", "--messages", "1000", "--warmup", "200", "--loss", "0.1", "--seed", "3",
                 "--json",

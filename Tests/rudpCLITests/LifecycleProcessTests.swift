@@ -23,8 +23,8 @@ struct LifecycleProcessTests {
 
     /// The port of `http://127.0.0.1:PORT/metrics` in a line of output.
     static func metricsPort(in line: String) throws -> Int {
-        guard let range = line.range(of: "metrics on http://127.0.0.1:") else { throw RudpProcess.Failure("no metrics URL in '\(line)'") }
-        guard let port = Int(line[range.upperBound...].prefix { $0.isNumber }) else { throw RudpProcess.Failure("no port in '\(line)'") }
+        guard let range = line.range(of: "metrics on http://127.0.0.1:") else { throw ChildProcess.Failure("no metrics URL in '\(line)'") }
+        guard let port = Int(line[range.upperBound...].prefix { $0.isNumber }) else { throw ChildProcess.Failure("no port in '\(line)'") }
         return port
     }
 
@@ -43,7 +43,7 @@ struct LifecycleProcessTests {
     static func closeReason(of client: RUDPConnection) async throws -> CloseReason? {
         let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
         while await client.closeReason() == nil {
-            if ContinuousClock.now > deadline { throw RudpProcess.Failure("the client never saw its connection end") }
+            if ContinuousClock.now > deadline { throw ChildProcess.Failure("the client never saw its connection end") }
             try await Task.sleep(for: .milliseconds(20))
         }
         return await client.closeReason()
@@ -53,28 +53,24 @@ struct LifecycleProcessTests {
         "echo-server: SIGTERM or SIGINT closes the open connections (clients told serverShutdown) and exits 0",
         arguments: [SIGTERM, SIGINT])
     func echoServerStopsOnSignal(signal: Int32) async throws {
-        let server = try RudpProcess(["echo-server", "--port", "0"])
-        defer { server.stop() }
-        let line = try await OffPool.run { try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
-        let port = try RudpProcess.port(inListeningLine: line)
-        let client = try await Self.exchange(port: port, count: 3)
-        server.send(signal: signal)
-        let status = try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) }
-        #expect(status == 0, "\(server.transcript)")
-        #expect(server.standardOutput.text.contains("rudp echo-server stopped"), "\(server.transcript)")
-        #expect(try await Self.closeReason(of: client) == .peerClosed(.serverShutdown, "server shutting down"))
+        try await ChildProcess.withRudp(["echo-server", "--port", "0"]) { server in
+            let client = try await Self.exchange(port: try await server.listeningPort(), count: 3)
+            server.send(signal: signal)
+            let status = try await server.waitForExit()
+            #expect(status == 0, "\(server.transcript)")
+            #expect(server.standardOutput.contains("rudp echo-server stopped"), "\(server.transcript)")
+            #expect(try await Self.closeReason(of: client) == .peerClosed(.serverShutdown, "server shutting down"))
+        }
     }
 
     @Test("echo-server --metrics-port: GET /metrics shows the counters, the open connection and the timers; other paths 404")
     func echoServerServesPrometheusMetrics() async throws {
-        let server = try RudpProcess(["echo-server", "--port", "0", "--metrics-port", "0"])
-        defer { server.stop() }
-        let line = try await OffPool.run { try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
-        let port = try RudpProcess.port(inListeningLine: line)
-        let metricsLine = try await OffPool.run {
-            try server.waitForOutputLine(containing: "metrics on", seconds: HangGuard.processSeconds)
-        }
-        let metricsPort = try Self.metricsPort(in: metricsLine)
+        try await ChildProcess.withRudp(["echo-server", "--port", "0", "--metrics-port", "0"], Self.echoServerServesPrometheusMetrics)
+    }
+
+    static func echoServerServesPrometheusMetrics(_ server: ChildProcess) async throws {
+        let port = try await server.listeningPort()
+        let metricsPort = try Self.metricsPort(in: try await server.line(containing: "metrics on"))
 
         let before = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
         #expect(before.status == 200)
@@ -108,22 +104,25 @@ struct LifecycleProcessTests {
         #expect(HTTPGet.sample("rudp_rtt_seconds_count{role=\"server\"}", in: after) == 1, "\(after)")
 
         server.send(signal: SIGTERM)
-        let status = try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) }
+        let status = try await server.waitForExit()
         #expect(status == 0, "\(server.transcript)")
     }
 
     @Test("proxy --metrics-port: the relayed datagrams show on /metrics; SIGTERM prints the final counters and exits 0")
     func proxyServesMetricsAndStopsOnSignal() async throws {
-        let server = try RudpProcess(["echo-server", "--port", "0"])
-        defer { server.stop() }
-        let serverPort = try RudpProcess.port(
-            inListeningLine: try await OffPool.run {
-                try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
-            })
-        let proxy = try RudpProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)", "--metrics-port", "0"])
-        defer { proxy.stop() }
-        let line = try await OffPool.run { try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds) }
-        let proxyPort = try RudpProcess.port(inListeningLine: line)
+        try await ChildProcess.withRudp(["echo-server", "--port", "0"]) { server in
+            let serverPort = try await server.listeningPort()
+            try await ChildProcess.withRudp(
+                ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)", "--metrics-port", "0"]
+            ) { proxy in
+                try await Self.proxyServesMetricsAndStopsOnSignal(proxy, server: server)
+            }
+        }
+    }
+
+    static func proxyServesMetricsAndStopsOnSignal(_ proxy: ChildProcess, server: ChildProcess) async throws {
+        let line = try await proxy.line(containing: "listening on")
+        let proxyPort = try ChildProcess.port(inListeningLine: line)
         let metricsPort = try Self.metricsPort(in: line)
 
         let client = try await Self.exchange(port: proxyPort, count: 4)
@@ -136,10 +135,76 @@ struct LifecycleProcessTests {
         try await client.close()
 
         proxy.send(signal: SIGTERM)
-        let status = try await OffPool.run { try proxy.waitForExit(seconds: HangGuard.processSeconds) }
+        let status = try await proxy.waitForExit()
         #expect(status == 0, "\(proxy.transcript)")
-        #expect(proxy.standardOutput.text.contains("final"), "\(proxy.transcript)")
+        #expect(proxy.standardOutput.contains("final"), "\(proxy.transcript)")
         server.send(signal: SIGINT)
-        #expect(try await OffPool.run { try server.waitForExit(seconds: HangGuard.processSeconds) } == 0, "\(server.transcript)")
+        #expect(try await server.waitForExit() == 0, "\(server.transcript)")
+    }
+
+    /// What a scrape of `recv --metrics-port` showed, by sample name.
+    struct RecvScrape: Sendable {
+        var body: String
+        func value(_ name: String) -> Double { HTTPGet.sample(name, in: body) ?? 0 }
+        /// Content bytes written to the file so far.
+        var contentBytes: Double { value("rudp_cli_recv_bytes") }
+    }
+
+    @Test("recv --metrics-port: scrapes during a transfer show the open connection, the datagrams and the bytes so far")
+    func recvServesPrometheusMetricsDuringATransfer() async throws {
+        let directory = try CLIProcessTests.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
+        let size = 4_000_000
+        try Data(CLIProcessTests.randomBytes(count: size, seed: 16)).write(to: input)
+
+        let (scrapes, sender, receiverStatus, transcript) = try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", output.path, "--timeout", "120", "--no-progress", "--metrics-port", "0",
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
+            let metricsPort = try Self.metricsPort(in: try await receiver.line(containing: "metrics on"))
+            let idle = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
+            #expect(idle.status == 200)
+            // 1 MB/s: the 4 MB take about 4 s, time for many scrapes.
+            return try await ChildProcess.withRudp([
+                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120", "--no-progress",
+            ]) { sender in
+                // Scrape until two samples show the content arriving, the second with more of it
+                // (recv closes its endpoint once the file is saved: stop at the first refusal).
+                var scrapes = [RecvScrape(body: idle.body)]
+                let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
+                while scrapes.count < 3, sender.exitStatus == nil, ContinuousClock.now < deadline {
+                    guard let scrape = try? await OffPool.run({ try HTTPGet.fetch(port: metricsPort, path: "/metrics") }) else { break }
+                    let now = RecvScrape(body: scrape.body)
+                    if now.contentBytes > scrapes[scrapes.count - 1].contentBytes { scrapes.append(now) }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let senderStatus = try await sender.waitForExit(within: HangGuard.transferSeconds)
+                let receiverStatus = try await receiver.waitForExit(within: HangGuard.transferSeconds)
+                let sent = ChildProcess.Result(status: senderStatus, output: sender.standardOutput, error: sender.standardError)
+                return (scrapes, sent, receiverStatus, receiver.transcript)
+            }
+        }
+        #expect(sender.status == 0, "\(sender.error)")
+        #expect(receiverStatus == 0, "\(transcript)")
+        #expect(try Data(contentsOf: output) == Data(contentsOf: input))
+
+        let idle = scrapes[0]
+        #expect(idle.value("rudp_connections_open{role=\"server\"}") == 0, "\(idle.body)")
+        #expect(idle.contentBytes == 0, "\(idle.body)")
+        try #require(scrapes.count == 3, "two scrapes during the transfer: \(scrapes.map(\.contentBytes))\n\(transcript)")
+        let first = scrapes[1], second = scrapes[2]
+        #expect(0 < first.contentBytes && first.contentBytes < second.contentBytes && second.contentBytes <= Double(size))
+        for scrape in [first, second] {
+            #expect(scrape.value("rudp_connections_open{role=\"server\"}") == 1, "\(scrape.body)")
+            #expect(scrape.value("rudp_connections_opened{role=\"server\"}") == 1, "\(scrape.body)")
+            #expect(scrape.value("rudp_handshake_duration_seconds_count{role=\"server\"}") == 1, "\(scrape.body)")
+            // The content came in datagrams: the transport counted at least as many bytes, one
+            // datagram per 1,500 at most, and sent acknowledgements back.
+            #expect(scrape.value("rudp_bytes_received{role=\"server\"}") >= scrape.contentBytes, "\(scrape.body)")
+            #expect(scrape.value("rudp_datagrams_received{role=\"server\"}") >= scrape.contentBytes / 1_500, "\(scrape.body)")
+            #expect(scrape.value("rudp_datagrams_sent{role=\"server\"}") > 0, "\(scrape.body)")
+        }
+        #expect(second.value("rudp_datagrams_received{role=\"server\"}") > first.value("rudp_datagrams_received{role=\"server\"}"))
     }
 }

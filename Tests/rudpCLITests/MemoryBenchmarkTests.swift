@@ -27,23 +27,27 @@ struct MemoryBenchmarkTests {
     /// Target: at most 4 KiB per idle established connection.
     static let idleBytesLimit = 4096
 
-    /// Starts `rudp echo-server` on a free port with `arguments`; returns it and its port.
-    static func startServer(_ arguments: [String] = []) throws -> (RudpProcess, Int) {
-        let server = try RudpProcess(["echo-server", "--port", "0"] + arguments)
-        let line = try server.waitForOutputLine(containing: "listening on", seconds: 60)
-        return (server, try RudpProcess.port(inListeningLine: line))
+    /// Runs blocking `measure` (on a thread of its own) with `rudp echo-server` started on a free
+    /// port with `arguments`, and its port.
+    static func withServer<Value: Sendable>(
+        _ arguments: [String] = [], _ measure: @escaping @Sendable (ChildProcess, Int) throws -> Value
+    ) async throws -> Value {
+        try await ChildProcess.withRudp(["echo-server", "--port", "0"] + arguments) { server in
+            let port = try await server.listeningPort(within: 60)
+            return try await OffPool.run { try measure(server, port) }
+        }
     }
 
-    static func resident(_ server: RudpProcess) throws -> Int {
+    static func resident(_ server: ChildProcess) throws -> Int {
         guard let bytes = ClientSwarm.residentBytes(of: server.processIdentifier) else {
-            throw RudpProcess.Failure("cannot read the server's VmRSS\n\(server.transcript)")
+            throw ChildProcess.Failure("cannot read the server's VmRSS\n\(server.transcript)")
         }
         return bytes
     }
 
     /// Runs the clients until the server's RSS stops growing (less than 1 MiB in a second) or
     /// `seconds` passed; returns the last RSS.
-    static func settle(_ server: RudpProcess, _ swarm: ClientSwarm, seconds: Int) throws -> Int {
+    static func settle(_ server: ChildProcess, _ swarm: ClientSwarm, seconds: Int) throws -> Int {
         var last = try resident(server)
         for _ in 0..<seconds {
             swarm.pump(seconds: 1)
@@ -62,24 +66,34 @@ struct MemoryBenchmarkTests {
         return (port, pid)
     }()
 
-    /// Connects `count` idle clients and returns the server's RSS growth per connection.
+    /// Connects `count` idle clients to a server started with `serverArguments` (or the
+    /// external one) and returns the server's RSS growth per connection.
     static func idleBytesPerConnection(
         serverArguments: [String], count: Int,
-        security: (() throws -> EndpointSecurity)?
-    ) throws -> (perConnection: Int, summary: String) {
-        let server: RudpProcess?
-        let port: Int
-        let pid: Int32
+        security: (@Sendable () throws -> EndpointSecurity)?
+    ) async throws -> (perConnection: Int, summary: String) {
         if let external = externalServer {
-            (server, port, pid) = (nil, external.port, external.pid)
-        } else {
-            let started = try startServer(serverArguments)
-            (server, port, pid) = (started.0, started.1, started.0.processIdentifier)
+            return try await OffPool.run {
+                try Self.idleBytesPerConnection(
+                    server: nil, port: external.port, pid: external.pid, serverArguments: serverArguments, count: count, security: security)
+            }
         }
-        defer { server?.stop() }
+        return try await Self.withServer(serverArguments) { server, port in
+            try Self.idleBytesPerConnection(
+                server: server, port: port, pid: server.processIdentifier, serverArguments: serverArguments, count: count,
+                security: security)
+        }
+    }
+
+    /// Connects `count` idle clients to the server on `port` (process `pid`) and returns its RSS
+    /// growth per connection.
+    static func idleBytesPerConnection(
+        server: ChildProcess?, port: Int, pid: Int32, serverArguments: [String], count: Int,
+        security: (@Sendable () throws -> EndpointSecurity)?
+    ) throws -> (perConnection: Int, summary: String) {
         func resident() throws -> Int {
             guard let bytes = ClientSwarm.residentBytes(of: pid) else {
-                throw RudpProcess.Failure("cannot read the VmRSS of process \(pid)")
+                throw ChildProcess.Failure("cannot read the VmRSS of process \(pid)")
             }
             return bytes
         }
@@ -94,7 +108,7 @@ struct MemoryBenchmarkTests {
         let after = try resident()
         let ended = swarm.closed.count
         guard ended == 0 else {
-            throw RudpProcess.Failure("\(ended) connections ended while idle: \(Set(swarm.closed.values))\n\(server?.transcript ?? "")")
+            throw ChildProcess.Failure("\(ended) connections ended while idle: \(Set(swarm.closed.values))\n\(server?.transcript ?? "")")
         }
         if let seconds = Double(environment["RUDP_MEMORY_BENCH_HOLD"] ?? "") { swarm.pump(seconds: seconds) }
         let perConnection = (after - before) / count
@@ -106,7 +120,7 @@ struct MemoryBenchmarkTests {
 
     @Test func idleConnectionsPlain() async throws {
         let count = Self.connectionCount
-        let result = try await OffPool.run { try Self.idleBytesPerConnection(serverArguments: [], count: count, security: nil) }
+        let result = try await Self.idleBytesPerConnection(serverArguments: [], count: count, security: nil)
         print("memory bench: \(result.summary)")
         #expect(result.perConnection <= Self.idleBytesLimit, "\(result.summary)")
     }
@@ -116,16 +130,14 @@ struct MemoryBenchmarkTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyPath = directory.appendingPathComponent("bench.key").path
-        let keygen = try await RudpProcess.run(["keygen", "--output", keyPath], seconds: 60)
+        let keygen = try await ChildProcess.run(["keygen", "--output", keyPath], seconds: 60)
         #expect(keygen.status == 0, "\(keygen.error)")
         let count = Self.connectionCount
-        let result = try await OffPool.run {
-            try Self.idleBytesPerConnection(serverArguments: ["--psk-file", keyPath], count: count) {
-                let key = try PreSharedKey(contentsOfFile: keyPath)
-                let handshake = try PSKHandshakeSecurity(
-                    configuration: SecurityConfiguration(mode: .encrypted, key: key), randomness: .secure)
-                return EndpointSecurity(handshake: handshake)
-            }
+        let result = try await Self.idleBytesPerConnection(serverArguments: ["--psk-file", keyPath], count: count) {
+            let key = try PreSharedKey(contentsOfFile: keyPath)
+            let handshake = try PSKHandshakeSecurity(
+                configuration: SecurityConfiguration(mode: .encrypted, key: key), randomness: .secure)
+            return EndpointSecurity(handshake: handshake)
         }
         print("memory bench: \(result.summary)")
         #expect(result.perConnection <= Self.idleBytesLimit, "\(result.summary)")
@@ -137,9 +149,7 @@ struct MemoryBenchmarkTests {
     }
 
     @Test func neverCompletedFragments() async throws {
-        let report = try await OffPool.run { () throws -> (firstPhase: Int, fillPhase: Int, summary: String) in
-            let (server, port) = try Self.startServer()
-            defer { server.stop() }
+        let report = try await Self.withServer { server, port throws -> (firstPhase: Int, fillPhase: Int, summary: String) in
             Thread.sleep(forTimeInterval: 1)
             let before = try Self.resident(server)
             let swarm = try ClientSwarm(serverPort: port, sockets: 25)

@@ -45,12 +45,12 @@ import Testing
     }
 
     /// Every subcommand's numeric options and the arguments that make the rest of its command line valid.
-    static func numericOptions() throws -> (options: [Option], baseArguments: [String: [String]]) {
-        let dump = try RudpProcess.runBlocking(["--experimental-dump-help"], seconds: HangGuard.processSeconds)
+    static func numericOptions() async throws -> (options: [Option], baseArguments: [String: [String]]) {
+        let dump = try await ChildProcess.run(["--experimental-dump-help"], seconds: HangGuard.processSeconds)
         guard dump.status == 0, let root = try JSONSerialization.jsonObject(with: Data(dump.output.utf8)) as? [String: Any],
             let command = root["command"] as? [String: Any], let subcommands = command["subcommands"] as? [[String: Any]]
         else {
-            throw RudpProcess.Failure("rudp --experimental-dump-help gave no command tree: \(dump.error)")
+            throw ChildProcess.Failure("rudp --experimental-dump-help gave no command tree: \(dump.error)")
         }
         var options: [Option] = []
         var baseArguments: [String: [String]] = [:]
@@ -65,7 +65,7 @@ import Testing
                 let optional = argument["isOptional"] as? Bool ?? true
                 if !optional {
                     guard let placeholder = placeholders[valueName] else {
-                        throw RudpProcess.Failure(
+                        throw ChildProcess.Failure(
                             "\(name): no placeholder for the required <\(valueName)>; add one to OptionRangeTests.placeholders")
                     }
                     if kind == "positional" {
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func everyNumericOptionRefusesExtremeValuesWithExit64() async throws {
-        let (options, baseArguments) = try await OffPool.run { try Self.numericOptions() }
+        let (options, baseArguments) = try await Self.numericOptions()
         #expect(options.count >= 40, "too few numeric options found: \(options)")
         var problems: [String] = []
         for option in options {
@@ -130,7 +130,7 @@ import Testing
         ["simulate", "--loss", "2"],
     ])
     func valuesThatOnceCrashedExit64(arguments: [String]) async throws {
-        let result = try await RudpProcess.run(arguments, seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(arguments, seconds: HangGuard.processSeconds)
         #expect(result.status == 64, "\(result.error)")
         CLIProcessTests.expectCleanError(result.error, mentioning: ["Usage:"])
     }
@@ -146,7 +146,7 @@ import Testing
             ["simulate", "--loss", "0.1", "--sweep", "congestion=westwood,newreno"],
         ]
         for arguments in lines {
-            let result = try await RudpProcess.run(
+            let result = try await ChildProcess.run(
                 arguments, environment: ["RUDP_CHECK_ARGUMENTS_ONLY": "1"], seconds: HangGuard.processSeconds)
             #expect(result.status == 0, "rudp \(arguments.joined(separator: " ")): \(result.error)")
         }
@@ -159,7 +159,7 @@ import Testing
         (["echo-client", "--port", "65536", "Alice"], "out of range"),
     ])
     func negativeOrLargePortsAreOutOfRange(arguments: [String], message: String) async throws {
-        let result = try await RudpProcess.run(arguments, seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(arguments, seconds: HangGuard.processSeconds)
         #expect(result.status == 64)
         CLIProcessTests.expectCleanError(result.error, mentioning: [message])
     }

@@ -56,18 +56,16 @@ import Testing
     static func executable(_ name: String) throws -> String {
         let path = URL(fileURLWithPath: try RudpBinary.path()).deletingLastPathComponent().appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw RudpProcess.Failure("\(path) was not built (swift build --build-tests builds every example)")
+            throw ChildProcess.Failure("\(path) was not built (swift build --build-tests builds every example)")
         }
         return path
     }
 
     @Test func theServerAndClientExamplesTalk() async throws {
         let server = try Self.executable("ExampleEchoServer"), client = try Self.executable("ExampleEchoClient")
-        let result = try await OffPool.run { () -> RudpProcess.Result in
-            let serving = try RudpProcess(executable: server, [])
-            defer { serving.stop() }
+        let result = try await ChildProcess.with(executable: server, []) { _ in
             // The client retries CONNECT until the server listens.
-            return try RudpProcess.runBlocking(executable: client, [], seconds: HangGuard.processSeconds)
+            try await ChildProcess.run(executable: client, [], seconds: HangGuard.processSeconds)
         }
         #expect(result.status == 0, "\(result.error)")
         let lines = result.output.split(separator: "\n")
@@ -77,14 +75,14 @@ import Testing
 
     @Test func theMessageServerExampleRuns() async throws {
         let example = try Self.executable("ExampleMessageServer")
-        let result = try await RudpProcess.run(executable: example, [], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(executable: example, [], seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "accepted\nping\nended\n")
     }
 
     @Test func theServiceLifecycleExampleRuns() async throws {
         let example = try Self.executable("ExampleServiceLifecycle")
-        let result = try await RudpProcess.run(executable: example, [], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(executable: example, [], seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "ping\nstopped\n")
     }
@@ -93,11 +91,11 @@ import Testing
         let example = try Self.executable("ExampleSecureConnection")
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let keygen = try await RudpProcess.run(
+        let keygen = try await ChildProcess.run(
             ["keygen", "--output", directory.appendingPathComponent("rudp.key").path],
             seconds: HangGuard.processSeconds)
         #expect(keygen.status == 0)
-        let result = try await RudpProcess.run(executable: example, [], directory: directory, seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(executable: example, [], directory: directory, seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "sent one encrypted message\n")
     }

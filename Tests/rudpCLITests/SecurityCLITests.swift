@@ -7,7 +7,7 @@ import Testing
     /// A key file written by `rudp keygen` in `directory`; returns its path.
     static func makeKey(in directory: URL, name: String = "rudp.key") async throws -> String {
         let path = directory.appendingPathComponent(name).path
-        let result = try await RudpProcess.run(["keygen", "--output", path], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(["keygen", "--output", path], seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")
         return path
     }
@@ -34,25 +34,22 @@ import Testing
         serverArguments: [String], serverEnvironment: [String: String] = [:],
         clientArguments: [String], clientEnvironment: [String: String] = [:],
         clientTimeout: Double = 30
-    ) async throws -> (client: RudpProcess.Result, serverTranscript: String) {
-        try await OffPool.run {
-            let server = try RudpProcess(["echo-server", "--port", "0"] + serverArguments, environment: serverEnvironment)
-            defer { server.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let client = try RudpProcess.runBlocking(
+    ) async throws -> (client: ChildProcess.Result, serverTranscript: String) {
+        try await ChildProcess.withRudp(["echo-server", "--port", "0"] + serverArguments, environment: serverEnvironment) { server in
+            let port = try await server.listeningPort()
+            let client = try await ChildProcess.run(
                 ["echo-client", "--port", "\(port)", "--timeout", "\(clientTimeout)"] + clientArguments + ["Alice", "Bob"],
                 environment: clientEnvironment, seconds: clientTimeout + 60
             )
             server.send(signal: SIGINT)
-            _ = try server.waitForExit(seconds: HangGuard.processSeconds)
+            try await server.waitForExit()
             return (client, server.transcript)
         }
     }
 
     /// What an echo client saw against a server: its result and how long it ran.
     struct ClientRun: Sendable {
-        var result: RudpProcess.Result
+        var result: ChildProcess.Result
         var seconds: Double
     }
 
@@ -63,21 +60,18 @@ import Testing
     /// should add a longer `--timeout` of its own (the last one given wins).
     static func echoClients(serverArguments: [String], clients: [[String]]) async throws -> (clients: [ClientRun], serverTranscript: String)
     {
-        try await OffPool.run {
-            let server = try RudpProcess(["echo-server", "--port", "0"] + serverArguments)
-            defer { server.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+        try await ChildProcess.withRudp(["echo-server", "--port", "0"] + serverArguments) { server in
+            let port = try await server.listeningPort()
             var runs: [ClientRun] = []
             for arguments in clients {
                 let start = ContinuousClock.now
-                let result = try RudpProcess.runBlocking(
+                let result = try await ChildProcess.run(
                     ["echo-client", "--port", "\(port)", "--timeout", "2"] + arguments + ["Alice"], seconds: HangGuard.processSeconds
                 )
                 runs.append(ClientRun(result: result, seconds: (ContinuousClock.now - start) / .seconds(1)))
             }
             server.send(signal: SIGINT)
-            _ = try server.waitForExit(seconds: HangGuard.processSeconds)
+            try await server.waitForExit()
             return (runs, server.transcript)
         }
     }
@@ -153,31 +147,29 @@ import Testing
         let key = try await Self.makeKey(in: directory)
         let clientCount = 6
         let names = (1...8).map { "name \($0)" }
-        let (clients, serverTranscript, proxyTranscript) = try await OffPool.run {
-            let server = try RudpProcess(["echo-server", "--port", "0", "--psk-file", key])
-            defer { server.stop() }
-            let serverPort = try RudpProcess.port(
-                inListeningLine: try server.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let proxy = try RudpProcess([
+        let (clients, serverTranscript, proxyTranscript) = try await ChildProcess.withRudp([
+            "echo-server", "--port", "0", "--psk-file", key,
+        ]) { server in
+            let serverPort = try await server.listeningPort()
+            return try await ChildProcess.withRudp([
                 "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(serverPort)",
                 "--loss", "0.1", "--corrupt", "0.2", "--duplicate", "0.2", "--seed", "11",
-            ])
-            defer { proxy.stop() }
-            let proxyPort = try RudpProcess.port(
-                inListeningLine: try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            var clients: [RudpProcess.Result] = []
-            for _ in 0..<clientCount {
-                clients.append(
-                    try RudpProcess.runBlocking(
-                        ["echo-client", "--port", "\(proxyPort)", "--timeout", "120", "--psk-file", key] + names,
-                        seconds: HangGuard.transferSeconds
-                    ))
+            ]) { proxy in
+                let proxyPort = try await proxy.listeningPort()
+                var clients: [ChildProcess.Result] = []
+                for _ in 0..<clientCount {
+                    clients.append(
+                        try await ChildProcess.run(
+                            ["echo-client", "--port", "\(proxyPort)", "--timeout", "120", "--psk-file", key] + names,
+                            seconds: HangGuard.transferSeconds
+                        ))
+                }
+                proxy.send(signal: SIGINT)
+                try await proxy.waitForExit()
+                server.send(signal: SIGINT)
+                try await server.waitForExit()
+                return (clients, server.transcript, proxy.transcript)
             }
-            proxy.send(signal: SIGINT)
-            _ = try proxy.waitForExit(seconds: HangGuard.processSeconds)
-            server.send(signal: SIGINT)
-            _ = try server.waitForExit(seconds: HangGuard.processSeconds)
-            return (clients, server.transcript, proxy.transcript)
         }
         for client in clients {
             #expect(client.status == 0, "\(client.error)\n\(proxyTranscript)")
@@ -208,18 +200,17 @@ import Testing
         let senderKey = try await Self.makeKey(in: directory, name: "sender.key")
         let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
         try Data([1, 2, 3, 4]).write(to: input)
-        let (sender, receiverStatus, receiverError) = try await OffPool.run {
-            // --timeout 20 leaves the sender (--timeout 1) time to start and try, even on a loaded machine.
-            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "20", "--psk-file", receiverKey])
-            defer { receiver.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let sender = try RudpProcess.runBlocking(
+        // --timeout 20 leaves the sender (--timeout 1) time to start and try, even on a loaded machine.
+        let (sender, receiverStatus, receiverError) = try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", output.path, "--timeout", "20", "--psk-file", receiverKey,
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
+            let sender = try await ChildProcess.run(
                 ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "1", "--psk-file", senderKey],
                 seconds: HangGuard.processSeconds
             )
-            let status = try receiver.waitForExit(seconds: HangGuard.processSeconds)
-            return (sender, status, receiver.standardError.text)
+            let status = try await receiver.waitForExit()
+            return (sender, status, receiver.standardError)
         }
         #expect(sender.status != 0)
         CLIProcessTests.expectCleanError(
@@ -278,7 +269,7 @@ import Testing
 
     @Test(arguments: ["echo-server", "echo-client", "send", "recv", "demo", "bench"])
     func helpSaysWhichKeySourceWinsAndToKeepTheKeyOffTheCommandLine(subcommand: String) async throws {
-        let result = try await RudpProcess.run([subcommand, "--help"], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run([subcommand, "--help"], seconds: HangGuard.processSeconds)
         #expect(result.status == 0, "\(result.error)")
         let text = result.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         for phrase in [
@@ -295,7 +286,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyText = String(repeating: "3c", count: 32)
         let path = try Self.writeKeyFile(keyText + "\n", mode: 0o644, in: directory, name: "open.key")
-        let result = try await RudpProcess.run(command + ["--psk-file", path], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(command + ["--psk-file", path], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         CLIProcessTests.expectCleanError(result.error, mentioning: [path, "group or others", "chmod 600 \(path)"])
         #expect(!Self.leaksKey(keyText, in: result.output + result.error))
@@ -304,7 +295,7 @@ import Testing
 
     @Test(arguments: commands)
     func missingKeyFileIsRefusedWithTheKeygenHint(command: [String]) async throws {
-        let result = try await RudpProcess.run(command + ["--psk-file", "/nonexistent/rudp.key"], seconds: HangGuard.processSeconds)
+        let result = try await ChildProcess.run(command + ["--psk-file", "/nonexistent/rudp.key"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         CLIProcessTests.expectCleanError(
             result.error, mentioning: ["/nonexistent/rudp.key", "No such file", "rudp keygen --output /nonexistent/rudp.key"])
@@ -319,7 +310,7 @@ import Testing
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = try Self.writeKeyFile(contents, mode: 0o600, in: directory, name: "bad.key")
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             ["echo-client", "--port", "9", "--timeout", "1", "--psk-file", path, "Alice"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         CLIProcessTests.expectCleanError(result.error, mentioning: [path, "not a valid key", reason, "64 hex digits", "rudp keygen"])
@@ -328,7 +319,7 @@ import Testing
 
     @Test func malformedEnvironmentKeyIsRefused() async throws {
         let almostAKey = String(repeating: "5e", count: 31) + "5"  // 63 digits
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             ["echo-server", "--port", "0"], environment: ["RUDP_PSK": almostAKey], seconds: HangGuard.processSeconds
         )
         #expect(result.status != 0)
@@ -339,13 +330,13 @@ import Testing
     }
 
     @Test func securityModeWithoutAKeyIsRefused() async throws {
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             ["echo-client", "--port", "9", "--security", "encrypted", "Alice"], seconds: HangGuard.processSeconds)
         #expect(result.status != 0)
         CLIProcessTests.expectCleanError(
             result.error, mentioning: ["--security encrypted needs a pre-shared key", "--psk-file", "RUDP_PSK", "rudp keygen"])
 
-        let badMode = try await RudpProcess.run(
+        let badMode = try await ChildProcess.run(
             ["echo-client", "--port", "9", "--security", "none", "Alice"], seconds: HangGuard.processSeconds)
         #expect(badMode.status != 0)
         CLIProcessTests.expectCleanError(badMode.error, mentioning: ["authenticated", "encrypted"])
@@ -359,15 +350,14 @@ import Testing
         let content = CLIProcessTests.randomBytes(count: 2 * 1024 * 1024 + 777, seed: 5_150)
         try Data(content).write(to: input)
 
-        let (sender, receiverStatus, receiverTranscript) = try await OffPool.run {
-            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120", "--psk-file", key])
-            defer { receiver.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let sender = try RudpProcess.runBlocking(
+        let (sender, receiverStatus, receiverTranscript) = try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", output.path, "--timeout", "120", "--psk-file", key,
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
+            let sender = try await ChildProcess.run(
                 ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120", "--psk-file", key], seconds: HangGuard.transferSeconds
             )
-            let status = try receiver.waitForExit(seconds: HangGuard.transferSeconds)
+            let status = try await receiver.waitForExit(within: HangGuard.transferSeconds)
             return (sender, status, receiver.transcript)
         }
         #expect(sender.status == 0, "\(sender.output)\(sender.error)")
@@ -385,7 +375,7 @@ import Testing
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = try await Self.makeKey(in: directory)
-        let demo = try await RudpProcess.run(["demo", "--messages", "5", "--psk-file", key], seconds: HangGuard.transferSeconds)
+        let demo = try await ChildProcess.run(["demo", "--messages", "5", "--psk-file", key], seconds: HangGuard.transferSeconds)
         #expect(demo.status == 0, "\(demo.output)\(demo.error)")
         #expect(demo.output.contains("Security: encrypted"), "\(demo.output)")
         #expect(demo.output.contains("OK: all 5 messages"), "\(demo.output)")
@@ -397,7 +387,7 @@ import Testing
         #expect(counts.count == 2 && counts.allSatisfy { $0 >= 5 }, "\(demo.output)")
         #expect(verified.contains("forged or corrupted dropped: server 0, client 0"), "\(demo.output)")
 
-        let bench = try await RudpProcess.run(
+        let bench = try await ChildProcess.run(
             ["bench", "--messages", "500", "--warmup", "100", "--psk-file", key, "--security", "authenticated", "--json"],
             seconds: HangGuard.transferSeconds
         )
@@ -408,7 +398,7 @@ import Testing
     }
 
     @Test func benchComparesPlainAndEncryptedRuns() async throws {
-        let result = try await RudpProcess.run(
+        let result = try await ChildProcess.run(
             ["bench", "--compare-security", "--runs", "2", "--messages", "500", "--warmup", "100", "--json"],
             seconds: HangGuard.transferSeconds
         )

@@ -24,15 +24,14 @@ import Glibc
     @Test func aRefusalOfALargeFileReachesTheSender() async throws {
         let (directory, input, output) = try Self.makeInput(size: 20_000_000, seed: 41)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (sender, receiverStatus, receiverError) = try await OffPool.run {
-            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--max-size", "1000000", "--timeout", "120"])
-            defer { receiver.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let sender = try RudpProcess.runBlocking(
+        let (sender, receiverStatus, receiverError) = try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", output.path, "--max-size", "1000000", "--timeout", "120",
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
+            let sender = try await ChildProcess.run(
                 ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"],
                 seconds: HangGuard.transferSeconds)
-            return (sender, try receiver.waitForExit(seconds: HangGuard.processSeconds), receiver.standardError.text)
+            return (sender, try await receiver.waitForExit(), receiver.standardError)
         }
         #expect(sender.status == 1)
         CLIProcessTests.expectCleanError(sender.error, mentioning: ["the receiver refused the file", "more than --max-size 1000000"])
@@ -45,25 +44,24 @@ import Glibc
     /// Starts a receiver and a rate-limited sender of a 20 MB file, waits until the content
     /// flows, sends `signal` to one of them, and returns both results.
     static func interrupt(_ side: String, with signal: Int32, directory: URL, input: URL, output: URL) async throws
-        -> (sender: RudpProcess.Result, receiver: RudpProcess.Result)
+        -> (sender: ChildProcess.Result, receiver: ChildProcess.Result)
     {
-        try await OffPool.run {
-            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
-            defer { receiver.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
+        try await ChildProcess.withRudp(["recv", "--port", "0", "--output", output.path, "--timeout", "120"]) { receiver in
+            let port = try await receiver.listeningPort()
             // 2 MB/s: the 20 MB take 10 s, so the signal comes in the middle.
-            let sender = try RudpProcess(["send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "2", "--timeout", "120"])
-            defer { sender.stop() }
-            _ = try receiver.waitForOutputLine(containing: "receiving input.bin", seconds: HangGuard.processSeconds)
-            Thread.sleep(forTimeInterval: 1)
-            (side == "recv" ? receiver : sender).send(signal: signal)
-            let senderStatus = try sender.waitForExit(seconds: HangGuard.processSeconds)
-            let receiverStatus = try receiver.waitForExit(seconds: HangGuard.processSeconds)
-            return (
-                RudpProcess.Result(status: senderStatus, output: sender.standardOutput.text, error: sender.standardError.text),
-                RudpProcess.Result(status: receiverStatus, output: receiver.standardOutput.text, error: receiver.standardError.text)
-            )
+            return try await ChildProcess.withRudp([
+                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "2", "--timeout", "120",
+            ]) { sender in
+                _ = try await receiver.line(containing: "receiving input.bin")
+                try await Task.sleep(for: .seconds(1))
+                (side == "recv" ? receiver : sender).send(signal: signal)
+                let senderStatus = try await sender.waitForExit()
+                let receiverStatus = try await receiver.waitForExit()
+                return (
+                    ChildProcess.Result(status: senderStatus, output: sender.standardOutput, error: sender.standardError),
+                    ChildProcess.Result(status: receiverStatus, output: receiver.standardOutput, error: receiver.standardError)
+                )
+            }
         }
     }
 
@@ -102,17 +100,16 @@ import Glibc
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("output.bin")
-        let (stale, second) = try await OffPool.run { () -> ([String], RudpProcess.Result) in
-            let first = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
-            _ = try first.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds)
+        // The killed receiver is reaped when its scope ends: only then does its process ID stop
+        // naming a process, which is what tells the next receiver that the file is stale.
+        let stale = try await ChildProcess.withRudp(["recv", "--port", "0", "--output", output.path, "--timeout", "120"]) { first in
+            _ = try await first.line(containing: "listening on")
             first.send(signal: SIGKILL)
-            _ = try first.waitForExit(seconds: HangGuard.processSeconds)
-            let stale = try Self.partialFiles(in: directory)
-            let second = try RudpProcess.runBlocking(
-                ["recv", "--port", "0", "--output", output.path, "--timeout", "0.5"],
-                seconds: HangGuard.processSeconds)
-            return (stale, second)
+            try await first.waitForExit()
+            return try Self.partialFiles(in: directory)
         }
+        let second = try await ChildProcess.run(
+            ["recv", "--port", "0", "--output", output.path, "--timeout", "0.5"], seconds: HangGuard.processSeconds)
         #expect(stale.count == 1, "SIGKILL leaves the temporary file: \(stale)")
         #expect(second.error.contains("removed") && second.error.contains(stale.first ?? "?"), "\(second.error)")
         #expect(try Self.partialFiles(in: directory).isEmpty)
@@ -121,15 +118,14 @@ import Glibc
     @Test func theSavedFileGetsTheUsualPermissions() async throws {
         let (directory, input, output) = try Self.makeInput(size: 100_000, seed: 44)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (sender, receiverStatus) = try await OffPool.run {
-            let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
-            defer { receiver.stop() }
-            let port = try RudpProcess.port(
-                inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-            let sender = try RudpProcess.runBlocking(
+        let (sender, receiverStatus) = try await ChildProcess.withRudp([
+            "recv", "--port", "0", "--output", output.path, "--timeout", "120",
+        ]) { receiver in
+            let port = try await receiver.listeningPort()
+            let sender = try await ChildProcess.run(
                 ["send", input.path, "--to", "127.0.0.1:\(port)", "--timeout", "120"],
                 seconds: HangGuard.transferSeconds)
-            return (sender, try receiver.waitForExit(seconds: HangGuard.processSeconds))
+            return (sender, try await receiver.waitForExit())
         }
         #expect(sender.status == 0 && receiverStatus == 0, "\(sender.error)")
         let mask = umask(0o022)
@@ -143,29 +139,24 @@ import Glibc
     @Test func noFalseAlarmAboutTheVerdictOverALossyPath() async throws {
         let (directory, input, _) = try Self.makeInput(size: 150_000, seed: 45)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let runs = try await OffPool.run { () -> [(seed: Int, sender: RudpProcess.Result, receiver: RudpProcess.Result)] in
-            try (1...8).map { seed in
-                let output = directory.appendingPathComponent("output-\(seed).bin")
-                let receiver = try RudpProcess(["recv", "--port", "0", "--output", output.path, "--timeout", "120"])
-                defer { receiver.stop() }
-                let port = try RudpProcess.port(
-                    inListeningLine: try receiver.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-                let proxy = try RudpProcess([
+        var runs: [(seed: Int, sender: ChildProcess.Result, receiver: ChildProcess.Result)] = []
+        for seed in 1...8 {
+            let output = directory.appendingPathComponent("output-\(seed).bin")
+            let run = try await ChildProcess.withRudp(["recv", "--port", "0", "--output", output.path, "--timeout", "120"]) { receiver in
+                let port = try await receiver.listeningPort()
+                return try await ChildProcess.withRudp([
                     "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(port)",
                     "--loss", "0.2", "--seed", "\(seed)",
-                ])
-                defer { proxy.stop() }
-                let proxyPort = try RudpProcess.port(
-                    inListeningLine: try proxy.waitForOutputLine(containing: "listening on", seconds: HangGuard.processSeconds))
-                let sender = try RudpProcess.runBlocking(
-                    ["send", input.path, "--to", "127.0.0.1:\(proxyPort)", "--timeout", "120"],
-                    seconds: HangGuard.transferSeconds)
-                let status = try receiver.waitForExit(seconds: HangGuard.processSeconds)
-                return (
-                    seed, sender,
-                    RudpProcess.Result(status: status, output: receiver.standardOutput.text, error: receiver.standardError.text)
-                )
+                ]) { proxy in
+                    let proxyPort = try await proxy.listeningPort()
+                    let sender = try await ChildProcess.run(
+                        ["send", input.path, "--to", "127.0.0.1:\(proxyPort)", "--timeout", "120"],
+                        seconds: HangGuard.transferSeconds)
+                    let status = try await receiver.waitForExit()
+                    return (sender, ChildProcess.Result(status: status, output: receiver.standardOutput, error: receiver.standardError))
+                }
             }
+            runs.append((seed, run.0, run.1))
         }
         for run in runs {
             #expect(run.sender.status == 0, "seed \(run.seed): \(run.sender.error)")

@@ -6,15 +6,19 @@ import Foundation
 /// Order: `RUDP_BINARY` (an explicit path), then the directory of the running test executable
 /// (`<scratch>/<triple>/<configuration>/`, where SwiftPM also puts `rudp`), then
 /// `<package>/.build/debug/rudp`. Throws (the test fails) with the places it looked if none exists.
-enum RudpBinary {
-    struct NotFound: Error, CustomStringConvertible {
-        var candidates: [String]
-        var description: String {
+public enum RudpBinary {
+    /// No `rudp` executable at any of the places looked at.
+    public struct NotFound: Error, CustomStringConvertible {
+        /// The paths looked at, in order.
+        public var candidates: [String]
+        /// The places looked at and how to fix it.
+        public var description: String {
             "the rudp executable was not found; looked at: \(candidates.joined(separator: ", ")). Build it (swift build) or set RUDP_BINARY."
         }
     }
 
-    static func path() throws -> String {
+    /// The path of the `rudp` executable; throws ``NotFound`` if there is none.
+    public static func path() throws -> String {
         var candidates: [String] = []
         if let explicit = ProcessInfo.processInfo.environment["RUDP_BINARY"], !explicit.isEmpty {
             candidates.append(explicit)
