@@ -46,7 +46,9 @@ public final class RUDPConnection: Sendable {
     /// The message is `buffer`'s readable bytes. The connection keeps a reference to the buffer,
     /// not a copy, until the engine has copied each fragment into the datagram that carries it
     /// (the one copy on the way out); `ByteBuffer` is copy-on-write, so changing your copy
-    /// afterwards never changes what is sent.
+    /// afterwards never changes what is sent. The send buffer counts the readable bytes, but
+    /// the buffer's whole storage stays alive until the message is acknowledged: send a small
+    /// slice of a large buffer as a copy of its own.
     ///
     /// ```swift
     /// var buffer = ByteBuffer()

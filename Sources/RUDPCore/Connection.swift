@@ -231,7 +231,9 @@ public final class Connection {
     /// The message is `message`'s readable bytes. The connection keeps a reference to the buffer's
     /// storage, not a copy: each fragment is copied from it once, straight into the datagram that
     /// carries it. Writing to your own copy of the buffer afterwards does not change what is sent
-    /// (`ByteBuffer` is copy-on-write), but keeping a copy makes that write allocate.
+    /// (`ByteBuffer` is copy-on-write), but keeping a copy makes that write allocate. The send
+    /// buffer counts the readable bytes, but the whole storage stays alive until the message
+    /// leaves it: send a small slice of a large buffer as a copy of its own.
     ///
     /// ```swift
     /// var message = ByteBuffer()
