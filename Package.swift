@@ -4,7 +4,8 @@ import PackageDescription
 /// RUDP: reliable messaging over UDP.
 ///
 /// The arrows only point down: `RUDPWire` (the codec) knows nothing of the engine,
-/// `RUDPCore` (the sans-IO connection engine) knows nothing of sockets or clocks,
+/// `RUDPCore` (the sans-IO connection engine) knows nothing of sockets or clocks (it uses
+/// NIOCore's `ByteBuffer` as its message payload type, nothing else of NIO),
 /// `RUDPSecurity` wraps libsodium, `RUDPImpairment` is the impairment model, its link options
 /// and their vocabulary (shared by the simulator and the proxy), `RUDPSimulation` drives
 /// engines over a deterministic virtual network, `RUDPExperiments` runs, reports and charts
@@ -54,6 +55,9 @@ let package = Package(
                 "RUDPWire",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                // ByteBuffer only (the message payload type), as swift-nio-ssh's state machines
+                // use it: the engine stays sans-IO and links none of NIO's event loops.
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(name: "RUDPImpairment", dependencies: ["RUDPCore"]),

@@ -1,10 +1,10 @@
 import RUDP
 
 let connection = try await RUDPClient.connect(host: "127.0.0.1", port: 9000)
-try await connection.send(Array("Alice".utf8))  // reliable, ordered, channel 0
-try await connection.send(Array("position 3,4".utf8), channel: 1, mode: .unreliable)
+try await connection.send(ByteBuffer(string: "Alice"))  // reliable, ordered, channel 0
+try await connection.send(Array("position 3,4".utf8), channel: 1, mode: .unreliable)  // [UInt8] works too
 for try await reply in connection.messages {
-    print(String(decoding: reply.bytes, as: UTF8.self))  // Hello, Alice!
+    print(String(buffer: reply.buffer))  // Hello, Alice!
     break
 }
 try await connection.waitUntilAllAcknowledged()

@@ -204,7 +204,7 @@ final class ConnectionMailbox: Sendable {
     func noteTaken(_ s: inout State, _ message: ReceivedMessage) -> Bool {
         guard s.closeReason == nil else { return false }
         s.toRelease.append(message)
-        s.toReleaseBytes += message.bytes.count
+        s.toReleaseBytes += message.buffer.readableBytes
         if !s.releaseScheduled && s.toReleaseBytes >= releaseThreshold {
             s.releaseScheduled = true
             return true
@@ -237,11 +237,11 @@ final class ConnectionMailbox: Sendable {
     /// (and whether the caller must schedule a drain). Throws if it can never be queued.
     func tryEnqueue(_ message: QueuedMessage) throws(RUDPError) -> (queued: Bool, drain: Bool) {
         try state.withLock { (s) throws(RUDPError) -> (queued: Bool, drain: Bool) in
-            if let error = validate(s, size: message.bytes.count, channel: message.channel) { throw error }
-            guard hasRoom(s, for: message.bytes.count) else { return (false, false) }
+            if let error = validate(s, size: message.bytes.readableBytes, channel: message.channel) { throw error }
+            guard hasRoom(s, for: message.bytes.readableBytes) else { return (false, false) }
             s.commands.append(.message(message))
             s.queuedMessages += 1
-            s.queuedBytes += message.bytes.count
+            s.queuedBytes += message.bytes.readableBytes
             return (true, needsDrain(&s))
         }
     }
@@ -312,7 +312,7 @@ final class ConnectionMailbox: Sendable {
                     // would schedule one: credit would return only with the next delivery,
                     // and a sender blocked on it sends none (the stalled 10 MB lossy transfer).
                     s.toRelease.append(first)
-                    s.toReleaseBytes += first.bytes.count
+                    s.toReleaseBytes += first.buffer.readableBytes
                     handOver = (consumer.continuation, first)
                 } else if let dispatch = s.dispatch, !s.dispatchScheduled {
                     s.dispatchScheduled = true

@@ -528,7 +528,7 @@ final class EndpointDriver: @unchecked Sendable {
                     if let token = m.acknowledgementToken { record.resolutions.append((token, .failure(failure))) }
                 }
                 movedMessages += 1
-                movedBytes += m.bytes.count
+                movedBytes += m.bytes.readableBytes
             case .barrier(let token):
                 // Everything queued before the barrier is in the engine now: it is acknowledged
                 // once every message below the next ID has left the send buffer.

@@ -6,7 +6,7 @@ import RUDPCore
 ///
 /// ```swift
 /// let connection = try await RUDPClient.connect(host: "localhost", port: 9000)
-/// try await connection.sendAndWaitForAcknowledgement(Array("ping".utf8))
+/// try await connection.sendAndWaitForAcknowledgement(ByteBuffer(string: "ping"))
 /// try await connection.close()
 /// ```
 public enum RUDPClient {

@@ -11,7 +11,7 @@ import RUDPCore
 /// let connection = try await RUDPClient.connect(host: "127.0.0.1", port: 9000)
 /// try await connection.send(Array("hello".utf8))
 /// for try await message in connection.messages {
-///     print(String(decoding: message.bytes, as: UTF8.self))
+///     print(String(buffer: message.buffer))
 ///     break
 /// }
 /// try await connection.close()
@@ -38,28 +38,57 @@ public final class RUDPConnection: Sendable {
     /// Queues a message; suspends while the send buffer is full (back-pressure).
     ///
     /// Returns once the message is queued, not once it is delivered (see
-    /// ``sendAndWaitForAcknowledgement(_:channel:mode:)`` and ``waitUntilAllAcknowledged()``).
+    /// ``sendAndWaitForAcknowledgement(_:channel:mode:)-(ByteBuffer,_,_)`` and ``waitUntilAllAcknowledged()``).
     /// Throws ``RUDPError`` with code `messageTooLarge` (beyond either side's maximum message
     /// size), `invalidArgument` (no such channel), or, once the connection is closing or closed,
     /// `connectionClosed`, `peerClosed` or the reason it failed.
-    public nonisolated(nonsending) func send(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
-        let message = QueuedMessage(bytes: bytes, channel: channel, mode: mode, acknowledgementToken: nil)
+    ///
+    /// The message is `buffer`'s readable bytes. The connection keeps a reference to the buffer,
+    /// not a copy, until the engine has copied each fragment into the datagram that carries it
+    /// (the one copy on the way out); `ByteBuffer` is copy-on-write, so changing your copy
+    /// afterwards never changes what is sent. The send buffer counts the readable bytes, but
+    /// the buffer's whole storage stays alive until the message is acknowledged: send a small
+    /// slice of a large buffer as a copy of its own.
+    ///
+    /// ```swift
+    /// var buffer = ByteBuffer()
+    /// buffer.writeString("hello")
+    /// try await connection.send(buffer, channel: 0, mode: .reliableOrdered)
+    /// ```
+    public nonisolated(nonsending) func send(_ buffer: ByteBuffer, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
+        let message = QueuedMessage(bytes: buffer, channel: channel, mode: mode, acknowledgementToken: nil)
         while true {
             let outcome = try mailbox.tryEnqueue(message)
             if outcome.queued {
                 if outcome.drain { driver.scheduleDrain(id) }
                 return
             }
-            try await waitForRoom(bytes.count)
+            try await waitForRoom(buffer.readableBytes)
         }
     }
 
-    /// Like ``send(_:channel:mode:)``, but returns only once the peer acknowledged the message.
-    /// An unreliable message has no acknowledgement: the call returns once it is queued.
+    /// Queues a message given as an array: a convenience that copies `bytes` into a new
+    /// `ByteBuffer` once and sends that (see the `ByteBuffer` variant, which avoids the copy).
+    ///
+    /// ```swift
+    /// try await connection.send(Array("hello".utf8))
+    /// ```
+    public nonisolated(nonsending) func send(_ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) async throws {
+        try await send(ByteBuffer(bytes: bytes), channel: channel, mode: mode)
+    }
+
+    /// Like ``send(_:channel:mode:)-(ByteBuffer,_,_)``, but returns only once the peer
+    /// acknowledged the message. An unreliable message has no acknowledgement: the call returns
+    /// once it is queued. Takes `buffer` by reference, as `send` does.
+    ///
+    /// ```swift
+    /// try await connection.sendAndWaitForAcknowledgement(ByteBuffer(string: "commit"))
+    /// ```
     public nonisolated(nonsending) func sendAndWaitForAcknowledgement(
-        _ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered
+        _ buffer: ByteBuffer, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered
     ) async throws {
-        let size = bytes.count
+        let bytes = buffer
+        let size = bytes.readableBytes
         while true {
             var full = false
             try await mailbox.suspend(drain: scheduleDrain) { s, token in
@@ -76,6 +105,18 @@ public final class RUDPConnection: Sendable {
             if !full { return }
             try await waitForRoom(size)
         }
+    }
+
+    /// Like ``send(_:channel:mode:)-([UInt8],_,_)``, but returns only once the peer acknowledged
+    /// the message: a convenience that copies `bytes` into a new `ByteBuffer` once.
+    ///
+    /// ```swift
+    /// try await connection.sendAndWaitForAcknowledgement(Array("commit".utf8))
+    /// ```
+    public nonisolated(nonsending) func sendAndWaitForAcknowledgement(
+        _ bytes: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered
+    ) async throws {
+        try await sendAndWaitForAcknowledgement(ByteBuffer(bytes: bytes), channel: channel, mode: mode)
     }
 
     /// Suspends until every message sent so far was acknowledged (or throws if the connection

@@ -4,7 +4,7 @@
 ///
 /// ```swift
 /// for await connection in server.connections {
-///     Task { for try await message in connection.messages { try await connection.send(message.bytes) } }
+///     Task { for try await message in connection.messages { try await connection.send(message.buffer) } }
 /// }
 /// ```
 public struct RUDPConnectionStream: AsyncSequence, Sendable {

@@ -7,7 +7,7 @@ import RUDPCore
 ///
 /// ```swift
 /// for try await message in connection.messages {
-///     try await connection.send(message.bytes)   // echo
+///     try await connection.send(message.buffer)   // echo
 /// }
 /// ```
 public struct RUDPMessageStream: AsyncSequence, Sendable {

@@ -13,7 +13,7 @@ extension RUDPServer {
     ///     print("listening on port", server.port)
     ///     try await server.serve { connection in
     ///         for try await message in connection.messages {
-    ///             try await connection.send(message.bytes)
+    ///             try await connection.send(message.buffer)
     ///         }
     ///     }
     /// }

@@ -12,7 +12,7 @@ import RUDPCore
 /// let server = try await RUDPServer.bind(port: 9000)
 /// try await server.serve { connection in
 ///     for try await message in connection.messages {
-///         try await connection.send(message.bytes)   // echo
+///         try await connection.send(message.buffer)   // echo
 ///     }
 /// }
 /// // elsewhere: await server.shutdown()

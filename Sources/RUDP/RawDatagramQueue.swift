@@ -1,4 +1,5 @@
 import DequeModule
+import NIOCore
 import RUDPCore
 
 /// The messages a raw-UDP baseline sender (``RawDatagramSender``) has taken from its mailbox but
@@ -12,7 +13,7 @@ import RUDPCore
 ///
 /// ```swift
 /// var queue = RawDatagramQueue(destination: peer)
-/// queue.append([UInt8](repeating: 0, count: 1024))
+/// queue.append(ByteBuffer(repeating: 0, count: 1024))
 /// let (datagrams, bytes) = batch.fill(maximumDatagramSize: 1200, addresses: &addresses, allocator: allocator) {
 ///     queue.poll(into: $0, maxSegments: $1)
 /// }
@@ -20,7 +21,7 @@ import RUDPCore
 struct RawDatagramQueue {
     /// Where every datagram goes.
     let destination: PeerAddress
-    private var messages: Deque<[UInt8]> = []
+    private var messages: Deque<ByteBuffer> = []
 
     init(destination: PeerAddress) {
         self.destination = destination
@@ -29,8 +30,8 @@ struct RawDatagramQueue {
     /// Messages waiting.
     var count: Int { messages.count }
 
-    /// Queues `message` to leave as one datagram.
-    mutating func append(_ message: [UInt8]) {
+    /// Queues `message` (its readable bytes, held by reference) to leave as one datagram.
+    mutating func append(_ message: ByteBuffer) {
         messages.append(message)
     }
 
@@ -39,24 +40,25 @@ struct RawDatagramQueue {
     /// UDP GSO sends). Returns nil when nothing waits; a message larger than `buffer` (callers
     /// check sizes first) is dropped.
     mutating func poll(into buffer: UnsafeMutableRawBufferPointer, maxSegments: Int) -> Transmit? {
-        while let first = messages.first, first.count > buffer.count {
+        while let first = messages.first, first.readableBytes > buffer.count {
             messages.removeFirst()
         }
         guard let first = messages.first else { return nil }
-        let segmentSize = first.count
+        let segmentSize = first.readableBytes
         var written = 0, segments = 0
         while segments < max(1, maxSegments), let next = messages.first,
-            next.count <= segmentSize, written + next.count <= buffer.count
+            next.readableBytes <= segmentSize, written + next.readableBytes <= buffer.count
         {
-            next.withUnsafeBytes { bytes in
+            let count = next.readableBytes
+            next.withUnsafeReadableBytes { bytes in
                 if let base = bytes.baseAddress, bytes.count > 0 {
                     (buffer.baseAddress! + written).copyMemory(from: base, byteCount: bytes.count)
                 }
             }
             messages.removeFirst()
-            written += next.count
+            written += count
             segments += 1
-            if next.count < segmentSize { break }  // a shorter datagram ends a GSO run
+            if count < segmentSize { break }  // a shorter datagram ends a GSO run
         }
         return Transmit(destination: destination, byteCount: written, segmentSize: segmentSize, segmentCount: segments)
     }

@@ -30,6 +30,9 @@ package final class RawDatagramReceiver: @unchecked Sendable {
     private var isFinished = false
     /// Datagrams read from the socket.
     private(set) var datagramsReceived = 0
+    /// The buffers of messages the consumer took, reused for later datagrams as the engine's
+    /// receive memory pool reuses released messages' buffers.
+    private var recycler = MessageBufferRecycler()
 
     init(eventLoop: any EventLoop, configuration: ConnectionConfiguration, acknowledgements: RawDatagramAcknowledgements) {
         self.eventLoop = eventLoop
@@ -44,7 +47,9 @@ package final class RawDatagramReceiver: @unchecked Sendable {
     /// The next message, or nil once finished (the same call ``RUDPConnection``'s stream makes).
     nonisolated(nonsending) func nextMessage() async throws -> ReceivedMessage? {
         try await mailbox.nextMessage { [self] in
-            eventLoop.execute { [self] in _ = mailbox.takeReleases() }
+            eventLoop.execute { [self] in
+                for message in mailbox.takeReleases() { recycler.recycle(message.buffer) }
+            }
         }
     }
 
@@ -70,7 +75,7 @@ package final class RawDatagramReceiver: @unchecked Sendable {
                     for index in (8..<16).reversed() { sequence = sequence << 8 | UInt64(datagram[index]) }
                     if sequence &+ 1 > through { through = sequence &+ 1 }
                 }
-                delivered.append(ReceivedMessage(bytes: [UInt8](datagram), channel: 0, mode: .reliableOrdered))
+                delivered.append(ReceivedMessage(buffer: recycler.message(copying: datagram), channel: 0, mode: .reliableOrdered))
             }
         }
     }

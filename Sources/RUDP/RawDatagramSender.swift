@@ -11,7 +11,7 @@ import Glibc
 /// each message leaves as one datagram, with no header, no acknowledgement, no retransmission.
 ///
 /// It runs the protocol's path with the engine taken out: ``send(_:)`` queues into a
-/// ``ConnectionMailbox`` exactly as ``RUDPConnection/send(_:channel:mode:)`` does (same budget,
+/// ``ConnectionMailbox`` exactly as ``RUDPConnection/send(_:channel:mode:)-(ByteBuffer,_,_)`` does (same budget,
 /// same back-pressure, same hop to the event loop), and the loop writes what it takes through a
 /// ``DatagramBatch`` (one copy into the socket's buffer, GSO runs, one flush per step), as
 /// ``EndpointDriver`` does with the engine's output.
@@ -90,11 +90,11 @@ package final class RawDatagramSender: @unchecked Sendable {
     // MARK: - Application side
 
     /// Queues `bytes` to leave as one datagram; suspends while the send budget is full, as
-    /// ``RUDPConnection/send(_:channel:mode:)`` does. Throws ``RUDPError`` with code
+    /// ``RUDPConnection/send(_:channel:mode:)-(ByteBuffer,_,_)`` does. Throws ``RUDPError`` with code
     /// `messageTooLarge` beyond ``maximumMessageSize``, `invalidArgument` for an empty message,
     /// `connectionClosed` once the path is closed.
-    package nonisolated(nonsending) func send(_ bytes: [UInt8]) async throws {
-        guard !bytes.isEmpty else { throw RUDPError(.invalidArgument, "a raw datagram needs at least one byte") }
+    package nonisolated(nonsending) func send(_ bytes: ByteBuffer) async throws {
+        guard bytes.readableBytes > 0 else { throw RUDPError(.invalidArgument, "a raw datagram needs at least one byte") }
         let message = QueuedMessage(bytes: bytes, channel: 0, mode: .reliableOrdered, acknowledgementToken: nil)
         while true {
             let outcome = try mailbox.tryEnqueue(message)
@@ -102,8 +102,13 @@ package final class RawDatagramSender: @unchecked Sendable {
                 if outcome.drain { scheduleDrain() }
                 return
             }
-            try await waitForRoom(bytes.count)
+            try await waitForRoom(bytes.readableBytes)
         }
+    }
+
+    /// Queues a copy of `bytes` (a convenience for tests; the benchmark sends buffers).
+    package nonisolated(nonsending) func send(_ bytes: [UInt8]) async throws {
+        try await send(ByteBuffer(bytes: bytes))
     }
 
     /// Suspends until the receiver read every message sent so far (or they counted as lost).
@@ -166,11 +171,11 @@ package final class RawDatagramSender: @unchecked Sendable {
             case .message(let message):
                 queue.append(message.bytes)
                 if unacknowledgedSizes.isEmpty { lastProgress = .now() }
-                unacknowledgedSizes.append(message.bytes.count)
-                unacknowledgedBytes += message.bytes.count
+                unacknowledgedSizes.append(message.bytes.readableBytes)
+                unacknowledgedBytes += message.bytes.readableBytes
                 handedOver += 1
                 movedMessages += 1
-                movedBytes += message.bytes.count
+                movedBytes += message.bytes.readableBytes
             case .barrier(let token):
                 barriers.append((handedOver, token))
             }

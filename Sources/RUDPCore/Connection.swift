@@ -1,3 +1,4 @@
+import NIOCore
 import RUDPWire
 
 /// One reliable connection: a sans-IO state machine with no sockets, no clock and no global state.
@@ -6,7 +7,7 @@ import RUDPWire
 /// The methods fall into four kinds, after quinn-proto's `Connection`:
 /// - **Input from the network and the clock**: ``handle(datagram:at:)`` for every datagram
 ///   routed to this connection, ``handleTimeout(at:)`` once ``nextDeadline()`` has passed.
-/// - **Application commands**: ``send(_:channel:mode:)``, ``close(at:)``, ``abort(at:with:)``,
+/// - **Application commands**: ``send(_:channel:mode:)-(ByteBuffer,_,_)``, ``close(at:)``, ``abort(at:with:)``,
 ///   ``releaseCredit(_:)``.
 /// - **Output, polled in this order after every input or command**: ``pollTransmit(at:)`` until it
 ///   returns nil (each call yields at most one datagram for the peer), then ``pollEvent()`` until
@@ -188,14 +189,14 @@ public final class Connection {
     public var packetsAccepted: Int { machine.stats.packetsReceived }
     /// Whether the connection has finished and produces no more output.
     public var isClosed: Bool { machine.phase.isClosed }
-    /// Whether every message handed to ``send(_:channel:mode:)`` has left the send buffer.
+    /// Whether every message handed to ``send(_:channel:mode:)-(ByteBuffer,_,_)`` has left the send buffer.
     public var isSendBufferEmpty: Bool { machine.sendQueue.isEmpty }
     /// Every message with an ID below this one has left the send buffer: acknowledged (reliable),
     /// sent (unreliable) or failed. Equals ``nextMessageID`` when the send buffer is empty. A
     /// transport waits for "everything sent so far was acknowledged" by comparing it with the
     /// ``nextMessageID`` it noted, instead of tracking acknowledgements itself.
     public var messagesReleasedBelow: MessageID { machine.sendQueue.releasedBelow }
-    /// The ID the next message accepted by ``send(_:channel:mode:)`` gets (IDs are consecutive).
+    /// The ID the next message accepted by ``send(_:channel:mode:)-(ByteBuffer,_,_)`` gets (IDs are consecutive).
     public var nextMessageID: MessageID { machine.sendQueue.nextMessageID }
     /// The name of the congestion controller in use.
     public var congestionControllerName: String { machine.congestion.name }
@@ -226,9 +227,33 @@ public final class Connection {
     /// (``ConnectionEvent/acknowledged(_:)``). Throws instead of queueing if the buffer is full
     /// (then ``ConnectionEvent/writable`` follows once there is room: wait for it rather than
     /// retrying), the message is too large, the channel does not exist, or the connection is closing.
+    ///
+    /// The message is `message`'s readable bytes. The connection keeps a reference to the buffer's
+    /// storage, not a copy: each fragment is copied from it once, straight into the datagram that
+    /// carries it. Writing to your own copy of the buffer afterwards does not change what is sent
+    /// (`ByteBuffer` is copy-on-write), but keeping a copy makes that write allocate. The send
+    /// buffer counts the readable bytes, but the whole storage stays alive until the message
+    /// leaves it: send a small slice of a large buffer as a copy of its own.
+    ///
+    /// ```swift
+    /// var message = ByteBuffer()
+    /// message.writeString("hello")
+    /// let id = try connection.send(message, channel: 0, mode: .reliableOrdered)
+    /// ```
+    @discardableResult
+    public func send(_ message: ByteBuffer, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) throws(SendError) -> MessageID {
+        try machine.send(message, channel: channel, mode: mode)
+    }
+
+    /// Queues a message given as an array: a convenience that copies `message` into a new
+    /// `ByteBuffer` once and sends that (see ``send(_:channel:mode:)-(ByteBuffer,_,_)``).
+    ///
+    /// ```swift
+    /// let id = try connection.send(Array("hello".utf8))
+    /// ```
     @discardableResult
     public func send(_ message: [UInt8], channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) throws(SendError) -> MessageID {
-        try machine.send(message, channel: channel, mode: mode)
+        try machine.send(ByteBuffer(bytes: message), channel: channel, mode: mode)
     }
 
     /// Debug builds: the timer table agrees with the inputs of its timers after every call.

@@ -33,7 +33,7 @@ public struct ConnectionConfiguration: Sendable {
     /// Close the connection when nothing was received for this long. Default 30 s.
     public var idleTimeout: Duration = .seconds(30)
     /// Close the connection with CLOSE(application idle) when no message was sent or received for
-    /// this long: the application handed no message to ``Connection/send(_:channel:mode:)``, no new
+    /// this long: the application handed no message to ``Connection/send(_:channel:mode:)-(ByteBuffer,_,_)``, no new
     /// message data went out for the first time and none arrived. Keep-alive PINGs and
     /// acknowledgements do not count, so a peer that only answers keep-alives cannot hold the
     /// connection (and a server's slot) forever. nil (the default) disables the limit.

@@ -1,3 +1,4 @@
+import NIOCore
 import RUDPWire
 
 /// What a datagram handed to the state machine still needs from its owner.
@@ -406,7 +407,7 @@ extension ConnectionState {
             return
         }
         let window = settings.receiveWindow
-        let bytes: [UInt8]
+        let bytes: ByteBuffer
         if frame.offset == 0 && frame.payload.count == total {
             // Whole: delivered at once, if it fits the window (older partial messages give way).
             let cost = total + ReceiveMemory.overhead
@@ -417,7 +418,7 @@ extension ConnectionState {
                     return
                 }
             }
-            bytes = Array(frame.payload)
+            bytes = buffers.pool?.message(copying: frame.payload) ?? MessageBufferRecycler.buffer(copying: frame.payload)
         } else {
             // The partial messages may use the reassembly budget, as far as the window has room.
             let room = window - (buffers.memory - buffers.unreliable.memory)
@@ -435,11 +436,11 @@ extension ConnectionState {
                 bytes = message
             }
         }
-        let cost = bytes.count + ReceiveMemory.overhead
-        buffers.undeliveredUnreliableBytes += bytes.count
+        let cost = bytes.readableBytes + ReceiveMemory.overhead
+        buffers.undeliveredUnreliableBytes += bytes.readableBytes
         buffers.undeliveredUnreliableMemory += cost
         buffers.adjust(by: cost)
-        events.append(.message(ReceivedMessage(bytes: bytes, channel: frame.channel, mode: .unreliable)))
+        events.append(.message(ReceivedMessage(buffer: bytes, channel: frame.channel, mode: .unreliable)))
         stats.messagesDelivered += 1
     }
 

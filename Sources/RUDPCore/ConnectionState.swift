@@ -1,4 +1,5 @@
 import DequeModule
+import NIOCore
 import RUDPWire
 
 /// The whole state of one connection, as a value: every transition is a `mutating` method, so
@@ -221,7 +222,7 @@ struct ConnectionState {
 
     // MARK: - Application commands
 
-    mutating func send(_ message: [UInt8], channel: UInt8, mode: DeliveryMode) throws(SendError) -> MessageID {
+    mutating func send(_ message: ByteBuffer, channel: UInt8, mode: DeliveryMode) throws(SendError) -> MessageID {
         switch phase {
         case .closing, .draining, .closed: throw .connectionClosed
         default: break
@@ -230,9 +231,10 @@ struct ConnectionState {
         let channelCount = min(settings.channelCount, peerParameters?.channelCount ?? settings.channelCount)
         if channel >= channelCount { throw .invalidChannel(channel, channelCount: channelCount) }
         let limit = min(settings.maxMessageSize, Int(peerParameters?.maxMessageSize ?? UInt32(settings.maxMessageSize)))
-        if message.count > limit { throw .messageTooLarge(size: message.count, limit: limit) }
-        if sendQueueIsFull(adding: message.count) {
-            writableSize = writableWanted ? min(writableSize, message.count) : message.count
+        let size = message.readableBytes
+        if size > limit { throw .messageTooLarge(size: size, limit: limit) }
+        if sendQueueIsFull(adding: size) {
+            writableSize = writableWanted ? min(writableSize, size) : size
             writableWanted = true
             throw .sendBufferFull
         }
@@ -274,12 +276,13 @@ struct ConnectionState {
     }
 
     mutating func releaseCredit(_ message: ReceivedMessage) {
-        buffers.pool?.recycle(message.bytes)
+        let size = message.buffer.readableBytes
+        buffers.pool?.recycle(message.buffer)
         if message.mode.isReliable {
-            flow.release(message.bytes.count)
+            flow.release(size)
         } else {
-            buffers.undeliveredUnreliableBytes = max(0, buffers.undeliveredUnreliableBytes - message.bytes.count)
-            let released = min(buffers.undeliveredUnreliableMemory, message.bytes.count + ReceiveMemory.overhead)
+            buffers.undeliveredUnreliableBytes = max(0, buffers.undeliveredUnreliableBytes - size)
+            let released = min(buffers.undeliveredUnreliableMemory, size + ReceiveMemory.overhead)
             if released > 0 {
                 buffers.undeliveredUnreliableMemory -= released
                 buffers.adjust(by: -released)
@@ -287,7 +290,7 @@ struct ConnectionState {
         }
     }
 
-    /// Dates a message the application queued (``send(_:channel:mode:)`` has no time) at the
+    /// Dates a message the application queued (``send(_:channel:mode:)-(ByteBuffer,_,_)`` has no time) at the
     /// next call that has one.
     mutating func noteApplicationActivity(at now: Timestamp) {
         if applicationActivityPending {

@@ -1,3 +1,4 @@
+import NIOCore
 import RUDPWire
 
 /// Many connections over one socket: routes datagrams by connection ID, accepts new peers
@@ -25,7 +26,7 @@ import RUDPWire
 ///
 /// The API has the four kinds of method of quinn's: getters; `handle...` for input from the
 /// network or the clock (``handle(datagram:from:at:)-(UnsafeRawBufferPointer,_,_)``,
-/// ``handleTimeout(at:)``); commands (``connect(to:at:)``, ``send(_:on:channel:mode:)``,
+/// ``handleTimeout(at:)``); commands (``connect(to:at:)``, ``send(_:on:channel:mode:)-(ByteBuffer,_,_,_)``,
 /// ``releaseCredit(_:on:)``, ``close(_:at:)``, ``abort(_:at:with:)``); and `poll...` for output.
 /// After any input or command, poll in this order: ``pollTransmit(into:at:)`` until nil,
 /// ``pollEvent()`` until nil (taking events can free room, and releasing a message's credit with
@@ -169,12 +170,30 @@ public final class Endpoint {
         core.connect(to: address, at: now)
     }
 
-    /// Queues a message on a connection. See ``Connection/send(_:channel:mode:)``.
+    /// Queues a message, `message`'s readable bytes, on a connection. See
+    /// ``Connection/send(_:channel:mode:)-(ByteBuffer,_,_)``: the buffer is kept by reference and
+    /// each fragment copied from it once, into its datagram.
+    ///
+    /// ```swift
+    /// var message = ByteBufferAllocator().buffer(capacity: 1024)
+    /// message.writeBytes(payload)
+    /// let id = try endpoint.send(message, on: connection)
+    /// ```
+    @discardableResult
+    public func send(_ message: ByteBuffer, on id: ConnectionID, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered)
+        throws(SendError)
+        -> MessageID
+    {
+        try core.send(message, on: id, channel: channel, mode: mode)
+    }
+
+    /// Queues a message given as an array on a connection: a convenience that copies it into a
+    /// new `ByteBuffer` once (see ``send(_:on:channel:mode:)-(ByteBuffer,_,_,_)``).
     @discardableResult
     public func send(_ message: [UInt8], on id: ConnectionID, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered) throws(SendError)
         -> MessageID
     {
-        try core.send(message, on: id, channel: channel, mode: mode)
+        try core.send(ByteBuffer(bytes: message), on: id, channel: channel, mode: mode)
     }
 
     /// Releases the credit of a message the application has consumed, once per message event:

@@ -1,4 +1,5 @@
 import DequeModule
+import NIOCore
 import RUDPWire
 
 /// The state and logic of an ``Endpoint``, as one struct with `mutating` methods: the class
@@ -118,7 +119,7 @@ struct EndpointCore {
         return id
     }
 
-    mutating func send(_ message: [UInt8], on id: ConnectionID, channel: UInt8, mode: DeliveryMode) throws(SendError) -> MessageID {
+    mutating func send(_ message: ByteBuffer, on id: ConnectionID, channel: UInt8, mode: DeliveryMode) throws(SendError) -> MessageID {
         guard let slot = table.find(id), let connection = connections[slot] else { throw .connectionClosed }
         let messageID = try connection.send(message, channel: channel, mode: mode)
         touch(slot)

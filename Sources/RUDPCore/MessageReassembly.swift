@@ -1,7 +1,12 @@
+import NIOCore
+
 /// Collects the fragments of one message as they arrive, without allocating the length the
 /// message claims: each fragment's new bytes are copied, once, out of the received packet into
-/// an engine-owned array (a *chunk*), and the message is built once, when complete (a message
-/// one chunk holds is that chunk).
+/// an engine-owned array (a *chunk*), and the message's `ByteBuffer` is built once, when
+/// complete, by copying the chunks into it: the "one more copy" a reassembled message takes.
+/// Writing fragments straight into a buffer of the message's total length would save that copy
+/// but allocate the length a fragment *claims* (up to the maximum message size) before any of
+/// it arrived; chunks keep the memory held, and counted, to what was received.
 ///
 /// Overlapping and duplicated fragments are harmless: only bytes not yet received are kept (the
 /// first copy of a byte wins). The number of separate received intervals is bounded against
@@ -136,23 +141,20 @@ struct MessageReassembly {
         return Chunk(offset: range.lowerBound, bytes: bytes)
     }
 
-    /// The complete message, built from the chunks (without a copy when one chunk holds it
-    /// all); leaves the reassembly empty. Call only when ``isComplete``.
-    mutating func takeMessage() -> [UInt8] {
+    /// The complete message: the chunks copied, in order, into a new buffer of exactly
+    /// ``totalLength`` bytes; leaves the reassembly empty. Call only when ``isComplete``.
+    mutating func takeMessage() -> ByteBuffer {
         defer {
             chunks = []
             receivedBytes = 0
             storedBytes = 0
             intervalCount = 0
         }
-        if chunks.count == 1 { return chunks[0].bytes }
-        return [UInt8](unsafeUninitializedCapacity: totalLength) { buffer, count in
-            for chunk in chunks {
-                chunk.bytes.withUnsafeBufferPointer { source in
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[chunk.offset..<chunk.end]).initialize(fromContentsOf: source)
-                }
-            }
-            count = totalLength
+        var message = ByteBufferAllocator().buffer(capacity: totalLength)
+        // Complete: the chunks are disjoint, ascending and cover 0 ..< totalLength without gaps.
+        for chunk in chunks {
+            chunk.bytes.withUnsafeBytes { _ = message.writeBytes($0) }
         }
+        return message
     }
 }

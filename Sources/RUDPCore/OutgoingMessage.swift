@@ -1,10 +1,12 @@
+import NIOCore
 import RUDPWire
 
 /// A message held by the sender until the peer acknowledges all of it (reliable) or until it
-/// has been transmitted once (unreliable). Its bytes are the application's array, kept as they
-/// were handed in; each fragment is copied from them straight into the datagram that carries it.
+/// has been transmitted once (unreliable). Its bytes are the readable bytes of the application's
+/// `ByteBuffer`, kept as it was handed in (a reference to its storage, not a copy); each fragment
+/// is copied from them straight into the datagram that carries it, the one copy on the way out.
 struct OutgoingMessage: RingElement {
-    var bytes: [UInt8]
+    var bytes: ByteBuffer
     var channel: UInt8
     var mode: DeliveryMode
     var sequence: UInt32
@@ -21,10 +23,12 @@ struct OutgoingMessage: RingElement {
     var ackedBits: UInt64 = 0
     var ackedOverflow: [UInt64] = []
 
-    static let empty = OutgoingMessage(bytes: [], channel: 0, mode: .unreliable, sequence: 0, isLive: false)
+    static let empty = OutgoingMessage(bytes: ByteBuffer(), channel: 0, mode: .unreliable, sequence: 0, isLive: false)
 
     @inline(__always)
-    static var ringFiller: OutgoingMessage { OutgoingMessage(bytes: [], channel: 0, mode: .unreliable, sequence: 0, isLive: false) }
+    static var ringFiller: OutgoingMessage {
+        OutgoingMessage(bytes: ByteBuffer(), channel: 0, mode: .unreliable, sequence: 0, isLive: false)
+    }
 
     /// What decides whether and how the message may start: its plain fields, without the arrays
     /// (a copy of the message itself retains and releases both).
@@ -37,13 +41,13 @@ struct OutgoingMessage: RingElement {
     }
 
     var summary: Summary {
-        Summary(byteCount: bytes.count, channel: channel, mode: mode, sequence: sequence, isStarted: isStarted)
+        Summary(byteCount: bytes.readableBytes, channel: channel, mode: mode, sequence: sequence, isStarted: isStarted)
     }
 
     /// Turns this message into an empty slot in place (what ``empty`` is, without copying that):
     /// releases its bytes.
     mutating func clear() {
-        bytes = []
+        bytes = ByteBuffer()
         if !ackedOverflow.isEmpty { ackedOverflow = [] }
         isLive = false
     }
@@ -53,7 +57,8 @@ struct OutgoingMessage: RingElement {
 
     mutating func start(fragmentSize: Int) {
         self.fragmentSize = fragmentSize
-        fragmentCount = bytes.isEmpty ? 1 : (bytes.count + fragmentSize - 1) / fragmentSize
+        let count = bytes.readableBytes
+        fragmentCount = count == 0 ? 1 : (count + fragmentSize - 1) / fragmentSize
         if mode.isReliable && fragmentCount > 64 {
             ackedOverflow = Array(repeating: 0, count: (fragmentCount - 64 + 63) / 64)
         }
@@ -84,7 +89,7 @@ struct OutgoingMessage: RingElement {
     @inline(__always)
     func range(of index: Int) -> Range<Int> {
         let lower = index * fragmentSize
-        return lower..<min(lower + fragmentSize, bytes.count)
+        return lower..<min(lower + fragmentSize, bytes.readableBytes)
     }
 
     /// The encoded size of the MESSAGE frame of fragment `index`.
@@ -95,9 +100,9 @@ struct OutgoingMessage: RingElement {
     /// Writes the MESSAGE frame of fragment `index` into `builder`.
     func write(fragment index: Int, into builder: inout PacketBuilder) {
         let range = range(of: index)
-        bytes.withUnsafeBytes { raw in
+        bytes.withUnsafeReadableBytes { raw in
             builder.writeMessage(
-                channel: channel, mode: mode, sequence: sequence, totalLength: UInt32(bytes.count),
+                channel: channel, mode: mode, sequence: sequence, totalLength: UInt32(raw.count),
                 offset: UInt32(range.lowerBound), payload: UnsafeRawBufferPointer(rebasing: raw[range]))
         }
     }

@@ -9,8 +9,10 @@
 /// no longer counted here (flow control bounds it, section 14).
 enum ReceiveMemory {
     /// Bookkeeping charged per chunk, per waiting message and per message record, on top of the
-    /// bytes: a Swift array's header and the allocator's rounding (about 48 bytes), plus the
-    /// chunk's slot in its message's list or the record's slot in its dictionary.
+    /// bytes: a chunk's Swift array header and the allocator's rounding (about 48 bytes), plus
+    /// the chunk's slot in its message's list or the record's slot in its dictionary. A complete
+    /// message is counted by its length plus this (its `ByteBuffer`'s storage object is of that
+    /// order; NIO's rounding of the capacity up to a power of two is not counted).
     static let overhead = 64
 
     /// The most a MESSAGE frame with `payloadCount` bytes can add: its bytes in a new chunk of a

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The receive memory of all the connections of one ``Endpoint`` together, against the
 /// endpoint's ``EndpointConfiguration/receiveMemoryBudget``.
 ///
@@ -32,7 +34,7 @@ final class ReceiveMemoryPool {
     /// Whether ``takeClosed()`` has anything: asked for every datagram, so kept behind a
     /// pointer (a `let`), which reads without the run-time exclusivity check of a class's `var`.
     private let closedFlag: UnsafeMutablePointer<Bool>
-    /// Released messages' arrays, reused for later ones (one recycler per endpoint, so an idle
+    /// Released messages' buffers, reused for later ones (one recycler per endpoint, so an idle
     /// connection holds none). Behind a pointer like ``closedFlag``: used for every message.
     private let recycler: UnsafeMutablePointer<MessageBufferRecycler>
 
@@ -59,20 +61,20 @@ final class ReceiveMemoryPool {
         @inline(__always) get { closedFlag.pointee }
     }
 
-    /// Keeps the array of a message whose credit was released, for a later message (see
+    /// Keeps the buffer of a message whose credit was released, for a later message (see
     /// ``MessageBufferRecycler``).
     @inline(__always)
-    func recycle(_ bytes: [UInt8]) {
-        recycler.pointee.recycle(bytes)
+    func recycle(_ buffer: ByteBuffer) {
+        recycler.pointee.recycle(buffer)
     }
 
-    /// A new delivered message holding a copy of `payload`, in a recycled array if one fits.
+    /// A new delivered message holding a copy of `payload`, in a recycled buffer if one fits.
     @inline(__always)
-    func message(copying payload: UnsafeRawBufferPointer) -> [UInt8] {
+    func message(copying payload: UnsafeRawBufferPointer) -> ByteBuffer {
         recycler.pointee.message(copying: payload)
     }
 
-    /// Recycled arrays held now.
+    /// Recycled buffers held now.
     var recycledCount: Int { recycler.pointee.count }
 
     /// Notes the endpoint's connection in `slot` (nil when the slot is freed).

@@ -1,4 +1,5 @@
 import DequeModule
+import NIOCore
 import RUDPWire
 
 /// Receive state of one channel's reliable messages: reassembly, deduplication by sequence
@@ -18,14 +19,14 @@ import RUDPWire
 struct ReliableChannelReceiver {
     enum Entry {
         case partial(MessageReassembly, DeliveryMode)
-        case complete([UInt8])  // ordered, waiting for earlier messages
+        case complete(ByteBuffer)  // ordered, waiting for earlier messages
         case delivered  // unordered, already handed out
 
         /// The memory this entry holds.
         var memory: Int {
             switch self {
             case .partial(let r, _): return r.memory + ReceiveMemory.overhead
-            case .complete(let bytes): return bytes.count + ReceiveMemory.overhead
+            case .complete(let buffer): return buffer.readableBytes + ReceiveMemory.overhead
             case .delivered: return ReceiveMemory.overhead
             }
         }
@@ -58,7 +59,7 @@ struct ReliableChannelReceiver {
     /// Takes one reliable fragment, read in place from the received packet (its payload is copied
     /// once, into the delivered message or the reassembly, and only if it is new); appends
     /// completed, deliverable messages to `events`.
-    /// A message that arrives whole is copied into an array from `recycler` when there is one.
+    /// A message that arrives whole is copied into a buffer from `recycler` when there is one.
     mutating func receive(
         _ frame: MessageFrameView, window: UInt16, maxMessageSize: Int, recycler: ReceiveMemoryPool? = nil,
         deliveringTo events: inout Deque<ConnectionEvent>
@@ -67,7 +68,7 @@ struct ReliableChannelReceiver {
         if distance >= 1 << 31 { return .duplicate }  // behind the window: already delivered
         if distance >= UInt32(window) { return .violation("message sequence beyond the message window") }
         var newBytes: Int? = nil
-        var completed: [UInt8]? = nil
+        var completed: ByteBuffer? = nil
         var change = 0
         // In-order traffic without loss keeps no entries: no lookup then. `index` is where the
         // sequence is, or where it belongs.
@@ -103,7 +104,7 @@ struct ReliableChannelReceiver {
             if total > maxMessageSize { return .violation("message of \(total) bytes exceeds the maximum message size") }
             newBytes = total
             if frame.offset == 0 && frame.payload.count == total {
-                completed = recycler?.message(copying: frame.payload) ?? Array(frame.payload)
+                completed = recycler?.message(copying: frame.payload) ?? MessageBufferRecycler.buffer(copying: frame.payload)
             } else {
                 var r = MessageReassembly(totalLength: total)
                 _ = r.insert(offset: Int(frame.offset), payload: frame.payload)
@@ -118,7 +119,7 @@ struct ReliableChannelReceiver {
                 change += entry.memory
                 hold(entry, sequence: frame.sequence, at: index)
             } else {
-                events.append(.message(ReceivedMessage(bytes: bytes, channel: frame.channel, mode: frame.mode)))
+                events.append(.message(ReceivedMessage(buffer: bytes, channel: frame.channel, mode: frame.mode)))
                 if frame.sequence == nextToDeliver {
                     nextToDeliver &+= 1
                     if !entries.isEmpty { change += advance(channel: frame.channel, deliveringTo: &events) }
@@ -142,7 +143,7 @@ struct ReliableChannelReceiver {
             pool[slot] = .delivered
             freeSlots.append(first.slot)
             if case .complete(let bytes) = entry {
-                events.append(.message(ReceivedMessage(bytes: bytes, channel: channel, mode: .reliableOrdered)))
+                events.append(.message(ReceivedMessage(buffer: bytes, channel: channel, mode: .reliableOrdered)))
             }
             change -= entry.memory
             nextToDeliver &+= 1

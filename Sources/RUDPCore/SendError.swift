@@ -1,4 +1,4 @@
-/// Why ``Connection/send(_:channel:mode:)`` refused a message. Nothing is queued when it throws.
+/// Why ``Connection/send(_:channel:mode:)-(ByteBuffer,_,_)`` refused a message. Nothing is queued when it throws.
 ///
 /// A struct rather than an enum (swift-nio-ssh's `NIOSSHError` pattern) so that new kinds of
 /// refusal can be added without breaking a caller's exhaustive `switch`: switch on ``code``

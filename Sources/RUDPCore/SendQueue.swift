@@ -1,4 +1,5 @@
 import DequeModule
+import NIOCore
 import RUDPWire
 
 /// Everything the sender holds: the messages, in a ring indexed by their ``MessageID`` (IDs are
@@ -54,7 +55,7 @@ struct SendQueue {
     /// The ID the next enqueued message gets.
     var nextMessageID: MessageID { MessageID(nextID) }
 
-    mutating func enqueue(_ bytes: [UInt8], channel: UInt8, mode: DeliveryMode) -> MessageID {
+    mutating func enqueue(_ bytes: ByteBuffer, channel: UInt8, mode: DeliveryMode) -> MessageID {
         let id = MessageID(nextID)
         if slots.isEmpty { oldestID = nextID }
         nextID += 1
@@ -76,7 +77,7 @@ struct SendQueue {
         }
         slots.append(OutgoingMessage(bytes: bytes, channel: channel, mode: mode, sequence: seq, isLive: true))
         count += 1
-        bufferedBytes += bytes.count
+        bufferedBytes += bytes.readableBytes
         return id
     }
 
@@ -128,7 +129,7 @@ struct SendQueue {
     /// release each, once per acknowledged message.
     mutating func release(_ id: MessageID) {
         guard let position = position(of: id) else { return }
-        let byteCount = slots[position].bytes.count
+        let byteCount = slots[position].bytes.readableBytes
         let reliableChannel = slots[position].mode.isReliable ? Int(slots[position].channel) : nil
         slots[position].clear()
         count -= 1

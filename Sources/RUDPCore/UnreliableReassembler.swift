@@ -1,4 +1,5 @@
 import DequeModule
+import NIOCore
 import RUDPWire
 
 /// Reassembles fragmented unreliable messages within a memory budget, evicting the oldest
@@ -23,7 +24,7 @@ struct UnreliableReassembler {
 
     enum Outcome {
         /// The fragment completed this message.
-        case completed([UInt8])
+        case completed(ByteBuffer)
         /// The fragment was kept, or ignored (a duplicate, a total length that disagrees with
         /// earlier fragments, too many separate pieces).
         case pending

@@ -264,12 +264,13 @@ public enum ExchangeScenario {
                     side.connected = true
                     side.pump(seed: seed)
                 case .message(let m):
-                    guard m.bytes.count >= 8 else {
-                        side.violations.append("received a message of \(m.bytes.count) bytes, shorter than any sent")
+                    let bytes = m.bytes  // one copy, checked below
+                    guard bytes.count >= 8 else {
+                        side.violations.append("received a message of \(bytes.count) bytes, shorter than any sent")
                         return
                     }
                     var tag: UInt64 = 0
-                    for i in 0..<8 { tag |= UInt64(m.bytes[i]) << (8 * UInt64(i)) }
+                    for i in 0..<8 { tag |= UInt64(bytes[i]) << (8 * UInt64(i)) }
                     let fromClient = tag >> 63 == 0
                     let index = Int(tag & ~(1 << 63))
                     let plan = fromClient ? setup.clientMessages : setup.serverMessages
@@ -278,8 +279,8 @@ public enum ExchangeScenario {
                         return
                     }
                     let p = plan[index]
-                    if m.bytes != ExchangeScenario.payload(seed: seed, fromClient: fromClient, index: index, size: p.size) {
-                        side.violations.append("message \(index) arrived corrupted or truncated (\(m.bytes.count) of \(p.size) bytes)")
+                    if bytes != ExchangeScenario.payload(seed: seed, fromClient: fromClient, index: index, size: p.size) {
+                        side.violations.append("message \(index) arrived corrupted or truncated (\(bytes.count) of \(p.size) bytes)")
                     }
                     if m.mode != p.mode || m.channel != p.channel {
                         side.violations.append(

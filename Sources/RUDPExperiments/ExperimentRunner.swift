@@ -62,7 +62,7 @@ public enum ExperimentRunner {
                 if case .connected = event, receiverConnection == nil { receiverConnection = receiver.endpoint.connection(id) }
                 return
             }
-            tally.record(message.bytes, at: simulator.now, offerDeadline: sender.offerDeadline)
+            tally.record(message.buffer, at: simulator.now, offerDeadline: sender.offerDeadline)
         }
 
         sender.connect(to: receiverAddress, at: simulator.now)

@@ -10,7 +10,7 @@ import RUDPSimulation
 ///
 /// ```swift
 /// var tally = ReceiverTally(intervalNanoseconds: 1_000_000_000, maxIntervals: 62)
-/// tally.record(message.bytes, at: now, offerDeadline: nil)
+/// tally.record(message.buffer, at: now, offerDeadline: nil)
 /// print(tally.delivered, tally.latency(atPercentile: 99) ?? 0)
 /// ```
 struct ReceiverTally {
@@ -37,13 +37,17 @@ struct ReceiverTally {
     /// Counts a message delivered at `now`; after `offerDeadline` its bytes count as outside
     /// the measurement window.
     mutating func record(_ bytes: [UInt8], at now: Timestamp, offerDeadline: Timestamp?) {
+        record(ByteBuffer(bytes: bytes), at: now, offerDeadline: offerDeadline)
+    }
+
+    /// Counts a delivered message (its buffer's readable bytes), read in place.
+    mutating func record(_ buffer: ByteBuffer, at now: Timestamp, offerDeadline: Timestamp?) {
+        let count = buffer.readableBytes
         delivered += 1
-        deliveredBytes += bytes.count
-        if let offerDeadline, now > offerDeadline { bytesAfterWindow += bytes.count }
+        deliveredBytes += count
+        if let offerDeadline, now > offerDeadline { bytesAfterWindow += count }
         lastDelivery = now
-        if bytes.count >= 8 {
-            var sentAt: UInt64 = 0
-            for index in 0..<8 { sentAt |= UInt64(bytes[index]) << (8 * UInt64(index)) }
+        if let sentAt = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt64.self) {
             let latency = now.nanoseconds(since: Timestamp(nanoseconds: sentAt))
             latencies.record(latency)
             let (sum, overflow) = latencySum.addingReportingOverflow(latency)
@@ -51,7 +55,7 @@ struct ReceiverTally {
         }
         let bucket = min(Int(now.nanoseconds / intervalNanoseconds), maxIntervals)
         if bucket >= perInterval.count { perInterval += [Int](repeating: 0, count: bucket - perInterval.count + 1) }
-        perInterval[bucket] += bytes.count
+        perInterval[bucket] += count
     }
 
     /// The latency at or below which `percentile` (0...100) of the messages arrived (the top of

@@ -159,7 +159,7 @@ final class EngineFuzzHarness {
         for peer in [client, server] {
             while !peer.held.isEmpty {
                 let (id, message) = peer.held.removeFirst()
-                if message.mode.isReliable { peer.records[id]?.heldReliableBytes -= message.bytes.count }
+                if message.mode.isReliable { peer.records[id]?.heldReliableBytes -= message.buffer.readableBytes }
                 peer.endpoint.releaseCredit(message, on: id)
             }
         }
@@ -240,7 +240,7 @@ final class EngineFuzzHarness {
             let count = Int(input.readByte() & 0x07) + 1
             for _ in 0..<min(count, peer.held.count) {
                 let (id, message) = peer.held.removeFirst()
-                if message.mode.isReliable { peer.records[id]?.heldReliableBytes -= message.bytes.count }
+                if message.mode.isReliable { peer.records[id]?.heldReliableBytes -= message.buffer.readableBytes }
                 peer.endpoint.releaseCredit(message, on: id)
             }
         case .rebindClient:
@@ -625,25 +625,27 @@ final class EngineFuzzHarness {
         let window = receiver.configuration.connection.receiveWindow
         if holdsCredit {
             receiver.held.append((id, message))
-            if message.mode.isReliable { record.heldReliableBytes += message.bytes.count }
+            if message.mode.isReliable { record.heldReliableBytes += message.buffer.readableBytes }
         }
         if receiver.tainted { return }
-        let what = "\(receiver.name) connection \(id) delivered \(message.bytes.count) bytes (channel \(message.channel), \(message.mode))"
+        let what =
+            "\(receiver.name) connection \(id) delivered \(message.buffer.readableBytes) bytes (channel \(message.channel), \(message.mode))"
         if record.heldReliableBytes > window {
             throw fail("\(what): \(record.heldReliableBytes) reliable bytes held back exceed the receive window \(window)")
         }
         guard let connection = receiver.endpoint.connection(id) else { throw fail("\(what) for a connection it does not have") }
-        guard let counter = EngineFuzzPayload.counter(of: message.bytes) else {
-            let key = EngineFuzzPeer.ShortMessageKey(size: message.bytes.count, channel: message.channel, mode: message.mode)
-            if !sender.shortMessagesSent.contains(key) || message.bytes != EngineFuzzPayload.make(counter: 0, size: message.bytes.count) {
-                throw fail("\(what) that \(sender.name) never sent: \(WireFuzzer.hex(message.bytes))")
+        let bytes = message.bytes  // one copy for the checks below
+        guard let counter = EngineFuzzPayload.counter(of: bytes) else {
+            let key = EngineFuzzPeer.ShortMessageKey(size: message.buffer.readableBytes, channel: message.channel, mode: message.mode)
+            if !sender.shortMessagesSent.contains(key) || bytes != EngineFuzzPayload.make(counter: 0, size: bytes.count) {
+                throw fail("\(what) that \(sender.name) never sent: \(WireFuzzer.hex(bytes))")
             }
             return
         }
         guard let sent = sender.sent[counter] else {
             throw fail("\(what) with counter \(counter) that \(sender.name) never sent")
         }
-        if sent.size != message.bytes.count || message.bytes != EngineFuzzPayload.make(counter: counter, size: sent.size) {
+        if sent.size != bytes.count || bytes != EngineFuzzPayload.make(counter: counter, size: sent.size) {
             throw fail("\(what) differing from message \(counter) of \(sent.size) bytes that \(sender.name) sent")
         }
         if sent.channel != message.channel || sent.mode != message.mode {

@@ -16,7 +16,7 @@ import RUDPWire
 /// let simulator = NetworkSimulator(seed: 7)
 /// let server = EndpointNode(configuration: EndpointConfiguration(acceptsConnections: true), seed: 1)
 /// server.onEvent = { id, event in
-///     if case .message(let m) = event { _ = try? server.endpoint.send(m.bytes, on: id) }   // echo
+///     if case .message(let m) = event { _ = try? server.endpoint.send(m.buffer, on: id) }   // echo
 /// }
 /// let serverAddress = simulator.addNode(server)
 /// ```

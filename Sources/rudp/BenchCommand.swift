@@ -348,7 +348,10 @@ struct BenchCommand: AsyncParsableCommand {
         // property wrapper's getter (about 1,100 instructions a message in a 100,000-message bulk
         // run under callgrind), charged to the sending task of both the baseline and the protocol.
         let warmup = self.warmup, measuredMessages = self.measuredMessages, paced = mode == .paced, rate = self.rate
-        var message = [UInt8](repeating: 0xA5, count: size)
+        // A ByteBuffer, through the same ByteBuffer API in both runs: each stamp copies it once (the
+        // queued message still holds the previous storage), the engine or baseline copies it
+        // once more, into the socket's buffer.
+        var message = ByteBuffer(repeating: 0xA5, count: size)
         watchdog.progress(phase: "sending the warm-up messages")
         for sequence in 0..<warmup {
             Self.writeStamp(into: &message, sentAt: ContinuousClock.processNanoseconds(), sequence: UInt64(sequence))
@@ -404,10 +407,10 @@ struct BenchCommand: AsyncParsableCommand {
         var expected: UInt64 = 0
         for try await message in messages {
             let now = ContinuousClock.processNanoseconds()
-            guard message.bytes.count == size else {
-                throw CLIError("message \(expected) arrived with \(message.bytes.count) bytes instead of \(size)")
+            guard message.buffer.readableBytes == size else {
+                throw CLIError("message \(expected) arrived with \(message.buffer.readableBytes) bytes instead of \(size)")
             }
-            let (sentAt, sequence) = readStamp(message.bytes)
+            let (sentAt, sequence) = readStamp(message.buffer)
             if sequence != expected {
                 guard !exactlyOnceInOrder else {
                     throw CLIError("message \(sequence) arrived when \(expected) was expected: delivery is not exactly once and in order")
@@ -453,18 +456,16 @@ struct BenchCommand: AsyncParsableCommand {
     ///
     /// Two 8-byte stores: writing byte by byte cost about 700 instructions a message (a bounds
     /// and uniqueness check per byte) on the sending task of both the baseline and the protocol.
-    static func writeStamp(into message: inout [UInt8], sentAt: UInt64, sequence: UInt64) {
-        precondition(message.count >= 16, "a benchmark message holds at least its 16-byte stamp")
-        message.withUnsafeMutableBytes { bytes in
-            bytes.storeBytes(of: sentAt.littleEndian, toByteOffset: 0, as: UInt64.self)
-            bytes.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
-        }
+    static func writeStamp(into message: inout ByteBuffer, sentAt: UInt64, sequence: UInt64) {
+        precondition(message.readableBytes >= 16, "a benchmark message holds at least its 16-byte stamp")
+        message.setInteger(sentAt, at: message.readerIndex, endianness: .little)
+        message.setInteger(sequence, at: message.readerIndex + 8, endianness: .little)
     }
 
     /// Reads what ``writeStamp(into:sentAt:sequence:)`` wrote.
-    static func readStamp(_ message: [UInt8]) -> (sentAt: UInt64, sequence: UInt64) {
-        precondition(message.count >= 16, "a benchmark message holds at least its 16-byte stamp")
-        return message.withUnsafeBytes { bytes in
+    static func readStamp(_ message: ByteBuffer) -> (sentAt: UInt64, sequence: UInt64) {
+        precondition(message.readableBytes >= 16, "a benchmark message holds at least its 16-byte stamp")
+        return message.withUnsafeReadableBytes { bytes in
             (
                 UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
                 UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))

@@ -136,7 +136,7 @@ struct EchoServerCommand: AsyncParsableCommand {
     /// Sends the reply to one message, on its channel and with its delivery mode.
     static func echo(_ message: ReceivedMessage, on connection: RUDPConnection, _ service: EchoService) async throws {
         do {
-            try await connection.send(reply(to: message.bytes), channel: message.channel, mode: message.mode)
+            try await connection.send(reply(to: message.buffer), channel: message.channel, mode: message.mode)
             service.messagesEchoed.increment()
         } catch let error as RUDPError where error.code == .messageTooLarge {
             service.replyNotSent(error, on: connection)
@@ -146,6 +146,15 @@ struct EchoServerCommand: AsyncParsableCommand {
     /// The reply to a message: `Hello, <message as UTF-8>!`.
     static func reply(to message: [UInt8]) -> [UInt8] {
         Array("Hello, ".utf8) + message + Array("!".utf8)
+    }
+
+    /// ``reply(to:)-([UInt8])`` in a new buffer, the message's bytes copied once, into it.
+    static func reply(to message: ByteBuffer) -> ByteBuffer {
+        var reply = ByteBufferAllocator().buffer(capacity: message.readableBytes + 8)
+        reply.writeString("Hello, ")
+        reply.writeImmutableBuffer(message)
+        reply.writeString("!")
+        return reply
     }
 
     func validate() throws {

@@ -2,59 +2,67 @@ import Testing
 
 @testable import RUDPCore
 
-/// Released messages' arrays carry later messages (``MessageBufferRecycler``); an array the
+/// Released messages' buffers carry later messages (``MessageBufferRecycler``); a buffer the
 /// application still holds must never change.
 @Suite struct MessageBufferRecyclerTests {
     private static func bytes(_ count: Int, seed: UInt8) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed }
     }
 
-    private static func address(_ bytes: [UInt8]) -> UnsafeRawPointer? {
-        bytes.withUnsafeBytes { $0.baseAddress }
+    private static func buffer(_ count: Int, seed: UInt8) -> ByteBuffer {
+        ByteBuffer(bytes: bytes(count, seed: seed))
     }
 
-    @Test func aReleasedArrayNobodyHoldsCarriesTheNextMessage() {
+    private static func address(_ buffer: ByteBuffer) -> UnsafeRawPointer? {
+        buffer.withUnsafeReadableBytes { $0.baseAddress }
+    }
+
+    private static func message(_ recycler: inout MessageBufferRecycler, copying payload: [UInt8]) -> ByteBuffer {
+        payload.withUnsafeBytes { recycler.message(copying: $0) }
+    }
+
+    @Test func aReleasedBufferNobodyHoldsCarriesTheNextMessage() {
         var recycler = MessageBufferRecycler()
-        var delivered: [UInt8]? = Self.bytes(1_024, seed: 1)
+        var delivered: ByteBuffer? = Self.buffer(1_024, seed: 1)
         let storage = Self.address(delivered!)
         recycler.recycle(delivered!)
         delivered = nil  // the application dropped it
         let payload = Self.bytes(1_024, seed: 2)
-        let next = payload.withUnsafeBytes { recycler.message(copying: $0) }
-        #expect(next == payload)
-        #expect(Self.address(next) == storage, "the released array's storage was not reused")
+        let next = Self.message(&recycler, copying: payload)
+        #expect(Array(next.readableBytesView) == payload)
+        #expect(Self.address(next) == storage, "the released buffer's storage was not reused")
         #expect(recycler.count == 0)
     }
 
-    @Test func anArrayTheApplicationStillHoldsIsNeverChanged() {
+    @Test func aBufferTheApplicationStillHoldsIsNeverChanged() {
         var recycler = MessageBufferRecycler()
-        let kept = Self.bytes(1_000, seed: 3)
+        let kept = Self.buffer(1_000, seed: 3)
         recycler.recycle(kept)
         let payload = Self.bytes(990, seed: 4)
-        let next = payload.withUnsafeBytes { recycler.message(copying: $0) }
-        #expect(next == payload)
-        #expect(kept == Self.bytes(1_000, seed: 3))
+        let next = Self.message(&recycler, copying: payload)
+        #expect(Array(next.readableBytesView) == payload)
+        #expect(kept == Self.buffer(1_000, seed: 3))
         #expect(Self.address(next) != Self.address(kept))
     }
 
-    @Test func onlySmallArraysOfAboutTheRightSizeAreKeptAndUsed() {
+    @Test func onlySmallBuffersOfAboutTheRightSizeAreKeptAndUsed() {
         var recycler = MessageBufferRecycler()
-        recycler.recycle([])
-        recycler.recycle(Self.bytes(MessageBufferRecycler.capacityLimit + 1, seed: 0))
+        recycler.recycle(ByteBuffer())
+        recycler.recycle(Self.buffer(MessageBufferRecycler.capacityLimit + 1, seed: 0))
         #expect(recycler.count == 0)
-        for i in 0..<(MessageBufferRecycler.limit + 5) { recycler.recycle(Self.bytes(100, seed: UInt8(i))) }
+        for i in 0..<(MessageBufferRecycler.limit + 5) { recycler.recycle(Self.buffer(100, seed: UInt8(i))) }
         #expect(recycler.count == MessageBufferRecycler.limit)
-        // Too large a kept array for a tiny message (more than twice its size): a new array.
+        // Too large a kept buffer for a tiny message (more than twice its size): a new buffer.
         let tiny: [UInt8] = [7, 8, 9]
-        let small = tiny.withUnsafeBytes { recycler.message(copying: $0) }
-        #expect(small == tiny && small.capacity < 100)
-        // Too small a kept array for a larger message: a new array.
+        let small = Self.message(&recycler, copying: tiny)
+        #expect(Array(small.readableBytesView) == tiny && small.capacity < 100)
+        // Too small a kept buffer for a larger message: a new buffer.
         let large = Self.bytes(500, seed: 9)
-        #expect(large.withUnsafeBytes { recycler.message(copying: $0) } == large)
+        #expect(Array(Self.message(&recycler, copying: large).readableBytesView) == large)
         #expect(recycler.count == MessageBufferRecycler.limit - 2)
         recycler.removeAll()
         #expect(recycler.count == 0)
-        #expect(large.withUnsafeBytes { recycler.message(copying: $0) } == large)
+        #expect(Array(Self.message(&recycler, copying: large).readableBytesView) == large)
     }
 
     /// Through the endpoints: messages of many sizes, the application keeping every other one's

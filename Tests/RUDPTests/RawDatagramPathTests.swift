@@ -69,7 +69,7 @@ struct RawDatagramPathTests {
     func queueShapesSegmentationRuns() throws {
         let peer = try #require(PeerAddress(try SocketAddress(ipAddress: "127.0.0.1", port: 9)))
         var queue = RawDatagramQueue(destination: peer)
-        for size in [100, 100, 100, 40, 100, 100, 200] { queue.append([UInt8](repeating: UInt8(size & 0xFF), count: size)) }
+        for size in [100, 100, 100, 40, 100, 100, 200] { queue.append(ByteBuffer(repeating: UInt8(size & 0xFF), count: size)) }
         var buffer = [UInt8](repeating: 0, count: 1_000)
         var transmits: [Transmit] = []
         while let transmit = buffer.withUnsafeMutableBytes({ queue.poll(into: $0, maxSegments: 32) }) {
@@ -81,7 +81,7 @@ struct RawDatagramPathTests {
         #expect(transmits.map(\.byteCount) == [340, 200, 200])
         #expect(transmits.allSatisfy { $0.destination == peer })
         // At most maxSegments per run, and no more than fits.
-        for _ in 0..<10 { queue.append([UInt8](repeating: 1, count: 300)) }
+        for _ in 0..<10 { queue.append(ByteBuffer(repeating: 1, count: 300)) }
         let limited = buffer.withUnsafeMutableBytes { queue.poll(into: $0, maxSegments: 2) }
         #expect(limited?.segmentCount == 2)
         let fitting = buffer.withUnsafeMutableBytes { queue.poll(into: $0, maxSegments: 32) }

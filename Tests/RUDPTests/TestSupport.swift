@@ -50,7 +50,7 @@ func startEchoServer(_ server: RUDPServer) -> Task<Void, any Error> {
     Task {
         try await server.serve { connection in
             for try await message in connection.messages {
-                try await connection.send(message.bytes, channel: message.channel, mode: message.mode)
+                try await connection.send(message.buffer, channel: message.channel, mode: message.mode)
             }
         }
     }

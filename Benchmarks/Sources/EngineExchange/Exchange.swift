@@ -126,8 +126,10 @@ public struct Exchange {
     private var clientConnected = false
     private var clientClosed: CloseReason?
     private var serverClosed: CloseReason?
-    /// The message bytes, index 0 stamped in its first word, and the word sum of the rest.
-    private let template: [UInt8]
+    /// The message bytes, index 0 stamped in its first word, and the word sum of the rest. A
+    /// `ByteBuffer`, sent as the public API takes it: stamping a message copies the template's
+    /// bytes once (copy-on-write), the engine copies them once more, into the datagram.
+    private let template: ByteBuffer
     private let templateSum: UInt64
     private var sent = 0
     private var sending = false
@@ -147,7 +149,7 @@ public struct Exchange {
         var bytes = [UInt8](repeating: 0, count: options.messageSize)
         var fill = SeededGenerator(seed: options.seed &+ 2)
         for i in 8..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: fill.next()) }
-        template = bytes
+        template = ByteBuffer(bytes: bytes)
         templateSum = Self.wordSum(bytes).sum
     }
 
@@ -301,7 +303,7 @@ public struct Exchange {
         guard let clientID, clientConnected else { return }
         while sent < options.messages && !sendBlocked {
             var message = template
-            message.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(sent), as: UInt64.self) }
+            message.setInteger(UInt64(sent), at: message.readerIndex, endianness: .little)
             do {
                 try client.send(message, on: clientID)
             } catch .sendBufferFull {
@@ -341,7 +343,7 @@ public struct Exchange {
             switch event {
             case .connected: serverID = id
             case .message(let message):
-                try check(message.bytes)
+                try message.buffer.withUnsafeReadableBytes { raw throws(ExchangeError) in try check(raw) }
                 server.releaseCredit(message, on: id)
             case .closed(let reason): serverClosed = reason
             case .acknowledged, .writable: break
@@ -352,7 +354,7 @@ public struct Exchange {
     }
 
     /// Checks a delivered message's size and index and folds its bytes into the checksum.
-    private mutating func check(_ bytes: [UInt8]) throws(ExchangeError) {
+    private mutating func check(_ bytes: UnsafeRawBufferPointer) throws(ExchangeError) {
         let (first, sum) = Self.wordSum(bytes)
         guard bytes.count == options.messageSize, first == UInt64(statistics.delivered) else {
             throw .wrongMessage(index: statistics.delivered, size: bytes.count, stampedIndex: first)
@@ -364,14 +366,17 @@ public struct Exchange {
 
     /// The first 8-byte word and the wrapping sum of all words (trailing bytes added one by one).
     static func wordSum(_ bytes: [UInt8]) -> (first: UInt64, sum: UInt64) {
-        bytes.withUnsafeBytes { raw in
-            guard raw.count >= 8 else { return (.max, 0) }
-            let words = raw.count / 8
-            var sum: UInt64 = 0
-            for i in 0..<words { sum &+= raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
-            for i in (words * 8)..<raw.count { sum &+= UInt64(raw[i]) }
-            return (raw.loadUnaligned(as: UInt64.self), sum)
-        }
+        bytes.withUnsafeBytes { wordSum($0) }
+    }
+
+    /// ``wordSum(_:)-([UInt8])`` of bytes in place.
+    static func wordSum(_ raw: UnsafeRawBufferPointer) -> (first: UInt64, sum: UInt64) {
+        guard raw.count >= 8 else { return (.max, 0) }
+        let words = raw.count / 8
+        var sum: UInt64 = 0
+        for i in 0..<words { sum &+= raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+        for i in (words * 8)..<raw.count { sum &+= UInt64(raw[i]) }
+        return (raw.loadUnaligned(as: UInt64.self), sum)
     }
 
     /// Folds one message's sum into the running checksum (FNV-style: order-dependent).
