@@ -275,6 +275,20 @@ final class ConnectionMailbox: Sendable {
         }
     }
 
+    /// Puts back at the head of the queue the commands the engine refused for now (send buffer
+    /// full), ahead of any queued since ``takeCommands()``: the loop keeps no copy of them and
+    /// takes them again once the engine reports room.
+    func putBack(_ refused: Deque<OutgoingCommand>) {
+        guard !refused.isEmpty else { return }
+        state.withLock { s in
+            if s.commands.isEmpty {
+                s.commands = refused
+            } else {
+                s.commands.prepend(contentsOf: refused)
+            }
+        }
+    }
+
     /// Takes the messages the application consumed since the last release.
     func takeReleases() -> [ReceivedMessage] {
         state.withLock { s in

@@ -1,8 +1,9 @@
 import DequeModule
 import RUDPCore
 
-/// What the event loop keeps about one connection besides the engine's own state: commands the
-/// engine could not take yet, acknowledgement waiters, and this batch's deliveries.
+/// What the event loop keeps about one connection besides the engine's own state:
+/// acknowledgement waiters and this batch's deliveries. Commands the engine refused for now stay
+/// at the head of the mailbox's queue, not here.
 ///
 /// Confined to the endpoint's event loop.
 final class ConnectionRecord {
@@ -11,8 +12,9 @@ final class ConnectionRecord {
     let handle: RUDPConnection
     var mailbox: ConnectionMailbox { handle.mailbox }
 
-    /// Commands taken from the mailbox that the engine refused for now (send buffer full).
-    var blocked: Deque<OutgoingCommand> = []
+    /// Whether the engine refused a command (send buffer full) and has since reported
+    /// ``ConnectionEvent/writable``: the mailbox's queue is to be moved into it again.
+    var commandsWritable = false
     /// Messages and bytes moved from the mailbox's queue into the engine since the last publish.
     var movedMessages = 0
     var movedBytes = 0

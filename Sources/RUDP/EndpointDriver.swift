@@ -201,7 +201,10 @@ final class EndpointDriver: @unchecked Sendable {
         processEvents()
         for record in busy { touch(record) }
         busy.removeAll(keepingCapacity: true)
-        for record in touched where !record.blocked.isEmpty { moveBlockedIntoEngine(record) }
+        for record in touched where record.commandsWritable {
+            record.commandsWritable = false
+            moveCommands(record, at: now)
+        }
         transmit(at: now)
         processEvents()
         publishTouched()
@@ -323,7 +326,9 @@ final class EndpointDriver: @unchecked Sendable {
                 record.settle(
                     message,
                     result: .failure(RUDPError(.connectionClosed, "the connection ended before message \(message) was acknowledged")))
-            case .writable, .connected, .closed:
+            case .writable:
+                record.commandsWritable = true
+            case .connected, .closed:
                 break
             }
             touch(record)
@@ -411,13 +416,6 @@ final class EndpointDriver: @unchecked Sendable {
         for barrier in record.barriers { record.resolutions.append((barrier.token, .failure(failure))) }
         record.acknowledgementTokens.removeAll()
         record.barriers.removeAll()
-        for command in record.blocked {
-            if case .message(let m) = command, let token = m.acknowledgementToken {
-                record.resolutions.append((token, .failure(failure)))
-            }
-            if case .barrier(let token) = command { record.resolutions.append((token, .failure(failure))) }
-        }
-        record.blocked.removeAll()
         record.mailbox.close(
             reason: reason, error: error, statistics: record.engine.statistics,
             delivered: record.delivered, resolutions: record.resolutions)
@@ -464,20 +462,28 @@ final class EndpointDriver: @unchecked Sendable {
     /// Moves the mailbox's queued commands into the engine and carries out close/abort requests.
     private func drain(_ id: ConnectionID) {
         guard let record = records[id] else { return }
-        let (commands, abortReason) = record.mailbox.takeCommands()
         let now = self.now
-        if record.blocked.isEmpty {
-            record.blocked = commands  // the usual case: no copy of the commands
-        } else {
-            record.blocked.append(contentsOf: commands)
-        }
-        if let abortReason {
-            endpoint.abort(id, at: now, with: CloseFrame(code: .aborted, reason: abortReason))
-        } else {
-            moveBlockedIntoEngine(record)
-        }
+        moveCommands(record, at: now)
         touch(record)
         service(at: now)
+    }
+
+    /// Takes the mailbox's queued commands and moves them into the engine (or carries out an
+    /// abort); those the engine refuses for now go back to the head of the mailbox's queue, to be
+    /// taken again on ``ConnectionEvent/writable``. Then tells the engine to close once the
+    /// application asked to and every command before has been taken.
+    private func moveCommands(_ record: ConnectionRecord, at now: Timestamp) {
+        var (commands, abortReason) = record.mailbox.takeCommands()
+        if let abortReason {
+            endpoint.abort(record.id, at: now, with: CloseFrame(code: .aborted, reason: abortReason))
+            return
+        }
+        moveIntoEngine(record, &commands)
+        record.mailbox.putBack(commands)
+        if commands.isEmpty && !record.closeIssued && record.mailbox.isCloseDue {
+            record.closeIssued = true
+            endpoint.close(record.id, at: now)
+        }
     }
 
     /// Returns consumed messages' credit to the engine. Only the first goes through the
@@ -489,20 +495,18 @@ final class EndpointDriver: @unchecked Sendable {
         for message in messages.dropFirst() { record.engine.releaseCredit(message) }
     }
 
-    private func moveBlockedIntoEngine(_ record: ConnectionRecord) {
+    /// Moves `commands` into the engine, in order, until it refuses one (send buffer full):
+    /// that one and those after it are left in `commands`.
+    private func moveIntoEngine(_ record: ConnectionRecord, _ commands: inout Deque<OutgoingCommand>) {
         // The first accepted message goes through the endpoint (which marks the connection for
         // output and timers); later ones in the same batch go straight to the connection.
         var endpointTouched = false
-        // Work on the commands outside the record (one exclusivity check, not one per access).
-        var blocked = record.blocked
-        record.blocked = []
         var movedMessages = 0, movedBytes = 0
         defer {
-            record.blocked = blocked
             record.movedMessages += movedMessages
             record.movedBytes += movedBytes
         }
-        while let command = blocked.first {
+        while let command = commands.first {
             switch command {
             case .message(let m):
                 do {
@@ -539,11 +543,7 @@ final class EndpointDriver: @unchecked Sendable {
                     record.barriers.append((through, token))
                 }
             }
-            blocked.removeFirst()
-        }
-        if !record.closeIssued && record.mailbox.isCloseDue {
-            record.closeIssued = true
-            endpoint.close(record.id, at: now)
+            commands.removeFirst()
         }
     }
 
