@@ -5,8 +5,9 @@ import Testing
 /// The repeated acknowledgement of a flight's last packet on a lossy path (`Specs/PROTOCOL.md`
 /// section 9.2): when an ACK frame answers a packet with a PING while packets are missing, a
 /// second packet with an ACK frame follows it, so that one lost acknowledgement does not leave a
-/// sender with nothing else to send waiting for its retransmission timer. Without gaps (a
-/// loss-free path) nothing changes: one ACK per PING.
+/// sender with nothing else to send waiting for its retransmission timer. Only an answer to
+/// several packets (a flight) is repeated, and only with gaps: a loss-free path, and an
+/// ack-clocked one answered packet by packet, see one ACK per PING as before.
 @Suite struct AckRepeatTests {
     private func ackFrames(in datagrams: [[UInt8]]) -> [AckFrame] {
         datagrams.compactMap { datagram in
@@ -16,7 +17,7 @@ import Testing
         }
     }
 
-    /// A connected pair whose server sends `count` messages of 1,000 bytes (one per packet); returns
+    /// The server sends `count` messages of 1,000 bytes (one per packet); returns
     /// the server's datagrams, not delivered.
     private func serverFlight(_ pair: Pair, server: ConnectionID, count: Int) throws -> [[UInt8]] {
         for i in 0..<count { try pair.server.send([UInt8](repeating: UInt8(i), count: 1_000), on: server) }
@@ -61,9 +62,19 @@ import Testing
         }
         #expect(pair.client.pollTransmit(at: pair.now) == nil)
 
+        // A PING answered alone (an ack-clocked sender's one packet, whose next packet's ACK
+        // repeats the information anyway): one ACK, even with the gap still open.
+        pair.now = pair.now + .milliseconds(1)
+        let third = try serverFlight(pair, server: server, count: 1)
+        #expect(third.count == 1)
+        for datagram in third { pair.client.handle(datagram: datagram, from: Pair.serverAddress, at: pair.now) }
+        let single = clientOutput(pair)
+        #expect(single.count == 1, "\(single.count) packets answered a one-packet flight")
+        #expect(ackFrames(in: single).first.map { !$0.ranges.isEmpty } ?? false, "the gap is still open")
+
         // Both answers reach the server: the repeat acknowledges nothing new and is harmless; the
         // lost packet is repaired and the connection goes on.
-        for datagram in answers { pair.server.handle(datagram: datagram, from: Pair.clientAddress, at: pair.now) }
-        #expect(pair.drive { pair.clientMessages.count == 6 })
+        for datagram in answers + single { pair.server.handle(datagram: datagram, from: Pair.clientAddress, at: pair.now) }
+        #expect(pair.drive { pair.clientMessages.count == 7 })
     }
 }
