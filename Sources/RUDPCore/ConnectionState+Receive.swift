@@ -169,6 +169,7 @@ extension ConnectionState {
         if ackEliciting && !phase.isClosed {
             receive.ackElicitingSinceAck += 1
             let inOrder = previousLargest.map { packetNumber == $0 + 1 } ?? (packetNumber == 0)
+            if immediateAckRequested { receive.pingSinceAck = true }
             if receive.ackElicitingSinceAck >= 2 || !inOrder || receive.tracker.hasGaps || immediateAckRequested {
                 receive.ackImmediately = true
                 timers[.ack] = nil

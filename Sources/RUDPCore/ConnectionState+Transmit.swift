@@ -196,8 +196,9 @@ extension ConnectionState {
         var congestionAllows = bytesInFlight + mds <= congestion.window || recovery.probesAllowed > 0
         let mayCarryData = phase.isEstablished && congestionAllows
         let wantAck =
-            receive.ackElicitingSinceAck > 0
-            && (receive.ackImmediately || timers[.ack].map { now.nanoseconds >= $0 } ?? false)
+            (receive.ackElicitingSinceAck > 0
+                && (receive.ackImmediately || timers[.ack].map { now.nanoseconds >= $0 } ?? false))
+            || receive.ackRepeatOwed
         var hasData = mayCarryData && (!sendQueue.retransmissions.isEmpty || hasSendableMessage())
         if nextPacketNumber >= Packet.packetNumberLimit - 1 {
             // Unreachable in practice (2^62 packets), but a packet number must never repeat.
@@ -270,7 +271,7 @@ extension ConnectionState {
         let close = pendingClose
         let acknowledgesInPhase: Bool
         if case .draining(let draining) = phase { acknowledgesInPhase = draining.acknowledges } else { acknowledgesInPhase = true }
-        if (receive.packetsSinceAck > 0 || flow.maxDataUpdateDue) && acknowledgesInPhase {
+        if (receive.packetsSinceAck > 0 || flow.maxDataUpdateDue || receive.ackRepeatOwed) && acknowledgesInPhase {
             // With data: one range (the control reserve's). Without: as many as fit with
             // MAX_DATA, an ACK_FLOOR, and the CLOSE or the PING that may follow.
             let trailingRoom = close?.encodedSize ?? (pingPending && plan.wantPing ? FrameSize.ping : 0)

@@ -11,9 +11,22 @@ struct ReceiveState {
     var ackElicitingSinceAck = 0
     /// An ACK is owed at once (section 9.2).
     var ackImmediately = false
+    /// A packet with a PING (the sender's last packet of a flight, section 10.4) was recorded
+    /// since the last ACK frame sent.
+    var pingSinceAck = false
+    /// The ACK frame just sent answered a flight ending with a PING while packets were missing:
+    /// a second packet with an ACK frame is owed (section 9.2). On a lossy path the sender of a
+    /// flight may have nothing else to send until that answer arrives; if it is lost, only its
+    /// retransmission timer (at least SRTT + 1 ms) would start the next flight.
+    var ackRepeatOwed = false
 
-    /// An ACK frame was sent: every pending acknowledgement is satisfied.
+    /// An ACK frame was sent: every pending acknowledgement is satisfied. If it answered a PING
+    /// and at least one other ack-eliciting packet while the tracker has gaps, one repeat is owed
+    /// (and a repeat owes none). An answer to a single packet is not repeated: an ack-clocked
+    /// sender has more in flight, whose acknowledgements carry the same information.
     mutating func didSendAck() {
+        ackRepeatOwed = pingSinceAck && ackElicitingSinceAck >= 2 && tracker.hasGaps
+        pingSinceAck = false
         packetsSinceAck = 0
         ackElicitingSinceAck = 0
         ackImmediately = false
