@@ -138,6 +138,16 @@ let package = Package(
         .executableTarget(name: "ExampleEchoClient", dependencies: ["RUDP"], path: "Examples/EchoClient"),
         .executableTarget(name: "ExampleSecureConnection", dependencies: ["RUDP"], path: "Examples/SecureConnection"),
         .executableTarget(name: "ExampleMessageServer", dependencies: ["RUDP"], path: "Examples/MessageServer"),
+        // The DocC articles' complete programs, verbatim (ReadmeExampleTests again).
+        .executableTarget(name: "ExampleSansIO", dependencies: ["RUDPCore"], path: "Examples/SansIO"),
+        .executableTarget(name: "ExampleWire", dependencies: ["RUDPWire"], path: "Examples/Wire"),
+        .executableTarget(
+            name: "ExampleSimulator", dependencies: ["RUDPCore", "RUDPImpairment", "RUDPSimulation"], path: "Examples/Simulator"),
+        .executableTarget(
+            name: "ExampleProxy",
+            dependencies: ["RUDP", "RUDPProxy", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Examples/Proxy"
+        ),
         .executableTarget(
             name: "ExampleServiceLifecycle",
             dependencies: [
