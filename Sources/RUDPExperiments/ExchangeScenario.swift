@@ -121,6 +121,7 @@ public enum ExchangeScenario {
                 clientMessages: clientMessages, serverMessages: serverMessages)
         }
 
+        /// A one-line summary of these values, as reports print them.
         public var description: String {
             var text = "seed \(seed), forward \(forward), backward \(backward), \(clientMessages.count)+\(serverMessages.count) messages"
             if let security { text += ", security \(security)" }

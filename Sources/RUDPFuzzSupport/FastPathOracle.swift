@@ -20,6 +20,7 @@ public enum FastPathOracle {
         bytes.withUnsafeBytes { compareReader($0) }
     }
 
+    /// The same check on raw bytes: nil if both readers agree, else what differs.
     public static func compareReader(_ raw: UnsafeRawBufferPointer) -> String? {
         let referenceHeader = Result { () throws(WireError) -> Packet.Header in try Packet.parseHeader(raw) }
         let fastHeader = Result { () throws(WireError) -> Packet.Header in try PacketView.header(raw) }

@@ -32,6 +32,7 @@ public struct AttackOptions: Sendable, Hashable, CustomStringConvertible {
         self.seed = seed
     }
 
+    /// A one-line summary of these values, as reports print them.
     public var description: String {
         "attack(seed \(seed), replay \(replayProbability), random \(randomInjectionProbability), forge \(forgeryProbability), tamper \(tamperProbability), withhold \(withholdTamperedOriginalProbability), spoof \(spoofProbability))"
     }
@@ -60,6 +61,7 @@ public struct AttackStatistics: Sendable, Hashable, CustomStringConvertible {
     /// Datagrams the attacker added.
     public var injected: Int { replayed + randomInjected + forged + tampered }
 
+    /// A one-line summary of these values, as reports print them.
     public var description: String {
         "observed \(observed), replayed \(replayed), random \(randomInjected), forged \(forged), tampered \(tampered), withheld \(withheld), spoofed \(spoofed)"
     }

@@ -48,12 +48,15 @@ public final class EndpointNode: DirectSimulatedNode {
         handler.deallocate()
     }
 
+    /// The largest datagram the endpoint writes (``DirectSimulatedNode``).
     public var maximumDatagramSize: Int { endpoint.maximumDatagramSize }
 
+    /// Hands a datagram from the network to the endpoint (``SimulatedNode``).
     public func receive(_ datagram: UnsafeRawBufferPointer, from source: SimulatedAddress, at now: Timestamp) {
         endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
     }
 
+    /// Writes the next datagram into `buffer`; its size and destination, nil when there is none (``DirectSimulatedNode``).
     public func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Timestamp) -> (
         byteCount: Int, destination: SimulatedAddress
     )? {
@@ -70,16 +73,19 @@ public final class EndpointNode: DirectSimulatedNode {
         }
     }
 
+    /// Hands a datagram from the network to the endpoint (``SimulatedNode``).
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
         endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
         drainEvents()
     }
 
+    /// Runs the endpoint's timers due at `now` (``SimulatedNode``).
     public func handleTimeout(at now: Timestamp) {
         endpoint.handleTimeout(at: now)
         drainEvents()
     }
 
+    /// The next datagram to send and its destination, nil when there is none (``SimulatedNode``).
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
         if let next = scratch.poll(endpoint, at: now) { return next }
         // Transmitting can end a connection (its final CLOSE went out): report that, and give the
@@ -88,6 +94,7 @@ public final class EndpointNode: DirectSimulatedNode {
         return scratch.poll(endpoint, at: now)
     }
 
+    /// When the node next needs ``handleTimeout(at:)`` (``SimulatedNode``).
     public func nextDeadline() -> Timestamp? {
         endpoint.nextDeadline()
     }

@@ -38,6 +38,7 @@ public struct MemoryAttackOptions: Sendable, Hashable, CustomStringConvertible {
         self.seed = seed
     }
 
+    /// A one-line summary of these values, as reports print them.
     public var description: String {
         "memory attack(seed \(seed), \(connections) connections, \(patterns.map(\.rawValue).joined(separator: "/")), "
             + "\(datagramsPerRound) datagrams every \(roundInterval) for \(rounds) rounds)"

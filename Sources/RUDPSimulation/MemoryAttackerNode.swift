@@ -77,11 +77,13 @@ public final class MemoryAttackerNode: SimulatedNode {
 
     // MARK: - SimulatedNode
 
+    /// Hands a datagram from the network to the endpoint (``SimulatedNode``).
     public func receive(_ datagram: [UInt8], from source: SimulatedAddress, at now: Timestamp) {
         endpoint.handle(datagram: datagram, from: source.peerAddress, at: now)
         drainEvents(at: now)
     }
 
+    /// Runs the endpoint's timers due at `now` (``SimulatedNode``).
     public func handleTimeout(at now: Timestamp) {
         endpoint.handleTimeout(at: now)
         drainEvents(at: now)
@@ -92,6 +94,7 @@ public final class MemoryAttackerNode: SimulatedNode {
         }
     }
 
+    /// The next datagram to send and its destination, nil when there is none (``SimulatedNode``).
     public func pollTransmit(at now: Timestamp) -> (datagram: [UInt8], destination: SimulatedAddress)? {
         if !started { start(at: now) }
         guard let (datagram, destination) = scratch.poll(endpoint, at: now) else {
@@ -101,6 +104,7 @@ public final class MemoryAttackerNode: SimulatedNode {
         return (forgery(replacing: datagram) ?? datagram, destination)
     }
 
+    /// When the node next needs ``handleTimeout(at:)`` (``SimulatedNode``).
     public func nextDeadline() -> Timestamp? {
         [endpoint.nextDeadline(), nextRound].compactMap { $0 }.min()
     }

@@ -25,6 +25,7 @@ public struct SpoofedFloodOptions: Sendable, Hashable, CustomStringConvertible {
         /// attacker who does not know the connection IDs can do.
         case guessedData(workerIndex: UInt8, spoofing: [SimulatedAddress])
 
+        /// A one-line summary of these values, as reports print them.
         public var description: String {
             switch self {
             case .plain: return "plain CONNECTs"
@@ -53,6 +54,7 @@ public struct SpoofedFloodOptions: Sendable, Hashable, CustomStringConvertible {
         self.seed = seed
     }
 
+    /// A one-line summary of these values, as reports print them.
     public var description: String {
         "flood(seed \(seed), \(kind), " + bursts.map(\.description).joined(separator: ", ") + ")"
     }
@@ -78,6 +80,7 @@ public struct SpoofedFloodBurst: Sendable, Hashable, CustomStringConvertible {
         self.resent = resent
     }
 
+    /// A one-line summary of these values, as reports print them.
     public var description: String {
         "\(count) \(resent ? "re-sent" : "new") at \(start) over \(duration)"
     }

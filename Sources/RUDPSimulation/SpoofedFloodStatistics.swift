@@ -19,6 +19,7 @@ public struct SpoofedFloodStatistics: Sendable, Hashable, CustomStringConvertibl
     /// Bytes answered per byte sent, over the whole flood.
     public var amplification: Double { bytesSent == 0 ? 0 : Double(answerBytes) / Double(bytesSent) }
 
+    /// A one-line summary of these values, as reports print them.
     public var description: String {
         "sent \(datagramsSent) CONNECTs (\(bytesSent) B) from \(addresses) addresses; answered \(answers) (\(answerBytes) B): "
             + "amplification \(formatRatio(amplification)) overall, \(formatRatio(worstAmplification)) at worst per address"

@@ -13,6 +13,7 @@ public struct TimeLimitExceeded: Error, CustomStringConvertible, Sendable {
         self.what = what
     }
 
+    /// What ran out of time, and after how long.
     public var description: String { "still running \(seconds) s after it started: \(what)" }
 }
 

@@ -65,21 +65,26 @@ extension Directed: ExpressibleByArgument {
 }
 
 extension ImpairmentTime: ExpressibleByArgument {
+    /// Parses a command-line value in the shared impairment vocabulary (nil: a usage error).
     public init?(argument: String) { try? self.init(parsing: argument, for: "time") }
 }
 
 extension ImpairmentRate: ExpressibleByArgument {
+    /// Parses a command-line value in the shared impairment vocabulary (nil: a usage error).
     public init?(argument: String) { try? self.init(parsing: argument, for: "rate") }
 }
 
 extension ImpairmentProbability: ExpressibleByArgument {
+    /// Parses a command-line value in the shared impairment vocabulary (nil: a usage error).
     public init?(argument: String) { try? self.init(parsing: argument, for: "probability") }
 }
 
 extension ImpairmentSize: ExpressibleByArgument {
+    /// Parses a command-line value in the shared impairment vocabulary (nil: a usage error).
     public init?(argument: String) { try? self.init(parsing: argument, for: "size") }
 }
 
 extension ImpairmentBurst: ExpressibleByArgument {
+    /// Parses a command-line value in the shared impairment vocabulary (nil: a usage error).
     public init?(argument: String) { try? self.init(parsing: argument, for: "burst") }
 }
