@@ -19,6 +19,8 @@ final class EndpointDriver: @unchecked Sendable {
     enum Role: Sendable { case client, server }
 
     let eventLoop: any EventLoop
+    /// Runs tasks on `eventLoop` (handlers that asked to run beside their connection's engine).
+    let taskExecutor: EventLoopTaskExecutor
     let configuration: RUDPConfiguration
     let role: Role
     let logger: Logger
@@ -66,6 +68,7 @@ final class EndpointDriver: @unchecked Sendable {
     /// (`getrandom` on Linux): nothing in the configuration can seed or predict them.
     init(eventLoop: any EventLoop, configuration: RUDPConfiguration, role: Role, security: EndpointSecurity? = nil) {
         self.eventLoop = eventLoop
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop)
         self.configuration = configuration
         self.role = role
         self.logger = configuration.logger

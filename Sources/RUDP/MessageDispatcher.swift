@@ -1,6 +1,6 @@
 import Synchronization
 
-/// The ready queue of ``RUDPServer/serveMessages(accepted:ended:_:)``: connections that have
+/// The ready queue of ``RUDPServer/serveMessages(handlersOnEventLoop:accepted:ended:_:)``: connections that have
 /// messages to handle, or that ended, each queued at most once at a time (their mailbox keeps
 /// track). Finishes once the server stopped accepting and every adopted connection ended.
 final class MessageDispatcher: Sendable {

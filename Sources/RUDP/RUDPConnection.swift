@@ -31,6 +31,25 @@ public final class RUDPConnection: Sendable {
         self.driver = driver
     }
 
+    /// Runs tasks on the event loop that runs this connection's engine: a task that prefers it
+    /// gets the connection's messages, and hands it messages to send, without a thread hop.
+    ///
+    /// Code that runs on it must not block (no blocking system calls, no long computations):
+    /// while it runs, no other connection on the same loop sends or receives. It suits short
+    /// handlers that answer each message quickly; the default (no preference, Swift's global
+    /// executor) suits everything else. ``RUDPServer/serve(handlersOnEventLoop:_:)`` uses it
+    /// for every connection's handler.
+    ///
+    /// ```swift
+    /// let connection = try await RUDPClient.connect(host: "127.0.0.1", port: 9000)
+    /// let reader = Task(executorPreference: connection.taskExecutor) {
+    ///     var count = 0
+    ///     for try await _ in connection.messages { count += 1 }
+    ///     return count
+    /// }
+    /// ```
+    public var taskExecutor: any TaskExecutor { driver.taskExecutor }
+
     private var scheduleDrain: @Sendable () -> Void {
         { [driver, id] in driver.scheduleDrain(id) }
     }

@@ -3,7 +3,7 @@ extension RUDPServer {
     /// throws), so a forgotten server cannot keep its sockets.
     ///
     /// Cancelling the task shuts the server down at once, so a `body` waiting in
-    /// ``serve(_:)`` or ``serveMessages(accepted:ended:_:)`` (both return after a shutdown)
+    /// ``serve(handlersOnEventLoop:_:)`` or ``serveMessages(handlersOnEventLoop:accepted:ended:_:)`` (both return after a shutdown)
     /// ends. On the way out every connection gets CLOSE(serverShutdown) and the sockets close
     /// before this function returns (see ``shutdown()``). Parameters and errors of the bind are
     /// those of ``bind(host:port:configuration:workers:)``.

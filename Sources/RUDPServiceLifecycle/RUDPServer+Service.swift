@@ -6,7 +6,7 @@ import ServiceLifecycle
 ///
 /// The server accepts connections from `RUDPServer.bind(host:port:configuration:workers:)`
 /// on; `run()` only holds it until graceful shutdown. Serve its connections with
-/// `RUDPServer.serve(_:)`, `RUDPServer.serveMessages(accepted:ended:_:)` or
+/// `RUDPServer.serve(handlersOnEventLoop:_:)`, `RUDPServer.serveMessages(handlersOnEventLoop:accepted:ended:_:)` or
 /// `RUDPServer.connections` elsewhere (they end when the server shuts down), or let
 /// `RUDPServer.service(serving:)` do both.
 ///
@@ -20,8 +20,8 @@ import ServiceLifecycle
 extension RUDPServer: Service {
     /// Waits until graceful shutdown is triggered (or the task is cancelled), then shuts the
     /// server down: every connection gets CLOSE(serverShutdown), the sockets close, and
-    /// handlers waiting in `RUDPServer.serve(_:)` or
-    /// `RUDPServer.serveMessages(accepted:ended:_:)` see their connections end, so those
+    /// handlers waiting in `RUDPServer.serve(handlersOnEventLoop:_:)` or
+    /// `RUDPServer.serveMessages(handlersOnEventLoop:accepted:ended:_:)` see their connections end, so those
     /// return. Returns once the sockets are closed; never throws. A server shut down some other
     /// way (`RUDPServer.shutdown()`) keeps this waiting: use `service(serving:)` or
     /// `messageService(accepted:ended:_:)` to end with it.
@@ -32,26 +32,31 @@ extension RUDPServer: Service {
         await shutdown()
     }
 
-    /// A service that serves every connection with `handler` (as `RUDPServer.serve(_:)`)
+    /// A service that serves every connection with `handler` (as `RUDPServer.serve(handlersOnEventLoop:_:)`)
     /// until graceful shutdown or cancellation, then shuts the server down and waits for the
     /// handlers to finish. It also returns if the server is shut down some other way.
-    public func service(serving handler: @escaping @Sendable (RUDPConnection) async throws -> Void) -> some Service {
+    public func service(
+        handlersOnEventLoop: Bool = false, serving handler: @escaping @Sendable (RUDPConnection) async throws -> Void
+    ) -> some Service {
         ClosureService { [self] in
-            try await runServing { try await self.serve(handler) }
+            try await runServing { try await self.serve(handlersOnEventLoop: handlersOnEventLoop, handler) }
         }
     }
 
     /// A service that handles every message with `handler` (as
-    /// `RUDPServer.serveMessages(accepted:ended:_:)`) until graceful shutdown or
+    /// `RUDPServer.serveMessages(handlersOnEventLoop:accepted:ended:_:)`) until graceful shutdown or
     /// cancellation, then shuts the server down and waits for the connections to end. It also
     /// returns if the server is shut down some other way.
     public func messageService(
+        handlersOnEventLoop: Bool = false,
         accepted: (@Sendable (RUDPConnection) -> Void)? = nil,
         ended: (@Sendable (RUDPConnection) async -> Void)? = nil,
         _ handler: @escaping @Sendable (RUDPConnection, ReceivedMessage) async throws -> Void
     ) -> some Service {
         ClosureService { [self] in
-            try await runServing { await self.serveMessages(accepted: accepted, ended: ended, handler) }
+            try await runServing {
+                await self.serveMessages(handlersOnEventLoop: handlersOnEventLoop, accepted: accepted, ended: ended, handler)
+            }
         }
     }
 

@@ -40,6 +40,7 @@ struct EchoServerCommand: AsyncParsableCommand {
               rudp echo-server --port 9000
               rudp echo-server --port 9000 --workers 4                # 4 threads
               rudp echo-server --port 9000 --workers 4 --processes    # 4 processes
+              rudp echo-server --port 9000 --handlers-on-event-loop   # no thread hop per message
               rudp echo-server --host ::1 --port 9000 --log-level info
               rudp echo-server --port 0     # any free port, printed at start
               rudp echo-server --port 9000 --psk-file rudp.key    # encrypted
@@ -68,6 +69,12 @@ struct EchoServerCommand: AsyncParsableCommand {
 
     @Flag(help: "Run the workers as child processes instead of threads (with --workers).")
     var processes = false
+
+    @Flag(
+        help: ArgumentHelp(
+            "Answer each message on the event loop that received it, without a thread hop (RUDPServer.serveMessages(handlersOnEventLoop:)).",
+            discussion: "The echo is short and never blocks, so it may run on the loop; by default it runs on Swift's global executor."))
+    var handlersOnEventLoop = false
 
     /// Internal (worker processes of --processes): serve the inherited, bound socket on this descriptor.
     @Option(help: ArgumentHelp("Internal: serve the bound socket inherited on this descriptor (a worker process).", visibility: .private))
@@ -202,7 +209,9 @@ struct EchoServerCommand: AsyncParsableCommand {
         let service = EchoService(logger: logger, dropped: dropped)
         // Message by message, not a task per connection: an idle client then costs the server
         // only its connection state.
-        let serving = server.messageService(accepted: service.connected, ended: service.closed) { connection, message in
+        let serving = server.messageService(
+            handlersOnEventLoop: handlersOnEventLoop, accepted: service.connected, ended: service.closed
+        ) { connection, message in
             try await Self.echo(message, on: connection, service)
         }
         let isWorkerProcess = workerFd != nil
