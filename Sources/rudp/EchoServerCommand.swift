@@ -40,7 +40,7 @@ struct EchoServerCommand: AsyncParsableCommand {
               rudp echo-server --port 9000
               rudp echo-server --port 9000 --workers 4                # 4 threads
               rudp echo-server --port 9000 --workers 4 --processes    # 4 processes
-              rudp echo-server --port 9000 --handlers-on-event-loop   # no thread hop per message
+              rudp echo-server --port 9000 --handlers-on-event-loop  # no thread hops
               rudp echo-server --host ::1 --port 9000 --log-level info
               rudp echo-server --port 0     # any free port, printed at start
               rudp echo-server --port 9000 --psk-file rudp.key    # encrypted

@@ -173,9 +173,10 @@ import Testing
             "recv", "--port", "0", "--output", output.path, "--timeout", "10",
         ]) { receiver in
             let port = try await receiver.listeningPort()
-            // 1 MB/s: the 4 MB transfer takes about 4 s, so the sender dies in the middle.
+            // 0.25 MB/s: the 4 MB transfer takes about 16 s, so the sender dies in the middle even
+            // when a loaded machine runs this task seconds late (at 1 MB/s it once finished first).
             return try await ChildProcess.withRudp([
-                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120",
+                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "0.25", "--timeout", "120",
             ]) { sender in
                 _ = try await receiver.line(containing: "receiving input.bin")
                 try await Task.sleep(for: .milliseconds(700))

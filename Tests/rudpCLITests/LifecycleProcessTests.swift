@@ -155,7 +155,7 @@ struct LifecycleProcessTests {
         let directory = try CLIProcessTests.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("input.bin"), output = directory.appendingPathComponent("output.bin")
-        let size = 4_000_000
+        let size = 2_000_000
         try Data(CLIProcessTests.randomBytes(count: size, seed: 16)).write(to: input)
 
         let (scrapes, sender, receiverStatus, transcript) = try await ChildProcess.withRudp([
@@ -165,9 +165,10 @@ struct LifecycleProcessTests {
             let metricsPort = try Self.metricsPort(in: try await receiver.line(containing: "metrics on"))
             let idle = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }
             #expect(idle.status == 200)
-            // 1 MB/s: the 4 MB take about 4 s, time for many scrapes.
+            // 0.25 MB/s: the 2 MB take about 8 s, time for many scrapes even when a loaded
+            // machine runs this task seconds late (at 1 MB/s for 4 s it once got only one).
             return try await ChildProcess.withRudp([
-                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "1", "--timeout", "120", "--no-progress",
+                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "0.25", "--timeout", "120", "--no-progress",
             ]) { sender in
                 // Scrape until two samples show the content arriving, the second with more of it
                 // (recv closes its endpoint once the file is saved: stop at the first refusal).
