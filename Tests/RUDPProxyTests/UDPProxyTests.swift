@@ -173,11 +173,11 @@ import Testing
         /// for its own payload, so no sample is timed by another sample's reply.
         func roundTrips(toPort port: Int, samples: Int) -> [Double] {
             (0..<samples).compactMap { index in
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = ContinuousClock.now
                 let payload = Self.payload(index)
                 client.send(payload, toPort: port)
                 while let reply = client.receive() {
-                    if reply.bytes == payload { return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 }
+                    if reply.bytes == payload { return (ContinuousClock.now - start) / .milliseconds(1) }
                 }
                 return nil
             }
