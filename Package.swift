@@ -161,12 +161,14 @@ let package = Package(
         .testTarget(name: "RUDPWireTests", dependencies: ["RUDPWire", "RUDPCore", "RUDPFuzzSupport"]),
         .testTarget(
             name: "RUDPCoreTests",
-            dependencies: ["RUDPCore", "RUDPWire", "RUDPImpairment", "RUDPSimulation", "RUDPExperiments", "RUDPSecurity"]),
+            dependencies: [
+                "RUDPCore", "RUDPWire", "RUDPImpairment", "RUDPSimulation", "RUDPExperiments", "RUDPSecurity", "RUDPTestSupport",
+            ]),
         .testTarget(name: "RUDPImpairmentTests", dependencies: ["RUDPImpairment", "RUDPCore"]),
         .testTarget(name: "RUDPSimulationTests", dependencies: ["RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
         .testTarget(
             name: "RUDPExperimentsTests", dependencies: ["RUDPExperiments", "RUDPSimulation", "RUDPImpairment", "RUDPCore", "RUDPWire"]),
-        // Hang guards and the child-process runner (on swift-subprocess) shared by the socket and process tests.
+        // Hang guards, polling and the child-process runner (on swift-subprocess) shared by the socket, process and dissector tests.
         .target(
             name: "RUDPTestSupport",
             dependencies: [

@@ -31,6 +31,9 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
     case duplicate
     /// Probability of delivering a datagram out of order.
     case reorder
+    /// Slack of the reordering hold-back, which is at most `2 × delay` plus this
+    /// (`LinkOptions.reorderExtraDelay` in RUDPImpairment, default 5 ms).
+    case reorderDelay = "reorder-delay"
     /// Probability of corrupting a datagram.
     case corrupt
     /// What the return path (acknowledgements) suffers: see ``ExperimentSetup/ReversePath``.
@@ -88,6 +91,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
             "bandwidth": .rate, "duplication": .duplicate, "reordering": .reorder, "corruption": .corrupt,
             "count": .messages, "messagesize": .size, "cc": .congestion, "congestioncontrol": .congestion,
             "window": .receiveWindow, "mtu": .datagramSize, "queuecapacity": .queue,
+            "reorderextradelay": .reorderDelay,
         ]
         if let found = aliases[wanted] { return found }
         throw .unknownParameter(name: name, known: allCases.map(\.rawValue))
@@ -96,7 +100,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
     /// Whether the option describes the link, so a scenario's timeline may change it.
     public var isLinkOption: Bool {
         switch self {
-        case .loss, .burst, .delay, .jitter, .rate, .queue, .duplicate, .reorder, .corrupt: return true
+        case .loss, .burst, .delay, .jitter, .rate, .queue, .duplicate, .reorder, .reorderDelay, .corrupt: return true
         default: return false
         }
     }
@@ -114,6 +118,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .queue: return "bottleneck queue capacity in bytes, e.g. 64KiB"
         case .duplicate: return "probability of delivering a datagram twice"
         case .reorder: return "probability of holding a datagram back so later ones overtake it"
+        case .reorderDelay: return "slack of the reordering hold-back, which is at most 2 x delay + this"
         case .corrupt: return "probability of flipping 1 to 3 bits of a datagram"
         case .reverse: return "the return path: same (same impairments) or clean (same delay and rate, no impairment)"
         case .messages: return "number of messages to send"
@@ -162,6 +167,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .queue: setup.link.queueCapacity = try Quantity.bytes(value, for: name, range: 0...(1 << 30))
         case .duplicate: setup.link.duplication = try Quantity.probability(value, for: name)
         case .reorder: setup.link.reordering = try Quantity.probability(value, for: name)
+        case .reorderDelay: setup.link.reorderExtraDelay = try Quantity.duration(value, for: name)
         case .corrupt: setup.link.corruption = try Quantity.probability(value, for: name)
         case .reverse:
             guard let path = ExperimentSetup.ReversePath(rawValue: value.lowercased()) else {
@@ -242,6 +248,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .queue: return q.formatBytes(setup.link.queueCapacity)
         case .duplicate: return q.trimmed(setup.link.duplication, digits: 6)
         case .reorder: return q.trimmed(setup.link.reordering, digits: 6)
+        case .reorderDelay: return q.exactDuration(setup.link.reorderExtraDelay)
         case .corrupt: return q.trimmed(setup.link.corruption, digits: 6)
         case .reverse: return setup.reversePath.rawValue
         case .messages: return setup.workload.messageCount.map(String.init) ?? "unlimited"
@@ -281,6 +288,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .queue: return Double(setup.link.queueCapacity) / 1024
         case .duplicate: return setup.link.duplication
         case .reorder: return setup.link.reordering
+        case .reorderDelay: return Double(setup.link.reorderExtraDelay.nanosecondsClamped) / 1e6
         case .corrupt: return setup.link.corruption
         case .messages: return setup.workload.messageCount.map(Double.init)
         case .size: return Double(setup.workload.messageSize)
@@ -302,7 +310,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
     /// The unit of ``numericValue(in:)``, for axis titles (`ms`, `Mbit/s`, …; empty for ratios).
     public var axisUnit: String {
         switch self {
-        case .delay, .jitter, .minimumRTO, .maximumRTO, .initialRTO: return "ms"
+        case .delay, .jitter, .reorderDelay, .minimumRTO, .maximumRTO, .initialRTO: return "ms"
         case .rate: return "Mbit/s"
         case .queue, .receiveWindow, .sendBuffer: return "KiB"
         case .size, .datagramSize: return "bytes"
@@ -323,6 +331,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .corrupt: link.corruption = min(1, max(0, x))
         case .delay: link.delay = .nanoseconds(Int64(max(0, x).rounded()))
         case .jitter: link.jitter = .nanoseconds(Int64(max(0, x).rounded()))
+        case .reorderDelay: link.reorderExtraDelay = .nanoseconds(Int64(max(0, x).rounded()))
         case .rate: link.bandwidth = max(1, Int(x.rounded()))
         case .queue: link.queueCapacity = max(0, Int(x.rounded()))
         default: return false
@@ -340,6 +349,7 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         case .corrupt: return link.corruption
         case .delay: return Double(link.delay.nanosecondsClamped)
         case .jitter: return Double(link.jitter.nanosecondsClamped)
+        case .reorderDelay: return Double(link.reorderExtraDelay.nanosecondsClamped)
         case .rate: return link.bandwidth.map(Double.init)
         case .queue: return Double(link.queueCapacity)
         default: return nil

@@ -70,6 +70,9 @@ struct SimulateCommand: AsyncParsableCommand {
         help: ArgumentHelp(ExperimentParameter.reorder.valueHelp, valueName: "p"),
         transform: ImpairmentArgument.parser("reorder")) var reorder: ImpairmentProbability?
     @Option(
+        help: ArgumentHelp(ExperimentParameter.reorderDelay.valueHelp + " (default 5ms)", valueName: "time"),
+        transform: ImpairmentArgument.parser("reorder-delay")) var reorderDelay: ImpairmentTime?
+    @Option(
         help: ArgumentHelp(ExperimentParameter.corrupt.valueHelp, valueName: "p"),
         transform: ImpairmentArgument.parser("corrupt")) var corrupt: ImpairmentProbability?
     @Option(help: ArgumentHelp(ExperimentParameter.reverse.valueHelp + " (default same)", valueName: "same|clean")) var reverse: String?
@@ -134,7 +137,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let all: [(ExperimentParameter, String?)] = [
             (.loss, loss?.description), (.burst, burst?.description), (.delay, delay?.description),
             (.jitter, jitter?.description), (.rate, rate?.description), (.queue, queue?.description),
-            (.duplicate, duplicate?.description), (.reorder, reorder?.description), (.corrupt, corrupt?.description),
+            (.duplicate, duplicate?.description), (.reorder, reorder?.description), (.reorderDelay, reorderDelay?.description),
+            (.corrupt, corrupt?.description),
             (.reverse, reverse),
             (.messages, messages), (.size, size), (.duration, duration), (.messageRate, messageRate), (.mode, mode),
             (.minimumRTO, minRTO), (.maximumRTO, maxRTO), (.initialRTO, initialRTO), (.congestion, congestion), (.pacing, pacing),

@@ -1,11 +1,13 @@
 import Foundation
+import RUDPTestSupport
 
 /// Runs `tshark` with the dissector `Specs/wireshark/rudp.lua` on capture files the tests write.
 ///
 /// tshark comes from the Debian package `tshark` (`.ci/run` installs it). Without it the
 /// dissector tests are skipped, except under CI (`CI=true`), where they run and fail. Reading a
-/// capture file needs no privileges. Each run is bounded by a hang guard far above a loaded run
-/// and sees an empty home directory, so neither the user's Wireshark preferences nor a copy of
+/// capture file needs no privileges. Each run goes through the tests' process runner
+/// (``ChildProcess``, on swift-subprocess), is bounded by a hang guard far above a loaded run and
+/// sees an empty home directory, so neither the user's Wireshark preferences nor a copy of
 /// the dissector in the personal plugins folder can change what it decodes.
 enum TShark {
     /// The tshark executable on `PATH`, if any.
@@ -34,16 +36,10 @@ enum TShark {
     /// `Specs/wireshark/rudp.lua`.
     static var dissector: URL { repository.appendingPathComponent("Specs/wireshark/rudp.lua") }
 
-    /// Longest a run may take before it is killed: a hang guard, far above a run on a loaded
-    /// machine (about a second alone).
-    static let timeout: Duration = .seconds(1800)
-
     struct Output {
         var status: Int32
         var standardOutput: String
         var standardError: String
-        /// Wall-clock seconds the run took.
-        var seconds: Double
 
         /// Standard error without tshark's notice about running as root.
         var problems: String {
@@ -56,54 +52,16 @@ enum TShark {
     }
 
     /// Runs tshark with the dissector loaded and `arguments` after it, in `directory` (a scratch
-    /// directory that also serves as the home directory of the run). Waits without blocking a
-    /// thread of the test runner's pool.
+    /// directory that also serves as the home directory of the run), on the tests' process
+    /// runner: off the test runner's pool, killed by a hang guard (``HangGuard/seconds``) far
+    /// above a run on a loaded machine (about a second alone).
     static func run(_ arguments: [String], in directory: URL) async throws -> Output {
         guard let executable else { throw Failure(description: missing) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-n", "-X", "lua_script:\(dissector.path)"] + arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = directory.path
-        environment["XDG_CONFIG_HOME"] = nil
-        environment["WIRESHARK_CONFIG_DIR"] = nil
-        process.environment = environment
-        let id = UUID().uuidString
-        let outURL = directory.appendingPathComponent("tshark-\(id).out")
-        let errURL = directory.appendingPathComponent("tshark-\(id).err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        let clock = ContinuousClock()
-        let start = clock.now
-        try process.run()
-        while process.isRunning && clock.now - start < timeout {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
-            process.terminate()
-            try await Task.sleep(for: .seconds(1))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            throw Failure(description: "tshark \(arguments.joined(separator: " ")) did not finish within \(timeout) and was killed")
-        }
-        process.waitUntilExit()
-        let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Output(
-            status: process.terminationStatus,
-            standardOutput: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
-            seconds: seconds)
+        let result = try await ChildProcess.run(
+            executable: executable, ["-n", "-X", "lua_script:\(dissector.path)"] + arguments,
+            environment: ["HOME": directory.path, "XDG_CONFIG_HOME": nil, "WIRESHARK_CONFIG_DIR": nil],
+            directory: directory, seconds: HangGuard.seconds)
+        return Output(status: result.status, standardOutput: result.output, standardError: result.error)
     }
 
     /// Decodes `capture` and returns, for every datagram in order, the value of each of `fields`

@@ -65,13 +65,53 @@ struct SimulateReportTests {
         (.delay, "20"), (.size, "7"), (.queue, "12XB"), (.mode, "sometimes"), (.congestion, "cubic"),
         (.burst, "5%"), (.burst, "90%:1.05"), (.burst, "1%,30%,50%,20%,1%"), (.rate, "10mbps"), (.seed, "-1"), (.messageWindow, "0"),
         (.datagramSize, "100"),
-        (.messages, "2.5"), (.messageRate, "0"), (.reverse, "sideways"),
+        (.messages, "2.5"), (.messageRate, "0"), (.reverse, "sideways"), (.reorderDelay, "7"), (.reorderDelay, "-1ms"),
     ])
     func badValuesAreTypedErrors(parameter: ExperimentParameter, value: String) {
         var setup = ExperimentSetup()
         let before = setup
         #expect(throws: ExperimentError.self, "\(parameter)=\(value)") { try parameter.apply(value, to: &setup) }
         #expect(setup == before)
+    }
+
+    /// `reorder-delay` (the proxy's option, ``LinkOptions/reorderExtraDelay``) is a link option
+    /// like the others: set by name, read back, reported, swept, changed by a timeline, and it
+    /// bounds how late a held-back datagram arrives.
+    @Test func reorderDelayIsALinkOption() throws {
+        var setup = ExperimentSetup()
+        #expect(ExperimentParameter.reorderDelay.value(in: setup) == "5ms")
+        try ExperimentParameter.named("reorder-delay").apply("70ms", to: &setup)
+        #expect(setup.link.reorderExtraDelay == .milliseconds(70))
+        #expect(ExperimentParameter.reorderDelay.value(in: setup) == "70ms")
+        #expect(setup.settings.contains { $0.name == "reorder-delay" && $0.value == "70ms" })
+        #expect(ExperimentParameter.reorderDelay.isLinkOption && ExperimentParameter.reorderDelay.axisUnit == "ms")
+        do {
+            try ExperimentParameter.reorderDelay.apply("7", to: &setup)
+            Issue.record("a time without a unit was accepted")
+        } catch {
+            #expect(error.description.contains("reorder-delay") && error.description.contains("7ms"), "\(error)")
+        }
+
+        let scenario = #"{"timeline": [{"at": "1s", "set": {"reorder-delay": "1s"}}]}"#
+        var changed = ExperimentSetup()
+        try JSONDecoder().decode(ScenarioFile.self, from: Data(scenario.utf8)).apply(to: &changed)
+        let (phases, _) = try changed.schedule()
+        #expect(phases.map(\.link.reorderExtraDelay) == [.milliseconds(5), .seconds(1)])
+
+        // 20% of the datagrams held back by up to 2 x 20ms + the slack: with 500ms of slack the
+        // slowest message (unreliable: no retransmission overtakes it) arrives far later.
+        var base = ExperimentSetup()
+        let options = [(ExperimentParameter.reorder, "20%"), (.mode, "unreliable"), (.messages, "300"), (.duration, "unlimited")]
+        for (parameter, value) in options {
+            try parameter.apply(value, to: &base)
+        }
+        let sweep = try ExperimentSweep(parsing: "reorder-delay=0,500ms")
+        #expect(sweep.parameter == .reorderDelay)
+        let report = try ExperimentReport.run(base: base, sweep: sweep)
+        let (none, long) = (report.points[0].result, report.points[1].result)
+        #expect(none.completed && long.completed)
+        let (noneMax, longMax) = (try #require(none.latencyMax), try #require(long.latencyMax))
+        #expect(longMax > noneMax + 200_000_000, "max latency \(noneMax) ns without slack, \(longMax) ns with 500ms")
     }
 
     @Test func theCongestionErrorListsWhatExists() {

@@ -50,11 +50,10 @@ import Testing
 
         // The control port answers with the same counters (once the proxy has seen every datagram).
         let control = try LineConnection(port: controlPort)
-        var live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
-        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
-        while live.up.received < count, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        var live = ProxyStatistics()
+        try await eventually(every: .milliseconds(50)) {
             live = try JSONDecoder().decode(ProxyStatistics.self, from: Data(try #require(control.ask("stats")).utf8))
+            return live.up.received >= count
         }
         #expect(live.up.received == count)
         #expect(control.ask("set loss=1") == "ok")

@@ -16,11 +16,11 @@ import Testing
         let proxy = try await UDPProxyTests.startProxy(upstreamPort: echo.port)
         let client = try PlainUDPSocket(receiveTimeout: 0.2)
         let count = 100_000, size = 1200
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = ContinuousClock.now
         let replies = UDPProxyTests.exchange(
             client, proxyPort: proxy.localAddress.port!, count: count,
             size: size, window: 128)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = (ContinuousClock.now - start) / .seconds(1)
         let statistics = await proxy.statistics()
         await proxy.shutdown()
         print(

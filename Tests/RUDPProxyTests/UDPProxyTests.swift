@@ -54,13 +54,13 @@ import Testing
         return (0..<count).filter { !received.contains(payload($0)) }.count
     }
 
-    /// Waits until `condition` holds for the proxy's counters (a hang guard bounds the wait).
+    /// Waits until `condition` holds for the proxy's counters (a hang guard bounds the wait, and
+    /// cancellation ends it); returns the last counters read.
     static func eventually(_ proxy: UDPProxy, _ condition: (ProxyStatistics) -> Bool) async -> ProxyStatistics {
-        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
         var statistics = await proxy.statistics()
-        while !condition(statistics), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        _ = try? await RUDPTestSupport.eventually(every: .milliseconds(20)) {
             statistics = await proxy.statistics()
+            return condition(statistics)
         }
         return statistics
     }
@@ -173,11 +173,11 @@ import Testing
         /// for its own payload, so no sample is timed by another sample's reply.
         func roundTrips(toPort port: Int, samples: Int) -> [Double] {
             (0..<samples).compactMap { index in
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = ContinuousClock.now
                 let payload = Self.payload(index)
                 client.send(payload, toPort: port)
                 while let reply = client.receive() {
-                    if reply.bytes == payload { return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 }
+                    if reply.bytes == payload { return (ContinuousClock.now - start) / .milliseconds(1) }
                 }
                 return nil
             }

@@ -135,39 +135,36 @@ public final class ChildProcess: Sendable {
     /// transcript) if it is still running then.
     @discardableResult
     public func waitForExit(within seconds: Double = HangGuard.processSeconds) async throws -> Int32 {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while true {
-            if let status = exitStatus {
-                // swift-subprocess ends the output streams once the child is gone (even if a
-                // grandchild holds the pipes): let the readers take the last bytes.
-                let drained = ContinuousClock.now + .seconds(min(seconds, 60))
-                while !captured.withLock({ $0.outputEnded && $0.errorEnded }) && ContinuousClock.now < drained {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                return status
-            }
-            if ContinuousClock.now >= deadline {
-                send(signal: SIGKILL)
-                throw Failure("\(command): still running \(seconds) s later; killed\n\(transcript)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        var status: Int32?
+        try await eventually(within: seconds) {
+            status = exitStatus
+            return status != nil
         }
+        guard let status else {
+            send(signal: SIGKILL)
+            throw Failure("\(command): still running \(seconds) s later; killed\n\(transcript)")
+        }
+        // swift-subprocess ends the output streams once the child is gone (even if a grandchild
+        // holds the pipes): let the readers take the last bytes.
+        try await eventually(within: min(seconds, 60), every: .milliseconds(5)) {
+            captured.withLock { $0.outputEnded && $0.errorEnded }
+        }
+        return status
     }
 
     /// Polls `check` until it finds something, the standard output ends or `seconds` pass.
     private func poll<Value>(
         _ what: String, seconds: Double, _ check: (inout Captured) -> Value?
     ) async throws -> Value {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while true {
-            let (found, ended) = captured.withLock { captured in (check(&captured), captured.outputEnded) }
-            if let found { return found }
-            if ended || ContinuousClock.now >= deadline {
-                let why = ended ? "its output ended" : "none within \(seconds) s"
-                throw Failure("\(command): no \(what) (\(why))\n\(transcript)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        var found: Value?
+        var ended = false
+        try await eventually(within: seconds) {
+            (found, ended) = captured.withLock { captured in (check(&captured), captured.outputEnded) }
+            return found != nil || ended
         }
+        if let found { return found }
+        let why = ended ? "its output ended" : "none within \(seconds) s"
+        throw Failure("\(command): no \(what) (\(why))\n\(transcript)")
     }
 
     /// Reads one of the child's outputs to its end into `captured`.
@@ -195,7 +192,7 @@ public final class ChildProcess: Sendable {
     /// guard of the whole scope (``HangGuard/seconds``): past it the scope throws
     /// `TimeLimitExceeded` and the child is killed.
     public static func withRudp<Value: Sendable>(
-        _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+        _ arguments: [String], environment: [String: String?] = [:], directory: URL? = nil,
         limit: Double = HangGuard.seconds,
         _ body: @escaping @Sendable (ChildProcess) async throws -> Value
     ) async throws -> Value {
@@ -205,7 +202,7 @@ public final class ChildProcess: Sendable {
 
     /// Starts another executable (an example program) the same way as ``withRudp(_:environment:directory:limit:_:)``.
     public static func with<Value: Sendable>(
-        executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+        executable: String, _ arguments: [String], environment: [String: String?] = [:], directory: URL? = nil,
         limit: Double = HangGuard.seconds,
         _ body: @escaping @Sendable (ChildProcess) async throws -> Value
     ) async throws -> Value {
@@ -263,7 +260,7 @@ public final class ChildProcess: Sendable {
     }
 
     /// Runs `rudp` with `arguments` to completion (at most `seconds`, then it is killed).
-    public static func run(_ arguments: [String], environment: [String: String] = [:], seconds: Double) async throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String?] = [:], seconds: Double) async throws -> Result {
         try await run(executable: try RudpBinary.path(), arguments, environment: environment, seconds: seconds)
     }
 
@@ -272,7 +269,7 @@ public final class ChildProcess: Sendable {
     /// own I/O thread (epoll on Linux, no libdispatch handlers); the process is killed if the hang
     /// guard fires (`withTimeLimit` cancels the run, and swift-subprocess tears the child down).
     public static func run(
-        executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+        executable: String, _ arguments: [String], environment: [String: String?] = [:], directory: URL? = nil,
         seconds: Double
     ) async throws -> Result {
         let updates = environmentUpdates(environment)
@@ -294,10 +291,11 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// The test's environment without `RUDP_PSK`, plus `environment`.
-    private static func environmentUpdates(_ environment: [String: String]) -> [Environment.Key: String?] {
+    /// The test's environment without `RUDP_PSK`, plus `environment` (a nil value removes the
+    /// variable).
+    private static func environmentUpdates(_ environment: [String: String?]) -> [Environment.Key: String?] {
         var updates: [Environment.Key: String?] = ["RUDP_PSK": nil]
-        for (name, value) in environment { updates[Environment.Key(stringLiteral: name)] = value }
+        for (name, value) in environment { updates.updateValue(value, forKey: Environment.Key(stringLiteral: name)) }
         return updates
     }
 

@@ -36,11 +36,6 @@ enum UDPSocketTable {
     /// Waits until no socket holds `port` (closing is asynchronous on the event loop); false
     /// if one still does after `HangGuard.seconds`.
     static func waitUntilUnbound(port: Int) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(HangGuard.seconds)
-        while isBound(port: port) {
-            if ContinuousClock.now > deadline { return false }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return true
+        (try? await eventually(within: HangGuard.seconds) { !isBound(port: port) }) ?? false
     }
 }

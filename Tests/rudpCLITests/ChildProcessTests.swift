@@ -21,9 +21,7 @@ import Glibc
 
     /// Waits (at most a hang guard) until process `pid` is gone; returns whether it is.
     static func isGone(_ pid: Int32) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
-        while exists(pid) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        return !exists(pid)
+        try await eventually { !exists(pid) }
     }
 
     @Test func aChildStillRunningWhenItsScopeEndsIsKilledAndReaped() async throws {

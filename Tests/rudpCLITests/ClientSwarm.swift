@@ -110,13 +110,15 @@ final class ClientSwarm {
                 next += 1
                 opened += 1
             }
-            while connected < target {
-                if ContinuousClock.now >= deadline {
-                    throw Failure(
-                        "only \(connected) of \(target) connections established within \(seconds) s (\(closed.count) closed: \(Set(closed.values)))"
-                    )
-                }
+            let established = eventually(within: (deadline - ContinuousClock.now) / .seconds(1)) {
+                connected >= target
+            } stepping: {
                 if !step() { usleep(200) }
+            }
+            guard established else {
+                throw Failure(
+                    "only \(connected) of \(target) connections established within \(seconds) s (\(closed.count) closed: \(Set(closed.values)))"
+                )
             }
         }
     }

@@ -41,12 +41,13 @@ struct LifecycleProcessTests {
 
     /// Waits until the connection learned why it ended.
     static func closeReason(of client: RUDPConnection) async throws -> CloseReason? {
-        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
-        while await client.closeReason() == nil {
-            if ContinuousClock.now > deadline { throw ChildProcess.Failure("the client never saw its connection end") }
-            try await Task.sleep(for: .milliseconds(20))
+        var reason: CloseReason?
+        try await eventually(every: .milliseconds(20)) {
+            reason = await client.closeReason()
+            return reason != nil
         }
-        return await client.closeReason()
+        guard let reason else { throw ChildProcess.Failure("the client never saw its connection end") }
+        return reason
     }
 
     @Test(
@@ -93,12 +94,10 @@ struct LifecycleProcessTests {
         try await client.close()
         // The server notices the close a moment later: scrape until the gauge is back to 0.
         var after = ""
-        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
-        repeat {
+        try await eventually(every: .milliseconds(20)) {
             after = try await OffPool.run { try HTTPGet.fetch(port: metricsPort, path: "/metrics") }.body
-            if HTTPGet.sample("rudp_connections_open{role=\"server\"}", in: after) == 0 { break }
-            try await Task.sleep(for: .milliseconds(20))
-        } while ContinuousClock.now < deadline
+            return HTTPGet.sample("rudp_connections_open{role=\"server\"}", in: after) == 0
+        }
         #expect(HTTPGet.sample("rudp_connections_open{role=\"server\"}", in: after) == 0, "\(after)")
         #expect(HTTPGet.sample("rudp_connections_closed{role=\"server\"}", in: after) == 1, "\(after)")
         #expect(HTTPGet.sample("rudp_rtt_seconds_count{role=\"server\"}", in: after) == 1, "\(after)")
@@ -173,12 +172,14 @@ struct LifecycleProcessTests {
                 // Scrape until two samples show the content arriving, the second with more of it
                 // (recv closes its endpoint once the file is saved: stop at the first refusal).
                 var scrapes = [RecvScrape(body: idle.body)]
-                let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
-                while scrapes.count < 3, sender.exitStatus == nil, ContinuousClock.now < deadline {
-                    guard let scrape = try? await OffPool.run({ try HTTPGet.fetch(port: metricsPort, path: "/metrics") }) else { break }
+                try await eventually(every: .milliseconds(50)) {
+                    // Done with three samples, once the sender finished, or when recv refuses.
+                    guard scrapes.count < 3, sender.exitStatus == nil,
+                        let scrape = try? await OffPool.run({ try HTTPGet.fetch(port: metricsPort, path: "/metrics") })
+                    else { return true }
                     let now = RecvScrape(body: scrape.body)
                     if now.contentBytes > scrapes[scrapes.count - 1].contentBytes { scrapes.append(now) }
-                    try await Task.sleep(for: .milliseconds(50))
+                    return false
                 }
                 let senderStatus = try await sender.waitForExit(within: HangGuard.transferSeconds)
                 let receiverStatus = try await receiver.waitForExit(within: HangGuard.transferSeconds)

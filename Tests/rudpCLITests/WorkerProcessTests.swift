@@ -26,8 +26,9 @@ import Glibc
         func answered() -> Set<ConnectionID> {
             Set(expected.compactMap { id, reply in swarm.received[id]?.contains(reply) == true ? id : nil })
         }
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while answered().count < expected.count && ContinuousClock.now < deadline {
+        eventually(within: seconds) {
+            answered().count == expected.count
+        } stepping: {
             if !swarm.step() { usleep(500) }
         }
         return answered()
@@ -85,15 +86,14 @@ import Glibc
         // Worker 1's process dies; the parent starts another on the same socket.
         kill(victim, SIGKILL)
         // The parent reports the death, then the new worker 1; the clients keep answering meanwhile.
-        let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
         var replacement: Int32?
-        while ContinuousClock.now < deadline {
-            if server.standardOutput.contains("worker 1 (pid \(victim)) was killed by signal 9"),
+        eventually {
+            guard server.standardOutput.contains("worker 1 (pid \(victim)) was killed by signal 9"),
                 let pid = Self.workerPID(1, in: server.standardOutput), pid != victim
-            {
-                replacement = pid
-                break
-            }
+            else { return false }
+            replacement = pid
+            return true
+        } stepping: {
             swarm.step()
             usleep(1_000)
         }
@@ -155,11 +155,8 @@ import Glibc
             server.send(signal: SIGKILL)
             try await server.waitForExit()
             // The children read end-of-file on their lifeline and shut down (bounded wait).
-            let deadline = ContinuousClock.now + .seconds(HangGuard.processSeconds)
-            while children.contains(where: Self.isRunning) && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            #expect(!children.contains(where: Self.isRunning), "no worker outlives its parent")
+            let ended = try await eventually { !children.contains(where: Self.isRunning) }
+            #expect(ended, "no worker outlives its parent")
         }
     }
 }
