@@ -125,14 +125,17 @@ import Testing
     }
 
     @Test func aPartitionLongerThanTheTimeoutMakesBothEndsReportIt() async throws {
-        let timeout = 2.0
+        // 5 s: the receiver's timeout also bounds its wait for the sender, whose process (and the
+        // proxy's) a loaded machine once took more than 2 s to start; and it stays below the
+        // engine's 10 s peer timeout, so the sender reports its own timeout, not the peer's.
+        let timeout = 5.0
         let files = try Self.makeFiles(size: 1_000_000, seed: 7)
         defer { try? FileManager.default.removeItem(at: files.directory) }
         let transfer = try await Self.withReceiver(files, timeout: timeout) { receiver, receiverPort in
             try await Self.withProxy(upstreamPort: receiverPort, []) { proxy, proxyPort, controlPort in
                 try await ChildProcess.withRudp([
                     "send", files.input.path, "--to", "127.0.0.1:\(proxyPort)", "--no-progress",
-                    "--timeout", "\(timeout)", "--max-rate", "0.5",
+                    "--timeout", "\(timeout)", "--max-rate", "0.1",  // 10 s: the partition comes mid-transfer
                 ]) { sender in
                     // Once the transfer is under way, cut the path for much longer than the timeout.
                     let receiving = try await receiver.nextLine()
@@ -154,7 +157,12 @@ import Testing
 
         #expect(transfer.sendStatus == 1)
         #expect(transfer.receiveStatus == 1)
-        #expect(transfer.sendError.contains("timed out"), "\(transfer.sendError)")
+        // The sender's own --timeout or, when the engine's check of unacknowledged data comes
+        // first, the peer timeout (with the bytes acknowledged): either way it reports the cut.
+        #expect(
+            transfer.sendError.contains("timed out")
+                || (transfer.sendError.contains("peer unreachable") && transfer.sendError.contains("acknowledged by the receiver")),
+            "\(transfer.sendError)")
         #expect(transfer.receiveError.contains("timed out"), "\(transfer.receiveError)")
         #expect(!FileManager.default.fileExists(atPath: files.output.path))
         #expect(transfer.statistics.up.dropped.partition > 0)

@@ -33,9 +33,11 @@ import Testing
     /// Other documented spellings that are valid: `inf` is a synonym of `off` (unlimited) for a rate.
     static let otherAccepted: Set<String> = ["simulate --rate inf", "proxy --rate inf"]
 
-    /// Placeholder values for required arguments, by value name.
+    /// Placeholder values for required arguments, by value name. Not port 9000: a command that
+    /// accepts its value runs (a proxy listens on its port), and the example programs that
+    /// ReadmeExampleTests runs meanwhile bind 9000 ("address 127.0.0.1:9000 is already in use").
     static let placeholders: [String: String] = [
-        "port": "9000", "host:port": "127.0.0.1:9", "file": "/dev/null", "path": "/dev/null", "name": "Alice",
+        "port": "9009", "host:port": "127.0.0.1:9", "file": "/dev/null", "path": "/dev/null", "name": "Alice",
     ]
 
     struct Option: Sendable, CustomStringConvertible {
@@ -120,7 +122,7 @@ import Testing
     /// The values of the issue that crashed the binary (SIGILL): as real processes, exit 64 and
     /// one clear line.
     @Test(arguments: [
-        ["echo-client", "--port", "9000", "--timeout", "1e300", "Alice"],
+        ["echo-client", "--port", "9009", "--timeout", "1e300", "Alice"],
         ["send", "/dev/null", "--to", "127.0.0.1:9", "--timeout", "1e300"],
         ["send", "/dev/null", "--to", "127.0.0.1:9", "--max-rate", "1e-300"],
         ["bench", "--mode", "paced", "--rate", "1e-300"],
@@ -137,7 +139,7 @@ import Testing
 
     @Test func optionsInRangeAreAccepted() async throws {
         let lines: [[String]] = [
-            ["echo-client", "--port", "9000", "--timeout", "0.5", "Alice"],
+            ["echo-client", "--port", "9009", "--timeout", "0.5", "Alice"],
             ["send", "/dev/null", "--to", "127.0.0.1:9", "--max-rate", "0"],
             ["send", "/dev/null", "--to", "127.0.0.1:9", "--max-rate", "2.5", "--timeout", "1000000"],
             ["recv", "--port", "0", "-o", "/tmp/x", "--max-size", "0"],

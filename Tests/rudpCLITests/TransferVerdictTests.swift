@@ -48,9 +48,11 @@ import Glibc
     {
         try await ChildProcess.withRudp(["recv", "--port", "0", "--output", output.path, "--timeout", "120"]) { receiver in
             let port = try await receiver.listeningPort()
-            // 2 MB/s: the 20 MB take 10 s, so the signal comes in the middle.
+            // 0.5 MB/s: the 20 MB take 40 s, so the signal comes in the middle even when a loaded
+            // machine runs this task seconds late (at 2 MB/s, 10 s, a full parallel run once
+            // finished the transfer first).
             return try await ChildProcess.withRudp([
-                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "2", "--timeout", "120",
+                "send", input.path, "--to", "127.0.0.1:\(port)", "--max-rate", "0.5", "--timeout", "120",
             ]) { sender in
                 _ = try await receiver.line(containing: "receiving input.bin")
                 try await Task.sleep(for: .seconds(1))
