@@ -156,6 +156,13 @@ struct BenchCommand: AsyncParsableCommand {
         parsing: .unconditional, help: ArgumentHelp("With --baseline: rounds, each one baseline and one protocol run.", valueName: "count"))
     var rounds = 3
 
+    @Flag(
+        help: ArgumentHelp(
+            "Take the messages on the receiving connection's event loop (RUDPConnection.taskExecutor), not on Swift's global executor.",
+            discussion: "Compares the two placements of application code; not with --baseline, whose raw path has no such option."
+        ))
+    var receiverOnEventLoop = false
+
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var metricsOptions: MetricsOptions
 
@@ -175,6 +182,9 @@ struct BenchCommand: AsyncParsableCommand {
         try OptionCheck.seconds(timeout, "--timeout")
         try OptionCheck.count(runs, "--runs", in: 1...100)
         try OptionCheck.count(rounds, "--rounds", in: 1...100)
+        if baseline && receiverOnEventLoop {
+            throw ValidationError("--receiver-on-event-loop does not go with --baseline: compare runs with and without it")
+        }
         if baseline {
             if compareSecurity {
                 throw ValidationError("--baseline and --compare-security cannot be combined: run them one after the other")
@@ -271,7 +281,9 @@ struct BenchCommand: AsyncParsableCommand {
             guard let connection = await connections.next() else {
                 throw CLIError("the benchmark server stopped before the client connected")
             }
-            let tally = try await Self.tally(connection.messages, size: size, warmup: warmup, total: total, exactlyOnceInOrder: true)
+            let tally = try await withTaskExecutorPreference(receiverOnEventLoop ? connection.taskExecutor : nil) {
+                try await Self.tally(connection.messages, size: size, warmup: warmup, total: total, exactlyOnceInOrder: true)
+            }
             let statistics = await connection.statistics()
             return Reception(histogram: tally.histogram, lastDeliveryNanoseconds: tally.lastDeliveryNanoseconds, statistics: statistics)
         }
