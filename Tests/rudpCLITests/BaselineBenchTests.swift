@@ -70,11 +70,24 @@ import Testing
         (["bench", "--baseline", "--size", "1149"], "--size"),
         (["bench", "--baseline", "--rounds", "0"], "--rounds"),
         (["bench", "--rounds", "101"], "--rounds"),
+        (["bench", "--baseline", "--receiver-on-event-loop"], "--receiver-on-event-loop"),
     ])
     func invalidBaselineOptionsAreRefusedWithExit64(arguments: [String], option: String) {
         let (status, message) = OptionRangeTests.parse(arguments)
         #expect(status == 64, "\(arguments): \(message)")
         #expect(message.contains(option), "\(arguments): \(message)")
+    }
+
+    @Test func theReceiverOnTheEventLoopTakesEveryMessageInOrder() async throws {
+        // bench fails (exit 1) unless every message arrives exactly once and in order.
+        let result = try await ChildProcess.run(
+            ["bench", "--receiver-on-event-loop", "--messages", "2000", "--warmup", "300", "--loss", "0.05", "--json"],
+            seconds: HangGuard.transferSeconds)
+        #expect(result.status == 0, "\(result.error)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "not JSON: \(result.output)")
+        #expect(object["messages"] as? Int == 2000)
+        #expect((object["throughputMBps"] as? Double ?? 0) > 0, "\(object)")
     }
 
     @Test func largestBaselineSizeIsAccepted() {
