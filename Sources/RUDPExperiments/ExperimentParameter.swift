@@ -90,7 +90,9 @@ public enum ExperimentParameter: String, Sendable, CaseIterable, CustomStringCon
         let aliases: [String: ExperimentParameter] = [
             "bandwidth": .rate, "duplication": .duplicate, "reordering": .reorder, "corruption": .corrupt,
             "count": .messages, "messagesize": .size, "cc": .congestion, "congestioncontrol": .congestion,
-            "window": .receiveWindow, "mtu": .datagramSize, "queuecapacity": .queue,
+            // No "mtu": `rudp proxy --mtu` drops larger datagrams on the link, while
+            // datagram-size is the engine's own limit; one word keeps one meaning.
+            "window": .receiveWindow, "queuecapacity": .queue,
             "reorderextradelay": .reorderDelay,
         ]
         if let found = aliases[wanted] { return found }

@@ -74,6 +74,13 @@ struct SimulateReportTests {
         #expect(setup == before)
     }
 
+    /// `mtu` is not another name for `datagram-size`: in the proxy's vocabulary it is a link
+    /// limit that drops larger datagrams, which the simulator does not have.
+    @Test func mtuIsNotAnAliasOfTheDatagramSize() throws {
+        #expect(try ExperimentParameter.named("datagram-size") == .datagramSize)
+        #expect(throws: ExperimentError.self) { try ExperimentParameter.named("mtu") }
+    }
+
     /// `reorder-delay` (the proxy's option, ``LinkOptions/reorderExtraDelay``) is a link option
     /// like the others: set by name, read back, reported, swept, changed by a timeline, and it
     /// bounds how late a held-back datagram arrives.
