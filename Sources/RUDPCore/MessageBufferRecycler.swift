@@ -46,9 +46,13 @@ package struct MessageBufferRecycler {
         guard var buffer = spares.popLast() else { return Self.buffer(copying: payload) }
         let capacity = buffer.capacity
         guard capacity >= payload.count && capacity <= 2 * payload.count + 64 else { return Self.buffer(copying: payload) }
-        // In place when the storage is uniquely referenced; otherwise into new storage.
-        buffer.clear()
-        buffer.writeBytes(payload)
+        // Emptied by moving its indices (no access to the storage object), then written through
+        // one pointer: in place when the storage is uniquely referenced, otherwise in a copy.
+        // `clear()` + `writeBytes` read the storage object's class properties twice, each
+        // through a run-time exclusivity check.
+        buffer.moveReaderIndex(to: 0)
+        buffer.moveWriterIndex(to: 0)
+        Self.write(payload, into: &buffer)
         return buffer
     }
 
@@ -56,8 +60,17 @@ package struct MessageBufferRecycler {
     @inline(__always)
     package static func buffer(copying payload: UnsafeRawBufferPointer) -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: payload.count)
-        buffer.writeBytes(payload)
+        write(payload, into: &buffer)
         return buffer
+    }
+
+    /// Appends `payload` to `buffer` (which has room for it): one pointer to the storage, one copy.
+    @inline(__always)
+    private static func write(_ payload: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: payload.count) { target in
+            UnsafeMutableRawBufferPointer(rebasing: target[..<payload.count]).copyMemory(from: payload)
+            return payload.count
+        }
     }
 
     /// Lets every kept buffer go.
