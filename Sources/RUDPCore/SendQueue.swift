@@ -129,7 +129,7 @@ struct SendQueue {
     /// release each, once per acknowledged message.
     mutating func release(_ id: MessageID) {
         guard let position = position(of: id) else { return }
-        let byteCount = slots[position].bytes.readableBytes
+        let byteCount = slots[position].byteCount
         let reliableChannel = slots[position].mode.isReliable ? Int(slots[position].channel) : nil
         slots[position].clear()
         count -= 1
