@@ -144,9 +144,14 @@ struct SendQueue {
     /// release each, once per acknowledged message.
     mutating func release(_ id: MessageID) {
         guard let position = position(of: id) else { return }
-        let byteCount = slots[position].byteCount
-        let reliableChannel = slots[position].mode.isReliable ? Int(slots[position].channel) : nil
-        slots[position].clear()
+        // One access to the slot (a ring subscript checks the index, and writing through it
+        // checks the storage is unique).
+        func empty(_ message: inout OutgoingMessage) -> (byteCount: Int, reliableChannel: Int?) {
+            let emptied = (message.byteCount, message.mode.isReliable ? Int(message.channel) : nil)
+            message.clear()
+            return emptied
+        }
+        let (byteCount, reliableChannel) = empty(&slots[position])
         count -= 1
         bufferedBytes -= byteCount
         while !slots.isEmpty && !slots[0].isLive {
