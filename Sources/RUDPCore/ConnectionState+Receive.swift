@@ -364,10 +364,12 @@ extension ConnectionState {
         let channel = Int(frame.channel)
         if channel >= buffers.channels.count { addChannels(through: frame.channel) }
         let before = events.count
-        let pool = buffers.pool
+        // The pool's recycler by pointer: passing the pool itself retained and released it for
+        // every message (`buffers` is being mutated meanwhile). `buffers.pool` keeps it alive.
+        let recycler = buffers.pool?.recyclerPointer
         let outcome = buffers.channels[channel].receive(
             frame, window: settings.messageWindow, maxMessageSize: settings.maxMessageSize,
-            recycler: pool, deliveringTo: &events)
+            recycler: recycler, deliveringTo: &events)
         stats.messagesDelivered += events.count - before
         switch outcome {
         case .duplicate:

@@ -429,8 +429,8 @@ extension ConnectionState {
             }
         }
         while let id = sendQueue.firstUnsent {
-            if !sendQueue[id].isStarted {
-                let m = sendQueue[id].summary
+            let m = sendQueue[id].summary
+            if !m.isStarted {
                 if isFlowBlocked(m) {
                     // Zero-window probing runs on the retransmission timer.
                     if recovery.rtoStart == nil && bytesInFlight == 0 {
@@ -454,16 +454,12 @@ extension ConnectionState {
                 sendQueue[id].start(fragmentSize: fragmentSize)
                 if m.mode.isReliable { flow.creditUsed += UInt64(m.byteCount) }
             }
-            let index = sendQueue[id].nextFragment
-            let need = sendQueue[id].encodedSize(of: index)
-            if builder.size + need > limit { return added }
-            sendQueue[id].write(fragment: index, into: &builder)
+            guard let (index, fullySent) = sendQueue.writeNextFragment(of: id, into: &builder, limit: limit) else { return added }
             added = true
-            sendQueue[id].nextFragment += 1
             sentNew = true
-            let reliable = sendQueue[id].mode.isReliable
+            let reliable = m.mode.isReliable
             if reliable { sent.addFragment(FragmentRef(message: id, index: index)) }
-            if sendQueue[id].isFullySent {
+            if fullySent {
                 sendQueue.advanceUnsent()
                 if !reliable {
                     sendQueue.release(id)

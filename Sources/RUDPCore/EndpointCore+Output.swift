@@ -133,11 +133,11 @@ extension EndpointCore {
     /// is then forgotten.
     mutating func pollEvent() -> (ConnectionID, ConnectionEvent)? {
         while let (slot, generation) = eventQueue.first {
-            guard isCurrent(slot, generation), let connection = connections[slot] else {
+            guard isCurrent(slot, generation), let polled = withConnection(in: slot, { $0.pollEvent() }) else {
                 eventQueue.removeFirst()
                 continue
             }
-            if let event = connection.pollEvent() {
+            if let event = polled {
                 let id = slots[slot].id
                 switch event {
                 case .closed:

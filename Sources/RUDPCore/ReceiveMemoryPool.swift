@@ -77,6 +77,10 @@ final class ReceiveMemoryPool {
     /// Recycled buffers held now.
     var recycledCount: Int { recycler.pointee.count }
 
+    /// The recycler itself, valid while the pool lives: a connection hands it to its channel
+    /// receivers for each message without retaining and releasing the pool.
+    var recyclerPointer: UnsafeMutablePointer<MessageBufferRecycler> { recycler }
+
     /// Notes the endpoint's connection in `slot` (nil when the slot is freed).
     func register(_ connection: Connection?, slot: Int) {
         while members.count <= slot { members.append(nil) }

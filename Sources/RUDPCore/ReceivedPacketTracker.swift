@@ -24,11 +24,16 @@ struct ReceivedPacketTracker {
     /// Records `pn`; returns false if it is a duplicate (or below the cumulative point).
     mutating func insert(_ pn: UInt64, at now: Timestamp) -> Bool {
         if pn < cumulative || pn < duplicateFloor { return false }
-        // binary search for the first range whose upper >= pn
+        // The first range whose upper >= pn: past the last range when pn is above it (packets
+        // arriving in order behind a gap, the common case with loss), else a binary search.
         var lo = 0, hi = ranges.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if ranges[mid].upper < pn { lo = mid + 1 } else { hi = mid }
+        if hi > 0 && ranges[hi - 1].upper < pn {
+            lo = hi
+        } else {
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if ranges[mid].upper < pn { lo = mid + 1 } else { hi = mid }
+            }
         }
         if lo < ranges.count && ranges[lo].lower <= pn { return false }
         if largest == nil || pn > largest! {

@@ -61,7 +61,7 @@ struct ReliableChannelReceiver {
     /// completed, deliverable messages to `events`.
     /// A message that arrives whole is copied into a buffer from `recycler` when there is one.
     mutating func receive(
-        _ frame: MessageFrameView, window: UInt16, maxMessageSize: Int, recycler: ReceiveMemoryPool? = nil,
+        _ frame: MessageFrameView, window: UInt16, maxMessageSize: Int, recycler: UnsafeMutablePointer<MessageBufferRecycler>? = nil,
         deliveringTo events: inout Deque<ConnectionEvent>
     ) -> Outcome {
         let distance = frame.sequence &- nextToDeliver
@@ -104,7 +104,7 @@ struct ReliableChannelReceiver {
             if total > maxMessageSize { return .violation("message of \(total) bytes exceeds the maximum message size") }
             newBytes = total
             if frame.offset == 0 && frame.payload.count == total {
-                completed = recycler?.message(copying: frame.payload) ?? MessageBufferRecycler.buffer(copying: frame.payload)
+                completed = recycler?.pointee.message(copying: frame.payload) ?? MessageBufferRecycler.buffer(copying: frame.payload)
             } else {
                 var r = MessageReassembly(totalLength: total)
                 _ = r.insert(offset: Int(frame.offset), payload: frame.payload)
@@ -113,7 +113,7 @@ struct ReliableChannelReceiver {
                 hold(entry, sequence: frame.sequence, at: index)
             }
         }
-        if let bytes = completed {
+        if let bytes = completed.take() {  // moved out, not copied
             if frame.mode.isOrdered && frame.sequence != nextToDeliver {
                 let entry = Entry.complete(bytes)
                 change += entry.memory

@@ -106,6 +106,21 @@ struct SendQueue {
         _modify { yield &slots[position(of: id)!] }
     }
 
+    /// Writes the next fragment not yet sent of message `id` (held, started) into `builder` if
+    /// its frame fits within `limit` bytes of packet, and moves past it: returns the fragment's
+    /// index and whether the message is now fully sent; nil (nothing written) if it does not fit.
+    /// One access to the message's slot for all of it (each ``subscript(_:)`` looks it up).
+    mutating func writeNextFragment(of id: MessageID, into builder: inout PacketBuilder, limit: Int) -> (index: Int, fullySent: Bool)? {
+        func writeNext(_ message: inout OutgoingMessage) -> (index: Int, fullySent: Bool)? {
+            let index = message.nextFragment
+            if builder.size + message.encodedSize(of: index) > limit { return nil }
+            message.write(fragment: index, into: &builder)
+            message.nextFragment += 1
+            return (index, message.isFullySent)
+        }
+        return writeNext(&slots[position(of: id)!])
+    }
+
     // MARK: - The send position
 
     /// The first message not yet fully sent, if any.
@@ -129,9 +144,14 @@ struct SendQueue {
     /// release each, once per acknowledged message.
     mutating func release(_ id: MessageID) {
         guard let position = position(of: id) else { return }
-        let byteCount = slots[position].bytes.readableBytes
-        let reliableChannel = slots[position].mode.isReliable ? Int(slots[position].channel) : nil
-        slots[position].clear()
+        // One access to the slot (a ring subscript checks the index, and writing through it
+        // checks the storage is unique).
+        func empty(_ message: inout OutgoingMessage) -> (byteCount: Int, reliableChannel: Int?) {
+            let emptied = (message.byteCount, message.mode.isReliable ? Int(message.channel) : nil)
+            message.clear()
+            return emptied
+        }
+        let (byteCount, reliableChannel) = empty(&slots[position])
         count -= 1
         bufferedBytes -= byteCount
         while !slots.isEmpty && !slots[0].isLive {

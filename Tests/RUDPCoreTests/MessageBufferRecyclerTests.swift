@@ -50,7 +50,7 @@ import Testing
         recycler.recycle(ByteBuffer())
         recycler.recycle(Self.buffer(MessageBufferRecycler.capacityLimit + 1, seed: 0))
         #expect(recycler.count == 0)
-        for i in 0..<(MessageBufferRecycler.limit + 5) { recycler.recycle(Self.buffer(100, seed: UInt8(i))) }
+        for i in 0..<(MessageBufferRecycler.limit + 5) { recycler.recycle(Self.buffer(100, seed: UInt8(truncatingIfNeeded: i))) }
         #expect(recycler.count == MessageBufferRecycler.limit)
         // Too large a kept buffer for a tiny message (more than twice its size): a new buffer.
         let tiny: [UInt8] = [7, 8, 9]
@@ -63,6 +63,23 @@ import Testing
         recycler.removeAll()
         #expect(recycler.count == 0)
         #expect(Array(Self.message(&recycler, copying: large).readableBytesView) == large)
+    }
+
+    @Test func keptBytesAreBounded() {
+        var recycler = MessageBufferRecycler()
+        let capacity = Self.buffer(MessageBufferRecycler.capacityLimit, seed: 0).capacity
+        #expect(capacity <= MessageBufferRecycler.capacityLimit)
+        let fitting = MessageBufferRecycler.byteLimit / capacity
+        #expect(fitting < MessageBufferRecycler.limit)
+        for i in 0..<(fitting + 5) {
+            recycler.recycle(Self.buffer(MessageBufferRecycler.capacityLimit, seed: UInt8(truncatingIfNeeded: i)))
+        }
+        #expect(recycler.count == fitting)
+        // Taking one makes room for one.
+        _ = Self.message(&recycler, copying: Self.bytes(MessageBufferRecycler.capacityLimit, seed: 1))
+        recycler.recycle(Self.buffer(MessageBufferRecycler.capacityLimit, seed: 2))
+        recycler.recycle(Self.buffer(MessageBufferRecycler.capacityLimit, seed: 3))
+        #expect(recycler.count == fitting)
     }
 
     /// Through the endpoints: messages of many sizes, the application keeping every other one's
