@@ -122,9 +122,11 @@ public final class RUDPServer: Sendable {
     /// ``connections``, not both.
     ///
     /// With `handlersOnEventLoop`, each handler runs on the event loop of its connection's
-    /// engine (``RUDPConnection/taskExecutor``): its messages and replies cross no thread, which
-    /// saves a hop each way for short handlers; a handler that blocks or computes for long then
-    /// stalls every connection of its loop. By default handlers run on Swift's global executor.
+    /// engine (``RUDPConnection/taskExecutor``): its messages and replies cross no thread; a
+    /// handler that blocks or computes for long then stalls every connection of its loop. By
+    /// default handlers run on Swift's global executor, beside the loop, which on two cores
+    /// measured as fast or faster (the loop and the handlers use both cores): measure before
+    /// choosing (`rudp bench --receiver-on-event-loop`).
     ///
     /// ```swift
     /// try await server.serve(handlersOnEventLoop: true) { connection in
