@@ -93,8 +93,8 @@ struct DemoCommand: AsyncParsableCommand {
             try await server.serve { connection in
                 record.attach(connection)
                 for try await message in connection.messages {
-                    record.record(String(decoding: message.bytes, as: UTF8.self))
-                    try await connection.send(EchoServerCommand.reply(to: message.bytes))
+                    record.record(String(buffer: message.buffer))
+                    try await connection.send(EchoServerCommand.reply(to: message.buffer))
                 }
             }
         }

@@ -136,7 +136,9 @@ struct EchoClientCommand: AsyncParsableCommand {
     /// `--connections`/`--repeat`: every connection sends the names `repetitions` times while it
     /// reads and checks the replies; prints the count, the time and the replies' throughput.
     private func runLoad(configuration: RUDPConfiguration, target: HostPort) async throws {
-        let messages = names.map { Array($0.utf8) }
+        // Buffers, compared and counted as they arrive: reading `ReceivedMessage.bytes` (or
+        // sending an array) would copy every message of the load once more.
+        let messages = names.map { ByteBuffer(string: $0) }
         let replies = messages.map { EchoServerCommand.reply(to: $0) }
         let perConnection = messages.count * repetitions
         let (host, port, repetitions, timeout) = (self.host, self.port, self.repetitions, self.timeout)
@@ -163,10 +165,10 @@ struct EchoClientCommand: AsyncParsableCommand {
                                 guard let reply = try await iterator.next() else {
                                     throw CLIError("the server at \(target) closed a connection after \(index) of \(perConnection) replies")
                                 }
-                                guard reply.bytes == replies[index % replies.count] else {
+                                guard reply.buffer == replies[index % replies.count] else {
                                     throw CLIError("reply \(index + 1) on a connection is not the echo of its message")
                                 }
-                                progress.add(reply.bytes.count)
+                                progress.add(reply.buffer.readableBytes)
                             }
                             try await sides.waitForAll()
                         }
