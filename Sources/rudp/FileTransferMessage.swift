@@ -1,3 +1,4 @@
+import NIOCore
 import RUDPSecurity
 
 /// The messages of `rudp send` / `rudp recv` (specified in Specs/APPLICATIONS.md, with vectors in
@@ -71,6 +72,22 @@ enum FileTransferMessage: Equatable, Sendable {
         case .verdict(let verdict):
             return [Self.verdictTag, verdict.isIntact ? 0 : 1] + Self.utf8(verdict.reason)
         }
+    }
+
+    /// A chunk message holding `content`, built in the buffer that is sent: `encoded()` would
+    /// build an array that `send` then copies into a buffer.
+    static func encodedChunk(_ content: ArraySlice<UInt8>) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: 1 + content.count)
+        buffer.writeInteger(chunkTag)
+        buffer.writeBytes(content)
+        return buffer
+    }
+
+    /// The content of a received chunk message, read in place (a slice of `message`, no copy);
+    /// nil if `message` is another kind of message, which ``decode(_:)`` then reads.
+    static func chunkContent(of message: ByteBuffer) -> ByteBuffer? {
+        guard message.readableBytes >= 1, message.getInteger(at: message.readerIndex, as: UInt8.self) == chunkTag else { return nil }
+        return message.getSlice(at: message.readerIndex + 1, length: message.readableBytes - 1)
     }
 
     /// Parses a message, or says what is wrong with it.

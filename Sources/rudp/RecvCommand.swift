@@ -269,19 +269,21 @@ struct RecvCommand: AsyncParsableCommand {
             guard let message = try await messages.next() else {
                 throw CLIError("the sender closed the connection after \(received) of \(header.size) bytes")
             }
-            guard case .chunk(let content) = try FileTransferMessage.decode(message.bytes) else {
+            // Read in place: only a message that is not a chunk is decoded (copied), for its error.
+            guard let content = FileTransferMessage.chunkContent(of: message.buffer) else {
+                _ = try FileTransferMessage.decode(message.bytes)
                 throw CLIError("the sender sent a message other than content after \(received) of \(header.size) bytes")
             }
-            guard UInt64(content.count) <= header.size - received else {
+            guard UInt64(content.readableBytes) <= header.size - received else {
                 throw CLIError("the sender sent more than the \(header.size) bytes it announced")
             }
-            try content.withUnsafeBytes { raw in
+            try content.withUnsafeReadableBytes { raw in
                 hasher.update(raw)
                 _ = try CLIError.file("cannot write", path) { try file.writeAll(raw) }
             }
-            received += UInt64(content.count)
+            received += UInt64(content.readableBytes)
             progress.received = received
-            bytesReceived.increment(by: content.count)
+            bytesReceived.increment(by: content.readableBytes)
             progressBar.update(completed: received)
         }
         progressBar.finish()

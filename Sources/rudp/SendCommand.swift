@@ -124,7 +124,7 @@ struct SendCommand: AsyncParsableCommand {
                 }
                 let chunk = buffer[0..<min(count, Int(size - sent))]
                 watchdog.progress(phase: "sending the content (\(sent) of \(size) bytes queued)")
-                try await connection.send(FileTransferMessage.chunk(chunk).encoded())
+                try await connection.send(FileTransferMessage.encodedChunk(chunk))
                 sent += UInt64(chunk.count)
                 bytesSent.increment(by: chunk.count)
                 progressBar.update(completed: sent)

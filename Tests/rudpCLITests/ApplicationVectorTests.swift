@@ -1,4 +1,5 @@
 import Foundation
+import RUDPCore
 import RUDPSecurity
 import Testing
 
@@ -54,6 +55,14 @@ import Testing
             let message = try #require(Self.message(object), "\(name)")
             #expect(message.encoded() == Self.bytes(hex), "\(name): encoding")
             #expect(try FileTransferMessage.decode(Self.bytes(hex)) == message, "\(name): decoding")
+            // The in-place paths that send and recv use for content.
+            let received = FileTransferMessage.chunkContent(of: ByteBuffer(bytes: Self.bytes(hex)))
+            if case .chunk(let content) = message {
+                #expect(FileTransferMessage.encodedChunk(content) == ByteBuffer(bytes: Self.bytes(hex)), "\(name): encodedChunk")
+                #expect(received.map { Array($0.readableBytesView) } == Array(content), "\(name): chunkContent")
+            } else {
+                #expect(received == nil, "\(name): chunkContent of another message")
+            }
         }
     }
 
