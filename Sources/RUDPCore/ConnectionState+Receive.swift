@@ -421,7 +421,7 @@ extension ConnectionState {
                     return
                 }
             }
-            bytes = buffers.pool?.message(copying: frame.payload) ?? MessageBufferRecycler.buffer(copying: frame.payload)
+            bytes = MessageBufferRecycler.message(copying: frame.payload, from: buffers.pool?.recyclerPointer)
         } else {
             // The partial messages may use the reassembly budget, as far as the window has room.
             let room = window - (buffers.memory - buffers.unreliable.memory)

@@ -70,6 +70,15 @@ package struct MessageBufferRecycler {
         return buffer
     }
 
+    /// A new message holding a copy of `payload`: from `recycler` (an endpoint's, by pointer, so
+    /// no reference count moves per message) when there is one, else in a new buffer.
+    @inline(__always)
+    package static func message(
+        copying payload: UnsafeRawBufferPointer, from recycler: UnsafeMutablePointer<MessageBufferRecycler>?
+    ) -> ByteBuffer {
+        recycler?.pointee.message(copying: payload) ?? buffer(copying: payload)
+    }
+
     /// A new buffer of exactly `payload.count` bytes' capacity holding a copy of them.
     @inline(__always)
     package static func buffer(copying payload: UnsafeRawBufferPointer) -> ByteBuffer {

@@ -68,12 +68,6 @@ final class ReceiveMemoryPool {
         recycler.pointee.recycle(buffer)
     }
 
-    /// A new delivered message holding a copy of `payload`, in a recycled buffer if one fits.
-    @inline(__always)
-    func message(copying payload: UnsafeRawBufferPointer) -> ByteBuffer {
-        recycler.pointee.message(copying: payload)
-    }
-
     /// Recycled buffers held now.
     var recycledCount: Int { recycler.pointee.count }
 

@@ -104,7 +104,7 @@ struct ReliableChannelReceiver {
             if total > maxMessageSize { return .violation("message of \(total) bytes exceeds the maximum message size") }
             newBytes = total
             if frame.offset == 0 && frame.payload.count == total {
-                completed = recycler?.pointee.message(copying: frame.payload) ?? MessageBufferRecycler.buffer(copying: frame.payload)
+                completed = MessageBufferRecycler.message(copying: frame.payload, from: recycler)
             } else {
                 var r = MessageReassembly(totalLength: total)
                 _ = r.insert(offset: Int(frame.offset), payload: frame.payload)
