@@ -42,8 +42,9 @@ struct DatagramBatch {
     /// segmented write fails (the datagrams of that write are then recovered by retransmission).
     var usesSegmentation: Bool
 
+    /// A batch that uses GSO if `usesSegmentation` asks for it and the kernel offers it.
     init(usesSegmentation: Bool) {
-        self.usesSegmentation = usesSegmentation
+        self.usesSegmentation = usesSegmentation && System.supportsUDPSegmentationOffload
     }
 
     var isEmpty: Bool { runs.isEmpty }

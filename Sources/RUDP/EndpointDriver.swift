@@ -78,7 +78,7 @@ final class EndpointDriver: @unchecked Sendable {
             configuration: configuration.endpointConfiguration(acceptsConnections: role == .server),
             randomness: SystemRandomNumberGenerator(), security: security)
         self.lossGenerator = SeededGenerator(seed: configuration.lossSeed)
-        self.outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && configuration.usesSegmentationOffload)
+        self.outgoing = DatagramBatch(usesSegmentation: configuration.usesSegmentationOffload)
     }
 
     private var now: Timestamp { Timestamp(nanoseconds: NIODeadline.now().uptimeNanoseconds) }

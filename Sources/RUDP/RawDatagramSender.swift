@@ -72,7 +72,7 @@ package final class RawDatagramSender: @unchecked Sendable {
         acknowledgements: RawDatagramAcknowledgements, lossTimeout: TimeAmount = RawDatagramSender.defaultLossTimeout,
         segmentationOffload: Bool = true
     ) {
-        self.outgoing = DatagramBatch(usesSegmentation: System.supportsUDPSegmentationOffload && segmentationOffload)
+        self.outgoing = DatagramBatch(usesSegmentation: segmentationOffload)
         self.eventLoop = eventLoop
         self.lossTimeout = lossTimeout
         self.acknowledgements = acknowledgements

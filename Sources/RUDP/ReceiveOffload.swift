@@ -15,10 +15,6 @@ import Glibc
 /// GRO every slot must hold ``slotBytes``. The buffer is reused from read to read (the engine
 /// keeps nothing of it), and pages the kernel never writes are never touched.
 enum ReceiveOffload {
-    /// Whether sockets can ask for GRO: the kernel offers it (Linux 5.0 and later). The
-    /// configuration's `usesReceiveOffload` (SPI) turns it off to compare.
-    static let isEnabled = System.supportsUDPReceiveOffload
-
     /// The largest read GRO can produce: a UDP datagram's length field bounds the coalesced
     /// payload (the kernel caps it below 64 KiB).
     static let slotBytes = 65_536

@@ -84,7 +84,7 @@ enum SocketBinding {
     /// and ``ReceiveOffload/forEachSegment(of:segmentSize:_:)`` splits it.
     static func configuredBootstrap(
         on eventLoop: any EventLoop, connection: ConnectionConfiguration, vectorReadCount: Int,
-        receiveOffload: Bool = ReceiveOffload.isEnabled
+        receiveOffload: Bool = true
     ) -> DatagramBootstrap {
         // A protected CONNECT is 1,200 bytes whatever the configured datagram size.
         let datagramSize = max(connection.maxDatagramSize, Packet.protectedConnectDatagramSize)
