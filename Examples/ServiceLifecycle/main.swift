@@ -9,7 +9,7 @@ let group = ServiceGroup(
     services: [
         server.service { connection in
             for try await message in connection.messages {
-                try await connection.send(message.bytes)  // echo
+                try await connection.send(message.buffer)  // echo, no copy
             }
         }
     ], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "echo"))
@@ -20,7 +20,7 @@ try await withThrowingTaskGroup(of: Void.self) { tasks in
     let reply = try await RUDPClient.withConnection(host: "127.0.0.1", port: server.port) { connection in
         try await connection.send(Array("ping".utf8))
         var replies = connection.messages.makeAsyncIterator()
-        return try await replies.next().map { String(decoding: $0.bytes, as: UTF8.self) }
+        return try await replies.next().map { String(buffer: $0.buffer) }
     }
     print(reply ?? "no reply")  // ping
     await group.triggerGracefulShutdown()  // as SIGTERM would

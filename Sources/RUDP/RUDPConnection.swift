@@ -106,8 +106,7 @@ public final class RUDPConnection: Sendable {
     public nonisolated(nonsending) func sendAndWaitForAcknowledgement(
         _ buffer: ByteBuffer, channel: UInt8 = 0, mode: DeliveryMode = .reliableOrdered
     ) async throws {
-        let bytes = buffer
-        let size = bytes.readableBytes
+        let size = buffer.readableBytes
         while true {
             var full = false
             try await mailbox.suspend(drain: scheduleDrain) { s, token in
@@ -116,7 +115,7 @@ public final class RUDPConnection: Sendable {
                     full = true
                     return .finish(.success(()))
                 }
-                s.commands.append(.message(QueuedMessage(bytes: bytes, channel: channel, mode: mode, acknowledgementToken: token)))
+                s.commands.append(.message(QueuedMessage(bytes: buffer, channel: channel, mode: mode, acknowledgementToken: token)))
                 s.queuedMessages += 1
                 s.queuedBytes += size
                 return mailbox.needsDrain(&s) ? .waitAndDrain : .wait

@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// ```swift
 /// let server = try await RUDPServer.bind(port: 9000)
 /// let group = ServiceGroup(services: [server.service { connection in
-///     for try await message in connection.messages { try await connection.send(message.bytes) }
+///     for try await message in connection.messages { try await connection.send(message.buffer) }
 /// }], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
 /// try await group.run()
 /// ```
